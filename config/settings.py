@@ -1,0 +1,259 @@
+"""Causeway settings.
+
+Everything comes from the environment. With nothing set, Causeway runs on the
+embedded defaults (SQLite file, in-memory channel layer, local-memory cache) so
+a newcomer needs nothing installed. ``DATABASE_URL`` switches to PostgreSQL and
+``REDIS_URL`` switches the channel layer, the cache (and so allauth's rate
+limits) and presence to Redis, which is what several Daphne processes need.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
+
+# Lets admin and manager classes be subscripted for mypy at run time.
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+
+# A fixed development key would be a trap in production: outside DEBUG the
+# key must come from the environment, except for the embedded local defaults
+# (no DATABASE_URL), where a per-checkout key file is generated.
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if os.environ.get("DATABASE_URL") and not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DATABASE_URL is set.")
+    key_file = BASE_DIR / ".secret_key"
+    if not key_file.exists():
+        from django.core.management.utils import get_random_secret_key
+
+        key_file.write_text(get_random_secret_key())
+    SECRET_KEY = key_file.read_text().strip()
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "hub",
+    "rooms",
+    "presence",
+    "frontend",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "causeway.sqlite3")),
+            # Several writers (web process, in-process bridge) share one file:
+            # wait for the lock instead of failing at once.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    }
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CHANNEL_LAYERS: dict[str, Any] = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # redis-py 8 defaults socket_timeout to 5 s, the same as
+                        # the layer's blocking pop: idle receivers would die with
+                        # TimeoutError (django/channels_redis#422).
+                        "socket_timeout": 30,
+                        "socket_connect_timeout": 5,
+                        # The default pool of 100 fails bursts of connects.
+                        "max_connections": 2000,
+                        "health_check_interval": 15,
+                    }
+                ],
+                # One message per process per room event (see rooms/fanout.py),
+                # so capacity is per process, not per socket.
+                "capacity": 5000,
+                "expiry": 60,
+                "group_expiry": 86400,
+                "prefix": os.environ.get("CHANNELS_PREFIX", "causeway"),
+            },
+        }
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_PREFIX", "causeway"),
+        }
+    }
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 5000, "expiry": 60},
+        }
+    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_USER_MODEL = "hub.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# django-allauth: e-mail only, verified before first sign-in.
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_ADAPTER = "hub.adapters.CausewayAccountAdapter"
+ACCOUNT_SIGNUP_FORM_CLASS = "hub.forms.SignupProfileForm"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG or not DATABASE_URL else "https"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+LOGIN_REDIRECT_URL = "/"
+LOGIN_URL = "/accounts/login/"
+
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Causeway <noreply@causeway.local>")
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+# Without collectstatic (embedded defaults, tests) WhiteNoise serves from the
+# app folders directly.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Security: secure cookies and HSTS whenever we run behind TLS (production).
+SECURE_TLS = env_bool("SECURE_TLS", bool(DATABASE_URL) and not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_TLS
+CSRF_COOKIE_SECURE = SECURE_TLS
+SECURE_SSL_REDIRECT = SECURE_TLS
+SECURE_HSTS_SECONDS = 31536000 if SECURE_TLS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_TLS
+SECURE_HSTS_PRELOAD = SECURE_TLS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+# Causeway limits, documented in docs/protocol.md.
+CAUSEWAY = {
+    "MESSAGE_MAX_CHARS": int(os.environ.get("CAUSEWAY_MESSAGE_MAX_CHARS", "10000")),
+    "FRAME_MAX_BYTES": 64 * 1024,
+    "REPLAY_LIMIT": int(os.environ.get("CAUSEWAY_REPLAY_LIMIT", "1000")),
+    "PAGE_SIZE": 50,
+    "PRESENCE_TTL_SECONDS": int(os.environ.get("CAUSEWAY_PRESENCE_TTL", "45")),
+    "PRESENCE_HEARTBEAT_SECONDS": int(os.environ.get("CAUSEWAY_PRESENCE_HEARTBEAT", "15")),
+    "TYPING_TTL_SECONDS": 6,
+    "RATE_LIMIT_WRITES": (int(os.environ.get("CAUSEWAY_RATE_WRITES", "30")), 10),
+    "RATE_LIMIT_FRAMES": (int(os.environ.get("CAUSEWAY_RATE_FRAMES", "120")), 10),
+    "INVITATION_DAYS": 7,
+}
+
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        # "over capacity" warnings mean a process is too slow to drain its
+        # channel: clients then backfill, but it must be visible.
+        "channels_redis": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "causeway": {
+            "handlers": ["console"],
+            "level": os.environ.get("LOG_LEVEL", "INFO"),
+            "propagate": False,
+        },
+    },
+}

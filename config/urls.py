@@ -1,0 +1,37 @@
+from django.contrib import admin
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path
+
+from hub import views as hub_views
+from rooms import views as room_views
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"ok": True})
+
+
+api = [
+    path("rooms/", room_views.rooms, name="rooms"),
+    path("rooms/<int:room_id>/messages/", room_views.history, name="history"),
+    path("rooms/<int:room_id>/threads/<int:root_id>/", room_views.thread, name="thread"),
+    path("rooms/<int:room_id>/members/", room_views.members, name="members"),
+    path("rooms/<int:room_id>/members/<int:person_id>/", room_views.member, name="member"),
+    path("search/", room_views.search, name="search"),
+    path("partnerships/", hub_views.partnerships, name="partnerships"),
+    path(
+        "partnerships/<int:partnership_id>/<str:decision>/",
+        hub_views.partnership_decision,
+        name="partnership-decision",
+    ),
+    path("invitations/", hub_views.invitations, name="invitations"),
+    path("invitations/<int:invitation_id>/", hub_views.invitation, name="invitation"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("api/", include((api, "api"))),
+    path("invitations/<str:token>/", hub_views.accept_invitation, name="accept-invitation"),
+    path("healthz", healthz),
+    path("", include("frontend.urls")),
+]

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from frontend import views
+
+app_name = "frontend"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("rooms/<int:room_id>/", views.room, name="room"),
+]

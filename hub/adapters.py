@@ -1,0 +1,64 @@
+"""The one place Causeway customises django-allauth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.forms import BaseForm
+from django.http import HttpRequest
+
+from hub import actions
+from hub.errors import ActionError, Forbidden
+from hub.models import Invitation, User
+
+
+def pending_invitation(request: HttpRequest | None) -> Invitation | None:
+    from hub.views import INVITATION_SESSION_KEY
+
+    if request is None or not hasattr(request, "session"):
+        return None
+    token = request.session.get(INVITATION_SESSION_KEY)
+    return actions.find_invitation(token) if token else None
+
+
+class CausewayAccountAdapter(DefaultAccountAdapter):
+    def clean_email(self, email: str) -> str:
+        email = super().clean_email(email)
+        request = getattr(self, "request", None)
+        match = getattr(request, "resolver_match", None)
+        # Only sign-up decides an organization; adding a second address later
+        # does not move anyone.
+        if match is not None and match.url_name == "account_signup":
+            try:
+                actions.resolve_signup_organization(email, pending_invitation(request))
+            except Forbidden as error:
+                raise ValidationError(error.detail) from None
+        return email
+
+    def save_user(
+        self, request: HttpRequest, user: Any, form: BaseForm, commit: bool = True
+    ) -> User:
+        user = super().save_user(request, user, form, commit=False)
+        invitation = pending_invitation(request)
+        try:
+            user.organization = actions.resolve_signup_organization(user.email, invitation)
+        except Forbidden as error:
+            raise ValidationError(error.detail) from None
+        user.org_role = User.OrgRole.MEMBER
+        if commit:
+            with transaction.atomic():
+                user.save()
+                if invitation is not None and invitation.email.lower() == user.email.lower():
+                    try:
+                        actions.check_accept_invitation(user, token=request.session.get(
+                            "causeway_invitation_token"
+                        ))
+                    except ActionError:
+                        # Organization is already decided by the domain; a stale
+                        # invitation must not block the sign-up.
+                        pass
+            request.session.pop("causeway_invitation_token", None)
+        return user  # type: ignore[no-any-return]

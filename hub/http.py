@@ -1,0 +1,58 @@
+"""Helpers for the thin JSON views: one error shape for both transports."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from hub.errors import ActionError, Invalid
+
+logger = logging.getLogger("causeway.http")
+
+MAX_JSON_BODY = 64 * 1024
+
+View = Callable[..., HttpResponse]
+
+
+def error_response(code: str, detail: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "detail": detail}}, status=status)
+
+
+def json_body(request: HttpRequest) -> dict[str, Any]:
+    if len(request.body) > MAX_JSON_BODY:
+        raise Invalid("The request body is too large.")
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, RecursionError):
+        raise Invalid("The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise Invalid("The request body must be a JSON object.")
+    return data
+
+
+def api(methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
+    """Authenticated JSON endpoint: 401 when signed out, ActionErrors as JSON.
+
+    CSRF stays on (Django's middleware): browsers send the token header.
+    """
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in methods:
+                return error_response("method_not_allowed", "Method not allowed.", 405)
+            if not request.user.is_authenticated or not request.user.is_active:
+                return error_response("unauthenticated", "Sign in first.", 401)
+            try:
+                return view(request, *args, **kwargs)
+            except ActionError as error:
+                return error_response(error.code, error.detail, error.http_status)
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,107 @@
+"""Demo data through the project's own actions. Idempotent: run it as often as you like."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from hub.actions import check_accept_partnership, check_propose_partnership
+from hub.models import Organization, Partnership, User
+from rooms import actions as room_actions
+from rooms.models import Message, Room
+
+DEMO_PASSWORD = "causeway-demo-2026"
+
+ORGS = [
+    ("northwind", "Northwind Components", ["northwind.example"]),
+    ("acme", "Acme Manufacturing", ["acme.example"]),
+]
+PEOPLE = [
+    ("anna@northwind.example", "Anna Berg", "Account manager", "northwind", "admin"),
+    ("ben@northwind.example", "Ben Okafor", "Supply engineer", "northwind", "member"),
+    ("carla@acme.example", "Carla Diaz", "Procurement lead", "acme", "admin"),
+    ("dev@acme.example", "Dev Patel", "Quality engineer", "acme", "member"),
+]
+HISTORY = [
+    ("anna@northwind.example", "Welcome to our shared room! Let's track the **Q1 ramp** here."),
+    ("carla@acme.example", "Thanks Anna. Our forecast for March is 12k units of `NW-220`."),
+    ("ben@northwind.example", "Lead time on NW-220 is 6 weeks; we can hold 4k in buffer stock."),
+    ("dev@acme.example", "Could you share the latest *incoming inspection* report?"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo organizations, people, a partnership and rooms (idempotent)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with transaction.atomic():
+            orgs = {
+                slug: Organization.objects.update_or_create(
+                    slug=slug, defaults={"name": name, "verified_domains": domains}
+                )[0]
+                for slug, name, domains in ORGS
+            }
+            people = {}
+            for email, name, title, org_slug, role in PEOPLE:
+                user = User.objects.filter(email=email).first()
+                if user is None:
+                    user = User.objects.create_user(
+                        email,
+                        DEMO_PASSWORD,
+                        display_name=name,
+                        title=title,
+                        organization=orgs[org_slug],
+                        org_role=role,
+                    )
+                EmailAddress.objects.update_or_create(
+                    user=user, email=email, defaults={"verified": True, "primary": True}
+                )
+                people[email] = user
+            anna, carla = people["anna@northwind.example"], people["carla@acme.example"]
+            partnership = Partnership.objects.filter(
+                supplier=orgs["northwind"], client=orgs["acme"], status="active"
+            ).first()
+            if partnership is None:
+                proposed = check_propose_partnership(anna, partner_slug="acme", as_side="supplier")
+                partnership = check_accept_partnership(carla, partnership_id=proposed.pk)
+
+            shared = Room.objects.filter(partnership=partnership, name="Acme × Northwind").first()
+            if shared is None:
+                shared = room_actions.check_create_shared_room(
+                    anna,
+                    partnership_id=partnership.pk,
+                    name="Acme × Northwind",
+                    topic="Q1 supply ramp, quality and logistics",
+                )
+                for person in people.values():
+                    room_actions.do_add_member(anna, shared, person)
+            if not Message.objects.filter(room=shared).exists():
+                for i, (email, body) in enumerate(HISTORY):
+                    room_actions.do_send_message(
+                        people[email], shared, client_id=f"demo-{i}", body=body, thread_root=None
+                    )
+                root = Message.objects.filter(room=shared).order_by("seq").last()
+                room_actions.do_send_message(
+                    people["ben@northwind.example"],
+                    shared,
+                    client_id="demo-reply",
+                    body="Attached to the thread: report QA-2291, all lots passed.",
+                    thread_root=root,
+                )
+            for org_slug, owner_email in (("northwind", "anna"), ("acme", "carla")):
+                org = orgs[org_slug]
+                owner = people[f"{owner_email}@{org.verified_domains[0]}"]
+                if not Room.objects.filter(organization=org, kind="internal").exists():
+                    room = room_actions.check_create_internal_room(
+                        owner, name=f"{org.name} internal", topic="Only our people"
+                    )
+                    for person in people.values():
+                        if person.organization_id == org.pk:
+                            room_actions.do_add_member(owner, room, person)
+        self.stdout.write("Demo ready. Sign in at http://127.0.0.1:8000/ with:")
+        for email, name, title, org_slug, role in PEOPLE:
+            self.stdout.write(f"  {email:<26} {name} ({title}, {org_slug} {role})")
+        self.stdout.write(f"Password for all: {DEMO_PASSWORD}")

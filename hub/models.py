@@ -1,0 +1,217 @@
+"""Organizations, the people who belong to them, and the partnerships between them."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Organization(models.Model):
+    """A company. Whether it supplies or buys is a property of each partnership."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    # People signing up with an e-mail on one of these domains join this
+    # organization without an invitation. Stored lower-case, without "@".
+    verified_domains = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person. Everyone but platform operators has exactly one home organization."""
+
+    class OrgRole(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+    email = models.EmailField("e-mail address", unique=True)
+    display_name = models.CharField(max_length=150, blank=True)
+    title = models.CharField(max_length=150, blank=True)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="people"
+    )
+    org_role = models.CharField(max_length=10, choices=OrgRole.choices, default=OrgRole.MEMBER)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    objects = UserManager()  # type: ignore[misc]
+
+    class Meta:
+        constraints = [
+            # Only platform operators (superusers) may live outside an organization.
+            models.CheckConstraint(
+                condition=Q(organization__isnull=False) | Q(is_superuser=True),
+                name="person_has_home_organization",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.email.split("@")[0]
+
+    @property
+    def is_org_admin(self) -> bool:
+        return self.org_role == self.OrgRole.ADMIN
+
+
+class Partnership(models.Model):
+    """A bilateral link: one organization supplies the other.
+
+    Proposed by an admin of one side, it becomes usable (shared rooms may
+    exist) only once an admin of the other side accepts.
+    """
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ACTIVE = "active", "Active"
+        DECLINED = "declined", "Declined"
+        ENDED = "ended", "Ended"
+
+    supplier = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="partnerships_as_supplier"
+    )
+    client = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="partnerships_as_client"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    proposed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(supplier=models.F("client")), name="partnership_two_sides"
+            ),
+            # At most one live partnership per ordered pair.
+            models.UniqueConstraint(
+                fields=["supplier", "client"],
+                condition=Q(status__in=["proposed", "active"]),
+                name="one_live_partnership_per_pair",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier} supplies {self.client} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    def side_ids(self) -> tuple[int, int]:
+        return (self.supplier_id, self.client_id)
+
+    def proposing_org_id(self) -> int:
+        return self.proposed_by.organization_id  # type: ignore[return-value]
+
+    def other_side_id(self, organization_id: int) -> int:
+        return self.client_id if organization_id == self.supplier_id else self.supplier_id
+
+
+class Invitation(models.Model):
+    """A single-use, expiring invitation that binds its holder to one organization.
+
+    Only the SHA-256 of the token is stored: a database leak does not hand out
+    working invitation links.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    room = models.ForeignKey(
+        "rooms.Room", null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} to {self.organization}"
+
+    def is_usable(self, now: Any | None = None) -> bool:
+        now = now or timezone.now()
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+
+
+class AuditEntry(models.Model):
+    """Append-only record of who did what to memberships, partnerships and invitations."""
+
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=32)
+    target_id = models.BigIntegerField()
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type}#{self.target_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("Audit entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValueError("Audit entries are append-only.")

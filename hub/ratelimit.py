@@ -1,0 +1,29 @@
+"""Per-person rate limits on a shared cache (Redis when REDIS_URL is set).
+
+A fixed window counter: cheap (one INCR), shared by all of a person's sockets
+and all server processes, which is what "per person" has to mean.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+from hub.errors import RateLimited
+
+
+def hit(user_id: int, bucket: str) -> None:
+    """Count one use of ``bucket``; raise RateLimited past the limit."""
+    limit, window = settings.CAUSEWAY[f"RATE_LIMIT_{bucket.upper()}"]
+    key = f"rl:{bucket}:{user_id}:{int(time.time() // window)}"
+    if cache.add(key, 1, timeout=window + 1):
+        return
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.add(key, 1, timeout=window + 1)
+        return
+    if count > limit:
+        raise RateLimited(f"At most {limit} per {window} s; slow down.")

@@ -1,0 +1,63 @@
+"""Permission-scoped reads for organizations, partnerships and invitations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from hub.models import Invitation, Partnership, User
+
+
+def partnerships_for(user: User) -> list[dict[str, Any]]:
+    if user.organization_id is None:
+        return []
+    rows = (
+        Partnership.objects.filter(
+            Q(supplier_id=user.organization_id) | Q(client_id=user.organization_id)
+        )
+        .select_related("supplier", "client", "proposed_by")
+        .order_by("-proposed_at")
+    )
+    result = []
+    for p in rows:
+        awaiting_us = (
+            p.status == Partnership.Status.PROPOSED
+            and p.proposed_by.organization_id != user.organization_id
+        )
+        result.append(
+            {
+                "id": p.pk,
+                "supplier": {"id": p.supplier.pk, "name": p.supplier.name, "slug": p.supplier.slug},
+                "client": {"id": p.client.pk, "name": p.client.name, "slug": p.client.slug},
+                "status": p.status,
+                "awaiting_our_decision": awaiting_us,
+                "can_decide": awaiting_us and user.is_org_admin,
+            }
+        )
+    return result
+
+
+def pending_invitations_sent(user: User) -> list[dict[str, Any]]:
+    """Invitations the person sent, or (for admins) any into their organization."""
+    scope = Q(invited_by=user)
+    if user.is_org_admin:
+        scope |= Q(organization_id=user.organization_id)
+    rows = (
+        Invitation.objects.filter(
+            scope, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .select_related("organization", "room")
+        .order_by("-created_at")
+    )
+    return [
+        {
+            "id": i.pk,
+            "email": i.email,
+            "organization": i.organization.name,
+            "room": i.room.name if i.room else None,
+            "expires_at": i.expires_at.isoformat(),
+        }
+        for i in rows
+    ]

@@ -1,0 +1,100 @@
+"""Partnerships and invitations over HTTP. Thin: parse, check_*, respond."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from allauth.account.adapter import get_adapter
+from hub import actions
+from hub.errors import ActionError
+from hub.http import api, error_response, json_body
+from hub.models import User
+from hub.selectors import partnerships_for, pending_invitations_sent
+
+INVITATION_SESSION_KEY = "causeway_invitation_token"
+
+
+@api(("GET", "POST"))
+def partnerships(request: HttpRequest) -> JsonResponse:
+    if request.method == "POST":
+        data = json_body(request)
+        partnership = actions.check_propose_partnership(
+            request.user, partner_slug=data.get("partner"), as_side=data.get("as_side")
+        )
+        return JsonResponse({"id": partnership.pk, "status": partnership.status}, status=201)
+    return JsonResponse({"partnerships": partnerships_for(request.user)})
+
+
+@api(("POST",))
+def partnership_decision(request: HttpRequest, partnership_id: int, decision: str) -> JsonResponse:
+    if decision not in ("accept", "decline"):
+        return error_response("not_found", "Not found.", 404)
+    if decision == "accept":
+        partnership = actions.check_accept_partnership(request.user, partnership_id=partnership_id)
+    else:
+        partnership = actions.check_decline_partnership(request.user, partnership_id=partnership_id)
+    return JsonResponse({"id": partnership.pk, "status": partnership.status})
+
+
+@api(("GET", "POST"))
+def invitations(request: HttpRequest) -> JsonResponse:
+    if request.method == "POST":
+        data = json_body(request)
+        invitation, _token = actions.check_create_invitation(
+            request.user,
+            room_id=data.get("room"),
+            email=data.get("email"),
+            organization_slug=data.get("organization"),
+        )
+        return JsonResponse(
+            {"id": invitation.pk, "email": invitation.email, "expires_at": invitation.expires_at},
+            status=201,
+        )
+    return JsonResponse({"invitations": pending_invitations_sent(request.user)})
+
+
+@api(("DELETE",))
+def invitation(request: HttpRequest, invitation_id: int) -> JsonResponse:
+    actions.check_revoke_invitation(request.user, invitation_id=invitation_id)
+    return JsonResponse({"ok": True})
+
+
+@require_GET
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the invitation e-mail.
+
+    Signed in: accept now. Signed out with an account: sign in, then come
+    back. Signed out without one: sign up; the invitation is kept in the
+    session and decides the organization (see ``hub.adapters``).
+    """
+    invitation = actions.find_invitation(token)
+    if invitation is None or not invitation.is_usable():
+        return render(
+            request,
+            "hub/invitation_invalid.html",
+            {"reason": "missing" if invitation is None else "used"},
+            status=404 if invitation is None else 410,
+        )
+    user = request.user
+    if user.is_authenticated:
+        try:
+            actions.check_accept_invitation(user, token=token)
+        except ActionError as error:
+            return render(
+                request, "hub/invitation_invalid.html", {"reason": error.detail}, status=403
+            )
+        messages.success(request, f"Welcome to {invitation.room or invitation.organization}.")
+        if invitation.room_id:
+            return redirect("frontend:room", room_id=invitation.room_id)
+        return redirect("frontend:home")
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        return redirect(f"{reverse('account_login')}?next={request.path}")
+    request.session[INVITATION_SESSION_KEY] = token
+    # The invitation link proves the address: no second verification e-mail.
+    get_adapter(request).stash_verified_email(request, invitation.email)
+    return render(request, "hub/invitation_signup.html", {"invitation": invitation})
+

@@ -1,0 +1,433 @@
+"""Writes to rooms. ``do_*`` writes and publishes on commit; ``check_*`` validates first.
+
+Sequence numbers: every room event takes ``Room.last_seq + 1`` while holding
+the room row's lock (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's
+IMMEDIATE transactions serialize writers), and stores the frame in
+``RoomEvent`` in the same transaction. So the log never has a gap or a
+duplicate, and the live push, sent after commit, is only ever a copy of it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from hub import audit, ratelimit
+from hub.errors import Forbidden, Invalid, NotFound, TooLarge
+from hub.models import Organization, Partnership, User
+from rooms import events
+from rooms.markdown import render_markdown
+from rooms.models import Membership, Message, MessageEdit, Room, RoomEvent, ThreadFollow
+from rooms.selectors import access_membership, access_message, parse_id, unread_count
+
+# C0 control characters other than tab and newlines: PostgreSQL refuses NUL
+# in text, and the rest only ever hide content.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def append_event(
+    room_id: int,
+    build: Callable[[int], Any],
+    *,
+    message: Message | None = None,
+) -> tuple[int, Any]:
+    """Allocate the room's next seq, store the frame ``build(seq)`` returns, publish on commit.
+
+    Must run inside ``transaction.atomic``.
+    """
+    room = Room.objects.select_for_update().only("id", "last_seq").get(pk=room_id)
+    seq = room.last_seq + 1
+    Room.objects.filter(pk=room_id).update(last_seq=seq)
+    frame = build(seq)
+    RoomEvent.objects.create(
+        room_id=room_id, seq=seq, type=frame["type"], message=message, payload=frame
+    )
+    events.publish_on_commit(events.room_group(room_id), frame, seq)
+    return seq, frame
+
+
+def clean_text(value: Any, what: str, *, max_chars: int, allow_empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise Invalid(f"`{what}` must be a string.")
+    if len(value) > max_chars:
+        raise TooLarge(f"`{what}` is longer than {max_chars} characters.")
+    value = _CONTROL_CHARS.sub("", value).strip()
+    if not value and not allow_empty:
+        raise Invalid(f"`{what}` must not be empty.")
+    return value
+
+
+def _max_body() -> int:
+    return int(settings.CAUSEWAY["MESSAGE_MAX_CHARS"])
+
+
+# --- rooms and membership -------------------------------------------------
+
+
+def do_create_room(
+    actor: User,
+    *,
+    kind: str,
+    name: str,
+    topic: str = "",
+    partnership: Partnership | None = None,
+    organization: Organization | None = None,
+) -> Room:
+    with transaction.atomic():
+        room = Room.objects.create(
+            kind=kind,
+            name=name,
+            topic=topic,
+            partnership=partnership,
+            organization=organization,
+            created_by=actor,
+        )
+        audit.record(actor, "room.created", room, kind=kind, name=name)
+        do_add_member(actor, room, actor, role=Membership.Role.OWNER)
+    return room
+
+
+def check_create_shared_room(actor: User, *, partnership_id: Any, name: Any, topic: Any = "") -> Room:
+    partnership_id = parse_id(partnership_id, "partnership")
+    name = clean_text(name, "name", max_chars=120)
+    topic = clean_text(topic, "topic", max_chars=500, allow_empty=True)
+    partnership = Partnership.objects.filter(pk=partnership_id).first()
+    if partnership is None or actor.organization_id not in partnership.side_ids():
+        raise NotFound()
+    if not partnership.is_active:
+        raise Forbidden("Both organizations must accept the partnership before a shared room exists.")
+    return do_create_room(
+        actor, kind=Room.Kind.SHARED, name=name, topic=topic, partnership=partnership
+    )
+
+
+def check_create_internal_room(actor: User, *, name: Any, topic: Any = "") -> Room:
+    if actor.organization is None:
+        raise Forbidden("Only people of an organization have internal rooms.")
+    name = clean_text(name, "name", max_chars=120)
+    topic = clean_text(topic, "topic", max_chars=500, allow_empty=True)
+    return do_create_room(
+        actor,
+        kind=Room.Kind.INTERNAL,
+        name=name,
+        topic=topic,
+        organization=actor.organization,
+    )
+
+
+def do_add_member(
+    actor: User | None, room: Room, person: User, *, role: str = Membership.Role.MEMBER
+) -> Membership:
+    """Add (or re-add) ``person``. Enforces the room's organization boundary."""
+    if person.organization_id not in room.allowed_organization_ids():
+        # The invariant behind every other check: an internal room only ever
+        # holds its organization's people, a shared room only its two sides'.
+        raise Forbidden("That person's organization cannot be in this room.")
+    if not person.is_active:
+        raise Invalid("That person's account is deactivated.")
+    with transaction.atomic():
+        membership, created = Membership.objects.select_for_update().get_or_create(
+            room=room, user=person, defaults={"role": role}
+        )
+        if not created:
+            if membership.left_at is None:
+                return membership
+            membership.left_at = None
+            membership.joined_at = timezone.now()
+            membership.role = role
+            membership.save(update_fields=["left_at", "joined_at", "role"])
+        audit.record(
+            actor,
+            "membership.added",
+            membership,
+            organization=actor.organization if actor else person.organization,
+            room=room.id,
+            person=person.id,
+            role=role,
+        )
+        person_ref = events.person_ref(person)
+        append_event(
+            room.id,
+            lambda seq: events.MemberJoinedEvent(
+                type="member.joined", room=room.id, seq=seq, member=person_ref, role=role
+            ),
+        )
+    return membership
+
+
+def check_add_member(actor: User, *, room_id: Any, person_id: Any) -> Membership:
+    membership = access_membership(actor, room_id)
+    person = User.objects.select_related("organization").filter(
+        pk=parse_id(person_id, "person"), is_active=True
+    ).first()
+    if person is None or person.organization_id not in membership.room.allowed_organization_ids():
+        raise NotFound()
+    # Members bring in colleagues of their own organization; the room's owners
+    # may also bring in people from the other side of the partnership.
+    if person.organization_id != actor.organization_id and membership.role != Membership.Role.OWNER:
+        raise Forbidden("Only the room's owners can add people from the other organization.")
+    return do_add_member(actor, membership.room, person)
+
+
+def do_remove_member(actor: User | None, membership: Membership, *, reason: str = "") -> None:
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        if membership.left_at is not None:
+            return
+        membership.left_at = timezone.now()
+        membership.save(update_fields=["left_at"])
+        audit.record(
+            actor,
+            "membership.removed",
+            membership,
+            organization=actor.organization if actor else None,
+            room=membership.room_id,
+            person=membership.user_id,
+            reason=reason,
+        )
+        room_id, user_id = membership.room_id, membership.user_id
+        append_event(
+            room_id,
+            lambda seq: events.MemberLeftEvent(
+                type="member.left", room=room_id, seq=seq, user=user_id
+            ),
+        )
+        # Open sockets resolved the person at connect: tell them, so they stop
+        # receiving this room at once.
+        events.publish_control_on_commit(events.user_group(user_id), "room.revoked", room=room_id)
+
+
+def check_remove_member(actor: User, *, room_id: Any, person_id: Any) -> None:
+    actor_membership = access_membership(actor, room_id)
+    person_id = parse_id(person_id, "person")
+    target = (
+        Membership.objects.active()
+        .select_related("user")
+        .filter(room=actor_membership.room, user_id=person_id)
+        .first()
+    )
+    if target is None:
+        raise NotFound()
+    is_self = target.user_id == actor.id
+    is_owner = actor_membership.role == Membership.Role.OWNER
+    is_their_admin = actor.is_org_admin and target.user.organization_id == actor.organization_id
+    if not (is_self or is_owner or is_their_admin):
+        raise Forbidden("Only the room's owners or the person's own admins can remove them.")
+    do_remove_member(actor, target)
+
+
+def check_update_room(actor: User, *, room_id: Any, name: Any = None, topic: Any = None) -> Room:
+    membership = access_membership(actor, room_id)
+    if membership.role != Membership.Role.OWNER:
+        raise Forbidden("Only the room's owners can rename it.")
+    room = membership.room
+    if name is not None:
+        room.name = clean_text(name, "name", max_chars=120)
+    if topic is not None:
+        room.topic = clean_text(topic, "topic", max_chars=500, allow_empty=True)
+    with transaction.atomic():
+        room.save(update_fields=["name", "topic"])
+        append_event(
+            room.id,
+            lambda seq: events.RoomUpdatedEvent(
+                type="room.updated", room=room.id, seq=seq, name=room.name, topic=room.topic
+            ),
+        )
+    return room
+
+
+# --- messages ---------------------------------------------------------------
+
+
+def do_send_message(
+    author: User, room: Room, *, client_id: str, body: str, thread_root: Message | None
+) -> tuple[Message, bool]:
+    """Store and publish a message; ``(existing, False)`` if ``client_id`` was used already."""
+    with transaction.atomic():
+        # Lock first: a concurrent resend of the same client_id then sees the
+        # first one's row instead of racing it.
+        room_locked = Room.objects.select_for_update().only("id", "last_seq").get(pk=room.pk)
+        existing = (
+            Message.objects.select_related("author__organization")
+            .filter(room=room, author=author, client_id=client_id)
+            .first()
+        )
+        if existing is not None:
+            return existing, False
+        now = timezone.now()
+        message = Message.objects.create(
+            room=room,
+            author=author,
+            client_id=client_id,
+            body=body,
+            body_html=render_markdown(body),
+            thread_root=thread_root,
+            seq=room_locked.last_seq + 1,
+            created_at=now,
+        )
+        message.author = author
+        if thread_root is not None:
+            Message.objects.filter(pk=thread_root.pk).update(
+                reply_count=F("reply_count") + 1, last_reply_at=now
+            )
+            for follower_id in {thread_root.author_id, author.id}:
+                ThreadFollow.objects.get_or_create(user_id=follower_id, root=thread_root)
+        data = events.message_data(message)
+        append_event(
+            room.id,
+            lambda seq: events.MessageNewEvent(type="message.new", room=room.id, seq=seq, message=data),
+            message=message,
+        )
+    return message, True
+
+
+def check_send_message(
+    author: User, *, room_id: Any, client_id: Any, body: Any, thread: Any = None
+) -> tuple[Message, bool]:
+    membership = access_membership(author, room_id)
+    if not isinstance(client_id, str) or not 0 < len(client_id) <= 64:
+        raise Invalid("`client_id` must be a string of 1 to 64 characters.")
+    body = clean_text(body, "body", max_chars=_max_body())
+    thread_root = None
+    if thread is not None:
+        thread_root = access_message(author, membership.room_id, thread)
+        if thread_root.thread_root_id is not None:
+            thread_root = thread_root.thread_root
+        if thread_root is None or thread_root.is_deleted:
+            raise NotFound("That thread does not exist.")
+    ratelimit.hit(author.id, "writes")
+    return do_send_message(
+        author, membership.room, client_id=client_id, body=body, thread_root=thread_root
+    )
+
+
+def do_edit_message(editor: User, message: Message, *, body: str) -> Message:
+    with transaction.atomic():
+        message = Message.objects.select_for_update().select_related("author__organization").get(
+            pk=message.pk
+        )
+        if message.is_deleted:
+            raise NotFound()
+        if message.body == body:
+            return message
+        MessageEdit.objects.create(message=message, previous_body=message.body, edited_by=editor)
+        message.body = body
+        message.body_html = render_markdown(body)
+        message.edited_at = timezone.now()
+        message.save(update_fields=["body", "body_html", "edited_at"])
+        data = events.message_data(message)
+        append_event(
+            message.room_id,
+            lambda seq: events.MessageEditedEvent(
+                type="message.edited", room=message.room_id, seq=seq, message=data
+            ),
+            message=message,
+        )
+    return message
+
+
+def check_edit_message(editor: User, *, room_id: Any, message_id: Any, body: Any) -> Message:
+    message = access_message(editor, room_id, message_id)
+    if message.is_deleted:
+        raise NotFound()
+    if message.author_id != editor.id:
+        raise Forbidden("Only the author can edit a message.")
+    body = clean_text(body, "body", max_chars=_max_body())
+    ratelimit.hit(editor.id, "writes")
+    return do_edit_message(editor, message, body=body)
+
+
+def do_delete_message(actor: User, message: Message) -> None:
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message.pk)
+        if message.is_deleted:
+            return
+        message.deleted_at = timezone.now()
+        message.deleted_by = actor
+        message.body = ""
+        message.body_html = ""
+        message.save(update_fields=["deleted_at", "deleted_by", "body", "body_html"])
+        # Deleted means gone: no earlier edit and no replayed event may still
+        # carry the text.
+        message.edits.all().delete()
+        for event in RoomEvent.objects.filter(message=message).only("id", "payload"):
+            if "message" in event.payload:
+                event.payload["message"].update(body="", html="", deleted=True)
+                event.save(update_fields=["payload"])
+        if message.thread_root_id is not None:
+            Message.objects.filter(pk=message.thread_root_id, reply_count__gt=0).update(
+                reply_count=F("reply_count") - 1
+            )
+        audit.record(actor, "message.deleted", message, room=message.room_id)
+        room_id, thread = message.room_id, message.thread_root_id
+        append_event(
+            room_id,
+            lambda seq: events.MessageDeletedEvent(
+                type="message.deleted", room=room_id, seq=seq, id=message.id, thread=thread
+            ),
+            message=message,
+        )
+
+
+def check_delete_message(actor: User, *, room_id: Any, message_id: Any) -> None:
+    membership = access_membership(actor, room_id)
+    message = access_message(actor, membership.room_id, message_id)
+    if message.is_deleted:
+        raise NotFound()
+    is_author = message.author_id == actor.id
+    # "Admins": the room's owners, and an organization admin for their own people.
+    is_owner = membership.role == Membership.Role.OWNER
+    is_their_admin = actor.is_org_admin and message.author.organization_id == actor.organization_id
+    if not (is_author or is_owner or is_their_admin):
+        raise Forbidden("Only the author or an admin can delete a message.")
+    ratelimit.hit(actor.id, "writes")
+    do_delete_message(actor, message)
+
+
+# --- read markers and threads ----------------------------------------------
+
+
+def check_mark_read(reader: User, *, room_id: Any, seq: Any) -> events.UnreadEvent:
+    membership = access_membership(reader, room_id)
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise Invalid("`seq` must be a non-negative integer.")
+    seq = min(seq, membership.room.last_seq)
+    with transaction.atomic():
+        # Markers only move forward, even when two tabs report out of order.
+        Membership.objects.filter(pk=membership.pk, last_read_seq__lt=seq).update(
+            last_read_seq=seq
+        )
+        membership.refresh_from_db(fields=["last_read_seq"])
+        frame = events.UnreadEvent(
+            type="unread",
+            room=membership.room_id,
+            count=unread_count(reader, membership.room_id, membership.last_read_seq),
+            last_read_seq=membership.last_read_seq,
+        )
+        events.publish_on_commit(events.user_group(reader.id), frame)
+    return frame
+
+
+def check_follow_thread(user: User, *, room_id: Any, root_id: Any, follow: bool) -> None:
+    root = access_message(user, room_id, root_id)
+    if root.thread_root_id is not None:
+        raise Invalid("Follow the thread's first message.")
+    if follow:
+        ThreadFollow.objects.get_or_create(user=user, root=root)
+    else:
+        ThreadFollow.objects.filter(user=user, root=root).delete()
+
+
+def check_mark_thread_read(user: User, *, room_id: Any, root_id: Any, seq: Any) -> None:
+    root = access_message(user, room_id, root_id)
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise Invalid("`seq` must be a non-negative integer.")
+    ThreadFollow.objects.filter(user=user, root=root, last_read_seq__lt=seq).update(
+        last_read_seq=seq
+    )

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from rooms.models import Membership, Message, Room, RoomEvent
+
+
+class MembershipInline(admin.TabularInline[Membership, Room]):
+    model = Membership
+    extra = 0
+    fields = ("user", "user_organization", "role", "joined_at", "left_at", "last_read_seq")
+    readonly_fields = ("user_organization",)
+    raw_id_fields = ("user",)
+
+    @admin.display(description="organization")
+    def user_organization(self, obj: Membership) -> str:
+        return str(obj.user.organization)
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin[Room]):
+    list_display = ("name", "kind", "partnership", "organization", "last_seq", "archived_at")
+    list_filter = ("kind",)
+    inlines = [MembershipInline]
+    readonly_fields = ("last_seq",)
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin[Message]):
+    list_display = ("id", "room", "author", "author_organization", "seq", "created_at", "deleted_at")
+    list_select_related = ("room", "author__organization")
+    raw_id_fields = ("thread_root", "author", "deleted_by")
+    readonly_fields = ("seq",)
+
+    @admin.display(description="organization")
+    def author_organization(self, obj: Message) -> str:
+        return str(obj.author.organization)
+
+
+@admin.register(RoomEvent)
+class RoomEventAdmin(admin.ModelAdmin[RoomEvent]):
+    list_display = ("room", "seq", "type", "created_at")
+    list_filter = ("type",)
+    readonly_fields = ("room", "seq", "type", "message", "payload", "created_at")

@@ -1,0 +1,232 @@
+"""Wire events and the one way to publish them.
+
+Every frame is a JSON object with a literal ``type``. Room events carry the
+room's ``seq``; ephemeral frames (typing, presence, unread) carry none.
+
+Publishing: ``publish_on_commit`` encodes the frame to JSON *once* and hands
+it to the channel layer after the surrounding transaction commits, addressed
+to a group that holds one channel per server process (see ``rooms.fanout``).
+Each process then writes the same pre-encoded string to each local socket.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Literal, NotRequired, TypedDict
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger("causeway.events")
+
+
+class OrgRef(TypedDict):
+    id: int
+    name: str
+    slug: str
+
+
+class PersonRef(TypedDict):
+    id: int
+    name: str
+    title: str
+    org: OrgRef | None
+
+
+class MessageData(TypedDict):
+    id: int
+    room: int
+    seq: int
+    author: PersonRef
+    client_id: str
+    body: str
+    html: str
+    thread: int | None
+    created_at: str
+    edited_at: str | None
+    deleted: bool
+    reply_count: int
+    last_reply_at: str | None
+
+
+class MessageNewEvent(TypedDict):
+    type: Literal["message.new"]
+    room: int
+    seq: int
+    message: MessageData
+
+
+class MessageEditedEvent(TypedDict):
+    type: Literal["message.edited"]
+    room: int
+    seq: int
+    message: MessageData
+
+
+class MessageDeletedEvent(TypedDict):
+    type: Literal["message.deleted"]
+    room: int
+    seq: int
+    id: int
+    thread: int | None
+
+
+class MemberJoinedEvent(TypedDict):
+    type: Literal["member.joined"]
+    room: int
+    seq: int
+    member: PersonRef
+    role: str
+
+
+class MemberLeftEvent(TypedDict):
+    type: Literal["member.left"]
+    room: int
+    seq: int
+    user: int
+
+
+class RoomUpdatedEvent(TypedDict):
+    type: Literal["room.updated"]
+    room: int
+    seq: int
+    name: str
+    topic: str
+
+
+class TypingEvent(TypedDict):
+    type: Literal["typing"]
+    room: int
+    user: int
+    thread: int | None
+    expires_in: int
+
+
+class PresenceEvent(TypedDict):
+    type: Literal["presence"]
+    room: NotRequired[int]
+    user: int
+    state: str
+
+
+class UnreadEvent(TypedDict):
+    type: Literal["unread"]
+    room: int
+    count: int
+    last_read_seq: int
+
+
+RoomEventFrame = (
+    MessageNewEvent
+    | MessageEditedEvent
+    | MessageDeletedEvent
+    | MemberJoinedEvent
+    | MemberLeftEvent
+    | RoomUpdatedEvent
+)
+
+# Control messages travel on a person's group and are acted on by their
+# sockets; they are never forwarded to a browser as they are.
+ControlKind = Literal["room.revoked", "auth.recheck"]
+
+
+def room_group(room_id: int) -> str:
+    return f"room.{room_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def encode(frame: Any) -> str:
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
+def layer_message(group: str, frame: Any, seq: int | None = None) -> dict[str, Any]:
+    return {"type": "fanout.deliver", "group": group, "seq": seq, "text": encode(frame)}
+
+
+def control_message(group: str, kind: ControlKind, **data: Any) -> dict[str, Any]:
+    return {"type": "fanout.control", "group": group, "kind": kind, "data": data}
+
+
+def _send(message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(message["group"], message)
+    except Exception:
+        # The write is committed and is the source of truth: clients detect
+        # the missing seq and backfill. Losing the live push must not turn a
+        # successful write into an error for the sender.
+        logger.exception("publish to %s failed", message["group"])
+
+
+def publish_on_commit(group: str, frame: Any, seq: int | None = None) -> None:
+    """Publish ``frame`` to ``group`` once the current transaction commits."""
+    message = layer_message(group, frame, seq)
+    transaction.on_commit(lambda: _send(message), robust=True)
+
+
+def publish_now(group: str, frame: Any) -> None:
+    """Publish an ephemeral frame that has no database write behind it."""
+    _send(layer_message(group, frame))
+
+
+def publish_control_on_commit(group: str, kind: ControlKind, **data: Any) -> None:
+    message = control_message(group, kind, **data)
+    transaction.on_commit(lambda: _send(message), robust=True)
+
+
+async def apublish_now(group: str, frame: Any) -> None:
+    """``publish_now`` for callers already on the event loop."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = layer_message(group, frame)
+    try:
+        await layer.group_send(group, message)
+    except Exception:
+        logger.exception("publish to %s failed", group)
+
+
+def iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def org_ref(org: Any) -> OrgRef | None:
+    if org is None:
+        return None
+    return {"id": org.id, "name": org.name, "slug": org.slug}
+
+
+def person_ref(user: Any) -> PersonRef:
+    return {
+        "id": user.id,
+        "name": user.name,
+        "title": user.title,
+        "org": org_ref(user.organization),
+    }
+
+
+def message_data(message: Any) -> MessageData:
+    """The wire shape of a message. Requires ``author__organization`` loaded."""
+    deleted = message.deleted_at is not None
+    return {
+        "id": message.id,
+        "room": message.room_id,
+        "seq": message.seq,
+        "author": person_ref(message.author),
+        "client_id": message.client_id,
+        "body": "" if deleted else message.body,
+        "html": "" if deleted else message.body_html,
+        "thread": message.thread_root_id,
+        "created_at": message.created_at.isoformat(),
+        "edited_at": iso(message.edited_at),
+        "deleted": deleted,
+        "reply_count": message.reply_count,
+        "last_reply_at": iso(message.last_reply_at),
+    }

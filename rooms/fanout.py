@@ -1,0 +1,275 @@
+"""One channel-layer subscription per server process, fanned out locally.
+
+Channels' usual shape gives every socket its own channel and sends one layer
+message per socket (``group_send`` to a group of sockets): 170-320 us of CPU
+per delivery here. Instead each process (each event loop) owns one channel,
+which joins the group of every room and person that has a socket in this
+process. A room event is then one layer message per process, carrying the
+frame already encoded as JSON; the process writes that same string to each of
+its local sockets.
+
+Ordering and gaps: events are published after commit, so two writers can
+publish seq 6 before seq 5, and channels-redis drops messages for a channel
+over capacity. The process keeps the next expected seq per room, holds back
+early arrivals briefly, and fills any gap from the database (the source of
+truth). A periodic check compares each room's ``last_seq`` with what was
+delivered, so a dropped *last* event is found too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Protocol
+
+from channels.db import database_sync_to_async
+from channels.layers import BaseChannelLayer, get_channel_layer
+
+from rooms import events
+from rooms.models import Room
+from rooms.selectors import events_after
+
+logger = logging.getLogger("causeway.fanout")
+
+GAP_WAIT_SECONDS = 0.25
+RECONCILE_SECONDS = 5.0
+REJOIN_SECONDS = 30.0
+
+
+class LocalSocket(Protocol):
+    """What the fanout needs from a socket (implemented by the consumer)."""
+
+    async def deliver_room_event(self, room_id: int, seq: int, text: str) -> None: ...
+
+    async def deliver_ephemeral(self, group: str, text: str) -> None: ...
+
+    async def control(self, kind: str, data: dict[str, Any]) -> None: ...
+
+
+class Fanout:
+    _by_loop: dict[asyncio.AbstractEventLoop, Fanout] = {}
+
+    def __init__(self, layer: BaseChannelLayer) -> None:
+        self.layer = layer
+        self.channel = ""
+        self.groups: dict[str, set[LocalSocket]] = {}
+        self.next_seq: dict[int, int] = {}
+        self.held: dict[int, dict[int, str]] = {}
+        self.gap_fills: dict[int, asyncio.Task[None]] = {}
+        self.tasks: list[asyncio.Task[None]] = []
+        self.lock = asyncio.Lock()
+
+    @classmethod
+    async def get(cls) -> Fanout:
+        loop = asyncio.get_running_loop()
+        fanout = cls._by_loop.get(loop)
+        if fanout is None:
+            layer = get_channel_layer()
+            assert layer is not None, "Causeway needs a channel layer"
+            fanout = cls(layer)
+            cls._by_loop[loop] = fanout
+            await fanout.start()
+        return fanout
+
+    @classmethod
+    async def shutdown_all(cls) -> None:
+        """Stop this loop's fanout (tests; a server process simply exits)."""
+        fanout = cls._by_loop.pop(asyncio.get_running_loop(), None)
+        if fanout is not None:
+            await fanout.stop()
+
+    async def start(self) -> None:
+        self.channel = await self.layer.new_channel("fanout.")
+        self.tasks = [
+            asyncio.create_task(self._read_loop(), name="fanout-read"),
+            asyncio.create_task(self._maintain_loop(), name="fanout-maintain"),
+        ]
+
+    async def stop(self) -> None:
+        for task in [*self.tasks, *self.gap_fills.values()]:
+            task.cancel()
+        await asyncio.gather(*self.tasks, *self.gap_fills.values(), return_exceptions=True)
+        for group in list(self.groups):
+            try:
+                await self.layer.group_discard(group, self.channel)
+            except Exception:
+                logger.warning("could not leave %s on stop", group)
+        self.groups.clear()
+
+    # --- membership of local sockets ---------------------------------------
+
+    async def join(self, group: str, socket: LocalSocket) -> None:
+        members = self.groups.get(group)
+        if members is None:
+            members = self.groups[group] = set()
+            await self.layer.group_add(group, self.channel)
+        members.add(socket)
+
+    async def leave(self, group: str, socket: LocalSocket) -> None:
+        members = self.groups.get(group)
+        if members is None:
+            return
+        members.discard(socket)
+        if not members:
+            del self.groups[group]
+            if group.startswith("room."):
+                room_id = int(group[5:])
+                self.next_seq.pop(room_id, None)
+                self.held.pop(room_id, None)
+                task = self.gap_fills.pop(room_id, None)
+                if task is not None:
+                    task.cancel()
+            try:
+                await self.layer.group_discard(group, self.channel)
+            except Exception:
+                logger.warning("could not leave %s", group)
+
+    async def note_head(self, room_id: int, head_seq: int) -> None:
+        """A subscriber read ``head_seq`` from the database after joining the room's group.
+
+        Every event up to it is in that subscriber's replay; the process's live
+        stream continues after it.
+        """
+        async with self.lock:
+            if self.next_seq.get(room_id, 0) > head_seq:
+                return
+            self.next_seq[room_id] = head_seq + 1
+            held = self.held.get(room_id)
+            if held:
+                for seq in [s for s in held if s <= head_seq]:
+                    del held[seq]
+                await self._drain_held(room_id)
+                if self.held.get(room_id):
+                    self._schedule_gap_fill(room_id)
+
+    # --- incoming ---------------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Redis restarting, say. Keep trying; the maintenance loop
+                # re-joins the groups and fills what was missed from the DB.
+                logger.warning("fanout receive failed; retrying", exc_info=True)
+                await asyncio.sleep(0.5)
+                continue
+            try:
+                await self.dispatch(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("fanout dispatch failed")
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        group = message.get("group", "")
+        if message["type"] == "fanout.control":
+            for socket in list(self.groups.get(group, ())):
+                await socket.control(message["kind"], message.get("data") or {})
+            return
+        seq = message.get("seq")
+        text = message["text"]
+        if seq is None:
+            for socket in list(self.groups.get(group, ())):
+                await socket.deliver_ephemeral(group, text)
+            return
+        room_id = int(group[5:])
+        async with self.lock:
+            await self._ordered(room_id, int(seq), text)
+
+    async def _ordered(self, room_id: int, seq: int, text: str) -> None:
+        if room_id not in self.next_seq:
+            # No subscriber has read the head yet: hold until one does.
+            self.held.setdefault(room_id, {})[seq] = text
+            return
+        expected = self.next_seq[room_id]
+        if seq < expected:
+            return
+        if seq > expected:
+            self.held.setdefault(room_id, {})[seq] = text
+            self._schedule_gap_fill(room_id)
+            return
+        await self._deliver(room_id, seq, text)
+        await self._drain_held(room_id)
+
+    async def _deliver(self, room_id: int, seq: int, text: str) -> None:
+        self.next_seq[room_id] = seq + 1
+        for socket in list(self.groups.get(events.room_group(room_id), ())):
+            await socket.deliver_room_event(room_id, seq, text)
+
+    async def _drain_held(self, room_id: int) -> None:
+        held = self.held.get(room_id)
+        while held:
+            expected = self.next_seq[room_id]
+            text = held.pop(expected, None)
+            if text is None:
+                for stale in [s for s in held if s < expected]:
+                    del held[stale]
+                break
+            await self._deliver(room_id, expected, text)
+
+    def _schedule_gap_fill(self, room_id: int, wait: float = GAP_WAIT_SECONDS) -> None:
+        if room_id in self.gap_fills:
+            return
+        self.gap_fills[room_id] = asyncio.create_task(self._gap_fill(room_id, wait))
+
+    async def _gap_fill(self, room_id: int, wait: float) -> None:
+        try:
+            await asyncio.sleep(wait)
+            await self.fill_from_database(room_id)
+        finally:
+            self.gap_fills.pop(room_id, None)
+
+    async def fill_from_database(self, room_id: int, until: int | None = None) -> None:
+        expected = self.next_seq.get(room_id)
+        if expected is None or events.room_group(room_id) not in self.groups:
+            return
+        held = self.held.get(room_id, {})
+        upto = until if until is not None else max(held, default=expected - 1)
+        if upto < expected:
+            return
+        payloads = await database_sync_to_async(events_after)(room_id, expected - 1, upto)
+        # One deliverer at a time, or a socket could see seq 6 before 5.
+        async with self.lock:
+            for payload in payloads:
+                seq = payload["seq"]
+                if seq == self.next_seq.get(room_id):
+                    await self._deliver(room_id, seq, events.encode(payload))
+            if room_id in self.next_seq:
+                await self._drain_held(room_id)
+
+    # --- upkeep -------------------------------------------------------------------
+
+    async def _maintain_loop(self) -> None:
+        since_rejoin = 0.0
+        while True:
+            await asyncio.sleep(RECONCILE_SECONDS)
+            since_rejoin += RECONCILE_SECONDS
+            try:
+                if since_rejoin >= REJOIN_SECONDS:
+                    since_rejoin = 0.0
+                    await self.rejoin_groups()
+                await self.reconcile()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("fanout upkeep failed", exc_info=True)
+
+    async def rejoin_groups(self) -> None:
+        """Re-add our channel to every group: survives a Redis restart and group expiry."""
+        for group in list(self.groups):
+            await self.layer.group_add(group, self.channel)
+
+    async def reconcile(self) -> None:
+        """Deliver from the database whatever the layer lost, including a room's last event."""
+        room_ids = list(self.next_seq)
+        if not room_ids:
+            return
+        heads = await database_sync_to_async(
+            lambda: dict(Room.objects.filter(pk__in=room_ids).values_list("pk", "last_seq"))
+        )()
+        for room_id, head in heads.items():
+            if head >= self.next_seq.get(room_id, head + 1):
+                await self.fill_from_database(room_id, until=head)

@@ -1,0 +1,219 @@
+"""Permission-scoped reads. Every read is scoped by active membership.
+
+``access_*`` returns the object or raises ``NotFound`` for both "missing" and
+"forbidden", so nobody learns that a room they are not in exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from hub.errors import Invalid, NotFound
+from hub.models import User
+from rooms.models import Membership, Message, Room, RoomEvent, ThreadFollow
+
+
+def parse_id(value: Any, what: str = "id") -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise Invalid(f"`{what}` must be an integer.")
+    try:
+        number = int(value)
+    except ValueError:
+        raise Invalid(f"`{what}` must be an integer.") from None
+    if not 0 < number < 2**63:
+        raise Invalid(f"`{what}` is out of range.")
+    return number
+
+
+def rooms_for_user(user: User) -> QuerySet[Room]:
+    return Room.objects.filter(
+        memberships__user=user, memberships__left_at__isnull=True, archived_at__isnull=True
+    )
+
+
+def access_membership(user: User, room_id: Any) -> Membership:
+    """The person's active membership of the room, or NotFound."""
+    room_id = parse_id(room_id, "room")
+    if not user.is_authenticated or not user.is_active:
+        raise NotFound()
+    try:
+        return Membership.objects.select_related(
+            "room", "room__partnership", "room__organization"
+        ).get(room_id=room_id, user=user, left_at__isnull=True, room__archived_at__isnull=True)
+    except Membership.DoesNotExist:
+        raise NotFound() from None
+
+
+def access_room(user: User, room_id: Any) -> Room:
+    return access_membership(user, room_id).room
+
+
+def access_message(user: User, room_id: Any, message_id: Any) -> Message:
+    room = access_room(user, room_id)
+    message_id = parse_id(message_id, "id")
+    try:
+        return Message.objects.select_related("author__organization").get(
+            room=room, pk=message_id
+        )
+    except Message.DoesNotExist:
+        raise NotFound() from None
+
+
+def unread_count(user: User, room_id: int, last_read_seq: int) -> int:
+    return (
+        Message.objects.filter(room_id=room_id, seq__gt=last_read_seq, deleted_at__isnull=True)
+        .exclude(author=user)
+        .count()
+    )
+
+
+def room_list(user: User) -> list[dict[str, Any]]:
+    """The person's rooms with unread counts, in one query."""
+    unread = (
+        Message.objects.filter(
+            room=OuterRef("room_id"),
+            seq__gt=OuterRef("last_read_seq"),
+            deleted_at__isnull=True,
+        )
+        .exclude(author=user)
+        .order_by()
+        .values("room")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    memberships = (
+        Membership.objects.active()
+        .filter(user=user, room__archived_at__isnull=True)
+        .select_related(
+            "room",
+            "room__partnership__supplier",
+            "room__partnership__client",
+            "room__organization",
+        )
+        .annotate(unread=Coalesce(Subquery(unread), 0))
+        .order_by("room__name")
+    )
+    result = []
+    for membership in memberships:
+        room = membership.room
+        entry: dict[str, Any] = {
+            "id": room.id,
+            "kind": room.kind,
+            "name": room.name,
+            "topic": room.topic,
+            "head_seq": room.last_seq,
+            "last_read_seq": membership.last_read_seq,
+            "unread": membership.unread,  # type: ignore[attr-defined]
+            "role": membership.role,
+        }
+        if room.partnership is not None:
+            partner = (
+                room.partnership.client
+                if room.partnership.supplier_id == user.organization_id
+                else room.partnership.supplier
+            )
+            entry["partner"] = {"id": partner.id, "name": partner.name, "slug": partner.slug}
+        result.append(entry)
+    return result
+
+
+def room_members(room: Room) -> list[Membership]:
+    return list(
+        Membership.objects.active()
+        .filter(room=room)
+        .select_related("user__organization")
+        .order_by("user__display_name", "user__email")
+    )
+
+
+def events_after(room_id: int, since: int, until: int) -> list[dict[str, Any]]:
+    return list(
+        RoomEvent.objects.filter(room_id=room_id, seq__gt=since, seq__lte=until)
+        .order_by("seq")
+        .values_list("payload", flat=True)
+    )
+
+
+def message_page(
+    room: Room, *, before: int | None, after: int | None, limit: int
+) -> list[Message]:
+    qs = Message.objects.filter(room=room, thread_root__isnull=True).select_related(
+        "author__organization"
+    )
+    if after is not None:
+        return list(qs.filter(seq__gt=after).order_by("seq")[:limit])
+    if before is not None:
+        qs = qs.filter(seq__lt=before)
+    return list(reversed(qs.order_by("-seq")[:limit]))
+
+
+def thread_messages(root: Message) -> list[Message]:
+    return list(
+        Message.objects.filter(Q(pk=root.pk) | Q(thread_root=root))
+        .select_related("author__organization")
+        .order_by("seq")
+    )
+
+
+def followed_threads(user: User, room_id: int) -> list[dict[str, Any]]:
+    follows = ThreadFollow.objects.filter(user=user, root__room_id=room_id).annotate(
+        unread=Count(
+            "root__replies",
+            filter=Q(
+                root__replies__seq__gt=F("last_read_seq"),
+                root__replies__deleted_at__isnull=True,
+            )
+            & ~Q(root__replies__author=user),
+        )
+    )
+    return [
+        {"root": f.root_id, "last_read_seq": f.last_read_seq, "unread": f.unread}  # type: ignore[attr-defined]
+        for f in follows
+    ]
+
+
+def search_messages(user: User, query: str, limit: int = 50) -> list[Message]:
+    return list(
+        Message.objects.filter(
+            room__in=rooms_for_user(user), deleted_at__isnull=True, body__icontains=query
+        )
+        .select_related("author__organization", "room")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def subscription_snapshot(
+    user: User, room_id: Any, since: int | None, page: int, replay_limit: int
+) -> dict[str, Any]:
+    """What a socket needs to subscribe: head, members, unread and the events to replay.
+
+    ``replay`` is None when the gap is too large (the client pages history over
+    HTTP instead).
+    """
+    membership = access_membership(user, room_id)
+    room = Room.objects.only("id", "last_seq").get(pk=membership.room_id)
+    head = room.last_seq
+    replay: list[dict[str, Any]] | None
+    if since is None:
+        replay = events_after(room.id, max(0, head - page), head)
+    elif since > head or head - since > replay_limit:
+        replay = None
+    else:
+        replay = events_after(room.id, since, head)
+    from rooms.events import person_ref
+
+    members = [
+        {"person": person_ref(m.user), "role": m.role} for m in room_members(membership.room)
+    ]
+    return {
+        "room": room.id,
+        "head": head,
+        "members": members,
+        "last_read_seq": membership.last_read_seq,
+        "unread": unread_count(user, room.id, membership.last_read_seq),
+        "threads": followed_threads(user, room.id),
+        "replay": replay,
+    }
