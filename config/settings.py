@@ -39,13 +39,15 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 DEBUG = env_bool("DEBUG", False)
 
-# A fixed development key would be a trap in production: outside DEBUG the
-# key must come from the environment, except for the embedded local defaults
-# (no DATABASE_URL), where a per-checkout key file is generated.
+# Production serves over HTTPS (behind a TLS-terminating proxy): secure
+# cookies, HSTS and a key from the environment. Off for the embedded defaults.
+HTTPS = env_bool("HTTPS", False)
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if os.environ.get("DATABASE_URL") and not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DATABASE_URL is set.")
+    if HTTPS:
+        raise ImproperlyConfigured("SECRET_KEY must be set in production (HTTPS=1).")
+    # A fixed development key would be a trap; a per-checkout key file is not.
     key_file = BASE_DIR / ".secret_key"
     if not key_file.exists():
         from django.core.management.utils import get_random_secret_key
@@ -106,7 +108,11 @@ TEMPLATES = [
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+        )
+    }
 else:
     DATABASES = {
         "default": {
@@ -184,7 +190,7 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_ADAPTER = "hub.adapters.CausewayAccountAdapter"
 ACCOUNT_SIGNUP_FORM_CLASS = "hub.forms.SignupProfileForm"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG or not DATABASE_URL else "https"
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "/accounts/login/"
@@ -202,10 +208,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
+        # Hashed names need `collectstatic` (the Procfile's release step);
+        # the embedded defaults serve straight from the app folders.
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if HTTPS
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
@@ -215,8 +223,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Security: secure cookies and HSTS whenever we run behind TLS (production).
-SECURE_TLS = env_bool("SECURE_TLS", bool(DATABASE_URL) and not DEBUG)
+SECURE_TLS = HTTPS
 SESSION_COOKIE_SECURE = SECURE_TLS
 CSRF_COOKIE_SECURE = SECURE_TLS
 SECURE_SSL_REDIRECT = SECURE_TLS
@@ -228,18 +235,17 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
 # Causeway limits, documented in docs/protocol.md.
-CAUSEWAY = {
-    "MESSAGE_MAX_CHARS": int(os.environ.get("CAUSEWAY_MESSAGE_MAX_CHARS", "10000")),
-    "FRAME_MAX_BYTES": 64 * 1024,
-    "REPLAY_LIMIT": int(os.environ.get("CAUSEWAY_REPLAY_LIMIT", "1000")),
-    "PAGE_SIZE": 50,
-    "PRESENCE_TTL_SECONDS": int(os.environ.get("CAUSEWAY_PRESENCE_TTL", "45")),
-    "PRESENCE_HEARTBEAT_SECONDS": int(os.environ.get("CAUSEWAY_PRESENCE_HEARTBEAT", "15")),
-    "TYPING_TTL_SECONDS": 6,
-    "RATE_LIMIT_WRITES": (int(os.environ.get("CAUSEWAY_RATE_WRITES", "30")), 10),
-    "RATE_LIMIT_FRAMES": (int(os.environ.get("CAUSEWAY_RATE_FRAMES", "120")), 10),
-    "INVITATION_DAYS": 7,
-}
+CAUSEWAY_MESSAGE_MAX_CHARS = int(os.environ.get("CAUSEWAY_MESSAGE_MAX_CHARS", "10000"))
+CAUSEWAY_FRAME_MAX_BYTES = 64 * 1024
+CAUSEWAY_REPLAY_LIMIT = int(os.environ.get("CAUSEWAY_REPLAY_LIMIT", "1000"))
+CAUSEWAY_PAGE_SIZE = 50
+CAUSEWAY_PRESENCE_TTL_SECONDS = float(os.environ.get("CAUSEWAY_PRESENCE_TTL", "45"))
+CAUSEWAY_PRESENCE_HEARTBEAT_SECONDS = float(os.environ.get("CAUSEWAY_PRESENCE_HEARTBEAT", "15"))
+CAUSEWAY_TYPING_TTL_SECONDS = 6
+# (count, window in seconds)
+CAUSEWAY_RATE_LIMIT_WRITES = (int(os.environ.get("CAUSEWAY_RATE_WRITES", "30")), 10)
+CAUSEWAY_RATE_LIMIT_FRAMES = (int(os.environ.get("CAUSEWAY_RATE_FRAMES", "120")), 10)
+CAUSEWAY_INVITATION_DAYS = 7
 
 LOGGING: dict[str, Any] = {
     "version": 1,

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from hub.errors import NotFound
+from hub.http import AuthedRequest
 from hub.selectors import partnerships_for
 from rooms.selectors import access_membership, room_list
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     rooms = room_list(request.user)
     shared: dict[str, list[dict[str, object]]] = {}
     internal = []
@@ -33,7 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def room(request: HttpRequest, room_id: int) -> HttpResponse:
+def room(request: AuthedRequest, room_id: int) -> HttpResponse:
     try:
         membership = access_membership(request.user, room_id)
     except NotFound:

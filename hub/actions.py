@@ -114,7 +114,7 @@ def do_create_invitation(
             email=email,
             token_hash=hash_token(token),
             invited_by=actor,
-            expires_at=timezone.now() + timedelta(days=settings.CAUSEWAY["INVITATION_DAYS"]),
+            expires_at=timezone.now() + timedelta(days=settings.CAUSEWAY_INVITATION_DAYS),
         )
         audit.record(
             actor,
@@ -130,7 +130,7 @@ def do_create_invitation(
                 f"{actor.name} invites you to Causeway",
                 f"{actor.name} ({actor.organization}) invites you to join "
                 f"{room.name if room else organization.name} on Causeway.\n\n"
-                f"Open this link to accept (valid for {settings.CAUSEWAY['INVITATION_DAYS']} "
+                f"Open this link to accept (valid for {settings.CAUSEWAY_INVITATION_DAYS} "
                 f"days, single use):\n{link}\n",
                 None,
                 [email],
@@ -202,7 +202,11 @@ def do_accept_invitation(invitation: Invitation, person: User) -> Invitation:
         locked.accepted_by = person
         locked.save(update_fields=["accepted_at", "accepted_by"])
         audit.record(
-            person, "invitation.accepted", locked, organization=locked.organization, room=locked.room_id
+            person,
+            "invitation.accepted",
+            locked,
+            organization=locked.organization,
+            room=locked.room_id,
         )
         if locked.room is not None:
             do_add_member(locked.invited_by, locked.room, person)
@@ -244,9 +248,12 @@ def check_revoke_invitation(actor: User, *, invitation_id: Any) -> Invitation:
 
 def resolve_signup_organization(email: str, invitation: Invitation | None) -> Organization:
     """The organization a new sign-up joins, or Forbidden if none admits them."""
-    if invitation is not None and invitation.is_usable():
-        if invitation.email.lower() == email.lower():
-            return invitation.organization
+    if (
+        invitation is not None
+        and invitation.is_usable()
+        and invitation.email.lower() == email.lower()
+    ):
+        return invitation.organization
     org = organization_for_domain(email)
     if org is None:
         raise Forbidden(

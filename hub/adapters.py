@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
@@ -14,10 +15,10 @@ from hub import actions
 from hub.errors import ActionError, Forbidden
 from hub.models import Invitation, User
 
+INVITATION_SESSION_KEY = "causeway_invitation_token"
+
 
 def pending_invitation(request: HttpRequest | None) -> Invitation | None:
-    from hub.views import INVITATION_SESSION_KEY
-
     if request is None or not hasattr(request, "session"):
         return None
     token = request.session.get(INVITATION_SESSION_KEY)
@@ -52,13 +53,11 @@ class CausewayAccountAdapter(DefaultAccountAdapter):
             with transaction.atomic():
                 user.save()
                 if invitation is not None and invitation.email.lower() == user.email.lower():
-                    try:
-                        actions.check_accept_invitation(user, token=request.session.get(
-                            "causeway_invitation_token"
-                        ))
-                    except ActionError:
-                        # Organization is already decided by the domain; a stale
-                        # invitation must not block the sign-up.
-                        pass
-            request.session.pop("causeway_invitation_token", None)
-        return user  # type: ignore[no-any-return]
+                    # The organization is decided already; a stale invitation
+                    # must not block the sign-up.
+                    with contextlib.suppress(ActionError):
+                        actions.check_accept_invitation(
+                            user, token=request.session.get(INVITATION_SESSION_KEY)
+                        )
+            request.session.pop(INVITATION_SESSION_KEY, None)
+        return user

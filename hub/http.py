@@ -11,12 +11,19 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from hub.errors import ActionError, Invalid
+from hub.models import User
 
 logger = logging.getLogger("causeway.http")
 
 MAX_JSON_BODY = 64 * 1024
 
 View = Callable[..., HttpResponse]
+
+
+class AuthedRequest(HttpRequest):
+    """What views wrapped in ``api`` (or ``login_required``) receive."""
+
+    user: User
 
 
 def error_response(code: str, detail: str, status: int) -> JsonResponse:

@@ -7,6 +7,7 @@ and all server processes, which is what "per person" has to mean.
 from __future__ import annotations
 
 import time
+from typing import Literal
 
 from django.conf import settings
 from django.core.cache import cache
@@ -14,9 +15,9 @@ from django.core.cache import cache
 from hub.errors import RateLimited
 
 
-def hit(user_id: int, bucket: str) -> None:
+def hit(user_id: int, bucket: Literal["writes", "frames"]) -> None:
     """Count one use of ``bucket``; raise RateLimited past the limit."""
-    limit, window = settings.CAUSEWAY[f"RATE_LIMIT_{bucket.upper()}"]
+    limit, window = getattr(settings, f"CAUSEWAY_RATE_LIMIT_{bucket.upper()}")
     key = f"rl:{bucket}:{user_id}:{int(time.time() // window)}"
     if cache.add(key, 1, timeout=window + 1):
         return

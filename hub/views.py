@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
+from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from allauth.account.adapter import get_adapter
 from hub import actions
+from hub.adapters import INVITATION_SESSION_KEY
 from hub.errors import ActionError
-from hub.http import api, error_response, json_body
+from hub.http import AuthedRequest, api, error_response, json_body
 from hub.models import User
 from hub.selectors import partnerships_for, pending_invitations_sent
 
-INVITATION_SESSION_KEY = "causeway_invitation_token"
-
 
 @api(("GET", "POST"))
-def partnerships(request: HttpRequest) -> JsonResponse:
+def partnerships(request: AuthedRequest) -> JsonResponse:
     if request.method == "POST":
         data = json_body(request)
         partnership = actions.check_propose_partnership(
@@ -30,7 +29,9 @@ def partnerships(request: HttpRequest) -> JsonResponse:
 
 
 @api(("POST",))
-def partnership_decision(request: HttpRequest, partnership_id: int, decision: str) -> JsonResponse:
+def partnership_decision(
+    request: AuthedRequest, partnership_id: int, decision: str
+) -> JsonResponse:
     if decision not in ("accept", "decline"):
         return error_response("not_found", "Not found.", 404)
     if decision == "accept":
@@ -41,7 +42,7 @@ def partnership_decision(request: HttpRequest, partnership_id: int, decision: st
 
 
 @api(("GET", "POST"))
-def invitations(request: HttpRequest) -> JsonResponse:
+def invitations(request: AuthedRequest) -> JsonResponse:
     if request.method == "POST":
         data = json_body(request)
         invitation, _token = actions.check_create_invitation(
@@ -58,7 +59,7 @@ def invitations(request: HttpRequest) -> JsonResponse:
 
 
 @api(("DELETE",))
-def invitation(request: HttpRequest, invitation_id: int) -> JsonResponse:
+def invitation(request: AuthedRequest, invitation_id: int) -> JsonResponse:
     actions.check_revoke_invitation(request.user, invitation_id=invitation_id)
     return JsonResponse({"ok": True})
 
@@ -97,4 +98,3 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     # The invitation link proves the address: no second verification e-mail.
     get_adapter(request).stash_verified_email(request, invitation.email)
     return render(request, "hub/invitation_signup.html", {"invitation": invitation})
-

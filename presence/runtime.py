@@ -40,10 +40,10 @@ class PresenceKeeper:
 
     @staticmethod
     def ttl() -> float:
-        return float(settings.CAUSEWAY["PRESENCE_TTL_SECONDS"])
+        return float(settings.CAUSEWAY_PRESENCE_TTL_SECONDS)
 
     async def _run(self) -> None:
-        heartbeat = float(settings.CAUSEWAY["PRESENCE_HEARTBEAT_SECONDS"])
+        heartbeat = float(settings.CAUSEWAY_PRESENCE_HEARTBEAT_SECONDS)
         sweep_every = min(5.0, heartbeat)
         waited = 0.0
         while True:

@@ -64,7 +64,7 @@ def clean_text(value: Any, what: str, *, max_chars: int, allow_empty: bool = Fal
 
 
 def _max_body() -> int:
-    return int(settings.CAUSEWAY["MESSAGE_MAX_CHARS"])
+    return int(settings.CAUSEWAY_MESSAGE_MAX_CHARS)
 
 
 # --- rooms and membership -------------------------------------------------
@@ -93,7 +93,9 @@ def do_create_room(
     return room
 
 
-def check_create_shared_room(actor: User, *, partnership_id: Any, name: Any, topic: Any = "") -> Room:
+def check_create_shared_room(
+    actor: User, *, partnership_id: Any, name: Any, topic: Any = ""
+) -> Room:
     partnership_id = parse_id(partnership_id, "partnership")
     name = clean_text(name, "name", max_chars=120)
     topic = clean_text(topic, "topic", max_chars=500, allow_empty=True)
@@ -101,7 +103,9 @@ def check_create_shared_room(actor: User, *, partnership_id: Any, name: Any, top
     if partnership is None or actor.organization_id not in partnership.side_ids():
         raise NotFound()
     if not partnership.is_active:
-        raise Forbidden("Both organizations must accept the partnership before a shared room exists.")
+        raise Forbidden(
+            "Both organizations must accept the partnership before a shared room exists."
+        )
     return do_create_room(
         actor, kind=Room.Kind.SHARED, name=name, topic=topic, partnership=partnership
     )
@@ -163,9 +167,11 @@ def do_add_member(
 
 def check_add_member(actor: User, *, room_id: Any, person_id: Any) -> Membership:
     membership = access_membership(actor, room_id)
-    person = User.objects.select_related("organization").filter(
-        pk=parse_id(person_id, "person"), is_active=True
-    ).first()
+    person = (
+        User.objects.select_related("organization")
+        .filter(pk=parse_id(person_id, "person"), is_active=True)
+        .first()
+    )
     if person is None or person.organization_id not in membership.room.allowed_organization_ids():
         raise NotFound()
     # Members bring in colleagues of their own organization; the room's owners
@@ -281,7 +287,9 @@ def do_send_message(
         data = events.message_data(message)
         append_event(
             room.id,
-            lambda seq: events.MessageNewEvent(type="message.new", room=room.id, seq=seq, message=data),
+            lambda seq: events.MessageNewEvent(
+                type="message.new", room=room.id, seq=seq, message=data
+            ),
             message=message,
         )
     return message, True
@@ -309,8 +317,10 @@ def check_send_message(
 
 def do_edit_message(editor: User, message: Message, *, body: str) -> Message:
     with transaction.atomic():
-        message = Message.objects.select_for_update().select_related("author__organization").get(
-            pk=message.pk
+        message = (
+            Message.objects.select_for_update()
+            .select_related("author__organization")
+            .get(pk=message.pk)
         )
         if message.is_deleted:
             raise NotFound()
@@ -400,9 +410,7 @@ def check_mark_read(reader: User, *, room_id: Any, seq: Any) -> events.UnreadEve
     seq = min(seq, membership.room.last_seq)
     with transaction.atomic():
         # Markers only move forward, even when two tabs report out of order.
-        Membership.objects.filter(pk=membership.pk, last_read_seq__lt=seq).update(
-            last_read_seq=seq
-        )
+        Membership.objects.filter(pk=membership.pk, last_read_seq__lt=seq).update(last_read_seq=seq)
         membership.refresh_from_db(fields=["last_read_seq"])
         frame = events.UnreadEvent(
             type="unread",

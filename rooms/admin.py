@@ -27,7 +27,15 @@ class RoomAdmin(admin.ModelAdmin[Room]):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin[Message]):
-    list_display = ("id", "room", "author", "author_organization", "seq", "created_at", "deleted_at")
+    list_display = (
+        "id",
+        "room",
+        "author",
+        "author_organization",
+        "seq",
+        "created_at",
+        "deleted_at",
+    )
     list_select_related = ("room", "author__organization")
     raw_id_fields = ("thread_root", "author", "deleted_by")
     readonly_fields = ("seq",)

@@ -81,16 +81,16 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             # Closing before accept refuses the handshake (HTTP 403).
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.user = await database_sync_to_async(
-            User.objects.select_related("organization").get
-        )(pk=scope_user.pk)
+        self.user = await database_sync_to_async(User.objects.select_related("organization").get)(
+            pk=scope_user.pk
+        )
         session = self.scope.get("session")
         self.session_key = session.session_key if session is not None else None
         self.conn_id = uuid.uuid4().hex
         self.rooms: dict[int, int] = {}  # room -> last seq sent on this socket
         self.replaying: dict[int, list[tuple[int, str]]] = {}
         self.last_typing: dict[tuple[int, int | None], float] = {}
-        limit, window = settings.CAUSEWAY["RATE_LIMIT_FRAMES"]
+        limit, window = settings.CAUSEWAY_RATE_LIMIT_FRAMES
         self.bucket_capacity = float(limit)
         self.bucket_rate = limit / window
         self.bucket = float(limit)
@@ -111,9 +111,9 @@ class CausewayConsumer(AsyncWebsocketConsumer):
                 "protocol": PROTOCOL_VERSION,
                 "me": events.person_ref(self.user),
                 "limits": {
-                    "message_max_chars": settings.CAUSEWAY["MESSAGE_MAX_CHARS"],
-                    "frame_max_bytes": settings.CAUSEWAY["FRAME_MAX_BYTES"],
-                    "typing_ttl": settings.CAUSEWAY["TYPING_TTL_SECONDS"],
+                    "message_max_chars": settings.CAUSEWAY_MESSAGE_MAX_CHARS,
+                    "frame_max_bytes": settings.CAUSEWAY_FRAME_MAX_BYTES,
+                    "typing_ttl": settings.CAUSEWAY_TYPING_TTL_SECONDS,
                 },
             }
         )
@@ -154,8 +154,8 @@ class CausewayConsumer(AsyncWebsocketConsumer):
     def parse(self, text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
         if text_data is None:
             raise BadJson("Frames must be JSON text; binary frames are not accepted.")
-        if len(text_data) > settings.CAUSEWAY["FRAME_MAX_BYTES"]:
-            raise TooLarge(f"Frames are limited to {settings.CAUSEWAY['FRAME_MAX_BYTES']} bytes.")
+        if len(text_data) > settings.CAUSEWAY_FRAME_MAX_BYTES:
+            raise TooLarge(f"Frames are limited to {settings.CAUSEWAY_FRAME_MAX_BYTES} bytes.")
         try:
             frame = json.loads(text_data)
         except (ValueError, RecursionError):
@@ -205,8 +205,8 @@ class CausewayConsumer(AsyncWebsocketConsumer):
                 self.user,
                 room_id,
                 since,
-                settings.CAUSEWAY["PAGE_SIZE"],
-                settings.CAUSEWAY["REPLAY_LIMIT"],
+                settings.CAUSEWAY_PAGE_SIZE,
+                settings.CAUSEWAY_REPLAY_LIMIT,
             )
         except BaseException:
             self.replaying.pop(room_id, None)
@@ -298,9 +298,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         if now - self.last_typing.get(key, 0.0) < TYPING_MIN_INTERVAL:
             return  # throttled: the earlier notice is still showing
         self.last_typing[key] = now
-        await do_publish_typing(
-            self.user.pk, room_id, thread, settings.CAUSEWAY["TYPING_TTL_SECONDS"]
-        )
+        await do_publish_typing(self.user.pk, room_id, thread, settings.CAUSEWAY_TYPING_TTL_SECONDS)
 
     async def on_read(self, frame: dict[str, Any]) -> None:
         # The resulting `unread` frame reaches all of the person's sockets,

@@ -152,6 +152,9 @@ class MessageEdit(models.Model):
     class Meta:
         ordering = ["edited_at", "id"]
 
+    def __str__(self) -> str:
+        return f"edit of message {self.message_id} at {self.edited_at:%Y-%m-%d %H:%M}"
+
 
 class RoomEvent(models.Model):
     """The room's event log: what a reconnecting client replays.
@@ -191,3 +194,6 @@ class ThreadFollow(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "root"], name="one_follow_per_thread")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} follows {self.root_id}"

@@ -55,9 +55,7 @@ def access_message(user: User, room_id: Any, message_id: Any) -> Message:
     room = access_room(user, room_id)
     message_id = parse_id(message_id, "id")
     try:
-        return Message.objects.select_related("author__organization").get(
-            room=room, pk=message_id
-        )
+        return Message.objects.select_related("author__organization").get(room=room, pk=message_id)
     except Message.DoesNotExist:
         raise NotFound() from None
 
@@ -106,7 +104,7 @@ def room_list(user: User) -> list[dict[str, Any]]:
             "topic": room.topic,
             "head_seq": room.last_seq,
             "last_read_seq": membership.last_read_seq,
-            "unread": membership.unread,  # type: ignore[attr-defined]
+            "unread": membership.unread,
             "role": membership.role,
         }
         if room.partnership is not None:
@@ -137,9 +135,7 @@ def events_after(room_id: int, since: int, until: int) -> list[dict[str, Any]]:
     )
 
 
-def message_page(
-    room: Room, *, before: int | None, after: int | None, limit: int
-) -> list[Message]:
+def message_page(room: Room, *, before: int | None, after: int | None, limit: int) -> list[Message]:
     qs = Message.objects.filter(room=room, thread_root__isnull=True).select_related(
         "author__organization"
     )
@@ -170,8 +166,7 @@ def followed_threads(user: User, room_id: int) -> list[dict[str, Any]]:
         )
     )
     return [
-        {"root": f.root_id, "last_read_seq": f.last_read_seq, "unread": f.unread}  # type: ignore[attr-defined]
-        for f in follows
+        {"root": f.root_id, "last_read_seq": f.last_read_seq, "unread": f.unread} for f in follows
     ]
 
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
 from hub.errors import Invalid
-from hub.http import api, json_body
+from hub.http import AuthedRequest, api, json_body
 from rooms import actions, events
 from rooms.selectors import (
     access_membership,
@@ -35,7 +35,7 @@ def _int_param(request: HttpRequest, name: str) -> int | None:
 
 
 @api(("GET", "POST"))
-def rooms(request: HttpRequest) -> JsonResponse:
+def rooms(request: AuthedRequest) -> JsonResponse:
     if request.method == "POST":
         data = json_body(request)
         if data.get("kind") == "internal":
@@ -54,9 +54,9 @@ def rooms(request: HttpRequest) -> JsonResponse:
 
 
 @api()
-def history(request: HttpRequest, room_id: int) -> JsonResponse:
+def history(request: AuthedRequest, room_id: int) -> JsonResponse:
     membership = access_membership(request.user, room_id)
-    limit = min(_int_param(request, "limit") or settings.CAUSEWAY["PAGE_SIZE"], 200)
+    limit = min(_int_param(request, "limit") or settings.CAUSEWAY_PAGE_SIZE, 200)
     page = message_page(
         membership.room,
         before=_int_param(request, "before"),
@@ -73,7 +73,7 @@ def history(request: HttpRequest, room_id: int) -> JsonResponse:
 
 
 @api()
-def thread(request: HttpRequest, room_id: int, root_id: int) -> JsonResponse:
+def thread(request: AuthedRequest, room_id: int, root_id: int) -> JsonResponse:
     root = access_message(request.user, room_id, root_id)
     if root.thread_root_id is not None:
         raise Invalid("That message is a reply; open its thread root.")
@@ -85,7 +85,7 @@ def thread(request: HttpRequest, room_id: int, root_id: int) -> JsonResponse:
 
 
 @api(("GET", "POST"))
-def members(request: HttpRequest, room_id: int) -> JsonResponse:
+def members(request: AuthedRequest, room_id: int) -> JsonResponse:
     if request.method == "POST":
         data = json_body(request)
         actions.check_add_member(request.user, room_id=room_id, person_id=data.get("person"))
@@ -103,13 +103,13 @@ def members(request: HttpRequest, room_id: int) -> JsonResponse:
 
 
 @api(("DELETE",))
-def member(request: HttpRequest, room_id: int, person_id: int) -> JsonResponse:
+def member(request: AuthedRequest, room_id: int, person_id: int) -> JsonResponse:
     actions.check_remove_member(request.user, room_id=room_id, person_id=person_id)
     return JsonResponse({"ok": True})
 
 
 @api()
-def search(request: HttpRequest) -> JsonResponse:
+def search(request: AuthedRequest) -> JsonResponse:
     query = request.GET.get("q", "").strip()
     if not 2 <= len(query) <= 200:
         raise Invalid("`q` must be 2 to 200 characters.")

@@ -68,12 +68,12 @@ class Command(BaseCommand):
                 proposed = check_propose_partnership(anna, partner_slug="acme", as_side="supplier")
                 partnership = check_accept_partnership(carla, partnership_id=proposed.pk)
 
-            shared = Room.objects.filter(partnership=partnership, name="Acme × Northwind").first()
+            shared = Room.objects.filter(partnership=partnership, name="Acme + Northwind").first()
             if shared is None:
                 shared = room_actions.check_create_shared_room(
                     anna,
                     partnership_id=partnership.pk,
-                    name="Acme × Northwind",
+                    name="Acme + Northwind",
                     topic="Q1 supply ramp, quality and logistics",
                 )
                 for person in people.values():

@@ -1,0 +1,235 @@
+"""Shared fixtures and factories.
+
+Services: ``make test`` exports DATABASE_URL and REDIS_URL when PostgreSQL and
+Redis answer on their standard ports (tests/services.py). With CI=true both
+are required; locally the tests marked ``postgres`` / ``redis`` skip with a
+reason when they are missing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from hub.models import Organization, Partnership, User
+from rooms import actions as room_actions
+from rooms.models import Room
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+HAS_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+HAS_REDIS = bool(settings.REDIS_URL)
+
+_counter = itertools.count(1)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if IN_CI:
+        missing = [
+            name for name, ok in (("PostgreSQL", HAS_POSTGRES), ("Redis", HAS_REDIS)) if not ok
+        ]
+        if missing:
+            raise pytest.UsageError(
+                f"CI=true but {' and '.join(missing)} not configured: run the suite with "
+                "`make test` on a machine where they answer on their standard ports."
+            )
+    if HAS_REDIS:
+        import redis
+
+        # The suite owns its Redis database (15 by default): start clean.
+        redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "postgres" in item.keywords and not HAS_POSTGRES:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL"))
+        if "redis" in item.keywords and not HAS_REDIS:
+            item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL"))
+
+
+# --- factories ------------------------------------------------------------------
+
+
+def make_org(name: str | None = None, domains: list[str] | None = None) -> Organization:
+    n = next(_counter)
+    name = name or f"Org {n}"
+    slug = f"{name.lower().replace(' ', '-')}-{n}"
+    return Organization.objects.create(
+        name=name, slug=slug, verified_domains=domains if domains is not None else [f"{slug}.test"]
+    )
+
+
+def make_person(
+    org: Organization, *, admin: bool = False, name: str | None = None, email: str | None = None
+) -> User:
+    n = next(_counter)
+    domain = org.verified_domains[0] if org.verified_domains else f"{org.slug}.test"
+    return User.objects.create_user(
+        email or f"person{n}@{domain}",
+        "pw-for-tests-123",
+        display_name=name or f"Person {n}",
+        organization=org,
+        org_role=User.OrgRole.ADMIN if admin else User.OrgRole.MEMBER,
+    )
+
+
+def make_partnership(
+    supplier: Organization, client: Organization, *, active: bool = True
+) -> Partnership:
+    proposer = supplier.people.filter(org_role="admin").first() or make_person(supplier, admin=True)
+    partnership = Partnership.objects.create(supplier=supplier, client=client, proposed_by=proposer)
+    if active:
+        partnership.status = Partnership.Status.ACTIVE
+        partnership.save(update_fields=["status"])
+    return partnership
+
+
+def make_shared_room(
+    partnership: Partnership, owner: User, *members: User, name: str = "Shared"
+) -> Room:
+    room = room_actions.do_create_room(
+        owner, kind=Room.Kind.SHARED, name=name, partnership=partnership
+    )
+    for member in members:
+        room_actions.do_add_member(owner, room, member)
+    return room
+
+
+def make_internal_room(owner: User, *members: User, name: str = "Internal") -> Room:
+    room = room_actions.do_create_room(
+        owner, kind=Room.Kind.INTERNAL, name=name, organization=owner.organization
+    )
+    for member in members:
+        room_actions.do_add_member(owner, room, member)
+    return room
+
+
+class Team:
+    """Two partner organizations with people on both sides and their rooms."""
+
+    def __init__(self) -> None:
+        self.supplier = make_org("Supplier")
+        self.client = make_org("Client")
+        self.supplier_admin = make_person(self.supplier, admin=True, name="Sam Supplier-Admin")
+        self.supplier_member = make_person(self.supplier, name="Sue Supplier")
+        self.client_admin = make_person(self.client, admin=True, name="Cal Client-Admin")
+        self.client_member = make_person(self.client, name="Cleo Client")
+        self.partnership = make_partnership(self.supplier, self.client)
+        self.shared = make_shared_room(
+            self.partnership,
+            self.supplier_admin,
+            self.supplier_member,
+            self.client_admin,
+            self.client_member,
+        )
+        self.supplier_internal = make_internal_room(
+            self.supplier_admin, self.supplier_member, name="Supplier internal"
+        )
+        self.client_internal = make_internal_room(
+            self.client_admin, self.client_member, name="Client internal"
+        )
+
+
+@pytest.fixture
+def team(db: None) -> Team:
+    return Team()
+
+
+@pytest.fixture
+def live_team(transactional_db: None) -> Team:
+    """A Team whose rows are committed (for sockets and other processes)."""
+    return Team()
+
+
+# --- sockets ------------------------------------------------------------------------
+
+
+def session_cookie(user: User) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def socket_headers(
+    session_key: str | None, origin: str | None = "http://127.0.0.1"
+) -> list[tuple[bytes, bytes]]:
+    headers = [(b"host", b"127.0.0.1")]
+    if origin is not None:
+        headers.append((b"origin", origin.encode()))
+    if session_key is not None:
+        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode()))
+    return headers
+
+
+class Socket:
+    """A WebsocketCommunicator that speaks JSON frames and skips frames we are not checking."""
+
+    def __init__(self, communicator: WebsocketCommunicator) -> None:
+        self.comm = communicator
+        self.frames: list[dict[str, Any]] = []
+
+    async def send(self, frame: Any) -> None:
+        await self.comm.send_json_to(frame)
+
+    async def recv(self, timeout: float = 3) -> dict[str, Any]:
+        frame = await self.comm.receive_json_from(timeout=timeout)
+        self.frames.append(frame)
+        return frame
+
+    async def expect(self, type_: str, timeout: float = 3, **match: Any) -> dict[str, Any]:
+        """The next frame of ``type_`` matching ``match``; other frames are recorded and skipped."""
+        while True:
+            frame = await self.recv(timeout)
+            if frame.get("type") == type_ and all(frame.get(k) == v for k, v in match.items()):
+                return frame
+
+    async def nothing(self, timeout: float = 0.3) -> None:
+        assert await self.comm.receive_nothing(timeout=timeout), "expected no frame"
+
+    async def drain(self, timeout: float = 0.3) -> list[dict[str, Any]]:
+        got = []
+        while not await self.comm.receive_nothing(timeout=timeout):
+            got.append(await self.recv())
+        return got
+
+    async def close(self) -> None:
+        await self.comm.disconnect()
+
+
+@pytest.fixture
+async def connect() -> AsyncIterator[Callable[..., Any]]:
+    """``await connect(user)`` opens an authenticated socket and reads its hello."""
+    from asgiref.sync import sync_to_async
+
+    from config.asgi import application
+    from presence.runtime import PresenceKeeper
+    from presence.store import reset_store
+    from rooms.fanout import Fanout
+
+    opened: list[Socket] = []
+
+    async def _connect(user: User, *, hello: bool = True) -> Socket:
+        key = await sync_to_async(session_cookie)(user)
+        comm = WebsocketCommunicator(application, "/ws/", headers=socket_headers(key))
+        connected, _ = await comm.connect()
+        assert connected, "socket refused"
+        socket = Socket(comm)
+        opened.append(socket)
+        if hello:
+            assert (await socket.recv())["type"] == "hello"
+        return socket
+
+    reset_store()
+    yield _connect
+    for socket in opened:
+        await socket.comm.disconnect()
+    await Fanout.shutdown_all()
+    await PresenceKeeper.shutdown_all()
+    reset_store()
