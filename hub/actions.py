@@ -72,7 +72,7 @@ def _decide(actor: User, partnership_id: Any, status: Partnership.Status) -> Par
     partnership_id = parse_id(partnership_id, "partnership")
     with transaction.atomic():
         partnership = (
-            Partnership.objects.select_for_update()
+            Partnership.objects.select_for_update(of=("self",))
             .select_related("proposed_by")
             .filter(pk=partnership_id)
             .first()

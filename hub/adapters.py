@@ -16,6 +16,8 @@ from hub.errors import ActionError, Forbidden
 from hub.models import Invitation, User
 
 INVITATION_SESSION_KEY = "causeway_invitation_token"
+# Set on the request once sign-up has decided the new person's organization.
+SIGNUP_ORGANIZATION_ATTR = "causeway_signup_organization"
 
 
 def pending_invitation(request: HttpRequest | None) -> Invitation | None:
@@ -31,8 +33,13 @@ class CausewayAccountAdapter(DefaultAccountAdapter):
         request = getattr(self, "request", None)
         match = getattr(request, "resolver_match", None)
         # Only sign-up decides an organization; adding a second address later
-        # does not move anyone.
-        if match is not None and match.url_name == "account_signup":
+        # does not move anyone. Once save_user has decided it, allauth cleans
+        # the address again (setup_user_email) after the invitation was used:
+        # refusing it then would drop the invitation-verified address.
+        if (
+            match is not None
+            and match.url_name == "account_signup"
+        ):
             try:
                 actions.resolve_signup_organization(email, pending_invitation(request))
             except Forbidden as error:
@@ -49,6 +56,12 @@ class CausewayAccountAdapter(DefaultAccountAdapter):
         except Forbidden as error:
             raise ValidationError(error.detail) from None
         user.org_role = User.OrgRole.MEMBER
+        setattr(request, SIGNUP_ORGANIZATION_ATTR, user.organization)
+        if not self.is_email_verified(request, user.email):
+            # The invitation link proves only its own address: allauth would
+            # otherwise attach it, verified and primary, to a person who signed
+            # up (and was placed in an organization) with another address.
+            pass
         if commit:
             with transaction.atomic():
                 user.save()

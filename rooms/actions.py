@@ -318,7 +318,7 @@ def check_send_message(
 def do_edit_message(editor: User, message: Message, *, body: str) -> Message:
     with transaction.atomic():
         message = (
-            Message.objects.select_for_update()
+            Message.objects.select_for_update(of=("self",))
             .select_related("author__organization")
             .get(pk=message.pk)
         )

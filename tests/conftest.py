@@ -233,3 +233,43 @@ async def connect() -> AsyncIterator[Callable[..., Any]]:
     await Fanout.shutdown_all()
     await PresenceKeeper.shutdown_all()
     reset_store()
+
+
+class Published(list[dict[str, Any]]):
+    """Layer messages that actions published, decoded, in order."""
+
+    def frames(self, group: str | None = None) -> list[dict[str, Any]]:
+        import json
+
+        return [
+            json.loads(m["text"])
+            for m in self
+            if "text" in m and (group is None or m["group"] == group)
+        ]
+
+
+@pytest.fixture
+def published(monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any) -> Any:
+    """Record what actions publish: ``with published.capture(): ...`` commits at block end."""
+    from rooms import events
+
+    sent = Published()
+    monkeypatch.setattr(events, "_send", sent.append)
+    sent.capture = lambda: django_capture_on_commit_callbacks(execute=True)  # type: ignore[attr-defined]
+    return sent
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def generous_rate_limits(settings: Any) -> None:
+    """Tests send bursts; the rate-limit tests set their own limits."""
+    from django.core.cache import cache
+
+    settings.CAUSEWAY_RATE_LIMIT_WRITES = (100_000, 10)
+    settings.CAUSEWAY_RATE_LIMIT_FRAMES = (100_000, 10)
+    if not HAS_REDIS:
+        cache.clear()

@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from hub.errors import Forbidden, Invalid, NotFound, TooLarge
+from rooms import actions
+from rooms.events import room_group, user_group
+from rooms.models import Message, MessageEdit, Room, RoomEvent, ThreadFollow
+from tests.conftest import make_org, make_person
+
+
+def send(user, room, body="hello", client_id=None, thread=None):
+    message, _ = actions.check_send_message(
+        user,
+        room_id=room.id,
+        client_id=client_id or uuid.uuid4().hex,
+        body=body,
+        thread=thread,
+    )
+    return message
+
+
+def test_every_room_event_takes_the_next_seq_and_is_logged(team):
+    room = team.shared
+    head = Room.objects.get(pk=room.pk).last_seq
+    first = send(team.supplier_member, room, "one")
+    second = send(team.client_member, room, "two")
+    actions.check_edit_message(
+        team.supplier_member, room_id=room.id, message_id=first.id, body="one!"
+    )
+    actions.check_delete_message(team.client_member, room_id=room.id, message_id=second.id)
+    seqs = list(RoomEvent.objects.filter(room=room).values_list("seq", flat=True))
+    assert seqs == list(range(1, head + 5))
+    assert [first.seq, second.seq] == [head + 1, head + 2]
+    assert Room.objects.get(pk=room.pk).last_seq == head + 4
+
+
+def test_events_are_published_to_the_room_only_after_commit(team, published):
+    with published.capture():
+        message = send(team.supplier_member, team.shared, "**hi**")
+        assert published == []
+    assert [m["seq"] for m in published] == [message.seq]
+
+
+def test_published_event_matches_the_logged_frame(team, published):
+    with published.capture():
+        message = send(team.supplier_member, team.shared, "**hi**")
+    published_frames = [m for m in published if m["group"] == room_group(team.shared.id)]
+    logged = RoomEvent.objects.get(room=team.shared, seq=message.seq).payload
+    assert published_frames[-1]["seq"] == message.seq
+    assert published.frames(room_group(team.shared.id))[-1] == logged
+    assert logged["message"]["html"] == "<p><strong>hi</strong></p>"
+
+
+def test_resending_a_client_id_stores_nothing_new_and_returns_the_same_message(team):
+    first, created = actions.check_send_message(
+        team.client_member, room_id=team.shared.id, client_id="abc", body="once"
+    )
+    again, created_again = actions.check_send_message(
+        team.client_member, room_id=team.shared.id, client_id="abc", body="once"
+    )
+    assert created and not created_again
+    assert (again.id, again.seq) == (first.id, first.seq)
+    assert Message.objects.filter(room=team.shared, client_id="abc").count() == 1
+
+
+def test_markdown_is_sanitized_on_the_server(team):
+    message = send(
+        team.client_member, team.shared, "<script>alert(1)</script> [x](javascript:alert(1))"
+    )
+    assert "<script" not in message.body_html
+    assert "javascript:" not in message.body_html.replace("[x](javascript:alert(1))", "")
+    assert 'href="javascript' not in message.body_html
+
+
+def test_body_limits_and_types_are_enforced(team, settings):
+    settings.CAUSEWAY_MESSAGE_MAX_CHARS = 20
+    with pytest.raises(TooLarge):
+        send(team.client_member, team.shared, "x" * 21)
+    with pytest.raises(Invalid):
+        send(team.client_member, team.shared, "   ")
+    with pytest.raises(Invalid):
+        actions.check_send_message(
+            team.client_member, room_id=team.shared.id, client_id="c", body=["not", "text"]
+        )
+    with pytest.raises(Invalid):
+        actions.check_send_message(
+            team.client_member, room_id=team.shared.id, client_id="", body="x"
+        )
+    assert not Message.objects.filter(room=team.shared).exists()
+
+
+def test_control_characters_are_stripped(team):
+    message = send(team.client_member, team.shared, "a\x00b\x07c\nd")
+    assert message.body == "abc\nd"
+
+
+def test_non_members_get_not_found_exactly_like_a_missing_room(team):
+    outsider = make_person(make_org())
+    with pytest.raises(NotFound) as forbidden:
+        send(outsider, team.shared)
+    with pytest.raises(NotFound) as missing:
+        actions.check_send_message(outsider, room_id=999_999, client_id="x", body="x")
+    assert str(forbidden.value) == str(missing.value)
+    with pytest.raises(NotFound):
+        send(team.client_member, team.supplier_internal)
+
+
+def test_only_the_author_edits_and_history_is_kept(team):
+    message = send(team.supplier_member, team.shared, "v1")
+    with pytest.raises(Forbidden):
+        actions.check_edit_message(
+            team.client_member, room_id=team.shared.id, message_id=message.id, body="hack"
+        )
+    actions.check_edit_message(
+        team.supplier_member, room_id=team.shared.id, message_id=message.id, body="v2"
+    )
+    message.refresh_from_db()
+    assert message.body == "v2" and message.edited_at is not None
+    assert list(
+        MessageEdit.objects.filter(message=message).values_list("previous_body", flat=True)
+    ) == ["v1"]
+
+
+def test_delete_by_author_or_room_owner_but_not_by_others(team):
+    mine = send(team.client_member, team.shared, "mine")
+    with pytest.raises(Forbidden):
+        actions.check_delete_message(
+            team.supplier_member, room_id=team.shared.id, message_id=mine.id
+        )
+    # The room's owner (the supplier admin who opened it) may moderate.
+    actions.check_delete_message(team.supplier_admin, room_id=team.shared.id, message_id=mine.id)
+    mine.refresh_from_db()
+    assert mine.is_deleted
+
+
+def test_deleting_scrubs_the_text_from_the_message_its_edits_and_the_event_log(team):
+    message = send(team.supplier_member, team.shared, "secret v1")
+    actions.check_edit_message(
+        team.supplier_member, room_id=team.shared.id, message_id=message.id, body="secret v2"
+    )
+    actions.check_delete_message(
+        team.supplier_member, room_id=team.shared.id, message_id=message.id
+    )
+    message.refresh_from_db()
+    assert message.body == "" and message.body_html == ""
+    assert not MessageEdit.objects.filter(message=message).exists()
+    logged = list(RoomEvent.objects.filter(room=team.shared).values_list("payload", flat=True))
+    assert "secret" not in str(logged)
+    assert logged[-1]["type"] == "message.deleted"
+
+
+def test_replies_update_the_root_and_followers(team):
+    root = send(team.supplier_member, team.shared, "root")
+    reply = send(team.client_member, team.shared, "reply", thread=root.id)
+    nested = send(team.client_admin, team.shared, "reply to reply", thread=reply.id)
+    root.refresh_from_db()
+    assert nested.thread_root_id == root.id  # threads are one level deep
+    assert root.reply_count == 2 and root.last_reply_at == nested.created_at
+    followers = set(ThreadFollow.objects.filter(root=root).values_list("user_id", flat=True))
+    assert followers == {team.supplier_member.id, team.client_member.id, team.client_admin.id}
+
+
+def test_cannot_reply_into_a_thread_of_another_room(team):
+    other_root = send(team.supplier_member, team.supplier_internal, "internal")
+    with pytest.raises(NotFound):
+        send(team.supplier_member, team.shared, "x", thread=other_root.id)
+
+
+def test_read_marker_only_moves_forward_and_reaches_the_persons_sockets(team, published):
+    send(team.supplier_member, team.shared, "one")
+    last = send(team.supplier_member, team.shared, "two")
+    with published.capture():
+        frame = actions.check_mark_read(
+            team.client_member, room_id=team.shared.id, seq=last.seq - 1
+        )
+    assert frame["count"] == 1
+    with published.capture():
+        frame = actions.check_mark_read(team.client_member, room_id=team.shared.id, seq=1)
+    assert frame["last_read_seq"] == last.seq - 1
+    pushed = published.frames(user_group(team.client_member.id))
+    assert [f["type"] for f in pushed] == ["unread", "unread"]
+
+
+def test_removing_a_member_logs_member_left_and_revokes_their_sockets(team, published):
+    with published.capture():
+        actions.check_remove_member(
+            team.supplier_admin, room_id=team.shared.id, person_id=team.client_member.id
+        )
+    controls = [m for m in published if m["group"] == user_group(team.client_member.id)]
+    assert controls[-1]["kind"] == "room.revoked"
+    assert controls[-1]["data"] == {"room": team.shared.id}
+    last = RoomEvent.objects.filter(room=team.shared).last()
+    assert last is not None and last.payload["type"] == "member.left"
+    with pytest.raises(NotFound):
+        send(team.client_member, team.shared)
+
+
+def test_a_member_cannot_remove_someone_else_unless_owner_or_their_admin(team):
+    with pytest.raises(Forbidden):
+        actions.check_remove_member(
+            team.client_member, room_id=team.shared.id, person_id=team.supplier_member.id
+        )
+    actions.check_remove_member(
+        team.client_admin, room_id=team.shared.id, person_id=team.client_member.id
+    )

@@ -1,0 +1,450 @@
+"""Every client frame and every error code, over a real ASGI socket (WebsocketCommunicator).
+
+Runs on the configured channel layer: Redis in CI, in-memory locally without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from config.asgi import application
+from rooms import actions
+from rooms.models import Message
+from tests.conftest import make_person, session_cookie, socket_headers
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def subscribed(sock, room, **extra):
+    await sock.send({"type": "subscribe", "room": room.id, **extra})
+    return await sock.expect("subscribed", room=room.id)
+
+
+# --- handshake ----------------------------------------------------------------
+
+
+async def handshake(headers):
+    comm = WebsocketCommunicator(application, "/ws/", headers=headers)
+    connected, code = await comm.connect()
+    await comm.disconnect()
+    return connected
+
+
+async def test_anonymous_handshake_is_refused(live_team):
+    assert not await handshake(socket_headers(None))
+
+
+async def test_cross_origin_and_origin_less_handshakes_are_refused(live_team):
+    key = await sync_to_async(session_cookie)(live_team.client_member)
+    assert not await handshake(socket_headers(key, origin="https://evil.example"))
+    assert not await handshake(socket_headers(key, origin=None))
+    assert await handshake(socket_headers(key))
+
+
+async def test_hello_names_the_person_and_the_limits(live_team, connect):
+    sock = await connect(live_team.client_member, hello=False)
+    hello = await sock.recv()
+    assert hello["type"] == "hello" and hello["protocol"] == 1
+    assert hello["me"]["id"] == live_team.client_member.id
+    assert hello["limits"]["message_max_chars"] > 0
+
+
+# --- subscribe, send, ack ------------------------------------------------------------
+
+
+async def test_subscribe_returns_head_members_presence_then_the_latest_page(live_team, connect):
+    sock = await connect(live_team.client_member)
+    sub = await subscribed(sock, live_team.shared)
+    member_ids = {m["person"]["id"] for m in sub["members"]}
+    assert live_team.supplier_member.id in member_ids
+    assert sub["presence"][str(live_team.client_member.id)] == "active"
+    replay = [await sock.recv() for _ in range(sub["head_seq"])]
+    assert [f["seq"] for f in replay] == list(range(1, sub["head_seq"] + 1))
+    assert {f["type"] for f in replay} == {"member.joined"}
+
+
+async def test_message_send_acks_the_sender_and_reaches_the_other_side(live_team, connect):
+    a = await connect(live_team.supplier_member)
+    b = await connect(live_team.client_member)
+    head = (await subscribed(a, live_team.shared, since=0))["head_seq"]
+    await subscribed(b, live_team.shared, since=head)
+    await a.send(
+        {"type": "message.send", "room": live_team.shared.id, "client_id": "k1", "body": "hi"}
+    )
+    ack = await a.expect("ack")
+    event = await b.expect("message.new")
+    assert ack == {
+        "type": "ack",
+        "room": live_team.shared.id,
+        "client_id": "k1",
+        "id": ack["id"],
+        "seq": head + 1,
+    }
+    assert event["seq"] == head + 1 and event["message"]["body"] == "hi"
+    assert event["message"]["author"]["org"]["id"] == live_team.supplier.id
+
+
+async def test_resending_a_client_id_answers_the_same_ack_and_stores_one(live_team, connect):
+    a = await connect(live_team.supplier_member)
+    frame = {"type": "message.send", "room": live_team.shared.id, "client_id": "dup", "body": "x"}
+    await a.send(frame)
+    first = await a.expect("ack")
+    await a.send(frame)
+    second = await a.expect("ack")
+    assert first == second
+    assert await Message.objects.filter(client_id="dup").acount() == 1
+
+
+async def test_resume_with_since_replays_exactly_what_was_missed(live_team, connect):
+    a = await connect(live_team.supplier_member)
+    head = (await subscribed(a, live_team.shared, since=0))["head_seq"]
+    await a.drain()
+    await a.close()
+    for i in range(100):
+        await sync_to_async(actions.check_send_message)(
+            live_team.client_member, room_id=live_team.shared.id, client_id=f"m{i}", body=f"n{i}"
+        )
+    back = await connect(live_team.supplier_member)
+    await subscribed(back, live_team.shared, since=head)
+    got = [await back.recv() for _ in range(100)]
+    assert [f["seq"] for f in got] == list(range(head + 1, head + 101))
+    assert [f["message"]["body"] for f in got] == [f"n{i}" for i in range(100)]
+    await back.nothing()
+
+
+async def test_too_large_a_gap_answers_resync(live_team, connect, settings):
+    settings.CAUSEWAY_REPLAY_LIMIT = 3
+    for i in range(5):
+        await sync_to_async(actions.check_send_message)(
+            live_team.client_member, room_id=live_team.shared.id, client_id=f"g{i}", body="x"
+        )
+    sock = await connect(live_team.supplier_member)
+    sub = await subscribed(sock, live_team.shared, since=0)
+    resync = await sock.recv()
+    assert resync == {"type": "resync", "room": live_team.shared.id, "head_seq": sub["head_seq"]}
+
+
+async def test_unsubscribe_stops_delivery(live_team, connect):
+    a = await connect(live_team.supplier_member)
+    await subscribed(a, live_team.shared, since=0)
+    await a.drain()
+    await a.send({"type": "unsubscribe", "room": live_team.shared.id})
+    await a.expect("unsubscribed", room=live_team.shared.id)
+    await sync_to_async(actions.check_send_message)(
+        live_team.client_member, room_id=live_team.shared.id, client_id="u", body="x"
+    )
+    await a.nothing(0.5)
+
+
+# --- edit, delete, threads, read --------------------------------------------------------
+
+
+async def test_edit_and_delete_are_room_events(live_team, connect):
+    a = await connect(live_team.supplier_member)
+    b = await connect(live_team.client_member)
+    room = live_team.shared.id
+    await subscribed(a, live_team.shared)
+    await subscribed(b, live_team.shared)
+    await a.send({"type": "message.send", "room": room, "client_id": "e", "body": "v1"})
+    ack = await a.expect("ack")
+    await a.send({"type": "message.edit", "room": room, "id": ack["id"], "body": "v2", "ref": "r1"})
+    assert (await a.expect("ok"))["ref"] == "r1"
+    edited = await b.expect("message.edited")
+    assert edited["message"]["body"] == "v2" and edited["seq"] == ack["seq"] + 1
+    await a.send({"type": "message.delete", "room": room, "id": ack["id"]})
+    await a.expect("ok", op="message.delete")
+    deleted = await b.expect("message.deleted")
+    assert deleted == {
+        "type": "message.deleted",
+        "room": room,
+        "seq": ack["seq"] + 2,
+        "id": ack["id"],
+        "thread": None,
+    }
+
+
+async def test_editing_someone_elses_message_is_forbidden(live_team, connect):
+    a = await connect(live_team.supplier_member)
+    b = await connect(live_team.client_member)
+    await a.send(
+        {"type": "message.send", "room": live_team.shared.id, "client_id": "f", "body": "x"}
+    )
+    ack = await a.expect("ack")
+    await b.send(
+        {"type": "message.edit", "room": live_team.shared.id, "id": ack["id"], "body": "y"}
+    )
+    error = await b.expect("error")
+    assert error["code"] == "forbidden"
+
+
+async def test_thread_reply_follow_and_read(live_team, connect):
+    a = await connect(live_team.supplier_member)
+    b = await connect(live_team.client_member)
+    room = live_team.shared.id
+    await subscribed(a, live_team.shared)
+    await a.send({"type": "message.send", "room": room, "client_id": "root", "body": "root"})
+    root = await a.expect("ack")
+    await b.send({"type": "thread.follow", "room": room, "root": root["id"], "ref": "f"})
+    await b.expect("ok", op="thread.follow")
+    await b.send(
+        {"type": "message.send", "room": room, "client_id": "r", "body": "re", "thread": root["id"]}
+    )
+    reply = await b.expect("ack")
+    event = await a.expect("message.new", seq=reply["seq"])
+    assert event["message"]["thread"] == root["id"]
+    sub = await subscribed(a, live_team.shared)
+    assert sub["threads"] == [{"root": root["id"], "last_read_seq": 0, "unread": 1}]
+    await a.send({"type": "thread.read", "room": room, "root": root["id"], "seq": reply["seq"]})
+    await a.expect("ok", op="thread.read")
+    sub = await subscribed(a, live_team.shared)
+    assert sub["threads"][0]["unread"] == 0
+
+
+async def test_read_moves_the_marker_and_updates_the_persons_other_sockets(live_team, connect):
+    writer = await connect(live_team.supplier_member)
+    tab1 = await connect(live_team.client_member)
+    tab2 = await connect(live_team.client_member)
+    for i in range(3):
+        await writer.send(
+            {"type": "message.send", "room": live_team.shared.id, "client_id": f"r{i}", "body": "x"}
+        )
+        last = await writer.expect("ack")
+    sub = await subscribed(tab2, live_team.shared)
+    assert sub["unread"] == 3
+    await tab1.send({"type": "read", "room": live_team.shared.id, "seq": last["seq"] - 1})
+    unread = await tab2.expect("unread")
+    assert unread == {
+        "type": "unread",
+        "room": live_team.shared.id,
+        "count": 1,
+        "last_read_seq": last["seq"] - 1,
+    }
+    assert (await tab1.expect("unread"))["count"] == 1
+
+
+# --- ephemeral: typing, presence, ping -----------------------------------------------------
+
+
+async def test_typing_reaches_subscribers_and_is_throttled(live_team, connect):
+    a = await connect(live_team.supplier_member)
+    b = await connect(live_team.client_member)
+    await subscribed(a, live_team.shared)
+    await subscribed(b, live_team.shared)
+    await b.drain()
+    await a.send({"type": "typing", "room": live_team.shared.id})
+    typing = await b.expect("typing")
+    assert typing["user"] == live_team.supplier_member.id and typing["expires_in"] > 0
+    await a.send({"type": "typing", "room": live_team.shared.id})
+    await b.nothing(0.4)
+
+
+async def test_typing_in_a_room_you_are_not_subscribed_to_is_not_found(live_team, connect):
+    a = await connect(live_team.supplier_member)
+    await a.send({"type": "typing", "room": live_team.client_internal.id})
+    assert (await a.expect("error"))["code"] == "not_found"
+
+
+async def test_presence_set_and_disconnect_reach_room_members(live_team, connect):
+    watcher = await connect(live_team.client_member)
+    await subscribed(watcher, live_team.shared)
+    other = await connect(live_team.supplier_member)
+    online = await watcher.expect("presence", user=live_team.supplier_member.id)
+    assert online["state"] == "active"
+    await other.send({"type": "presence.set", "state": "away"})
+    assert (await watcher.expect("presence", user=live_team.supplier_member.id))["state"] == "away"
+    await other.send({"type": "presence.set", "state": "sleeping"})
+    assert (await other.expect("error"))["code"] == "invalid"
+    await other.close()
+    offline = await watcher.expect("presence", user=live_team.supplier_member.id)
+    assert offline["state"] == "offline"
+
+
+async def test_ping_answers_pong_with_the_ref(live_team, connect):
+    a = await connect(live_team.client_member)
+    await a.send({"type": "ping", "ref": 7})
+    assert await a.recv() == {"type": "pong", "ref": 7}
+
+
+# --- membership changes while connected ----------------------------------------------------
+
+
+async def test_member_joined_left_and_room_updated_are_room_events(live_team, connect):
+    newcomer = await sync_to_async(make_person)(live_team.client, name="New Person")
+    a = await connect(live_team.supplier_admin)
+    head = (await subscribed(a, live_team.shared, since=0))["head_seq"]
+    await a.drain()
+    await sync_to_async(actions.check_add_member)(
+        live_team.client_admin, room_id=live_team.shared.id, person_id=newcomer.id
+    )
+    joined = await a.expect("member.joined")
+    assert joined["seq"] == head + 1 and joined["member"]["id"] == newcomer.id
+    await sync_to_async(actions.check_remove_member)(
+        live_team.client_admin, room_id=live_team.shared.id, person_id=newcomer.id
+    )
+    assert (await a.expect("member.left"))["user"] == newcomer.id
+    await sync_to_async(actions.check_update_room)(
+        live_team.supplier_admin, room_id=live_team.shared.id, name="Renamed"
+    )
+    assert (await a.expect("room.updated"))["name"] == "Renamed"
+
+
+async def test_removed_member_stops_receiving_the_room_at_once(live_team, connect):
+    victim = await connect(live_team.client_member)
+    await subscribed(victim, live_team.shared)
+    await sync_to_async(actions.check_remove_member)(
+        live_team.client_admin, room_id=live_team.shared.id, person_id=live_team.client_member.id
+    )
+    removed = await victim.expect("room.removed", timeout=1)
+    assert removed["room"] == live_team.shared.id
+    await sync_to_async(actions.check_send_message)(
+        live_team.supplier_member, room_id=live_team.shared.id, client_id="after", body="secret"
+    )
+    frames = await victim.drain(0.5)
+    assert all(f.get("room") != live_team.shared.id for f in frames)
+    await victim.send({"type": "subscribe", "room": live_team.shared.id})
+    assert (await victim.expect("error"))["code"] == "not_found"
+
+
+async def test_deactivation_closes_open_sockets(live_team, connect):
+    from hub.actions import check_deactivate_person
+
+    sock = await connect(live_team.client_member)
+    await sync_to_async(check_deactivate_person)(
+        live_team.client_admin, person_id=live_team.client_member.id
+    )
+    await sock.expect("session.ended", timeout=1)
+    closed = await sock.comm.receive_output(timeout=1)
+    assert closed == {"type": "websocket.close", "code": 4403}
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("{not json", "bad_json"),
+        ("[1, 2]", "invalid"),
+        ('"text"', "invalid"),
+        ("{}", "invalid"),
+        ('{"type": 5}', "invalid"),
+        ('{"type": "launch.missiles"}', "unknown_type"),
+        ('{"type": "subscribe"}', "invalid"),
+        ('{"type": "subscribe", "room": "abc"}', "invalid"),
+        ('{"type": "subscribe", "room": true}', "invalid"),
+        ('{"type": "subscribe", "room": 1, "since": -1}', "invalid"),
+        ('{"type": "subscribe", "room": 99999999}', "not_found"),
+        ('{"type": "message.send", "room": 99999999, "client_id": "x", "body": "x"}', "not_found"),
+        ('{"type": "message.edit", "room": "x", "id": 1, "body": "x"}', "invalid"),
+        ('{"type": "read", "room": 1, "seq": "x"}', "not_found"),
+        ("[" * 100_000 + "]" * 100_000, "too_large"),
+        ('{"type": "ping", "x": ' + "[" * 5000 + "]" * 5000 + "}", "bad_json"),
+    ],
+)
+async def test_bad_frames_get_an_error_frame_and_the_socket_lives_on(live_team, connect, raw, code):
+    sock = await connect(live_team.client_member)
+    await sock.comm.send_to(text_data=raw)
+    error = await sock.expect("error")
+    assert error["code"] == code and error["detail"]
+    await sock.send({"type": "ping"})
+    await sock.expect("pong")
+
+
+async def test_binary_frames_get_bad_json(live_team, connect):
+    sock = await connect(live_team.client_member)
+    await sock.comm.send_to(bytes_data=b"\xff\xfe")
+    assert (await sock.expect("error"))["code"] == "bad_json"
+
+
+async def test_oversized_body_is_refused_with_too_large_and_nothing_stored(
+    live_team, connect, settings
+):
+    settings.CAUSEWAY_MESSAGE_MAX_CHARS = 100
+    sock = await connect(live_team.client_member)
+    await sock.send(
+        {"type": "message.send", "room": live_team.shared.id, "client_id": "big", "body": "x" * 101}
+    )
+    error = await sock.expect("error")
+    assert error == {"type": "error", "code": "too_large", "detail": error["detail"], "ref": "big"}
+    assert not await Message.objects.filter(client_id="big").aexists()
+
+
+async def test_flooding_is_rate_limited_per_person(live_team, connect, settings):
+    settings.CAUSEWAY_RATE_LIMIT_WRITES = (5, 10)
+    tab1 = await connect(live_team.client_member)
+    tab2 = await connect(live_team.client_member)
+    for i in range(5):
+        await (tab1 if i % 2 else tab2).send(
+            {
+                "type": "message.send",
+                "room": live_team.shared.id,
+                "client_id": f"fl{i}",
+                "body": "x",
+            }
+        )
+    for tab in (tab1, tab2):
+        await tab.drain(0.3)
+    await tab1.send(
+        {"type": "message.send", "room": live_team.shared.id, "client_id": "fl-over", "body": "x"}
+    )
+    assert (await tab1.expect("error"))["code"] == "rate_limited"
+    assert await Message.objects.filter(client_id__startswith="fl").acount() == 5
+    # Other people are not affected.
+    other = await connect(live_team.supplier_member)
+    await other.send(
+        {"type": "message.send", "room": live_team.shared.id, "client_id": "ok", "body": "x"}
+    )
+    await other.expect("ack")
+
+
+async def test_frame_flood_is_rate_limited_per_socket(live_team, connect, settings):
+    settings.CAUSEWAY_RATE_LIMIT_FRAMES = (10, 10)
+    sock = await connect(live_team.client_member)
+    for _ in range(12):
+        await sock.send({"type": "ping"})
+    frames = [await sock.recv() for _ in range(12)]
+    assert [f["type"] for f in frames].count("pong") == 10
+    assert [f.get("code") for f in frames if f["type"] == "error"] == [
+        "rate_limited",
+        "rate_limited",
+    ]
+
+
+async def test_an_unexpected_failure_answers_internal_and_keeps_the_socket(
+    live_team, connect, monkeypatch
+):
+    def boom(*args, **kwargs):
+        raise RuntimeError("database exploded")
+
+    monkeypatch.setattr(actions, "check_send_message", boom)
+    sock = await connect(live_team.client_member)
+    await sock.send(
+        {"type": "message.send", "room": live_team.shared.id, "client_id": "z", "body": "x"}
+    )
+    error = await sock.expect("error")
+    assert error["code"] == "internal" and "exploded" not in error["detail"]
+    await sock.send({"type": "ping"})
+    await sock.expect("pong")
+
+
+async def test_logout_ends_the_sockets_of_that_session(live_team, connect):
+    from django.test import AsyncClient
+
+    client = AsyncClient()
+    await sync_to_async(client.force_login)(live_team.client_member)
+    key = client.cookies["sessionid"].value
+    comm = WebsocketCommunicator(application, "/ws/", headers=socket_headers(key))
+    assert (await comm.connect())[0]
+    assert json.loads(await comm.receive_from())["type"] == "hello"
+    other_session = await connect(live_team.client_member)
+    await client.post("/accounts/logout/")
+    assert json.loads(await comm.receive_from(timeout=1))["type"] == "session.ended"
+    await other_session.send({"type": "ping"})
+    await other_session.expect("pong")
+    await comm.disconnect()
+    await asyncio.sleep(0)
