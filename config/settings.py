@@ -145,7 +145,7 @@ if REDIS_URL:
                 ],
                 # One message per process per room event (see rooms/fanout.py),
                 # so capacity is per process, not per socket.
-                "capacity": 5000,
+                "capacity": int(os.environ.get("CHANNELS_CAPACITY", "5000")),
                 "expiry": 60,
                 "group_expiry": 86400,
                 "prefix": os.environ.get("CHANNELS_PREFIX", "causeway"),
@@ -255,7 +255,8 @@ LOGGING: dict[str, Any] = {
     "loggers": {
         # "over capacity" warnings mean a process is too slow to drain its
         # channel: clients then backfill, but it must be visible.
-        "channels_redis": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # (channels-redis logs them at INFO.)
+        "channels_redis": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "causeway": {
             "handlers": ["console"],
             "level": os.environ.get("LOG_LEVEL", "INFO"),

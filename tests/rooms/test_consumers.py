@@ -30,7 +30,7 @@ async def subscribed(sock, room, **extra):
 
 async def handshake(headers):
     comm = WebsocketCommunicator(application, "/ws/", headers=headers)
-    connected, code = await comm.connect()
+    connected, _code = await comm.connect()
     await comm.disconnect()
     return connected
 

@@ -1,0 +1,162 @@
+"""Real Daphne processes for end-to-end tests, and a small JSON socket client.
+
+The processes share the test database (PostgreSQL) and Redis with the test
+process, so rows a test commits are what the servers see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import websockets
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def database_url() -> str:
+    """The URL of the database the tests are using right now (the test database)."""
+    db = connection.settings_dict
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+class DaphneProcess:
+    def __init__(self, extra_env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        env = dict(os.environ)
+        env.update(
+            {
+                "DATABASE_URL": database_url(),
+                "REDIS_URL": settings.REDIS_URL,
+                "DB_CONN_MAX_AGE": "0",
+                "SECRET_KEY": settings.SECRET_KEY,
+                "LOG_LEVEL": "WARNING",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(extra_env or {})
+        self.log_path = ROOT / "test-artifacts" / f"daphne-{self.port}.log"
+        self.log_path.parent.mkdir(exist_ok=True)
+        self.log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "config.asgi:application",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self.wait_ready()
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/"
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"daphne exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), 0.2):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"daphne did not start on {self.port}")
+
+    def kill(self) -> None:
+        """SIGKILL: no disconnect handlers, no cleanup — a crashed process."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+
+class Client:
+    """A browser-like socket: session cookie, same-origin, JSON frames."""
+
+    def __init__(self, server: DaphneProcess, session_key: str) -> None:
+        self.server = server
+        self.session_key = session_key
+        self.frames: list[dict[str, Any]] = []
+        self.ws: Any = None
+
+    async def open(self) -> Client:
+        self.ws = await websockets.connect(
+            self.server.ws_url,
+            origin=self.server.origin,  # type: ignore[arg-type]
+            additional_headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={self.session_key}"},
+            max_size=2**24,
+        )
+        hello = await self.recv()
+        assert hello["type"] == "hello", hello
+        return self
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps(frame))
+
+    async def recv(self, timeout: float = 5) -> dict[str, Any]:
+        frame = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+        self.frames.append(frame)
+        return frame
+
+    async def expect(self, type_: str, timeout: float = 5, **match: Any) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no {type_} {match}; got {self.frames[-5:]}")
+            frame = await self.recv(remaining)
+            if frame.get("type") == type_ and all(frame.get(k) == v for k, v in match.items()):
+                return frame
+
+    async def drain(self, quiet: float = 0.3) -> list[dict[str, Any]]:
+        got = []
+        while True:
+            try:
+                got.append(await self.recv(quiet))
+            except TimeoutError:
+                return got
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
