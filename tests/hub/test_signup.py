@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.test import Client
@@ -14,6 +15,13 @@ from rooms.models import Membership
 from tests.conftest import Team, make_org, make_person
 
 PASSWORD = "a-long-Unusual-passphrase-42"
+
+
+@pytest.fixture(autouse=True)
+def no_allauth_rate_limits(settings):
+    """These tests sign up more often than allauth allows one IP per minute, and with
+    Redis the counters outlive each test."""
+    settings.ACCOUNT_RATE_LIMITS = False
 
 
 def signup(client: Client, email: str, name: str = "New Person"):

@@ -1,0 +1,50 @@
+"""Presence stores: the in-process one and the Redis one behave alike."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from django.conf import settings
+
+from presence.store import LocalPresenceStore, RedisPresenceStore
+
+
+@pytest.fixture(params=["local", pytest.param("redis", marks=pytest.mark.redis)])
+def store(request):
+    if request.param == "local":
+        return LocalPresenceStore()
+    return RedisPresenceStore(settings.REDIS_URL, f"test-{uuid.uuid4().hex[:8]}")
+
+
+async def test_a_person_is_online_while_any_connection_lives(store):
+    assert await store.connect(1, "tab-a", ttl=30) is True
+    assert await store.connect(1, "tab-b", ttl=30) is False
+    assert await store.states([1, 2]) == {1: "active", 2: "offline"}
+    assert await store.disconnect(1, "tab-a") is False
+    assert await store.disconnect(1, "tab-b") is True
+    assert await store.states([1]) == {1: "offline"}
+
+
+async def test_away_state_is_kept_while_online(store):
+    await store.connect(5, "c", ttl=30)
+    await store.set_state(5, "away")
+    assert await store.states([5]) == {5: "away"}
+
+
+async def test_connections_that_stop_refreshing_expire_in_the_sweep(store):
+    await store.connect(7, "dead-process-conn", ttl=0.3)
+    await store.connect(8, "live-conn", ttl=0.3)
+    await asyncio.sleep(0.2)
+    await store.refresh([(8, "live-conn")], ttl=30)
+    await asyncio.sleep(0.2)
+    assert await store.sweep() == [7]
+    assert await store.states([7, 8]) == {7: "offline", 8: "active"}
+    assert await store.sweep() == []
+
+
+async def test_disconnecting_an_unknown_connection_changes_nothing(store):
+    await store.connect(9, "real", ttl=30)
+    assert await store.disconnect(9, "never-connected") is False
+    assert await store.states([9]) == {9: "active"}

@@ -1,0 +1,123 @@
+"""HTTP JSON: room list, history pages, threads, search, members."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.test import Client
+
+from rooms import actions
+from tests.conftest import make_org, make_person
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def send(user, room, body, thread=None):
+    return actions.check_send_message(
+        user, room_id=room.id, client_id=uuid.uuid4().hex, body=body, thread=thread
+    )[0]
+
+
+def test_rooms_list_has_unread_counts_and_partner(team):
+    send(team.supplier_member, team.shared, "one")
+    last = send(team.supplier_member, team.shared, "two")
+    send(team.client_member, team.shared, "mine do not count")
+    actions.check_mark_read(team.client_member, room_id=team.shared.id, seq=last.seq - 1)
+    body = login(team.client_member).get("/api/rooms/").json()
+    by_id = {r["id"]: r for r in body["rooms"]}
+    assert set(by_id) == {team.shared.id, team.client_internal.id}
+    assert by_id[team.shared.id]["unread"] == 1
+    assert by_id[team.shared.id]["partner"]["id"] == team.supplier.id
+    assert by_id[team.client_internal.id]["kind"] == "internal"
+
+
+def test_history_pages_backwards_and_forwards_by_seq(team):
+    messages = [send(team.supplier_member, team.shared, f"m{i}") for i in range(7)]
+    client = login(team.client_member)
+    url = f"/api/rooms/{team.shared.id}/messages/"
+    latest = client.get(url, {"limit": 3}).json()
+    assert [m["body"] for m in latest["messages"]] == ["m4", "m5", "m6"]
+    older = client.get(url, {"limit": 3, "before": latest["messages"][0]["seq"]}).json()
+    assert [m["body"] for m in older["messages"]] == ["m1", "m2", "m3"]
+    newer = client.get(url, {"limit": 2, "after": messages[2].seq}).json()
+    assert [m["body"] for m in newer["messages"]] == ["m3", "m4"]
+    assert latest["head_seq"] == messages[-1].seq
+
+
+def test_history_rejects_bad_parameters(team):
+    response = login(team.client_member).get(
+        f"/api/rooms/{team.shared.id}/messages/", {"before": "soon"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+
+
+def test_thread_view_returns_root_and_replies(team):
+    root = send(team.supplier_member, team.shared, "root")
+    send(team.client_member, team.shared, "reply", thread=root.id)
+    body = login(team.client_admin).get(f"/api/rooms/{team.shared.id}/threads/{root.id}/").json()
+    assert [m["body"] for m in body["messages"]] == ["root", "reply"]
+    assert body["messages"][0]["reply_count"] == 1
+
+
+def test_search_only_finds_messages_in_rooms_you_belong_to(team):
+    send(team.supplier_member, team.supplier_internal, "widget margin is thin")
+    send(team.supplier_member, team.shared, "widget delivery on friday")
+    client_side = login(team.client_member).get("/api/search/", {"q": "widget"}).json()
+    supplier_side = login(team.supplier_admin).get("/api/search/", {"q": "widget"}).json()
+    assert [r["body"] for r in client_side["results"]] == ["widget delivery on friday"]
+    assert sorted(r["body"] for r in supplier_side["results"]) == [
+        "widget delivery on friday",
+        "widget margin is thin",
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/rooms/{room}/messages/",
+        "/api/rooms/{room}/members/",
+        "/api/rooms/{room}/threads/{message}/",
+    ],
+)
+def test_other_organizations_rooms_look_exactly_like_missing_ones(team, path):
+    secret = send(team.supplier_member, team.supplier_internal, "internal")
+    outsider = login(make_person(make_org()))
+    client_side = login(team.client_member)
+    forbidden = client_side.get(path.format(room=team.supplier_internal.id, message=secret.id))
+    missing = client_side.get(path.format(room=999_999, message=999_999))
+    unrelated = outsider.get(path.format(room=team.shared.id, message=secret.id))
+    assert forbidden.status_code == missing.status_code == unrelated.status_code == 404
+    assert forbidden.json() == missing.json() == unrelated.json()
+
+
+def test_signed_out_api_calls_get_401_json(db):
+    response = Client().get("/api/rooms/")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthenticated"
+
+
+def test_members_list_shows_both_sides_with_their_organization(team):
+    body = login(team.client_member).get(f"/api/rooms/{team.shared.id}/members/").json()
+    orgs = {m["person"]["org"]["id"] for m in body["members"]}
+    assert orgs == {team.supplier.id, team.client.id}
+
+
+def test_create_rooms_over_http(team):
+    client = login(team.client_member)
+    shared = client.post(
+        "/api/rooms/",
+        {"partnership": team.partnership.id, "name": "Logistics"},
+        content_type="application/json",
+    )
+    internal = client.post(
+        "/api/rooms/", {"kind": "internal", "name": "Our side"}, content_type="application/json"
+    )
+    bad = client.post("/api/rooms/", b"[not json", content_type="application/json")
+    assert shared.status_code == internal.status_code == 201
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid"
