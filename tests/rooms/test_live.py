@@ -166,3 +166,34 @@ async def test_events_the_layer_drops_are_filled_from_the_database(live_team, se
     assert [f["seq"] for f in got] == list(range(head + 1, head + 101))
     assert [f["message"]["body"] for f in got] == [f"b{i}" for i in range(100)]
     await reader.close()
+
+
+async def test_resume_after_missing_events_the_layer_dropped(live_team, servers, monkeypatch):
+    """A client that was away while the layer lost events still gets exactly what it missed."""
+    from rooms import events
+
+    sock = await client(servers[0], live_team.client_member)
+    await sock.send({"type": "subscribe", "room": live_team.shared.id})
+    last = (await sock.expect("subscribed"))["head_seq"]
+    await sock.drain()
+    await sock.close()
+    monkeypatch.setattr(events, "_send", lambda message: None)  # the layer loses everything
+
+    def burst():
+        for i in range(100):
+            actions.check_send_message(
+                live_team.supplier_member,
+                room_id=live_team.shared.id,
+                client_id=f"r{i}",
+                body=f"r{i}",
+            )
+
+    await sync_to_async(burst)()
+    back = await client(servers[1], live_team.client_member)
+    await back.send({"type": "subscribe", "room": live_team.shared.id, "since": last})
+    await back.expect("subscribed")
+    got = [await back.expect("message.new") for _ in range(100)]
+    assert [f["seq"] for f in got] == list(range(last + 1, last + 101))
+    assert [f["message"]["body"] for f in got] == [f"r{i}" for i in range(100)]
+    assert [f for f in await back.drain(0.5) if f["type"] == "message.new"] == []
+    await back.close()
