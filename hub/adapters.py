@@ -39,6 +39,7 @@ class CausewayAccountAdapter(DefaultAccountAdapter):
         if (
             match is not None
             and match.url_name == "account_signup"
+            and not hasattr(request, SIGNUP_ORGANIZATION_ATTR)
         ):
             try:
                 actions.resolve_signup_organization(email, pending_invitation(request))
@@ -61,7 +62,7 @@ class CausewayAccountAdapter(DefaultAccountAdapter):
             # The invitation link proves only its own address: allauth would
             # otherwise attach it, verified and primary, to a person who signed
             # up (and was placed in an organization) with another address.
-            pass
+            self.unstash_verified_email(request)
         if commit:
             with transaction.atomic():
                 user.save()

@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
 from hub import actions
 from hub.errors import Conflict, Forbidden, NotFound
-from hub.models import AuditEntry, Invitation, Partnership
+from hub.models import AuditEntry, Invitation, Partnership, User
 from hub.selectors import partnerships_for
 from rooms import actions as room_actions
 from rooms.models import Membership, Room
 from tests.conftest import Team, make_org, make_partnership, make_person
 
 
-def is_member(room: Room, person) -> bool:
+def is_member(room: Room, person: User) -> bool:
     return Membership.objects.active().filter(room=room, user=person).exists()
 
 
@@ -626,7 +627,6 @@ def test_other_org_cannot_revoke_invitation(team: Team):
 
 def test_invitation_email_is_sent_after_commit(team: Team, django_capture_on_commit_callbacks):
     email = f"newbie@{team.supplier.verified_domains[0]}"
-    from django.core import mail
 
     with django_capture_on_commit_callbacks(execute=True):
         _invitation, token = actions.check_create_invitation(
