@@ -12,6 +12,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 api = [
     path("rooms/", room_views.rooms, name="rooms"),
+    path("rooms/<int:room_id>/", room_views.room, name="room"),
     path("rooms/<int:room_id>/messages/", room_views.history, name="history"),
     path("rooms/<int:room_id>/threads/<int:root_id>/", room_views.thread, name="thread"),
     path("rooms/<int:room_id>/members/", room_views.members, name="members"),
@@ -25,6 +26,11 @@ api = [
     ),
     path("invitations/", hub_views.invitations, name="invitations"),
     path("invitations/<int:invitation_id>/", hub_views.invitation, name="invitation"),
+    path(
+        "people/<int:person_id>/deactivate/",
+        hub_views.deactivate_person,
+        name="deactivate-person",
+    ),
 ]
 
 urlpatterns = [

@@ -124,7 +124,7 @@ def do_create_invitation(
             invited_to=organization.pk,
             room=room.pk if room else None,
         )
-        link = f"/invitations/{token}/"
+        link = f"{settings.SITE_URL}/invitations/{token}/"
         transaction.on_commit(
             lambda: send_mail(
                 f"{actor.name} invites you to Causeway",
@@ -236,6 +236,8 @@ def check_revoke_invitation(actor: User, *, invitation_id: Any) -> Invitation:
         raise NotFound()
     if invitation.invited_by_id != actor.id and not actor.is_org_admin:
         raise Forbidden("Only the inviter or an admin can revoke an invitation.")
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise Conflict("This invitation has already been used or revoked.")
     with transaction.atomic():
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from hub.errors import ActionError, Invalid
+from hub.errors import ActionError, Invalid, TooLarge
 from hub.models import User
 
 logger = logging.getLogger("causeway.http")
@@ -32,7 +32,7 @@ def error_response(code: str, detail: str, status: int) -> JsonResponse:
 
 def json_body(request: HttpRequest) -> dict[str, Any]:
     if len(request.body) > MAX_JSON_BODY:
-        raise Invalid("The request body is too large.")
+        raise TooLarge(f"Request bodies are limited to {MAX_JSON_BODY} bytes.")
     try:
         data = json.loads(request.body or b"{}")
     except (ValueError, RecursionError):

@@ -52,7 +52,11 @@ def invitations(request: AuthedRequest) -> JsonResponse:
             organization_slug=data.get("organization"),
         )
         return JsonResponse(
-            {"id": invitation.pk, "email": invitation.email, "expires_at": invitation.expires_at},
+            {
+                "id": invitation.pk,
+                "email": invitation.email,
+                "expires_at": invitation.expires_at.isoformat(),
+            },
             status=201,
         )
     return JsonResponse({"invitations": pending_invitations_sent(request.user)})
@@ -98,3 +102,9 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     # The invitation link proves the address: no second verification e-mail.
     get_adapter(request).stash_verified_email(request, invitation.email)
     return render(request, "hub/invitation_signup.html", {"invitation": invitation})
+
+
+@api(("POST",))
+def deactivate_person(request: AuthedRequest, person_id: int) -> JsonResponse:
+    actions.check_deactivate_person(request.user, person_id=person_id)
+    return JsonResponse({"ok": True})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 
 from django.conf import settings
 
@@ -19,8 +20,22 @@ class PresenceKeeper:
     _by_loop: dict[asyncio.AbstractEventLoop, PresenceKeeper] = {}
 
     def __init__(self) -> None:
-        self.connections: dict[str, int] = {}
+        # conn id -> (person, socket). The socket is held weakly: a socket
+        # whose disconnect() never ran is dropped from the heartbeat once it
+        # is gone, and its entry then expires like a crashed process's.
+        self.connections: dict[str, tuple[int, weakref.ref[object]]] = {}
         self.task: asyncio.Task[None] | None = None
+
+    def add(self, conn_id: str, user_id: int, socket: object) -> None:
+        self.connections[conn_id] = (user_id, weakref.ref(socket))
+
+    def remove(self, conn_id: str) -> None:
+        self.connections.pop(conn_id, None)
+
+    def live_entries(self) -> list[tuple[int, str]]:
+        for conn_id in [c for c, (_, ref) in self.connections.items() if ref() is None]:
+            del self.connections[conn_id]
+        return [(user_id, conn_id) for conn_id, (user_id, _) in self.connections.items()]
 
     @classmethod
     def get(cls) -> PresenceKeeper:
@@ -53,8 +68,7 @@ class PresenceKeeper:
                 store = get_store()
                 if waited >= heartbeat:
                     waited = 0.0
-                    entries = [(uid, conn) for conn, uid in self.connections.items()]
-                    await store.refresh(entries, self.ttl())
+                    await store.refresh(self.live_entries(), self.ttl())
                 for user_id in await store.sweep():
                     await do_publish_presence(user_id, OFFLINE)
             except asyncio.CancelledError:

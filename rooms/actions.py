@@ -309,6 +309,13 @@ def check_send_message(
             thread_root = thread_root.thread_root
         if thread_root is None or thread_root.is_deleted:
             raise NotFound("That thread does not exist.")
+    existing = (
+        Message.objects.select_related("author__organization")
+        .filter(room_id=membership.room_id, author=author, client_id=client_id)
+        .first()
+    )
+    if existing is not None:
+        return existing, False  # a resend: answer the same ack, count nothing
     ratelimit.hit(author.id, "writes")
     return do_send_message(
         author, membership.room, client_id=client_id, body=body, thread_root=thread_root
@@ -385,7 +392,7 @@ def do_delete_message(actor: User, message: Message) -> None:
         )
 
 
-def check_delete_message(actor: User, *, room_id: Any, message_id: Any) -> None:
+def check_delete_message(actor: User, *, room_id: Any, message_id: Any) -> int:
     membership = access_membership(actor, room_id)
     message = access_message(actor, membership.room_id, message_id)
     if message.is_deleted:
@@ -398,6 +405,7 @@ def check_delete_message(actor: User, *, room_id: Any, message_id: Any) -> None:
         raise Forbidden("Only the author or an admin can delete a message.")
     ratelimit.hit(actor.id, "writes")
     do_delete_message(actor, message)
+    return message.pk
 
 
 # --- read markers and threads ----------------------------------------------
@@ -434,8 +442,11 @@ def check_follow_thread(user: User, *, room_id: Any, root_id: Any, follow: bool)
 
 def check_mark_thread_read(user: User, *, room_id: Any, root_id: Any, seq: Any) -> None:
     root = access_message(user, room_id, root_id)
+    if root.thread_root_id is not None:
+        raise Invalid("Name the thread's first message as `root`.")
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
         raise Invalid("`seq` must be a non-negative integer.")
+    seq = min(seq, Room.objects.values_list("last_seq", flat=True).get(pk=root.room_id))
     ThreadFollow.objects.filter(user=user, root=root, last_read_seq__lt=seq).update(
         last_read_seq=seq
     )

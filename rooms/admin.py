@@ -1,16 +1,23 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from rooms.models import Membership, Message, Room, RoomEvent
 
 
 class MembershipInline(admin.TabularInline[Membership, Room]):
+    """Read-only: memberships change through actions, which enforce the room's
+    organization boundary, write the audit log and tell open sockets."""
+
     model = Membership
     extra = 0
     fields = ("user", "user_organization", "role", "joined_at", "left_at", "last_read_seq")
-    readonly_fields = ("user_organization",)
-    raw_id_fields = ("user",)
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Room | None = None) -> bool:
+        return False
 
     @admin.display(description="organization")
     def user_organization(self, obj: Membership) -> str:

@@ -27,7 +27,7 @@ from presence.store import ACTIVE, OFFLINE, STATES, get_store
 from rooms import actions, events
 from rooms.auth import session_is_valid
 from rooms.fanout import Fanout
-from rooms.selectors import parse_id, subscription_snapshot
+from rooms.selectors import parse_id, person_for_socket, subscription_snapshot
 
 logger = logging.getLogger("causeway.socket")
 
@@ -81,9 +81,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             # Closing before accept refuses the handshake (HTTP 403).
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.user = await database_sync_to_async(User.objects.select_related("organization").get)(
-            pk=scope_user.pk
-        )
+        self.user = await database_sync_to_async(person_for_socket)(scope_user.pk)
         session = self.scope.get("session")
         self.session_key = session.session_key if session is not None else None
         self.conn_id = uuid.uuid4().hex
@@ -100,7 +98,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         await self.accept()
         await self.fanout.join(events.user_group(self.user.pk), self)
         keeper = PresenceKeeper.get()
-        keeper.connections[self.conn_id] = self.user.pk
+        keeper.add(self.conn_id, self.user.pk, self)
         store = get_store()
         if await store.connect(self.user.pk, self.conn_id, keeper.ttl()):
             await store.set_state(self.user.pk, ACTIVE)
@@ -125,7 +123,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         for room_id in list(self.rooms) + list(self.replaying):
             await self.fanout.leave(events.room_group(room_id), self)
         await self.fanout.leave(events.user_group(self.user.pk), self)
-        PresenceKeeper.get().connections.pop(self.conn_id, None)
+        PresenceKeeper.get().remove(self.conn_id)
         try:
             if await get_store().disconnect(self.user.pk, self.conn_id):
                 await do_publish_presence(self.user.pk, OFFLINE)
@@ -138,8 +136,8 @@ class CausewayConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         frame: dict[str, Any] = {}
         try:
-            frame = self.parse(text_data, bytes_data)
             self.take_token()
+            frame = self.parse(text_data, bytes_data)
             handler = self.handlers().get(frame["type"])
             if handler is None:
                 raise UnknownType(f"Unknown frame type {frame['type'][:40]!r}.")
@@ -154,7 +152,11 @@ class CausewayConsumer(AsyncWebsocketConsumer):
     def parse(self, text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
         if text_data is None:
             raise BadJson("Frames must be JSON text; binary frames are not accepted.")
-        if len(text_data) > settings.CAUSEWAY_FRAME_MAX_BYTES:
+        limit = settings.CAUSEWAY_FRAME_MAX_BYTES
+        # Characters never outnumber UTF-8 bytes; encode only when it can matter.
+        if len(text_data) > limit or (
+            len(text_data) * 4 > limit and len(text_data.encode()) > limit
+        ):
             raise TooLarge(f"Frames are limited to {settings.CAUSEWAY_FRAME_MAX_BYTES} bytes.")
         try:
             frame = json.loads(text_data)
@@ -183,6 +185,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             "message.send": self.on_message_send,
             "message.edit": self.on_message_edit,
             "message.delete": self.on_message_delete,
+            "room.update": self.on_room_update,
             "typing": self.on_typing,
             "read": self.on_read,
             "thread.follow": self.on_thread_follow,
@@ -216,6 +219,8 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         await self.fanout.note_head(room_id, head)
         member_ids = [m["person"]["id"] for m in snapshot["members"]]
         presence = await get_store().states(member_ids)
+        if room_id not in self.replaying:
+            return  # revoked (or unsubscribed) while we were reading
         await self.send_frame(
             {
                 "type": "subscribed",
@@ -235,15 +240,15 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             for payload in snapshot["replay"]:
                 await self.send(text_data=events.encode(payload))
         last = head
-        held = self.replaying[room_id]
+        held = self.replaying.get(room_id)
         while held:
             held.sort()
             seq, text = held.pop(0)
             if seq > last:
                 last = seq
                 await self.send(text_data=text)
-        del self.replaying[room_id]
-        self.rooms[room_id] = last
+        if self.replaying.pop(room_id, None) is not None:
+            self.rooms[room_id] = last
 
     async def on_unsubscribe(self, frame: dict[str, Any]) -> None:
         room_id = parse_id(frame.get("room"), "room")
@@ -267,6 +272,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
                 "client_id": message.client_id,
                 "id": message.pk,
                 "seq": message.seq,
+                "ref": _ref(frame),
             }
         )
 
@@ -279,12 +285,18 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         )
 
     async def on_message_delete(self, frame: dict[str, Any]) -> None:
-        await database_sync_to_async(actions.check_delete_message)(
+        message_id = await database_sync_to_async(actions.check_delete_message)(
             self.user, room_id=frame.get("room"), message_id=frame.get("id")
         )
         await self.send_frame(
-            {"type": "ok", "op": "message.delete", "id": frame.get("id"), "ref": _ref(frame)}
+            {"type": "ok", "op": "message.delete", "id": message_id, "ref": _ref(frame)}
         )
+
+    async def on_room_update(self, frame: dict[str, Any]) -> None:
+        await database_sync_to_async(actions.check_update_room)(
+            self.user, room_id=frame.get("room"), name=frame.get("name"), topic=frame.get("topic")
+        )
+        await self.send_frame({"type": "ok", "op": "room.update", "ref": _ref(frame)})
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         room_id = parse_id(frame.get("room"), "room")
@@ -366,6 +378,9 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             if not valid:
                 await self.end_session()
 
+    def access_held(self) -> tuple[int, str | None, list[int]]:
+        return self.user.pk, self.session_key, [*self.rooms, *self.replaying]
+
     async def end_session(self) -> None:
         await self.send_frame({"type": "session.ended"})
         await self.disconnect(CLOSE_SESSION_ENDED)
@@ -376,8 +391,8 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         self.replaying.pop(room_id, None)
         await self.fanout.leave(events.room_group(room_id), self)
 
-    async def send_frame(self, frame: dict[str, Any]) -> None:
+    async def send_frame(self, frame: events.SocketFrame) -> None:
         await self.send(text_data=events.encode(frame))
 
     async def send_error(self, code: str, detail: str, ref: str | int | None) -> None:
-        await self.send_frame({"type": "error", "code": code, "detail": detail, "ref": ref})
+        await self.send_frame(events.ErrorFrame(type="error", code=code, detail=detail, ref=ref))

@@ -118,6 +118,90 @@ class UnreadEvent(TypedDict):
     last_read_seq: int
 
 
+# Replies and notices to one socket (never published to a group).
+
+
+class HelloFrame(TypedDict):
+    type: Literal["hello"]
+    protocol: int
+    me: PersonRef
+    limits: dict[str, int | float]
+
+
+class SubscribedFrame(TypedDict):
+    type: Literal["subscribed"]
+    room: int
+    head_seq: int
+    members: list[dict[str, Any]]
+    presence: dict[str, str]
+    last_read_seq: int
+    unread: int
+    threads: list[dict[str, Any]]
+    ref: str | int | None
+
+
+class ResyncFrame(TypedDict):
+    type: Literal["resync"]
+    room: int
+    head_seq: int
+
+
+class UnsubscribedFrame(TypedDict):
+    type: Literal["unsubscribed"]
+    room: int
+    ref: str | int | None
+
+
+class AckFrame(TypedDict):
+    type: Literal["ack"]
+    room: int
+    client_id: str
+    id: int
+    seq: int
+    ref: str | int | None
+
+
+class OkFrame(TypedDict):
+    type: Literal["ok"]
+    op: str
+    ref: str | int | None
+    id: NotRequired[int]
+
+
+class PongFrame(TypedDict):
+    type: Literal["pong"]
+    ref: str | int | None
+
+
+class RoomRemovedFrame(TypedDict):
+    type: Literal["room.removed"]
+    room: int
+
+
+class SessionEndedFrame(TypedDict):
+    type: Literal["session.ended"]
+
+
+class ErrorFrame(TypedDict):
+    type: Literal["error"]
+    code: str
+    detail: str
+    ref: str | int | None
+
+
+SocketFrame = (
+    HelloFrame
+    | SubscribedFrame
+    | ResyncFrame
+    | UnsubscribedFrame
+    | AckFrame
+    | OkFrame
+    | PongFrame
+    | RoomRemovedFrame
+    | SessionEndedFrame
+    | ErrorFrame
+)
+
 RoomEventFrame = (
     MessageNewEvent
     | MessageEditedEvent

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import BaseChannelLayer, get_channel_layer
 
 from rooms import events
+from rooms.auth import revoked_access
 from rooms.models import Room
 from rooms.selectors import events_after
 
@@ -34,6 +36,7 @@ logger = logging.getLogger("causeway.fanout")
 GAP_WAIT_SECONDS = 0.25
 RECONCILE_SECONDS = 5.0
 REJOIN_SECONDS = 30.0
+AUDIT_SECONDS = 10.0
 
 
 class LocalSocket(Protocol):
@@ -45,6 +48,10 @@ class LocalSocket(Protocol):
 
     async def control(self, kind: str, data: dict[str, Any]) -> None: ...
 
+    def access_held(self) -> tuple[int, str | None, list[int]]:
+        """(person, session key, subscribed rooms) for the revocation backstop."""
+        ...
+
 
 class Fanout:
     _by_loop: dict[asyncio.AbstractEventLoop, Fanout] = {}
@@ -52,7 +59,9 @@ class Fanout:
     def __init__(self, layer: BaseChannelLayer) -> None:
         self.layer = layer
         self.channel = ""
-        self.groups: dict[str, set[LocalSocket]] = {}
+        # Weak: a socket whose disconnect() never ran (django/channels#892)
+        # drops out once its consumer is gone instead of living on here.
+        self.groups: dict[str, weakref.WeakSet[LocalSocket]] = {}
         self.next_seq: dict[int, int] = {}
         self.held: dict[int, dict[int, str]] = {}
         self.gap_fills: dict[int, asyncio.Task[None]] = {}
@@ -101,7 +110,7 @@ class Fanout:
     async def join(self, group: str, socket: LocalSocket) -> None:
         members = self.groups.get(group)
         if members is None:
-            members = self.groups[group] = set()
+            members = self.groups[group] = weakref.WeakSet()
             await self.layer.group_add(group, self.channel)
         members.add(socket)
 
@@ -127,11 +136,13 @@ class Fanout:
     async def note_head(self, room_id: int, head_seq: int) -> None:
         """A subscriber read ``head_seq`` from the database after joining the room's group.
 
-        Every event up to it is in that subscriber's replay; the process's live
-        stream continues after it.
+        The first subscriber of a room starts the process's stream after its
+        head: everything up to it is in that subscriber's replay. Later
+        subscribers change nothing here (other local sockets may still be
+        waiting for earlier events); they skip what their replay covered.
         """
         async with self.lock:
-            if self.next_seq.get(room_id, 0) > head_seq:
+            if room_id in self.next_seq:
                 return
             self.next_seq[room_id] = head_seq + 1
             held = self.held.get(room_id)
@@ -243,15 +254,19 @@ class Fanout:
     # --- upkeep -------------------------------------------------------------------
 
     async def _maintain_loop(self) -> None:
-        since_rejoin = 0.0
+        since_rejoin = since_audit = 0.0
         while True:
             await asyncio.sleep(RECONCILE_SECONDS)
             since_rejoin += RECONCILE_SECONDS
+            since_audit += RECONCILE_SECONDS
             try:
                 if since_rejoin >= REJOIN_SECONDS:
                     since_rejoin = 0.0
                     await self.rejoin_groups()
                 await self.reconcile()
+                if since_audit >= AUDIT_SECONDS:
+                    since_audit = 0.0
+                    await self.audit_access()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -261,6 +276,29 @@ class Fanout:
         """Re-add our channel to every group: survives a Redis restart and group expiry."""
         for group in list(self.groups):
             await self.layer.group_add(group, self.channel)
+
+    def local_sockets(self) -> list[LocalSocket]:
+        found: dict[int, LocalSocket] = {}
+        for group, members in self.groups.items():
+            if group.startswith("user."):
+                for socket in members:
+                    found[id(socket)] = socket
+        return list(found.values())
+
+    async def audit_access(self) -> None:
+        """Revoke what open sockets lost access to, in case a control message was dropped."""
+        sockets = self.local_sockets()
+        if not sockets:
+            return
+        held = [socket.access_held() for socket in sockets]
+        inactive, ended, revoked = await database_sync_to_async(revoked_access)(held)
+        for socket, (user_id, session_key, rooms) in zip(sockets, held, strict=True):
+            if user_id in inactive or (session_key is not None and session_key in ended):
+                await socket.control("auth.recheck", {"ended_session": session_key})
+                continue
+            for room_id in rooms:
+                if (user_id, room_id) in revoked:
+                    await socket.control("room.revoked", {"room": room_id})
 
     async def reconcile(self) -> None:
         """Deliver from the database whatever the layer lost, including a room's last event."""

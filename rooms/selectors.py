@@ -28,6 +28,10 @@ def parse_id(value: Any, what: str = "id") -> int:
     return number
 
 
+def person_for_socket(user_id: int) -> User:
+    return User.objects.select_related("organization").get(pk=user_id)
+
+
 def rooms_for_user(user: User) -> QuerySet[Room]:
     return Room.objects.filter(
         memberships__user=user, memberships__left_at__isnull=True, archived_at__isnull=True
@@ -121,7 +125,7 @@ def room_list(user: User) -> list[dict[str, Any]]:
 def room_members(room: Room) -> list[Membership]:
     return list(
         Membership.objects.active()
-        .filter(room=room)
+        .filter(room=room, user__is_active=True)
         .select_related("user__organization")
         .order_by("user__display_name", "user__email")
     )

@@ -53,6 +53,15 @@ def rooms(request: AuthedRequest) -> JsonResponse:
     return JsonResponse({"rooms": room_list(request.user)})
 
 
+@api(("PATCH",))
+def room(request: AuthedRequest, room_id: int) -> JsonResponse:
+    data = json_body(request)
+    updated = actions.check_update_room(
+        request.user, room_id=room_id, name=data.get("name"), topic=data.get("topic")
+    )
+    return JsonResponse({"id": updated.pk, "name": updated.name, "topic": updated.topic})
+
+
 @api()
 def history(request: AuthedRequest, room_id: int) -> JsonResponse:
     membership = access_membership(request.user, room_id)

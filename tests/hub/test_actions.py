@@ -835,3 +835,23 @@ def test_audit_entry_cannot_be_deleted(team: Team):
         entry.delete()
 
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_an_invitation_cannot_be_revoked_twice(team):
+    invitation, _ = actions.check_create_invitation(
+        team.client_admin, room_id=team.shared.id, email="someone@example.org"
+    )
+    actions.check_revoke_invitation(team.client_admin, invitation_id=invitation.id)
+    with pytest.raises(Conflict):
+        actions.check_revoke_invitation(team.client_admin, invitation_id=invitation.id)
+
+
+def test_the_invitation_email_links_to_the_site(
+    team, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    settings.SITE_URL = "https://causeway.example.com"
+    with django_capture_on_commit_callbacks(execute=True):
+        _, token = actions.check_create_invitation(
+            team.client_admin, room_id=team.shared.id, email="newbie@example.org"
+        )
+    assert f"https://causeway.example.com/invitations/{token}/" in mailoutbox[-1].body

@@ -13,6 +13,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from config.asgi import application
+from hub.models import User
 from rooms import actions
 from rooms.models import Message
 from tests.conftest import make_person, session_cookie, socket_headers
@@ -84,6 +85,7 @@ async def test_message_send_acks_the_sender_and_reaches_the_other_side(live_team
         "client_id": "k1",
         "id": ack["id"],
         "seq": head + 1,
+        "ref": "k1",
     }
     assert event["seq"] == head + 1 and event["message"]["body"] == "hi"
     assert event["message"]["author"]["org"]["id"] == live_team.supplier.id
@@ -448,3 +450,23 @@ async def test_logout_ends_the_sockets_of_that_session(live_team, connect):
     await other_session.expect("pong")
     await comm.disconnect()
     await asyncio.sleep(0)
+
+
+async def test_access_is_revoked_even_when_the_control_message_is_lost(
+    live_team, connect, monkeypatch
+):
+    from rooms import events
+    from rooms.fanout import Fanout
+
+    member = await connect(live_team.client_member)
+    leaver = await connect(live_team.client_admin)
+    await subscribed(member, live_team.shared)
+    monkeypatch.setattr(events, "_send", lambda message: None)  # the layer loses everything
+    await sync_to_async(actions.check_remove_member)(
+        live_team.supplier_admin, room_id=live_team.shared.id, person_id=live_team.client_member.id
+    )
+    await User.objects.filter(pk=live_team.client_admin.pk).aupdate(is_active=False)
+    assert "room.removed" not in [f["type"] for f in await member.drain(0.3)]
+    await (await Fanout.get()).audit_access()
+    assert (await member.expect("room.removed", timeout=1))["room"] == live_team.shared.id
+    await leaver.expect("session.ended", timeout=1)

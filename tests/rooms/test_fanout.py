@@ -105,3 +105,16 @@ async def test_leaving_the_last_socket_leaves_the_group(fanout, live_team):
     await fanout.leave(events.room_group(room), sock)
     assert events.room_group(room) not in fanout.groups
     assert room not in fanout.next_seq
+
+
+async def test_a_later_subscriber_does_not_make_earlier_sockets_skip_events(fanout, live_team):
+    room = live_team.shared.id
+    early, late = FakeSocket(), FakeSocket()
+    await fanout.join(events.room_group(room), early)
+    await fanout.note_head(room, 4)
+    # Events 5-7 are still on their way when a second socket reads head 7.
+    await fanout.join(events.room_group(room), late)
+    await fanout.note_head(room, 7)
+    for seq in (5, 6, 7, 8):
+        await fanout.dispatch(event(room, seq))
+    assert early.seqs == [5, 6, 7, 8]

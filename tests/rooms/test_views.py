@@ -121,3 +121,39 @@ def test_create_rooms_over_http(team):
     bad = client.post("/api/rooms/", b"[not json", content_type="application/json")
     assert shared.status_code == internal.status_code == 201
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid"
+
+
+def test_room_owner_renames_the_room_over_http_and_others_cannot(team):
+    url = f"/api/rooms/{team.shared.id}/"
+    owner = login(team.supplier_admin).patch(
+        url, {"name": "Q2 ramp"}, content_type="application/json"
+    )
+    member = login(team.client_member).patch(
+        url, {"name": "hijack"}, content_type="application/json"
+    )
+    assert owner.status_code == 200 and owner.json()["name"] == "Q2 ramp"
+    assert member.status_code == 403
+
+
+def test_oversized_json_bodies_get_413(team):
+    response = login(team.client_member).post(
+        "/api/rooms/", {"name": "x" * 70_000}, content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+
+
+def test_an_admin_deactivates_a_colleague_who_then_leaves_every_room(team):
+    from rooms.models import Membership
+
+    other_side = login(team.supplier_admin).post(
+        f"/api/people/{team.client_member.id}/deactivate/", content_type="application/json"
+    )
+    own_admin = login(team.client_admin).post(
+        f"/api/people/{team.client_member.id}/deactivate/", content_type="application/json"
+    )
+    assert other_side.status_code == 404
+    assert own_admin.status_code == 200
+    team.client_member.refresh_from_db()
+    assert not team.client_member.is_active
+    assert not Membership.objects.active().filter(user=team.client_member).exists()

@@ -1,3 +1,9 @@
+// Frames that belong to a room's sequence; everything else is a reply or ephemeral.
+const ROOM_EVENTS = new Set([
+  "message.new", "message.edited", "message.deleted",
+  "member.joined", "member.left", "room.updated",
+]);
+
 // One multiplexed socket per tab: reconnects with backoff and resumes each
 // room from the last seq it applied, so nothing is missed (docs/protocol.md).
 export class CausewaySocket extends EventTarget {
@@ -13,19 +19,31 @@ export class CausewaySocket extends EventTarget {
   connect() {
     this.state("connecting");
     const ws = (this.ws = new WebSocket(this.url));
+    let opened = false;
     ws.onopen = () => {
+      opened = true;
       this.backoff = 500;
       this.state("live");
       for (const [room, since] of this.rooms) this.sendRaw({ type: "subscribe", room, since: since ?? undefined });
       for (const frame of this.queue.splice(0)) this.sendRaw(frame);
     };
     ws.onmessage = (event) => this.onFrame(JSON.parse(event.data));
-    ws.onclose = (event) => {
-      if (event.code === 4403 || event.code === 4401) return this.state("signed-out");
+    ws.onclose = async (event) => {
+      if (event.code === 4403 || event.code === 4401) return this.signedOut();
+      // A refused handshake looks like 1006 to a browser: ask whether we are
+      // still signed in before retrying forever.
+      if (!opened && (await fetch("/api/rooms/", { credentials: "same-origin" })).status === 401) {
+        return this.signedOut();
+      }
       this.state("reconnecting");
       setTimeout(() => this.connect(), this.backoff + Math.random() * 250);
       this.backoff = Math.min(this.backoff * 2, 15000);
     };
+  }
+
+  signedOut() {
+    this.state("signed-out");
+    location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname)}`);
   }
 
   state(value) {
@@ -38,7 +56,7 @@ export class CausewaySocket extends EventTarget {
   }
 
   onFrame(frame) {
-    if (frame.seq !== undefined && frame.room !== undefined && this.rooms.has(frame.room)) {
+    if (ROOM_EVENTS.has(frame.type) && this.rooms.has(frame.room)) {
       const last = this.rooms.get(frame.room);
       if (last !== null && frame.seq <= last) return; // already applied
       if (last !== null && frame.seq > last + 1) {
