@@ -17,6 +17,30 @@ api = [
     path("rooms/<int:room_id>/threads/<int:root_id>/", room_views.thread, name="thread"),
     path("rooms/<int:room_id>/members/", room_views.members, name="members"),
     path("rooms/<int:room_id>/members/<int:person_id>/", room_views.member, name="member"),
+    path("rooms/<int:room_id>/workitems/", room_views.work_items, name="work-items"),
+    path("rooms/<int:room_id>/workitems/<int:item_id>/", room_views.work_item, name="work-item"),
+    path(
+        "rooms/<int:room_id>/workitems/<int:item_id>/escalate/",
+        room_views.escalate,
+        name="escalate",
+    ),
+    path(
+        "escalations/<int:escalation_id>/<str:action>/",
+        room_views.escalation_action,
+        name="escalation-action",
+    ),
+    path("workitems/mine/", room_views.mine, name="my-work"),
+    path("notifications/", hub_views.notifications, name="notifications"),
+    path(
+        "partnerships/<int:partnership_id>/escalation-contacts/",
+        hub_views.escalation_contacts,
+        name="escalation-contacts",
+    ),
+    path(
+        "partnerships/<int:partnership_id>/ack-targets/",
+        hub_views.ack_targets,
+        name="ack-targets",
+    ),
     path("search/", room_views.search, name="search"),
     path("partnerships/", hub_views.partnerships, name="partnerships"),
     path(

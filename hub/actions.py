@@ -280,3 +280,17 @@ def check_deactivate_person(actor: User, *, person_id: Any) -> None:
     if not actor.is_org_admin:
         raise Forbidden("Only an organization admin can deactivate people.")
     do_deactivate_person(actor, person)
+
+
+def check_mark_notifications_read(person: User, *, ids: Any) -> int:
+    from hub.models import Notification
+
+    if ids == "all":
+        qs = Notification.objects.filter(person=person, read_at__isnull=True)
+    elif isinstance(ids, list) and len(ids) <= 500:
+        qs = Notification.objects.filter(
+            person=person, read_at__isnull=True, pk__in=[parse_id(i, "id") for i in ids]
+        )
+    else:
+        raise Invalid('`ids` must be a list of notification ids or "all".')
+    return qs.update(read_at=timezone.now())

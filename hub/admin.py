@@ -6,7 +6,15 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
-from hub.models import AuditEntry, Invitation, Organization, Partnership, User
+from hub.models import (
+    AuditEntry,
+    EscalationContact,
+    Invitation,
+    Notification,
+    Organization,
+    Partnership,
+    User,
+)
 
 
 @admin.register(Organization)
@@ -68,3 +76,16 @@ class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(EscalationContact)
+class EscalationContactAdmin(admin.ModelAdmin[EscalationContact]):
+    list_display = ("person", "organization", "partnership")
+    list_select_related = ("person", "organization", "partnership")
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin[Notification]):
+    list_display = ("person", "kind", "title", "created_at", "read_at")
+    list_filter = ("kind",)
+    list_select_related = ("person",)

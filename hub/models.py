@@ -120,6 +120,10 @@ class Partnership(models.Model):
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Minutes to acknowledge an escalation, per severity; see ack_target().
+    ack_targets = models.JSONField(default=dict, blank=True)
+
+    DEFAULT_ACK_MINUTES: ClassVar[dict[str, int]] = {"S1": 30, "S2": 240, "S3": 1440}
 
     class Meta:
         constraints = [
@@ -149,6 +153,54 @@ class Partnership(models.Model):
 
     def other_side_id(self, organization_id: int) -> int:
         return self.client_id if organization_id == self.supplier_id else self.supplier_id
+
+    def ack_minutes(self, severity: str) -> int:
+        return int(self.ack_targets.get(severity, self.DEFAULT_ACK_MINUTES[severity]))
+
+
+class EscalationContact(models.Model):
+    """Who one side of a partnership wants told, at once, about an escalation."""
+
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="escalation_contacts"
+    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "person"], name="one_contact_entry_per_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} for {self.organization} in partnership {self.partnership_id}"
+
+
+class Notification(models.Model):
+    """Something one person must see; pushed live to their sockets and listed over HTTP."""
+
+    person = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=40)
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    # Where it points: a room (and an item in it) the person may open.
+    room = models.ForeignKey(
+        "rooms.Room", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    work_item = models.ForeignKey(
+        "rooms.WorkItem", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["person", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.person_id}: {self.title}"
 
 
 class Invitation(models.Model):

@@ -61,3 +61,15 @@ def pending_invitations_sent(user: User) -> list[dict[str, Any]]:
         }
         for i in rows
     ]
+
+
+def notifications_for(user: User, *, unread_only: bool = False) -> list[dict[str, Any]]:
+    from hub.models import Notification
+    from rooms.events import notification_frame
+
+    qs = Notification.objects.filter(person=user)
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    return [
+        {**notification_frame(n), "read": n.read_at is not None} for n in qs.order_by("-id")[:100]
+    ]

@@ -14,7 +14,8 @@ from hub.adapters import INVITATION_SESSION_KEY
 from hub.errors import ActionError
 from hub.http import AuthedRequest, api, error_response, json_body
 from hub.models import User
-from hub.selectors import partnerships_for, pending_invitations_sent
+from hub.selectors import notifications_for, partnerships_for, pending_invitations_sent
+from rooms import actions as room_actions
 
 
 @api(("GET", "POST"))
@@ -108,3 +109,30 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
 def deactivate_person(request: AuthedRequest, person_id: int) -> JsonResponse:
     actions.check_deactivate_person(request.user, person_id=person_id)
     return JsonResponse({"ok": True})
+
+
+@api(("GET", "POST"))
+def notifications(request: AuthedRequest) -> JsonResponse:
+    if request.method == "POST":
+        count = actions.check_mark_notifications_read(
+            request.user, ids=json_body(request).get("ids")
+        )
+        return JsonResponse({"marked_read": count})
+    unread_only = request.GET.get("unread") == "1"
+    return JsonResponse({"notifications": notifications_for(request.user, unread_only=unread_only)})
+
+
+@api(("POST",))
+def escalation_contacts(request: AuthedRequest, partnership_id: int) -> JsonResponse:
+    people = room_actions.check_set_escalation_contacts(
+        request.user, partnership_id=partnership_id, person_ids=json_body(request).get("people")
+    )
+    return JsonResponse({"people": [p.pk for p in people]})
+
+
+@api(("POST",))
+def ack_targets(request: AuthedRequest, partnership_id: int) -> JsonResponse:
+    partnership = room_actions.check_set_ack_targets(
+        request.user, partnership_id=partnership_id, targets=json_body(request).get("targets")
+    )
+    return JsonResponse({"targets": {s: partnership.ack_minutes(s) for s in ("S1", "S2", "S3")}})

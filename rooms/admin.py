@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from rooms.models import Membership, Message, Room, RoomEvent
+from rooms.models import Escalation, Membership, Message, Room, RoomEvent, WorkItem
 
 
 class MembershipInline(admin.TabularInline[Membership, Room]):
@@ -57,3 +57,20 @@ class RoomEventAdmin(admin.ModelAdmin[RoomEvent]):
     list_display = ("room", "seq", "type", "created_at")
     list_filter = ("type",)
     readonly_fields = ("room", "seq", "type", "message", "payload", "created_at")
+
+
+@admin.register(WorkItem)
+class WorkItemAdmin(admin.ModelAdmin[WorkItem]):
+    list_display = ("title", "room", "status", "priority", "assignee", "raised_by_org", "due_date")
+    list_filter = ("status", "priority")
+    list_select_related = ("room", "assignee", "raised_by_org")
+    readonly_fields = ("thread_root", "source_message", "version")
+    raw_id_fields = ("assignee", "created_by")
+
+
+@admin.register(Escalation)
+class EscalationAdmin(admin.ModelAdmin[Escalation]):
+    list_display = ("work_item", "severity", "status", "raised_by", "ack_due_at", "breached_at")
+    list_filter = ("severity", "status")
+    list_select_related = ("work_item", "raised_by")
+    raw_id_fields = ("work_item", "raised_by", "acknowledged_by", "resolved_by")

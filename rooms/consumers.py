@@ -186,6 +186,8 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             "message.edit": self.on_message_edit,
             "message.delete": self.on_message_delete,
             "room.update": self.on_room_update,
+            "workitem.create": self.on_workitem_create,
+            "workitem.update": self.on_workitem_update,
             "typing": self.on_typing,
             "read": self.on_read,
             "thread.follow": self.on_thread_follow,
@@ -290,6 +292,34 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         )
         await self.send_frame(
             {"type": "ok", "op": "message.delete", "id": message_id, "ref": _ref(frame)}
+        )
+
+    async def on_workitem_create(self, frame: dict[str, Any]) -> None:
+        item = await database_sync_to_async(actions.check_create_work_item)(
+            self.user,
+            room_id=frame.get("room"),
+            title=frame.get("title"),
+            description=frame.get("description", ""),
+            assignee=frame.get("assignee"),
+            priority=frame.get("priority", 3),
+            due_date=frame.get("due_date"),
+            labels=frame.get("labels"),
+            from_message=frame.get("from_message"),
+        )
+        await self.send_frame(
+            {"type": "ok", "op": "workitem.create", "id": item.pk, "ref": _ref(frame)}
+        )
+
+    async def on_workitem_update(self, frame: dict[str, Any]) -> None:
+        item = await database_sync_to_async(actions.check_update_work_item)(
+            self.user,
+            room_id=frame.get("room"),
+            item_id=frame.get("id"),
+            changes=frame.get("changes"),
+            version=frame.get("version"),
+        )
+        await self.send_frame(
+            {"type": "ok", "op": "workitem.update", "id": item.pk, "ref": _ref(frame)}
         )
 
     async def on_room_update(self, frame: dict[str, Any]) -> None:

@@ -39,6 +39,7 @@ class MessageData(TypedDict):
     id: int
     room: int
     seq: int
+    kind: str
     author: PersonRef
     client_id: str
     body: str
@@ -94,6 +95,68 @@ class RoomUpdatedEvent(TypedDict):
     seq: int
     name: str
     topic: str
+
+
+class EscalationData(TypedDict):
+    id: int
+    severity: str
+    status: str
+    reason: str
+    raised_by: PersonRef
+    raised_at: str
+    ack_due_at: str
+    acknowledged_by: PersonRef | None
+    acknowledged_at: str | None
+    breached: bool
+
+
+class WorkItemData(TypedDict):
+    id: int
+    room: int
+    title: str
+    description: str
+    html: str
+    status: str
+    assignee: PersonRef | None
+    priority: int
+    due_date: str | None
+    labels: list[str]
+    raised_by_org: OrgRef | None
+    created_by: PersonRef
+    created_at: str
+    updated_at: str
+    thread: int
+    source_message: int | None
+    version: int
+    escalation: EscalationData | None
+
+
+class WorkItemCreatedEvent(TypedDict):
+    type: Literal["workitem.created"]
+    room: int
+    seq: int
+    item: WorkItemData
+
+
+class WorkItemUpdatedEvent(TypedDict):
+    type: Literal["workitem.updated"]
+    room: int
+    seq: int
+    item: WorkItemData
+    # field -> [old, new]; primitive values only.
+    changes: dict[str, list[Any]]
+    by: PersonRef | None
+
+
+class NotificationEvent(TypedDict):
+    type: Literal["notification"]
+    id: int
+    kind: str
+    title: str
+    body: str
+    room: int | None
+    work_item: int | None
+    created_at: str
 
 
 class TypingEvent(TypedDict):
@@ -209,6 +272,8 @@ RoomEventFrame = (
     | MemberJoinedEvent
     | MemberLeftEvent
     | RoomUpdatedEvent
+    | WorkItemCreatedEvent
+    | WorkItemUpdatedEvent
 )
 
 # Control messages travel on a person's group and are acted on by their
@@ -303,6 +368,7 @@ def message_data(message: Any) -> MessageData:
         "id": message.id,
         "room": message.room_id,
         "seq": message.seq,
+        "kind": message.kind,
         "author": person_ref(message.author),
         "client_id": message.client_id,
         "body": "" if deleted else message.body,
@@ -313,4 +379,58 @@ def message_data(message: Any) -> MessageData:
         "deleted": deleted,
         "reply_count": message.reply_count,
         "last_reply_at": iso(message.last_reply_at),
+    }
+
+
+def escalation_data(escalation: Any) -> EscalationData:
+    return {
+        "id": escalation.id,
+        "severity": escalation.severity,
+        "status": escalation.status,
+        "reason": escalation.reason,
+        "raised_by": person_ref(escalation.raised_by),
+        "raised_at": escalation.raised_at.isoformat(),
+        "ack_due_at": escalation.ack_due_at.isoformat(),
+        "acknowledged_by": (
+            person_ref(escalation.acknowledged_by) if escalation.acknowledged_by else None
+        ),
+        "acknowledged_at": iso(escalation.acknowledged_at),
+        "breached": escalation.breached_at is not None,
+    }
+
+
+def work_item_data(item: Any, escalation: Any = None) -> WorkItemData:
+    """The wire shape of a work item, with its live escalation (if any) passed in."""
+    return {
+        "id": item.id,
+        "room": item.room_id,
+        "title": item.title,
+        "description": item.description,
+        "html": item.description_html,
+        "status": item.status,
+        "assignee": person_ref(item.assignee) if item.assignee else None,
+        "priority": item.priority,
+        "due_date": item.due_date.isoformat() if item.due_date else None,
+        "labels": list(item.labels),
+        "raised_by_org": org_ref(item.raised_by_org),
+        "created_by": person_ref(item.created_by),
+        "created_at": item.created_at.isoformat(),
+        "updated_at": item.updated_at.isoformat(),
+        "thread": item.thread_root_id,
+        "source_message": item.source_message_id,
+        "version": item.version,
+        "escalation": escalation_data(escalation) if escalation is not None else None,
+    }
+
+
+def notification_frame(notification: Any) -> NotificationEvent:
+    return {
+        "type": "notification",
+        "id": notification.id,
+        "kind": notification.kind,
+        "title": notification.title,
+        "body": notification.body,
+        "room": notification.room_id,
+        "work_item": notification.work_item_id,
+        "created_at": notification.created_at.isoformat(),
     }

@@ -7,17 +7,20 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
-from hub.errors import Invalid
+from hub.errors import Invalid, NotFound
 from hub.http import AuthedRequest, api, json_body
 from rooms import actions, events
 from rooms.selectors import (
     access_membership,
     access_message,
     message_page,
+    my_work,
     room_list,
     room_members,
     search_messages,
     thread_messages,
+    work_item_board,
+    work_item_detail,
 )
 
 
@@ -128,3 +131,84 @@ def search(request: AuthedRequest) -> JsonResponse:
         data["room_name"] = message.room.name
         results.append(data)
     return JsonResponse({"results": results})
+
+
+# --- work items and escalations ------------------------------------------------
+
+
+@api(("GET", "POST"))
+def work_items(request: AuthedRequest, room_id: int) -> JsonResponse:
+    if request.method == "POST":
+        data = json_body(request)
+        item = actions.check_create_work_item(
+            request.user,
+            room_id=room_id,
+            title=data.get("title"),
+            description=data.get("description", ""),
+            assignee=data.get("assignee"),
+            priority=data.get("priority", 3),
+            due_date=data.get("due_date"),
+            labels=data.get("labels"),
+            from_message=data.get("from_message"),
+        )
+        return JsonResponse(work_item_detail(request.user, room_id, item.pk), status=201)
+    return JsonResponse(work_item_board(request.user, room_id))
+
+
+@api(("GET", "PATCH"))
+def work_item(request: AuthedRequest, room_id: int, item_id: int) -> JsonResponse:
+    if request.method == "PATCH":
+        data = json_body(request)
+        actions.check_update_work_item(
+            request.user,
+            room_id=room_id,
+            item_id=item_id,
+            changes=data.get("changes"),
+            version=data.get("version"),
+        )
+    return JsonResponse(work_item_detail(request.user, room_id, item_id))
+
+
+@api()
+def mine(request: AuthedRequest) -> JsonResponse:
+    return JsonResponse({"items": my_work(request.user)})
+
+
+@api(("POST",))
+def escalate(request: AuthedRequest, room_id: int, item_id: int) -> JsonResponse:
+    data = json_body(request)
+    escalation = actions.check_escalate(
+        request.user,
+        room_id=room_id,
+        item_id=item_id,
+        severity=data.get("severity"),
+        reason=data.get("reason"),
+    )
+    return JsonResponse({"escalation": events.escalation_data(escalation)}, status=201)
+
+
+@api(("POST",))
+def escalation_action(request: AuthedRequest, escalation_id: int, action: str) -> JsonResponse:
+    data = json_body(request)
+    user = request.user
+    if action == "acknowledge":
+        escalation = actions.check_acknowledge_escalation(user, escalation_id=escalation_id)
+    elif action == "reassign":
+        escalation = actions.check_reassign_escalation(
+            user, escalation_id=escalation_id, person_id=data.get("person")
+        )
+    elif action == "downgrade":
+        escalation = actions.check_downgrade_escalation(
+            user,
+            escalation_id=escalation_id,
+            severity=data.get("severity"),
+            reason=data.get("reason", ""),
+        )
+    elif action == "resolve":
+        escalation = actions.check_resolve_escalation(
+            user, escalation_id=escalation_id, note=data.get("note", "")
+        )
+    else:
+        raise NotFound()
+    escalation.refresh_from_db()
+    return JsonResponse({"escalation": events.escalation_data(escalation)})

@@ -269,6 +269,7 @@ def generous_rate_limits(settings: Any) -> None:
     """Tests send bursts; the rate-limit tests set their own limits."""
     from django.core.cache import cache
 
+    settings.CAUSEWAY_INPROCESS_WORKER = False  # tests drive the clock themselves
     settings.CAUSEWAY_RATE_LIMIT_WRITES = (100_000, 10)
     settings.CAUSEWAY_RATE_LIMIT_FRAMES = (100_000, 10)
     if not HAS_REDIS:

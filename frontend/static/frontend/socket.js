@@ -2,6 +2,7 @@
 const ROOM_EVENTS = new Set([
   "message.new", "message.edited", "message.deleted",
   "member.joined", "member.left", "room.updated",
+  "workitem.created", "workitem.updated",
 ]);
 
 // One multiplexed socket per tab: reconnects with backoff and resumes each

@@ -252,7 +252,13 @@ def check_update_room(actor: User, *, room_id: Any, name: Any = None, topic: Any
 
 
 def do_send_message(
-    author: User, room: Room, *, client_id: str, body: str, thread_root: Message | None
+    author: User,
+    room: Room,
+    *,
+    client_id: str,
+    body: str,
+    thread_root: Message | None,
+    kind: str = Message.Kind.MESSAGE,
 ) -> tuple[Message, bool]:
     """Store and publish a message; ``(existing, False)`` if ``client_id`` was used already."""
     with transaction.atomic():
@@ -269,6 +275,7 @@ def do_send_message(
         now = timezone.now()
         message = Message.objects.create(
             room=room,
+            kind=kind,
             author=author,
             client_id=client_id,
             body=body,

@@ -1,0 +1,445 @@
+"""Escalations: tell the right people on both sides now, and keep asking until someone answers.
+
+Raising one marks the work item (a ``workitem.updated`` room event), notifies
+each side's escalation contacts in the app and by e-mail, opens (or reuses)
+an internal room on each side for it, and starts the acknowledgement clock.
+Nothing about one side's escalation room ever goes to the other side: its
+notices and notifications go only to that side's people.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from hub import audit
+from hub.errors import Conflict, Forbidden, Invalid, NotFound
+from hub.models import EscalationContact, Notification, Organization, Partnership, User
+from rooms import events
+from rooms.actions.messages import clean_text, do_add_member, do_create_room, do_send_message
+from rooms.actions.workitems import do_update_work_item, load_work_item
+from rooms.models import Escalation, EscalationRoom, Membership, Message, Room, WorkItem
+from rooms.selectors import access_membership, parse_id
+
+SEVERITIES = ("S1", "S2", "S3")
+
+
+def summary(escalation: Escalation, *, breached: bool | None = None) -> str:
+    """A short, primitive description for change records: "S1 open (late)"."""
+    late = escalation.breached_at is not None if breached is None else breached
+    return f"{escalation.severity} {escalation.status}{' (late)' if late else ''}"
+
+
+def _now(now: datetime.datetime | None) -> datetime.datetime:
+    return now or timezone.now()
+
+
+def ack_minutes(room: Room, severity: str) -> int:
+    if room.partnership is not None:
+        return room.partnership.ack_minutes(severity)
+    return Partnership.DEFAULT_ACK_MINUTES[severity]
+
+
+def contacts_for(room: Room, organization_id: int) -> list[User]:
+    """A side's escalation contacts for this room's partnership; its admins if it named none."""
+    people: list[User] = []
+    if room.partnership is not None:
+        people = [
+            c.person
+            for c in EscalationContact.objects.select_related("person__organization").filter(
+                partnership=room.partnership,
+                organization_id=organization_id,
+                person__is_active=True,
+            )
+        ]
+    if not people:
+        people = list(
+            User.objects.select_related("organization").filter(
+                organization_id=organization_id, org_role=User.OrgRole.ADMIN, is_active=True
+            )
+        )
+    return people
+
+
+def _notify(
+    people: list[User], *, kind: str, title: str, body: str, room: Room, item: WorkItem
+) -> None:
+    for person in people:
+        notification = Notification.objects.create(
+            person=person, kind=kind, title=title, body=body, room=room, work_item=item
+        )
+        events.publish_on_commit(
+            events.user_group(person.pk), events.notification_frame(notification)
+        )
+    emails = [p.email for p in people]
+    if emails:
+        link = f"{settings.SITE_URL}/rooms/{room.pk}/"
+        transaction.on_commit(
+            lambda: send_mail(f"[Causeway] {title}", f"{body}\n\n{link}\n", None, emails),
+            robust=True,
+        )
+
+
+def _side_room(item: WorkItem, organization: Organization, actor: User) -> Room:
+    """The side's internal escalation room for this work item, created on first use."""
+    existing = (
+        EscalationRoom.objects.select_related("room")
+        .filter(work_item=item, organization=organization)
+        .first()
+    )
+    if existing is not None:
+        return existing.room
+    owner = actor if actor.organization_id == organization.pk else None
+    creator = owner or contacts_for(item.room, organization.pk)[0]
+    room = do_create_room(
+        creator,
+        kind=Room.Kind.INTERNAL,
+        name=f"Escalation: {item.title}"[:120],
+        topic=f"{organization.name} only. Work item in {item.room.name}.",
+        organization=organization,
+    )
+    EscalationRoom.objects.create(work_item=item, organization=organization, room=room)
+    return room
+
+
+def _side_notice(room: Room, author: User, body: str) -> None:
+    do_send_message(
+        author,
+        room,
+        client_id=f"notice-{uuid.uuid4().hex}",
+        body=body,
+        thread_root=None,
+        kind=Message.Kind.NOTICE,
+    )
+
+
+def _sides(item: WorkItem) -> list[Organization]:
+    room = item.room
+    if room.partnership is not None:
+        return [room.partnership.supplier, room.partnership.client]
+    assert room.organization is not None
+    return [room.organization]
+
+
+def do_escalate(
+    actor: User, item: WorkItem, *, severity: str, reason: str, now: datetime.datetime
+) -> Escalation:
+    with transaction.atomic():
+        item = load_work_item(item.room_id, item.pk, lock=True)
+        if item.open_escalation() is not None:
+            raise Conflict("This work item is already escalated; change that escalation instead.")
+        room = Room.objects.select_related(
+            "partnership__supplier", "partnership__client", "organization"
+        ).get(pk=item.room_id)
+        item.room = room
+        escalation = Escalation.objects.create(
+            work_item=item,
+            severity=severity,
+            reason=reason,
+            raised_by=actor,
+            raised_at=now,
+            ack_due_at=now + datetime.timedelta(minutes=ack_minutes(room, severity)),
+            last_notified_at=now,
+            notify_count=1,
+        )
+        audit.record(actor, "escalation.raised", escalation, work_item=item.pk, severity=severity)
+        title = f"{severity} escalation: {item.title}"
+        for organization in _sides(item):
+            contacts = contacts_for(room, organization.pk)
+            if not contacts and actor.organization_id != organization.pk:
+                continue  # nobody on that side to tell
+            side_room = _side_room(item, organization, actor)
+            for person in contacts:
+                do_add_member(
+                    actor if actor.organization_id == organization.pk else None, side_room, person
+                )
+            if actor.organization_id == organization.pk:
+                do_add_member(actor, side_room, actor)
+            _side_notice(
+                side_room,
+                actor if actor.organization_id == organization.pk else contacts[0],
+                f"**{severity} escalation** raised by {actor.name} ({actor.organization}) "
+                f"on *{item.title}* in {room.name}: {reason}\n\n"
+                f"Acknowledge by {escalation.ack_due_at:%Y-%m-%d %H:%M} UTC.",
+            )
+            _notify(
+                contacts,
+                kind="escalation.raised",
+                title=title,
+                body=f"Raised by {actor.name} ({actor.organization}): {reason}",
+                room=side_room,
+                item=item,
+            )
+        do_update_work_item(
+            actor,
+            item,
+            changes={},
+            extra={"escalation": [None, summary(escalation)]},
+        )
+    return escalation
+
+
+def check_escalate(
+    actor: User,
+    *,
+    room_id: Any,
+    item_id: Any,
+    severity: Any,
+    reason: Any,
+    now: datetime.datetime | None = None,
+) -> Escalation:
+    """Any member of the work item's room may escalate it."""
+    membership = access_membership(actor, room_id)
+    item = load_work_item(membership.room_id, parse_id(item_id, "id"))
+    if severity not in SEVERITIES:
+        raise Invalid("`severity` must be S1, S2 or S3.")
+    reason = clean_text(reason, "reason", max_chars=2000)
+    return do_escalate(actor, item, severity=severity, reason=reason, now=_now(now))
+
+
+def access_escalation(actor: User, escalation_id: Any) -> Escalation:
+    """An escalation the actor may act on: a member of its room, or a contact/admin of a side."""
+    escalation_id = parse_id(escalation_id, "escalation")
+    escalation = (
+        Escalation.objects.select_related(
+            "work_item__room__partnership", "work_item__room__organization", "raised_by"
+        )
+        .filter(pk=escalation_id)
+        .first()
+    )
+    if escalation is None or not actor.is_active:
+        raise NotFound()
+    room = escalation.work_item.room
+    if actor.organization_id not in room.allowed_organization_ids():
+        raise NotFound()
+    in_room = Membership.objects.active().filter(room=room, user=actor).exists()
+    is_contact = (
+        room.partnership is not None
+        and EscalationContact.objects.filter(partnership=room.partnership, person=actor).exists()
+    )
+    if not (in_room or is_contact or actor.is_org_admin):
+        raise NotFound()
+    return escalation
+
+
+def _change(
+    actor: User,
+    escalation: Escalation,
+    *,
+    action: str,
+    fields: dict[str, Any],
+    item_changes: dict[str, Any] | None = None,
+    note: str = "",
+) -> Escalation:
+    with transaction.atomic():
+        locked = Escalation.objects.select_for_update().get(pk=escalation.pk)
+        if locked.status == Escalation.Status.RESOLVED:
+            raise Conflict("This escalation is resolved.")
+        before = {name: getattr(locked, name) for name in fields}
+        old_summary = summary(locked)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=list(fields))
+        audit.record(
+            actor,
+            f"escalation.{action}",
+            locked,
+            work_item=locked.work_item_id,
+            changed={
+                k: [str(before[k]), str(v)] for k, v in fields.items() if not hasattr(v, "pk")
+            },
+            note=note,
+        )
+        item = locked.work_item
+        do_update_work_item(
+            actor,
+            item,
+            changes=item_changes or {},
+            extra={"escalation": [old_summary, summary(locked)]},
+        )
+    return locked
+
+
+def check_acknowledge_escalation(
+    actor: User, *, escalation_id: Any, now: datetime.datetime | None = None
+) -> Escalation:
+    escalation = access_escalation(actor, escalation_id)
+    if escalation.status != Escalation.Status.OPEN:
+        raise Conflict(f"This escalation is already {escalation.status}.")
+    return _change(
+        actor,
+        escalation,
+        action="acknowledged",
+        fields={
+            "status": Escalation.Status.ACKNOWLEDGED,
+            "acknowledged_by": actor,
+            "acknowledged_at": _now(now),
+        },
+    )
+
+
+def check_reassign_escalation(actor: User, *, escalation_id: Any, person_id: Any) -> Escalation:
+    """Hand the escalated work to someone in the work item's room (either side)."""
+    escalation = access_escalation(actor, escalation_id)
+    person_id = parse_id(person_id, "person")
+    room = escalation.work_item.room
+    member = Membership.objects.active().filter(room=room, user_id=person_id).first()
+    if member is None:
+        raise Invalid("The new owner must be a member of the work item's room.")
+    return _change(
+        actor,
+        escalation,
+        action="reassigned",
+        fields={},
+        item_changes={"assignee": User.objects.get(pk=person_id)},
+    )
+
+
+def check_downgrade_escalation(
+    actor: User, *, escalation_id: Any, severity: Any, reason: Any = ""
+) -> Escalation:
+    escalation = access_escalation(actor, escalation_id)
+    if severity not in SEVERITIES or severity <= escalation.severity:
+        raise Invalid("A downgrade goes to a lower severity (S1 -> S2 -> S3).")
+    fields: dict[str, Any] = {"severity": severity}
+    if escalation.status == Escalation.Status.OPEN:
+        # The clock restarts from when it was raised, at the new target.
+        fields["ack_due_at"] = escalation.raised_at + datetime.timedelta(
+            minutes=ack_minutes(escalation.work_item.room, severity)
+        )
+    note = clean_text(reason or "", "reason", max_chars=2000, allow_empty=True)
+    return _change(actor, escalation, action="downgraded", fields=fields, note=note)
+
+
+def check_resolve_escalation(
+    actor: User, *, escalation_id: Any, note: Any = "", now: datetime.datetime | None = None
+) -> Escalation:
+    escalation = access_escalation(actor, escalation_id)
+    note = clean_text(note or "", "note", max_chars=2000, allow_empty=True)
+    return _change(
+        actor,
+        escalation,
+        action="resolved",
+        fields={
+            "status": Escalation.Status.RESOLVED,
+            "resolved_by": actor,
+            "resolved_at": _now(now),
+        },
+        note=note,
+    )
+
+
+def check_escalation_clocks(now: datetime.datetime | None = None) -> list[int]:
+    """Flag unacknowledged escalations past their target and notify again.
+
+    Re-notifies every ``CAUSEWAY_ESCALATION_RENOTIFY_MINUTES`` while still
+    unacknowledged. Safe to run from several workers: each escalation is
+    handled under its row lock. Returns the ids it notified.
+    """
+    now = _now(now)
+    interval = datetime.timedelta(minutes=settings.CAUSEWAY_ESCALATION_RENOTIFY_MINUTES)
+    due = Escalation.objects.filter(status=Escalation.Status.OPEN, ack_due_at__lte=now)
+    notified = []
+    for escalation_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            escalation = (
+                Escalation.objects.select_for_update(of=("self",))
+                .select_related("work_item__room__partnership", "work_item__room__organization")
+                .get(pk=escalation_id)
+            )
+            if escalation.status != Escalation.Status.OPEN:
+                continue
+            first_breach = escalation.breached_at is None
+            if not first_breach and (
+                escalation.last_notified_at is not None
+                and now - escalation.last_notified_at < interval
+            ):
+                continue
+            if first_breach:
+                escalation.breached_at = now
+            escalation.last_notified_at = now
+            escalation.notify_count += 1
+            escalation.save(update_fields=["breached_at", "last_notified_at", "notify_count"])
+            item = escalation.work_item
+            late = int((now - escalation.ack_due_at).total_seconds() // 60)
+            for organization in _sides(item):
+                side = EscalationRoom.objects.filter(
+                    work_item=item, organization=organization
+                ).first()
+                _notify(
+                    contacts_for(item.room, organization.pk),
+                    kind="escalation.unacknowledged",
+                    title=f"Unacknowledged {escalation.severity}: {item.title}",
+                    body=f"Not acknowledged {late} min after its target.",
+                    room=side.room if side else item.room,
+                    item=item,
+                )
+            if first_breach:
+                audit.record(None, "escalation.breached", escalation, work_item=item.pk)
+                do_update_work_item(
+                    None,
+                    load_work_item(item.room_id, item.pk),
+                    changes={},
+                    extra={
+                        "escalation": [summary(escalation, breached=False), summary(escalation)]
+                    },
+                )
+            notified.append(escalation.pk)
+    return notified
+
+
+def check_set_escalation_contacts(
+    actor: User, *, partnership_id: Any, person_ids: Any
+) -> list[User]:
+    """An admin names their own side's contacts for a partnership."""
+    partnership = Partnership.objects.filter(pk=parse_id(partnership_id, "partnership")).first()
+    if partnership is None or actor.organization_id not in partnership.side_ids():
+        raise NotFound()
+    if not actor.is_org_admin:
+        raise Forbidden("Only an organization admin names escalation contacts.")
+    if not isinstance(person_ids, list) or len(person_ids) > 50:
+        raise Invalid("`people` must be a list of person ids.")
+    ids = {parse_id(p, "person") for p in person_ids}
+    people = list(
+        User.objects.filter(pk__in=ids, organization_id=actor.organization_id, is_active=True)
+    )
+    if len(people) != len(ids):
+        raise Invalid("Contacts must be active people of your own organization.")
+    with transaction.atomic():
+        EscalationContact.objects.filter(
+            partnership=partnership, organization_id=actor.organization_id
+        ).delete()
+        EscalationContact.objects.bulk_create(
+            EscalationContact(
+                partnership=partnership, organization_id=actor.organization_id, person=p
+            )
+            for p in people
+        )
+        audit.record(
+            actor, "escalation.contacts_set", partnership, people=sorted(p.pk for p in people)
+        )
+    return people
+
+
+def check_set_ack_targets(actor: User, *, partnership_id: Any, targets: Any) -> Partnership:
+    partnership = Partnership.objects.filter(pk=parse_id(partnership_id, "partnership")).first()
+    if partnership is None or actor.organization_id not in partnership.side_ids():
+        raise NotFound()
+    if not actor.is_org_admin:
+        raise Forbidden("Only an organization admin sets acknowledgement targets.")
+    if not isinstance(targets, dict) or set(targets) - set(SEVERITIES):
+        raise Invalid("`targets` maps S1/S2/S3 to minutes.")
+    for severity, minutes in targets.items():
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 43200:
+            raise Invalid(f"The {severity} target must be 1 to 43200 minutes.")
+    with transaction.atomic():
+        partnership.ack_targets = {**partnership.ack_targets, **targets}
+        partnership.save(update_fields=["ack_targets"])
+        audit.record(actor, "escalation.targets_set", partnership, targets=targets)
+    return partnership

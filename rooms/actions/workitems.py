@@ -1,0 +1,264 @@
+"""Work items: created in a room, changed field by field, every change a room event.
+
+Changes lock the work item's row, so two people changing one item at once
+both land (nothing lost) and both events take their place on the room's
+sequence in the order they committed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from hub.errors import Conflict, Invalid, NotFound
+from hub.models import User
+from rooms import events
+from rooms.actions.messages import append_event, clean_text, do_send_message
+from rooms.markdown import render_markdown
+from rooms.models import Membership, Message, Room, WorkItem, WorkItemChange
+from rooms.selectors import access_membership, access_message, parse_id
+
+EDITABLE_FIELDS = ("title", "description", "status", "assignee", "priority", "due_date", "labels")
+
+
+def _clean_priority(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4:
+        raise Invalid("`priority` must be 1 (highest) to 4.")
+    return value
+
+
+def _clean_due_date(value: Any) -> datetime.date | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Invalid("`due_date` must be YYYY-MM-DD or null.")
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise Invalid("`due_date` must be YYYY-MM-DD or null.") from None
+
+
+def _clean_labels(value: Any) -> list[str]:
+    if not isinstance(value, list) or len(value) > 20:
+        raise Invalid("`labels` must be a list of at most 20 strings.")
+    labels = [clean_text(label, "label", max_chars=40) for label in value]
+    return list(dict.fromkeys(labels))
+
+
+def _clean_assignee(room: Room, value: Any) -> User | None:
+    """Anyone in the room, from either side."""
+    if value is None:
+        return None
+    person_id = parse_id(value, "assignee")
+    membership = (
+        Membership.objects.active()
+        .select_related("user__organization")
+        .filter(room=room, user_id=person_id, user__is_active=True)
+        .first()
+    )
+    if membership is None:
+        raise Invalid("The assignee must be a member of the room.")
+    return membership.user
+
+
+def _item_frame_data(item: WorkItem) -> events.WorkItemData:
+    return events.work_item_data(item, item.open_escalation())
+
+
+def load_work_item(room_id: int, item_id: int, *, lock: bool = False) -> WorkItem:
+    qs = WorkItem.objects.select_related(
+        "assignee__organization", "created_by__organization", "raised_by_org"
+    )
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    try:
+        return qs.get(room_id=room_id, pk=item_id)
+    except WorkItem.DoesNotExist:
+        raise NotFound() from None
+
+
+def do_create_work_item(
+    actor: User,
+    room: Room,
+    *,
+    title: str,
+    description: str,
+    assignee: User | None,
+    priority: int,
+    due_date: datetime.date | None,
+    labels: list[str],
+    source_message: Message | None,
+) -> WorkItem:
+    # Room membership implies a home organization (rooms only hold org people).
+    assert actor.organization is not None
+    with transaction.atomic():
+        # The work item's thread starts with a message of its own, so the
+        # discussion sits in the room's timeline like any other thread.
+        root, _ = do_send_message(
+            actor,
+            room,
+            client_id=f"workitem-{uuid.uuid4().hex}",
+            body=f"**Work item:** {title}",
+            thread_root=None,
+            kind=Message.Kind.WORK_ITEM,
+        )
+        item = WorkItem.objects.create(
+            room=room,
+            title=title,
+            description=description,
+            description_html=render_markdown(description) if description else "",
+            assignee=assignee,
+            priority=priority,
+            due_date=due_date,
+            labels=labels,
+            raised_by_org=actor.organization,
+            created_by=actor,
+            thread_root=root,
+            source_message=source_message,
+        )
+        item = load_work_item(room.pk, item.pk)
+        data = events.work_item_data(item)
+        seq, _ = append_event(
+            room.pk,
+            lambda seq: events.WorkItemCreatedEvent(
+                type="workitem.created", room=room.pk, seq=seq, item=data
+            ),
+        )
+        WorkItemChange.objects.create(
+            work_item=item, changed_by=actor, changes={"created": [None, title]}, seq=seq
+        )
+    return item
+
+
+def check_create_work_item(
+    actor: User,
+    *,
+    room_id: Any,
+    title: Any,
+    description: Any = "",
+    assignee: Any = None,
+    priority: Any = 3,
+    due_date: Any = None,
+    labels: Any = None,
+    from_message: Any = None,
+) -> WorkItem:
+    membership = access_membership(actor, room_id)
+    room = membership.room
+    source = access_message(actor, room.pk, from_message) if from_message is not None else None
+    if source is not None and source.is_deleted:
+        raise NotFound()
+    return do_create_work_item(
+        actor,
+        room,
+        title=clean_text(title, "title", max_chars=200),
+        description=clean_text(
+            description or "", "description", max_chars=20_000, allow_empty=True
+        ),
+        assignee=_clean_assignee(room, assignee),
+        priority=_clean_priority(priority),
+        due_date=_clean_due_date(due_date),
+        labels=_clean_labels(labels if labels is not None else []),
+        source_message=source,
+    )
+
+
+def _wire(value: Any) -> Any:
+    """Primitive form of a field value for the change record and the event."""
+    if isinstance(value, User):
+        return value.pk
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def do_update_work_item(
+    actor: User | None,
+    item: WorkItem,
+    *,
+    changes: dict[str, Any],
+    expected_version: int | None = None,
+    extra: dict[str, list[Any]] | None = None,
+) -> WorkItem:
+    """Apply already-validated ``changes`` (field -> new value) under the item's row lock.
+
+    ``extra`` adds non-field changes (escalation state) to the same event.
+    """
+    with transaction.atomic():
+        locked = load_work_item(item.room_id, item.pk, lock=True)
+        if expected_version is not None and locked.version != expected_version:
+            raise Conflict(
+                f"The work item changed meanwhile (now version {locked.version}); reload it."
+            )
+        if "status" in changes and changes["status"] != locked.status:
+            allowed = WorkItem.TRANSITIONS[locked.status]
+            if changes["status"] not in allowed:
+                raise Invalid(
+                    f"A work item cannot go from {locked.status} to {changes['status']}; "
+                    f"allowed: {', '.join(sorted(allowed))}."
+                )
+        diff: dict[str, list[Any]] = {}
+        for field, new in changes.items():
+            old = getattr(locked, field)
+            if _wire(old) != _wire(new):
+                diff[field] = [_wire(old), _wire(new)]
+                setattr(locked, field, new)
+        if "description" in diff:
+            locked.description_html = render_markdown(locked.description)
+        diff.update(extra or {})
+        if not diff:
+            return locked
+        locked.version += 1
+        locked.updated_at = timezone.now()
+        locked.save()
+        data = _item_frame_data(locked)
+        by = events.person_ref(actor) if actor is not None else None
+        seq, _ = append_event(
+            locked.room_id,
+            lambda seq: events.WorkItemUpdatedEvent(
+                type="workitem.updated",
+                room=locked.room_id,
+                seq=seq,
+                item=data,
+                changes=diff,
+                by=by,
+            ),
+        )
+        WorkItemChange.objects.create(work_item=locked, changed_by=actor, changes=diff, seq=seq)
+    return locked
+
+
+def check_update_work_item(
+    actor: User, *, room_id: Any, item_id: Any, changes: Any, version: Any = None
+) -> WorkItem:
+    membership = access_membership(actor, room_id)
+    item = load_work_item(membership.room_id, parse_id(item_id, "id"))
+    if not isinstance(changes, dict) or not changes:
+        raise Invalid("`changes` must be an object of fields to change.")
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise Invalid(f"Unknown fields: {', '.join(sorted(unknown))[:200]}.")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise Invalid("`version` must be an integer.")
+    clean: dict[str, Any] = {}
+    for field, value in changes.items():
+        if field == "title":
+            clean[field] = clean_text(value, "title", max_chars=200)
+        elif field == "description":
+            clean[field] = clean_text(value, "description", max_chars=20_000, allow_empty=True)
+        elif field == "status":
+            if value not in WorkItem.Status.values:
+                raise Invalid(f"`status` must be one of {', '.join(WorkItem.Status.values)}.")
+            clean[field] = value
+        elif field == "assignee":
+            clean[field] = _clean_assignee(membership.room, value)
+        elif field == "priority":
+            clean[field] = _clean_priority(value)
+        elif field == "due_date":
+            clean[field] = _clean_due_date(value)
+        elif field == "labels":
+            clean[field] = _clean_labels(value)
+    return do_update_work_item(actor, item, changes=clean, expected_version=version)

@@ -1,0 +1,69 @@
+"""Periodic background work: the escalation acknowledgement clock.
+
+Runs in the worker process (``python manage.py run_worker``, the Procfile
+``worker:`` line; several may run, each escalation is handled under its row
+lock) or, on the embedded single-process default, inside the web process
+(``InProcessWorker``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from rooms.actions import check_escalation_clocks
+
+logger = logging.getLogger("causeway.jobs")
+
+TICK_SECONDS = 30.0
+
+
+def tick(now: datetime.datetime | None = None) -> dict[str, Any]:
+    """One pass of every periodic job; returns what it did."""
+    return {"escalations_notified": check_escalation_clocks(now)}
+
+
+async def run_forever(interval: float = TICK_SECONDS) -> None:
+    while True:
+        try:
+            done = await database_sync_to_async(tick)()
+            if done["escalations_notified"]:
+                logger.info("jobs: %s", done)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("background jobs failed; retrying")
+        await asyncio.sleep(interval)
+
+
+Scope = dict[str, Any]
+ASGIApp = Callable[
+    [Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]
+]
+
+
+class InProcessWorker:
+    """ASGI wrapper that starts the background jobs in this process on first use.
+
+    For the embedded default (one process, no separate worker). Off when
+    ``CAUSEWAY_INPROCESS_WORKER`` is false, which is the default with Redis.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.loops: set[asyncio.AbstractEventLoop] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if settings.CAUSEWAY_INPROCESS_WORKER:
+            loop = asyncio.get_running_loop()
+            if loop not in self.loops:
+                self.loops.add(loop)
+                self.tasks.add(loop.create_task(run_forever(), name="inprocess-worker"))
+        await self.app(scope, receive, send)
