@@ -9,9 +9,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from hub.actions import check_accept_partnership, check_propose_partnership
-from hub.models import Organization, Partnership, User
+from hub.models import EscalationContact, Organization, Partnership, User
 from rooms import actions as room_actions
-from rooms.models import Message, Room
+from rooms.models import Message, Room, WorkItem
 
 DEMO_PASSWORD = "causeway-demo-2026"
 
@@ -91,6 +91,23 @@ class Command(BaseCommand):
                     body="Attached to the thread: report QA-2291, all lots passed.",
                     thread_root=root,
                 )
+            if not WorkItem.objects.filter(room=shared).exists():
+                room_actions.check_create_work_item(
+                    carla,
+                    room_id=shared.pk,
+                    title="Confirm March allocation of NW-220",
+                    description="12k units forecast; 4k from buffer stock.",
+                    assignee=people["ben@northwind.example"].pk,
+                    priority=2,
+                    labels=["allocation"],
+                )
+            for admin in (anna, carla):
+                if not EscalationContact.objects.filter(
+                    partnership=partnership, organization=admin.organization
+                ).exists():
+                    room_actions.check_set_escalation_contacts(
+                        admin, partnership_id=partnership.pk, person_ids=[admin.pk]
+                    )
             for org_slug, owner_email in (("northwind", "anna"), ("acme", "carla")):
                 org = orgs[org_slug]
                 owner = people[f"{owner_email}@{org.verified_domains[0]}"]
