@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from hub.errors import ActionError, Invalid, TooLarge
@@ -31,10 +32,14 @@ def error_response(code: str, detail: str, status: int) -> JsonResponse:
 
 
 def json_body(request: HttpRequest) -> dict[str, Any]:
-    if len(request.body) > MAX_JSON_BODY:
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        body = b"x" * (MAX_JSON_BODY + 1)
+    if len(body) > MAX_JSON_BODY:
         raise TooLarge(f"Request bodies are limited to {MAX_JSON_BODY} bytes.")
     try:
-        data = json.loads(request.body or b"{}")
+        data = json.loads(body or b"{}")
     except (ValueError, RecursionError):
         raise Invalid("The request body is not valid JSON.") from None
     if not isinstance(data, dict):

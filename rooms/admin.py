@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 
@@ -24,8 +26,22 @@ class MembershipInline(admin.TabularInline[Membership, Room]):
         return str(obj.user.organization)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    """Rooms, messages, events and work items change only through actions (which
+    sanitize, sequence, audit and publish), so the admin shows them read-only."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Room)
-class RoomAdmin(admin.ModelAdmin[Room]):
+class RoomAdmin(ReadOnlyAdmin):
     list_display = ("name", "kind", "partnership", "organization", "last_seq", "archived_at")
     list_filter = ("kind",)
     inlines = [MembershipInline]
@@ -33,7 +49,7 @@ class RoomAdmin(admin.ModelAdmin[Room]):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin[Message]):
+class MessageAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "room",
@@ -53,14 +69,14 @@ class MessageAdmin(admin.ModelAdmin[Message]):
 
 
 @admin.register(RoomEvent)
-class RoomEventAdmin(admin.ModelAdmin[RoomEvent]):
+class RoomEventAdmin(ReadOnlyAdmin):
     list_display = ("room", "seq", "type", "created_at")
     list_filter = ("type",)
     readonly_fields = ("room", "seq", "type", "message", "payload", "created_at")
 
 
 @admin.register(WorkItem)
-class WorkItemAdmin(admin.ModelAdmin[WorkItem]):
+class WorkItemAdmin(ReadOnlyAdmin):
     list_display = ("title", "room", "status", "priority", "assignee", "raised_by_org", "due_date")
     list_filter = ("status", "priority")
     list_select_related = ("room", "assignee", "raised_by_org")
@@ -69,7 +85,7 @@ class WorkItemAdmin(admin.ModelAdmin[WorkItem]):
 
 
 @admin.register(Escalation)
-class EscalationAdmin(admin.ModelAdmin[Escalation]):
+class EscalationAdmin(ReadOnlyAdmin):
     list_display = ("work_item", "severity", "status", "raised_by", "ack_due_at", "breached_at")
     list_filter = ("severity", "status")
     list_select_related = ("work_item", "raised_by")

@@ -120,18 +120,21 @@ class Fanout:
             return
         members.discard(socket)
         if not members:
-            del self.groups[group]
-            if group.startswith("room."):
-                room_id = int(group[5:])
-                self.next_seq.pop(room_id, None)
-                self.held.pop(room_id, None)
-                task = self.gap_fills.pop(room_id, None)
-                if task is not None:
-                    task.cancel()
-            try:
-                await self.layer.group_discard(group, self.channel)
-            except Exception:
-                logger.warning("could not leave %s", group)
+            await self._drop_group(group)
+
+    async def _drop_group(self, group: str) -> None:
+        del self.groups[group]
+        if group.startswith("room."):
+            room_id = int(group[5:])
+            self.next_seq.pop(room_id, None)
+            self.held.pop(room_id, None)
+            task = self.gap_fills.pop(room_id, None)
+            if task is not None:
+                task.cancel()
+        try:
+            await self.layer.group_discard(group, self.channel)
+        except Exception:
+            logger.warning("could not leave %s", group)
 
     async def note_head(self, room_id: int, head_seq: int) -> None:
         """A subscriber read ``head_seq`` from the database after joining the room's group.
@@ -273,8 +276,14 @@ class Fanout:
                 logger.warning("fanout upkeep failed", exc_info=True)
 
     async def rejoin_groups(self) -> None:
-        """Re-add our channel to every group: survives a Redis restart and group expiry."""
-        for group in list(self.groups):
+        """Re-add our channel to every group: survives a Redis restart and group expiry.
+
+        Groups whose sockets all went away without ``leave()`` are dropped here.
+        """
+        for group, members in list(self.groups.items()):
+            if not members:
+                await self._drop_group(group)
+                continue
             await self.layer.group_add(group, self.channel)
 
     def local_sockets(self) -> list[LocalSocket]:

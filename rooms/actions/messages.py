@@ -232,13 +232,20 @@ def check_update_room(actor: User, *, room_id: Any, name: Any = None, topic: Any
     membership = access_membership(actor, room_id)
     if membership.role != Membership.Role.OWNER:
         raise Forbidden("Only the room's owners can rename it.")
-    room = membership.room
+    changes = {}
     if name is not None:
-        room.name = clean_text(name, "name", max_chars=120)
+        changes["name"] = clean_text(name, "name", max_chars=120)
     if topic is not None:
-        room.topic = clean_text(topic, "topic", max_chars=500, allow_empty=True)
+        changes["topic"] = clean_text(topic, "topic", max_chars=500, allow_empty=True)
+    if not changes:
+        raise Invalid("Give a `name` or a `topic`.")
     with transaction.atomic():
-        room.save(update_fields=["name", "topic"])
+        # Only the fields given, on the locked row: two owners changing
+        # different fields at once both keep their change.
+        room = Room.objects.select_for_update().get(pk=membership.room_id)
+        for field, value in changes.items():
+            setattr(room, field, value)
+        room.save(update_fields=list(changes))
         append_event(
             room.id,
             lambda seq: events.RoomUpdatedEvent(

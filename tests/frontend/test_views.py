@@ -314,7 +314,7 @@ def test_seed_demo_creates_demo_data(db, capsys):
         "partnerships": 1,
         "rooms": 3,
         "memberships": 8,
-        "messages": 5,
+        "messages": 6,  # history, a thread reply and the work item's thread root
     }
     assert Partnership.objects.get().status == Partnership.Status.ACTIVE
 

@@ -118,3 +118,17 @@ async def test_a_later_subscriber_does_not_make_earlier_sockets_skip_events(fano
     for seq in (5, 6, 7, 8):
         await fanout.dispatch(event(room, seq))
     assert early.seqs == [5, 6, 7, 8]
+
+
+async def test_groups_whose_sockets_vanished_without_leaving_are_dropped(fanout, live_team):
+    import gc
+
+    room = live_team.shared.id
+    sock = FakeSocket()
+    await fanout.join(events.room_group(room), sock)
+    await fanout.note_head(room, 0)
+    del sock
+    gc.collect()
+    await fanout.rejoin_groups()
+    assert events.room_group(room) not in fanout.groups
+    assert room not in fanout.next_seq

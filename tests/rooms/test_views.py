@@ -157,3 +157,18 @@ def test_an_admin_deactivates_a_colleague_who_then_leaves_every_room(team):
     team.client_member.refresh_from_db()
     assert not team.client_member.is_active
     assert not Membership.objects.active().filter(user=team.client_member).exists()
+
+
+def test_two_owners_renaming_and_retopicking_keep_both_changes(team):
+    actions.check_update_room(team.supplier_admin, room_id=team.shared.id, name="New name")
+    actions.check_update_room(team.supplier_admin, room_id=team.shared.id, topic="New topic")
+    team.shared.refresh_from_db()
+    assert (team.shared.name, team.shared.topic) == ("New name", "New topic")
+
+
+def test_bodies_beyond_djangos_upload_limit_also_get_413_json(team):
+    response = login(team.client_member).post(
+        "/api/rooms/", b"x" * 3_000_000, content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"

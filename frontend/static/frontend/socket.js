@@ -33,13 +33,20 @@ export class CausewaySocket extends EventTarget {
       if (event.code === 4403 || event.code === 4401) return this.signedOut();
       // A refused handshake looks like 1006 to a browser: ask whether we are
       // still signed in before retrying forever.
-      if (!opened && (await fetch("/api/rooms/", { credentials: "same-origin" })).status === 401) {
-        return this.signedOut();
-      }
+      if (!opened && (await this.signedIn()) === false) return this.signedOut();
       this.state("reconnecting");
       setTimeout(() => this.connect(), this.backoff + Math.random() * 250);
       this.backoff = Math.min(this.backoff * 2, 15000);
     };
+  }
+
+  async signedIn() {
+    try {
+      const response = await fetch("/api/rooms/", { credentials: "same-origin" });
+      return response.status !== 401;
+    } catch {
+      return null; // server unreachable: keep retrying
+    }
   }
 
   signedOut() {
