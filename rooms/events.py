@@ -50,6 +50,8 @@ class MessageData(TypedDict):
     deleted: bool
     reply_count: int
     last_reply_at: str | None
+    # Only on mirror copies in an internal room: where the original was said.
+    mirror: NotRequired[dict[str, Any]]
 
 
 class MessageNewEvent(TypedDict):
@@ -364,7 +366,7 @@ def person_ref(user: Any) -> PersonRef:
 def message_data(message: Any) -> MessageData:
     """The wire shape of a message. Requires ``author__organization`` loaded."""
     deleted = message.deleted_at is not None
-    return {
+    data: MessageData = {
         "id": message.id,
         "room": message.room_id,
         "seq": message.seq,
@@ -380,6 +382,9 @@ def message_data(message: Any) -> MessageData:
         "reply_count": message.reply_count,
         "last_reply_at": iso(message.last_reply_at),
     }
+    if message.provenance is not None:
+        data["mirror"] = message.provenance
+    return data
 
 
 def escalation_data(escalation: Any) -> EscalationData:

@@ -1,9 +1,9 @@
-"""Periodic background work: the escalation acknowledgement clock.
+"""Background work: the bridge relay and the escalation acknowledgement clock.
 
-Runs in the worker process (``python manage.py run_worker``, the Procfile
-``worker:`` line; several may run, each escalation is handled under its row
-lock) or, on the embedded single-process default, inside the web process
-(``InProcessWorker``).
+Runs in the worker process (``python manage.py run_bridge``, the Procfile
+``worker:`` line; several may run: outbox entries are claimed with SKIP
+LOCKED and escalations handled under their row lock) or, on the embedded
+single-process default, inside the web process (``InProcessWorker``).
 """
 
 from __future__ import annotations
@@ -17,29 +17,43 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from rooms.actions import check_escalation_clocks
+from rooms.actions import check_escalation_clocks, relay_all
 
 logger = logging.getLogger("causeway.jobs")
 
-TICK_SECONDS = 30.0
+RELAY_SECONDS = 0.25
+CLOCK_SECONDS = 30.0
 
 
 def tick(now: datetime.datetime | None = None) -> dict[str, Any]:
-    """One pass of every periodic job; returns what it did."""
-    return {"escalations_notified": check_escalation_clocks(now)}
+    """One pass of every job; returns what it did."""
+    return {
+        "relayed": relay_all(now),
+        "escalations_notified": check_escalation_clocks(now),
+    }
 
 
-async def run_forever(interval: float = TICK_SECONDS) -> None:
+async def run_forever(
+    relay_interval: float = RELAY_SECONDS, clock_interval: float = CLOCK_SECONDS
+) -> None:
+    """Relay the outbox every ``relay_interval`` and run the clock every ``clock_interval``."""
+    since_clock = clock_interval
     while True:
         try:
-            done = await database_sync_to_async(tick)()
-            if done["escalations_notified"]:
-                logger.info("jobs: %s", done)
+            relayed = await database_sync_to_async(relay_all)()
+            if relayed:
+                logger.info("bridge relayed %s entries", relayed)
+            if since_clock >= clock_interval:
+                since_clock = 0.0
+                notified = await database_sync_to_async(check_escalation_clocks)()
+                if notified:
+                    logger.info("escalations re-notified: %s", notified)
         except asyncio.CancelledError:
             raise
         except Exception:
             logger.exception("background jobs failed; retrying")
-        await asyncio.sleep(interval)
+        await asyncio.sleep(relay_interval)
+        since_clock += relay_interval
 
 
 Scope = dict[str, Any]

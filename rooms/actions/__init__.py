@@ -4,6 +4,14 @@
 authorizes, then calls ``do_*``.
 """
 
+from rooms.actions.bridge import (
+    check_create_mirror,
+    check_share_back,
+    check_stop_mirror,
+    do_create_mirror,
+    relay_all,
+    relay_next,
+)
 from rooms.actions.escalations import (
     check_acknowledge_escalation,
     check_downgrade_escalation,
@@ -47,6 +55,7 @@ __all__ = [
     "check_acknowledge_escalation",
     "check_add_member",
     "check_create_internal_room",
+    "check_create_mirror",
     "check_create_shared_room",
     "check_create_work_item",
     "check_delete_message",
@@ -63,10 +72,13 @@ __all__ = [
     "check_send_message",
     "check_set_ack_targets",
     "check_set_escalation_contacts",
+    "check_share_back",
+    "check_stop_mirror",
     "check_update_room",
     "check_update_work_item",
     "clean_text",
     "do_add_member",
+    "do_create_mirror",
     "do_create_room",
     "do_create_work_item",
     "do_delete_message",
@@ -74,4 +86,6 @@ __all__ = [
     "do_remove_member",
     "do_send_message",
     "do_update_work_item",
+    "relay_all",
+    "relay_next",
 ]

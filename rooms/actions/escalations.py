@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -22,9 +23,18 @@ from hub import audit
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.models import EscalationContact, Notification, Organization, Partnership, User
 from rooms import events
+from rooms.actions.bridge import do_create_mirror
 from rooms.actions.messages import clean_text, do_add_member, do_create_room, do_send_message
 from rooms.actions.workitems import do_update_work_item, load_work_item
-from rooms.models import Escalation, EscalationRoom, Membership, Message, Room, WorkItem
+from rooms.models import (
+    Escalation,
+    EscalationRoom,
+    Membership,
+    Message,
+    Mirror,
+    Room,
+    WorkItem,
+)
 from rooms.selectors import access_membership, parse_id
 
 SEVERITIES = ("S1", "S2", "S3")
@@ -161,6 +171,17 @@ def do_escalate(
                 )
             if actor.organization_id == organization.pk:
                 do_add_member(actor, side_room, actor)
+            # The bridge places the work item's thread in the side's room, live.
+            if not Mirror.objects.filter(
+                source_root_id=item.thread_root_id, target_room=side_room, stopped_at__isnull=True
+            ).exists():
+                do_create_mirror(
+                    actor if actor.organization_id == organization.pk else contacts[0],
+                    Message.objects.select_related("author__organization", "room").get(
+                        pk=item.thread_root_id
+                    ),
+                    side_room,
+                )
             _side_notice(
                 side_room,
                 actor if actor.organization_id == organization.pk else contacts[0],
@@ -236,11 +257,15 @@ def _change(
     fields: dict[str, Any],
     item_changes: dict[str, Any] | None = None,
     note: str = "",
+    guard: Callable[[Escalation], None] | None = None,
 ) -> Escalation:
     with transaction.atomic():
         locked = Escalation.objects.select_for_update().get(pk=escalation.pk)
         if locked.status == Escalation.Status.RESOLVED:
             raise Conflict("This escalation is resolved.")
+        if guard is not None:
+            # Checks made before the row lock may be stale: repeat them under it.
+            guard(locked)
         before = {name: getattr(locked, name) for name in fields}
         old_summary = summary(locked)
         for name, value in fields.items():
@@ -266,16 +291,21 @@ def _change(
     return locked
 
 
+def _require_open(escalation: Escalation) -> None:
+    if escalation.status != Escalation.Status.OPEN:
+        raise Conflict(f"This escalation is already {escalation.status}.")
+
+
 def check_acknowledge_escalation(
     actor: User, *, escalation_id: Any, now: datetime.datetime | None = None
 ) -> Escalation:
     escalation = access_escalation(actor, escalation_id)
-    if escalation.status != Escalation.Status.OPEN:
-        raise Conflict(f"This escalation is already {escalation.status}.")
+    _require_open(escalation)
     return _change(
         actor,
         escalation,
         action="acknowledged",
+        guard=_require_open,
         fields={
             "status": Escalation.Status.ACKNOWLEDGED,
             "acknowledged_by": actor,
@@ -289,15 +319,21 @@ def check_reassign_escalation(actor: User, *, escalation_id: Any, person_id: Any
     escalation = access_escalation(actor, escalation_id)
     person_id = parse_id(person_id, "person")
     room = escalation.work_item.room
-    member = Membership.objects.active().filter(room=room, user_id=person_id).first()
+    member = (
+        Membership.objects.active()
+        .select_related("user")
+        .filter(room=room, user_id=person_id, user__is_active=True)
+        .first()
+    )
     if member is None:
-        raise Invalid("The new owner must be a member of the work item's room.")
+        raise Invalid("The new owner must be an active member of the work item's room.")
     return _change(
         actor,
         escalation,
         action="reassigned",
         fields={},
-        item_changes={"assignee": User.objects.get(pk=person_id)},
+        item_changes={"assignee": member.user},
+        note=f"new owner: {member.user.name} (person {member.user_id})",
     )
 
 
@@ -305,8 +341,12 @@ def check_downgrade_escalation(
     actor: User, *, escalation_id: Any, severity: Any, reason: Any = ""
 ) -> Escalation:
     escalation = access_escalation(actor, escalation_id)
-    if severity not in SEVERITIES or severity <= escalation.severity:
-        raise Invalid("A downgrade goes to a lower severity (S1 -> S2 -> S3).")
+
+    def lower(current: Escalation) -> None:
+        if severity not in SEVERITIES or severity <= current.severity:
+            raise Invalid("A downgrade goes to a lower severity (S1 -> S2 -> S3).")
+
+    lower(escalation)
     fields: dict[str, Any] = {"severity": severity}
     if escalation.status == Escalation.Status.OPEN:
         # The clock restarts from when it was raised, at the new target.
@@ -314,7 +354,7 @@ def check_downgrade_escalation(
             minutes=ack_minutes(escalation.work_item.room, severity)
         )
     note = clean_text(reason or "", "reason", max_chars=2000, allow_empty=True)
-    return _change(actor, escalation, action="downgraded", fields=fields, note=note)
+    return _change(actor, escalation, action="downgraded", fields=fields, note=note, guard=lower)
 
 
 def check_resolve_escalation(

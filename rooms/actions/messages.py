@@ -23,7 +23,16 @@ from hub.errors import Forbidden, Invalid, NotFound, TooLarge
 from hub.models import Organization, Partnership, User
 from rooms import events
 from rooms.markdown import render_markdown
-from rooms.models import Membership, Message, MessageEdit, Room, RoomEvent, ThreadFollow
+from rooms.models import (
+    Membership,
+    Message,
+    MessageEdit,
+    Mirror,
+    OutboxEntry,
+    Room,
+    RoomEvent,
+    ThreadFollow,
+)
 from rooms.selectors import access_membership, access_message, parse_id, unread_count
 
 # C0 control characters other than tab and newlines: PostgreSQL refuses NUL
@@ -36,20 +45,36 @@ def append_event(
     build: Callable[[int], Any],
     *,
     message: Message | None = None,
+    thread_root_id: int | None = None,
 ) -> tuple[int, Any]:
     """Allocate the room's next seq, store the frame ``build(seq)`` returns, publish on commit.
 
+    ``thread_root_id`` names the thread the event changes: if that thread is
+    mirrored, the bridge's outbox entry is written in this same transaction.
     Must run inside ``transaction.atomic``.
     """
     room = Room.objects.select_for_update().only("id", "last_seq").get(pk=room_id)
     seq = room.last_seq + 1
     Room.objects.filter(pk=room_id).update(last_seq=seq)
     frame = build(seq)
-    RoomEvent.objects.create(
+    event = RoomEvent.objects.create(
         room_id=room_id, seq=seq, type=frame["type"], message=message, payload=frame
     )
+    if thread_root_id is not None:
+        record_outbox(event, thread_root_id)
     events.publish_on_commit(events.room_group(room_id), frame, seq)
     return seq, frame
+
+
+def record_outbox(event: RoomEvent, thread_root_id: int) -> None:
+    """Queue ``event`` for the bridge if a live mirror follows its thread.
+
+    The caller holds the room's row lock, and mirrors are created under the
+    same lock, so a mirror either exists here or its snapshot includes this
+    event: nothing falls between the two.
+    """
+    if Mirror.objects.filter(source_root_id=thread_root_id, stopped_at__isnull=True).exists():
+        OutboxEntry.objects.create(event=event, thread_root_id=thread_root_id)
 
 
 def clean_text(value: Any, what: str, *, max_chars: int, allow_empty: bool = False) -> str:
@@ -266,6 +291,9 @@ def do_send_message(
     body: str,
     thread_root: Message | None,
     kind: str = Message.Kind.MESSAGE,
+    mirror_source: Message | None = None,
+    provenance: dict[str, Any] | None = None,
+    shared_from: Message | None = None,
 ) -> tuple[Message, bool]:
     """Store and publish a message; ``(existing, False)`` if ``client_id`` was used already."""
     with transaction.atomic():
@@ -283,6 +311,9 @@ def do_send_message(
         message = Message.objects.create(
             room=room,
             kind=kind,
+            mirror_source=mirror_source,
+            provenance=provenance,
+            shared_from=shared_from,
             author=author,
             client_id=client_id,
             body=body,
@@ -296,8 +327,12 @@ def do_send_message(
             Message.objects.filter(pk=thread_root.pk).update(
                 reply_count=F("reply_count") + 1, last_reply_at=now
             )
-            for follower_id in {thread_root.author_id, author.id}:
-                ThreadFollow.objects.get_or_create(user_id=follower_id, root=thread_root)
+            # Mirror copies carry the other side's authors: only the room's
+            # own people follow its threads.
+            allowed = room.allowed_organization_ids()
+            for follower in {thread_root.author, author}:
+                if follower.organization_id in allowed:
+                    ThreadFollow.objects.get_or_create(user=follower, root=thread_root)
         data = events.message_data(message)
         append_event(
             room.id,
@@ -305,6 +340,7 @@ def do_send_message(
                 type="message.new", room=room.id, seq=seq, message=data
             ),
             message=message,
+            thread_root_id=thread_root.pk if thread_root is not None else None,
         )
     return message, True
 
@@ -336,8 +372,14 @@ def check_send_message(
     )
 
 
+def lock_room(room_id: int) -> None:
+    """Take the room's row lock first: every writer locks room, then message, in that order."""
+    Room.objects.select_for_update().only("id").get(pk=room_id)
+
+
 def do_edit_message(editor: User, message: Message, *, body: str) -> Message:
     with transaction.atomic():
+        lock_room(message.room_id)
         message = (
             Message.objects.select_for_update(of=("self",))
             .select_related("author__organization")
@@ -359,6 +401,7 @@ def do_edit_message(editor: User, message: Message, *, body: str) -> Message:
                 type="message.edited", room=message.room_id, seq=seq, message=data
             ),
             message=message,
+            thread_root_id=message.thread_root_id or message.pk,
         )
     return message
 
@@ -376,6 +419,7 @@ def check_edit_message(editor: User, *, room_id: Any, message_id: Any, body: Any
 
 def do_delete_message(actor: User, message: Message) -> None:
     with transaction.atomic():
+        lock_room(message.room_id)
         message = Message.objects.select_for_update().get(pk=message.pk)
         if message.is_deleted:
             return
@@ -403,6 +447,7 @@ def do_delete_message(actor: User, message: Message) -> None:
                 type="message.deleted", room=room_id, seq=seq, id=message.id, thread=thread
             ),
             message=message,
+            thread_root_id=thread or message.pk,
         )
 
 

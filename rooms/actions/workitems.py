@@ -226,6 +226,7 @@ def do_update_work_item(
                 changes=diff,
                 by=by,
             ),
+            thread_root_id=locked.thread_root_id,
         )
         WorkItemChange.objects.create(work_item=locked, changed_by=actor, changes=diff, seq=seq)
     return locked

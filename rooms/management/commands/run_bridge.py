@@ -9,11 +9,14 @@ from rooms import jobs
 
 
 class Command(BaseCommand):
-    help = "Run Causeway's background jobs (escalation clock) until stopped."
+    help = (
+        "Run the bridge worker: relay the outbox into mirrors and run the escalation "
+        "clock, until stopped. Several may run at once."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--once", action="store_true", help="Run one pass and exit.")
-        parser.add_argument("--interval", type=float, default=jobs.TICK_SECONDS)
+        parser.add_argument("--once", action="store_true", help="Drain once and exit.")
+        parser.add_argument("--interval", type=float, default=jobs.RELAY_SECONDS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["once"]:
