@@ -30,6 +30,9 @@ api = [
         name="escalation-action",
     ),
     path("workitems/mine/", room_views.mine, name="my-work"),
+    path("mirrors/", room_views.mirrors, name="mirrors"),
+    path("mirrors/<int:mirror_id>/", room_views.mirror, name="mirror"),
+    path("mirrors/<int:mirror_id>/share-back/", room_views.share_back, name="share-back"),
     path("notifications/", hub_views.notifications, name="notifications"),
     path(
         "partnerships/<int:partnership_id>/escalation-contacts/",

@@ -18,6 +18,7 @@ from rooms.models import (
     Escalation,
     Membership,
     Message,
+    Mirror,
     Room,
     RoomEvent,
     ThreadFollow,
@@ -287,3 +288,13 @@ def work_item_detail(user: User, room_id: Any, item_id: Any) -> dict[str, Any]:
         )
     ]
     return {"item": found[0], "history": history}
+
+
+def mirrors_for(user: User) -> list[Mirror]:
+    """Mirrors in the internal rooms the person is in (never the other side's)."""
+    return list(
+        Mirror.objects.filter(
+            organization=user.organization,
+            target_room__in=rooms_for_user(user),
+        ).order_by("-created_at")
+    )

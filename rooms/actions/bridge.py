@@ -205,16 +205,20 @@ def check_share_back(
             or note.is_deleted
         ):
             raise Invalid("Share back an internal reply under this mirror.")
-        if note.shared_as.exists():
-            raise Conflict("That note has been shared already.")
         text = note.body
     else:
         text = clean_text(body, "body", max_chars=10_000)
     with transaction.atomic():
+        if note is not None:
+            # The note's row lock makes "shared once" hold under concurrent clicks.
+            Message.objects.select_for_update().filter(pk=note.pk).first()
+            if note.shared_as.exists():
+                raise Conflict("That note has been shared already.")
         shared, _ = do_send_message(
             actor,
             mirror.source_room,
-            client_id=f"shareback-{note.pk if note else uuid.uuid4().hex}",
+            # Random: the shared room must learn nothing of the internal note.
+            client_id=f"shareback-{uuid.uuid4().hex}",
             body=text,
             thread_root=mirror.source_root,
             shared_from=note,

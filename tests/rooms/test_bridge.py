@@ -1,0 +1,273 @@
+"""The bridge: mirror rules, live mirroring, internal notes, share-back, stop, loops."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import Client
+
+from hub.errors import Conflict, Invalid, NotFound
+from hub.models import AuditEntry
+from rooms import actions
+from rooms.actions.bridge import relay_all
+from rooms.models import Message, OutboxEntry
+from tests.conftest import make_internal_room, make_org, make_person
+
+
+def say(person, room, body, thread=None):
+    return actions.check_send_message(
+        person, room_id=room.id, client_id=uuid.uuid4().hex, body=body, thread=thread
+    )[0]
+
+
+def mirror_of(team, root, person=None, target=None):
+    return actions.check_create_mirror(
+        person or team.supplier_member,
+        source_room_id=team.shared.id,
+        root_id=root.id,
+        target_room_id=(target or team.supplier_internal).id,
+    )
+
+
+def copies(mirror):
+    return list(
+        Message.objects.filter(room=mirror.target_room, thread_root=mirror.root_copy)
+        .exclude(kind=Message.Kind.MESSAGE)
+        .order_by("seq")
+    )
+
+
+# --- who may mirror what ----------------------------------------------------------
+
+
+def test_a_member_mirrors_a_shared_thread_into_their_own_internal_room(team):
+    root = say(team.client_member, team.shared, "Lot 7 is late")
+    say(team.supplier_member, team.shared, "Checking", thread=root.id)
+    mirror = mirror_of(team, root)
+    assert mirror.organization_id == team.supplier.id
+    assert mirror.root_copy.kind == Message.Kind.MIRROR
+    assert mirror.root_copy.body == "Lot 7 is late"
+    assert mirror.root_copy.provenance["room"] == team.shared.id
+    assert mirror.root_copy.provenance["org"] == "Client"
+    assert [c.body for c in copies(mirror)] == ["Checking"]
+    entry = AuditEntry.objects.get(action="mirror.created")
+    assert entry.organization_id == team.supplier.id
+
+
+def test_nobody_mirrors_into_another_organizations_internal_room(team):
+    root = say(team.client_member, team.shared, "x")
+    with pytest.raises(NotFound):
+        mirror_of(team, root, target=team.client_internal)
+    with pytest.raises(NotFound):
+        mirror_of(team, root, person=team.client_member, target=team.supplier_internal)
+
+
+def test_only_threads_of_rooms_you_belong_to_and_only_into_rooms_you_are_in(team):
+    root = say(team.client_member, team.shared, "x")
+    outsider = make_person(make_org())
+    with pytest.raises(NotFound):
+        actions.check_create_mirror(
+            outsider,
+            source_room_id=team.shared.id,
+            root_id=root.id,
+            target_room_id=team.supplier_internal.id,
+        )
+    other_internal = make_internal_room(team.supplier_admin, name="Admins only")
+    with pytest.raises(NotFound):
+        mirror_of(team, root, target=other_internal)  # supplier_member is not in it
+    reply = say(team.client_member, team.shared, "reply", thread=root.id)
+    with pytest.raises(Invalid):
+        mirror_of(team, reply)
+    internal_root = say(team.supplier_member, team.supplier_internal, "internal")
+    with pytest.raises(Invalid):
+        actions.check_create_mirror(
+            team.supplier_member,
+            source_room_id=team.supplier_internal.id,
+            root_id=internal_root.id,
+            target_room_id=team.supplier_internal.id,
+        )
+
+
+def test_one_live_mirror_per_thread_and_room(team):
+    root = say(team.client_member, team.shared, "x")
+    mirror_of(team, root)
+    with pytest.raises(Conflict):
+        mirror_of(team, root)
+
+
+# --- live mirroring ------------------------------------------------------------------
+
+
+def test_messages_edits_deletions_and_work_item_changes_follow_in_order(team):
+    item = actions.check_create_work_item(
+        team.client_member, room_id=team.shared.id, title="Expedite lot 7"
+    )
+    mirror = mirror_of(team, item.thread_root)
+    first = say(team.client_member, team.shared, "first", thread=item.thread_root_id)
+    second = say(team.supplier_admin, team.shared, "second", thread=item.thread_root_id)
+    actions.check_edit_message(
+        team.client_member, room_id=team.shared.id, message_id=first.id, body="first, edited"
+    )
+    actions.check_delete_message(team.supplier_admin, room_id=team.shared.id, message_id=second.id)
+    actions.check_update_work_item(
+        team.client_member, room_id=team.shared.id, item_id=item.id, changes={"priority": 1}
+    )
+    assert OutboxEntry.objects.filter(status="pending").count() == 5
+    assert relay_all() == 5
+    got = copies(mirror)
+    assert [(c.kind, c.body, c.is_deleted) for c in got] == [
+        ("mirror", "first, edited", False),
+        ("mirror", "", True),
+        ("notice", got[2].body, False),
+    ]
+    assert "priority: 3 -> 1" in got[2].body
+    assert got[0].provenance["author"] == team.client_member.name
+    assert got[0].mirror_source_id == first.id
+
+
+def test_writes_to_unmirrored_threads_queue_nothing(team):
+    root = say(team.client_member, team.shared, "x")
+    say(team.client_member, team.shared, "y", thread=root.id)
+    assert not OutboxEntry.objects.exists()
+
+
+# --- internal notes and share-back ------------------------------------------------------
+
+
+def test_internal_replies_under_the_mirror_never_reach_the_shared_room(team):
+    root = say(team.client_member, team.shared, "Lot 7 is late")
+    mirror = mirror_of(team, root)
+    note = say(
+        team.supplier_member,
+        team.supplier_internal,
+        "Our margin is thin",
+        thread=mirror.root_copy_id,
+    )
+    relay_all()
+    assert note.room_id == team.supplier_internal.id
+    shared_bodies = list(Message.objects.filter(room=team.shared).values_list("body", flat=True))
+    assert "Our margin is thin" not in shared_bodies
+    client = Client()
+    client.force_login(team.client_member)
+    shared_history = client.get(f"/api/rooms/{team.shared.id}/messages/").content.decode()
+    thread = client.get(f"/api/rooms/{team.shared.id}/threads/{root.id}/").content.decode()
+    search = client.get("/api/search/", {"q": "margin"}).json()
+    internal = client.get(f"/api/rooms/{team.supplier_internal.id}/messages/")
+    mirrors = client.get("/api/mirrors/").json()
+    assert "margin" not in shared_history and "margin" not in thread
+    assert search["results"] == []
+    assert internal.status_code == 404
+    assert mirrors == {"mirrors": []}  # the client never learns of the supplier's mirror
+
+
+def test_share_back_posts_the_note_as_the_sharer_with_an_audit_entry(team):
+    root = say(team.client_member, team.shared, "Can you expedite?")
+    mirror = mirror_of(team, root)
+    note = say(
+        team.supplier_admin, team.supplier_internal, "Yes, by Friday", thread=mirror.root_copy_id
+    )
+    shared = actions.check_share_back(team.supplier_member, mirror_id=mirror.id, message_id=note.id)
+    assert (shared.room_id, shared.thread_root_id) == (team.shared.id, root.id)
+    assert (shared.author_id, shared.body) == (team.supplier_member.id, "Yes, by Friday")
+    audit = AuditEntry.objects.get(action="mirror.shared_back")
+    assert audit.actor_id == team.supplier_member.id
+    assert audit.data["note"] == note.id
+    # What crosses carries no trace of the internal room.
+    frame = shared.events.get().payload
+    plain, _ = actions.check_send_message(
+        team.client_member, room_id=team.shared.id, client_id="plain", body="plain"
+    )
+    assert set(frame["message"]) == set(plain.events.get().payload["message"])
+    assert frame["message"]["client_id"] != f"shareback-{note.id}"
+    assert len(frame["message"]["client_id"]) == len("shareback-") + 32  # random, not the note
+    with pytest.raises(Conflict):
+        actions.check_share_back(team.supplier_member, mirror_id=mirror.id, message_id=note.id)
+
+
+def test_a_new_message_can_be_shared_back_too(team):
+    root = say(team.client_member, team.shared, "Status?")
+    mirror = mirror_of(team, root)
+    shared = actions.check_share_back(team.supplier_member, mirror_id=mirror.id, body="On track")
+    assert shared.room_id == team.shared.id and shared.body == "On track"
+
+
+def test_a_shared_back_note_is_not_mirrored_back_as_a_second_message(team):
+    root = say(team.client_member, team.shared, "Status?")
+    mirror = mirror_of(team, root)
+    note = say(team.supplier_member, team.supplier_internal, "On track", thread=mirror.root_copy_id)
+    actions.check_share_back(team.supplier_member, mirror_id=mirror.id, message_id=note.id)
+    relay_all()
+    relay_all()
+    in_mirror = Message.objects.filter(room=team.supplier_internal, thread_root=mirror.root_copy)
+    assert [m.body for m in in_mirror.order_by("seq")] == ["On track"]
+
+
+def test_only_your_own_sides_mirror_can_be_shared_back_or_stopped(team):
+    root = say(team.client_member, team.shared, "x")
+    mirror = mirror_of(team, root)
+    for person in (team.client_member, team.client_admin, make_person(make_org())):
+        with pytest.raises(NotFound):
+            actions.check_share_back(person, mirror_id=mirror.id, body="sneaky")
+        with pytest.raises(NotFound):
+            actions.check_stop_mirror(person, mirror_id=mirror.id)
+
+
+def test_internal_notes_elsewhere_cannot_be_shared_through_a_mirror(team):
+    root = say(team.client_member, team.shared, "x")
+    mirror = mirror_of(team, root)
+    unrelated = say(team.supplier_member, team.supplier_internal, "unrelated internal talk")
+    with pytest.raises(Invalid):
+        actions.check_share_back(team.supplier_member, mirror_id=mirror.id, message_id=unrelated.id)
+    relay_all()
+    copy = copies(mirror)
+    assert copy == []
+
+
+# --- stop ----------------------------------------------------------------------------------
+
+
+def test_stopping_a_mirror_stops_new_copies_and_keeps_the_old_ones(team):
+    root = say(team.client_member, team.shared, "x")
+    mirror = mirror_of(team, root)
+    say(team.client_member, team.shared, "before stop", thread=root.id)
+    relay_all()
+    actions.check_stop_mirror(team.supplier_member, mirror_id=mirror.id)
+    say(team.client_member, team.shared, "after stop", thread=root.id)
+    relay_all()
+    assert [c.body for c in copies(mirror)] == ["before stop"]
+    assert AuditEntry.objects.filter(action="mirror.stopped").count() == 1
+    with pytest.raises(Conflict):
+        actions.check_share_back(team.supplier_member, mirror_id=mirror.id, body="late")
+
+
+# --- over the socket --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_mirror_is_live_for_the_mirroring_side_only(live_team, connect):
+    t = live_team
+    root = await sync_to_async(say)(t.client_member, t.shared, "Lot 7?")
+    mirror = await sync_to_async(mirror_of)(t, root)
+    supplier = await connect(t.supplier_admin)
+    client = await connect(t.client_member)
+    await supplier.send({"type": "subscribe", "room": t.supplier_internal.id})
+    await supplier.expect("subscribed")
+    await supplier.drain()  # the latest page, which holds the mirror's first copy
+    await client.send({"type": "subscribe", "room": t.shared.id})
+    await client.expect("subscribed")
+    await sync_to_async(say)(t.client_member, t.shared, "any news?", thread=root.id)
+    await sync_to_async(relay_all)()
+    copied = await supplier.expect("message.new", room=t.supplier_internal.id)
+    assert copied["message"]["kind"] == "mirror"
+    assert copied["message"]["mirror"]["room"] == t.shared.id
+    assert copied["message"]["thread"] == mirror.root_copy_id
+    await sync_to_async(say)(
+        t.supplier_admin, t.supplier_internal, "internal: hold it", thread=mirror.root_copy_id
+    )
+    await sync_to_async(relay_all)()
+    frames = json.dumps(await client.drain(0.5) + client.frames)
+    assert "internal: hold it" not in frames
+    assert f'"room": {t.supplier_internal.id},' not in frames
