@@ -274,3 +274,17 @@ def generous_rate_limits(settings: Any) -> None:
     settings.CAUSEWAY_RATE_LIMIT_FRAMES = (100_000, 10)
     if not HAS_REDIS:
         cache.clear()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Any:
+    """End connections that server subprocesses left behind, so the test database can be dropped."""
+    yield
+    if HAS_POSTGRES:
+        from django.db import connection
+
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )

@@ -39,40 +39,67 @@ def database_url() -> str:
     return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-class DaphneProcess:
-    def __init__(self, extra_env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        env = dict(os.environ)
-        env.update(
-            {
-                "DATABASE_URL": database_url(),
-                "REDIS_URL": settings.REDIS_URL,
-                "DB_CONN_MAX_AGE": "0",
-                "SECRET_KEY": settings.SECRET_KEY,
-                "LOG_LEVEL": "WARNING",
-                "PYTHONUNBUFFERED": "1",
-            }
-        )
-        env.update(extra_env or {})
-        self.log_path = ROOT / "test-artifacts" / f"daphne-{self.port}.log"
+def server_env(extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a server process sharing this test run's database and Redis."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "DB_CONN_MAX_AGE": "0",
+            "SECRET_KEY": settings.SECRET_KEY,
+            "CAUSEWAY_INPROCESS_WORKER": "0",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra_env or {})
+    return env
+
+
+class ServerProcess:
+    """A subprocess of this project, logging to test-artifacts/<name>.log."""
+
+    def __init__(self, name: str, argv: list[str], extra_env: dict[str, str] | None = None) -> None:
+        self.log_path = ROOT / "test-artifacts" / f"{name}.log"
         self.log_path.parent.mkdir(exist_ok=True)
         self.log = self.log_path.open("w")
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "config.asgi:application",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
+            argv, cwd=ROOT, env=server_env(extra_env), stdout=self.log, stderr=subprocess.STDOUT
         )
+
+    def kill(self) -> None:
+        """SIGKILL: no disconnect handlers, no cleanup — a crashed process."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+
+class BridgeWorker(ServerProcess):
+    """``manage.py run_bridge``: the outbox relay and the escalation clock."""
+
+    def __init__(self, *args: str, extra_env: dict[str, str] | None = None) -> None:
+        super().__init__(
+            f"bridge-{free_port()}",
+            [sys.executable, "manage.py", "run_bridge", *(args or ("--interval", "0.05"))],
+            extra_env,
+        )
+
+
+class DaphneProcess(ServerProcess):
+    def __init__(self, extra_env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+        super().__init__(f"daphne-{self.port}", [*argv, "config.asgi:application"], extra_env)
         self.wait_ready()
 
     @property
@@ -94,21 +121,6 @@ class DaphneProcess:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError(f"daphne did not start on {self.port}")
-
-    def kill(self) -> None:
-        """SIGKILL: no disconnect handlers, no cleanup — a crashed process."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.log.close()
 
 
 class Client:

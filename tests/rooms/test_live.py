@@ -197,3 +197,46 @@ async def test_resume_after_missing_events_the_layer_dropped(live_team, servers,
     assert [f["message"]["body"] for f in got] == [f"r{i}" for i in range(100)]
     assert [f for f in await back.drain(0.5) if f["type"] == "message.new"] == []
     await back.close()
+
+
+async def test_a_mirror_follows_the_shared_thread_live_through_the_bridge_worker(
+    live_team, servers
+):
+    from rooms.actions import check_create_mirror
+    from tests.live import BridgeWorker
+
+    t = live_team
+    root, _ = await sync_to_async(actions.check_send_message)(
+        t.client_member, room_id=t.shared.id, client_id="root", body="Is lot 7 shipping?"
+    )
+    mirror = await sync_to_async(check_create_mirror)(
+        t.supplier_member,
+        source_room_id=t.shared.id,
+        root_id=root.id,
+        target_room_id=t.supplier_internal.id,
+    )
+    worker = BridgeWorker()
+    try:
+        internal = await client(servers[0], t.supplier_admin)
+        await internal.send({"type": "subscribe", "room": t.supplier_internal.id, "since": 10**6})
+        await internal.expect("subscribed")
+        await internal.drain()
+        shared = await client(servers[1], t.client_member)
+        await shared.send(
+            {
+                "type": "message.send",
+                "room": t.shared.id,
+                "client_id": "q",
+                "body": "Any news?",
+                "thread": root.id,
+            }
+        )
+        await shared.expect("ack")
+        copy = await internal.expect("message.new", timeout=10, room=t.supplier_internal.id)
+        assert copy["message"]["body"] == "Any news?"
+        assert copy["message"]["kind"] == "mirror"
+        assert copy["message"]["thread"] == mirror.root_copy_id
+        await internal.close()
+        await shared.close()
+    finally:
+        worker.stop()
