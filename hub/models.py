@@ -90,6 +90,11 @@ class User(AbstractUser):
         return self.display_name or self.email.split("@")[0]
 
     @property
+    def handle(self) -> str:
+        """What others type after @ to mention this person: the e-mail's local part."""
+        return self.email.split("@")[0].lower()
+
+    @property
     def is_org_admin(self) -> bool:
         return self.org_role == self.OrgRole.ADMIN
 

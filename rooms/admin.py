@@ -5,7 +5,16 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from rooms.models import Escalation, Membership, Message, Room, RoomEvent, WorkItem
+from rooms.models import (
+    Escalation,
+    Membership,
+    Message,
+    Mirror,
+    OutboxEntry,
+    Room,
+    RoomEvent,
+    WorkItem,
+)
 
 
 class MembershipInline(admin.TabularInline[Membership, Room]):
@@ -90,3 +99,34 @@ class EscalationAdmin(ReadOnlyAdmin):
     list_filter = ("severity", "status")
     list_select_related = ("work_item", "raised_by")
     raw_id_fields = ("work_item", "raised_by", "acknowledged_by", "resolved_by")
+
+
+@admin.register(Mirror)
+class MirrorAdmin(ReadOnlyAdmin):
+    list_display = ("id", "organization", "source_room", "target_room", "created_at", "stopped_at")
+    list_select_related = ("organization", "source_room", "target_room")
+
+
+@admin.register(OutboxEntry)
+class OutboxEntryAdmin(admin.ModelAdmin[OutboxEntry]):
+    """The bridge's queue. Dead letters show here with their reason and can be retried."""
+
+    list_display = ("id", "status", "attempts", "next_attempt_at", "last_error", "created_at")
+    list_filter = ("status",)
+    readonly_fields = (
+        "event", "thread_root", "status", "attempts", "next_attempt_at", "last_error",
+        "created_at", "done_at",
+    )  # fmt: skip
+    actions = ["retry"]
+
+    @admin.action(description="Retry the selected dead letters")
+    def retry(self, request: HttpRequest, queryset: Any) -> None:
+        from django.utils import timezone
+
+        count = queryset.filter(status=OutboxEntry.Status.DEAD).update(
+            status=OutboxEntry.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+        )
+        self.message_user(request, f"{count} entries queued again.")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -31,6 +31,7 @@ class OrgRef(TypedDict):
 class PersonRef(TypedDict):
     id: int
     name: str
+    handle: str
     title: str
     org: OrgRef | None
 
@@ -50,6 +51,7 @@ class MessageData(TypedDict):
     deleted: bool
     reply_count: int
     last_reply_at: str | None
+    mentions: list[int]
     # Only on mirror copies in an internal room: where the original was said.
     mirror: NotRequired[dict[str, Any]]
 
@@ -358,13 +360,18 @@ def person_ref(user: Any) -> PersonRef:
     return {
         "id": user.id,
         "name": user.name,
+        "handle": user.handle,
         "title": user.title,
         "org": org_ref(user.organization),
     }
 
 
-def message_data(message: Any) -> MessageData:
-    """The wire shape of a message. Requires ``author__organization`` loaded."""
+def message_data(message: Any, mentions: list[int] | None = None) -> MessageData:
+    """The wire shape of a message. Requires ``author__organization`` loaded.
+
+    ``mentions`` (person ids) is passed by writers that just computed it;
+    otherwise it is read from the message.
+    """
     deleted = message.deleted_at is not None
     data: MessageData = {
         "id": message.id,
@@ -381,6 +388,9 @@ def message_data(message: Any) -> MessageData:
         "deleted": deleted,
         "reply_count": message.reply_count,
         "last_reply_at": iso(message.last_reply_at),
+        "mentions": (
+            mentions if mentions is not None else sorted(m.user_id for m in message.mentions.all())
+        ),
     }
     if message.provenance is not None:
         data["mirror"] = message.provenance

@@ -160,6 +160,24 @@ class Message(models.Model):
         return self.deleted_at is not None
 
 
+class Mention(models.Model):
+    """A person named with @handle in a message of a room they are in."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    seq = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="one_mention_per_person")
+        ]
+        indexes = [models.Index(fields=["user", "room", "seq"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in message {self.message_id}"
+
+
 class MessageEdit(models.Model):
     """The body a message had before an edit."""
 

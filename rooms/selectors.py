@@ -17,6 +17,7 @@ from rooms.events import person_ref, work_item_data
 from rooms.models import (
     Escalation,
     Membership,
+    Mention,
     Message,
     Mirror,
     Room,
@@ -97,6 +98,18 @@ def room_list(user: User) -> list[dict[str, Any]]:
         .annotate(n=Count("id"))
         .values("n")
     )
+    mentions = (
+        Mention.objects.filter(
+            user=user,
+            room=OuterRef("room_id"),
+            seq__gt=OuterRef("last_read_seq"),
+            message__deleted_at__isnull=True,
+        )
+        .order_by()
+        .values("room")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     memberships = (
         Membership.objects.active()
         .filter(user=user, room__archived_at__isnull=True)
@@ -106,7 +119,7 @@ def room_list(user: User) -> list[dict[str, Any]]:
             "room__partnership__client",
             "room__organization",
         )
-        .annotate(unread=Coalesce(Subquery(unread), 0))
+        .annotate(unread=Coalesce(Subquery(unread), 0), mentions=Coalesce(Subquery(mentions), 0))
         .order_by("room__name")
     )
     result = []
@@ -120,6 +133,7 @@ def room_list(user: User) -> list[dict[str, Any]]:
             "head_seq": room.last_seq,
             "last_read_seq": membership.last_read_seq,
             "unread": membership.unread,
+            "mentions": membership.mentions,
             "role": membership.role,
         }
         if room.partnership is not None:
@@ -151,8 +165,10 @@ def events_after(room_id: int, since: int, until: int) -> list[dict[str, Any]]:
 
 
 def message_page(room: Room, *, before: int | None, after: int | None, limit: int) -> list[Message]:
-    qs = Message.objects.filter(room=room, thread_root__isnull=True).select_related(
-        "author__organization"
+    qs = (
+        Message.objects.filter(room=room, thread_root__isnull=True)
+        .select_related("author__organization")
+        .prefetch_related("mentions")
     )
     if after is not None:
         return list(qs.filter(seq__gt=after).order_by("seq")[:limit])
@@ -165,6 +181,7 @@ def thread_messages(root: Message) -> list[Message]:
     return list(
         Message.objects.filter(Q(pk=root.pk) | Q(thread_root=root))
         .select_related("author__organization")
+        .prefetch_related("mentions")
         .order_by("seq")
     )
 
@@ -191,6 +208,7 @@ def search_messages(user: User, query: str, limit: int = 50) -> list[Message]:
             room__in=rooms_for_user(user), deleted_at__isnull=True, body__icontains=query
         )
         .select_related("author__organization", "room")
+        .prefetch_related("mentions")
         .order_by("-created_at")[:limit]
     )
 

@@ -22,11 +22,12 @@ import os
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from hub import audit
+from hub import audit, ratelimit
 from hub.errors import Conflict, Invalid, NotFound
 from hub.models import User
 from rooms.actions.messages import (
@@ -207,8 +208,11 @@ def check_share_back(
             raise Invalid("Share back an internal reply under this mirror.")
         text = note.body
     else:
-        text = clean_text(body, "body", max_chars=10_000)
+        text = clean_text(body, "body", max_chars=settings.CAUSEWAY_MESSAGE_MAX_CHARS)
+    ratelimit.hit(actor.pk, "writes")
     with transaction.atomic():
+        # Lock order: the shared room before anything in the internal room.
+        lock_room(mirror.source_room_id)
         if note is not None:
             # The note's row lock makes "shared once" hold under concurrent clicks.
             Message.objects.select_for_update().filter(pk=note.pk).first()

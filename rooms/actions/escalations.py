@@ -24,7 +24,13 @@ from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.models import EscalationContact, Notification, Organization, Partnership, User
 from rooms import events
 from rooms.actions.bridge import do_create_mirror
-from rooms.actions.messages import clean_text, do_add_member, do_create_room, do_send_message
+from rooms.actions.messages import (
+    clean_text,
+    do_add_member,
+    do_create_room,
+    do_send_message,
+    lock_room,
+)
 from rooms.actions.workitems import do_update_work_item, load_work_item
 from rooms.models import (
     Escalation,
@@ -142,6 +148,8 @@ def do_escalate(
 ) -> Escalation:
     with transaction.atomic():
         item = load_work_item(item.room_id, item.pk, lock=True)
+        # Lock order: the work item's room before any side's escalation room.
+        lock_room(item.room_id)
         if item.open_escalation() is not None:
             raise Conflict("This work item is already escalated; change that escalation instead.")
         room = Room.objects.select_related(

@@ -25,6 +25,7 @@ from rooms import events
 from rooms.markdown import render_markdown
 from rooms.models import (
     Membership,
+    Mention,
     Message,
     MessageEdit,
     Mirror,
@@ -37,6 +38,7 @@ from rooms.selectors import access_membership, access_message, parse_id, unread_
 
 # C0 control characters other than tab and newlines: PostgreSQL refuses NUL
 # in text, and the rest only ever hide content.
+_MENTION = re.compile(r"(?<![\w.])@([a-z0-9._+-]{1,64})", re.IGNORECASE)
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -86,6 +88,23 @@ def clean_text(value: Any, what: str, *, max_chars: int, allow_empty: bool = Fal
     if not value and not allow_empty:
         raise Invalid(f"`{what}` must not be empty.")
     return value
+
+
+def record_mentions(message: Message) -> list[int]:
+    """Store who ``message`` mentions: active room members named by their @handle."""
+    handles = {h.lower().rstrip(".") for h in _MENTION.findall(message.body)}
+    Mention.objects.filter(message=message).delete()
+    if not handles or message.kind != Message.Kind.MESSAGE:
+        return []
+    members = [
+        m.user
+        for m in Membership.objects.active().select_related("user").filter(room_id=message.room_id)
+        if m.user.handle in handles and m.user_id != message.author_id
+    ]
+    Mention.objects.bulk_create(
+        Mention(message=message, user=u, room_id=message.room_id, seq=message.seq) for u in members
+    )
+    return sorted(u.pk for u in members)
 
 
 def _max_body() -> int:
@@ -333,7 +352,7 @@ def do_send_message(
             for follower in {thread_root.author, author}:
                 if follower.organization_id in allowed:
                     ThreadFollow.objects.get_or_create(user=follower, root=thread_root)
-        data = events.message_data(message)
+        data = events.message_data(message, record_mentions(message))
         append_event(
             room.id,
             lambda seq: events.MessageNewEvent(
@@ -394,7 +413,7 @@ def do_edit_message(editor: User, message: Message, *, body: str) -> Message:
         message.body_html = render_markdown(body)
         message.edited_at = timezone.now()
         message.save(update_fields=["body", "body_html", "edited_at"])
-        data = events.message_data(message)
+        data = events.message_data(message, record_mentions(message))
         append_event(
             message.room_id,
             lambda seq: events.MessageEditedEvent(

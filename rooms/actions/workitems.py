@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from hub import ratelimit
 from hub.errors import Conflict, Invalid, NotFound
 from hub.models import User
 from rooms import events
@@ -151,6 +152,7 @@ def check_create_work_item(
     source = access_message(actor, room.pk, from_message) if from_message is not None else None
     if source is not None and source.is_deleted:
         raise NotFound()
+    ratelimit.hit(actor.pk, "writes")
     return do_create_work_item(
         actor,
         room,
@@ -262,4 +264,5 @@ def check_update_work_item(
             clean[field] = _clean_due_date(value)
         elif field == "labels":
             clean[field] = _clean_labels(value)
+    ratelimit.hit(actor.pk, "writes")
     return do_update_work_item(actor, item, changes=clean, expected_version=version)
