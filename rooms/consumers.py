@@ -13,11 +13,12 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import connection
 
 from hub.errors import ActionError, Invalid, NotFound, RateLimited, TooLarge
 from hub.models import User
@@ -30,6 +31,7 @@ from rooms.fanout import Fanout
 from rooms.selectors import parse_id, person_for_socket, subscription_snapshot
 
 logger = logging.getLogger("causeway.socket")
+T = TypeVar("T")
 
 PROTOCOL_VERSION = 1
 TYPING_MIN_INTERVAL = 2.0
@@ -64,6 +66,11 @@ def _optional_seq(value: Any, what: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise Invalid(f"`{what}` must be a non-negative integer.")
     return value
+
+
+# PostgreSQL serves many threads at once: let actions of different sockets run
+# in parallel. SQLite (one writer) keeps Channels' single database thread.
+PARALLEL_ACTIONS = connection.vendor != "sqlite"
 
 
 class CausewayConsumer(AsyncWebsocketConsumer):
@@ -130,6 +137,20 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         except Exception:
             # The heartbeat expiry cleans up what we could not.
             logger.warning("presence disconnect failed", exc_info=True)
+
+    async def act(self, action: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a ``check_*`` action off the event loop, then publish what it committed."""
+
+        def run() -> tuple[T, list[dict[str, Any]]]:
+            with events.collect_publishes() as published:
+                result = action(*args, **kwargs)
+            return result, published
+
+        result, published = await database_sync_to_async(
+            run, thread_sensitive=not PARALLEL_ACTIONS
+        )()
+        await events.flush(published)
+        return result
 
     # --- incoming frames -------------------------------------------------------
 
@@ -260,7 +281,8 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         await self.send_frame({"type": "unsubscribed", "room": room_id, "ref": _ref(frame)})
 
     async def on_message_send(self, frame: dict[str, Any]) -> None:
-        message, _created = await database_sync_to_async(actions.check_send_message)(
+        message, _created = await self.act(
+            actions.check_send_message,
             self.user,
             room_id=frame.get("room"),
             client_id=frame.get("client_id"),
@@ -279,23 +301,31 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         )
 
     async def on_message_edit(self, frame: dict[str, Any]) -> None:
-        message = await database_sync_to_async(actions.check_edit_message)(
-            self.user, room_id=frame.get("room"), message_id=frame.get("id"), body=frame.get("body")
+        message = await self.act(
+            actions.check_edit_message,
+            self.user,
+            room_id=frame.get("room"),
+            message_id=frame.get("id"),
+            body=frame.get("body"),
         )
         await self.send_frame(
             {"type": "ok", "op": "message.edit", "id": message.pk, "ref": _ref(frame)}
         )
 
     async def on_message_delete(self, frame: dict[str, Any]) -> None:
-        message_id = await database_sync_to_async(actions.check_delete_message)(
-            self.user, room_id=frame.get("room"), message_id=frame.get("id")
+        message_id = await self.act(
+            actions.check_delete_message,
+            self.user,
+            room_id=frame.get("room"),
+            message_id=frame.get("id"),
         )
         await self.send_frame(
             {"type": "ok", "op": "message.delete", "id": message_id, "ref": _ref(frame)}
         )
 
     async def on_workitem_create(self, frame: dict[str, Any]) -> None:
-        item = await database_sync_to_async(actions.check_create_work_item)(
+        item = await self.act(
+            actions.check_create_work_item,
             self.user,
             room_id=frame.get("room"),
             title=frame.get("title"),
@@ -311,7 +341,8 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         )
 
     async def on_workitem_update(self, frame: dict[str, Any]) -> None:
-        item = await database_sync_to_async(actions.check_update_work_item)(
+        item = await self.act(
+            actions.check_update_work_item,
             self.user,
             room_id=frame.get("room"),
             item_id=frame.get("id"),
@@ -323,8 +354,12 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         )
 
     async def on_room_update(self, frame: dict[str, Any]) -> None:
-        await database_sync_to_async(actions.check_update_room)(
-            self.user, room_id=frame.get("room"), name=frame.get("name"), topic=frame.get("topic")
+        await self.act(
+            actions.check_update_room,
+            self.user,
+            room_id=frame.get("room"),
+            name=frame.get("name"),
+            topic=frame.get("topic"),
         )
         await self.send_frame({"type": "ok", "op": "room.update", "ref": _ref(frame)})
 
@@ -345,22 +380,30 @@ class CausewayConsumer(AsyncWebsocketConsumer):
     async def on_read(self, frame: dict[str, Any]) -> None:
         # The resulting `unread` frame reaches all of the person's sockets,
         # this one included, through their person group.
-        await database_sync_to_async(actions.check_mark_read)(
-            self.user, room_id=frame.get("room"), seq=frame.get("seq")
+        await self.act(
+            actions.check_mark_read, self.user, room_id=frame.get("room"), seq=frame.get("seq")
         )
 
     async def on_thread_follow(self, frame: dict[str, Any]) -> None:
         follow = frame.get("follow", True)
         if not isinstance(follow, bool):
             raise Invalid("`follow` must be true or false.")
-        await database_sync_to_async(actions.check_follow_thread)(
-            self.user, room_id=frame.get("room"), root_id=frame.get("root"), follow=follow
+        await self.act(
+            actions.check_follow_thread,
+            self.user,
+            room_id=frame.get("room"),
+            root_id=frame.get("root"),
+            follow=follow,
         )
         await self.send_frame({"type": "ok", "op": "thread.follow", "ref": _ref(frame)})
 
     async def on_thread_read(self, frame: dict[str, Any]) -> None:
-        await database_sync_to_async(actions.check_mark_thread_read)(
-            self.user, room_id=frame.get("room"), root_id=frame.get("root"), seq=frame.get("seq")
+        await self.act(
+            actions.check_mark_thread_read,
+            self.user,
+            room_id=frame.get("room"),
+            root_id=frame.get("root"),
+            seq=frame.get("seq"),
         )
         await self.send_frame({"type": "ok", "op": "thread.read", "ref": _ref(frame)})
 

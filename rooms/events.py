@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal, NotRequired, TypedDict
 
 from asgiref.sync import async_to_sync
@@ -305,7 +308,42 @@ def control_message(group: str, kind: ControlKind, **data: Any) -> dict[str, Any
     return {"type": "fanout.control", "group": group, "kind": kind, "data": data}
 
 
+_collecting = threading.local()
+
+
+@contextmanager
+def collect_publishes() -> Iterator[list[dict[str, Any]]]:
+    """Collect what committed actions publish in this thread instead of sending it.
+
+    The socket consumer runs actions in a worker thread and then sends the
+    collected messages from the event loop (``flush``), so the database
+    thread never waits for the channel layer.
+    """
+    collected: list[dict[str, Any]] = []
+    _collecting.messages = collected
+    try:
+        yield collected
+    finally:
+        del _collecting.messages
+
+
+async def flush(messages: list[dict[str, Any]]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for message in messages:
+        try:
+            await layer.group_send(message["group"], message)
+        except Exception:
+            # Committed already: clients backfill the missing seq.
+            logger.exception("publish to %s failed", message["group"])
+
+
 def _send(message: dict[str, Any]) -> None:
+    collected = getattr(_collecting, "messages", None)
+    if collected is not None:
+        collected.append(message)
+        return
     layer = get_channel_layer()
     if layer is None:
         return

@@ -63,6 +63,26 @@ def access_membership(user: User, room_id: Any) -> Membership:
         raise NotFound() from None
 
 
+def access_room_for_write(user: User, room_id: Any) -> Room:
+    """The room, if the person may write to it: one light query for the hot path."""
+    room_id = parse_id(room_id, "room")
+    if not user.is_authenticated or not user.is_active:
+        raise NotFound()
+    room = (
+        Room.objects.filter(
+            pk=room_id,
+            archived_at__isnull=True,
+            memberships__user=user,
+            memberships__left_at__isnull=True,
+        )
+        .only("id", "kind", "name", "partnership_id", "organization_id")
+        .first()
+    )
+    if room is None:
+        raise NotFound()
+    return room
+
+
 def access_room(user: User, room_id: Any) -> Room:
     return access_membership(user, room_id).room
 

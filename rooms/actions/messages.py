@@ -14,12 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from hub import audit, ratelimit
-from hub.errors import Forbidden, Invalid, NotFound, TooLarge
+from hub.errors import Forbidden, Invalid, NotFound, RateLimited, TooLarge
 from hub.models import Organization, Partnership, User
 from rooms import events
 from rooms.markdown import render_markdown
@@ -34,7 +34,13 @@ from rooms.models import (
     RoomEvent,
     ThreadFollow,
 )
-from rooms.selectors import access_membership, access_message, parse_id, unread_count
+from rooms.selectors import (
+    access_membership,
+    access_message,
+    access_room_for_write,
+    parse_id,
+    unread_count,
+)
 
 # C0 control characters other than tab and newlines: PostgreSQL refuses NUL
 # in text, and the rest only ever hide content.
@@ -42,10 +48,29 @@ _MENTION = re.compile(r"(?<![\w.])@([a-z0-9._+-]{1,64})", re.IGNORECASE)
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def next_seq(room_id: int) -> int:
+    """Lock the room's row and take its next sequence number, in one statement.
+
+    The row lock is held until the transaction ends, so seqs are allocated
+    one writer at a time and a rolled-back write gives its number back.
+    """
+    table = connection.ops.quote_name(Room._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",
+            [room_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound()
+    return int(row[0])
+
+
 def append_event(
     room_id: int,
     build: Callable[[int], Any],
     *,
+    seq: int | None = None,
     message: Message | None = None,
     thread_root_id: int | None = None,
 ) -> tuple[int, Any]:
@@ -53,11 +78,11 @@ def append_event(
 
     ``thread_root_id`` names the thread the event changes: if that thread is
     mirrored, the bridge's outbox entry is written in this same transaction.
+    ``seq``, if given, was taken with ``next_seq`` in this transaction.
     Must run inside ``transaction.atomic``.
     """
-    room = Room.objects.select_for_update().only("id", "last_seq").get(pk=room_id)
-    seq = room.last_seq + 1
-    Room.objects.filter(pk=room_id).update(last_seq=seq)
+    if seq is None:
+        seq = next_seq(room_id)
     frame = build(seq)
     event = RoomEvent.objects.create(
         room_id=room_id, seq=seq, type=frame["type"], message=message, payload=frame
@@ -90,11 +115,17 @@ def clean_text(value: Any, what: str, *, max_chars: int, allow_empty: bool = Fal
     return value
 
 
-def record_mentions(message: Message) -> list[int]:
-    """Store who ``message`` mentions: active room members named by their @handle."""
+def record_mentions(message: Message, *, replace: bool = False) -> list[int]:
+    """Store who ``message`` mentions: active room members named by their @handle.
+
+    ``replace`` (edits) first forgets the mentions of the earlier body.
+    """
+    if replace:
+        Mention.objects.filter(message=message).delete()
+    if "@" not in message.body or message.kind != Message.Kind.MESSAGE:
+        return []
     handles = {h.lower().rstrip(".") for h in _MENTION.findall(message.body)}
-    Mention.objects.filter(message=message).delete()
-    if not handles or message.kind != Message.Kind.MESSAGE:
+    if not handles:
         return []
     members = [
         m.user
@@ -314,81 +345,113 @@ def do_send_message(
     provenance: dict[str, Any] | None = None,
     shared_from: Message | None = None,
 ) -> tuple[Message, bool]:
-    """Store and publish a message; ``(existing, False)`` if ``client_id`` was used already."""
-    with transaction.atomic():
-        # Lock first: a concurrent resend of the same client_id then sees the
-        # first one's row instead of racing it.
-        room_locked = Room.objects.select_for_update().only("id", "last_seq").get(pk=room.pk)
+    """Store and publish a message; ``(existing, False)`` if ``client_id`` was used already.
+
+    The hot path: one statement takes the room's lock and seq, then two
+    inserts. A resend of a ``client_id`` hits the unique key, which rolls the
+    whole write back (seq included) and answers with the first message.
+    """
+    try:
+        with transaction.atomic():
+            return _insert_message(
+                author,
+                room,
+                client_id=client_id,
+                body=body,
+                thread_root=thread_root,
+                kind=kind,
+                mirror_source=mirror_source,
+                provenance=provenance,
+                shared_from=shared_from,
+            )
+    except IntegrityError:
         existing = (
             Message.objects.select_related("author__organization")
             .filter(room=room, author=author, client_id=client_id)
             .first()
         )
-        if existing is not None:
-            return existing, False
-        now = timezone.now()
-        message = Message.objects.create(
-            room=room,
-            kind=kind,
-            mirror_source=mirror_source,
-            provenance=provenance,
-            shared_from=shared_from,
-            author=author,
-            client_id=client_id,
-            body=body,
-            body_html=render_markdown(body),
-            thread_root=thread_root,
-            seq=room_locked.last_seq + 1,
-            created_at=now,
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _insert_message(
+    author: User,
+    room: Room,
+    *,
+    client_id: str,
+    body: str,
+    thread_root: Message | None,
+    kind: str,
+    mirror_source: Message | None,
+    provenance: dict[str, Any] | None,
+    shared_from: Message | None,
+) -> tuple[Message, bool]:
+    seq = next_seq(room.pk)
+    now = timezone.now()
+    message = Message.objects.create(
+        room=room,
+        kind=kind,
+        mirror_source=mirror_source,
+        provenance=provenance,
+        shared_from=shared_from,
+        author=author,
+        client_id=client_id,
+        body=body,
+        body_html=render_markdown(body),
+        thread_root=thread_root,
+        seq=seq,
+        created_at=now,
+    )
+    message.author = author
+    if thread_root is not None:
+        Message.objects.filter(pk=thread_root.pk).update(
+            reply_count=F("reply_count") + 1, last_reply_at=now
         )
-        message.author = author
-        if thread_root is not None:
-            Message.objects.filter(pk=thread_root.pk).update(
-                reply_count=F("reply_count") + 1, last_reply_at=now
-            )
-            # Mirror copies carry the other side's authors: only the room's
-            # own people follow its threads.
-            allowed = room.allowed_organization_ids()
-            for follower in {thread_root.author, author}:
-                if follower.organization_id in allowed:
-                    ThreadFollow.objects.get_or_create(user=follower, root=thread_root)
-        data = events.message_data(message, record_mentions(message))
-        append_event(
-            room.id,
-            lambda seq: events.MessageNewEvent(
-                type="message.new", room=room.id, seq=seq, message=data
-            ),
-            message=message,
-            thread_root_id=thread_root.pk if thread_root is not None else None,
-        )
+        # Mirror copies carry the other side's authors: only the room's
+        # own people follow its threads.
+        allowed = room.allowed_organization_ids()
+        for follower in {thread_root.author, author}:
+            if follower.organization_id in allowed:
+                ThreadFollow.objects.get_or_create(user=follower, root=thread_root)
+    data = events.message_data(message, record_mentions(message))
+    append_event(
+        room.id,
+        lambda seq: events.MessageNewEvent(type="message.new", room=room.id, seq=seq, message=data),
+        seq=seq,
+        message=message,
+        thread_root_id=thread_root.pk if thread_root is not None else None,
+    )
     return message, True
 
 
 def check_send_message(
     author: User, *, room_id: Any, client_id: Any, body: Any, thread: Any = None
 ) -> tuple[Message, bool]:
-    membership = access_membership(author, room_id)
+    room = access_room_for_write(author, room_id)
     if not isinstance(client_id, str) or not 0 < len(client_id) <= 64:
         raise Invalid("`client_id` must be a string of 1 to 64 characters.")
     body = clean_text(body, "body", max_chars=_max_body())
     thread_root = None
     if thread is not None:
-        thread_root = access_message(author, membership.room_id, thread)
+        thread_root = access_message(author, room.pk, thread)
         if thread_root.thread_root_id is not None:
             thread_root = thread_root.thread_root
         if thread_root is None or thread_root.is_deleted:
             raise NotFound("That thread does not exist.")
-    existing = (
-        Message.objects.select_related("author__organization")
-        .filter(room_id=membership.room_id, author=author, client_id=client_id)
-        .first()
-    )
-    if existing is not None:
-        return existing, False  # a resend: answer the same ack, count nothing
-    ratelimit.hit(author.id, "writes")
-    return do_send_message(
-        author, membership.room, client_id=client_id, body=body, thread_root=thread_root
-    )
+    try:
+        ratelimit.hit(author.id, "writes")
+    except RateLimited:
+        # A resend is still answered with its ack, even past the limit.
+        existing = (
+            Message.objects.select_related("author__organization")
+            .filter(room=room, author=author, client_id=client_id)
+            .first()
+        )
+        if existing is None:
+            raise
+        return existing, False
+    return do_send_message(author, room, client_id=client_id, body=body, thread_root=thread_root)
 
 
 def lock_room(room_id: int) -> None:
@@ -413,7 +476,7 @@ def do_edit_message(editor: User, message: Message, *, body: str) -> Message:
         message.body_html = render_markdown(body)
         message.edited_at = timezone.now()
         message.save(update_fields=["body", "body_html", "edited_at"])
-        data = events.message_data(message, record_mentions(message))
+        data = events.message_data(message, record_mentions(message, replace=True))
         append_event(
             message.room_id,
             lambda seq: events.MessageEditedEvent(

@@ -1,0 +1,335 @@
+"""Causeway benchmark: ``python -m bench [--quick] [--only SCENARIO ...]``.
+
+Starts everything it measures (its own Redis, a fresh PostgreSQL database,
+Daphne processes, the three baselines), drives them from several client
+processes over loopback, prints a table, writes bench/results/latest.json
+and bench/results/fanout.png, and stops all it started. Bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from typing import Any
+
+from bench import harness, loadgen, report
+from bench.stack import RESULTS, RedisServer, Server, seed, start_baseline, start_causeway
+
+FANOUT_RATES = {10: 50, 100: 50, 200: 50, 500: 20, 1000: 10}
+BASELINES = ("websockets", "asgi", "channels")
+
+
+def pg_config(redis: RedisServer) -> dict[str, str]:
+    url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/causeway_bench")
+    return {"DATABASE_URL": url, "REDIS_URL": redis.url}
+
+
+def embedded_config() -> dict[str, str]:
+    return {"SQLITE_PATH": str(RESULTS / "bench.sqlite3")}
+
+
+def reset_databases(pg: dict[str, str]) -> None:
+    import psycopg
+
+    name = pg["DATABASE_URL"].rsplit("/", 1)[1]
+    admin_url = pg["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    (RESULTS / "bench.sqlite3").unlink(missing_ok=True)
+    seed(pg, {"migrate": True})
+    seed(embedded_config(), {"migrate": True})
+
+
+def stop_all(servers: list[Server]) -> None:
+    for server in servers:
+        server.stop()
+
+
+def causeway_traffic(
+    config: dict[str, str],
+    servers: list[Server],
+    redis: RedisServer | None,
+    *,
+    rooms: int,
+    members: int,
+    senders: int,
+    rate: float,
+    duration: float,
+    extras: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    data = seed(config, {"rooms": [{"members": members, "senders": senders}] * rooms})
+    receivers, sender_eps = [], []
+    for room in data["rooms"]:
+        receivers += harness.endpoints_for("causeway", servers, room["members"], room["id"])
+        sender_eps += harness.endpoints_for("causeway", servers, room["senders"], room["id"])
+    return harness.measure_traffic(
+        receivers=receivers,
+        senders=sender_eps,
+        rate=rate,
+        duration=duration,
+        servers=servers,
+        redis=redis,
+        extras=extras,
+    )
+
+
+def baseline_traffic(
+    kind: str, redis: RedisServer, *, members: int, rate: float, duration: float
+) -> dict[str, Any]:
+    processes = 2 if kind == "channels" else 1
+    servers = start_baseline(kind, redis.url, processes)
+    try:
+        receivers = harness.endpoints_for(kind, servers, [""] * members, None)
+        senders = harness.endpoints_for(kind, servers, [""], None)
+        return harness.measure_traffic(
+            receivers=receivers,
+            senders=senders,
+            rate=rate,
+            duration=duration,
+            servers=servers,
+            redis=redis if kind == "channels" else None,
+        )
+    finally:
+        stop_all(servers)
+
+
+def scenario_fanout(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]:
+    sizes = [10, 100, 200] if args.quick else [10, 100, 200, 500, 1000]
+    out: dict[str, Any] = {}
+    for size in sizes:
+        rate = FANOUT_RATES[size]
+        row: dict[str, Any] = {"rate": rate}
+        servers = start_causeway(pg_config(redis), 2)
+        try:
+            row["causeway"] = causeway_traffic(
+                pg_config(redis),
+                servers,
+                redis,
+                rooms=1,
+                members=size,
+                senders=1,
+                rate=rate,
+                duration=args.duration,
+            )
+        finally:
+            stop_all(servers)
+        if size <= 200:
+            servers = start_causeway(embedded_config(), 1)
+            try:
+                row["causeway_embedded"] = causeway_traffic(
+                    embedded_config(),
+                    servers,
+                    None,
+                    rooms=1,
+                    members=size,
+                    senders=1,
+                    rate=rate,
+                    duration=args.duration,
+                )
+            finally:
+                stop_all(servers)
+        for kind in BASELINES:
+            redis.flush()
+            row[kind] = baseline_traffic(
+                kind, redis, members=size, rate=rate, duration=args.duration
+            )
+        out[str(size)] = row
+        report.print_fanout_row(size, row)
+    return out
+
+
+def scenario_many_rooms(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]:
+    rooms = 50 if args.quick else 200
+    servers = start_causeway(pg_config(redis), 2)
+    try:
+        result = causeway_traffic(
+            pg_config(redis),
+            servers,
+            redis,
+            rooms=rooms,
+            members=10,
+            senders=1,
+            rate=float(rooms),
+            duration=args.duration,
+            extras={"typing": rooms / 10, "presence": 2},
+        )
+    finally:
+        stop_all(servers)
+    report.print_traffic("many rooms", f"{rooms * 10} sockets / {rooms} rooms", result)
+    return result
+
+
+def scenario_ack(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]:
+    servers = start_causeway(pg_config(redis), 2)
+    try:
+        result = causeway_traffic(
+            pg_config(redis),
+            servers,
+            redis,
+            rooms=50,
+            members=2,
+            senders=1,
+            rate=200,
+            duration=args.duration,
+        )
+    finally:
+        stop_all(servers)
+    report.print_traffic("send->ack", "200 msg/s over 50 rooms", result)
+    return result
+
+
+def scenario_hot_room(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]:
+    servers = start_causeway(pg_config(redis), 2)
+    try:
+        result = causeway_traffic(
+            pg_config(redis),
+            servers,
+            redis,
+            rooms=1,
+            members=10,
+            senders=20,
+            rate=200,
+            duration=args.duration,
+        )
+    finally:
+        stop_all(servers)
+    report.print_traffic("hot room", "20 senders, 200 msg/s, one room", result)
+    return result
+
+
+def scenario_idle(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]:
+    count = 2000 if args.quick else 10_000
+    data = seed(pg_config(redis), {"rooms": [{"members": 1, "senders": 0}]})
+    cookie = data["rooms"][0]["members"][0]
+    out: dict[str, Any] = {}
+    servers = start_causeway(pg_config(redis), 1)
+    try:
+        eps = harness.endpoints_for("causeway", servers, [cookie] * count, None)
+        out["causeway"] = harness.measure_idle(eps, servers[0])
+    finally:
+        stop_all(servers)
+    for kind in ("asgi", "channels"):
+        servers = start_baseline(kind, redis.url, 1)
+        try:
+            eps = harness.endpoints_for(kind, servers, [""] * count, None)
+            out[kind] = harness.measure_idle(eps, servers[0])
+        finally:
+            stop_all(servers)
+    report.print_idle(out)
+    return out
+
+
+def scenario_resume(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]:
+    config = pg_config(redis)
+    data = seed(config, {"rooms": [{"members": 1, "senders": 1}]})
+    room = data["rooms"][0]
+    servers = start_causeway(config, 1)
+    try:
+        head = seed(
+            config,
+            {"backlog": {"room": room["id"], "sender": room["sender_ids"][0], "count": 0}},
+        )["head"]
+        seed(
+            config,
+            {"backlog": {"room": room["id"], "sender": room["sender_ids"][0], "count": 1000}},
+        )
+        ep = harness.endpoints_for("causeway", servers, room["members"], room["id"])[0]
+        proc, conn = harness.spawn(loadgen.resume_process, ep, head, 1000)
+        result = harness.expect(conn, "done", 120)
+        proc.join(10)
+    finally:
+        stop_all(servers)
+    report.print_simple(
+        "resume", f"1000 missed events caught up in {result['seconds']:.2f} s", result
+    )
+    return result
+
+
+def scenario_storm(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]:
+    count = 1000 if args.quick else 5000
+    config = pg_config(redis)
+    data = seed(config, {"rooms": [{"members": 25, "senders": 0}] * (count // 25)})
+    servers = start_causeway(config, 2)
+    try:
+        eps = []
+        for room in data["rooms"]:
+            eps += harness.endpoints_for("causeway", servers, room["members"], room["id"])
+        procs = [harness.spawn(loadgen.storm_process, eps[i::4]) for i in range(4)]
+        for _, conn in procs:
+            harness.expect(conn, "ready", 600)
+        for _, conn in procs:
+            conn.send("drop")
+        parts = [harness.expect(conn, "done", 600) for _, conn in procs]
+        for proc, _ in procs:
+            proc.join(10)
+    finally:
+        stop_all(servers)
+    result = {
+        "clients": count,
+        "resumed": sum(p["resumed"] for p in parts),
+        "errors": sum(p["errors"] for p in parts),
+        "all_resumed_s": round(max(p["all_resumed_s"] for p in parts), 2),
+    }
+    report.print_simple("reconnect storm", f"{count} clients", result)
+    return result
+
+
+SCENARIOS = {
+    "fanout": scenario_fanout,
+    "many_rooms": scenario_many_rooms,
+    "ack": scenario_ack,
+    "hot_room": scenario_hot_room,
+    "idle": scenario_idle,
+    "resume": scenario_resume,
+    "storm": scenario_storm,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter runs")
+    parser.add_argument("--duration", type=float, default=None, help="seconds of load per run")
+    parser.add_argument("--only", nargs="*", choices=sorted(SCENARIOS), default=None)
+    args = parser.parse_args()
+    args.duration = args.duration or (5.0 if args.quick else 10.0)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    redis = RedisServer()
+    started = time.time()
+    results: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        },
+        "quick": args.quick,
+        "duration_s": args.duration,
+        "scenarios": {},
+    }
+    try:
+        reset_databases(pg_config(redis))
+        for name in args.only or list(SCENARIOS):
+            redis.flush()
+            results["scenarios"][name] = SCENARIOS[name](args, redis)
+    finally:
+        redis.stop()
+    results["wall_seconds"] = round(time.time() - started, 1)
+    path = RESULTS / "latest.json"
+    path.write_text(json.dumps(results, indent=2))
+    report.summary(results)
+    if "fanout" in results["scenarios"]:
+        report.plot_fanout(results["scenarios"]["fanout"], RESULTS / "fanout.png")
+    print(f"\nresults: {path} ({results['wall_seconds']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

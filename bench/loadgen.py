@@ -1,0 +1,319 @@
+"""Load-generating client processes: receivers, senders, idle holders, resumers.
+
+Each runs in its own OS process (``multiprocessing``), so the load generator
+is several processes and never one busy core. Latency is open-loop: every
+message carries the time it was *scheduled* to be sent, and delivery latency
+is measured from that, so a stalled server cannot hide behind a slow sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+import websockets
+
+CONNECT_CONCURRENCY = 200
+
+
+@dataclass
+class Endpoint:
+    """Where a client connects and how it speaks."""
+
+    kind: str  # "causeway" or a baseline name
+    url: str
+    origin: str
+    cookie: str | None = None
+    room: int | None = None
+
+
+@dataclass
+class ReceiverResult:
+    latencies_ms: list[float] = field(default_factory=list)
+    received: int = 0
+    duplicates: int = 0
+    gaps: int = 0
+    sockets: int = 0
+    failed_connects: int = 0
+    connect_seconds: float = 0.0
+
+
+async def open_socket(ep: Endpoint) -> Any:
+    headers = {"Cookie": f"sessionid={ep.cookie}"} if ep.cookie else None
+    ws = await websockets.connect(
+        ep.url,
+        origin=ep.origin,  # type: ignore[arg-type]
+        additional_headers=headers,
+        max_size=2**24,
+        ping_interval=None,
+        open_timeout=60,
+        close_timeout=1,
+    )
+    if ep.kind == "causeway":
+        hello = json.loads(await ws.recv())
+        assert hello["type"] == "hello", hello
+    return ws
+
+
+async def subscribe(ws: Any, room: int, since: int | None = None) -> int:
+    frame: dict[str, Any] = {"type": "subscribe", "room": room}
+    if since is not None:
+        frame["since"] = since
+    await ws.send(json.dumps(frame))
+    while True:
+        reply = json.loads(await ws.recv())
+        if reply.get("type") == "subscribed":
+            return int(reply["head_seq"])
+        if reply.get("type") == "error":
+            raise RuntimeError(reply)
+
+
+async def open_many(endpoints: list[Endpoint], *, do_subscribe: bool) -> tuple[list[Any], int]:
+    limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    failed = 0
+
+    async def one(ep: Endpoint) -> Any:
+        nonlocal failed
+        async with limit:
+            try:
+                ws = await open_socket(ep)
+                if do_subscribe and ep.kind == "causeway" and ep.room is not None:
+                    ws.head = await subscribe(ws, ep.room)
+                return ws
+            except Exception:
+                failed += 1
+                return None
+
+    sockets = await asyncio.gather(*(one(ep) for ep in endpoints))
+    return [s for s in sockets if s is not None], failed
+
+
+def parse_body(body: str) -> tuple[str, float] | None:
+    parts = body.split()
+    if len(parts) == 3 and parts[0] == "b":
+        return parts[1], float(parts[2])
+    return None
+
+
+async def receive_until(ws: Any, ep: Endpoint, end: float, result: ReceiverResult) -> None:
+    seen: set[str] = set()
+    last_seq = getattr(ws, "head", None)
+    while True:
+        remaining = end - time.time()
+        if remaining <= 0:
+            return
+        try:
+            raw = await asyncio.wait_for(ws.recv(), remaining)
+        except (TimeoutError, websockets.ConnectionClosed):
+            return
+        now = time.time()
+        if ep.kind == "causeway":
+            if '"message.new"' not in raw:
+                continue
+            frame = json.loads(raw)
+            seq = frame["seq"]
+            if last_seq is not None and seq != last_seq + 1:
+                result.gaps += 1
+            last_seq = seq
+            parsed = parse_body(frame["message"]["body"])
+        else:
+            parsed = parse_body(raw)
+        if parsed is None:
+            continue
+        msg_id, scheduled = parsed
+        if msg_id in seen:
+            result.duplicates += 1
+            continue
+        seen.add(msg_id)
+        result.received += 1
+        result.latencies_ms.append((now - scheduled) * 1000)
+
+
+def receiver_process(conn: Connection, endpoints: list[Endpoint]) -> None:
+    async def run() -> ReceiverResult:
+        result = ReceiverResult()
+        started = time.time()
+        sockets, result.failed_connects = await open_many(endpoints, do_subscribe=True)
+        result.connect_seconds = time.time() - started
+        result.sockets = len(sockets)
+        conn.send(("ready", result.sockets))
+        end = await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        await asyncio.gather(
+            *(
+                receive_until(ws, ep, end, result)
+                for ws, ep in zip(sockets, endpoints, strict=False)
+            )
+        )
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+        return result
+
+    conn.send(("done", asyncio.run(run())))
+
+
+@dataclass
+class SenderResult:
+    sent: int = 0
+    acked: int = 0
+    ack_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    behind_ms: float = 0.0  # how late the sender itself fell behind its schedule
+
+
+def sender_process(
+    conn: Connection,
+    endpoints: list[Endpoint],
+    rate: float,
+    duration: float,
+    extras: dict[str, float],
+) -> None:
+    """Send ``rate`` messages/s in total, round-robin over ``endpoints``, open-loop.
+
+    ``extras`` adds ephemeral traffic per second: {"typing": n, "presence": n}.
+    """
+
+    async def run() -> SenderResult:
+        result = SenderResult()
+        sockets, _ = await open_many(endpoints, do_subscribe=False)
+        pending: dict[str, float] = {}
+
+        async def read_acks(ws: Any, ep: Endpoint) -> None:
+            try:
+                async for raw in ws:
+                    now = time.time()
+                    if ep.kind == "causeway":
+                        if '"ack"' in raw:
+                            frame = json.loads(raw)
+                            scheduled = pending.pop(frame.get("client_id", ""), None)
+                        elif '"error"' in raw:
+                            result.errors += 1
+                            continue
+                        else:
+                            continue
+                    else:
+                        parsed = parse_body(raw)
+                        scheduled = pending.pop(parsed[0], None) if parsed else None
+                    if scheduled is not None:
+                        result.acked += 1
+                        result.ack_ms.append((now - scheduled) * 1000)
+            except websockets.ConnectionClosed:
+                return
+
+        readers = [
+            asyncio.create_task(read_acks(ws, ep))
+            for ws, ep in zip(sockets, endpoints, strict=False)
+        ]
+        conn.send(("ready", len(sockets)))
+        t0 = await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        total = int(rate * duration)
+        extra_every = {k: (1.0 / v if v else 0.0) for k, v in extras.items()}
+        next_extra = dict.fromkeys(extras, t0)
+        for i in range(total):
+            scheduled = t0 + i / rate
+            delay = scheduled - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                result.behind_ms = max(result.behind_ms, -delay * 1000)
+            k = i % len(sockets)
+            ws, ep = sockets[k], endpoints[k]
+            msg_id = f"m{i}-{k}"
+            body = f"b {msg_id} {scheduled:.6f}"
+            pending[msg_id] = scheduled
+            if ep.kind == "causeway":
+                frame = {"type": "message.send", "room": ep.room, "client_id": msg_id, "body": body}
+                await ws.send(json.dumps(frame))
+                for kind, every in extra_every.items():
+                    if every and time.time() >= next_extra[kind]:
+                        next_extra[kind] += every
+                        if kind == "typing":
+                            await ws.send(json.dumps({"type": "typing", "room": ep.room}))
+                        else:
+                            state = "away" if i % 2 else "active"
+                            await ws.send(json.dumps({"type": "presence.set", "state": state}))
+            else:
+                await ws.send(body)
+            result.sent += 1
+        await asyncio.sleep(2.0)  # late acks
+        for task in readers:
+            task.cancel()
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+        return result
+
+    conn.send(("done", asyncio.run(run())))
+
+
+def idle_process(conn: Connection, endpoints: list[Endpoint]) -> None:
+    """Open idle authenticated sockets, report, hold them until told, then close."""
+
+    async def run() -> dict[str, Any]:
+        started = time.time()
+        sockets, failed = await open_many(endpoints, do_subscribe=False)
+        elapsed = time.time() - started
+        conn.send(("ready", {"open": len(sockets), "failed": failed, "seconds": elapsed}))
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+        return {"open": len(sockets)}
+
+    conn.send(("done", asyncio.run(run())))
+
+
+def storm_process(conn: Connection, endpoints: list[Endpoint]) -> None:
+    """Subscribe, drop everything at once on command, reconnect and resume; time it."""
+
+    async def run() -> dict[str, Any]:
+        sockets, failed = await open_many(endpoints, do_subscribe=True)
+        heads = [getattr(ws, "head", 0) for ws in sockets]
+        conn.send(("ready", {"open": len(sockets), "failed": failed}))
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        for ws in sockets:
+            ws.transport.abort()  # a dropped connection, not a polite close
+        started = time.time()
+        limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
+        done_at: list[float] = []
+        errors = 0
+
+        async def back(ep: Endpoint, head: int) -> None:
+            nonlocal errors
+            async with limit:
+                for attempt in range(5):
+                    try:
+                        ws = await open_socket(ep)
+                        assert ep.room is not None
+                        await subscribe(ws, ep.room, since=head)
+                        done_at.append(time.time() - started)
+                        await ws.close()
+                        return
+                    except Exception:
+                        await asyncio.sleep(0.2 * (attempt + 1))
+                errors += 1
+
+        await asyncio.gather(*(back(ep, h) for ep, h in zip(endpoints, heads, strict=False)))
+        return {"resumed": len(done_at), "errors": errors, "all_resumed_s": max(done_at, default=0)}
+
+    conn.send(("done", asyncio.run(run())))
+
+
+def resume_process(conn: Connection, endpoint: Endpoint, since: int, expected: int) -> None:
+    async def run() -> dict[str, Any]:
+        started = time.time()
+        ws = await open_socket(endpoint)
+        assert endpoint.room is not None
+        await subscribe(ws, endpoint.room, since=since)
+        got = 0
+        seqs = []
+        while got < expected:
+            frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            if frame.get("type") == "message.new":
+                got += 1
+                seqs.append(frame["seq"])
+        elapsed = time.time() - started
+        await ws.close()
+        gaps = sum(1 for a, b in itertools.pairwise(seqs) if b != a + 1)
+        return {"events": got, "seconds": elapsed, "gaps": gaps}
+
+    conn.send(("done", asyncio.run(run())))

@@ -1,0 +1,143 @@
+"""Tables, ratios and the plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+TARGETS = ("causeway", "causeway_embedded", "websockets", "asgi", "channels")
+LABELS = {
+    "causeway": "Causeway (PG+Redis, 2 procs)",
+    "causeway_embedded": "Causeway (embedded, 1 proc)",
+    "websockets": "baseline: websockets lib",
+    "asgi": "baseline: raw ASGI on Daphne",
+    "channels": "baseline: Channels group chat",
+}
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def print_fanout_row(size: int, row: dict[str, Any]) -> None:
+    print(f"\nfan-out: {size} members at {row['rate']} msg/s")
+    header = (
+        f"{'target':32} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7} {'deliv/s':>8} "
+        f"{'lost':>5} {'gaps':>5} {'cpu us/deliv':>12}"
+    )
+    print(header)
+    for target in TARGETS:
+        r = row.get(target)
+        if r is None:
+            continue
+        d = r["delivery_ms"]
+        print(
+            f"{LABELS[target]:32} {fmt(d.get('p50')):>7} {fmt(d.get('p95')):>7} "
+            f"{fmt(d.get('p99')):>7} {fmt(d.get('max')):>7} {fmt(r['deliveries_per_s']):>8} "
+            f"{r['lost']:>5} {r['gaps']:>5} {fmt(r['cpu_us_per_delivery']):>12}"
+        )
+
+
+def print_traffic(name: str, what: str, r: dict[str, Any]) -> None:
+    d, a = r["delivery_ms"], r["ack_ms"]
+    print(f"\n{name}: {what}")
+    print(
+        f"  delivery p50/p95/p99/max ms: {fmt(d.get('p50'))}/{fmt(d.get('p95'))}/"
+        f"{fmt(d.get('p99'))}/{fmt(d.get('max'))}   ack p50/p99 ms: {fmt(a.get('p50'))}/"
+        f"{fmt(a.get('p99'))}   deliveries/s {r['deliveries_per_s']}   lost {r['lost']}   "
+        f"gaps {r['gaps']}   cpu us/delivery {fmt(r['cpu_us_per_delivery'])}   "
+        f"redis {r['redis_memory_mb']} MB"
+    )
+
+
+def print_idle(out: dict[str, Any]) -> None:
+    print("\nidle sockets on one process")
+    for target, r in out.items():
+        print(
+            f"  {LABELS.get(target, target):32} opened {r['opened']}/{r['target']} "
+            f"({r['failed']} failed)  {fmt(r['kb_per_socket'])} KB/socket  "
+            f"{fmt(r['connects_per_s'])} connects/s"
+        )
+
+
+def print_simple(name: str, what: str, r: dict[str, Any]) -> None:
+    print(f"\n{name}: {what}\n  {r}")
+
+
+def ratios(row: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    """Causeway's p99 latency and CPU per delivery as multiples of each baseline's."""
+    mine = row.get("causeway")
+    out: dict[str, dict[str, float | None]] = {}
+    if not mine:
+        return out
+    for base in ("websockets", "asgi", "channels"):
+        other = row.get(base)
+        if not other:
+            continue
+
+        def ratio(a: float | None, b: float | None) -> float | None:
+            return round(a / b, 2) if a and b else None
+
+        out[base] = {
+            "p99_latency": ratio(mine["delivery_ms"].get("p99"), other["delivery_ms"].get("p99")),
+            "cpu_per_delivery": ratio(mine["cpu_us_per_delivery"], other["cpu_us_per_delivery"]),
+        }
+    return out
+
+
+def summary(results: dict[str, Any]) -> None:
+    fanout = results["scenarios"].get("fanout")
+    if not fanout:
+        return
+    print("\nCauseway as a multiple of each baseline (fan-out; lower is better)")
+    print(
+        f"{'members':>8}  {'vs websockets p99/cpu':>22}  {'vs raw ASGI p99/cpu':>20}  "
+        f"{'vs Channels p99/cpu':>20}"
+    )
+    for size, row in fanout.items():
+        r = ratios(row)
+        row["ratios"] = r
+        cells = []
+        for base in ("websockets", "asgi", "channels"):
+            v = r.get(base, {})
+            cells.append(f"{fmt(v.get('p99_latency'))} / {fmt(v.get('cpu_per_delivery'))}")
+        print(f"{size:>8}  {cells[0]:>22}  {cells[1]:>20}  {cells[2]:>20}")
+
+
+def plot_fanout(fanout: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [int(s) for s in fanout]
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
+    for target in TARGETS:
+        points = [(int(s), fanout[s][target]["delivery_ms"]) for s in fanout if target in fanout[s]]
+        if not points:
+            continue
+        xs = [p[0] for p in points]
+        ax.plot(xs, [p[1].get("p99") for p in points], marker="o", label=f"{LABELS[target]} p99")
+        if target == "causeway":
+            ax.plot(
+                xs,
+                [p[1].get("p50") for p in points],
+                marker=".",
+                linestyle="--",
+                label=f"{LABELS[target]} p50",
+            )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(sizes, [str(s) for s in sizes])
+    ax.set_xlabel("members in the room (connected sockets)")
+    ax.set_ylabel("send -> delivery latency (ms)")
+    ax.set_title("Fan-out latency vs room size (open loop, 2-core machine)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
