@@ -116,6 +116,12 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60"))
         )
     }
+    # A locked row or a stuck database must end in an explicit error for the
+    # sender (who retries with the same client_id), never in a hung socket.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c lock_timeout={int(os.environ.get('CAUSEWAY_DB_LOCK_TIMEOUT_MS', '5000'))} "
+        f"-c statement_timeout={int(os.environ.get('CAUSEWAY_DB_STATEMENT_TIMEOUT_MS', '15000'))}"
+    )
 else:
     DATABASES = {
         "default": {

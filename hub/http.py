@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from hub.errors import ActionError, Invalid, TooLarge
@@ -64,6 +65,11 @@ def api(methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
                 return view(request, *args, **kwargs)
             except ActionError as error:
                 return error_response(error.code, error.detail, error.http_status)
+            except DatabaseError:
+                logger.warning("database unavailable for %s", request.path, exc_info=True)
+                return error_response(
+                    "unavailable", "The database is busy or unavailable; nothing was stored.", 503
+                )
 
         return wrapper
 

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from hub.errors import ActionError, Invalid, NotFound, RateLimited, TooLarge
 from hub.models import User
@@ -165,6 +165,15 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             await handler(frame)
         except ActionError as error:
             await self.send_error(error.code, error.detail, _ref(frame))
+        except DatabaseError:
+            # Rolled back: nothing was stored and nothing was published.
+            logger.warning("database unavailable for a %s frame", frame.get("type"), exc_info=True)
+            await self.send_error(
+                "unavailable",
+                "The database is busy or unavailable; nothing was stored. Retry (with the "
+                "same client_id for a message).",
+                _ref(frame),
+            )
         except Exception:
             ref = uuid.uuid4().hex[:12]
             logger.exception("socket handler failed (ref %s)", ref)
@@ -427,12 +436,14 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         last = self.rooms.get(room_id)
         if last is not None and seq > last:
             self.rooms[room_id] = seq
-            await self.send(text_data=text)
+            # The hot path: straight to the server's send, skipping the
+            # consumer's wrappers (same message either way).
+            await self.base_send({"type": "websocket.send", "text": text})
 
     async def deliver_ephemeral(self, group: str, text: str) -> None:
         if group.startswith("room.") and int(group[5:]) not in self.rooms:
             return
-        await self.send(text_data=text)
+        await self.base_send({"type": "websocket.send", "text": text})
 
     async def control(self, kind: str, data: dict[str, Any]) -> None:
         if kind == "room.revoked":

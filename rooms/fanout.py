@@ -159,15 +159,21 @@ class Fanout:
     # --- incoming ---------------------------------------------------------------
 
     async def _read_loop(self) -> None:
+        lost_layer = False
         while True:
             try:
+                if lost_layer:
+                    # A restarted Redis has forgotten our groups: join them
+                    # again before anything else, then catch up from the DB.
+                    await self.rejoin_groups()
+                    lost_layer = False
+                    await self.reconcile()
                 message = await self.layer.receive(self.channel)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                # Redis restarting, say. Keep trying; the maintenance loop
-                # re-joins the groups and fills what was missed from the DB.
-                logger.warning("fanout receive failed; retrying", exc_info=True)
+                logger.warning("fanout lost the channel layer; retrying", exc_info=True)
+                lost_layer = True
                 await asyncio.sleep(0.5)
                 continue
             try:
