@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint check-deploy clean
+.PHONY: run test install install-dev lint bench bench-quick soak reliability clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,27 @@ test: lint
 	@eval "$$($(BIN)/python tests/services.py)" && \
 	  $(BIN)/python manage.py makemigrations --check --dry-run >/dev/null && \
 	  $(BIN)/pytest $(PYTEST_ARGS)
+
+$(VENV)/.installed-bench: bench/requirements.txt $(VENV)/.installed-dev
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	touch $@
+
+# Benchmarks (never part of `make test`): real Daphne, Redis and PostgreSQL,
+# three baselines in the same run; see docs/performance.md.
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench
+
+bench-quick: $(VENV)/.installed-bench
+	$(BIN)/python -m bench --quick
+
+# Reliability: the fault, fuzz and isolation tests, then the 10-minute soak
+# and reconnect storm; see docs/reliability.md.
+reliability: install-dev
+	@eval "$$($(BIN)/python tests/services.py)" && $(BIN)/pytest tests/reliability tests/rooms/test_live.py tests/rooms/test_bridge_faults.py
+	$(BIN)/python -m bench.soak
+
+soak: install-dev
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache staticfiles test-artifacts
