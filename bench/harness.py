@@ -90,11 +90,17 @@ def measure_traffic(
         proc.join(10)
     latencies = [v for r in results for v in r.latencies_ms]
     delivered = sum(r.received for r in results)
-    expected = sent.sent * open_sockets
+    # Each message reaches the open sockets of its own room.
+    sockets_by_room: dict[str, int] = {}
+    for r in results:
+        for room, count in r.sockets_by_room.items():
+            sockets_by_room[room] = sockets_by_room.get(room, 0) + count
+    expected = sum(n * sockets_by_room.get(room, 0) for room, n in sent.sent_by_room.items())
     cpu = sum(cpu1[pid] - cpu0[pid] for pid in cpu0)
     return {
         "sockets": open_sockets,
         "failed_connects": sum(r.failed_connects for r in results),
+        "connect_errors": [e for r in results for e in r.connect_errors][:5],
         "sent": sent.sent,
         "acked": sent.acked,
         "send_errors": sent.errors,

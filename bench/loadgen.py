@@ -39,7 +39,9 @@ class ReceiverResult:
     duplicates: int = 0
     gaps: int = 0
     sockets: int = 0
+    sockets_by_room: dict[str, int] = field(default_factory=dict)
     failed_connects: int = 0
+    connect_errors: list[str] = field(default_factory=list)
     connect_seconds: float = 0.0
 
 
@@ -73,7 +75,13 @@ async def subscribe(ws: Any, room: int, since: int | None = None) -> int:
             raise RuntimeError(reply)
 
 
-async def open_many(endpoints: list[Endpoint], *, do_subscribe: bool) -> tuple[list[Any], int]:
+ERRORS: list[str] = []
+
+
+async def open_many(
+    endpoints: list[Endpoint], *, do_subscribe: bool
+) -> tuple[list[tuple[Any, Endpoint]], int]:
+    """Open (and subscribe) ``endpoints``; returns the open ones with their endpoint."""
     limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
     failed = 0
 
@@ -85,12 +93,13 @@ async def open_many(endpoints: list[Endpoint], *, do_subscribe: bool) -> tuple[l
                 if do_subscribe and ep.kind == "causeway" and ep.room is not None:
                     ws.head = await subscribe(ws, ep.room)
                 return ws
-            except Exception:
+            except Exception as error:
                 failed += 1
+                ERRORS.append(repr(error)[:200])
                 return None
 
     sockets = await asyncio.gather(*(one(ep) for ep in endpoints))
-    return [s for s in sockets if s is not None], failed
+    return [(ws, ep) for ws, ep in zip(sockets, endpoints, strict=True) if ws is not None], failed
 
 
 def parse_body(body: str) -> tuple[str, float] | None:
@@ -140,18 +149,17 @@ def receiver_process(conn: Connection, endpoints: list[Endpoint]) -> None:
     async def run() -> ReceiverResult:
         result = ReceiverResult()
         started = time.time()
-        sockets, result.failed_connects = await open_many(endpoints, do_subscribe=True)
+        opened, result.failed_connects = await open_many(endpoints, do_subscribe=True)
         result.connect_seconds = time.time() - started
-        result.sockets = len(sockets)
+        result.sockets = len(opened)
+        result.connect_errors = ERRORS[:5]
+        for _, ep in opened:
+            key = str(ep.room)
+            result.sockets_by_room[key] = result.sockets_by_room.get(key, 0) + 1
         conn.send(("ready", result.sockets))
         end = await asyncio.get_running_loop().run_in_executor(None, conn.recv)
-        await asyncio.gather(
-            *(
-                receive_until(ws, ep, end, result)
-                for ws, ep in zip(sockets, endpoints, strict=False)
-            )
-        )
-        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+        await asyncio.gather(*(receive_until(ws, ep, end, result) for ws, ep in opened))
+        await asyncio.gather(*(ws.close() for ws, _ in opened), return_exceptions=True)
         return result
 
     conn.send(("done", asyncio.run(run())))
@@ -160,6 +168,7 @@ def receiver_process(conn: Connection, endpoints: list[Endpoint]) -> None:
 @dataclass
 class SenderResult:
     sent: int = 0
+    sent_by_room: dict[str, int] = field(default_factory=dict)
     acked: int = 0
     ack_ms: list[float] = field(default_factory=list)
     errors: int = 0
@@ -180,7 +189,9 @@ def sender_process(
 
     async def run() -> SenderResult:
         result = SenderResult()
-        sockets, _ = await open_many(endpoints, do_subscribe=False)
+        opened, _ = await open_many(endpoints, do_subscribe=False)
+        sockets = [ws for ws, _ in opened]
+        targets = [ep for _, ep in opened]
         pending: dict[str, float] = {}
 
         async def read_acks(ws: Any, ep: Endpoint) -> None:
@@ -205,10 +216,7 @@ def sender_process(
             except websockets.ConnectionClosed:
                 return
 
-        readers = [
-            asyncio.create_task(read_acks(ws, ep))
-            for ws, ep in zip(sockets, endpoints, strict=False)
-        ]
+        readers = [asyncio.create_task(read_acks(ws, ep)) for ws, ep in opened]
         conn.send(("ready", len(sockets)))
         t0 = await asyncio.get_running_loop().run_in_executor(None, conn.recv)
         total = int(rate * duration)
@@ -222,7 +230,7 @@ def sender_process(
             else:
                 result.behind_ms = max(result.behind_ms, -delay * 1000)
             k = i % len(sockets)
-            ws, ep = sockets[k], endpoints[k]
+            ws, ep = sockets[k], targets[k]
             msg_id = f"m{i}-{k}"
             body = f"b {msg_id} {scheduled:.6f}"
             pending[msg_id] = scheduled
@@ -240,6 +248,7 @@ def sender_process(
             else:
                 await ws.send(body)
             result.sent += 1
+            result.sent_by_room[str(ep.room)] = result.sent_by_room.get(str(ep.room), 0) + 1
         await asyncio.sleep(2.0)  # late acks
         for task in readers:
             task.cancel()
@@ -254,12 +263,17 @@ def idle_process(conn: Connection, endpoints: list[Endpoint]) -> None:
 
     async def run() -> dict[str, Any]:
         started = time.time()
-        sockets, failed = await open_many(endpoints, do_subscribe=False)
+        opened, failed = await open_many(endpoints, do_subscribe=False)
         elapsed = time.time() - started
-        conn.send(("ready", {"open": len(sockets), "failed": failed, "seconds": elapsed}))
+        conn.send(
+            (
+                "ready",
+                {"open": len(opened), "failed": failed, "seconds": elapsed, "errors": ERRORS[:5]},
+            )
+        )
         await asyncio.get_running_loop().run_in_executor(None, conn.recv)
-        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-        return {"open": len(sockets)}
+        await asyncio.gather(*(ws.close() for ws, _ in opened), return_exceptions=True)
+        return {"open": len(opened)}
 
     conn.send(("done", asyncio.run(run())))
 
@@ -268,11 +282,10 @@ def storm_process(conn: Connection, endpoints: list[Endpoint]) -> None:
     """Subscribe, drop everything at once on command, reconnect and resume; time it."""
 
     async def run() -> dict[str, Any]:
-        sockets, failed = await open_many(endpoints, do_subscribe=True)
-        heads = [getattr(ws, "head", 0) for ws in sockets]
-        conn.send(("ready", {"open": len(sockets), "failed": failed}))
+        opened, failed = await open_many(endpoints, do_subscribe=True)
+        conn.send(("ready", {"open": len(opened), "failed": failed}))
         await asyncio.get_running_loop().run_in_executor(None, conn.recv)
-        for ws in sockets:
+        for ws, _ in opened:
             ws.transport.abort()  # a dropped connection, not a polite close
         started = time.time()
         limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
@@ -294,7 +307,7 @@ def storm_process(conn: Connection, endpoints: list[Endpoint]) -> None:
                         await asyncio.sleep(0.2 * (attempt + 1))
                 errors += 1
 
-        await asyncio.gather(*(back(ep, h) for ep, h in zip(endpoints, heads, strict=False)))
+        await asyncio.gather(*(back(ep, getattr(ws, "head", 0)) for ws, ep in opened))
         return {"resumed": len(done_at), "errors": errors, "all_resumed_s": max(done_at, default=0)}
 
     conn.send(("done", asyncio.run(run())))

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from channels.db import database_sync_to_async
-
 from rooms import events
+from rooms.fanout import db
 from rooms.models import Membership
 
 
@@ -18,7 +17,7 @@ def _room_ids(user_id: int) -> list[int]:
 
 async def do_publish_presence(user_id: int, state: str) -> None:
     """Tell every room the person is in that their state changed."""
-    for room_id in await database_sync_to_async(_room_ids)(user_id):
+    for room_id in await db(_room_ids)(user_id):
         frame = events.PresenceEvent(type="presence", room=room_id, user=user_id, state=state)
         await events.apublish_now(events.room_group(room_id), frame)
 

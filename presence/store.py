@@ -108,8 +108,14 @@ class RedisPresenceStore:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
+            # redis-py 8's pool holds 100 by default and fails bursts of
+            # connects beyond that (django/channels_redis#422).
             client = aioredis.Redis.from_url(
-                self.url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=15
+                self.url,
+                socket_timeout=5,
+                socket_connect_timeout=5,
+                health_check_interval=15,
+                max_connections=2000,
             )
             self._clients[loop] = client
         return client

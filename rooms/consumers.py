@@ -15,10 +15,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 
 from hub.errors import ActionError, Invalid, NotFound, RateLimited, TooLarge
 from hub.models import User
@@ -27,7 +26,7 @@ from presence.runtime import PresenceKeeper
 from presence.store import ACTIVE, OFFLINE, STATES, get_store
 from rooms import actions, events
 from rooms.auth import session_is_valid
-from rooms.fanout import Fanout
+from rooms.fanout import Fanout, db
 from rooms.selectors import parse_id, person_for_socket, subscription_snapshot
 
 logger = logging.getLogger("causeway.socket")
@@ -68,11 +67,6 @@ def _optional_seq(value: Any, what: str) -> int | None:
     return value
 
 
-# PostgreSQL serves many threads at once: let actions of different sockets run
-# in parallel. SQLite (one writer) keeps Channels' single database thread.
-PARALLEL_ACTIONS = connection.vendor != "sqlite"
-
-
 class CausewayConsumer(AsyncWebsocketConsumer):
     # No per-socket channel: room and person events arrive through the
     # process fanout, so the layer needs one receiver per process, not per socket.
@@ -88,7 +82,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             # Closing before accept refuses the handshake (HTTP 403).
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.user = await database_sync_to_async(person_for_socket)(scope_user.pk)
+        self.user = await db(person_for_socket)(scope_user.pk)
         session = self.scope.get("session")
         self.session_key = session.session_key if session is not None else None
         self.conn_id = uuid.uuid4().hex
@@ -107,9 +101,14 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         keeper = PresenceKeeper.get()
         keeper.add(self.conn_id, self.user.pk, self)
         store = get_store()
-        if await store.connect(self.user.pk, self.conn_id, keeper.ttl()):
-            await store.set_state(self.user.pk, ACTIVE)
-            await do_publish_presence(self.user.pk, ACTIVE)
+        try:
+            if await store.connect(self.user.pk, self.conn_id, keeper.ttl()):
+                await store.set_state(self.user.pk, ACTIVE)
+                await do_publish_presence(self.user.pk, ACTIVE)
+        except Exception:
+            # Presence is best effort: the heartbeat registers this socket
+            # again; the socket itself must not fail for it.
+            logger.warning("presence connect failed", exc_info=True)
         await self.send_frame(
             {
                 "type": "hello",
@@ -146,9 +145,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
                 result = action(*args, **kwargs)
             return result, published
 
-        result, published = await database_sync_to_async(
-            run, thread_sensitive=not PARALLEL_ACTIONS
-        )()
+        result, published = await db(run)()
         await events.flush(published)
         return result
 
@@ -236,7 +233,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         self.replaying[room_id] = []
         await self.fanout.join(events.room_group(room_id), self)
         try:
-            snapshot = await database_sync_to_async(subscription_snapshot)(
+            snapshot = await db(subscription_snapshot)(
                 self.user,
                 room_id,
                 since,
@@ -456,9 +453,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             if ended is not None and ended == self.session_key:
                 valid = False
             else:
-                valid = await database_sync_to_async(session_is_valid)(
-                    self.user.pk, self.session_key
-                )
+                valid = await db(session_is_valid)(self.user.pk, self.session_key)
             if not valid:
                 await self.end_session()
 

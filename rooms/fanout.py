@@ -21,10 +21,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
 from channels.db import database_sync_to_async
 from channels.layers import BaseChannelLayer, get_channel_layer
+from django.db import connection
 
 from rooms import events
 from rooms.auth import revoked_access
@@ -32,6 +34,17 @@ from rooms.models import Room
 from rooms.selectors import events_after
 
 logger = logging.getLogger("causeway.fanout")
+T = TypeVar("T")
+
+# PostgreSQL serves many threads at once; SQLite (one writer) keeps Channels'
+# single database thread.
+PARALLEL_DB = connection.vendor != "sqlite"
+
+
+def db(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """``fn`` run in a database thread, off the event loop."""
+    return database_sync_to_async(fn, thread_sensitive=not PARALLEL_DB)
+
 
 GAP_WAIT_SECONDS = 0.25
 RECONCILE_SECONDS = 5.0
@@ -250,7 +263,7 @@ class Fanout:
         upto = until if until is not None else max(held, default=expected - 1)
         if upto < expected:
             return
-        payloads = await database_sync_to_async(events_after)(room_id, expected - 1, upto)
+        payloads = await db(events_after)(room_id, expected - 1, upto)
         # One deliverer at a time, or a socket could see seq 6 before 5.
         async with self.lock:
             for payload in payloads:
@@ -306,7 +319,7 @@ class Fanout:
         if not sockets:
             return
         held = [socket.access_held() for socket in sockets]
-        inactive, ended, revoked = await database_sync_to_async(revoked_access)(held)
+        inactive, ended, revoked = await db(revoked_access)(held)
         for socket, (user_id, session_key, rooms) in zip(sockets, held, strict=True):
             if user_id in inactive or (session_key is not None and session_key in ended):
                 await socket.control("auth.recheck", {"ended_session": session_key})
@@ -320,7 +333,7 @@ class Fanout:
         room_ids = list(self.next_seq)
         if not room_ids:
             return
-        heads = await database_sync_to_async(
+        heads = await db(
             lambda: dict(Room.objects.filter(pk__in=room_ids).values_list("pk", "last_seq"))
         )()
         for room_id, head in heads.items():
