@@ -325,6 +325,7 @@ def main() -> int:
     path = RESULTS / "latest.json"
     path.write_text(json.dumps(results, indent=2))
     report.summary(results)
+    (RESULTS / "latest.md").write_text(report.markdown(results))
     if "fanout" in results["scenarios"]:
         report.plot_fanout(results["scenarios"]["fanout"], RESULTS / "fanout.png")
     print(f"\nresults: {path} ({results['wall_seconds']} s)")

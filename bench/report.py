@@ -141,3 +141,108 @@ def plot_fanout(fanout: dict[str, Any], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The run's figures as Markdown tables, for docs/performance.md."""
+    lines: list[str] = []
+    m = results["machine"]
+    lines.append(
+        f"Machine: {m['cpus']} CPUs, {m['memory_gb']} GB, {m['platform']}, Python {m['python']}; "
+        f"{results['duration_s']} s of load per run{' (quick mode)' if results['quick'] else ''}; "
+        "the load generator ran on the same machine."
+    )
+    fanout = results["scenarios"].get("fanout")
+    if fanout:
+        lines += [
+            "",
+            "### Fan-out (one room, one sender, open loop)",
+            "",
+            "| members | msg/s | target | p50 ms | p95 ms | p99 ms | max ms | deliveries/s "
+            "| lost | gaps | server CPU µs/delivery |",
+            "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for size, row in fanout.items():
+            for target in TARGETS:
+                r = row.get(target)
+                if r is None:
+                    continue
+                d = r["delivery_ms"]
+                lines.append(
+                    f"| {size} | {row['rate']} | {LABELS[target]} | {fmt(d.get('p50'))} "
+                    f"| {fmt(d.get('p95'))} | {fmt(d.get('p99'))} | {fmt(d.get('max'))} "
+                    f"| {fmt(r['deliveries_per_s'])} | {r['lost']} | {r['gaps']} "
+                    f"| {fmt(r['cpu_us_per_delivery'])} |"
+                )
+        lines += [
+            "",
+            "Causeway as a multiple of each baseline (p99 latency / CPU per delivery):",
+            "",
+            "| members | vs websockets | vs raw ASGI on Daphne | vs Channels group chat |",
+            "|---:|---|---|---|",
+        ]
+        for size, row in fanout.items():
+            r = ratios(row)
+            cells = []
+            for base in ("websockets", "asgi", "channels"):
+                v = r.get(base, {})
+                cells.append(f"{fmt(v.get('p99_latency'))} / {fmt(v.get('cpu_per_delivery'))}")
+            lines.append(f"| {size} | " + " | ".join(cells) + " |")
+    for name, title in (
+        (
+            "many_rooms",
+            "Many rooms (10 sockets each, one message per room per second, typing and presence)",
+        ),
+        ("ack", "send -> ack, 200 msg/s over 50 rooms (PostgreSQL)"),
+        ("hot_room", "Hot room: 20 senders, 200 msg/s into one room (sequence under contention)"),
+    ):
+        r = results["scenarios"].get(name)
+        if not r:
+            continue
+        d, a = r["delivery_ms"], r["ack_ms"]
+        lines += [
+            "",
+            f"### {title}",
+            "",
+            "| sockets | delivery p50/p95/p99/max ms | ack p50/p95/p99 ms | deliveries/s "
+            "| lost | gaps | CPU µs/delivery | Redis MB |",
+            "|---:|---|---|---:|---:|---:|---:|---:|",
+            f"| {r['sockets']} | {fmt(d.get('p50'))} / {fmt(d.get('p95'))} / "
+            f"{fmt(d.get('p99'))} / {fmt(d.get('max'))} | {fmt(a.get('p50'))} / "
+            f"{fmt(a.get('p95'))} / {fmt(a.get('p99'))} "
+            f"| {fmt(r['deliveries_per_s'])} | {r['lost']} | {r['gaps']} "
+            f"| {fmt(r['cpu_us_per_delivery'])} | {r['redis_memory_mb']} |",
+        ]
+    idle = results["scenarios"].get("idle")
+    if idle:
+        lines += [
+            "",
+            "### Idle capacity (one process)",
+            "",
+            "| server | sockets opened | failed | KB RSS per socket | connects/s |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for target, r in idle.items():
+            lines.append(
+                f"| {LABELS.get(target, target)} | {r['opened']} / {r['target']} | {r['failed']} "
+                f"| {fmt(r['kb_per_socket'])} | {fmt(r['connects_per_s'])} |"
+            )
+    resume = results["scenarios"].get("resume")
+    if resume:
+        lines += [
+            "",
+            "### Resume",
+            "",
+            f"A client that missed 1,000 events caught up in {resume['seconds']:.2f} s "
+            f"({resume['events']} events, {resume['gaps']} gaps).",
+        ]
+    storm = results["scenarios"].get("storm")
+    if storm:
+        lines += [
+            "",
+            "### Reconnect storm",
+            "",
+            f"{storm['clients']} subscribed clients dropped at once: {storm['resumed']} resumed "
+            f"({storm['errors']} errors), all within {storm['all_resumed_s']} s.",
+        ]
+    return "\n".join(lines) + "\n"
