@@ -70,13 +70,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    # Before allauth: the app's look overrides allauth's default templates.
+    "frontend",
     "allauth",
     "allauth.account",
     "allauth.mfa",
     "hub",
     "rooms",
     "presence",
-    "frontend",
 ]
 
 MIDDLEWARE = [

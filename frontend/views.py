@@ -1,6 +1,14 @@
-"""Server-rendered pages; live data arrives over the socket (frontend/static)."""
+"""Server-rendered pages; live data arrives over the socket (frontend/static).
+
+Each page embeds a small JSON "boot" object (``json_script``) with what its
+ES module needs to draw the first screen without a round trip: the person,
+their rooms with unread counts, and the room being opened. Everything after
+that comes from the socket and the JSON API.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -8,27 +16,46 @@ from django.shortcuts import render
 
 from hub.errors import NotFound
 from hub.http import AuthedRequest
+from hub.models import User
 from hub.selectors import partnerships_for
+from rooms.events import org_ref
 from rooms.selectors import access_membership, room_list
 
 
-@login_required
-def home(request: AuthedRequest) -> HttpResponse:
-    rooms = room_list(request.user)
-    shared: dict[str, list[dict[str, object]]] = {}
+def _me(user: User) -> dict[str, Any]:
+    return {
+        "id": user.pk,
+        "name": user.name,
+        "handle": user.handle,
+        "title": user.title,
+        "org": org_ref(user.organization),
+        "admin": user.is_org_admin,
+    }
+
+
+def _groups(rooms: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rooms as the sidebar and the home page show them: by partner, then internal."""
+    shared: dict[str, list[dict[str, Any]]] = {}
     internal = []
     for room in rooms:
         if room["kind"] == "shared":
             shared.setdefault(room["partner"]["name"], []).append(room)
         else:
             internal.append(room)
+    return {"shared": sorted(shared.items()), "internal": internal}
+
+
+@login_required
+def home(request: AuthedRequest) -> HttpResponse:
+    rooms = room_list(request.user)
+    partnerships = partnerships_for(request.user)
     return render(
         request,
         "frontend/home.html",
         {
-            "shared": sorted(shared.items()),
-            "internal": internal,
-            "partnerships": partnerships_for(request.user),
+            **_groups(rooms),
+            "partnerships": partnerships,
+            "boot": {"me": _me(request.user), "rooms": rooms, "partnerships": partnerships},
         },
     )
 
@@ -36,7 +63,19 @@ def home(request: AuthedRequest) -> HttpResponse:
 @login_required
 def room(request: AuthedRequest, room_id: int) -> HttpResponse:
     try:
-        membership = access_membership(request.user, room_id)
+        access_membership(request.user, room_id)
     except NotFound:
         raise Http404("No such room.") from None
-    return render(request, "frontend/room.html", {"room": membership.room})
+    rooms = room_list(request.user)
+    current = next((r for r in rooms if r["id"] == room_id), None)
+    if current is None:  # left or archived between the two reads
+        raise Http404("No such room.")
+    return render(
+        request,
+        "frontend/room.html",
+        {
+            **_groups(rooms),
+            "room": current,
+            "boot": {"me": _me(request.user), "rooms": rooms, "room": current},
+        },
+    )

@@ -339,3 +339,102 @@ def test_seed_demo_people_can_sign_in(db, capsys):
 
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(User.objects.get(email="carla@acme.example").pk)
+
+
+# --- the web app's pages ------------------------------------------------------------
+
+
+def boot_data(html: str) -> dict[str, Any]:
+    """The JSON a page hands its ES module (``json_script``)."""
+    match = re.search(r'<script id="boot" type="application/json">(.*?)</script>', html, re.S)
+    assert match, "no boot data"
+    return json.loads(match.group(1))
+
+
+def test_room_page_boots_with_the_room_its_partner_and_the_persons_rooms(team: Team):
+    html = signed_in(team.supplier_member).get(f"/rooms/{team.shared.id}/").content.decode()
+
+    boot = boot_data(html)
+    assert boot["me"]["id"] == team.supplier_member.pk
+    assert boot["me"]["org"]["name"] == "Supplier"
+    assert boot["room"]["id"] == team.shared.id
+    assert boot["room"]["partner"]["name"] == "Client"
+    assert {r["id"] for r in boot["rooms"]} == {team.shared.id, team.supplier_internal.id}
+    assert "Shared with Client" in html
+
+
+def test_internal_room_page_says_who_can_see_it(team: Team):
+    html = signed_in(team.client_member).get(f"/rooms/{team.client_internal.id}/").content.decode()
+
+    assert "Internal · Client only" in html
+    assert boot_data(html)["room"]["kind"] == "internal"
+
+
+def test_hostile_names_are_escaped_in_the_page_and_its_boot_data(team: Team):
+    room_actions.check_update_room(
+        team.supplier_admin, room_id=team.shared.id, name="<script>alert(1)</script>"
+    )
+    team.supplier_member.display_name = "<img src=x onerror=alert(2)>"
+    team.supplier_member.save(update_fields=["display_name"])
+
+    html = signed_in(team.supplier_member).get(f"/rooms/{team.shared.id}/").content.decode()
+
+    assert "<script>alert(1)</script>" not in html
+    assert "<img src=x" not in html
+    assert boot_data(html)["room"]["name"] == "<script>alert(1)</script>"
+
+
+def test_every_module_in_the_import_map_exists():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "frontend"
+    importmap = (root / "templates/frontend/includes/importmap.html").read_text()
+    mapped = set(re.findall(r'"/static/frontend/([\w.]+\.js)"', importmap))
+    modules = {p.name for p in (root / "static/frontend").glob("*.js")}
+    assert mapped == modules
+
+
+# allauth's pages in the app's frame (frontend/templates/allauth/). Django finds
+# app templates in INSTALLED_APPS order, and config/settings.py lists "allauth"
+# before "frontend", so allauth's own templates win there. These tests put the
+# app's templates first, as the settings need to.
+AUTH_PAGES = [
+    "/accounts/login/",
+    "/accounts/signup/",
+    "/accounts/password/reset/",
+    "/accounts/confirm-email/",  # "verification sent"
+]
+
+
+@pytest.fixture
+def app_templates_first(settings):
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[2] / "frontend" / "templates"
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [templates]}]
+
+
+@pytest.mark.parametrize("path", AUTH_PAGES)
+def test_allauth_pages_render_in_the_app_frame(db, app_templates_first, path):
+    html = Client().get(path).content.decode()
+
+    assert 'class="topbar"' in html
+    assert 'class="card auth' in html
+    assert "frontend/app.css" in html
+    assert "Menu:" not in html  # allauth's bare default layout
+
+
+def test_mfa_page_renders_in_the_app_frame(team: Team, app_templates_first):
+    response = signed_in(team.supplier_member).get("/accounts/2fa/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="manage-nav' in html
+    assert "Two-Factor Authentication" in html
+    assert 'id="conn"' not in html  # no live socket on account pages
+
+
+def test_allauth_sign_in_page_renders_in_the_app_frame_with_the_project_settings(db):
+    html = Client().get("/accounts/login/").content.decode()
+
+    assert 'class="topbar"' in html

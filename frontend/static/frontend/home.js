@@ -1,19 +1,183 @@
-// Partnership decisions on the home page (admins of the deciding side).
-const csrf = document.querySelector("[name=csrfmiddlewaretoken]")?.value;
+// The home page: rooms with live unread and mention badges (shell.js), my
+// work, partnership decisions, a new room (the account manager's dedicated
+// room for a customer), and the invitations still pending.
 
-for (const button of document.querySelectorAll("[data-accept]")) {
+import { del, get, post } from "./api.js";
+import { $, $all, h, PRIORITY_LABELS, STATUS_LABELS, timeEl } from "./dom.js";
+import { startShell } from "./shell.js";
+
+const shell = startShell();
+const { boot } = shell;
+const me = boot.me;
+
+// --- partnerships ---------------------------------------------------------------------
+for (const button of $all("[data-accept], [data-decline]")) {
   button.addEventListener("click", async () => {
-    button.disabled = true;
-    const response = await fetch(`/api/partnerships/${button.dataset.accept}/accept/`, {
-      method: "POST",
-      headers: { "X-CSRFToken": csrf, "Content-Type": "application/json" },
-      credentials: "same-origin",
-    });
-    if (response.ok) location.reload();
-    else {
-      button.disabled = false;
-      const body = await response.json().catch(() => ({}));
-      button.title = body.error?.detail ?? "Could not accept";
+    const accept = "accept" in button.dataset;
+    const id = button.dataset.accept ?? button.dataset.decline;
+    const row = button.closest("li");
+    const error = row.querySelector(".p-error");
+    for (const b of row.querySelectorAll("button")) b.disabled = true;
+    try {
+      const result = await post(`/api/partnerships/${id}/${accept ? "accept" : "decline"}/`);
+      const chip = row.querySelector(".status-chip");
+      chip.textContent = result.status;
+      chip.className = `status-chip status-${result.status}`;
+      row.querySelector(".p-actions")?.remove();
+      const partnership = boot.partnerships.find((p) => p.id === result.id);
+      if (partnership) partnership.status = result.status;
+      fillWhere();
+    } catch (e) {
+      for (const b of row.querySelectorAll("button")) b.disabled = false;
+      error.hidden = false;
+      error.textContent = e.message;
     }
   });
 }
+
+// --- new room -----------------------------------------------------------------------
+const form = $("#new-room");
+const openButton = $("#new-room-button");
+const where = $("#new-room-where");
+const hint = $("#new-room-hint");
+
+function partnerOf(p) {
+  return p.supplier.id === me.org?.id ? p.client : p.supplier;
+}
+
+function fillWhere() {
+  const active = boot.partnerships.filter((p) => p.status === "active");
+  where.replaceChildren(
+    ...active.map((p) => {
+      const partner = partnerOf(p);
+      const role = p.supplier.id === me.org?.id ? "customer" : "supplier";
+      return h("option", { value: `p:${p.id}` }, `Shared with ${partner.name} (your ${role})`);
+    }),
+    h("option", { value: "internal" }, `Internal (${me.org?.name ?? "your organization"})`),
+  );
+  drawHint();
+}
+
+function drawHint() {
+  hint.textContent = where.value.startsWith("p:")
+    ? "People of both companies can be in it. Invite them by e-mail once it exists."
+    : `Only people of ${me.org?.name ?? "your organization"} can be in it.`;
+}
+
+where.addEventListener("change", drawHint);
+openButton.addEventListener("click", () => {
+  const open = form.hidden;
+  form.hidden = !open;
+  openButton.setAttribute("aria-expanded", String(open));
+  if (open) {
+    fillWhere();
+    $("#new-room-name").focus();
+  }
+});
+form.querySelector("[data-cancel]").addEventListener("click", () => {
+  form.hidden = true;
+  openButton.setAttribute("aria-expanded", "false");
+  openButton.focus();
+});
+form.addEventListener("keydown", (e) => {
+  if (e.key === "Escape") form.querySelector("[data-cancel]").click();
+});
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const error = form.querySelector(".form-error");
+  error.hidden = true;
+  const body = { name: $("#new-room-name").value, topic: $("#new-room-topic").value };
+  if (where.value === "internal") body.kind = "internal";
+  else body.partnership = Number(where.value.slice(2));
+  try {
+    const created = await post("/api/rooms/", body);
+    location.assign(`/rooms/${created.id}/${body.kind === "internal" ? "" : "?panel=members"}`);
+  } catch (e) {
+    error.hidden = false;
+    error.textContent = e.message;
+  }
+});
+
+// --- my work ------------------------------------------------------------------------
+async function loadMyWork() {
+  const list = $("#my-work");
+  try {
+    const { items } = await get("/api/workitems/mine/");
+    list.replaceChildren(
+      ...(items.length
+        ? items.map((item) =>
+            h(
+              "li",
+              { dataset: { item: item.id } },
+              h("a", { href: `/rooms/${item.room}/?item=${item.id}` }, item.title),
+              h(
+                "span",
+                { class: "work-meta" },
+                h("span", { class: `status-chip status-${item.status}` }, STATUS_LABELS[item.status]),
+                h("span", { class: `prio prio-${item.priority}`, title: PRIORITY_LABELS[item.priority] }, `P${item.priority}`),
+                item.escalation ? h("span", { class: `sev-chip sev-${item.escalation.severity}` }, `${item.escalation.severity} escalated`) : null,
+                item.due_date ? h("span", { class: "muted" }, `due ${item.due_date}`) : null,
+                h("span", { class: "muted" }, shell.rooms.get(item.room)?.name ?? ""),
+              ),
+            ),
+          )
+        : [h("li", { class: "muted" }, "Nothing assigned to you.")]),
+    );
+  } catch (e) {
+    list.replaceChildren(h("li", { class: "form-error" }, e.message));
+  }
+}
+
+// --- invitations ----------------------------------------------------------------------
+async function loadInvitations() {
+  const list = $("#invitations");
+  try {
+    const { invitations } = await get("/api/invitations/");
+    list.replaceChildren(
+      ...(invitations.length
+        ? invitations.map((i) => {
+            const li = h(
+              "li",
+              { dataset: { invitation: i.id } },
+              h("span", { class: "inv-email" }, i.email),
+              h("span", { class: "muted" }, ` → ${i.room ?? i.organization} · ${i.organization} · expires `, timeEl(i.expires_at)),
+            );
+            li.append(
+              h(
+                "button",
+                {
+                  type: "button",
+                  class: "link danger",
+                  aria: { label: `Revoke the invitation for ${i.email}` },
+                  onclick: async () => {
+                    try {
+                      await del(`/api/invitations/${i.id}/`);
+                      loadInvitations();
+                    } catch (e) {
+                      shell.toast("Could not revoke", e.message, { kind: "alert" });
+                    }
+                  },
+                },
+                "Revoke",
+              ),
+            );
+            return li;
+          })
+        : [h("li", { class: "muted" }, "None pending.")]),
+    );
+  } catch (e) {
+    list.replaceChildren(h("li", { class: "form-error" }, e.message));
+  }
+}
+
+// Work assigned or escalated elsewhere shows up here without a reload.
+let reload = null;
+for (const type of ["workitem.created", "workitem.updated"]) {
+  shell.socket.addEventListener(type, () => {
+    clearTimeout(reload);
+    reload = setTimeout(loadMyWork, 300);
+  });
+}
+
+loadMyWork();
+loadInvitations();

@@ -1,86 +1,664 @@
-import { CausewaySocket } from "./socket.js";
+// The room page: live message list with history and unread marker, the
+// composer, typing and presence, threads, members and invitations, and the
+// work item board (board.js). All of it is drawn from the protocol's frames
+// and the JSON API (docs/protocol.md).
 
-const root = document.getElementById("room");
-const roomId = Number(root.dataset.room);
-const myOrg = Number(root.dataset.org);
-const list = document.getElementById("messages");
-const typingLine = document.getElementById("typing");
-const conn = document.getElementById("conn");
-const form = document.getElementById("composer");
-const input = document.getElementById("body");
-const pending = new Map(); // client_id -> list item
-const names = new Map();
+import { del, get, post } from "./api.js";
+import { WorkItems } from "./board.js";
+import { createComposer } from "./composer.js";
+import { $, $all, h, initials, plural, timeEl } from "./dom.js";
+import { inlineEditor, MessageList } from "./messages.js";
+import { Panel } from "./panels.js";
+import { startShell } from "./shell.js";
+import { ThreadView } from "./thread.js";
 
-const socket = new CausewaySocket();
-socket.addEventListener("state", (e) => {
-  conn.textContent = e.detail === "live" ? "live" : e.detail;
-  conn.dataset.state = e.detail;
-});
-socket.addEventListener("subscribed", (e) => {
-  for (const m of e.detail.members) names.set(m.person.id, m.person);
-});
-socket.addEventListener("message.new", (e) => render(e.detail.message));
-socket.addEventListener("message.edited", (e) => render(e.detail.message));
-socket.addEventListener("message.deleted", (e) => {
-  const li = list.querySelector(`[data-id="${e.detail.id}"]`);
-  if (li) li.querySelector(".body").textContent = "(deleted)";
-});
-socket.addEventListener("ack", (e) => {
-  const li = pending.get(e.detail.client_id);
-  if (li) li.classList.remove("pending");
-});
-socket.addEventListener("error", (e) => {
-  const li = e.detail.ref && pending.get(e.detail.ref);
-  if (li) li.classList.add("failed");
-});
-socket.addEventListener("typing", (e) => {
-  const who = names.get(e.detail.user);
-  if (e.detail.user === Number(root.dataset.me) || !who) return;
-  typingLine.textContent = `${who.name} is typing…`;
-  clearTimeout(typingLine.timer);
-  typingLine.timer = setTimeout(() => (typingLine.textContent = ""), e.detail.expires_in * 1000);
-});
-socket.subscribe(roomId);
+const PAGE = 50;
 
-function render(message) {
-  if (message.room !== roomId || message.thread) return;
-  let li = list.querySelector(`[data-id="${message.id}"]`) || pending.get(message.client_id);
-  if (!li) {
-    li = document.createElement("li");
-    list.append(li);
-  }
-  pending.delete(message.client_id);
-  li.className = "message";
-  li.dataset.id = message.id;
-  li.replaceChildren();
-  const head = document.createElement("div");
-  head.className = "meta";
-  const author = document.createElement("strong");
-  author.textContent = message.author.name;
-  const org = document.createElement("span");
-  org.className = message.author.org && message.author.org.id !== myOrg ? "org-badge other" : "org-badge";
-  org.textContent = message.author.org ? message.author.org.name : "";
-  head.append(author, " ", org);
-  const body = document.createElement("div");
-  body.className = "body";
-  // The only HTML we insert: sanitized on the server (rooms/markdown.py).
-  if (message.deleted) body.textContent = "(deleted)";
-  else body.innerHTML = message.html;
-  li.append(head, body);
-  li.scrollIntoView({ block: "end" });
+let view = "messages";
+let pinned = true;
+const shell = startShell({ current: Number($("#main").dataset.room), isReading: (id) => id === roomId && reading() });
+const { boot, socket, toast } = shell;
+const me = boot.me;
+const room = boot.room;
+const roomId = room.id;
+const panel = new Panel($("#panel"));
+const members = new Map(); // person id -> {person, role}
+const presence = new Map(); // person id -> "active" | "away" | "offline"
+const typists = new Map(); // person id -> {thread, until}
+let mirrors = [];
+let activeThread = null;
+
+// --- the page context shared with the thread and board modules ---------------------
+const page = {
+  roomId,
+  room,
+  me,
+  socket,
+  panel,
+  toast,
+  messageContext({ inThread = false, thread = null } = {}) {
+    return {
+      me,
+      presence,
+      inThread,
+      canModerate: (m) => room.role === "owner" || (me.admin && m.author.org?.id === me.org?.id),
+      itemForThread: (id) => work.byThread.get(id),
+      partnerOf: (m) => page.partnerForMirror(m),
+      actions: {
+        openThread: (m) => openThread(m.id),
+        edit: (m) => editMessage(m, thread ? thread.list : main),
+        remove: (m) => removeMessage(m),
+        makeItem: (m) => work.openCreate(m),
+        openItem: (item) => work.open(item.id),
+        retry: (clientId) => {
+          socket.retry(clientId);
+          listWithPending(clientId)?.setPendingState(clientId, "pending");
+        },
+        discard: (clientId) => {
+          socket.discard(clientId);
+          listWithPending(clientId)?.dropPending(clientId);
+        },
+        shareBack: thread ? (m) => thread.shareBackFor(m) : null,
+      },
+      sharedBack: thread ? (m) => thread.isShared(m) : null,
+    };
+  },
+  memberList: () => [...members.values()].map((m) => m.person).sort((a, b) => a.name.localeCompare(b.name)),
+  mentionable: () => page.memberList().filter((p) => p.id !== me.id),
+  internalRooms: () => [...shell.rooms.values()].filter((r) => r.kind === "internal"),
+  roomName: (id) => shell.rooms.get(id)?.name ?? `room ${id}`,
+  mirrorsOf: (rootId) => mirrors.filter((m) => m.source_room === roomId && m.thread === rootId && !m.stopped_at),
+  mirrorForCopy: (copyId) => mirrors.find((m) => m.root_copy === copyId && m.target_room === roomId) ?? null,
+  addMirror(mirror) {
+    mirrors = [mirror, ...mirrors.filter((m) => m.id !== mirror.id)];
+  },
+  partnerForMirror(message) {
+    const mirror = page.mirrorForCopy(message.thread ?? message.id);
+    const source = message.mirror?.room ?? mirror?.source_room;
+    const partner = shell.rooms.get(source)?.partner;
+    if (partner) return partner.name;
+    const org = message.mirror?.org;
+    return org && org !== me.org?.name ? org : "the partner company";
+  },
+  isPartnerOrg: (org) => Boolean(org && me.org && org.id !== me.org.id),
+  personName: (id) => members.get(id)?.person.name ?? `person #${id}`,
+  onItemChanged: (item) => main.refresh(item.thread),
+  threadOpened(thread) {
+    activeThread = thread;
+    drawTyping();
+  },
+  threadClosed(thread) {
+    if (activeThread === thread) activeThread = null;
+  },
+};
+
+// --- messages ----------------------------------------------------------------------
+const scroller = $("#scroller");
+const main = new MessageList($("#messages"), page.messageContext());
+const work = new WorkItems(page, { board: $("#board"), banners: $("#escalations"), count: $("#board-count") });
+const unreadMarker = room.last_read_seq; // where "new since you last read" starts, for this visit
+const headAtLoad = room.head_seq;
+let oldestSeq = null;
+let hasMore = true;
+let loadingOlder = null;
+let divider = null;
+let newBelow = 0;
+let readSent = room.last_read_seq;
+
+const composer = createComposer({
+  scope: room.kind,
+  scopeText:
+    room.kind === "shared"
+      ? `Shared with ${room.partner.name}: people of both companies see this room.`
+      : `Internal: only ${me.org?.name ?? "your organization"} sees this room.`,
+  placeholder: `Message ${room.name}`,
+  label: `Message ${room.name}`,
+  maxChars: socket.limits.message_max_chars,
+  members: page.mentionable,
+  onSend(body) {
+    const clientId = socket.sendMessage(roomId, body);
+    main.addPending(clientId, body);
+    scrollToBottom();
+  },
+  onTyping: () => socket.send({ type: "typing", room: roomId }),
+});
+$("#composer-slot").append(composer.el);
+
+function atBottom() {
+  return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
 }
 
-form.addEventListener("submit", (event) => {
-  event.preventDefault();
-  const body = input.value.trim();
-  if (!body) return;
-  const clientId = crypto.randomUUID();
-  const li = document.createElement("li");
-  li.className = "message pending";
-  li.textContent = body;
-  list.append(li);
-  pending.set(clientId, li);
-  socket.send({ type: "message.send", room: roomId, client_id: clientId, body });
-  input.value = "";
+function scrollToBottom() {
+  scroller.scrollTop = scroller.scrollHeight;
+  pinned = true;
+  newBelow = 0;
+  $("#jump-latest").hidden = true;
+}
+
+function reading() {
+  return document.visibilityState === "visible" && view === "messages" && pinned;
+}
+
+function markRead() {
+  if (!reading() || !socket.live) return;
+  const seq = socket.lastSeq(roomId);
+  if (seq > readSent) {
+    readSent = seq;
+    socket.send({ type: "read", room: roomId, seq });
+  }
+}
+
+function historyState() {
+  const state = $("#history-state");
+  if (loadingOlder) state.textContent = "Loading earlier messages…";
+  else if (!hasMore) state.textContent = `This is the beginning of ${room.name}.`;
+  else state.textContent = "";
+}
+
+async function loadLatest() {
+  main.clear();
+  divider = null;
+  const data = await get(`/api/rooms/${roomId}/messages/?limit=${PAGE}`);
+  main.prepend(data.messages);
+  oldestSeq = data.messages[0]?.seq ?? null;
+  hasMore = data.messages.length === PAGE;
+  historyState();
+  placeDivider();
+  scrollToBottom();
+  return data.head_seq;
+}
+
+function loadOlder() {
+  if (!hasMore || oldestSeq === null) return Promise.resolve();
+  if (loadingOlder) return loadingOlder;
+  loadingOlder = (async () => {
+    historyState();
+    try {
+      const data = await get(`/api/rooms/${roomId}/messages/?before=${oldestSeq}&limit=${PAGE}`);
+      // Keep what is on screen where it is: measure, prepend, shift by the growth.
+      const height = scroller.scrollHeight;
+      const top = scroller.scrollTop;
+      main.prepend(data.messages);
+      if (data.messages.length) oldestSeq = data.messages[0].seq;
+      hasMore = data.messages.length === PAGE;
+      placeDivider();
+      scroller.scrollTop = top + (scroller.scrollHeight - height);
+    } catch (error) {
+      toast("Could not load earlier messages", error.message, { kind: "alert" });
+    } finally {
+      loadingOlder = null;
+      historyState();
+    }
+  })();
+  return loadingOlder;
+}
+
+function placeDivider() {
+  divider?.remove();
+  divider = null;
+  if (unreadMarker >= headAtLoad) return;
+  const first = main
+    .messages()
+    .filter((m) => m.seq > unreadMarker && m.seq <= headAtLoad && m.author.id !== me.id)
+    .sort((a, b) => a.seq - b.seq)[0];
+  if (!first) return;
+  divider = h("li", { class: "unread-divider", role: "separator", aria: { label: "New messages since you last read" } }, h("span", {}, "New since you last read"));
+  main.byId.get(first.id).li.before(divider);
+  dividerObserver.observe(divider);
+}
+
+const jumpUnread = $("#jump-unread");
+const dividerObserver = new IntersectionObserver(
+  (entries) => {
+    if (entries.some((e) => e.isIntersecting)) jumpUnread.hidden = true;
+  },
+  { root: scroller },
+);
+if (room.unread > 0 && unreadMarker < headAtLoad) {
+  jumpUnread.textContent = `Jump to first unread (${room.unread})`;
+  jumpUnread.hidden = false;
+}
+jumpUnread.addEventListener("click", async () => {
+  jumpUnread.disabled = true;
+  while (!divider && hasMore) await loadOlder();
+  jumpUnread.disabled = false;
+  jumpUnread.hidden = true;
+  if (divider) {
+    divider.scrollIntoView({ block: "start" });
+    pinned = atBottom();
+    (divider.nextElementSibling?.querySelector("button, a") ?? scroller).focus({ preventScroll: true });
+  } else toast("Nothing unread here", "Unread replies are in their threads.");
 });
-input.addEventListener("input", () => socket.send({ type: "typing", room: roomId }));
+
+$("#jump-latest").addEventListener("click", () => {
+  scrollToBottom();
+  markRead();
+});
+
+scroller.addEventListener(
+  "scroll",
+  () => {
+    pinned = atBottom();
+    if (pinned) {
+      newBelow = 0;
+      $("#jump-latest").hidden = true;
+      markRead();
+    }
+  },
+  { passive: true },
+);
+// Keep the newest message in view when the composer grows or the window resizes.
+new ResizeObserver(() => {
+  if (pinned) scroller.scrollTop = scroller.scrollHeight;
+}).observe(scroller);
+document.addEventListener("visibilitychange", markRead);
+window.addEventListener("focus", markRead);
+
+function listWithPending(clientId) {
+  if (main.pending.has(clientId)) return main;
+  if (activeThread?.list.pending.has(clientId)) return activeThread.list;
+  return null;
+}
+
+function onRoomMessage(message, { isNew }) {
+  typists.delete(message.author.id);
+  drawTyping();
+  if (message.thread === null) {
+    if (!isNew && !main.has(message.id)) return; // an edit of a message we have not loaded
+    const wasPinned = pinned;
+    const mine = message.author.id === me.id;
+    const added = main.upsert(message);
+    if (isNew && (wasPinned || mine)) scrollToBottom();
+    else if (isNew && added) {
+      newBelow += 1;
+      const pill = $("#jump-latest");
+      pill.textContent = `${plural(newBelow, "new message")} below ↓`;
+      pill.hidden = false;
+    }
+    if (activeThread?.rootId === message.id) activeThread.onMessage(message);
+  } else {
+    const root = main.get(message.thread);
+    if (root && isNew) {
+      main.upsert({ ...root, reply_count: root.reply_count + 1, last_reply_at: message.created_at });
+      if (pinned) scroller.scrollTop = scroller.scrollHeight;
+    }
+    if (activeThread?.rootId === message.thread) activeThread.onMessage(message);
+  }
+  markRead();
+}
+
+socket.addEventListener("message.new", (e) => {
+  if (e.detail.room === roomId) onRoomMessage(e.detail.message, { isNew: true });
+});
+socket.addEventListener("message.edited", (e) => {
+  if (e.detail.room === roomId) onRoomMessage(e.detail.message, { isNew: false });
+});
+socket.addEventListener("message.deleted", (e) => {
+  const { room: r, id, thread } = e.detail;
+  if (r !== roomId) return;
+  if (thread === null) {
+    main.markDeleted(id);
+    if (activeThread?.rootId === id) activeThread.list.markDeleted(id);
+  } else {
+    const root = main.get(thread);
+    if (root) main.upsert({ ...root, reply_count: Math.max(0, root.reply_count - 1) });
+    if (activeThread?.rootId === thread) activeThread.list.markDeleted(id);
+  }
+});
+socket.addEventListener("ack", (e) => {
+  if (e.detail.room !== roomId) return;
+  listWithPending(e.detail.client_id)?.acked(e.detail.client_id, e.detail.id);
+});
+socket.addEventListener("sendfailed", (e) => {
+  const list = listWithPending(e.detail.client_id);
+  if (!list) return;
+  list.setPendingState(e.detail.client_id, "failed", e.detail.detail);
+  toast("Message not sent", e.detail.detail, { kind: "alert" });
+});
+socket.addEventListener("resync", async (e) => {
+  if (e.detail.room !== roomId) return;
+  await loadLatest();
+  work.load();
+});
+socket.addEventListener("subscribed", (e) => {
+  if (e.detail.room !== roomId) return;
+  members.clear();
+  for (const m of e.detail.members) members.set(m.person.id, m);
+  presence.clear();
+  for (const [id, state] of Object.entries(e.detail.presence)) presence.set(Number(id), state);
+  drawPeople();
+  markRead();
+});
+socket.addEventListener("presence", (e) => {
+  presence.set(e.detail.user, e.detail.state);
+  drawPresence(e.detail.user);
+});
+socket.addEventListener("member.joined", (e) => {
+  if (e.detail.room !== roomId) return;
+  members.set(e.detail.member.id, { person: e.detail.member, role: e.detail.role });
+  drawPeople();
+});
+socket.addEventListener("member.left", (e) => {
+  if (e.detail.room !== roomId) return;
+  members.delete(e.detail.user);
+  drawPeople();
+});
+socket.addEventListener("room.updated", (e) => {
+  if (e.detail.room !== roomId) return;
+  room.name = e.detail.name;
+  room.topic = e.detail.topic;
+  $("#room-name").textContent = room.name;
+  $("#room-topic").textContent = room.topic;
+  document.title = document.title.replace(/[^)]*· Causeway$/, `${room.name} · Causeway`);
+});
+socket.addEventListener("room.removed", (e) => {
+  if (e.detail.room !== roomId) return;
+  toast("You are no longer in this room", "Taking you home…", { kind: "alert" });
+  setTimeout(() => location.assign("/"), 1500);
+});
+socket.addEventListener("workitem.created", (e) => {
+  if (e.detail.room === roomId) work.apply(e.detail.item);
+});
+socket.addEventListener("workitem.updated", (e) => {
+  if (e.detail.room === roomId) work.apply(e.detail.item, { changes: e.detail.changes, by: e.detail.by });
+});
+socket.addEventListener("typing", (e) => {
+  const { room: r, user, thread, expires_in: ttl } = e.detail;
+  if (r !== roomId || user === me.id) return;
+  typists.set(user, { thread: thread ?? null, until: Date.now() + ttl * 1000 });
+  drawTyping();
+});
+setInterval(drawTyping, 1000);
+
+function drawTyping() {
+  const now = Date.now();
+  for (const [id, t] of typists) if (t.until < now) typists.delete(id);
+  const names = (thread) =>
+    [...typists.entries()].filter(([, t]) => t.thread === thread).map(([id]) => members.get(id)?.person.name ?? "Someone");
+  const mainNames = names(null);
+  const line = $("#typing");
+  const text = mainNames.length ? `${mainNames.join(", ")} ${mainNames.length > 1 ? "are" : "is"} typing…` : "";
+  if (line.textContent !== text) line.textContent = text;
+  activeThread?.setTyping(names(activeThread.rootId));
+}
+
+// --- editing and deleting ------------------------------------------------------------
+function editMessage(message, list) {
+  const entry = list.byId.get(message.id);
+  if (!entry) return;
+  const body = entry.li.querySelector(".msg-body");
+  const editor = inlineEditor(message, {
+    async onSave(text) {
+      await socket.request({ type: "message.edit", room: roomId, id: message.id, body: text });
+      // An unchanged body publishes nothing: close the editor here. Otherwise
+      // message.edited redraws the message everywhere, this list included.
+      if (text === list.get(message.id)?.body) list.refresh(message.id);
+    },
+    onCancel: () => list.refresh(message.id),
+  });
+  body.replaceWith(editor);
+  entry.li.querySelector(".msg-actions")?.remove();
+}
+
+async function removeMessage(message) {
+  try {
+    await socket.request({ type: "message.delete", room: roomId, id: message.id });
+  } catch (error) {
+    toast("Could not delete the message", error.message, { kind: "alert" });
+  }
+}
+
+// --- threads -------------------------------------------------------------------------
+function openThread(rootId) {
+  const root = main.get(rootId) ?? { id: rootId, thread: null, kind: "message" };
+  const item = work.byThread.get(rootId);
+  if (item) return work.open(item.id);
+  const thread = new ThreadView(page, root);
+  const mirrored = root.kind === "mirror";
+  panel.open(`thread:${rootId}`, mirrored ? "Mirrored thread" : "Thread", thread.el, {
+    onClose: () => page.threadClosed(thread),
+    focus: thread.composer.input,
+  });
+  page.threadOpened(thread);
+  thread.load();
+}
+
+// --- people: header strip, presence dots, members panel --------------------------------
+function sortedMembers() {
+  const rank = { active: 0, away: 1 };
+  return [...members.values()].sort(
+    (a, b) =>
+      (rank[presence.get(a.person.id)] ?? 2) - (rank[presence.get(b.person.id)] ?? 2) ||
+      a.person.name.localeCompare(b.person.name),
+  );
+}
+
+function stateLabel(state) {
+  return { active: "online", away: "away" }[state] ?? "offline";
+}
+
+function drawPeople() {
+  const list = $("#people");
+  const shown = sortedMembers().slice(0, 6);
+  list.replaceChildren(
+    ...shown.map(({ person }) => {
+      const state = presence.get(person.id) ?? "offline";
+      const partner = page.isPartnerOrg(person.org);
+      return h(
+        "li",
+        {
+          class: `person-chip${partner ? " partner" : ""}`,
+          dataset: { person: person.id, state },
+          title: `${person.name} · ${person.org?.name ?? ""} · ${stateLabel(state)}`,
+        },
+        h("span", { class: `avatar small${partner ? " partner" : ""}`, aria: { hidden: "true" } }, initials(person.name), h("span", { class: "presence", dataset: { presenceFor: person.id, state } })),
+        h("span", { class: "sr-only" }, `${person.name}, ${stateLabel(state)}`),
+      );
+    }),
+  );
+  if (members.size > shown.length) list.append(h("li", { class: "more" }, `+${members.size - shown.length}`));
+  const online = [...members.keys()].filter((id) => presence.get(id) === "active").length;
+  $("#members-button").replaceChildren(h("span", { class: "long" }, "Members · "), `${online}/${members.size} online`);
+  if (panel.is("members")) drawMembersPanel();
+}
+
+function drawPresence(personId) {
+  if (!members.has(personId)) return;
+  const state = presence.get(personId) ?? "offline";
+  for (const dot of $all(`[data-presence-for="${personId}"]`)) dot.dataset.state = state;
+  drawPeople();
+}
+
+let invitesCache = null;
+let membersView = null; // {list, heading}: the members panel, while it is open
+
+function memberItems() {
+  return sortedMembers().map(({ person, role }) => {
+    const state = presence.get(person.id) ?? "offline";
+    const partner = page.isPartnerOrg(person.org);
+    return h(
+      "li",
+      { dataset: { person: person.id, state } },
+      h("span", { class: `avatar${partner ? " partner" : ""}`, aria: { hidden: "true" } }, initials(person.name), h("span", { class: "presence", dataset: { presenceFor: person.id, state } })),
+      h(
+        "span",
+        { class: "member-text" },
+        h("strong", {}, person.name, person.id === me.id ? " (you)" : ""),
+        h("span", { class: "muted" }, person.title || ""),
+        h("span", {}, h("span", { class: `org-badge ${partner ? "partner" : "mine"}` }, partner ? "⇄ " : "", person.org?.name ?? ""), role === "owner" ? h("span", { class: "role" }, " owner") : null),
+      ),
+      h("span", { class: `state state-${state}` }, stateLabel(state)),
+    );
+  });
+}
+
+/** Open the members panel, or refresh its list (never its invitation form) when open. */
+function drawMembersPanel() {
+  if (membersView && panel.is("members")) {
+    membersView.heading.textContent = plural(members.size, "member");
+    membersView.list.replaceChildren(...memberItems());
+    return;
+  }
+  const heading = h("h3", {}, plural(members.size, "member"));
+  const list = h("ul", { class: "member-list" }, memberItems());
+  membersView = { heading, list };
+  panel.open("members", "Members", h("div", { class: "members-panel" }, heading, list, inviteForm()), {
+    onClose: () => (membersView = null),
+  });
+}
+
+function inviteForm() {
+  const email = h("input", { id: "invite-email", type: "email", name: "email", required: true, placeholder: "name@company.example", autocomplete: "off" });
+  const orgs = [[me.org?.slug, `${me.org?.name} (your organization)`]];
+  if (room.kind === "shared") orgs.push([room.partner.slug, `${room.partner.name} (partner)`]);
+  const org = h(
+    "select",
+    { id: "invite-org", name: "organization" },
+    h("option", { value: "" }, "Decide by e-mail domain"),
+    orgs.map(([slug, label]) => h("option", { value: slug }, label)),
+  );
+  const status = h("p", { class: "form-status", role: "status" });
+  const pending = h("ul", { class: "invitations" });
+  const form = h(
+    "form",
+    { class: "invite-form", aria: { label: "Invite by e-mail" } },
+    h("h3", {}, "Invite by e-mail"),
+    h("label", { for: "invite-email" }, "E-mail"),
+    email,
+    h("label", { for: "invite-org" }, "Joins as"),
+    org,
+    h("div", { class: "form-actions" }, h("button", { type: "submit", class: "button primary" }, "Send invitation")),
+    status,
+    h("h4", {}, "Pending invitations to this room"),
+    pending,
+  );
+  const drawPending = (invitations) => {
+    const mine = invitations.filter((i) => i.room === room.name);
+    pending.replaceChildren(
+      ...(mine.length
+        ? mine.map((i) =>
+            h(
+              "li",
+              { dataset: { invitation: i.id } },
+              h("span", { class: "inv-email" }, i.email),
+              h("span", { class: "muted" }, ` · ${i.organization} · expires `, timeEl(i.expires_at)),
+              h(
+                "button",
+                {
+                  type: "button",
+                  class: "link danger",
+                  aria: { label: `Revoke the invitation for ${i.email}` },
+                  onclick: async () => {
+                    try {
+                      await del(`/api/invitations/${i.id}/`);
+                      refresh();
+                    } catch (error) {
+                      status.textContent = error.message;
+                    }
+                  },
+                },
+                "Revoke",
+              ),
+            ),
+          )
+        : [h("li", { class: "muted" }, "None.")]),
+    );
+  };
+  const refresh = async () => {
+    try {
+      invitesCache = (await get("/api/invitations/")).invitations;
+      drawPending(invitesCache);
+    } catch {
+      pending.replaceChildren(h("li", { class: "muted" }, "Could not load invitations."));
+    }
+  };
+  if (invitesCache) drawPending(invitesCache);
+  refresh();
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    status.textContent = "";
+    const body = { room: roomId, email: email.value.trim() };
+    if (org.value) body.organization = org.value;
+    try {
+      const invitation = await post("/api/invitations/", body);
+      status.textContent = `Invitation sent to ${invitation.email}.`;
+      email.value = "";
+      refresh();
+    } catch (error) {
+      status.textContent = error.message;
+    }
+  });
+  return form;
+}
+
+$("#members-button").addEventListener("click", () => (panel.is("members") ? panel.close() : drawMembersPanel()));
+$("#people").addEventListener("click", () => drawMembersPanel());
+
+// --- views: messages and board ---------------------------------------------------------
+const tabs = { messages: $("#tab-messages"), board: $("#tab-board") };
+function showView(name, { focus = false } = {}) {
+  view = name;
+  for (const [key, tab] of Object.entries(tabs)) {
+    const on = key === name;
+    tab.setAttribute("aria-selected", String(on));
+    tab.tabIndex = on ? 0 : -1;
+    $(`#view-${key}`).hidden = !on;
+  }
+  if (focus) tabs[name].focus();
+  const url = new URL(location.href);
+  if (name === "board") url.searchParams.set("view", "board");
+  else url.searchParams.delete("view");
+  history.replaceState(null, "", url);
+  if (name === "messages") {
+    if (pinned) scroller.scrollTop = scroller.scrollHeight;
+    markRead();
+  }
+}
+tabs.messages.addEventListener("click", () => showView("messages"));
+tabs.board.addEventListener("click", () => showView("board"));
+$(".tabs").addEventListener("keydown", (e) => {
+  if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
+    e.preventDefault();
+    showView(view === "messages" ? "board" : "messages", { focus: true });
+  }
+});
+$("#new-item").addEventListener("click", () => work.openCreate());
+
+// --- start ----------------------------------------------------------------------------
+const mirrorsLoaded = get("/api/mirrors/")
+  .then((data) => {
+    mirrors = data.mirrors;
+    main.refreshAll((m) => m.kind === "mirror");
+  })
+  .catch(() => {});
+
+(async () => {
+  try {
+    const head = await loadLatest();
+    socket.watch(roomId, head);
+  } catch (error) {
+    $("#history-state").textContent = `Could not load messages: ${error.message}`;
+    socket.watch(roomId, room.head_seq);
+  }
+  new IntersectionObserver(
+    (entries) => {
+      if (entries.some((e) => e.isIntersecting)) loadOlder();
+    },
+    { root: scroller, rootMargin: "400px 0px 0px 0px" },
+  ).observe($("#history-top"));
+  try {
+    await work.load();
+    main.refreshAll((m) => m.kind === "workitem");
+  } catch (error) {
+    toast("Could not load work items", error.message, { kind: "alert" });
+  }
+  await mirrorsLoaded;
+  const params = new URLSearchParams(location.search);
+  if (params.get("view") === "board") showView("board");
+  if (params.get("item")) work.open(Number(params.get("item")));
+  else if (params.get("thread")) openThread(Number(params.get("thread")));
+  else if (params.get("panel") === "members") drawMembersPanel();
+  else if (!matchMedia("(max-width: 700px)").matches && document.activeElement === document.body) {
+    composer.focus();
+  }
+})();

@@ -1,43 +1,144 @@
-// Frames that belong to a room's sequence; everything else is a reply or ephemeral.
+// One multiplexed socket per tab (docs/protocol.md). It
+// - reconnects with exponential backoff, at once when the browser says the
+//   network is back, and notices a dead connection with an application ping;
+// - resumes every watched room with `since` = the last seq it applied, so a
+//   reconnect replays exactly what was missed, and re-subscribes on a gap;
+// - keeps each `message.send` until its `ack` and resends it, with the same
+//   client_id, after a reconnect: the server stores it once (idempotency key).
+//
+// Events (EventTarget): "state" {state, retryIn}, one per frame type
+// ("message.new", "typing", ...), "sendfailed" {client_id, code, detail}.
+
 const ROOM_EVENTS = new Set([
   "message.new", "message.edited", "message.deleted",
   "member.joined", "member.left", "room.updated",
   "workitem.created", "workitem.updated",
 ]);
+const REPLIES = new Set(["ok", "error", "pong", "subscribed", "unsubscribed"]);
+const PING_EVERY = 20000;
+const PONG_WITHIN = 8000;
+const REQUEST_TIMEOUT = 15000;
+const SEND_TIMEOUT = 15000;
 
-// One multiplexed socket per tab: reconnects with backoff and resumes each
-// room from the last seq it applied, so nothing is missed (docs/protocol.md).
+export function uuid() {
+  if (crypto.randomUUID && window.isSecureContext) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const x = Array.from(b, (v) => v.toString(16).padStart(2, "0")).join("");
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
 export class CausewaySocket extends EventTarget {
   constructor(url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/`) {
     super();
     this.url = url;
-    this.rooms = new Map(); // room id -> last applied seq (null until subscribed)
+    this.rooms = new Map(); // room id -> {last: seq of the last applied room event}
+    this.outbox = new Map(); // client_id -> {frame, status: "pending" | "failed"}
+    this.requests = new Map(); // ref -> {resolve, reject, timer}
+    this.nextRef = 1;
     this.backoff = 500;
-    this.queue = [];
+    this.state = "idle";
+    this.me = null;
+    this.limits = { message_max_chars: 10000, typing_ttl: 6 };
+    this.ws = null;
+    this.everLive = false;
+    window.addEventListener("offline", () => this.abandon("offline"));
+    window.addEventListener("online", () => this.reconnectNow());
+    setInterval(() => this.checkOutbox(), 2500);
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible" && this.state === "reconnecting") this.reconnectNow();
+    });
+  }
+
+  get live() {
+    return this.state === "live";
+  }
+
+  start() {
     this.connect();
+    return this;
+  }
+
+  setState(state, extra = {}) {
+    this.state = state;
+    this.dispatchEvent(new CustomEvent("state", { detail: { state, ...extra } }));
   }
 
   connect() {
-    this.state("connecting");
-    const ws = (this.ws = new WebSocket(this.url));
+    clearTimeout(this.retryTimer);
+    if (!navigator.onLine) return this.setState("offline");
+    this.setState(this.everLive ? "reconnecting" : "connecting");
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
     let opened = false;
     ws.onopen = () => {
       opened = true;
-      this.backoff = 500;
-      this.state("live");
-      for (const [room, since] of this.rooms) this.sendRaw({ type: "subscribe", room, since: since ?? undefined });
-      for (const frame of this.queue.splice(0)) this.sendRaw(frame);
     };
-    ws.onmessage = (event) => this.onFrame(JSON.parse(event.data));
+    ws.onmessage = (event) => {
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      this.onFrame(frame);
+    };
     ws.onclose = async (event) => {
-      if (event.code === 4403 || event.code === 4401) return this.signedOut();
+      if (ws !== this.ws) return;
+      this.closed();
+      if (event.code === 4403) return this.signedOut();
       // A refused handshake looks like 1006 to a browser: ask whether we are
-      // still signed in before retrying forever.
-      if (!opened && (await this.signedIn()) === false) return this.signedOut();
-      this.state("reconnecting");
-      setTimeout(() => this.connect(), this.backoff + Math.random() * 250);
-      this.backoff = Math.min(this.backoff * 2, 15000);
+      // still signed in before retrying forever (protocol.md, "Connecting").
+      if (!opened && navigator.onLine && (await this.signedIn()) === false) return this.signedOut();
+      this.scheduleReconnect();
     };
+  }
+
+  /** Drop the connection now (the network went away, or a ping went unanswered). */
+  abandon(reason) {
+    const ws = this.ws;
+    if (!ws) {
+      if (reason === "offline" && this.state !== "signed-out") {
+        clearTimeout(this.retryTimer);
+        this.setState("offline");
+      }
+      return;
+    }
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    try {
+      ws.close();
+    } catch {
+      // already closing
+    }
+    this.closed();
+    if (reason === "offline") this.setState("offline");
+    else this.scheduleReconnect();
+  }
+
+  closed() {
+    this.ws = null;
+    clearInterval(this.pingTimer);
+    clearTimeout(this.pongTimer);
+    for (const [ref, pending] of this.requests) {
+      clearTimeout(pending.timer);
+      pending.reject(Object.assign(new Error("The connection was lost."), { code: "offline" }));
+      this.requests.delete(ref);
+    }
+  }
+
+  scheduleReconnect() {
+    if (!navigator.onLine) return this.setState("offline");
+    const delay = this.backoff * (1 + Math.random() * 0.3);
+    this.backoff = Math.min(this.backoff * 2, 15000);
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+    this.setState("reconnecting", { retryIn: delay });
+  }
+
+  reconnectNow() {
+    if (this.ws || this.state === "signed-out") return;
+    this.backoff = 500;
+    this.connect();
   }
 
   async signedIn() {
@@ -50,44 +151,153 @@ export class CausewaySocket extends EventTarget {
   }
 
   signedOut() {
-    this.state("signed-out");
+    clearTimeout(this.retryTimer);
+    this.setState("signed-out");
     location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname)}`);
   }
 
-  state(value) {
-    this.dispatchEvent(new CustomEvent("state", { detail: value }));
+  // --- rooms ------------------------------------------------------------------
+
+  /** Receive a room's events after `since` (the seq the page's data is current to). */
+  watch(room, since) {
+    this.rooms.set(room, { last: since });
+    if (this.live) this.sendRaw({ type: "subscribe", room, since });
   }
 
-  subscribe(room) {
-    if (!this.rooms.has(room)) this.rooms.set(room, null);
-    this.send({ type: "subscribe", room });
+  unwatch(room) {
+    if (!this.rooms.delete(room)) return;
+    if (this.live) this.sendRaw({ type: "unsubscribe", room });
   }
 
-  onFrame(frame) {
-    if (ROOM_EVENTS.has(frame.type) && this.rooms.has(frame.room)) {
-      const last = this.rooms.get(frame.room);
-      if (last !== null && frame.seq <= last) return; // already applied
-      if (last !== null && frame.seq > last + 1) {
-        // A gap: ask for exactly what is missing.
-        this.sendRaw({ type: "subscribe", room: frame.room, since: last });
+  lastSeq(room) {
+    return this.rooms.get(room)?.last ?? 0;
+  }
+
+  // --- sending ------------------------------------------------------------------
+
+  /** Send a message optimistically; returns its client_id. Kept until acked. */
+  sendMessage(room, body, thread = null) {
+    const clientId = uuid();
+    const frame = { type: "message.send", room, client_id: clientId, body };
+    if (thread) frame.thread = thread;
+    this.outbox.set(clientId, { frame, status: "pending", sentAt: this.live ? Date.now() : null });
+    if (this.live) this.sendRaw(frame);
+    return clientId;
+  }
+
+  retry(clientId) {
+    const entry = this.outbox.get(clientId);
+    if (!entry) return;
+    entry.status = "pending";
+    entry.sentAt = this.live ? Date.now() : null;
+    if (this.live) this.sendRaw(entry.frame);
+  }
+
+  /** A send the live server has not answered for a while is marked failed, for a retry. */
+  checkOutbox() {
+    if (!this.live) return;
+    const now = Date.now();
+    for (const [clientId, entry] of this.outbox) {
+      if (entry.status === "pending" && entry.sentAt && now - entry.sentAt > SEND_TIMEOUT) {
+        entry.status = "failed";
+        this.emit("sendfailed", { client_id: clientId, code: "timeout", detail: "No answer from the server." });
+      }
+    }
+  }
+
+  discard(clientId) {
+    this.outbox.delete(clientId);
+  }
+
+  /** Fire and forget (typing, read): dropped while disconnected. */
+  send(frame) {
+    if (this.live) this.sendRaw(frame);
+  }
+
+  /** A frame answered by `ok` (or `error`) with our ref. */
+  request(frame) {
+    return new Promise((resolve, reject) => {
+      if (!this.live) {
+        reject(Object.assign(new Error("Not connected. Try again when the connection is back."), { code: "offline" }));
         return;
       }
-      this.rooms.set(frame.room, frame.seq);
-    }
-    if (frame.type === "subscribed" && this.rooms.get(frame.room) === null) {
-      this.rooms.set(frame.room, Math.max(0, frame.head_seq - 50));
-    }
-    if (frame.type === "resync") this.rooms.set(frame.room, frame.head_seq);
-    this.dispatchEvent(new CustomEvent(frame.type, { detail: frame }));
-    this.dispatchEvent(new CustomEvent("frame", { detail: frame }));
-  }
-
-  send(frame) {
-    if (this.ws.readyState === WebSocket.OPEN) this.sendRaw(frame);
-    else this.queue.push(frame);
+      const ref = `r${this.nextRef++}`;
+      const timer = setTimeout(() => {
+        this.requests.delete(ref);
+        reject(Object.assign(new Error("No answer from the server."), { code: "timeout" }));
+      }, REQUEST_TIMEOUT);
+      this.requests.set(ref, { resolve, reject, timer });
+      this.sendRaw({ ...frame, ref });
+    });
   }
 
   sendRaw(frame) {
-    this.ws.send(JSON.stringify(frame));
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
+  }
+
+  // --- receiving ----------------------------------------------------------------
+
+  onFrame(frame) {
+    const type = frame.type;
+    if (type === "hello") return this.onHello(frame);
+    if (ROOM_EVENTS.has(type)) {
+      const room = this.rooms.get(frame.room);
+      if (!room) return;
+      if (frame.seq <= room.last) return; // already applied
+      if (frame.seq > room.last + 1) {
+        // A gap: ask for exactly what is missing (the server replays it in order).
+        this.sendRaw({ type: "subscribe", room: frame.room, since: room.last });
+        return;
+      }
+      room.last = frame.seq;
+    } else if (type === "resync") {
+      const room = this.rooms.get(frame.room);
+      if (room) room.last = frame.head_seq;
+    } else if (type === "ack") {
+      this.outbox.delete(frame.client_id);
+    } else if (type === "room.removed") {
+      this.rooms.delete(frame.room);
+    } else if (type === "pong") {
+      clearTimeout(this.pongTimer);
+    } else if (type === "error" && frame.ref && this.outbox.has(frame.ref)) {
+      this.outbox.get(frame.ref).status = "failed";
+      this.emit("sendfailed", { client_id: frame.ref, code: frame.code, detail: frame.detail });
+    }
+    if (REPLIES.has(type) && frame.ref && this.requests.has(frame.ref)) {
+      const pending = this.requests.get(frame.ref);
+      this.requests.delete(frame.ref);
+      clearTimeout(pending.timer);
+      if (type === "error") pending.reject(Object.assign(new Error(frame.detail), { code: frame.code }));
+      else pending.resolve(frame);
+    }
+    this.emit(type, frame);
+  }
+
+  onHello(frame) {
+    this.me = frame.me;
+    this.limits = { ...this.limits, ...frame.limits };
+    this.backoff = 500;
+    this.everLive = true;
+    this.setState("live");
+    for (const [room, { last }] of this.rooms) this.sendRaw({ type: "subscribe", room, since: last });
+    for (const entry of this.outbox.values()) {
+      if (entry.status !== "pending") continue;
+      entry.sentAt = Date.now();
+      this.sendRaw(entry.frame);
+    }
+    clearInterval(this.pingTimer);
+    this.pingTimer = setInterval(() => this.ping(), PING_EVERY);
+    this.emit("hello", frame);
+  }
+
+  ping() {
+    if (!this.live) return;
+    this.sendRaw({ type: "ping", ref: "keepalive" });
+    clearTimeout(this.pongTimer);
+    this.pongTimer = setTimeout(() => this.abandon("timeout"), PONG_WITHIN);
+  }
+
+  emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 }

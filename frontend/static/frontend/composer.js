@@ -1,0 +1,195 @@
+// The Markdown composer: Enter sends, Shift+Enter adds a line, a preview
+// toggle, @mention completion from the room's members, and a throttled
+// typing notice. It says plainly who will see what you write (`scopeText`).
+
+import { h } from "./dom.js";
+import { renderPreview } from "./md.js";
+
+const TYPING_EVERY = 2000; // the server forwards one notice per 2 s anyway
+
+export function createComposer({
+  scope = "shared",
+  scopeText = "",
+  placeholder = "Write a message",
+  label = "Message",
+  sendLabel = "Send",
+  onSend,
+  onTyping = () => {},
+  members = () => [],
+  maxChars = 10000,
+}) {
+  let lastTyping = 0;
+  let mention = null; // {start, items, index}
+  const id = `composer-${Math.random().toString(36).slice(2, 8)}`;
+
+  const input = h("textarea", {
+    id,
+    class: "composer-input",
+    rows: 1,
+    placeholder,
+    maxLength: maxChars,
+    aria: { label, describedby: `${id}-scope`, autocomplete: "list" },
+  });
+  const preview = h("div", { class: "preview message-body", hidden: true, aria: { label: "Preview" } });
+  const previewButton = h("button", { type: "button", class: "link small", aria: { pressed: "false" } }, "Preview");
+  const send = h("button", { type: "submit", class: "button primary send" }, sendLabel);
+  const counter = h("span", { class: "counter", aria: { live: "polite" } });
+  const suggest = h("ul", { class: "mention-list", role: "listbox", hidden: true, aria: { label: "People to mention" } });
+  const scopeLine = h("div", { class: `composer-scope scope-${scope}`, id: `${id}-scope` }, scopeText);
+  const form = h(
+    "form",
+    { class: `composer composer-${scope}`, autocomplete: "off", aria: { label } },
+    scopeLine,
+    h(
+      "div",
+      { class: "composer-box" },
+      suggest,
+      input,
+      preview,
+      h(
+        "div",
+        { class: "composer-bar" },
+        h("span", { class: "hint" }, "Markdown · Enter to send · Shift+Enter for a new line"),
+        counter,
+        previewButton,
+        send,
+      ),
+    ),
+  );
+
+  function grow() {
+    input.style.height = "auto";
+    input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
+  }
+
+  function showPreview(on) {
+    previewButton.setAttribute("aria-pressed", String(on));
+    previewButton.textContent = on ? "Edit" : "Preview";
+    preview.hidden = !on;
+    input.hidden = on;
+    if (on) {
+      preview.replaceChildren(input.value.trim() ? renderPreview(input.value) : h("p", { class: "muted" }, "Nothing to preview."));
+    } else input.focus();
+  }
+
+  function submit() {
+    const body = input.value.trim();
+    if (!body) return;
+    if (onSend(body) === false) return;
+    input.value = "";
+    counter.textContent = "";
+    showPreview(false);
+    grow();
+    closeMentions();
+  }
+
+  // --- @mentions ---------------------------------------------------------------
+  function closeMentions() {
+    mention = null;
+    suggest.hidden = true;
+    suggest.replaceChildren();
+    input.removeAttribute("aria-activedescendant");
+  }
+
+  function updateMentions() {
+    const upto = input.value.slice(0, input.selectionStart);
+    const m = upto.match(/(^|\s)@([\w.+-]*)$/);
+    if (!m) return closeMentions();
+    const query = m[2].toLowerCase();
+    const items = members()
+      .filter((p) => p.handle && (p.handle.startsWith(query) || p.name.toLowerCase().includes(query)))
+      .slice(0, 6);
+    if (!items.length) return closeMentions();
+    mention = { start: upto.length - m[2].length - 1, items, index: 0 };
+    drawMentions();
+  }
+
+  function drawMentions() {
+    suggest.replaceChildren(
+      ...mention.items.map((p, i) =>
+        h(
+          "li",
+          {
+            id: `${id}-opt-${i}`,
+            role: "option",
+            class: i === mention.index ? "active" : "",
+            aria: { selected: String(i === mention.index) },
+            onmousedown: (e) => {
+              e.preventDefault();
+              mention.index = i;
+              pickMention();
+            },
+          },
+          h("strong", {}, p.name),
+          " ",
+          h("span", { class: "muted" }, `@${p.handle}`),
+          p.org ? h("span", { class: "muted" }, ` · ${p.org.name}`) : null,
+        ),
+      ),
+    );
+    suggest.hidden = false;
+    input.setAttribute("aria-activedescendant", `${id}-opt-${mention.index}`);
+  }
+
+  function pickMention() {
+    const person = mention.items[mention.index];
+    const before = input.value.slice(0, mention.start);
+    const after = input.value.slice(input.selectionStart);
+    input.value = `${before}@${person.handle} ${after}`;
+    const caret = before.length + person.handle.length + 2;
+    input.setSelectionRange(caret, caret);
+    closeMentions();
+    input.focus();
+  }
+
+  input.addEventListener("keydown", (event) => {
+    if (mention) {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        const n = mention.items.length;
+        mention.index = (mention.index + (event.key === "ArrowDown" ? 1 : n - 1)) % n;
+        return drawMentions();
+      }
+      if (event.key === "Enter" || event.key === "Tab") {
+        event.preventDefault();
+        return pickMention();
+      }
+      if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation();
+        return closeMentions();
+      }
+    }
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  });
+  input.addEventListener("input", () => {
+    grow();
+    updateMentions();
+    const left = maxChars - input.value.length;
+    counter.textContent = left < 500 ? `${left} left` : "";
+    const now = Date.now();
+    if (input.value && now - lastTyping > TYPING_EVERY) {
+      lastTyping = now;
+      onTyping();
+    }
+  });
+  input.addEventListener("blur", () => setTimeout(closeMentions, 150));
+  previewButton.addEventListener("click", () => showPreview(preview.hidden));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit();
+  });
+
+  return {
+    el: form,
+    input,
+    focus: () => input.focus(),
+    setScope(text, kind = scope) {
+      scopeLine.textContent = text;
+      scopeLine.className = `composer-scope scope-${kind}`;
+    },
+  };
+}
