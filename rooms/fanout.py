@@ -200,13 +200,13 @@ class Fanout:
         group = message.get("group", "")
         if message["type"] == "fanout.control":
             for socket in list(self.groups.get(group, ())):
-                await socket.control(message["kind"], message.get("data") or {})
+                await self._safely(socket.control(message["kind"], message.get("data") or {}))
             return
         seq = message.get("seq")
         text = message["text"]
         if seq is None:
             for socket in list(self.groups.get(group, ())):
-                await socket.deliver_ephemeral(group, text)
+                await self._safely(socket.deliver_ephemeral(group, text))
             return
         room_id = int(group[5:])
         async with self.lock:
@@ -230,7 +230,17 @@ class Fanout:
     async def _deliver(self, room_id: int, seq: int, text: str) -> None:
         self.next_seq[room_id] = seq + 1
         for socket in list(self.groups.get(events.room_group(room_id), ())):
-            await socket.deliver_room_event(room_id, seq, text)
+            await self._safely(socket.deliver_room_event(room_id, seq, text))
+
+    @staticmethod
+    async def _safely(delivery: Awaitable[None]) -> None:
+        """One socket's failure (closed under us, say) must not cost the others the event."""
+        try:
+            await delivery
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.info("delivery to a socket failed; it is closing", exc_info=True)
 
     async def _drain_held(self, room_id: int) -> None:
         held = self.held.get(room_id)

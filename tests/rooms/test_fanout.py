@@ -132,3 +132,19 @@ async def test_groups_whose_sockets_vanished_without_leaving_are_dropped(fanout,
     await fanout.rejoin_groups()
     assert events.room_group(room) not in fanout.groups
     assert room not in fanout.next_seq
+
+
+class ClosedSocket(FakeSocket):
+    async def deliver_room_event(self, room_id: int, seq: int, text: str) -> None:
+        raise ConnectionError("Attempt to send on a closed protocol")
+
+
+async def test_a_socket_that_fails_does_not_cost_the_others_the_event(fanout, live_team):
+    room = live_team.shared.id
+    sockets = [FakeSocket(), ClosedSocket(), FakeSocket()]
+    for sock in sockets:
+        await fanout.join(events.room_group(room), sock)
+    await fanout.note_head(room, 0)
+    for seq in (1, 2):
+        await fanout.dispatch(event(room, seq))
+    assert [sockets[0].seqs, sockets[2].seqs] == [[1, 2], [1, 2]]
