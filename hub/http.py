@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from hub.errors import ActionError, Invalid, TooLarge
 from hub.models import User
+from hub.validation import check_text
 
 logger = logging.getLogger("causeway.http")
 
@@ -45,6 +46,7 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
         raise Invalid("The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise Invalid("The request body must be a JSON object.")
+    check_text(data)
     return data
 
 

@@ -21,6 +21,7 @@ from django.db import DatabaseError
 
 from hub.errors import ActionError, Invalid, NotFound, RateLimited, TooLarge
 from hub.models import User
+from hub.validation import check_text, text_problem
 from presence.actions import do_publish_presence, do_publish_typing
 from presence.runtime import PresenceKeeper
 from presence.store import ACTIVE, OFFLINE, STATES, get_store
@@ -52,7 +53,7 @@ class UnknownType(ProtocolError):
 
 def _ref(frame: dict[str, Any]) -> str | int | None:
     ref = frame.get("ref", frame.get("client_id"))
-    if isinstance(ref, str) and len(ref) <= 64:
+    if isinstance(ref, str) and len(ref) <= 64 and not text_problem(ref):
         return ref
     if isinstance(ref, int) and not isinstance(ref, bool):
         return ref
@@ -156,6 +157,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         try:
             self.take_token()
             frame = self.parse(text_data, bytes_data)
+            check_text(frame)
             handler = self.handlers().get(frame["type"])
             if handler is None:
                 raise UnknownType(f"Unknown frame type {frame['type'][:40]!r}.")

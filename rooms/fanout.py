@@ -80,6 +80,7 @@ class Fanout:
         self.gap_fills: dict[int, asyncio.Task[None]] = {}
         self.tasks: list[asyncio.Task[None]] = []
         self.lock = asyncio.Lock()
+        self.lost_layer = False
 
     @classmethod
     async def get(cls) -> Fanout:
@@ -124,7 +125,14 @@ class Fanout:
         members = self.groups.get(group)
         if members is None:
             members = self.groups[group] = weakref.WeakSet()
-            await self.layer.group_add(group, self.channel)
+            try:
+                await self.layer.group_add(group, self.channel)
+            except Exception:
+                # Redis restarting: the socket still joins locally; the read
+                # loop re-joins every group once the layer answers again, and
+                # the database fills what the group missed meanwhile.
+                logger.warning("could not join %s; will re-join", group, exc_info=True)
+                self.lost_layer = True
         members.add(socket)
 
     async def leave(self, group: str, socket: LocalSocket) -> None:
@@ -172,21 +180,20 @@ class Fanout:
     # --- incoming ---------------------------------------------------------------
 
     async def _read_loop(self) -> None:
-        lost_layer = False
         while True:
             try:
-                if lost_layer:
+                if self.lost_layer:
                     # A restarted Redis has forgotten our groups: join them
                     # again before anything else, then catch up from the DB.
                     await self.rejoin_groups()
-                    lost_layer = False
+                    self.lost_layer = False
                     await self.reconcile()
                 message = await self.layer.receive(self.channel)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.warning("fanout lost the channel layer; retrying", exc_info=True)
-                lost_layer = True
+                self.lost_layer = True
                 await asyncio.sleep(0.5)
                 continue
             try:

@@ -124,6 +124,8 @@ def member(request: AuthedRequest, room_id: int, person_id: int) -> JsonResponse
 @api()
 def search(request: AuthedRequest) -> JsonResponse:
     query = request.GET.get("q", "").strip()
+    if "\x00" in query:
+        raise Invalid("NUL characters are not allowed.")
     if not 2 <= len(query) <= 200:
         raise Invalid("`q` must be 2 to 200 characters.")
     results: list[dict[str, Any]] = []

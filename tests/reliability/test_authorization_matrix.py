@@ -1,0 +1,762 @@
+"""Who may do what: every role against every resource, over HTTP and the socket.
+
+One table (``MATRIX``) states the answer of each cell, and one parametrized
+test checks it. The answers:
+
+- ``OK``: allowed, and the reply shows it worked.
+- ``HIDDEN``: the role may not know the object exists, so the answer is
+  byte-for-byte the answer for an id that exists nowhere: HTTP 404 with the
+  same JSON body, or the same ``error`` frame (code ``not_found``, same
+  ``detail``, same ``ref``). For lists and search, "hidden" means the object
+  is not in the answer.
+- ``FORBIDDEN``: the role can see the object but may not do this (403 JSON
+  ``forbidden``, or an ``error`` frame with code ``forbidden``).
+- ``SIGNED_OUT``: HTTP 401 ``unauthenticated``; the socket handshake is refused.
+- ``GONE`` (410), ``LOGIN`` (the admin's redirect to its login page),
+  ``NO_ACCOUNT`` (the sign-in form refuses the e-mail; no account exists).
+
+The world is built once per module and committed, because sockets read the
+database from other threads. Tests here are not wrapped in a transaction;
+the module flushes the database when it is done, like a transactional test.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.http import HttpResponse
+from django.test import Client
+from django.utils import timezone
+
+from hub.actions import do_create_invitation, do_deactivate_person
+from hub.models import Invitation, Partnership, User
+from rooms.actions import (
+    check_create_mirror,
+    check_remove_member,
+    do_add_member,
+    do_create_mirror,
+    do_create_work_item,
+    do_send_message,
+)
+from rooms.models import Message, Room
+from tests.conftest import (
+    Team,
+    make_internal_room,
+    make_org,
+    make_person,
+    session_cookie,
+    socket_headers,
+)
+
+MISSING = 2**62  # a well-formed id that no row has
+NOT_FOUND_BODY = b'{"error": {"code": "not_found", "detail": "Not found."}}'
+UNAUTHENTICATED_BODY = b'{"error": {"code": "unauthenticated", "detail": "Sign in first."}}'
+REPLIES = {"error", "subscribed", "unsubscribed", "ack", "ok", "pong"}
+
+OK = "allowed"
+HIDDEN = "hidden"
+FORBIDDEN = "forbidden"
+SIGNED_OUT = "signed out"
+GONE = 410
+LOGIN = "login"
+NO_ACCOUNT = "no account"
+
+HTTP = "http"
+WS = "ws"
+
+ROLES = (
+    "anonymous",
+    "supplier_member",
+    "supplier_admin",
+    "client_member",
+    "client_admin",
+    "outsider",  # a member of an unrelated organization
+    "removed",  # a client person removed from the shared room (still in the client's room)
+    "deactivated",  # a client person whose account was deactivated (holds an old session)
+)
+
+# Short names keep the table one row per line.
+OK_, HID, FBD, SO, LGN, GON = OK, HIDDEN, FORBIDDEN, SIGNED_OUT, LOGIN, GONE
+
+# fmt: off
+MATRIX: list[tuple[str, str, tuple[Any, ...]]] = [
+    # resource                       transport anon  s_mem s_adm c_mem c_adm outsd remvd deact
+    ("shared.subscribe",                WS,   (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    ("shared.history",                  HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    ("shared.send",                     WS,   (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    # A message by client_member: only its author edits it.
+    ("shared.edit",                     WS,   (SO,   FBD,  FBD,  OK_,  FBD,  HID,  HID,  SO)),
+    # The author, the room's owner (supplier_admin), and the author's own org admin delete.
+    ("shared.delete",                   WS,   (SO,   FBD,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    ("shared.workitems.list",           HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    ("shared.workitems.create",         HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    ("shared.workitems.create",         WS,   (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    ("shared.escalate",                 HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    ("shared.members",                  HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    ("shared.search",                   HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    ("supplier_internal.subscribe",     WS,   (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    ("supplier_internal.history",       HTTP, (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    ("supplier_internal.send",          WS,   (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    ("client_internal.subscribe",       WS,   (SO,   HID,  HID,  OK_,  OK_,  HID,  OK_,  SO)),
+    ("client_internal.history",         HTTP, (SO,   HID,  HID,  OK_,  OK_,  HID,  OK_,  SO)),
+    ("client_internal.send",            WS,   (SO,   HID,  HID,  OK_,  OK_,  HID,  OK_,  SO)),
+    # The supplier's mirror of a shared thread into its internal room.
+    ("mirrors.list",                    HTTP, (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    # A shared thread into the role's own organization's internal room.
+    ("mirrors.create",                  HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    # A shared thread into the supplier's internal room: never the client's to use.
+    ("mirrors.create_into_supplier",    HTTP, (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    ("mirrors.stop",                    HTTP, (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    ("mirrors.share_back",              HTTP, (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    # Into the shared room, for an e-mail on the supplier's verified domain.
+    ("invitations.create",              HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    # Sent by supplier_member into the supplier: the inviter and the supplier's admin see it.
+    ("invitations.list",                HTTP, (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    ("invitations.revoke",              HTTP, (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    ("partnerships.list",               HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  OK_,  SO)),
+    # A third organization proposes to the client: only the client's admin decides.
+    ("partnerships.accept",             HTTP, (SO,   HID,  HID,  FBD,  OK_,  HID,  FBD,  SO)),
+    # Nobody here is staff.
+    ("admin",                           HTTP, (LGN,  LGN,  LGN,  LGN,  LGN,  LGN,  LGN,  LGN)),
+    # The link of an expired invitation, whoever opens it.
+    ("invitations.expired_link",        HTTP, (GON,  GON,  GON,  GON,  GON,  GON,  GON,  GON)),
+]
+# fmt: on
+
+# An invited e-mail that never got an account, holding an expired invitation
+# link: the link is gone, and the e-mail cannot sign in or reach anything.
+EXPIRED_INVITEE = [
+    ("invitations.expired_link", HTTP, GONE),
+    ("account.sign_in", HTTP, NO_ACCOUNT),
+    ("shared.history", HTTP, SIGNED_OUT),
+    ("shared.subscribe", WS, SIGNED_OUT),
+]
+
+
+@dataclass(frozen=True)
+class Case:
+    role: str
+    resource: str
+    transport: str
+    expected: Any
+
+    def __str__(self) -> str:
+        return f"{self.resource}[{self.transport}]-{self.role}-{self.expected}"
+
+
+CASES = [
+    Case(role, resource, transport, expected)
+    for resource, transport, row in MATRIX
+    for role, expected in zip(ROLES, row, strict=True)
+] + [
+    Case("expired_invitee", resource, transport, expected)
+    for resource, transport, expected in EXPIRED_INVITEE
+]
+
+
+# --- the world ------------------------------------------------------------------------
+
+
+def say(author: User, room: Room, body: str) -> Message:
+    message, _ = do_send_message(
+        author, room, client_id=uuid.uuid4().hex, body=body, thread_root=None
+    )
+    return message
+
+
+class World:
+    """Two partners, an unrelated organization, and people whose access ended. Committed."""
+
+    def __init__(self) -> None:
+        t = self.team = Team()
+        self.outsider_org = make_org("Unrelated")
+        self.outsider = make_person(self.outsider_org, name="Una Unrelated")
+        self.outsider_room = make_internal_room(self.outsider, name="Unrelated internal")
+        self.removed = make_person(t.client, name="Remy Removed")
+        self.deactivated = make_person(t.client, name="Dee Deactivated")
+        for person in (self.removed, self.deactivated):
+            do_add_member(t.supplier_admin, t.shared, person)
+            do_add_member(t.client_admin, t.client_internal, person)
+        self.people: dict[str, User | None] = {
+            "anonymous": None,
+            "expired_invitee": None,
+            "supplier_member": t.supplier_member,
+            "supplier_admin": t.supplier_admin,
+            "client_member": t.client_member,
+            "client_admin": t.client_admin,
+            "outsider": self.outsider,
+            "removed": self.removed,
+            "deactivated": self.deactivated,
+        }
+        # Sessions from before the access ended: the removed and the
+        # deactivated person still hold their cookies.
+        self.sessions = {
+            role: session_cookie(person) if person is not None else None
+            for role, person in self.people.items()
+        }
+        check_remove_member(t.client_admin, room_id=t.shared.id, person_id=self.removed.id)
+        do_deactivate_person(t.client_admin, self.deactivated)
+
+        self.secret = f"matrix-secret-{uuid.uuid4().hex}"
+        self.shared_message = say(t.supplier_member, t.shared, f"shared {self.secret}")
+        self.internal_messages = {
+            t.supplier_internal.id: say(t.supplier_member, t.supplier_internal, "supplier note"),
+            t.client_internal.id: say(t.client_member, t.client_internal, "client note"),
+        }
+        self.mirror = check_create_mirror(
+            t.supplier_admin,
+            source_room_id=t.shared.id,
+            root_id=self.shared_message.id,
+            target_room_id=t.supplier_internal.id,
+        )
+        self.invitation, _ = do_create_invitation(
+            t.supplier_member,
+            organization=t.supplier,
+            email=f"listed@{t.supplier.verified_domains[0]}",
+            room=t.shared,
+        )
+        self.expired_email = f"expired@{t.client.verified_domains[0]}"
+        expired, self.expired_token = do_create_invitation(
+            t.client_admin, organization=t.client, email=self.expired_email, room=t.shared
+        )
+        Invitation.objects.filter(pk=expired.pk).update(
+            expires_at=timezone.now() - timedelta(minutes=1)
+        )
+
+    def own_internal_room(self, role: str) -> Room:
+        if role.startswith("supplier"):
+            return self.team.supplier_internal
+        if role == "outsider":
+            return self.outsider_room
+        return self.team.client_internal
+
+    def room(self, name: str) -> Room:
+        return {
+            "shared": self.team.shared,
+            "supplier_internal": self.team.supplier_internal,
+            "client_internal": self.team.client_internal,
+        }[name]
+
+    # Fresh objects for cells that use one up.
+
+    def client_message(self) -> Message:
+        return say(self.team.client_member, self.team.shared, "to edit or delete")
+
+    def shared_root(self) -> Message:
+        return say(self.team.supplier_member, self.team.shared, "a thread to mirror")
+
+    def work_item(self) -> int:
+        item = do_create_work_item(
+            self.team.supplier_member,
+            self.team.shared,
+            title="Escalate me",
+            description="",
+            assignee=None,
+            priority=3,
+            due_date=None,
+            labels=[],
+            source_message=None,
+        )
+        return item.pk
+
+    def stoppable_mirror(self) -> int:
+        root = self.shared_root()
+        return do_create_mirror(self.team.supplier_admin, root, self.team.supplier_internal).pk
+
+    def revocable_invitation(self) -> int:
+        domain = self.team.supplier.verified_domains[0]
+        invitation, _ = do_create_invitation(
+            self.team.supplier_member,
+            organization=self.team.supplier,
+            email=f"revoke-{uuid.uuid4().hex[:8]}@{domain}",
+            room=self.team.shared,
+        )
+        return invitation.pk
+
+    def proposal_to_client(self) -> int:
+        prospect = make_org("Prospect")
+        admin = make_person(prospect, admin=True)
+        return Partnership.objects.create(
+            supplier=prospect, client=self.team.client, proposed_by=admin
+        ).pk
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
+    with django_db_blocker.unblock():
+        name = str(connection.settings_dict["NAME"])
+        # Never build this world in a developer's database.
+        assert name.startswith("test_") or "memory" in name, name
+        built = World()
+    yield built
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture
+def db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Replaces pytest-django's ``db``: the test database, with no transaction around the test.
+
+    Its name is also what tells pytest-django that the session needs the test
+    database when only this module runs.
+    """
+    with django_db_blocker.unblock():
+        yield
+
+
+# --- what each resource asks --------------------------------------------------------
+
+
+@dataclass
+class Http:
+    method: str
+    path: str
+    data: dict[str, Any] | None = None
+    missing_path: str | None = None
+    missing_data: dict[str, Any] | None = None
+    ok: Callable[[HttpResponse], bool] = lambda r: r.status_code in (200, 201)
+    # Lists and search: how the object's absence shows (HIDDEN cells).
+    absent: Callable[[Any], bool] | None = None
+
+
+@dataclass
+class Ws:
+    frame: dict[str, Any]
+    missing_frame: dict[str, Any]
+    ok: Callable[[dict[str, Any]], bool]
+
+
+def _subscribe(room_name: str) -> Callable[[World, str], Ws]:
+    def plan(w: World, role: str) -> Ws:
+        room = w.room(room_name)
+        return Ws(
+            {"type": "subscribe", "room": room.id, "ref": "m"},
+            {"type": "subscribe", "room": MISSING, "ref": "m"},
+            lambda f: f["type"] == "subscribed" and f["room"] == room.id,
+        )
+
+    return plan
+
+
+def _send(room_name: str) -> Callable[[World, str], Ws]:
+    def plan(w: World, role: str) -> Ws:
+        room = w.room(room_name)
+        frame = {"type": "message.send", "client_id": uuid.uuid4().hex, "body": "hi", "ref": "m"}
+        return Ws(
+            {**frame, "room": room.id},
+            {**frame, "room": MISSING},
+            lambda f: (
+                f["type"] == "ack"
+                and f["room"] == room.id
+                and Message.objects.filter(pk=f["id"], room=room).exists()
+            ),
+        )
+
+    return plan
+
+
+def _history(room_name: str) -> Callable[[World, str], Http]:
+    def plan(w: World, role: str) -> Http:
+        room = w.room(room_name)
+        expected = w.shared_message if room == w.team.shared else w.internal_messages[room.id]
+        return Http(
+            "get",
+            f"/api/rooms/{room.id}/messages/",
+            missing_path=f"/api/rooms/{MISSING}/messages/",
+            ok=lambda r: (
+                r.status_code == 200 and expected.id in [m["id"] for m in r.json()["messages"]]
+            ),
+        )
+
+    return plan
+
+
+def shared_edit(w: World, role: str) -> Ws:
+    message = w.client_message()
+    frame = {"type": "message.edit", "body": "edited", "ref": "m"}
+    return Ws(
+        {**frame, "room": w.team.shared.id, "id": message.id},
+        {**frame, "room": MISSING, "id": MISSING},
+        lambda f: (
+            f == {"type": "ok", "op": "message.edit", "id": message.id, "ref": "m"}
+            and Message.objects.get(pk=message.id).body == "edited"
+        ),
+    )
+
+
+def shared_delete(w: World, role: str) -> Ws:
+    message = w.client_message()
+    frame = {"type": "message.delete", "ref": "m"}
+    return Ws(
+        {**frame, "room": w.team.shared.id, "id": message.id},
+        {**frame, "room": MISSING, "id": MISSING},
+        lambda f: (
+            f == {"type": "ok", "op": "message.delete", "id": message.id, "ref": "m"}
+            and Message.objects.get(pk=message.id).is_deleted
+        ),
+    )
+
+
+def shared_workitem_create_ws(w: World, role: str) -> Ws:
+    frame = {"type": "workitem.create", "title": "From the matrix", "ref": "m"}
+    return Ws(
+        {**frame, "room": w.team.shared.id},
+        {**frame, "room": MISSING},
+        lambda f: f["type"] == "ok" and f["op"] == "workitem.create",
+    )
+
+
+def shared_workitems_list(w: World, role: str) -> Http:
+    return Http(
+        "get",
+        f"/api/rooms/{w.team.shared.id}/workitems/",
+        missing_path=f"/api/rooms/{MISSING}/workitems/",
+        ok=lambda r: r.status_code == 200 and r.json()["room"] == w.team.shared.id,
+    )
+
+
+def shared_workitems_create(w: World, role: str) -> Http:
+    return Http(
+        "post",
+        f"/api/rooms/{w.team.shared.id}/workitems/",
+        {"title": "From the matrix"},
+        missing_path=f"/api/rooms/{MISSING}/workitems/",
+        ok=lambda r: r.status_code == 201 and r.json()["item"]["room"] == w.team.shared.id,
+    )
+
+
+def shared_escalate(w: World, role: str) -> Http:
+    item = w.work_item()
+    return Http(
+        "post",
+        f"/api/rooms/{w.team.shared.id}/workitems/{item}/escalate/",
+        {"severity": "S3", "reason": "From the matrix"},
+        missing_path=f"/api/rooms/{MISSING}/workitems/{item}/escalate/",
+        ok=lambda r: r.status_code == 201 and r.json()["escalation"]["severity"] == "S3",
+    )
+
+
+def shared_members(w: World, role: str) -> Http:
+    person = w.people[role]
+    return Http(
+        "get",
+        f"/api/rooms/{w.team.shared.id}/members/",
+        missing_path=f"/api/rooms/{MISSING}/members/",
+        ok=lambda r: (
+            r.status_code == 200
+            and person is not None
+            and person.id in [m["person"]["id"] for m in r.json()["members"]]
+        ),
+    )
+
+
+def shared_search(w: World, role: str) -> Http:
+    return Http(
+        "get",
+        f"/api/search/?q={w.secret}",
+        # A search for text nobody wrote: a hidden message must look the same.
+        missing_path=f"/api/search/?q=missing-{uuid.uuid4().hex}",
+        ok=lambda r: (
+            r.status_code == 200 and w.shared_message.id in [m["id"] for m in r.json()["results"]]
+        ),
+        absent=lambda body: body == {"results": []},
+    )
+
+
+def mirrors_list(w: World, role: str) -> Http:
+    def ids(body: Any) -> list[int]:
+        return [m["id"] for m in body["mirrors"]]
+
+    return Http(
+        "get",
+        "/api/mirrors/",
+        ok=lambda r: r.status_code == 200 and w.mirror.id in ids(r.json()),
+        absent=lambda body: w.mirror.id not in ids(body),
+    )
+
+
+def mirrors_create(w: World, role: str) -> Http:
+    root = w.shared_root()
+    data = {
+        "source_room": w.team.shared.id,
+        "thread": root.id,
+        "target_room": w.own_internal_room(role).id,
+    }
+    return Http(
+        "post",
+        "/api/mirrors/",
+        data,
+        missing_path="/api/mirrors/",
+        missing_data={**data, "source_room": MISSING},
+        ok=lambda r: r.status_code == 201 and r.json()["thread"] == root.id,
+    )
+
+
+def mirrors_create_into_supplier(w: World, role: str) -> Http:
+    root = w.shared_root()
+    data = {
+        "source_room": w.team.shared.id,
+        "thread": root.id,
+        "target_room": w.team.supplier_internal.id,
+    }
+    return Http(
+        "post",
+        "/api/mirrors/",
+        data,
+        missing_path="/api/mirrors/",
+        missing_data={**data, "target_room": MISSING},
+        ok=lambda r: r.status_code == 201 and r.json()["thread"] == root.id,
+    )
+
+
+def mirrors_stop(w: World, role: str) -> Http:
+    mirror = w.stoppable_mirror()
+    return Http(
+        "delete",
+        f"/api/mirrors/{mirror}/",
+        missing_path=f"/api/mirrors/{MISSING}/",
+        ok=lambda r: r.status_code == 200 and r.json()["stopped_at"] is not None,
+    )
+
+
+def mirrors_share_back(w: World, role: str) -> Http:
+    return Http(
+        "post",
+        f"/api/mirrors/{w.mirror.id}/share-back/",
+        {"body": "Shared from the matrix"},
+        missing_path=f"/api/mirrors/{MISSING}/share-back/",
+        ok=lambda r: r.status_code == 201 and r.json()["room"] == w.team.shared.id,
+    )
+
+
+def invitations_create(w: World, role: str) -> Http:
+    domain = w.team.supplier.verified_domains[0]
+    data = {"room": w.team.shared.id, "email": f"new-{uuid.uuid4().hex[:8]}@{domain}"}
+    return Http(
+        "post",
+        "/api/invitations/",
+        data,
+        missing_path="/api/invitations/",
+        missing_data={**data, "room": MISSING},
+        ok=lambda r: r.status_code == 201 and r.json()["email"] == data["email"],
+    )
+
+
+def invitations_list(w: World, role: str) -> Http:
+    def ids(body: Any) -> list[int]:
+        return [i["id"] for i in body["invitations"]]
+
+    return Http(
+        "get",
+        "/api/invitations/",
+        ok=lambda r: r.status_code == 200 and w.invitation.id in ids(r.json()),
+        absent=lambda body: w.invitation.id not in ids(body),
+    )
+
+
+def invitations_revoke(w: World, role: str) -> Http:
+    invitation = w.revocable_invitation()
+    return Http(
+        "delete",
+        f"/api/invitations/{invitation}/",
+        missing_path=f"/api/invitations/{MISSING}/",
+        ok=lambda r: (
+            r.status_code == 200 and Invitation.objects.get(pk=invitation).revoked_at is not None
+        ),
+    )
+
+
+def partnerships_list(w: World, role: str) -> Http:
+    def ids(body: Any) -> list[int]:
+        return [p["id"] for p in body["partnerships"]]
+
+    return Http(
+        "get",
+        "/api/partnerships/",
+        ok=lambda r: r.status_code == 200 and w.team.partnership.id in ids(r.json()),
+        absent=lambda body: w.team.partnership.id not in ids(body),
+    )
+
+
+def partnerships_accept(w: World, role: str) -> Http:
+    proposal = w.proposal_to_client()
+    return Http(
+        "post",
+        f"/api/partnerships/{proposal}/accept/",
+        missing_path=f"/api/partnerships/{MISSING}/accept/",
+        ok=lambda r: r.status_code == 200 and r.json() == {"id": proposal, "status": "active"},
+    )
+
+
+def admin(w: World, role: str) -> Http:
+    return Http("get", "/admin/")
+
+
+def expired_link(w: World, role: str) -> Http:
+    return Http("get", f"/invitations/{w.expired_token}/")
+
+
+def sign_in(w: World, role: str) -> Http:
+    return Http("post", "/accounts/login/", {"login": w.expired_email, "password": "guess-123!"})
+
+
+RESOURCES: dict[tuple[str, str], Callable[[World, str], Http | Ws]] = {
+    ("shared.subscribe", WS): _subscribe("shared"),
+    ("shared.history", HTTP): _history("shared"),
+    ("shared.send", WS): _send("shared"),
+    ("shared.edit", WS): shared_edit,
+    ("shared.delete", WS): shared_delete,
+    ("shared.workitems.list", HTTP): shared_workitems_list,
+    ("shared.workitems.create", HTTP): shared_workitems_create,
+    ("shared.workitems.create", WS): shared_workitem_create_ws,
+    ("shared.escalate", HTTP): shared_escalate,
+    ("shared.members", HTTP): shared_members,
+    ("shared.search", HTTP): shared_search,
+    ("supplier_internal.subscribe", WS): _subscribe("supplier_internal"),
+    ("supplier_internal.history", HTTP): _history("supplier_internal"),
+    ("supplier_internal.send", WS): _send("supplier_internal"),
+    ("client_internal.subscribe", WS): _subscribe("client_internal"),
+    ("client_internal.history", HTTP): _history("client_internal"),
+    ("client_internal.send", WS): _send("client_internal"),
+    ("mirrors.list", HTTP): mirrors_list,
+    ("mirrors.create", HTTP): mirrors_create,
+    ("mirrors.create_into_supplier", HTTP): mirrors_create_into_supplier,
+    ("mirrors.stop", HTTP): mirrors_stop,
+    ("mirrors.share_back", HTTP): mirrors_share_back,
+    ("invitations.create", HTTP): invitations_create,
+    ("invitations.list", HTTP): invitations_list,
+    ("invitations.revoke", HTTP): invitations_revoke,
+    ("partnerships.list", HTTP): partnerships_list,
+    ("partnerships.accept", HTTP): partnerships_accept,
+    ("admin", HTTP): admin,
+    ("invitations.expired_link", HTTP): expired_link,
+    ("account.sign_in", HTTP): sign_in,
+}
+
+
+# --- transports -----------------------------------------------------------------------
+
+
+def http_client(w: World, role: str) -> Client:
+    client = Client()
+    key = w.sessions[role]
+    if key is not None:
+        client.cookies[settings.SESSION_COOKIE_NAME] = key
+    return client
+
+
+def request(client: Client, method: str, path: str, data: dict[str, Any] | None) -> HttpResponse:
+    if method == "get":
+        return client.get(path)
+    if path.startswith("/accounts/"):
+        return client.post(path, data)  # a real HTML form
+    return getattr(client, method)(path, json.dumps(data or {}), content_type="application/json")
+
+
+async def exchange(session_key: str | None, frames: list[dict[str, Any]]) -> list[dict] | None:
+    """Each frame's reply over one socket, or None if the handshake was refused."""
+    from config.asgi import application
+    from presence.runtime import PresenceKeeper
+    from presence.store import reset_store
+    from rooms.fanout import Fanout
+
+    reset_store()
+    comm = WebsocketCommunicator(application, "/ws/", headers=socket_headers(session_key))
+    try:
+        connected, _ = await comm.connect()
+        if not connected:
+            return None
+        assert (await comm.receive_json_from())["type"] == "hello"
+        replies = []
+        for frame in frames:
+            await comm.send_json_to(frame)
+            while (reply := await comm.receive_json_from(timeout=3))["type"] not in REPLIES:
+                pass  # replayed and live events, presence
+            replies.append(reply)
+        return replies
+    finally:
+        await comm.disconnect()
+        await Fanout.shutdown_all()
+        await PresenceKeeper.shutdown_all()
+        reset_store()
+
+
+def check_http(w: World, case: Case, plan: Http) -> None:
+    client = http_client(w, case.role)
+    response = request(client, plan.method, plan.path, plan.data)
+    shown = f"{response.status_code} {response.content[:300]!r}"
+    if case.expected == OK:
+        assert plan.ok(response), shown
+    elif case.expected == HIDDEN:
+        if plan.absent is not None:
+            assert response.status_code == 200, shown
+            assert plan.absent(response.json()), shown
+        if plan.missing_path is not None:
+            missing = request(client, plan.method, plan.missing_path, plan.missing_data)
+            if plan.absent is None:
+                assert (response.status_code, response.content) == (404, NOT_FOUND_BODY), shown
+            assert (response.status_code, response.content) == (
+                missing.status_code,
+                missing.content,
+            )
+    elif case.expected == FORBIDDEN:
+        assert response.status_code == 403, shown
+        assert response.json()["error"]["code"] == "forbidden", shown
+    elif case.expected == SIGNED_OUT:
+        assert (response.status_code, response.content) == (401, UNAUTHENTICATED_BODY), shown
+    elif case.expected == GONE:
+        assert response.status_code == 410, shown
+    elif case.expected == LOGIN:
+        assert response.status_code == 302, shown
+        assert response["Location"] == "/admin/login/?next=/admin/"
+    elif case.expected == NO_ACCOUNT:
+        assert response.status_code == 200, shown  # the form again, with its error
+        assert "_auth_user_id" not in client.session
+        assert not User.objects.filter(email__iexact=w.expired_email).exists()
+    else:  # pragma: no cover - a typo in the table
+        raise AssertionError(f"unknown expectation {case.expected!r}")
+
+
+def check_ws(w: World, case: Case, plan: Ws) -> None:
+    frames = [plan.frame, plan.missing_frame] if case.expected == HIDDEN else [plan.frame]
+    replies = async_to_sync(exchange)(w.sessions[case.role], frames)
+    if case.expected == SIGNED_OUT:
+        assert replies is None, "the handshake was accepted"
+        return
+    assert replies is not None, "the handshake was refused"
+    reply = replies[0]
+    if case.expected == OK:
+        assert plan.ok(reply), reply
+    elif case.expected == HIDDEN:
+        assert reply["type"] == "error" and reply["code"] == "not_found", reply
+        assert reply == replies[1]
+    elif case.expected == FORBIDDEN:
+        assert reply["type"] == "error" and reply["code"] == "forbidden", reply
+    else:  # pragma: no cover - a typo in the table
+        raise AssertionError(f"unknown expectation {case.expected!r}")
+
+
+def test_the_matrix_names_every_resource_once_per_role():
+    assert {(c.resource, c.transport) for c in CASES} == set(RESOURCES)
+    keys = [(c.role, c.resource, c.transport) for c in CASES]
+    assert len(keys) == len(set(keys))
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_authorization_matrix(case: Case, world: World, db: None) -> None:
+    plan = RESOURCES[(case.resource, case.transport)](world, case.role)
+    if isinstance(plan, Http):
+        check_http(world, case, plan)
+    else:
+        check_ws(world, case, plan)

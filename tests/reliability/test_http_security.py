@@ -1,0 +1,270 @@
+"""CSRF on every state-changing endpoint, and a password change reaching open sockets.
+
+Already covered elsewhere, so not repeated here: ``manage.py check --deploy``
+with production settings (tests/config/test_settings.py), and removal and
+deactivation cutting delivery at once (tests/rooms/test_consumers.py).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import Client
+from django.urls import URLPattern, reverse
+
+from config.urls import api
+from hub.actions import do_create_invitation
+from hub.models import Partnership
+from rooms.actions import (
+    check_escalate,
+    do_create_mirror,
+    do_create_work_item,
+    do_send_message,
+)
+from tests.conftest import Team, make_org, make_person
+
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+NEW_PASSWORD = "a-Fresh-passphrase-2026!"
+
+
+class Ids:
+    """Real ids for every /api/ route, from a team and a few objects around it."""
+
+    def __init__(self, t: Team) -> None:
+        self.team = t
+
+        def say(body: str) -> int:
+            message, _ = do_send_message(
+                t.supplier_member, t.shared, client_id=uuid.uuid4().hex, body=body, thread_root=None
+            )
+            return message.pk
+
+        def work_item() -> int:
+            return do_create_work_item(
+                t.supplier_member,
+                t.shared,
+                title="An item",
+                description="",
+                assignee=None,
+                priority=3,
+                due_date=None,
+                labels=[],
+                source_message=None,
+            ).pk
+
+        self.root = say("a thread")
+        self.unmirrored_root = say("another thread")
+        self.item = work_item()
+        escalated = work_item()
+        self.escalation = check_escalate(
+            t.supplier_member, room_id=t.shared.id, item_id=escalated, severity="S2", reason="late"
+        ).pk
+        self.mirror = do_create_mirror(
+            t.supplier_admin,
+            t.shared.messages.get(pk=self.root),
+            t.supplier_internal,
+        ).pk
+        self.invitation = do_create_invitation(
+            t.supplier_admin,
+            organization=t.supplier,
+            email=f"invited@{t.supplier.verified_domains[0]}",
+            room=t.shared,
+        )[0].pk
+        prospect = make_org("Prospect")
+        self.proposal = Partnership.objects.create(
+            supplier=t.supplier, client=prospect, proposed_by=make_person(prospect, admin=True)
+        ).pk
+        self.other_org = make_org("Another")
+        self.newcomer = make_person(t.supplier, name="Newt Newcomer")
+
+    def kwargs(self, name: str) -> dict[str, Any]:
+        t = self.team
+        return {
+            "rooms": {},
+            "room": {"room_id": t.shared.id},
+            "history": {"room_id": t.shared.id},
+            "thread": {"room_id": t.shared.id, "root_id": self.root},
+            "members": {"room_id": t.shared.id},
+            "member": {"room_id": t.shared.id, "person_id": t.client_member.id},
+            "work-items": {"room_id": t.shared.id},
+            "work-item": {"room_id": t.shared.id, "item_id": self.item},
+            "escalate": {"room_id": t.shared.id, "item_id": self.item},
+            "escalation-action": {"escalation_id": self.escalation, "action": "acknowledge"},
+            "my-work": {},
+            "mirrors": {},
+            "mirror": {"mirror_id": self.mirror},
+            "share-back": {"mirror_id": self.mirror},
+            "notifications": {},
+            "escalation-contacts": {"partnership_id": t.partnership.id},
+            "ack-targets": {"partnership_id": t.partnership.id},
+            "search": {},
+            "partnerships": {},
+            "partnership-decision": {"partnership_id": self.proposal, "decision": "accept"},
+            "invitations": {},
+            "invitation": {"invitation_id": self.invitation},
+            "deactivate-person": {"person_id": t.supplier_member.id},
+        }[name]
+
+    def url(self, name: str) -> str:
+        return reverse(f"api:{name}", kwargs=self.kwargs(name))
+
+
+@dataclass(frozen=True)
+class Write:
+    """A state-changing request that succeeds for the supplier's admin when CSRF passes."""
+
+    name: str
+    method: str
+    status: int
+    body: Any = None  # a dict, or a function of Ids returning one
+
+    def __str__(self) -> str:
+        return f"{self.method} api:{self.name}"
+
+    def data(self, ids: Ids) -> dict[str, Any]:
+        return self.body(ids) if callable(self.body) else (self.body or {})
+
+
+WRITES = [
+    Write("rooms", "POST", 201, {"kind": "internal", "name": "Made over HTTP"}),
+    Write("room", "PATCH", 200, {"name": "Renamed"}),
+    Write("members", "POST", 201, lambda ids: {"person": ids.newcomer.id}),
+    Write("member", "DELETE", 200),
+    Write("work-items", "POST", 201, {"title": "Made over HTTP"}),
+    Write("work-item", "PATCH", 200, {"changes": {"priority": 1}}),
+    Write("escalate", "POST", 201, {"severity": "S3", "reason": "Needed by Monday"}),
+    Write("escalation-action", "POST", 200),
+    Write(
+        "mirrors",
+        "POST",
+        201,
+        lambda ids: {
+            "source_room": ids.team.shared.id,
+            "thread": ids.unmirrored_root,
+            "target_room": ids.team.supplier_internal.id,
+        },
+    ),
+    Write("mirror", "DELETE", 200),
+    Write("share-back", "POST", 201, {"body": "From our side"}),
+    Write("notifications", "POST", 200, {"ids": "all"}),
+    Write("escalation-contacts", "POST", 200, lambda ids: {"people": [ids.team.supplier_admin.id]}),
+    Write("ack-targets", "POST", 200, {"targets": {"S1": 10}}),
+    Write(
+        "partnerships",
+        "POST",
+        201,
+        lambda ids: {"partner": ids.other_org.slug, "as_side": "client"},
+    ),
+    Write("partnership-decision", "POST", 200),
+    Write(
+        "invitations",
+        "POST",
+        201,
+        lambda ids: {
+            "room": ids.team.shared.id,
+            "email": f"new@{ids.team.supplier.verified_domains[0]}",
+        },
+    ),
+    Write("invitation", "DELETE", 200),
+    Write("deactivate-person", "POST", 200),
+]
+
+
+def api_route_names() -> set[str]:
+    return {p.name for p in api if isinstance(p, URLPattern) and p.name}
+
+
+def signed_in(team: Team) -> Client:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(team.supplier_admin)
+    return client
+
+
+def csrf_token(client: Client) -> str:
+    client.get("/")  # a page with a form sets the CSRF cookie
+    return client.cookies["csrftoken"].value
+
+
+def send(client: Client, method: str, url: str, data: dict[str, Any], **headers: Any) -> Any:
+    return client.generic(method, url, json.dumps(data), content_type="application/json", **headers)
+
+
+def is_csrf_failure(response: Any) -> bool:
+    return response.status_code == 403 and b"CSRF verification failed" in response.content
+
+
+def test_every_api_route_is_in_the_table():
+    named = {write.name for write in WRITES}
+    get_only = {"history", "thread", "my-work", "search"}
+    assert named | get_only == api_route_names()
+
+
+def test_no_route_accepts_an_unsafe_method_the_table_does_not_list(team):
+    ids = Ids(team)
+    client = signed_in(team)
+    token = csrf_token(client)
+    listed = {(write.name, write.method) for write in WRITES}
+    for name in sorted(api_route_names()):
+        for method in UNSAFE_METHODS:
+            if (name, method) in listed:
+                continue
+            response = send(client, method, ids.url(name), {}, HTTP_X_CSRFTOKEN=token)
+            assert response.status_code == 405, (name, method, response.content)
+
+
+@pytest.mark.parametrize("write", WRITES, ids=str)
+def test_state_changing_requests_need_the_csrf_token_and_a_same_origin(team, write):
+    ids = Ids(team)
+    client = signed_in(team)
+    url = ids.url(write.name)
+    data = write.data(ids)
+
+    without_token = send(client, write.method, url, data)
+    token = csrf_token(client)
+    cross_origin = send(
+        client, write.method, url, data, HTTP_X_CSRFTOKEN=token, HTTP_ORIGIN="https://evil.example"
+    )
+    with_token = send(
+        client, write.method, url, data, HTTP_X_CSRFTOKEN=token, HTTP_ORIGIN="http://testserver"
+    )
+
+    assert is_csrf_failure(without_token), without_token.content[:200]
+    assert is_csrf_failure(cross_origin), cross_origin.content[:200]
+    assert with_token.status_code == write.status, with_token.content
+
+
+# --- a password change reaches the person's other sessions -------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_password_change_ends_the_other_sessions_sockets_within_a_second(
+    live_team, connect
+):
+    person = live_team.client_member
+    other_browser = await connect(person)  # its own session
+    await other_browser.send({"type": "subscribe", "room": live_team.shared.id})
+    await other_browser.expect("subscribed")
+    browser = Client()
+    await sync_to_async(browser.force_login)(person)
+    form = await sync_to_async(browser.get)("/accounts/password/change/")
+    assert b'name="oldpassword"' in form.content
+
+    changed = await sync_to_async(browser.post)(
+        "/accounts/password/change/",
+        {"oldpassword": "pw-for-tests-123", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    started = time.monotonic()
+
+    assert changed.status_code == 302, changed.content[:500]
+    await other_browser.expect("session.ended", timeout=1)
+    closed = await other_browser.comm.receive_output(timeout=1)
+    assert closed == {"type": "websocket.close", "code": 4403}
+    assert time.monotonic() - started < 1
+    # The session that changed the password stays signed in.
+    assert (await sync_to_async(browser.get)("/api/rooms/")).status_code == 200
