@@ -365,14 +365,19 @@ def do_send_message(
                 shared_from=shared_from,
             )
     except IntegrityError:
-        existing = (
-            Message.objects.select_related("author__organization")
-            .filter(room=room, author=author, client_id=client_id)
-            .first()
-        )
+        existing = sent_before(room, author, client_id)
         if existing is None:
             raise
         return existing, False
+
+
+def sent_before(room: Room, author: User, client_id: str) -> Message | None:
+    """The message ``author`` already sent with ``client_id`` in ``room``, if any."""
+    return (
+        Message.objects.select_related("author__organization")
+        .filter(room=room, author=author, client_id=client_id)
+        .first()
+    )
 
 
 def _insert_message(
@@ -443,11 +448,7 @@ def check_send_message(
         ratelimit.hit(author.id, "writes")
     except RateLimited:
         # A resend is still answered with its ack, even past the limit.
-        existing = (
-            Message.objects.select_related("author__organization")
-            .filter(room=room, author=author, client_id=client_id)
-            .first()
-        )
+        existing = sent_before(room, author, client_id)
         if existing is None:
             raise
         return existing, False
