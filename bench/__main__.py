@@ -53,7 +53,7 @@ def stop_all(servers: list[Server]) -> None:
 
 def causeway_traffic(
     config: dict[str, str],
-    servers: list[Server],
+    processes: int,
     redis: RedisServer | None,
     *,
     rooms: int,
@@ -63,20 +63,25 @@ def causeway_traffic(
     duration: float,
     extras: dict[str, float] | None = None,
 ) -> dict[str, Any]:
+    """Seed ``rooms`` rooms, start Causeway on ``processes`` Daphnes, measure, stop."""
     data = seed(config, {"rooms": [{"members": members, "senders": senders}] * rooms})
-    receivers, sender_eps = [], []
-    for room in data["rooms"]:
-        receivers += harness.endpoints_for("causeway", servers, room["members"], room["id"])
-        sender_eps += harness.endpoints_for("causeway", servers, room["senders"], room["id"])
-    return harness.measure_traffic(
-        receivers=receivers,
-        senders=sender_eps,
-        rate=rate,
-        duration=duration,
-        servers=servers,
-        redis=redis,
-        extras=extras,
-    )
+    servers = start_causeway(config, processes)
+    try:
+        receivers, sender_eps = [], []
+        for room in data["rooms"]:
+            receivers += harness.endpoints_for("causeway", servers, room["members"], room["id"])
+            sender_eps += harness.endpoints_for("causeway", servers, room["senders"], room["id"])
+        return harness.measure_traffic(
+            receivers=receivers,
+            senders=sender_eps,
+            rate=rate,
+            duration=duration,
+            servers=servers,
+            redis=redis,
+            extras=extras,
+        )
+    finally:
+        stop_all(servers)
 
 
 def baseline_traffic(
@@ -105,35 +110,15 @@ def scenario_fanout(args: argparse.Namespace, redis: RedisServer) -> dict[str, A
     for size in sizes:
         rate = FANOUT_RATES[size]
         row: dict[str, Any] = {"rate": rate}
-        servers = start_causeway(pg_config(redis), 2)
-        try:
-            row["causeway"] = causeway_traffic(
-                pg_config(redis),
-                servers,
-                redis,
-                rooms=1,
-                members=size,
-                senders=1,
-                rate=rate,
-                duration=args.duration,
-            )
-        finally:
-            stop_all(servers)
+        row["causeway"] = causeway_traffic(
+            pg_config(redis), 2, redis, rooms=1, members=size, senders=1,
+            rate=rate, duration=args.duration,
+        )  # fmt: skip
         if size <= 200:
-            servers = start_causeway(embedded_config(), 1)
-            try:
-                row["causeway_embedded"] = causeway_traffic(
-                    embedded_config(),
-                    servers,
-                    None,
-                    rooms=1,
-                    members=size,
-                    senders=1,
-                    rate=rate,
-                    duration=args.duration,
-                )
-            finally:
-                stop_all(servers)
+            row["causeway_embedded"] = causeway_traffic(
+                embedded_config(), 1, None, rooms=1, members=size, senders=1,
+                rate=rate, duration=args.duration,
+            )  # fmt: skip
         for kind in BASELINES:
             redis.flush()
             row[kind] = baseline_traffic(
@@ -146,59 +131,28 @@ def scenario_fanout(args: argparse.Namespace, redis: RedisServer) -> dict[str, A
 
 def scenario_many_rooms(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]:
     rooms = 50 if args.quick else 200
-    servers = start_causeway(pg_config(redis), 2)
-    try:
-        result = causeway_traffic(
-            pg_config(redis),
-            servers,
-            redis,
-            rooms=rooms,
-            members=10,
-            senders=1,
-            rate=float(rooms),
-            duration=args.duration,
-            extras={"typing": rooms / 10, "presence": 2},
-        )
-    finally:
-        stop_all(servers)
+    result = causeway_traffic(
+        pg_config(redis), 2, redis, rooms=rooms, members=10, senders=1, rate=float(rooms),
+        duration=args.duration, extras={"typing": rooms / 10, "presence": 2},
+    )  # fmt: skip
     report.print_traffic("many rooms", f"{rooms * 10} sockets / {rooms} rooms", result)
     return result
 
 
 def scenario_ack(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]:
-    servers = start_causeway(pg_config(redis), 2)
-    try:
-        result = causeway_traffic(
-            pg_config(redis),
-            servers,
-            redis,
-            rooms=50,
-            members=2,
-            senders=1,
-            rate=200,
-            duration=args.duration,
-        )
-    finally:
-        stop_all(servers)
+    result = causeway_traffic(
+        pg_config(redis), 2, redis, rooms=50, members=2, senders=1, rate=200,
+        duration=args.duration,
+    )  # fmt: skip
     report.print_traffic("send->ack", "200 msg/s over 50 rooms", result)
     return result
 
 
 def scenario_hot_room(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]:
-    servers = start_causeway(pg_config(redis), 2)
-    try:
-        result = causeway_traffic(
-            pg_config(redis),
-            servers,
-            redis,
-            rooms=1,
-            members=10,
-            senders=20,
-            rate=200,
-            duration=args.duration,
-        )
-    finally:
-        stop_all(servers)
+    result = causeway_traffic(
+        pg_config(redis), 2, redis, rooms=1, members=10, senders=20, rate=200,
+        duration=args.duration,
+    )  # fmt: skip
     report.print_traffic("hot room", "20 senders, 200 msg/s, one room", result)
     return result
 
