@@ -33,8 +33,6 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.core.management import call_command
-from django.db import connection
 from django.http import HttpResponse
 from django.test import Client
 from django.utils import timezone
@@ -58,6 +56,10 @@ from tests.conftest import (
     session_cookie,
     socket_headers,
 )
+from tests.reliability.committed import committed, db  # noqa: F401
+
+# Every test runs on the committed world, with no transaction around it.
+pytestmark = pytest.mark.usefixtures("db")
 
 MISSING = 2**62  # a well-formed id that no row has
 NOT_FOUND_BODY = b'{"error": {"code": "not_found", "detail": "Not found."}}'
@@ -294,25 +296,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
-    with django_db_blocker.unblock():
-        name = str(connection.settings_dict["NAME"])
-        # Never build this world in a developer's database.
-        assert name.startswith("test_") or "memory" in name, name
-        built = World()
-    yield built
-    with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)
-
-
-@pytest.fixture
-def db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """Replaces pytest-django's ``db``: the test database, with no transaction around the test.
-
-    Its name is also what tells pytest-django that the session needs the test
-    database when only this module runs.
-    """
-    with django_db_blocker.unblock():
-        yield
+    yield from committed(World, django_db_blocker)
 
 
 # --- what each resource asks --------------------------------------------------------
@@ -754,7 +738,7 @@ def test_the_matrix_names_every_resource_once_per_role():
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_authorization_matrix(case: Case, world: World, db: None) -> None:
+def test_authorization_matrix(case: Case, world: World) -> None:
     plan = RESOURCES[(case.resource, case.transport)](world, case.role)
     if isinstance(plan, Http):
         check_http(world, case, plan)

@@ -34,8 +34,6 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
-from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
@@ -61,6 +59,10 @@ from tests.conftest import (
     session_cookie,
     socket_headers,
 )
+from tests.reliability.committed import committed, db  # noqa: F401
+
+# Every test runs on the committed world, with no transaction around it.
+pytestmark = pytest.mark.usefixtures("db")
 
 MISSING = 2**62
 DEEP = "nested too deeply to tell"
@@ -209,25 +211,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
-    with django_db_blocker.unblock():
-        name = str(connection.settings_dict["NAME"])
-        # Never build this world in a developer's database.
-        assert name.startswith("test_") or "memory" in name, name
-        built = World()
-    yield built
-    with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)
-
-
-@pytest.fixture
-def db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """Replaces pytest-django's ``db``: the test database, with no transaction around the test.
-
-    Its name is also what tells pytest-django that the session needs the test
-    database when only this module runs.
-    """
-    with django_db_blocker.unblock():
-        yield
+    yield from committed(World, django_db_blocker)
 
 
 # --- what must always hold ------------------------------------------------------------------
@@ -608,7 +592,7 @@ async def exchange(session_key: str, frames: list[tuple[str, Any]]) -> list[list
 
 
 @pytest.mark.timeout(120)
-def test_no_frame_sequence_breaks_the_socket_or_the_records(world: World, db: None) -> None:
+def test_no_frame_sequence_breaks_the_socket_or_the_records(world: World) -> None:
     @settings(
         max_examples=80,
         deadline=None,
@@ -674,7 +658,7 @@ def valid_frames(w: World) -> list[dict[str, Any]]:
     ]
 
 
-def test_every_field_of_every_frame_type_with_each_wrong_value(world: World, db: None) -> None:
+def test_every_field_of_every_frame_type_with_each_wrong_value(world: World) -> None:
     """Deterministic: each field of each frame (type and ref too) replaced by each bad value."""
     assert {f["type"] for f in valid_frames(world)} == set(REPLY_FOR)
     frames = [
@@ -881,7 +865,7 @@ def api_request(draw: Any, w: World) -> tuple[str, str, str, bytes, str]:
 
 
 @pytest.mark.timeout(120)
-def test_no_request_to_the_api_answers_5xx_or_breaks_the_records(world: World, db: None) -> None:
+def test_no_request_to_the_api_answers_5xx_or_breaks_the_records(world: World) -> None:
     clients = {}
     for role, key in world.sessions.items():
         clients[role] = Client(raise_request_exception=False)
