@@ -28,7 +28,7 @@ from presence.store import ACTIVE, OFFLINE, STATES, get_store
 from rooms import actions, events
 from rooms.auth import session_is_valid
 from rooms.fanout import Fanout, db
-from rooms.selectors import parse_id, person_for_socket, subscription_snapshot
+from rooms.selectors import events_after, parse_id, person_for_socket, subscription_snapshot
 
 logger = logging.getLogger("causeway.socket")
 T = TypeVar("T")
@@ -247,7 +247,11 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             await self.fanout.leave(events.room_group(room_id), self)
             raise
         head = snapshot["head"]
-        await self.fanout.note_head(room_id, head)
+        passed = await self.fanout.note_head(room_id, head)
+        # Another socket of this process may have started the room's stream
+        # after a newer head than ours: what lies between comes from the
+        # database, or this socket would never see it.
+        caught_up = await db(events_after)(room_id, head, passed) if passed > head else []
         member_ids = [m["person"]["id"] for m in snapshot["members"]]
         presence = await get_store().states(member_ids)
         if room_id not in self.replaying:
@@ -270,7 +274,9 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         else:
             for payload in snapshot["replay"]:
                 await self.send(text_data=events.encode(payload))
-        last = head
+        for payload in caught_up:
+            await self.send(text_data=events.encode(payload))
+        last = max(head, passed)
         held = self.replaying.get(room_id)
         while held:
             held.sort()

@@ -157,25 +157,27 @@ class Fanout:
         except Exception:
             logger.warning("could not leave %s", group)
 
-    async def note_head(self, room_id: int, head_seq: int) -> None:
+    async def note_head(self, room_id: int, head_seq: int) -> int:
         """A subscriber read ``head_seq`` from the database after joining the room's group.
 
-        The first subscriber of a room starts the process's stream after its
-        head: everything up to it is in that subscriber's replay. Later
-        subscribers change nothing here (other local sockets may still be
-        waiting for earlier events); they skip what their replay covered.
+        Returns the last seq this process has passed on (or dropped as
+        covered) for the room. The first subscriber to report starts the
+        process's stream after its head. Sockets that joined at the same time
+        but read an older head never see the events between their head and
+        the returned seq from the stream: they read those from the database
+        (``consumers.on_subscribe`` does).
         """
         async with self.lock:
-            if room_id in self.next_seq:
-                return
-            self.next_seq[room_id] = head_seq + 1
-            held = self.held.get(room_id)
-            if held:
-                for seq in [s for s in held if s <= head_seq]:
-                    del held[seq]
-                await self._drain_held(room_id)
-                if self.held.get(room_id):
-                    self._schedule_gap_fill(room_id)
+            if room_id not in self.next_seq:
+                self.next_seq[room_id] = head_seq + 1
+                held = self.held.get(room_id)
+                if held:
+                    for seq in [s for s in held if s <= head_seq]:
+                        del held[seq]
+                    await self._drain_held(room_id)
+                    if self.held.get(room_id):
+                        self._schedule_gap_fill(room_id)
+            return self.next_seq[room_id] - 1
 
     # --- incoming ---------------------------------------------------------------
 

@@ -119,6 +119,51 @@ async def test_resume_with_since_replays_exactly_what_was_missed(live_team, conn
     await back.nothing()
 
 
+async def test_sockets_subscribing_together_each_get_everything_after_their_own_head(
+    live_team, connect, monkeypatch
+):
+    """Two sockets of one process subscribe while messages arrive.
+
+    The one that read the older head reports it last; the process stream has
+    already started after the newer head, so what lies between must reach it
+    from the database.
+    """
+    from rooms.fanout import Fanout
+
+    real_note_head = Fanout.note_head
+    first_report = asyncio.Event()
+    release = asyncio.Event()
+
+    async def note_head_first_one_late(self, room_id, head_seq):
+        if not first_report.is_set():
+            first_report.set()
+            await release.wait()
+        return await real_note_head(self, room_id, head_seq)
+
+    monkeypatch.setattr(Fanout, "note_head", note_head_first_one_late)
+    room = live_team.shared
+    early = await connect(live_team.supplier_member)
+    late = await connect(live_team.client_member)
+    await early.send({"type": "subscribe", "room": room.id, "since": 0})
+    await asyncio.wait_for(first_report.wait(), 3)
+    for i in range(2):
+        await sync_to_async(actions.check_send_message)(
+            live_team.client_member, room_id=room.id, client_id=f"r{i}", body=f"r{i}"
+        )
+    await asyncio.sleep(0.3)  # the two events reach the process while no head is known
+    newer_head = (await subscribed(late, room, since=0))["head_seq"]
+    release.set()
+    older_head = (await early.expect("subscribed", room=room.id))["head_seq"]
+    assert older_head == newer_head - 2
+    await sync_to_async(actions.check_send_message)(
+        live_team.client_member, room_id=room.id, client_id="after", body="after"
+    )
+    got = [await early.recv() for _ in range(newer_head + 1)]
+    assert [f["seq"] for f in got] == list(range(1, newer_head + 2))
+    assert [f["message"]["body"] for f in got[-3:]] == ["r0", "r1", "after"]
+    await early.nothing()
+
+
 async def test_too_large_a_gap_answers_resync(live_team, connect, settings):
     settings.CAUSEWAY_REPLAY_LIMIT = 3
     for i in range(5):

@@ -120,6 +120,21 @@ async def test_a_later_subscriber_does_not_make_earlier_sockets_skip_events(fano
     assert early.seqs == [5, 6, 7, 8]
 
 
+async def test_note_head_tells_a_socket_with_an_older_head_where_the_stream_starts(
+    fanout, live_team
+):
+    room = live_team.shared.id
+    older, newer = FakeSocket(), FakeSocket()
+    await fanout.join(events.room_group(room), older)
+    await fanout.join(events.room_group(room), newer)
+    for seq in (5, 6):
+        await fanout.dispatch(event(room, seq))
+    assert await fanout.note_head(room, 6) == 6
+    assert await fanout.note_head(room, 4) == 6
+    await fanout.dispatch(event(room, 7))
+    assert older.seqs == newer.seqs == [7]
+
+
 async def test_groups_whose_sockets_vanished_without_leaving_are_dropped(fanout, live_team):
     import gc
 
