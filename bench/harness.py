@@ -79,15 +79,15 @@ def measure_traffic(
     redis0 = redis.used_memory() if redis else 0
     t0 = time.time() + 0.3
     sender_conn.send(t0)
-    # Receivers listen past the last send, so slow deliveries count as late,
-    # not lost.
+    # Receivers listen until every send has been answered and a grace after
+    # it, so slow deliveries count as late, not lost.
+    sent: loadgen.SenderResult = expect(
+        sender_conn, "done", duration + loadgen.ACK_WAIT_SECONDS + 60
+    )
     grace = 5.0 + 0.02 * duration
     for _, conn in procs:
-        conn.send(t0 + duration + grace)
-    sent: loadgen.SenderResult = expect(sender_conn, "done", duration + 60)
-    results: list[loadgen.ReceiverResult] = [
-        expect(conn, "done", duration + grace + 60) for _, conn in procs
-    ]
+        conn.send(time.time() + grace)
+    results: list[loadgen.ReceiverResult] = [expect(conn, "done", grace + 60) for _, conn in procs]
     cpu1 = {s.pid: cpu_seconds(s.pid) for s in servers}
     for proc, _ in [*procs, (sender_proc, None)]:
         proc.join(10)
@@ -98,7 +98,8 @@ def measure_traffic(
     for r in results:
         for room, count in r.sockets_by_room.items():
             sockets_by_room[room] = sockets_by_room.get(room, 0) + count
-    expected = sum(n * sockets_by_room.get(room, 0) for room, n in sent.sent_by_room.items())
+    # Every stored (acknowledged) message must reach every open socket of its room.
+    expected = sum(n * sockets_by_room.get(room, 0) for room, n in sent.acked_by_room.items())
     cpu = sum(cpu1[pid] - cpu0[pid] for pid in cpu0)
     return {
         "sockets": open_sockets,
@@ -107,6 +108,8 @@ def measure_traffic(
         "sent": sent.sent,
         "acked": sent.acked,
         "send_errors": sent.errors,
+        "unanswered": sent.unanswered,
+        "closed_by_server": sum(r.closed_by_server for r in results),
         "sender_behind_ms": round(sent.behind_ms, 1),
         "ack_ms": summarize(sent.ack_ms),
         "delivery_ms": summarize(latencies),
@@ -115,6 +118,7 @@ def measure_traffic(
         "lost": expected - delivered,
         "duplicates": sum(r.duplicates for r in results),
         "gaps": sum(r.gaps for r in results),
+        "gap_samples": [g for r in results for g in r.gap_samples][:20],
         "deliveries_per_s": round(delivered / duration, 1),
         "server_cpu_s": round(cpu, 3),
         "cpu_us_per_delivery": round(cpu / delivered * 1e6, 1) if delivered else None,

@@ -9,6 +9,7 @@ is measured from that, so a stalled server cannot hide behind a slow sender.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -19,6 +20,7 @@ from typing import Any
 import websockets
 
 CONNECT_CONCURRENCY = 200
+ACK_WAIT_SECONDS = 60.0
 
 
 @dataclass
@@ -38,8 +40,10 @@ class ReceiverResult:
     received: int = 0
     duplicates: int = 0
     gaps: int = 0
+    gap_samples: list[tuple[int | None, int | None, int, float]] = field(default_factory=list)
     sockets: int = 0
     sockets_by_room: dict[str, int] = field(default_factory=dict)
+    closed_by_server: int = 0
     failed_connects: int = 0
     connect_errors: list[str] = field(default_factory=list)
     connect_seconds: float = 0.0
@@ -109,29 +113,55 @@ def parse_body(body: str) -> tuple[str, float] | None:
     return None
 
 
-async def receive_until(ws: Any, ep: Endpoint, end: float, result: ReceiverResult) -> None:
+def parse_causeway(raw: str) -> tuple[int, str] | None:
+    """(seq, body) of a ``message.new`` frame, or None for any other frame."""
+    if raw.startswith('{"type":"message.new"'):
+        # String slicing, not json.loads: the client must stay cheaper than
+        # the server it measures (live frames are compact with "type" first).
+        at = raw.index('"seq":') + 6
+        seq = int(raw[at : raw.index(",", at)])
+        start = raw.index('"body":"') + 8
+        return seq, raw[start : raw.index('"', start)]
+    if '"message.new"' in raw:
+        frame = json.loads(raw)
+        if frame.get("type") == "message.new":
+            return int(frame["seq"]), str(frame["message"]["body"])
+    return None
+
+
+class Deadline:
+    """When receivers stop listening: unknown until the senders are done."""
+
+    def __init__(self) -> None:
+        self.at = float("inf")
+
+
+async def receive_until(ws: Any, ep: Endpoint, end: Deadline, result: ReceiverResult) -> None:
     seen: set[str] = set()
     last_seq = getattr(ws, "head", None)
     while True:
-        remaining = end - time.time()
+        remaining = end.at - time.time()
         if remaining <= 0:
             return
         try:
-            raw = await asyncio.wait_for(ws.recv(), remaining)
-        except (TimeoutError, websockets.ConnectionClosed):
+            raw = await asyncio.wait_for(ws.recv(), min(remaining, 1.0))
+        except TimeoutError:
+            continue
+        except websockets.ConnectionClosed:
+            result.closed_by_server += 1
             return
         now = time.time()
         if ep.kind == "causeway":
-            if not raw.startswith('{"type":"message.new"'):
+            got = parse_causeway(raw)
+            if got is None:
                 continue
-            # String slicing, not json.loads: the client must stay cheaper
-            # than the server it measures (frames are compact, keys fixed).
-            seq = int(raw[raw.index('"seq":') + 6 : raw.index(",", raw.index('"seq":'))])
+            seq, body = got
             if last_seq is not None and seq != last_seq + 1:
                 result.gaps += 1
+                if len(result.gap_samples) < 20:
+                    result.gap_samples.append((ep.room, last_seq, seq, now))
             last_seq = seq
-            start = raw.index('"body":"') + 8
-            parsed = parse_body(raw[start : raw.index('"', start)])
+            parsed = parse_body(body)
         else:
             parsed = parse_body(raw)
         if parsed is None:
@@ -157,8 +187,16 @@ def receiver_process(conn: Connection, endpoints: list[Endpoint]) -> None:
             key = str(ep.room)
             result.sockets_by_room[key] = result.sockets_by_room.get(key, 0) + 1
         conn.send(("ready", result.sockets))
-        end = await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        loop = asyncio.get_running_loop()
+        end = Deadline()
+
+        async def wait_for_deadline() -> None:
+            # The parent sends the deadline once every send has been answered.
+            end.at = await loop.run_in_executor(None, conn.recv)
+
+        waiter = asyncio.create_task(wait_for_deadline())
         await asyncio.gather(*(receive_until(ws, ep, end, result) for ws, ep in opened))
+        await waiter
         await asyncio.gather(*(ws.close() for ws, _ in opened), return_exceptions=True)
         return result
 
@@ -170,8 +208,10 @@ class SenderResult:
     sent: int = 0
     sent_by_room: dict[str, int] = field(default_factory=dict)
     acked: int = 0
+    acked_by_room: dict[str, int] = field(default_factory=dict)
     ack_ms: list[float] = field(default_factory=list)
     errors: int = 0
+    unanswered: int = 0
     behind_ms: float = 0.0  # how late the sender itself fell behind its schedule
 
 
@@ -193,6 +233,14 @@ def sender_process(
         sockets = [ws for ws, _ in opened]
         targets = [ep for _, ep in opened]
         pending: dict[str, float] = {}
+        all_answered = asyncio.Event()
+        sending_done = False
+
+        def answered(client_id: str) -> float | None:
+            scheduled = pending.pop(client_id, None)
+            if sending_done and not pending:
+                all_answered.set()
+            return scheduled
 
         async def read_acks(ws: Any, ep: Endpoint) -> None:
             try:
@@ -201,17 +249,21 @@ def sender_process(
                     if ep.kind == "causeway":
                         if '"ack"' in raw:
                             frame = json.loads(raw)
-                            scheduled = pending.pop(frame.get("client_id", ""), None)
+                            scheduled = answered(frame.get("client_id", ""))
                         elif '"error"' in raw:
                             result.errors += 1
+                            frame = json.loads(raw)
+                            answered(frame.get("ref") or "")
                             continue
                         else:
                             continue
                     else:
                         parsed = parse_body(raw)
-                        scheduled = pending.pop(parsed[0], None) if parsed else None
+                        scheduled = answered(parsed[0]) if parsed else None
                     if scheduled is not None:
                         result.acked += 1
+                        room = str(ep.room)
+                        result.acked_by_room[room] = result.acked_by_room.get(room, 0) + 1
                         result.ack_ms.append((now - scheduled) * 1000)
             except websockets.ConnectionClosed:
                 return
@@ -249,7 +301,13 @@ def sender_process(
                 await ws.send(body)
             result.sent += 1
             result.sent_by_room[str(ep.room)] = result.sent_by_room.get(str(ep.room), 0) + 1
-        await asyncio.sleep(2.0)  # late acks
+        sending_done = True
+        # Open loop ends here; every send still gets its answer (bounded), so
+        # "lost" counts only stored messages that never arrived.
+        if pending:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(all_answered.wait(), ACK_WAIT_SECONDS)
+        result.unanswered = len(pending)
         for task in readers:
             task.cancel()
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)

@@ -297,6 +297,11 @@ def user_group(user_id: int) -> str:
 
 
 def encode(frame: Any) -> str:
+    # Replayed events come back from a PostgreSQL jsonb column, which reorders
+    # keys; "type" first keeps every frame recognisable from its opening bytes,
+    # live or replayed.
+    if isinstance(frame, dict) and "type" in frame and next(iter(frame)) != "type":
+        frame = {"type": frame["type"], **frame}
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
 
 
