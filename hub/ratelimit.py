@@ -10,8 +10,9 @@ import time
 from typing import Literal
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
+from config.cache import CausewayRedisCache
 from hub.errors import RateLimited
 
 
@@ -19,12 +20,19 @@ def hit(user_id: int, bucket: Literal["writes", "frames"]) -> None:
     """Count one use of ``bucket``; raise RateLimited past the limit."""
     limit, window = getattr(settings, f"CAUSEWAY_RATE_LIMIT_{bucket.upper()}")
     key = f"rl:{bucket}:{user_id}:{int(time.time() // window)}"
-    if cache.add(key, 1, timeout=window + 1):
-        return
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.add(key, 1, timeout=window + 1)
-        return
-    if count > limit:
+    if count(key, window + 1) > limit:
         raise RateLimited(f"At most {limit} per {window} s; slow down.")
+
+
+def count(key: str, timeout: int) -> int:
+    """One more use of ``key`` in its window; how many there have been."""
+    backend = caches["default"]
+    if isinstance(backend, CausewayRedisCache):
+        return backend.count_in_window(key, timeout)
+    if cache.add(key, 1, timeout=timeout):
+        return 1
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add() and incr()
+        cache.add(key, 1, timeout=timeout)
+        return 1

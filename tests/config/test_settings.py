@@ -115,7 +115,7 @@ def test_redis_url_switches_channel_layer_and_cache_to_redis():
 
     assert report["db_engine"] == "django.db.backends.sqlite3"
     assert report["layer_backend"] == "channels_redis.core.RedisChannelLayer"
-    assert report["cache_backend"] == "django.core.cache.backends.redis.RedisCache"
+    assert report["cache_backend"] == "config.cache.CausewayRedisCache"
 
 
 def test_redis_layer_socket_timeout_outlasts_blocking_pop():
@@ -142,7 +142,7 @@ def test_both_urls_switch_everything():
 
     assert report["db_engine"] == "django.db.backends.postgresql"
     assert report["layer_backend"] == "channels_redis.core.RedisChannelLayer"
-    assert report["cache_backend"] == "django.core.cache.backends.redis.RedisCache"
+    assert report["cache_backend"] == "config.cache.CausewayRedisCache"
 
 
 def test_debug_is_off_by_default():

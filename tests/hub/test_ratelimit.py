@@ -1,0 +1,39 @@
+"""Per-person rate limits on the configured cache (Redis in CI, local memory without it)."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import pytest
+from django.core.cache import cache
+
+from hub import ratelimit
+from hub.errors import RateLimited
+
+
+@pytest.fixture
+def three_writes_per_minute(settings):
+    settings.CAUSEWAY_RATE_LIMIT_WRITES = (3, 60)
+    cache.clear()
+
+
+def test_the_limit_allows_its_count_then_refuses(three_writes_per_minute):
+    for _ in range(3):
+        ratelimit.hit(1, "writes")
+    with pytest.raises(RateLimited):
+        ratelimit.hit(1, "writes")
+
+
+def test_each_person_has_their_own_count(three_writes_per_minute):
+    for _ in range(3):
+        ratelimit.hit(1, "writes")
+    ratelimit.hit(2, "writes")
+
+
+def test_a_new_window_starts_a_new_count(three_writes_per_minute, monkeypatch):
+    for _ in range(3):
+        ratelimit.hit(1, "writes")
+    later = time.time() + 60
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: later))
+    ratelimit.hit(1, "writes")
