@@ -141,10 +141,10 @@ def scenario_many_rooms(args: argparse.Namespace, redis: RedisServer) -> dict[st
 
 def scenario_ack(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]:
     result = causeway_traffic(
-        pg_config(redis), 2, redis, rooms=50, members=2, senders=1, rate=200,
+        pg_config(redis), 2, redis, rooms=50, members=2, senders=1, rate=args.ack_rate,
         duration=args.duration,
     )  # fmt: skip
-    report.print_traffic("send->ack", "200 msg/s over 50 rooms", result)
+    report.print_traffic("send->ack", f"{args.ack_rate:g} msg/s over 50 rooms", result)
     return result
 
 
@@ -249,6 +249,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter runs")
     parser.add_argument("--duration", type=float, default=None, help="seconds of load per run")
+    parser.add_argument(
+        "--ack-rate", type=float, default=200.0, help="messages/s of the send->ack scenario"
+    )
     parser.add_argument("--only", nargs="*", choices=sorted(SCENARIOS), default=None)
     args = parser.parse_args()
     args.duration = args.duration or (5.0 if args.quick else 10.0)

@@ -10,10 +10,10 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from rooms.auth import SocketAuthMiddleware  # noqa: E402
 from rooms.jobs import InProcessWorker  # noqa: E402
 from rooms.routing import websocket_urlpatterns  # noqa: E402
 
@@ -22,7 +22,7 @@ application = InProcessWorker(
         {
             "http": django_asgi_app,
             "websocket": AllowedHostsOriginValidator(
-                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+                SocketAuthMiddleware(URLRouter(websocket_urlpatterns))
             ),
         }
     )

@@ -28,7 +28,7 @@ from presence.store import ACTIVE, OFFLINE, STATES, get_store
 from rooms import actions, events
 from rooms.auth import session_is_valid
 from rooms.fanout import Fanout, db
-from rooms.selectors import events_after, parse_id, person_for_socket, subscription_snapshot
+from rooms.selectors import events_after, parse_id, subscription_snapshot
 
 logger = logging.getLogger("causeway.socket")
 T = TypeVar("T")
@@ -83,7 +83,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             # Closing before accept refuses the handshake (HTTP 403).
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.user = await db(person_for_socket)(scope_user.pk)
+        self.user = scope_user  # loaded with its organization by SocketAuthMiddleware
         session = self.scope.get("session")
         self.session_key = session.session_key if session is not None else None
         self.conn_id = uuid.uuid4().hex

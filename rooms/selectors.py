@@ -40,10 +40,6 @@ def parse_id(value: Any, what: str = "id") -> int:
     return number
 
 
-def person_for_socket(user_id: int) -> User:
-    return User.objects.select_related("organization").get(pk=user_id)
-
-
 def rooms_for_user(user: User) -> QuerySet[Room]:
     return Room.objects.filter(
         memberships__user=user, memberships__left_at__isnull=True, archived_at__isnull=True

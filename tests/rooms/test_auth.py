@@ -1,0 +1,42 @@
+"""Who a socket handshake belongs to: the session cookie, checked as HTTP checks it."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.sessions.models import Session
+
+from rooms.auth import socket_identity
+from tests.conftest import make_org, make_person, session_cookie
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_signed_in_session_gives_the_person_with_their_organization(django_assert_num_queries):
+    person = make_person(make_org())
+    key = session_cookie(person)
+    _, user = socket_identity(key)
+    assert user.pk == person.pk
+    with django_assert_num_queries(0):
+        assert user.organization.name == person.organization.name
+
+
+def test_no_cookie_or_an_unknown_session_is_anonymous():
+    assert not socket_identity(None)[1].is_authenticated
+    assert not socket_identity("no-such-session-key")[1].is_authenticated
+
+
+def test_a_password_change_ends_older_sessions_at_the_handshake():
+    person = make_person(make_org())
+    key = session_cookie(person)
+    person.set_password("a whole new password 42")
+    person.save()
+    assert not socket_identity(key)[1].is_authenticated
+    assert not Session.objects.filter(session_key=key).exists()
+
+
+def test_a_deactivated_person_is_anonymous():
+    person = make_person(make_org())
+    key = session_cookie(person)
+    person.is_active = False
+    person.save()
+    assert not socket_identity(key)[1].is_authenticated
