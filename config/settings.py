@@ -136,28 +136,28 @@ else:
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    # Redis pub/sub, not channels-redis's list-based layer: each server
+    # process subscribes once per room and person it has sockets for
+    # (rooms/fanout.py), so a room event is one PUBLISH, pushed to the
+    # processes, where the list-based layer spends four round trips and a Lua
+    # script per send plus a blocking pop per receive. Pub/sub is at most
+    # once (a process disconnected from Redis misses what was published
+    # meanwhile): the fanout fills every gap from the database, which was
+    # already the rule for the list-based layer's capacity drops.
     CHANNEL_LAYERS: dict[str, Any] = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {
                         "address": REDIS_URL,
-                        # redis-py 8 defaults socket_timeout to 5 s, the same as
-                        # the layer's blocking pop: idle receivers would die with
-                        # TimeoutError (django/channels_redis#422).
                         "socket_timeout": 30,
                         "socket_connect_timeout": 5,
-                        # The default pool of 100 fails bursts of connects.
+                        # The default pool of 100 fails bursts of publishes.
                         "max_connections": 2000,
                         "health_check_interval": 15,
                     }
                 ],
-                # One message per process per room event (see rooms/fanout.py),
-                # so capacity is per process, not per socket.
-                "capacity": int(os.environ.get("CHANNELS_CAPACITY", "5000")),
-                "expiry": 60,
-                "group_expiry": 86400,
                 "prefix": os.environ.get("CHANNELS_PREFIX", "causeway"),
             },
         }
@@ -267,9 +267,7 @@ LOGGING: dict[str, Any] = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {
-        # "over capacity" warnings mean a process is too slow to drain its
-        # channel: clients then backfill, but it must be visible.
-        # (channels-redis logs them at INFO.)
+        # The pub/sub receiver logs lost connections to Redis.
         "channels_redis": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "causeway": {
             "handlers": ["console"],
