@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -59,24 +61,49 @@ def access_membership(user: User, room_id: Any) -> Membership:
         raise NotFound() from None
 
 
+_ROOM_FOR_WRITE_FIELDS = {"id", "kind", "name", "partnership", "organization"}
+
+
+@functools.cache
+def _room_for_write_query() -> tuple[str, list[str]]:
+    """The SQL and the attnames it selects, in the model's field order (``from_db`` needs it).
+
+    Built from the models' metadata once per process: the ORM spent ~1.2 ms of
+    CPU compiling this join on every message sent, the query itself ~0.1 ms.
+    """
+    room, membership = Room._meta, Membership._meta
+    q = connection.ops.quote_name
+    fields = [f for f in room.concrete_fields if f.name in _ROOM_FOR_WRITE_FIELDS]
+
+    def column(meta: Any, name: str) -> str:
+        return q(str(meta.get_field(name).column))
+
+    columns = ", ".join(f"r.{q(str(f.column))}" for f in fields)
+    room_id = column(room, "id")
+    sql = (
+        f"SELECT {columns} FROM {q(room.db_table)} r"
+        f" JOIN {q(membership.db_table)} m ON m.{column(membership, 'room')} = r.{room_id}"
+        f" WHERE r.{room_id} = %s AND r.{column(room, 'archived_at')} IS NULL"
+        f" AND m.{column(membership, 'user')} = %s AND m.{column(membership, 'left_at')} IS NULL"
+    )
+    return sql, [f.attname for f in fields]
+
+
 def access_room_for_write(user: User, room_id: Any) -> Room:
-    """The room, if the person may write to it: one light query for the hot path."""
+    """The room, if the person may write to it: one light query for the hot path.
+
+    The room comes back with only the fields a write needs loaded.
+    """
     room_id = parse_id(room_id, "room")
     if not user.is_authenticated or not user.is_active:
         raise NotFound()
-    room = (
-        Room.objects.filter(
-            pk=room_id,
-            archived_at__isnull=True,
-            memberships__user=user,
-            memberships__left_at__isnull=True,
-        )
-        .only("id", "kind", "name", "partnership_id", "organization_id")
-        .first()
-    )
-    if room is None:
+    sql, attnames = _room_for_write_query()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [room_id, user.pk])
+        row = cursor.fetchone()
+    if row is None:
         raise NotFound()
-    return room
+    return Room.from_db(connection.alias, attnames, row)
 
 
 def access_room(user: User, room_id: Any) -> Room:

@@ -1,0 +1,54 @@
+"""Permission-scoped reads: the write check on the message hot path."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from hub.errors import NotFound
+from rooms import actions
+from rooms.models import Membership, Room
+from rooms.selectors import access_room_for_write
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_member_gets_the_room_with_what_a_write_needs(team, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        room = access_room_for_write(team.client_member, str(team.shared.pk))
+        assert (room.pk, room.kind, room.name) == (
+            team.shared.pk,
+            Room.Kind.SHARED,
+            team.shared.name,
+        )
+        assert room.partnership_id == team.partnership.pk
+    assert room.get_deferred_fields()
+
+
+@pytest.mark.parametrize("who", ["outsider", "removed", "inactive"])
+def test_anyone_but_an_active_member_gets_not_found(team, who):
+    person = {
+        "outsider": team.supplier_member,  # not in the client's internal room
+        "removed": team.client_member,
+        "inactive": team.client_member,
+    }[who]
+    room = team.client_internal
+    if who == "removed":
+        membership = Membership.objects.get(room=room, user=person)
+        actions.do_remove_member(team.client_admin, membership)
+    if who == "inactive":
+        person.is_active = False
+        person.save()
+    with pytest.raises(NotFound):
+        access_room_for_write(person, room.pk)
+
+
+def test_an_archived_room_takes_no_writes(team):
+    Room.objects.filter(pk=team.shared.pk).update(archived_at=timezone.now())
+    with pytest.raises(NotFound):
+        access_room_for_write(team.client_member, team.shared.pk)
+
+
+def test_a_room_that_does_not_exist_is_not_found(team):
+    with pytest.raises(NotFound):
+        access_room_for_write(team.client_member, 10**12)
