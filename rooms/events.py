@@ -11,10 +11,11 @@ Each process then writes the same pre-encoded string to each local socket.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal, NotRequired, TypedDict
 
@@ -322,7 +323,8 @@ def collect_publishes() -> Iterator[list[dict[str, Any]]]:
 
     The socket consumer runs actions in a worker thread and then sends the
     collected messages from the event loop (``flush``), so the database
-    thread never waits for the channel layer.
+    thread never waits for an in-process channel layer. With Redis pub/sub
+    nothing is collected: ``_send`` publishes at once (``_redis_publisher``).
     """
     collected: list[dict[str, Any]] = []
     _collecting.messages = collected
@@ -344,7 +346,45 @@ async def flush(messages: list[dict[str, Any]]) -> None:
             logger.exception("publish to %s failed", message["group"])
 
 
+@functools.cache
+def _redis_publisher() -> Callable[[dict[str, Any]], None] | None:
+    """A synchronous PUBLISH into the Redis pub/sub layer, or None for other layers.
+
+    Publishing from the thread that committed costs one round trip there,
+    where handing the message to the event loop costs the sender's socket a
+    loop turn behind every delivery that process has queued. The channel
+    name and encoding are those of ``channels_redis.pubsub`` (its
+    ``group_send``); tests/rooms/test_events.py checks they still meet.
+    """
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    layer = get_channel_layer()
+    if not isinstance(layer, RedisPubSubChannelLayer):
+        return None
+    import redis
+    from django.conf import settings
+
+    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    host = dict(config["hosts"][0])
+    client = redis.Redis.from_url(host.pop("address"), **host)
+    prefix = config.get("prefix", "asgi")
+
+    def publish(message: dict[str, Any]) -> None:
+        client.publish(f"{prefix}__group__{message['group']}", layer.serialize(message))
+
+    return publish
+
+
 def _send(message: dict[str, Any]) -> None:
+    publisher = _redis_publisher()
+    if publisher is not None:
+        try:
+            publisher(message)
+        except Exception:
+            # Committed already: the fanout fills the missing seq from the
+            # database; the write must not turn into an error for the sender.
+            logger.exception("publish to %s failed", message["group"])
+        return
     collected = getattr(_collecting, "messages", None)
     if collected is not None:
         collected.append(message)
