@@ -114,6 +114,14 @@ def scenario_fanout(args: argparse.Namespace, redis: RedisServer) -> dict[str, A
             pg_config(redis), 2, redis, rooms=1, members=size, senders=1,
             rate=rate, duration=args.duration,
         )  # fmt: skip
+        if size >= 100:
+            # The same rate from five sockets: one socket's frames are handled
+            # one at a time, so a lone sender is bounded by its own round trip
+            # while its process also delivers (docs/performance.md).
+            row["causeway_5_senders"] = causeway_traffic(
+                pg_config(redis), 2, redis, rooms=1, members=size, senders=5,
+                rate=rate, duration=args.duration,
+            )  # fmt: skip
         if size <= 200:
             row["causeway_embedded"] = causeway_traffic(
                 embedded_config(), 1, None, rooms=1, members=size, senders=1,
@@ -215,8 +223,7 @@ def scenario_storm(args: argparse.Namespace, redis: RedisServer) -> dict[str, An
         for room in data["rooms"]:
             eps += harness.endpoints_for("causeway", servers, room["members"], room["id"])
         procs = [harness.spawn(loadgen.storm_process, eps[i::4]) for i in range(4)]
-        for _, conn in procs:
-            harness.expect(conn, "ready", 600)
+        ready = [harness.expect(conn, "ready", 600) for _, conn in procs]
         for _, conn in procs:
             conn.send("drop")
         parts = [harness.expect(conn, "done", 600) for _, conn in procs]
@@ -226,6 +233,8 @@ def scenario_storm(args: argparse.Namespace, redis: RedisServer) -> dict[str, An
         stop_all(servers)
     result = {
         "clients": count,
+        "subscribed_before_drop": sum(r["open"] for r in ready),
+        "failed_before_drop": sum(r["failed"] for r in ready),
         "resumed": sum(p["resumed"] for p in parts),
         "errors": sum(p["errors"] for p in parts),
         "all_resumed_s": round(max(p["all_resumed_s"] for p in parts), 2),

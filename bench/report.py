@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-TARGETS = ("causeway", "causeway_embedded", "websockets", "asgi", "channels")
+TARGETS = ("causeway", "causeway_5_senders", "causeway_embedded", "websockets", "asgi", "channels")
 LABELS = {
     "causeway": "Causeway (PG+Redis, 2 procs)",
+    "causeway_5_senders": "Causeway, rate from 5 senders",
     "causeway_embedded": "Causeway (embedded, 1 proc)",
     "websockets": "baseline: websockets lib",
     "asgi": "baseline: raw ASGI on Daphne",
@@ -242,7 +243,9 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             "### Reconnect storm",
             "",
-            f"{storm['clients']} subscribed clients dropped at once: {storm['resumed']} resumed "
-            f"({storm['errors']} errors), all within {storm['all_resumed_s']} s.",
+            f"{storm['clients']} clients, {storm.get('subscribed_before_drop', '?')} of them "
+            f"subscribed ({storm.get('failed_before_drop', '?')} failed to open), dropped at "
+            f"once: {storm['resumed']} resumed ({storm['errors']} errors), all within "
+            f"{storm['all_resumed_s']} s.",
         ]
     return "\n".join(lines) + "\n"
