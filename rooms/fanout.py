@@ -12,8 +12,9 @@ Ordering and gaps: events are published after commit, so two writers can
 publish seq 6 before seq 5, and Redis pub/sub delivers at most once (a
 process cut off from Redis misses what was published meanwhile). The process
 keeps the next expected seq per room, holds back early arrivals briefly, and
-fills any gap from the database (the source of truth). A periodic check compares each room's ``last_seq`` with what was
-delivered, so a dropped *last* event is found too.
+fills any gap from the database (the source of truth). A periodic check
+compares each room's ``last_seq`` with what was delivered, so a dropped
+*last* event is found too.
 """
 
 from __future__ import annotations
