@@ -84,7 +84,11 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = scope_user  # loaded with its organization by SocketAuthMiddleware
-        session = self.scope.get("session")
+        # The socket keeps only the session's key (for the revocation checks):
+        # the loaded session and the parsed cookies would otherwise live as
+        # long as the socket, a few KB each across thousands of idle sockets.
+        session = self.scope.pop("session", None)
+        self.scope.pop("cookies", None)
         self.session_key = session.session_key if session is not None else None
         self.conn_id = uuid.uuid4().hex
         self.rooms: dict[int, int] = {}  # room -> last seq sent on this socket
