@@ -105,7 +105,7 @@ def baseline_traffic(
 
 
 def scenario_fanout(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]:
-    sizes = [10, 100, 200] if args.quick else [10, 100, 200, 500, 1000]
+    sizes = args.sizes or ([10, 100, 200] if args.quick else [10, 100, 200, 500, 1000])
     out: dict[str, Any] = {}
     for size in sizes:
         rate = FANOUT_RATES[size]
@@ -260,6 +260,9 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=None, help="seconds of load per run")
     parser.add_argument(
         "--ack-rate", type=float, default=200.0, help="messages/s of the send->ack scenario"
+    )
+    parser.add_argument(
+        "--sizes", type=int, nargs="*", choices=sorted(FANOUT_RATES), help="fan-out room sizes"
     )
     parser.add_argument("--only", nargs="*", choices=sorted(SCENARIOS), default=None)
     args = parser.parse_args()

@@ -13,6 +13,7 @@ from bench.stack import RedisServer, Server, cpu_seconds, rss_bytes
 
 CTX = mp.get_context("fork")
 RECEIVER_PROCESSES = 3
+DELIVERY_WAIT_SECONDS = 60.0
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -79,15 +80,17 @@ def measure_traffic(
     redis0 = redis.used_memory() if redis else 0
     t0 = time.time() + 0.3
     sender_conn.send(t0)
-    # Receivers listen until every send has been answered and a grace after
-    # it, so slow deliveries count as late, not lost.
+    # Receivers listen until every send has been answered, then until each
+    # socket has every stored message of its room (or DELIVERY_WAIT_SECONDS
+    # pass): slow deliveries count as late, not lost.
     sent: loadgen.SenderResult = expect(
         sender_conn, "done", duration + loadgen.ACK_WAIT_SECONDS + 60
     )
-    grace = 5.0 + 0.02 * duration
     for _, conn in procs:
-        conn.send(time.time() + grace)
-    results: list[loadgen.ReceiverResult] = [expect(conn, "done", grace + 60) for _, conn in procs]
+        conn.send((time.time() + DELIVERY_WAIT_SECONDS, sent.acked_by_room))
+    results: list[loadgen.ReceiverResult] = [
+        expect(conn, "done", DELIVERY_WAIT_SECONDS + 60) for _, conn in procs
+    ]
     cpu1 = {s.pid: cpu_seconds(s.pid) for s in servers}
     for proc, _ in [*procs, (sender_proc, None)]:
         proc.join(10)
@@ -110,6 +113,7 @@ def measure_traffic(
         "send_errors": sent.errors,
         "unanswered": sent.unanswered,
         "closed_by_server": sum(r.closed_by_server for r in results),
+        "resume_failures": sum(r.resume_failures for r in results),
         "sender_behind_ms": round(sent.behind_ms, 1),
         "ack_ms": summarize(sent.ack_ms),
         "delivery_ms": summarize(latencies),

@@ -55,11 +55,16 @@ def print_traffic(name: str, what: str, r: dict[str, Any]) -> None:
     )
 
 
+def idle_label(target: str) -> str:
+    """The idle scenario runs one process of each server."""
+    return "Causeway (PG+Redis)" if target == "causeway" else LABELS.get(target, target)
+
+
 def print_idle(out: dict[str, Any]) -> None:
     print("\nidle sockets on one process")
     for target, r in out.items():
         print(
-            f"  {LABELS.get(target, target):32} opened {r['opened']}/{r['target']} "
+            f"  {idle_label(target):32} opened {r['opened']}/{r['target']} "
             f"({r['failed']} failed)  {fmt(r['kb_per_socket'])} KB/socket  "
             f"{fmt(r['connects_per_s'])} connects/s"
         )
@@ -225,7 +230,7 @@ def markdown(results: dict[str, Any]) -> str:
         ]
         for target, r in idle.items():
             lines.append(
-                f"| {LABELS.get(target, target)} | {r['opened']} / {r['target']} | {r['failed']} "
+                f"| {idle_label(target)} | {r['opened']} / {r['target']} | {r['failed']} "
                 f"| {fmt(r['kb_per_socket'])} | {fmt(r['connects_per_s'])} |"
             )
     resume = results["scenarios"].get("resume")
