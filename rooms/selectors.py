@@ -191,10 +191,26 @@ def room_list(user: User) -> list[dict[str, Any]]:
 
 
 def room_members(room: Room) -> list[Membership]:
+    """Active members with what ``person_ref`` needs loaded, and nothing more.
+
+    Every subscribe reads this (a reconnect storm, thousands of times): whole
+    users and organizations cost more CPU to build than the query.
+    """
     return list(
         Membership.objects.active()
         .filter(room=room, user__is_active=True)
         .select_related("user__organization")
+        .only(
+            "role",
+            "room_id",
+            "user__id",
+            "user__email",
+            "user__display_name",
+            "user__title",
+            "user__organization__id",
+            "user__organization__name",
+            "user__organization__slug",
+        )
         .order_by("user__display_name", "user__email")
     )
 
@@ -264,8 +280,10 @@ def subscription_snapshot(
     ``replay`` is None when the gap is too large (the client pages history over
     HTTP instead).
     """
+    # Read after the socket joined the room's group, like the rest of the
+    # snapshot: the membership's room row carries the head.
     membership = access_membership(user, room_id)
-    room = Room.objects.only("id", "last_seq").get(pk=membership.room_id)
+    room = membership.room
     head = room.last_seq
     replay: list[dict[str, Any]] | None
     if since is None:

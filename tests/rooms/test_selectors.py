@@ -8,7 +8,7 @@ from django.utils import timezone
 from hub.errors import NotFound
 from rooms import actions
 from rooms.models import Membership, Room
-from rooms.selectors import access_room_for_write
+from rooms.selectors import access_room_for_write, subscription_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +52,25 @@ def test_an_archived_room_takes_no_writes(team):
 def test_a_room_that_does_not_exist_is_not_found(team):
     with pytest.raises(NotFound):
         access_room_for_write(team.client_member, 10**12)
+
+
+def test_a_subscription_snapshot_is_five_queries_and_names_every_member(
+    team, django_assert_num_queries
+):
+    with django_assert_num_queries(5):
+        snapshot = subscription_snapshot(team.client_member, team.shared.pk, None, 50, 1000)
+    people = {m["person"]["id"]: m["person"] for m in snapshot["members"]}
+    assert set(people) == {
+        team.supplier_admin.pk,
+        team.supplier_member.pk,
+        team.client_admin.pk,
+        team.client_member.pk,
+    }
+    cleo = people[team.client_member.pk]
+    assert cleo["name"] == team.client_member.name
+    assert cleo["org"] == {
+        "id": team.client.pk,
+        "name": team.client.name,
+        "slug": team.client.slug,
+    }
+    assert snapshot["head"] == Room.objects.get(pk=team.shared.pk).last_seq
