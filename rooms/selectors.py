@@ -290,6 +290,8 @@ def subscription_snapshot(
         replay = events_after(room.id, max(0, head - page), head)
     elif since > head or head - since > replay_limit:
         replay = None
+    elif since == head:
+        replay = []  # a client that missed nothing: the common reconnect
     else:
         replay = events_after(room.id, since, head)
     members = [

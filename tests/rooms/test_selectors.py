@@ -74,3 +74,13 @@ def test_a_subscription_snapshot_is_five_queries_and_names_every_member(
         "slug": team.client.slug,
     }
     assert snapshot["head"] == Room.objects.get(pk=team.shared.pk).last_seq
+
+
+def test_a_client_that_missed_nothing_gets_an_empty_replay_without_reading_the_log(
+    team, django_assert_num_queries
+):
+    head = Room.objects.get(pk=team.shared.pk).last_seq
+    with django_assert_num_queries(4):
+        snapshot = subscription_snapshot(team.client_member, team.shared.pk, head, 50, 1000)
+    assert snapshot["replay"] == []
+    assert snapshot["head"] == head
