@@ -8,6 +8,7 @@ reason when they are missing.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from collections.abc import AsyncIterator, Callable
@@ -228,11 +229,17 @@ async def connect() -> AsyncIterator[Callable[..., Any]]:
 
     reset_store()
     yield _connect
-    for socket in opened:
-        await socket.comm.disconnect()
-    await Fanout.shutdown_all()
-    await PresenceKeeper.shutdown_all()
-    reset_store()
+    try:
+        for socket in opened:
+            # A test that failed may leave a socket that will not close
+            # cleanly; the process-wide fanout and presence keeper must still
+            # stop, or their tasks leak into the next test.
+            with contextlib.suppress(Exception):
+                await socket.comm.disconnect()
+    finally:
+        await Fanout.shutdown_all()
+        await PresenceKeeper.shutdown_all()
+        reset_store()
 
 
 class Published(list[dict[str, Any]]):
