@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.base import SessionBase
+from django.db.models import prefetch_related_objects
 from django.http.cookie import parse_cookie
 from django.utils.crypto import constant_time_compare
 
@@ -41,8 +42,9 @@ def socket_identity(session_key: str | None) -> tuple[SessionBase, User | Anonym
     user = get_user(SimpleNamespace(session=session))  # type: ignore[arg-type]
     if not user.is_authenticated:
         return session, AnonymousUser()
-    person = User.objects.select_related("organization").filter(pk=user.pk, is_active=True)
-    return session, person.first() or AnonymousUser()
+    # Here, in the database thread: the socket reads it on the event loop.
+    prefetch_related_objects([user], "organization")
+    return session, user
 
 
 class SocketAuthMiddleware:
