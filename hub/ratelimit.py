@@ -10,7 +10,7 @@ import time
 from typing import Literal
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import caches
 
 from config.cache import CausewayRedisCache
 from hub.errors import RateLimited
@@ -26,9 +26,9 @@ def hit(user_id: int, bucket: Literal["writes", "frames"]) -> None:
 
 def count(key: str, timeout: int) -> int:
     """One more use of ``key`` in its window; how many there have been."""
-    backend = caches["default"]
-    if isinstance(backend, CausewayRedisCache):
-        return backend.count_in_window(key, timeout)
+    cache = caches["default"]
+    if isinstance(cache, CausewayRedisCache):
+        return cache.count_in_window(key, timeout)
     if cache.add(key, 1, timeout=timeout):
         return 1
     try:
