@@ -143,10 +143,15 @@ class Deadline:
         self.expected: dict[str, int] | None = None
 
 
-async def resume(ep: Endpoint, since: int | None, end: Deadline) -> Any:
-    """Reconnect as a browser does after a dropped socket: subscribe with ``since``."""
+async def resume(
+    ep: Endpoint, since: int | None, *, until: float = float("inf"), backoff: float = 0.5
+) -> Any:
+    """Reconnect as a browser does after a dropped socket: subscribe with ``since``.
+
+    Five tries, ``backoff`` x the try number apart; None if none worked by ``until``.
+    """
     for attempt in range(5):
-        if time.time() >= end.at:
+        if time.time() >= until:
             break
         try:
             ws = await open_socket(ep)
@@ -154,7 +159,7 @@ async def resume(ep: Endpoint, since: int | None, end: Deadline) -> Any:
             await subscribe(ws, ep.room, since=since)
             return ws
         except Exception:
-            await asyncio.sleep(0.5 * (attempt + 1))
+            await asyncio.sleep(backoff * (attempt + 1))
     return None
 
 
@@ -179,7 +184,7 @@ async def receive_until(ws: Any, ep: Endpoint, end: Deadline, result: ReceiverRe
             result.closed_by_server += 1
             if ep.kind != "causeway":
                 return ws
-            ws = await resume(ep, last_seq, end)
+            ws = await resume(ep, last_seq, until=end.at)
             if ws is None:
                 result.resume_failures += 1
                 return None
@@ -388,17 +393,12 @@ def storm_process(conn: Connection, endpoints: list[Endpoint]) -> None:
         async def back(ep: Endpoint, head: int) -> None:
             nonlocal errors
             async with limit:
-                for attempt in range(5):
-                    try:
-                        ws = await open_socket(ep)
-                        assert ep.room is not None
-                        await subscribe(ws, ep.room, since=head)
-                        done_at.append(time.time() - started)
-                        await ws.close()
-                        return
-                    except Exception:
-                        await asyncio.sleep(0.2 * (attempt + 1))
+                ws = await resume(ep, head, backoff=0.2)
+            if ws is None:
                 errors += 1
+                return
+            done_at.append(time.time() - started)
+            await ws.close()
 
         await asyncio.gather(*(back(ep, getattr(ws, "head", 0)) for ws, ep in opened))
         return {"resumed": len(done_at), "errors": errors, "all_resumed_s": max(done_at, default=0)}
