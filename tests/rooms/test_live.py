@@ -130,7 +130,7 @@ async def test_people_of_a_killed_process_resume_on_another_with_nothing_missing
 
 
 async def test_events_the_layer_drops_are_filled_from_the_database(live_team, servers, monkeypatch):
-    """channels-redis drops messages for a channel over capacity; simulate exactly that.
+    """Redis pub/sub drops what a process misses while cut off; simulate exactly that.
 
     Two of every three publishes never reach the layer, the last one included.
     The server process notices the gaps (and, for the tail, the room's head in
