@@ -51,6 +51,7 @@ api = [
         hub_views.partnership_decision,
         name="partnership-decision",
     ),
+    path("me/", hub_views.me, name="me"),
     path("invitations/", hub_views.invitations, name="invitations"),
     path("invitations/<int:invitation_id>/", hub_views.invitation, name="invitation"),
     path(

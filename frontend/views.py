@@ -16,21 +16,8 @@ from django.shortcuts import render
 
 from hub.errors import NotFound
 from hub.http import AuthedRequest
-from hub.models import User
-from hub.selectors import partnerships_for
-from rooms.events import org_ref
+from hub.selectors import me_for, partnerships_for
 from rooms.selectors import access_membership, room_list
-
-
-def _me(user: User) -> dict[str, Any]:
-    return {
-        "id": user.pk,
-        "name": user.name,
-        "handle": user.handle,
-        "title": user.title,
-        "org": org_ref(user.organization),
-        "admin": user.is_org_admin,
-    }
 
 
 def _groups(rooms: list[dict[str, Any]]) -> dict[str, Any]:
@@ -55,7 +42,7 @@ def home(request: AuthedRequest) -> HttpResponse:
         {
             **_groups(rooms),
             "partnerships": partnerships,
-            "boot": {"me": _me(request.user), "rooms": rooms, "partnerships": partnerships},
+            "boot": {"me": me_for(request.user), "rooms": rooms, "partnerships": partnerships},
         },
     )
 
@@ -76,6 +63,6 @@ def room(request: AuthedRequest, room_id: int) -> HttpResponse:
         {
             **_groups(rooms),
             "room": current,
-            "boot": {"me": _me(request.user), "rooms": rooms, "room": current},
+            "boot": {"me": me_for(request.user), "rooms": rooms, "room": current},
         },
     )

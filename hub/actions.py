@@ -10,14 +10,14 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from hub import audit
+from hub import audit, handles
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.models import Invitation, Organization, Partnership, User
+from hub.selectors import invitations_visible_to
 from rooms import events
-from rooms.actions import do_add_member, do_remove_member
+from rooms.actions import clean_text, do_add_member, do_remove_member
 from rooms.models import Membership, Room
 from rooms.selectors import access_membership, parse_id
 
@@ -227,15 +227,14 @@ def check_accept_invitation(person: User, *, token: Any) -> Invitation:
 
 
 def check_revoke_invitation(actor: User, *, invitation_id: Any) -> Invitation:
+    """The inviter, or an admin of the organization the invitation admits to, revokes it.
+
+    Anyone else gets "not found": the invitation is not theirs to know of.
+    """
     invitation_id = parse_id(invitation_id, "invitation")
-    invitation = Invitation.objects.filter(
-        Q(invited_by=actor) | Q(organization_id=actor.organization_id, organization__people=actor),
-        pk=invitation_id,
-    ).first()
+    invitation = Invitation.objects.filter(invitations_visible_to(actor), pk=invitation_id).first()
     if invitation is None:
         raise NotFound()
-    if invitation.invited_by_id != actor.id and not actor.is_org_admin:
-        raise Forbidden("Only the inviter or an admin can revoke an invitation.")
     if invitation.accepted_at is not None or invitation.revoked_at is not None:
         raise Conflict("This invitation has already been used or revoked.")
     with transaction.atomic():
@@ -280,6 +279,36 @@ def check_deactivate_person(actor: User, *, person_id: Any) -> None:
     if not actor.is_org_admin:
         raise Forbidden("Only an organization admin can deactivate people.")
     do_deactivate_person(actor, person)
+
+
+def check_update_profile(
+    person: User, *, display_name: Any = None, title: Any = None, handle: Any = None
+) -> User:
+    """A person changes their own name, title or handle; the handle stays theirs alone."""
+    changes: dict[str, str] = {}
+    if display_name is not None:
+        changes["display_name"] = clean_text(display_name, "display_name", max_chars=150)
+    if title is not None:
+        changes["title"] = clean_text(title, "title", max_chars=150, allow_empty=True)
+    if handle is not None:
+        changes["handle"] = handles.check_handle(handle)
+    if not changes:
+        raise Invalid("Give a `display_name`, `title` or `handle`.")
+    try:
+        with transaction.atomic():
+            if (
+                "handle" in changes
+                and User.objects.filter(handle=changes["handle"]).exclude(pk=person.pk).exists()
+            ):
+                raise Conflict(f"@{changes['handle']} is taken; choose another handle.")
+            for field, value in changes.items():
+                setattr(person, field, value)
+            person.save(update_fields=list(changes))
+            audit.record(person, "person.profile_changed", person, fields=sorted(changes))
+    except IntegrityError:
+        # Someone took the handle between the check and the write.
+        raise Conflict(f"@{changes['handle']} is taken; choose another handle.") from None
+    return person
 
 
 def check_mark_notifications_read(person: User, *, ids: Any) -> int:

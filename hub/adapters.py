@@ -51,6 +51,9 @@ class CausewayAccountAdapter(DefaultAccountAdapter):
         self, request: HttpRequest, user: Any, form: BaseForm, commit: bool = True
     ) -> User:
         user = super().save_user(request, user, form, commit=False)
+        # Before the first save, which derives the handle from the name.
+        user.display_name = form.cleaned_data.get("display_name", "")
+        user.title = form.cleaned_data.get("title", "")
         invitation = pending_invitation(request)
         try:
             user.organization = actions.resolve_signup_organization(user.email, invitation)

@@ -9,6 +9,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from hub import handles
+from hub.ids import RandomIdField
+
 
 class Organization(models.Model):
     """A company. Whether it supplies or buys is a property of each partnership."""
@@ -56,11 +59,14 @@ class User(AbstractUser):
         ADMIN = "admin", "Admin"
         MEMBER = "member", "Member"
 
+    id = RandomIdField()
     username = None  # type: ignore[assignment]
     first_name = None  # type: ignore[assignment]
     last_name = None  # type: ignore[assignment]
     email = models.EmailField("e-mail address", unique=True)
     display_name = models.CharField(max_length=150, blank=True)
+    # Unique, lower-case; see hub.handles. Filled on first save.
+    handle = models.CharField(max_length=handles.MAX_LENGTH, unique=True)
     title = models.CharField(max_length=150, blank=True)
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="people"
@@ -87,12 +93,27 @@ class User(AbstractUser):
 
     @property
     def name(self) -> str:
-        return self.display_name or self.email.split("@")[0]
+        # Never a part of the e-mail address: names reach the other organization.
+        return self.display_name or self.handle
 
-    @property
-    def handle(self) -> str:
-        """What others type after @ to mention this person: the e-mail's local part."""
-        return self.email.split("@")[0].lower()
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.handle:
+            self.handle = self.free_handle(self.display_name)
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "handle"}
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def free_handle(cls, display_name: str) -> str:
+        """The first handle derived from ``display_name`` that nobody has."""
+        options = handles.candidates(display_name)
+        for start in range(0, len(options), 50):
+            batch = options[start : start + 50]
+            taken = set(cls.objects.filter(handle__in=batch).values_list("handle", flat=True))
+            for option in batch:
+                if option not in taken:
+                    return option
+        raise ValueError("No free handle.")  # 10,000 people of one name
 
     @property
     def is_org_admin(self) -> bool:
@@ -125,6 +146,12 @@ class Partnership(models.Model):
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Ended by an admin of either side; its shared rooms are then archived.
+    ended_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.TextField(blank=True)
     # Minutes to acknowledge an escalation, per severity; see ack_target().
     ack_targets = models.JSONField(default=dict, blank=True)
 
@@ -186,6 +213,7 @@ class EscalationContact(models.Model):
 class Notification(models.Model):
     """Something one person must see; pushed live to their sockets and listed over HTTP."""
 
+    id = RandomIdField()
     person = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=40)
     title = models.CharField(max_length=300)
@@ -215,6 +243,7 @@ class Invitation(models.Model):
     working invitation links.
     """
 
+    id = RandomIdField()
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="invitations"
     )
@@ -231,6 +260,9 @@ class Invitation(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The address is on none of the organization's verified domains: an admin
+    # of that organization confirmed making its holder a member.
+    outside_domain = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]

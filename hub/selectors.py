@@ -10,6 +10,20 @@ from django.utils import timezone
 from hub.models import Invitation, Partnership, User
 
 
+def me_for(user: User) -> dict[str, Any]:
+    """The signed-in person as their own pages and the profile API show them."""
+    org = user.organization
+    return {
+        "id": user.pk,
+        "name": user.name,
+        "display_name": user.display_name,
+        "handle": user.handle,
+        "title": user.title,
+        "org": {"id": org.pk, "name": org.name, "slug": org.slug} if org else None,
+        "admin": user.is_org_admin,
+    }
+
+
 def partnerships_for(user: User) -> list[dict[str, Any]]:
     if user.organization_id is None:
         return []
@@ -39,14 +53,22 @@ def partnerships_for(user: User) -> list[dict[str, Any]]:
     return result
 
 
-def pending_invitations_sent(user: User) -> list[dict[str, Any]]:
+def invitations_visible_to(user: User) -> Q:
     """Invitations the person sent, or (for admins) any into their organization."""
     scope = Q(invited_by=user)
-    if user.is_org_admin:
+    if user.is_org_admin and user.organization_id is not None:
         scope |= Q(organization_id=user.organization_id)
+    return scope
+
+
+def pending_invitations_sent(user: User) -> list[dict[str, Any]]:
+    """The usable invitations the person may see (``invitations_visible_to``)."""
     rows = (
         Invitation.objects.filter(
-            scope, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+            invitations_visible_to(user),
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
         )
         .select_related("organization", "room")
         .order_by("-created_at")
@@ -71,5 +93,6 @@ def notifications_for(user: User, *, unread_only: bool = False) -> list[dict[str
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     return [
-        {**notification_frame(n), "read": n.read_at is not None} for n in qs.order_by("-id")[:100]
+        {**notification_frame(n), "read": n.read_at is not None}
+        for n in qs.order_by("-created_at", "-id")[:100]
     ]

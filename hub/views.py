@@ -14,7 +14,7 @@ from hub.adapters import INVITATION_SESSION_KEY
 from hub.errors import ActionError
 from hub.http import AuthedRequest, api, error_response, json_body
 from hub.models import User
-from hub.selectors import notifications_for, partnerships_for, pending_invitations_sent
+from hub.selectors import me_for, notifications_for, partnerships_for, pending_invitations_sent
 from rooms import actions as room_actions
 
 
@@ -103,6 +103,19 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     # The invitation link proves the address: no second verification e-mail.
     get_adapter(request).stash_verified_email(request, invitation.email)
     return render(request, "hub/invitation_signup.html", {"invitation": invitation})
+
+
+@api(("GET", "PATCH"))
+def me(request: AuthedRequest) -> JsonResponse:
+    if request.method == "PATCH":
+        data = json_body(request)
+        actions.check_update_profile(
+            request.user,
+            display_name=data.get("display_name"),
+            title=data.get("title"),
+            handle=data.get("handle"),
+        )
+    return JsonResponse({"me": me_for(request.user)})
 
 
 @api(("POST",))

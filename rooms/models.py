@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from hub.ids import RandomIdField
 from hub.models import Organization, Partnership
 
 
@@ -17,6 +18,7 @@ class Room(models.Model):
         SHARED = "shared", "Shared"
         INTERNAL = "internal", "Internal"
 
+    id = RandomIdField()
     kind = models.CharField(max_length=10, choices=Kind.choices)
     name = models.CharField(max_length=120)
     topic = models.CharField(max_length=500, blank=True)
@@ -109,6 +111,7 @@ class Message(models.Model):
         # A copy of a shared-thread message in an internal room (the bridge).
         MIRROR = "mirror", "Mirrored"
 
+    id = RandomIdField()
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MESSAGE)
     author = models.ForeignKey(
@@ -141,6 +144,12 @@ class Message(models.Model):
     shared_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="shared_as"
     )
+    # On an internal note: who shared it back into the shared thread, and when.
+    # Shown to everyone in the internal room; never sent to the shared room.
+    shared_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    shared_back_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["seq"]
@@ -255,6 +264,7 @@ class WorkItem(models.Model):
         "cancelled": frozenset({"open"}),
     }
 
+    id = RandomIdField()
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="work_items")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -280,7 +290,7 @@ class WorkItem(models.Model):
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
-        ordering = ["priority", "due_date", "id"]
+        ordering = ["priority", "due_date", "created_at", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(priority__gte=1, priority__lte=4), name="work_item_priority_1_to_4"
@@ -292,7 +302,11 @@ class WorkItem(models.Model):
         return self.title
 
     def open_escalation(self) -> Escalation | None:
-        return self.escalations.exclude(status=Escalation.Status.RESOLVED).order_by("-id").first()
+        return (
+            self.escalations.exclude(status=Escalation.Status.RESOLVED)
+            .order_by("-raised_at", "-id")
+            .first()
+        )
 
 
 class WorkItemChange(models.Model):
@@ -324,6 +338,7 @@ class Escalation(models.Model):
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         RESOLVED = "resolved", "Resolved"
 
+    id = RandomIdField()
     work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="escalations")
     severity = models.CharField(max_length=2, choices=Severity.choices)
     reason = models.TextField()
@@ -383,6 +398,7 @@ class EscalationRoom(models.Model):
 class Mirror(models.Model):
     """A shared thread followed live in one internal room of one organization."""
 
+    id = RandomIdField()
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     source_room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
     source_root = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mirrors")

@@ -119,6 +119,33 @@ def access_message(user: User, room_id: Any, message_id: Any) -> Message:
         raise NotFound() from None
 
 
+def visible_people(user: User) -> QuerySet[User]:
+    """The active people ``user`` may know of: colleagues, and anyone they share a room with.
+
+    Everyone else, the partner's staff included, is "not found" to them:
+    answering differently for a person who exists would let anyone list the
+    other organization's people by trying ids.
+    """
+    my_rooms = Membership.objects.active().filter(user=user).values("room_id")
+    co_members = Membership.objects.active().filter(room_id__in=my_rooms).values("user_id")
+    return User.objects.filter(
+        Q(organization_id=user.organization_id) | Q(pk__in=co_members), is_active=True
+    )
+
+
+def access_person(user: User, person_id: Any) -> User:
+    """A person ``user`` may know of (``visible_people``), or NotFound."""
+    person = (
+        visible_people(user)
+        .select_related("organization")
+        .filter(pk=parse_id(person_id, "person"))
+        .first()
+    )
+    if person is None:
+        raise NotFound()
+    return person
+
+
 def unread_count(user: User, room_id: int, last_read_seq: int) -> int:
     return (
         Message.objects.filter(room_id=room_id, seq__gt=last_read_seq, deleted_at__isnull=True)
@@ -204,14 +231,14 @@ def room_members(room: Room) -> list[Membership]:
             "role",
             "room_id",
             "user__id",
-            "user__email",
+            "user__handle",
             "user__display_name",
             "user__title",
             "user__organization__id",
             "user__organization__name",
             "user__organization__slug",
         )
-        .order_by("user__display_name", "user__email")
+        .order_by("user__display_name", "user__handle")
     )
 
 
@@ -313,7 +340,7 @@ def _work_items(qs: QuerySet[Any]) -> list[dict[str, Any]]:
     items = list(
         qs.select_related(
             "assignee__organization", "created_by__organization", "raised_by_org"
-        ).order_by("priority", "due_date", "id")
+        ).order_by("priority", "due_date", "created_at", "id")
     )
     live = {
         e.work_item_id: e

@@ -221,8 +221,9 @@ def check_share_back(
         shared, _ = do_send_message(
             actor,
             mirror.source_room,
-            # Random: the shared room must learn nothing of the internal note.
-            client_id=f"shareback-{uuid.uuid4().hex}",
+            # Exactly the form the web app gives a typed message (a random
+            # UUID4): the shared room must learn nothing of the internal note.
+            client_id=str(uuid.uuid4()),
             body=text,
             thread_root=mirror.source_root,
             shared_from=note,

@@ -37,6 +37,7 @@ from rooms.models import (
 from rooms.selectors import (
     access_membership,
     access_message,
+    access_person,
     access_room_for_write,
     parse_id,
     unread_count,
@@ -242,12 +243,9 @@ def do_add_member(
 
 def check_add_member(actor: User, *, room_id: Any, person_id: Any) -> Membership:
     membership = access_membership(actor, room_id)
-    person = (
-        User.objects.select_related("organization")
-        .filter(pk=parse_id(person_id, "person"), is_active=True)
-        .first()
-    )
-    if person is None or person.organization_id not in membership.room.allowed_organization_ids():
+    # Someone the actor cannot know of is answered exactly like a missing id.
+    person = access_person(actor, person_id)
+    if person.organization_id not in membership.room.allowed_organization_ids():
         raise NotFound()
     # Members bring in colleagues of their own organization; the room's owners
     # may also bring in people from the other side of the partnership.

@@ -11,7 +11,7 @@ from django.utils import timezone
 from hub import actions
 from hub.errors import Conflict, Forbidden, NotFound
 from hub.models import AuditEntry, Invitation, Partnership, User
-from hub.selectors import partnerships_for
+from hub.selectors import partnerships_for, pending_invitations_sent
 from rooms import actions as room_actions
 from rooms.models import Membership, Room
 from tests.conftest import Team, make_org, make_partnership, make_person
@@ -599,13 +599,15 @@ def test_org_admin_revokes_colleagues_invitation(team: Team):
     assert invitation.revoked_at is not None
 
 
-def test_colleague_who_is_not_admin_cannot_revoke(team: Team):
+def test_colleague_who_is_not_admin_cannot_revoke_nor_learn_of_the_invitation(team: Team):
     email = f"newbie@{team.supplier.verified_domains[0]}"
     invitation, _token = actions.check_create_invitation(
         team.supplier_admin, room_id=team.shared.id, email=email
     )
 
-    with pytest.raises(Forbidden):
+    # Not in their list of invitations, so "forbidden" would say it exists.
+    assert pending_invitations_sent(team.supplier_member) == []
+    with pytest.raises(NotFound):
         actions.check_revoke_invitation(team.supplier_member, invitation_id=invitation.pk)
 
     invitation.refresh_from_db()

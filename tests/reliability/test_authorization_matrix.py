@@ -47,12 +47,13 @@ from rooms.actions import (
     do_create_work_item,
     do_send_message,
 )
-from rooms.models import Message, Room
+from rooms.models import Membership, Message, Room
 from tests.conftest import (
     Team,
     make_internal_room,
     make_org,
     make_person,
+    make_shared_room,
     session_cookie,
     socket_headers,
 )
@@ -126,6 +127,14 @@ MATRIX: list[tuple[str, str, tuple[Any, ...]]] = [
     # Sent by supplier_member into the supplier: the inviter and the supplier's admin see it.
     ("invitations.list",                HTTP, (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
     ("invitations.revoke",              HTTP, (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    # Sent by supplier_admin: not in supplier_member's list, so not theirs to know of.
+    ("invitations.revoke_admins",       HTTP, (SO,   HID,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    # A supplier person who shares no room with anyone: the client cannot know of them.
+    ("shared.members.add_stranger",     HTTP, (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    # Into a second shared room (owned by supplier_admin), a client person the
+    # supplier people know from the shared room: only an owner adds across.
+    ("second.members.add_partner",      HTTP, (SO,   FBD,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    ("me",                              HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  OK_,  OK_,  SO)),
     ("partnerships.list",               HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  OK_,  SO)),
     # A third organization proposes to the client: only the client's admin decides.
     ("partnerships.accept",             HTTP, (SO,   HID,  HID,  FBD,  OK_,  HID,  FBD,  SO)),
@@ -222,6 +231,14 @@ class World:
             root_id=self.shared_message.id,
             target_room_id=t.supplier_internal.id,
         )
+        self.second = make_shared_room(
+            t.partnership,
+            t.supplier_admin,
+            t.supplier_member,
+            t.client_admin,
+            t.client_member,
+            name="Second",
+        )
         self.invitation, _ = do_create_invitation(
             t.supplier_member,
             organization=t.supplier,
@@ -285,6 +302,26 @@ class World:
             room=self.team.shared,
         )
         return invitation.pk
+
+    def admins_invitation(self) -> int:
+        domain = self.team.supplier.verified_domains[0]
+        invitation, _ = do_create_invitation(
+            self.team.supplier_admin,
+            organization=self.team.supplier,
+            email=f"by-admin-{uuid.uuid4().hex[:8]}@{domain}",
+            room=self.team.shared,
+        )
+        return invitation.pk
+
+    def stranger(self) -> User:
+        """A supplier person in no room at all."""
+        return make_person(self.team.supplier, name="Stella Stranger")
+
+    def known_client_person(self) -> User:
+        """A client person in the shared room, not yet in the second one."""
+        person = make_person(self.team.client, name="Kim Known")
+        do_add_member(self.team.client_admin, self.team.shared, person)
+        return person
 
     def proposal_to_client(self) -> int:
         prospect = make_org("Prospect")
@@ -561,6 +598,49 @@ def invitations_revoke(w: World, role: str) -> Http:
     )
 
 
+def invitations_revoke_admins(w: World, role: str) -> Http:
+    invitation = w.admins_invitation()
+    return Http(
+        "delete",
+        f"/api/invitations/{invitation}/",
+        missing_path=f"/api/invitations/{MISSING}/",
+        ok=lambda r: (
+            r.status_code == 200 and Invitation.objects.get(pk=invitation).revoked_at is not None
+        ),
+    )
+
+
+def _add_member(room: Room, person: User) -> Http:
+    path = f"/api/rooms/{room.id}/members/"
+    return Http(
+        "post",
+        path,
+        {"person": person.id},
+        # Hidden means: the same answer as for a person who exists nowhere.
+        missing_path=path,
+        missing_data={"person": MISSING},
+        ok=lambda r: (
+            r.status_code == 201
+            and Membership.objects.active().filter(room=room, user=person).exists()
+        ),
+    )
+
+
+def shared_members_add_stranger(w: World, role: str) -> Http:
+    return _add_member(w.team.shared, w.stranger())
+
+
+def second_members_add_partner(w: World, role: str) -> Http:
+    return _add_member(w.second, w.known_client_person())
+
+
+def me(w: World, role: str) -> Http:
+    person = w.people[role]
+    return Http(
+        "get", "/api/me/", ok=lambda r: person is not None and r.json()["me"]["id"] == person.id
+    )
+
+
 def partnerships_list(w: World, role: str) -> Http:
     def ids(body: Any) -> list[int]:
         return [p["id"] for p in body["partnerships"]]
@@ -621,6 +701,10 @@ RESOURCES: dict[tuple[str, str], Callable[[World, str], Http | Ws]] = {
     ("invitations.create", HTTP): invitations_create,
     ("invitations.list", HTTP): invitations_list,
     ("invitations.revoke", HTTP): invitations_revoke,
+    ("invitations.revoke_admins", HTTP): invitations_revoke_admins,
+    ("shared.members.add_stranger", HTTP): shared_members_add_stranger,
+    ("second.members.add_partner", HTTP): second_members_add_partner,
+    ("me", HTTP): me,
     ("partnerships.list", HTTP): partnerships_list,
     ("partnerships.accept", HTTP): partnerships_accept,
     ("admin", HTTP): admin,

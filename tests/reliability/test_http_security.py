@@ -106,6 +106,7 @@ class Ids:
             "search": {},
             "partnerships": {},
             "partnership-decision": {"partnership_id": self.proposal, "decision": "accept"},
+            "me": {},
             "invitations": {},
             "invitation": {"invitation_id": self.invitation},
             "deactivate-person": {"person_id": t.supplier_member.id},
@@ -172,6 +173,7 @@ WRITES = [
         },
     ),
     Write("invitation", "DELETE", 200),
+    Write("me", "PATCH", 200, {"title": "Account lead"}),
     Write("deactivate-person", "POST", 200),
 ]
 

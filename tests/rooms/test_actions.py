@@ -206,3 +206,35 @@ def test_a_member_cannot_remove_someone_else_unless_owner_or_their_admin(team):
     actions.check_remove_member(
         team.client_admin, room_id=team.shared.id, person_id=team.client_member.id
     )
+
+
+def test_people_you_share_no_room_with_are_not_found_when_added(team):
+    stranger = make_person(team.supplier, name="Stella Stranger")
+    other_org = make_person(make_org(), name="Otto Other")
+    for actor in (team.client_member, team.client_admin):  # client_admin owns nothing here
+        for person in (stranger, other_org):
+            with pytest.raises(NotFound):
+                actions.check_add_member(actor, room_id=team.shared.id, person_id=person.id)
+
+
+def test_owners_add_partner_people_they_know_and_members_are_told_to_ask_an_owner(team):
+    # Both sides' people share the room "Shared"; the supplier admin owns it.
+    second = actions.check_create_shared_room(
+        team.client_admin, partnership_id=team.partnership.id, name="Second"
+    )
+    with pytest.raises(NotFound):
+        # A stranger to the client admin: same answer as a missing person.
+        actions.check_add_member(
+            team.client_admin,
+            room_id=second.id,
+            person_id=make_person(team.supplier, name="Stella Stranger").id,
+        )
+    actions.check_add_member(team.client_admin, room_id=second.id, person_id=team.client_member.id)
+    with pytest.raises(Forbidden):
+        actions.check_add_member(
+            team.client_member, room_id=second.id, person_id=team.supplier_member.id
+        )
+    membership = actions.check_add_member(
+        team.client_admin, room_id=second.id, person_id=team.supplier_member.id
+    )
+    assert membership.user_id == team.supplier_member.id

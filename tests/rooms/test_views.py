@@ -172,3 +172,17 @@ def test_bodies_beyond_djangos_upload_limit_also_get_413_json(team):
     )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_large"
+
+
+def test_adding_someone_you_cannot_see_answers_exactly_like_a_missing_person(team):
+    # A supplier employee who shares no room with the client's people.
+    stranger = make_person(team.supplier, name="Stella Stranger")
+    client = login(team.client_member)  # not an owner of the shared room
+    url = f"/api/rooms/{team.shared.id}/members/"
+    unseen = client.post(url, {"person": stranger.id}, content_type="application/json")
+    missing = client.post(url, {"person": 2**52}, content_type="application/json")
+    assert (unseen.status_code, unseen.content) == (missing.status_code, missing.content)
+    assert unseen.status_code == 404
+    # Someone they share a room with is visible: the answer may say why it is refused.
+    seen = client.post(url, {"person": team.supplier_member.id}, content_type="application/json")
+    assert seen.status_code in (200, 201, 403)

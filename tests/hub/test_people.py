@@ -1,0 +1,102 @@
+"""People: handles, profiles, and what of a person the other organization learns."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.test import Client
+
+from hub import actions
+from hub.errors import Conflict, Invalid
+from hub.models import User
+from rooms import actions as room_actions
+from rooms.models import Mention
+from tests.conftest import Team, make_person
+
+
+def test_handles_come_from_the_display_name_never_from_the_email(team: Team):
+    person = make_person(team.supplier, name="Anna Berg", email="a.k.b-1979@supplier-mail.test")
+    assert person.handle == "anna.berg"
+    same_name = make_person(team.client, name="Anna Berg")
+    assert same_name.handle == "anna.berg2"
+    accented = make_person(team.client, name="Zoë Müller-Lüdenscheidt")
+    assert accented.handle == "zoe.muller.ludenscheidt"
+    nameless = make_person(team.client, name="王伟", email="wang.wei@client.test")
+    assert "wang" not in nameless.handle and nameless.handle.startswith("person")
+
+
+def test_a_handle_stays_when_the_display_name_changes(team: Team):
+    person = make_person(team.supplier, name="Anna Berg")
+    actions.check_update_profile(person, display_name="Anna Berg-Okafor")
+    person.refresh_from_db()
+    assert (person.display_name, person.handle) == ("Anna Berg-Okafor", "anna.berg")
+
+
+def test_a_person_changes_their_handle_and_is_mentioned_by_it(team: Team):
+    actions.check_update_profile(team.client_member, handle="Cleo.D")
+    team.client_member.refresh_from_db()
+    assert team.client_member.handle == "cleo.d"
+    message, _ = room_actions.check_send_message(
+        team.supplier_member,
+        room_id=team.shared.id,
+        client_id=uuid.uuid4().hex,
+        body="@cleo.d can you check?",
+    )
+    assert list(Mention.objects.filter(message=message).values_list("user_id", flat=True)) == [
+        team.client_member.id
+    ]
+
+
+@pytest.mark.parametrize(
+    "handle", ["", "a", "-lead", "trailing.", "has space", "x" * 33, "émile", "all", "here"]
+)
+def test_bad_or_reserved_handles_are_refused(team: Team, handle: str):
+    with pytest.raises(Invalid):
+        actions.check_update_profile(team.client_member, handle=handle)
+
+
+def test_a_taken_handle_conflicts_whatever_its_case(team: Team):
+    with pytest.raises(Conflict):
+        actions.check_update_profile(team.client_member, handle=team.supplier_member.handle.upper())
+
+
+def test_the_profile_api_updates_name_title_and_handle(team: Team):
+    client = Client()
+    client.force_login(team.client_member)
+    response = client.patch(
+        "/api/me/",
+        {"display_name": "Cleo Diaz", "title": "Buyer", "handle": "cleo"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    me = response.json()["me"]
+    assert (me["name"], me["title"], me["handle"]) == ("Cleo Diaz", "Buyer", "cleo")
+    assert "email" not in me
+    refused = client.patch("/api/me/", {"handle": "x y"}, content_type="application/json")
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid"
+
+
+def test_the_partner_never_receives_any_part_of_an_email_address(team: Team):
+    person = User.objects.get(pk=team.supplier_member.pk)
+    person.email = "zq7private@supplier-mail.test"
+    person.display_name = ""
+    person.save(update_fields=["email", "display_name"])
+    room_actions.check_send_message(
+        person, room_id=team.shared.id, client_id=uuid.uuid4().hex, body="hello"
+    )
+    client = Client()
+    client.force_login(team.client_member)
+    bodies = [
+        client.get(path).content.decode()
+        for path in (
+            "/api/rooms/",
+            f"/api/rooms/{team.shared.id}/messages/",
+            f"/api/rooms/{team.shared.id}/members/",
+            "/api/search/?q=hello",
+            f"/rooms/{team.shared.id}/",
+        )
+    ]
+    for body in bodies:
+        assert "zq7private" not in body
+        assert "supplier-mail" not in body
