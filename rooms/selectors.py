@@ -28,6 +28,7 @@ from rooms.models import (
     WorkItem,
     WorkItemChange,
 )
+from rooms.moderation import moderation_scope
 
 
 def parse_id(value: Any, what: str = "id") -> int:
@@ -205,6 +206,7 @@ def room_list(user: User) -> list[dict[str, Any]]:
             "unread": membership.unread,
             "mentions": membership.mentions,
             "role": membership.role,
+            "moderation": moderation_scope(user, room, membership.role),
         }
         if room.partnership is not None:
             partner = (

@@ -34,6 +34,7 @@ from rooms.models import (
     RoomEvent,
     ThreadFollow,
 )
+from rooms.moderation import may_delete
 from rooms.selectors import (
     access_membership,
     access_message,
@@ -520,7 +521,14 @@ def do_delete_message(actor: User, message: Message) -> None:
             Message.objects.filter(pk=message.thread_root_id, reply_count__gt=0).update(
                 reply_count=F("reply_count") - 1
             )
-        audit.record(actor, "message.deleted", message, room=message.room_id)
+        # Someone else's message: moderation, recorded as such.
+        audit.record(
+            actor,
+            "message.deleted" if actor.pk == message.author_id else "message.moderated",
+            message,
+            room=message.room_id,
+            author=message.author_id,
+        )
         room_id, thread = message.room_id, message.thread_root_id
         append_event(
             room_id,
@@ -537,12 +545,13 @@ def check_delete_message(actor: User, *, room_id: Any, message_id: Any) -> int:
     message = access_message(actor, membership.room_id, message_id)
     if message.is_deleted:
         raise NotFound()
-    is_author = message.author_id == actor.id
-    # "Admins": the room's owners, and an organization admin for their own people.
-    is_owner = membership.role == Membership.Role.OWNER
-    is_their_admin = actor.is_org_admin and message.author.organization_id == actor.organization_id
-    if not (is_author or is_owner or is_their_admin):
-        raise Forbidden("Only the author or an admin can delete a message.")
+    if not may_delete(actor, membership, message.author.organization_id, message.author_id):
+        if membership.room.is_shared:
+            raise Forbidden(
+                "In a shared room only the author, or an admin of the author's own "
+                "organization, can delete a message."
+            )
+        raise Forbidden("Only the author or the room's owners can delete a message.")
     ratelimit.hit(actor.id, "writes")
     do_delete_message(actor, message)
     return message.pk

@@ -100,8 +100,9 @@ MATRIX: list[tuple[str, str, tuple[Any, ...]]] = [
     ("shared.send",                     WS,   (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
     # A message by client_member: only its author edits it.
     ("shared.edit",                     WS,   (SO,   FBD,  FBD,  OK_,  FBD,  HID,  HID,  SO)),
-    # The author, the room's owner (supplier_admin), and the author's own org admin delete.
-    ("shared.delete",                   WS,   (SO,   FBD,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    # Only the author and the author's own org admin delete: never the other
+    # side, not even the room's owner (supplier_admin).
+    ("shared.delete",                   WS,   (SO,   FBD,  FBD,  OK_,  OK_,  HID,  HID,  SO)),
     ("shared.workitems.list",           HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
     ("shared.workitems.create",         HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
     ("shared.workitems.create",         WS,   (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),

@@ -5,9 +5,10 @@ import uuid
 import pytest
 
 from hub.errors import Forbidden, Invalid, NotFound, TooLarge
+from hub.models import AuditEntry
 from rooms import actions
 from rooms.events import room_group, user_group
-from rooms.models import Message, MessageEdit, Room, RoomEvent, ThreadFollow
+from rooms.models import Membership, Message, MessageEdit, Room, RoomEvent, ThreadFollow
 from tests.conftest import make_org, make_person
 
 
@@ -124,16 +125,69 @@ def test_only_the_author_edits_and_history_is_kept(team):
     ) == ["v1"]
 
 
-def test_delete_by_author_or_room_owner_but_not_by_others(team):
-    mine = send(team.client_member, team.shared, "mine")
+def test_in_a_shared_room_nobody_on_the_other_side_deletes_your_words(team):
+    promise = send(team.client_member, team.shared, "We accept the 2-day slip, no penalty")
+    # The supplier admin owns the shared room, and still may not.
+    for other_side in (team.supplier_admin, team.supplier_member):
+        with pytest.raises(Forbidden):
+            actions.check_delete_message(other_side, room_id=team.shared.id, message_id=promise.id)
+        with pytest.raises(Forbidden):
+            actions.check_edit_message(
+                other_side, room_id=team.shared.id, message_id=promise.id, body="No deal"
+            )
+    promise.refresh_from_db()
+    assert not promise.is_deleted and promise.body.startswith("We accept")
+
+
+def test_in_a_shared_room_an_owner_who_is_no_admin_cannot_moderate_colleagues(team):
+    Membership.objects.filter(room=team.shared, user=team.supplier_member).update(role="owner")
+    colleague = send(team.supplier_admin, team.shared, "Our offer stands")
     with pytest.raises(Forbidden):
         actions.check_delete_message(
-            team.supplier_member, room_id=team.shared.id, message_id=mine.id
+            team.supplier_member, room_id=team.shared.id, message_id=colleague.id
         )
-    # The room's owner (the supplier admin who opened it) may moderate.
-    actions.check_delete_message(team.supplier_admin, room_id=team.shared.id, message_id=mine.id)
-    mine.refresh_from_db()
-    assert mine.is_deleted
+
+
+def test_the_author_and_an_admin_of_the_authors_organization_delete_with_an_audit_entry(team):
+    own = send(team.client_member, team.shared, "typo")
+    actions.check_delete_message(team.client_member, room_id=team.shared.id, message_id=own.id)
+    moderated = send(team.client_member, team.shared, "off-topic")
+    actions.check_delete_message(team.client_admin, room_id=team.shared.id, message_id=moderated.id)
+    for message in (own, moderated):
+        message.refresh_from_db()
+        assert message.is_deleted
+    entry = AuditEntry.objects.get(target_type="message", target_id=moderated.id)
+    assert (entry.action, entry.actor_id, entry.organization_id) == (
+        "message.moderated",
+        team.client_admin.id,
+        team.client.id,
+    )
+    assert entry.data["author"] == team.client_member.id
+    assert AuditEntry.objects.get(target_type="message", target_id=own.id).action == (
+        "message.deleted"
+    )
+
+
+def test_in_an_internal_room_its_owner_moderates(team):
+    note = send(team.supplier_member, team.supplier_internal, "draft")
+    actions.check_delete_message(
+        team.supplier_admin, room_id=team.supplier_internal.id, message_id=note.id
+    )
+    note.refresh_from_db()
+    assert note.is_deleted
+
+
+def test_the_room_list_tells_the_client_whom_you_may_moderate(team):
+    from rooms.selectors import room_list
+
+    def scope(person, room):
+        return {r["id"]: r["moderation"] for r in room_list(person)}[room.id]
+
+    assert scope(team.supplier_admin, team.shared) == "own_org"  # owner and admin
+    assert scope(team.supplier_member, team.shared) == "none"
+    assert scope(team.client_admin, team.shared) == "own_org"
+    assert scope(team.supplier_admin, team.supplier_internal) == "all"
+    assert scope(team.supplier_member, team.supplier_internal) == "none"
 
 
 def test_deleting_scrubs_the_text_from_the_message_its_edits_and_the_event_log(team):

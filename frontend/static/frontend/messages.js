@@ -5,7 +5,7 @@ import { confirmButton, h, initials, plural, serverHTML, shortTime, STATUS_LABEL
 
 /**
  * ctx: {
- *   me: {id, org}, canModerate(message) -> bool (room owner, or org admin for a colleague),
+ *   me: {id, org}, canModerate(message) -> bool (rooms/moderation.py, via the room's `moderation`),
  *   presence: Map(person id -> state),
  *   itemForThread(rootId) -> WorkItem | undefined,
  *   partnerOf(message) -> organization name the message's room is shared with,

@@ -41,7 +41,8 @@ const page = {
       me,
       presence,
       inThread,
-      canModerate: (m) => room.role === "owner" || (me.admin && m.author.org?.id === me.org?.id),
+      // The server's rule (rooms/moderation.py), as the room list states it for you.
+      canModerate: (m) => room.moderation === "all" || (room.moderation === "own_org" && m.author.org?.id === me.org?.id),
       itemForThread: (id) => work.byThread.get(id),
       partnerOf: (m) => page.partnerForMirror(m),
       actions: {
