@@ -40,6 +40,11 @@ class PersonRef(TypedDict):
     org: OrgRef | None
 
 
+class SharedBack(TypedDict):
+    by: PersonRef | None
+    at: str
+
+
 class MessageData(TypedDict):
     id: int
     room: int
@@ -58,6 +63,8 @@ class MessageData(TypedDict):
     mentions: list[int]
     # Only on mirror copies in an internal room: where the original was said.
     mirror: NotRequired[dict[str, Any]]
+    # Only on an internal note that was shared back into the shared thread.
+    shared_back: NotRequired[SharedBack]
 
 
 class MessageNewEvent(TypedDict):
@@ -450,7 +457,8 @@ def person_ref(user: Any) -> PersonRef:
 
 
 def message_data(message: Any, mentions: list[int] | None = None) -> MessageData:
-    """The wire shape of a message. Requires ``author__organization`` loaded.
+    """The wire shape of a message. Requires ``author__organization`` loaded
+    (and ``shared_back_by__organization``, or one query per shared-back note).
 
     ``mentions`` (person ids) is passed by writers that just computed it;
     otherwise it is read from the message.
@@ -477,6 +485,12 @@ def message_data(message: Any, mentions: list[int] | None = None) -> MessageData
     }
     if message.provenance is not None:
         data["mirror"] = message.provenance
+    if message.shared_back_at is not None:
+        by = message.shared_back_by
+        data["shared_back"] = {
+            "by": person_ref(by) if by is not None else None,
+            "at": message.shared_back_at.isoformat(),
+        }
     return data
 
 

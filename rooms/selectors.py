@@ -181,6 +181,14 @@ def room_list(user: User) -> list[dict[str, Any]]:
         .annotate(n=Count("id"))
         .values("n")
     )
+    members = (
+        Membership.objects.active()
+        .filter(room=OuterRef("room_id"), user__is_active=True)
+        .order_by()
+        .values("room")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     memberships = (
         Membership.objects.active()
         .filter(user=user, room__archived_at__isnull=True)
@@ -190,7 +198,11 @@ def room_list(user: User) -> list[dict[str, Any]]:
             "room__partnership__client",
             "room__organization",
         )
-        .annotate(unread=Coalesce(Subquery(unread), 0), mentions=Coalesce(Subquery(mentions), 0))
+        .annotate(
+            unread=Coalesce(Subquery(unread), 0),
+            mentions=Coalesce(Subquery(mentions), 0),
+            member_count=Coalesce(Subquery(members), 0),
+        )
         .order_by("room__name")
     )
     result = []
@@ -206,6 +218,7 @@ def room_list(user: User) -> list[dict[str, Any]]:
             "unread": membership.unread,
             "mentions": membership.mentions,
             "role": membership.role,
+            "member_count": membership.member_count,
             "moderation": moderation_scope(user, room, membership.role),
         }
         if room.partnership is not None:
@@ -255,7 +268,7 @@ def events_after(room_id: int, since: int, until: int) -> list[dict[str, Any]]:
 def message_page(room: Room, *, before: int | None, after: int | None, limit: int) -> list[Message]:
     qs = (
         Message.objects.filter(room=room, thread_root__isnull=True)
-        .select_related("author__organization")
+        .select_related("author__organization", "shared_back_by__organization")
         .prefetch_related("mentions")
     )
     if after is not None:
@@ -268,7 +281,7 @@ def message_page(room: Room, *, before: int | None, after: int | None, limit: in
 def thread_messages(root: Message) -> list[Message]:
     return list(
         Message.objects.filter(Q(pk=root.pk) | Q(thread_root=root))
-        .select_related("author__organization")
+        .select_related("author__organization", "shared_back_by__organization")
         .prefetch_related("mentions")
         .order_by("seq")
     )

@@ -256,6 +256,10 @@ def mirror(request: AuthedRequest, mirror_id: int) -> JsonResponse:
 def share_back(request: AuthedRequest, mirror_id: int) -> JsonResponse:
     data = json_body(request)
     shared = actions.check_share_back(
-        request.user, mirror_id=mirror_id, message_id=data.get("message"), body=data.get("body")
+        request.user,
+        mirror_id=mirror_id,
+        message_id=data.get("message"),
+        body=data.get("body"),
+        confirmed_body=data.get("confirmed_body"),
     )
     return JsonResponse({"room": shared.room_id, "id": shared.pk, "seq": shared.seq}, status=201)

@@ -30,7 +30,9 @@ from django.utils import timezone
 from hub import audit, ratelimit
 from hub.errors import Conflict, Invalid, NotFound
 from hub.models import User
+from rooms import events
 from rooms.actions.messages import (
+    append_event,
     clean_text,
     do_delete_message,
     do_edit_message,
@@ -187,11 +189,19 @@ def check_stop_mirror(actor: User, *, mirror_id: Any) -> Mirror:
 
 
 def check_share_back(
-    actor: User, *, mirror_id: Any, message_id: Any = None, body: Any = None
+    actor: User,
+    *,
+    mirror_id: Any,
+    message_id: Any = None,
+    body: Any = None,
+    confirmed_body: Any = None,
 ) -> Message:
     """Post an internal note (or a new message) to the shared thread, as the actor.
 
-    The one deliberate way anything crosses from the internal room.
+    The one deliberate way anything crosses from the internal room. Sharing a
+    note needs ``confirmed_body``: the exact text the person was shown and
+    agreed to share. A note edited since then is refused (``Conflict``), so
+    what crosses is always what the person saw.
     """
     mirror = access_mirror(actor, mirror_id)
     access_membership(actor, mirror.source_room_id)
@@ -206,6 +216,8 @@ def check_share_back(
             or note.is_deleted
         ):
             raise Invalid("Share back an internal reply under this mirror.")
+        if not isinstance(confirmed_body, str):
+            raise Invalid("`confirmed_body` must repeat the exact text you agreed to share.")
         text = note.body
     else:
         text = clean_text(body, "body", max_chars=settings.CAUSEWAY_MESSAGE_MAX_CHARS)
@@ -214,10 +226,13 @@ def check_share_back(
         # Lock order: the shared room before anything in the internal room.
         lock_room(mirror.source_room_id)
         if note is not None:
-            # The note's row lock makes "shared once" hold under concurrent clicks.
-            Message.objects.select_for_update().filter(pk=note.pk).first()
-            if note.shared_as.exists():
+            # The note's row lock makes "shared once" hold under concurrent
+            # clicks, and "what was confirmed" hold under a concurrent edit.
+            note = Message.objects.select_for_update().get(pk=note.pk)
+            if note.shared_back_at is not None or note.shared_as.exists():
                 raise Conflict("That note has been shared already.")
+            if note.is_deleted or note.body != confirmed_body:
+                raise Conflict("The note changed since you confirmed it; review it again.")
         shared, _ = do_send_message(
             actor,
             mirror.source_room,
@@ -228,6 +243,8 @@ def check_share_back(
             thread_root=mirror.source_root,
             shared_from=note,
         )
+        if note is not None:
+            do_mark_shared_back(note, actor, when=shared.created_at)
         audit.record(
             actor,
             "mirror.shared_back",
@@ -237,6 +254,30 @@ def check_share_back(
             note=note.pk if note else None,
         )
     return shared
+
+
+def do_mark_shared_back(note: Message, actor: User, *, when: datetime.datetime) -> None:
+    """Record on the note who shared it back and when, and tell the internal room.
+
+    A ``message.edited`` of the note carries its ``shared_back``; it goes to
+    the internal room only (the note's room). Call inside the share's
+    transaction, after the shared room's lock (lock order: shared, then internal).
+    """
+    note.shared_back_by = actor
+    note.shared_back_at = when
+    note.save(update_fields=["shared_back_by", "shared_back_at"])
+    note = Message.objects.select_related(
+        "author__organization", "shared_back_by__organization"
+    ).get(pk=note.pk)
+    data = events.message_data(note)
+    append_event(
+        note.room_id,
+        lambda seq: events.MessageEditedEvent(
+            type="message.edited", room=note.room_id, seq=seq, message=data
+        ),
+        message=note,
+        thread_root_id=note.thread_root_id,
+    )
 
 
 # --- the relay ---------------------------------------------------------------------

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from hub.models import Partnership
 from rooms import actions as room_actions
 from rooms.models import Message
-from tests.conftest import Team, make_org, make_person
+from tests.conftest import Team, make_internal_room, make_org, make_person
 from tests.frontend.conftest import (
     FAST_PRESENCE,
     PHONE,
@@ -303,7 +303,9 @@ def test_a_mirror_shows_only_in_the_mirroring_sides_internal_room_and_share_back
     live_team: Team, servers, sessions
 ):
     t = live_team
-    prepare_for_browser(t.supplier_member, t.client_member)
+    # An escalation room sorts before "Supplier internal": it used to be preselected.
+    off_loop(make_internal_room, t.supplier_member, name="Escalation: an unrelated pallet issue")
+    prepare_for_browser(t.supplier_member, t.client_member, t.supplier_admin)
     worker = BridgeWorker(extra_env=SERVER_ENV)
     try:
         sue = sessions(servers[0], t.supplier_member)
@@ -312,13 +314,25 @@ def test_a_mirror_shows_only_in_the_mirroring_sides_internal_room_and_share_back
         cleo_page = cleo.open_room(t.shared)
         send(cleo_page, "Is lot 7 shipping this week?")
 
-        # The supplier mirrors the client's thread into its own internal room.
+        # The supplier mirrors the client's thread into its own internal room,
+        # choosing the room itself: nothing is chosen for it.
         root = message(sue_page, "Is lot 7 shipping")
         root.hover()
         root.get_by_role("button", name="Reply in thread").click()
         panel = sue_page.locator("#panel")
-        panel.get_by_label("Internal room").select_option(label=t.supplier_internal.name)
-        panel.get_by_role("button", name="Mirror to my internal room").click()
+        target = panel.get_by_label("Internal room")
+        expect(target).to_have_value("")
+        expect(target.locator("option:checked")).to_have_text("Choose an internal room…")
+        mirror_button = panel.get_by_role("button", name="Mirror to my internal room")
+        expect(mirror_button).to_be_disabled()
+        assert target.locator("option").all_inner_texts() == [
+            "Choose an internal room…",
+            "Escalation: an unrelated pallet issue (only you)",
+            f"{t.supplier_internal.name} (1 colleague)",
+        ]
+        screenshot(sue_page, "mirror-target")
+        target.select_option(label=f"{t.supplier_internal.name} (1 colleague)")
+        mirror_button.click()
         expect(panel.locator(".mirror-box .form-status")).to_contain_text(
             f"Mirrored to {t.supplier_internal.name}"
         )
@@ -354,10 +368,37 @@ def test_a_mirror_shows_only_in_the_mirroring_sides_internal_room_and_share_back
         note_box.press("Enter")
         note = panel.locator(".msg", has_text="We can ship on Friday")
         expect(note).to_have_attribute("data-id", re.compile(r"^\d+$"))
+        # A colleague has the same mirrored thread open in another browser.
+        sam = sessions(servers[1], t.supplier_admin)
+        sam_page = sam.open_room(t.supplier_internal, f"?thread={copy.get_attribute('data-id')}")
+        sam_note = sam_page.locator("#panel .msg", has_text="We can ship on Friday")
+        expect(sam_note).to_have_count(1)
+
+        # Sharing asks first, showing the exact text and who will see it.
         note.hover()
-        note.get_by_role("button", name="Share this note back to Client").click()
-        expect(note.locator(".shared-tag")).to_have_text("Shared back ✓")
-        expect(note.get_by_role("button", name=re.compile("Share this note back"))).to_have_count(0)
+        note.get_by_role("button", name="Share this note with Client…").click()
+        dialog = sue_page.get_by_role("dialog", name="Share this note with Client?")
+        expect(dialog).to_be_visible()
+        expect(dialog.locator(".dialog-quote")).to_have_text("We can ship on Friday")
+        expect(dialog).to_contain_text(f"Visible to Client in {t.shared.name}")
+        expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+        sue_page.keyboard.press("Escape")  # changed my mind: nothing is shared
+        expect(dialog).to_have_count(0)
+        expect(panel).to_be_visible()
+        expect(cleo_page.locator("#panel .msg", has_text="We can ship on Friday")).to_have_count(0)
+        note.hover()
+        note.get_by_role("button", name="Share this note with Client…").click()
+        screenshot(sue_page, "share-back-confirm")
+        dialog.get_by_role("button", name="Share with Client").click()
+        expect(dialog).to_have_count(0)
+        shared_by = re.compile(r"^Shared back by Sue Supplier, \d")
+        expect(note.locator(".shared-tag")).to_have_text(shared_by)
+        expect(note.get_by_role("button", name=re.compile("Share this note"))).to_have_count(0)
+        # Stored on the server, so every colleague in the room sees it, live.
+        expect(sam_note.locator(".shared-tag")).to_have_text(shared_by)
+        expect(
+            sam_page.locator("#panel .msg", has_text="Keep this between us")
+        ).not_to_contain_text("Shared back")
         screenshot(sue_page, "mirror-internal")
 
         # The share-back reaches the client's shared thread, live; the other note never does.

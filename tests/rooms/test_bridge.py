@@ -13,6 +13,7 @@ from hub.errors import Conflict, Invalid, NotFound
 from hub.models import AuditEntry
 from rooms import actions
 from rooms.actions.bridge import relay_all
+from rooms.events import room_group
 from rooms.models import Message, OutboxEntry
 from tests.conftest import make_internal_room, make_org, make_person
 
@@ -169,7 +170,9 @@ def test_share_back_posts_the_note_as_the_sharer_with_an_audit_entry(team):
     note = say(
         team.supplier_admin, team.supplier_internal, "Yes, by Friday", thread=mirror.root_copy_id
     )
-    shared = actions.check_share_back(team.supplier_member, mirror_id=mirror.id, message_id=note.id)
+    shared = actions.check_share_back(
+        team.supplier_member, mirror_id=mirror.id, message_id=note.id, confirmed_body=note.body
+    )
     assert (shared.room_id, shared.thread_root_id) == (team.shared.id, root.id)
     assert (shared.author_id, shared.body) == (team.supplier_member.id, "Yes, by Friday")
     audit = AuditEntry.objects.get(action="mirror.shared_back")
@@ -186,7 +189,62 @@ def test_share_back_posts_the_note_as_the_sharer_with_an_audit_entry(team):
     client_id = frame["message"]["client_id"]
     assert str(uuid.UUID(client_id)) == client_id and uuid.UUID(client_id).version == 4
     with pytest.raises(Conflict):
+        actions.check_share_back(
+            team.supplier_member, mirror_id=mirror.id, message_id=note.id, confirmed_body=note.body
+        )
+
+
+def test_sharing_a_note_back_needs_the_exact_text_the_person_confirmed(team):
+    root = say(team.client_member, team.shared, "Can you expedite?")
+    mirror = mirror_of(team, root)
+    note = say(
+        team.supplier_admin, team.supplier_internal, "Yes, by Friday", thread=mirror.root_copy_id
+    )
+    with pytest.raises(Invalid):
         actions.check_share_back(team.supplier_member, mirror_id=mirror.id, message_id=note.id)
+    # Edited after the dialog showed it: the person confirmed other words.
+    with pytest.raises(Conflict):
+        actions.check_share_back(
+            team.supplier_member,
+            mirror_id=mirror.id,
+            message_id=note.id,
+            confirmed_body="Yes, by Monday",
+        )
+    assert not Message.objects.filter(room=team.shared, thread_root=root).exists()
+    actions.check_share_back(
+        team.supplier_member, mirror_id=mirror.id, message_id=note.id, confirmed_body=note.body
+    )
+    assert Message.objects.filter(room=team.shared, body="Yes, by Friday").exists()
+
+
+def test_a_shared_back_note_says_so_to_everyone_in_the_internal_room_live(team, published):
+    root = say(team.client_member, team.shared, "Can you expedite?")
+    mirror = mirror_of(team, root)
+    note = say(
+        team.supplier_admin, team.supplier_internal, "Yes, by Friday", thread=mirror.root_copy_id
+    )
+    with published.capture():
+        actions.check_share_back(
+            team.supplier_member, mirror_id=mirror.id, message_id=note.id, confirmed_body=note.body
+        )
+    internal = published.frames(room_group(team.supplier_internal.id))
+    assert [f["type"] for f in internal] == ["message.edited"]
+    shared_back = internal[0]["message"]["shared_back"]
+    assert internal[0]["message"]["id"] == note.id
+    assert shared_back["by"]["id"] == team.supplier_member.id and shared_back["at"]
+    assert internal[0]["message"]["edited_at"] is None  # shared, not edited
+    # The shared room hears the message, never that it was a note.
+    shared = published.frames(room_group(team.shared.id))
+    assert [f["type"] for f in shared] == ["message.new"]
+    assert "shared_back" not in json.dumps(shared)
+    # Colleagues who open the thread later see it too.
+    client = Client()
+    client.force_login(team.supplier_admin)
+    thread = client.get(
+        f"/api/rooms/{team.supplier_internal.id}/threads/{mirror.root_copy_id}/"
+    ).json()
+    by_id = {m["id"]: m for m in thread["messages"]}
+    assert by_id[note.id]["shared_back"]["by"]["name"] == team.supplier_member.name
 
 
 def test_a_new_message_can_be_shared_back_too(team):
@@ -200,7 +258,9 @@ def test_a_shared_back_note_is_not_mirrored_back_as_a_second_message(team):
     root = say(team.client_member, team.shared, "Status?")
     mirror = mirror_of(team, root)
     note = say(team.supplier_member, team.supplier_internal, "On track", thread=mirror.root_copy_id)
-    actions.check_share_back(team.supplier_member, mirror_id=mirror.id, message_id=note.id)
+    actions.check_share_back(
+        team.supplier_member, mirror_id=mirror.id, message_id=note.id, confirmed_body=note.body
+    )
     relay_all()
     relay_all()
     in_mirror = Message.objects.filter(room=team.supplier_internal, thread_root=mirror.root_copy)
@@ -222,7 +282,12 @@ def test_internal_notes_elsewhere_cannot_be_shared_through_a_mirror(team):
     mirror = mirror_of(team, root)
     unrelated = say(team.supplier_member, team.supplier_internal, "unrelated internal talk")
     with pytest.raises(Invalid):
-        actions.check_share_back(team.supplier_member, mirror_id=mirror.id, message_id=unrelated.id)
+        actions.check_share_back(
+            team.supplier_member,
+            mirror_id=mirror.id,
+            message_id=unrelated.id,
+            confirmed_body=unrelated.body,
+        )
     relay_all()
     copy = copies(mirror)
     assert copy == []

@@ -186,3 +186,11 @@ def test_adding_someone_you_cannot_see_answers_exactly_like_a_missing_person(tea
     # Someone they share a room with is visible: the answer may say why it is refused.
     seen = client.post(url, {"person": team.supplier_member.id}, content_type="application/json")
     assert seen.status_code in (200, 201, 403)
+
+
+def test_the_room_list_counts_each_rooms_members_for_the_mirror_picker(team):
+    actions.check_create_internal_room(team.supplier_member, name="Just me")
+    rooms = {r["name"]: r for r in login(team.supplier_member).get("/api/rooms/").json()["rooms"]}
+    assert rooms["Just me"]["member_count"] == 1
+    assert rooms[team.supplier_internal.name]["member_count"] == 2
+    assert rooms[team.shared.name]["member_count"] == 4

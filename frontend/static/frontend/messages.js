@@ -62,8 +62,17 @@ export function renderMessage(message, ctx, sendState = null) {
     message.created_at ? timeEl(message.created_at) : null,
     message.edited_at && !message.deleted ? h("span", { class: "edited", title: `Edited ${shortTime(message.edited_at)}` }, "(edited)") : null,
     sendStateEl(message, sendState, ctx),
-    ctx.sharedBack?.(message) ? h("span", { class: "shared-tag" }, "Shared back ✓") : null,
   );
+  if (message.shared_back && !message.deleted) {
+    const { by, at } = message.shared_back;
+    head.append(
+      h(
+        "span",
+        { class: "shared-tag", title: `Posted in the shared thread ${shortTime(at)}` },
+        `Shared back${by ? ` by ${by.name}` : ""}, ${shortTime(at)}`,
+      ),
+    );
+  }
 
   const main = h("div", { class: "msg-main" }, head);
 

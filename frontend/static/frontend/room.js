@@ -61,7 +61,6 @@ const page = {
         },
         shareBack: thread ? (m) => thread.shareBackFor(m) : null,
       },
-      sharedBack: thread ? (m) => thread.isShared(m) : null,
     };
   },
   memberList: () => [...members.values()].map((m) => m.person).sort((a, b) => a.name.localeCompare(b.name)),

@@ -2,28 +2,13 @@
 // Shown in the side panel, and inside a work item's panel (its discussion).
 // In a shared room it offers "Mirror to my internal room"; under a mirror's
 // copy in an internal room it says the replies stay internal and offers
-// "Share back" on each internal note.
+// "Share back…" on each internal note, which asks first (dialog.js).
 
 import { del, get, post } from "./api.js";
 import { createComposer } from "./composer.js";
+import { confirmDialog } from "./dialog.js";
 import { h } from "./dom.js";
 import { MessageList } from "./messages.js";
-
-const SHARED_KEY = "causeway.sharedNotes";
-
-function sharedNotes() {
-  try {
-    return new Set(JSON.parse(sessionStorage.getItem(SHARED_KEY) || "[]"));
-  } catch {
-    return new Set();
-  }
-}
-
-function rememberShared(id) {
-  const set = sharedNotes();
-  set.add(id);
-  sessionStorage.setItem(SHARED_KEY, JSON.stringify([...set]));
-}
 
 export class ThreadView {
   /**
@@ -130,7 +115,7 @@ export class ThreadView {
           "div",
           { class: "mirror-box internal" },
           h("p", {}, "Mirror of a thread in the shared room ", h("strong", {}, p.room_name || "?"), ` (shared with ${page.partnerForMirror(this.root)}).`),
-          h("p", { class: "muted" }, "New replies there appear here. Replies you write here are internal notes; “Share back” posts one in the shared thread."),
+          h("p", { class: "muted" }, "New replies there appear here. Replies you write here are internal notes; “Share back…” on a note shows you what would cross, and posts it in the shared thread only if you confirm."),
           this.mirror && !this.mirror.stopped_at
             ? h("button", { type: "button", class: "button small", onclick: () => this.stopMirror() }, "Stop mirroring")
             : this.mirror
@@ -164,13 +149,26 @@ export class ThreadView {
       return box;
     }
     const id = `mirror-target-${this.rootId}`;
+    // Nothing is chosen for the person: mirroring into the wrong room puts the
+    // thread in front of the wrong colleagues. Each room says who is in it.
+    const colleagues = (r) => {
+      const others = Math.max(0, (r.member_count ?? 1) - 1);
+      return others ? `${others} ${others === 1 ? "colleague" : "colleagues"}` : "only you";
+    };
     const select = h(
       "select",
-      { id, class: "mirror-target" },
-      targets.map((r) => h("option", { value: r.id }, r.name)),
+      { id, class: "mirror-target", required: true },
+      h("option", { value: "", selected: true, disabled: true }, "Choose an internal room…"),
+      [...targets]
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((r) => h("option", { value: r.id }, `${r.name} (${colleagues(r)})`)),
     );
-    const button = h("button", { type: "button", class: "button small" }, "Mirror to my internal room");
+    const button = h("button", { type: "button", class: "button small", disabled: true }, "Mirror to my internal room");
+    select.addEventListener("change", () => {
+      button.disabled = !select.value;
+    });
     button.addEventListener("click", async () => {
+      if (!select.value) return;
       button.disabled = true;
       status.textContent = "";
       try {
@@ -188,7 +186,7 @@ export class ThreadView {
       } catch (error) {
         status.textContent = error.code === "conflict" ? "Already mirrored into that room." : error.message;
       } finally {
-        button.disabled = false;
+        button.disabled = !select.value;
       }
     });
     box.append(
@@ -212,38 +210,56 @@ export class ThreadView {
     this.list.refreshAll();
   }
 
-  /** Whether this internal note was shared back from this browser (the API does not say). */
-  isShared(message) {
-    return Boolean(this.mirror) && message.thread === this.rootId && sharedNotes().has(message.id);
-  }
-
-  /** The "Share back" control for an internal note under this mirror, or null. */
+  /** The "Share back…" control for an internal note under this mirror, or null. */
   shareBackFor(message) {
     const mirror = this.mirror;
     if (!mirror || mirror.stopped_at || message.thread !== this.rootId) return null;
     if (message.kind !== "message" || message.deleted || message.author.org?.id !== this.page.me.org.id) return null;
-    if (this.isShared(message)) return null;
-    const button = h(
+    if (message.shared_back) return null; // the server says so, to everyone in this room
+    const partner = this.page.partnerForMirror(this.root);
+    return h(
       "button",
-      { type: "button", class: "tool share-back", aria: { label: `Share this note back to ${this.page.partnerForMirror(this.root)}` } },
-      "Share back",
+      {
+        type: "button",
+        class: "tool share-back",
+        aria: { label: `Share this note with ${partner}…` },
+        title: `Share this note with ${partner}…`,
+        onclick: () => this.confirmShareBack(message),
+      },
+      "Share back…",
     );
-    button.addEventListener("click", async () => {
-      button.disabled = true;
-      try {
-        await post(`/api/mirrors/${mirror.id}/share-back/`, { message: message.id });
-        rememberShared(message.id);
-        this.list.refresh(message.id);
-      } catch (error) {
-        if (error.code === "conflict" && /already/i.test(error.message)) {
-          rememberShared(message.id);
-          this.list.refresh(message.id);
-        } else {
-          button.disabled = false;
-          this.page.toast("Could not share back", error.message, { kind: "alert" });
+  }
+
+  /** Sharing a note crosses to the partner: show exactly what, and to whom, before it goes. */
+  confirmShareBack(message) {
+    const page = this.page;
+    const partner = page.partnerForMirror(this.root);
+    const roomName = this.root.mirror?.room_name || page.roomName(this.mirror.source_room);
+    const body = message.body; // what the person reads is what the server is asked to share
+    return confirmDialog({
+      title: `Share this note with ${partner}?`,
+      content: [
+        h("p", {}, "This exact text will be posted in the shared thread, as you:"),
+        h("blockquote", { class: "dialog-quote", dataset: { shareText: "" } }, body),
+        h(
+          "p",
+          {},
+          "Visible to ",
+          h("span", { class: "dialog-audience" }, partner),
+          ` in ${roomName}`,
+          `, and to everyone of ${page.me.org.name} there. Sharing cannot be undone.`,
+        ),
+      ],
+      confirmLabel: `Share with ${partner}`,
+      onConfirm: async () => {
+        try {
+          await post(`/api/mirrors/${this.mirror.id}/share-back/`, { message: message.id, confirmed_body: body });
+        } catch (error) {
+          if (error.code === "conflict" && /already/i.test(error.message)) return true;
+          throw error;
         }
-      }
+        return true;
+      },
     });
-    return button;
   }
 }
