@@ -16,6 +16,11 @@ api = [
     path("rooms/<int:room_id>/messages/", room_views.history, name="history"),
     path("rooms/<int:room_id>/threads/<int:root_id>/", room_views.thread, name="thread"),
     path("rooms/<int:room_id>/members/", room_views.members, name="members"),
+    path(
+        "rooms/<int:room_id>/members/candidates/",
+        room_views.candidates,
+        name="member-candidates",
+    ),
     path("rooms/<int:room_id>/members/<int:person_id>/", room_views.member, name="member"),
     path("rooms/<int:room_id>/workitems/", room_views.work_items, name="work-items"),
     path("rooms/<int:room_id>/workitems/<int:item_id>/", room_views.work_item, name="work-item"),

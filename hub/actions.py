@@ -13,7 +13,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hub import audit, handles
-from hub.errors import Conflict, Forbidden, Invalid, NotFound
+from hub.errors import (
+    ConfirmationRequired,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    OrganizationRequired,
+)
 from hub.models import Invitation, Organization, Partnership, User
 from hub.selectors import invitations_visible_to
 from rooms import events
@@ -104,7 +111,12 @@ def check_decline_partnership(actor: User, *, partnership_id: Any) -> Partnershi
 
 
 def do_create_invitation(
-    actor: User, *, organization: Organization, email: str, room: Room | None
+    actor: User,
+    *,
+    organization: Organization,
+    email: str,
+    room: Room | None,
+    outside_domain: bool = False,
 ) -> tuple[Invitation, str]:
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
@@ -115,6 +127,7 @@ def do_create_invitation(
             token_hash=hash_token(token),
             invited_by=actor,
             expires_at=timezone.now() + timedelta(days=settings.CAUSEWAY_INVITATION_DAYS),
+            outside_domain=outside_domain,
         )
         audit.record(
             actor,
@@ -123,13 +136,15 @@ def do_create_invitation(
             email=email,
             invited_to=organization.pk,
             room=room.pk if room else None,
+            outside_domain=outside_domain,
         )
         link = f"{settings.SITE_URL}/invitations/{token}/"
         transaction.on_commit(
             lambda: send_mail(
                 f"{actor.name} invites you to Causeway",
                 f"{actor.name} ({actor.organization}) invites you to join "
-                f"{room.name if room else organization.name} on Causeway.\n\n"
+                f"{room.name if room else organization.name} on Causeway, as a member of "
+                f"{organization.name}.\n\n"
                 f"Open this link to accept (valid for {settings.CAUSEWAY_INVITATION_DAYS} "
                 f"days, single use):\n{link}\n",
                 None,
@@ -140,28 +155,54 @@ def do_create_invitation(
 
 
 def check_create_invitation(
-    actor: User, *, room_id: Any, email: Any, organization_slug: Any = None
+    actor: User,
+    *,
+    room_id: Any,
+    email: Any,
+    organization_slug: Any = None,
+    confirm_outside_domain: Any = False,
 ) -> tuple[Invitation, str]:
     """Invite someone by e-mail into a room the actor is in.
 
     The invitation binds its holder to one organization, one of the room's
-    sides. Across the partnership, only e-mails on the other organization's
-    verified domains can be invited: a supplier cannot place arbitrary people
-    into its client's organization. An organization's admins invite anyone
-    into their own organization.
+    sides, and nobody becomes a member of an organization by accident:
+
+    - Without ``organization_slug``, the e-mail's domain decides, and only if
+      it is a verified domain of one of the room's organizations (an internal
+      room has one organization, which decides). Otherwise the inviter must
+      choose (``OrganizationRequired``).
+    - Across the partnership, only e-mails on the other organization's
+      verified domains can be invited: a supplier cannot place arbitrary
+      people into its client's organization.
+    - An address outside your own organization's verified domains becomes
+      your colleague only by an admin of your organization who confirms it
+      (``confirm_outside_domain``; else ``ConfirmationRequired``). The
+      invitation is marked ``outside_domain`` and audited so.
     """
     membership = access_membership(actor, room_id)
     room = membership.room
     if not isinstance(email, str) or "@" not in email or len(email) > 254:
         raise Invalid("`email` must be an e-mail address.")
+    if not isinstance(confirm_outside_domain, bool):
+        raise Invalid("`confirm_outside_domain` must be true or false.")
     email = email.strip().lower()
     allowed = room.allowed_organization_ids()
-    if organization_slug is None:
+    target: Organization | None
+    if organization_slug is not None:
+        target = Organization.objects.filter(slug=organization_slug, pk__in=allowed).first()
+        if target is None:
+            raise NotFound()
+    elif not room.is_shared:
+        target = actor.organization
+    else:
         target = organization_for_domain(email)
         if target is None or target.pk not in allowed:
-            target = actor.organization
-    else:
-        target = Organization.objects.filter(slug=organization_slug, pk__in=allowed).first()
+            names = " or ".join(
+                o.name for o in Organization.objects.filter(pk__in=allowed).order_by("name")
+            )
+            raise OrganizationRequired(
+                f"{email} is on no verified domain of {names}: choose which organization they join."
+            )
     if target is None or target.pk not in allowed:
         raise NotFound()
     on_verified_domain = email_domain(email) in target.verified_domains
@@ -170,12 +211,26 @@ def check_create_invitation(
             f"{email} is not on a verified domain of {target.name}; ask one of its admins "
             "to invite them."
         )
-    if target.pk == actor.organization_id and not (on_verified_domain or actor.is_org_admin):
-        raise Forbidden("Only an organization admin can invite e-mails outside its domains.")
     existing = User.objects.filter(email__iexact=email).first()
     if existing is not None and existing.organization_id != target.pk:
         raise Conflict("That person belongs to another organization.")
-    return do_create_invitation(actor, organization=target, email=email, room=room)
+    if target.pk == actor.organization_id and not on_verified_domain:
+        if not actor.is_org_admin:
+            raise Forbidden("Only an organization admin can invite e-mails outside its domains.")
+        if not confirm_outside_domain:
+            domains = ", ".join(target.verified_domains) or "none yet"
+            raise ConfirmationRequired(
+                f"{email} is not on a verified domain of {target.name} ({domains}). "
+                f"Accepting would make them a member of {target.name}: confirm that this "
+                "is what you want."
+            )
+    return do_create_invitation(
+        actor,
+        organization=target,
+        email=email,
+        room=room,
+        outside_domain=not on_verified_domain,
+    )
 
 
 def find_invitation(token: str) -> Invitation | None:
@@ -195,7 +250,11 @@ def do_accept_invitation(invitation: Invitation, person: User) -> Invitation:
     to the person's e-mail, and the person's organization is the invited one.
     """
     with transaction.atomic():
-        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        locked = (
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("invited_by", "room")
+            .get(pk=invitation.pk)
+        )
         if not locked.is_usable():
             raise Conflict("This invitation has already been used or has expired.")
         locked.accepted_at = timezone.now()
@@ -207,6 +266,7 @@ def do_accept_invitation(invitation: Invitation, person: User) -> Invitation:
             locked,
             organization=locked.organization,
             room=locked.room_id,
+            outside_domain=locked.outside_domain,
         )
         if locked.room is not None:
             do_add_member(locked.invited_by, locked.room, person)
@@ -267,6 +327,13 @@ def do_deactivate_person(actor: User | None, person: User) -> None:
     with transaction.atomic():
         User.objects.filter(pk=person.pk).update(is_active=False)
         audit.record(actor, "person.deactivated", person, organization=person.organization)
+        # What a person who has left invited no longer admits anyone.
+        for invitation in Invitation.objects.filter(
+            invited_by=person, accepted_at__isnull=True, revoked_at__isnull=True
+        ):
+            invitation.revoked_at = timezone.now()
+            invitation.save(update_fields=["revoked_at"])
+            audit.record(actor, "invitation.revoked", invitation, reason="inviter deactivated")
         for membership in Membership.objects.active().filter(user=person):
             do_remove_member(actor, membership, reason="deactivated")
         events.publish_control_on_commit(events.user_group(person.pk), "auth.recheck")

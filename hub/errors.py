@@ -57,3 +57,27 @@ class RateLimited(ActionError):
 class TooLarge(ActionError):
     code = "too_large"
     http_status = 413
+
+
+class OrganizationRequired(ActionError):
+    """An invitation's e-mail domain decides nothing: the inviter must choose."""
+
+    code = "organization_required"
+    http_status = 400
+
+
+class ConfirmationRequired(ActionError):
+    """A step that needs the person's explicit confirmation, sent again with it."""
+
+    code = "confirmation_required"
+    http_status = 400
+
+
+class Archived(ActionError):
+    """The room is archived (its partnership ended): it can be read, not changed."""
+
+    code = "archived"
+    http_status = 409
+
+    def default_detail(self) -> str:
+        return "This room is archived: it can be read, but not changed."

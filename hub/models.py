@@ -271,8 +271,14 @@ class Invitation(models.Model):
         return f"Invitation of {self.email} to {self.organization}"
 
     def is_usable(self, now: Any | None = None) -> bool:
+        """Not used, revoked or expired, and its inviter is still active."""
         now = now or timezone.now()
-        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > now
+            and self.invited_by.is_active
+        )
 
 
 class AuditEntry(models.Model):

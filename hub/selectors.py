@@ -69,8 +69,9 @@ def pending_invitations_sent(user: User) -> list[dict[str, Any]]:
             accepted_at__isnull=True,
             revoked_at__isnull=True,
             expires_at__gt=timezone.now(),
+            invited_by__is_active=True,
         )
-        .select_related("organization", "room")
+        .select_related("organization", "room", "invited_by")
         .order_by("-created_at")
     )
     return [
@@ -79,6 +80,9 @@ def pending_invitations_sent(user: User) -> list[dict[str, Any]]:
             "email": i.email,
             "organization": i.organization.name,
             "room": i.room.name if i.room else None,
+            "room_id": i.room_id,
+            "invited_by": i.invited_by.name,
+            "outside_domain": i.outside_domain,
             "expires_at": i.expires_at.isoformat(),
         }
         for i in rows

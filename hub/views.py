@@ -51,11 +51,14 @@ def invitations(request: AuthedRequest) -> JsonResponse:
             room_id=data.get("room"),
             email=data.get("email"),
             organization_slug=data.get("organization"),
+            confirm_outside_domain=data.get("confirm_outside_domain", False),
         )
         return JsonResponse(
             {
                 "id": invitation.pk,
                 "email": invitation.email,
+                "organization": invitation.organization.name,
+                "outside_domain": invitation.outside_domain,
                 "expires_at": invitation.expires_at.isoformat(),
             },
             status=201,

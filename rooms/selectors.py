@@ -147,6 +147,33 @@ def access_person(user: User, person_id: Any) -> User:
     return person
 
 
+def member_candidates(
+    user: User, membership: Membership, query: str = "", limit: int = 20
+) -> list[tuple[User, bool]]:
+    """People ``user`` may add to the membership's room: ``(person, is_colleague)``.
+
+    Colleagues always; for an owner of a shared room also the partner's people
+    whom ``user`` already knows (``visible_people``), the ones
+    ``check_add_member`` accepts. Never anyone the person cannot know of.
+    """
+    room = membership.room
+    if user.organization_id is None:
+        return []
+    organizations = {user.organization_id}
+    if room.is_shared and membership.role == Membership.Role.OWNER:
+        organizations = room.allowed_organization_ids()
+    people = (
+        visible_people(user)
+        .filter(organization_id__in=organizations)
+        .exclude(pk__in=Membership.objects.active().filter(room=room).values("user_id"))
+        .select_related("organization")
+    )
+    if query:
+        people = people.filter(Q(display_name__icontains=query) | Q(handle__icontains=query))
+    found = people.order_by("display_name", "handle")[:limit]
+    return [(p, p.organization_id == user.organization_id) for p in found]
+
+
 def unread_count(user: User, room_id: int, last_read_seq: int) -> int:
     return (
         Message.objects.filter(room_id=room_id, seq__gt=last_read_seq, deleted_at__isnull=True)

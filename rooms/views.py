@@ -13,6 +13,7 @@ from rooms import actions, events
 from rooms.selectors import (
     access_membership,
     access_message,
+    member_candidates,
     message_page,
     mirrors_for,
     my_work,
@@ -110,6 +111,24 @@ def members(request: AuthedRequest, room_id: int) -> JsonResponse:
             "members": [
                 {"person": events.person_ref(m.user), "role": m.role}
                 for m in room_members(membership.room)
+            ],
+        }
+    )
+
+
+@api()
+def candidates(request: AuthedRequest, room_id: int) -> JsonResponse:
+    """Whom the "Add people" picker offers: see ``selectors.member_candidates``."""
+    membership = access_membership(request.user, room_id)
+    query = request.GET.get("q", "").strip()
+    if len(query) > 100 or "\x00" in query:
+        raise Invalid("`q` must be at most 100 characters.")
+    return JsonResponse(
+        {
+            "room": membership.room_id,
+            "candidates": [
+                {"person": events.person_ref(person), "colleague": colleague}
+                for person, colleague in member_candidates(request.user, membership, query)
             ],
         }
     )

@@ -214,6 +214,14 @@ def sessions(browser: Any) -> Iterator[Any]:
     assert not problems, f"JavaScript errors in the page: {problems}"
 
 
+@pytest.fixture
+def live_team(transactional_db: None) -> Any:
+    """tests/conftest.py's Team, built where its events can be published (see off_loop)."""
+    from tests.conftest import Team
+
+    return off_loop(Team)
+
+
 def screenshot(page: Any, name: str) -> None:
     """A small JPEG of the page, in test-artifacts/ and, with UPDATE_SCREENSHOTS=1, in docs/."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -223,3 +231,20 @@ def screenshot(page: Any, name: str) -> None:
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, DOCS_SCREENSHOTS / path.name)
+
+
+# --- page helpers shared by the browser tests ------------------------------------------
+
+
+def composer(page: Any) -> Any:
+    return page.locator("#composer-slot textarea")
+
+
+def send(page: Any, text: str) -> None:
+    box = composer(page)
+    box.fill(text)
+    box.press("Enter")
+
+
+def message(page: Any, text: str) -> Any:
+    return page.locator("#messages .msg", has_text=text)

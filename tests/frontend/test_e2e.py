@@ -22,9 +22,12 @@ from tests.frontend.conftest import (
     PHONE,
     SERVER_ENV,
     DaphneAt,
+    composer,
+    message,
     off_loop,
     prepare_for_browser,
     screenshot,
+    send,
 )
 from tests.live import BridgeWorker, free_port
 
@@ -35,26 +38,6 @@ pytestmark = [
     pytest.mark.redis,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture
-def live_team(transactional_db: None) -> Team:
-    """tests/conftest.py's Team, built where its events can be published (see off_loop)."""
-    return off_loop(Team)
-
-
-def composer(page):
-    return page.locator("#composer-slot textarea")
-
-
-def send(page, text: str) -> None:
-    box = composer(page)
-    box.fill(text)
-    box.press("Enter")
-
-
-def message(page, text: str):
-    return page.locator("#messages .msg", has_text=text)
 
 
 def person_chip(page, person):
@@ -484,7 +467,9 @@ def test_home_badges_update_live_and_an_account_manager_sets_up_a_customer_room(
     email = f"new.buyer@{t.client.verified_domains[0]}"
     panel.get_by_label("E-mail", exact=True).fill(email)
     panel.get_by_role("button", name="Send invitation").click()
-    expect(panel.locator(".form-status")).to_have_text(f"Invitation sent to {email}.")
+    expect(panel.locator(".invite-form .form-status")).to_have_text(
+        f"Invitation sent to {email}, to join Client."
+    )
     expect(panel.locator(".invitations")).to_contain_text(email)
     home.goto(sam.url("/"))
     expect(home.locator("#invitations")).to_contain_text(email)

@@ -9,7 +9,7 @@ from django.core import mail
 from django.utils import timezone
 
 from hub import actions
-from hub.errors import Conflict, Forbidden, NotFound
+from hub.errors import ConfirmationRequired, Conflict, Forbidden, NotFound, OrganizationRequired
 from hub.models import AuditEntry, Invitation, Partnership, User
 from hub.selectors import partnerships_for, pending_invitations_sent
 from rooms import actions as room_actions
@@ -542,13 +542,95 @@ def test_member_cannot_invite_non_domain_email_into_own_org(team: Team):
     assert not Invitation.objects.exists()
 
 
-def test_admin_invites_non_domain_email_into_own_org(team: Team):
+def test_admin_invites_non_domain_email_into_own_org_only_after_confirming(team: Team):
+    with pytest.raises(ConfirmationRequired):
+        actions.check_create_invitation(
+            team.supplier_admin, room_id=team.supplier_internal.id, email="Contractor@Freemail.test"
+        )
+    assert not Invitation.objects.exists()
+
     invitation, _token = actions.check_create_invitation(
-        team.supplier_admin, room_id=team.supplier_internal.id, email="Contractor@Freemail.test"
+        team.supplier_admin,
+        room_id=team.supplier_internal.id,
+        email="Contractor@Freemail.test",
+        confirm_outside_domain=True,
     )
 
     assert invitation.organization == team.supplier
     assert invitation.email == "contractor@freemail.test"
+    assert invitation.outside_domain
+    entry = AuditEntry.objects.get(action="invitation.created", target_id=invitation.pk)
+    assert entry.data["outside_domain"] is True
+    listed = pending_invitations_sent(team.supplier_admin)
+    assert [(i["id"], i["outside_domain"]) for i in listed] == [(invitation.pk, True)]
+
+
+def test_an_address_no_domain_decides_never_silently_joins_the_inviters_organization(
+    team: Team,
+):
+    # "Decide by e-mail domain" into a shared room, for a free-mail address.
+    for inviter in (team.supplier_member, team.supplier_admin):
+        with pytest.raises(OrganizationRequired):
+            actions.check_create_invitation(
+                inviter, room_id=team.shared.id, email="erin@gmail.example"
+            )
+    assert not Invitation.objects.exists()
+    assert not User.objects.filter(email="erin@gmail.example").exists()
+
+
+def test_an_explicit_choice_of_your_own_organization_still_needs_an_admins_confirmation(
+    team: Team,
+):
+    with pytest.raises(Forbidden):
+        actions.check_create_invitation(
+            team.supplier_member,
+            room_id=team.shared.id,
+            email="erin@gmail.example",
+            organization_slug=team.supplier.slug,
+        )
+    with pytest.raises(ConfirmationRequired):
+        actions.check_create_invitation(
+            team.supplier_admin,
+            room_id=team.shared.id,
+            email="erin@gmail.example",
+            organization_slug=team.supplier.slug,
+        )
+    invitation, _ = actions.check_create_invitation(
+        team.supplier_admin,
+        room_id=team.shared.id,
+        email="erin@gmail.example",
+        organization_slug=team.supplier.slug,
+        confirm_outside_domain=True,
+    )
+    assert (invitation.organization, invitation.outside_domain) == (team.supplier, True)
+
+
+def test_invitations_of_a_deactivated_inviter_stop_working(team: Team):
+    email = f"newbie@{team.supplier.verified_domains[0]}"
+    invitation, token = actions.check_create_invitation(
+        team.supplier_member, room_id=team.shared.id, email=email
+    )
+    newbie = make_person(team.supplier, email=email)
+    actions.check_deactivate_person(team.supplier_admin, person_id=team.supplier_member.pk)
+
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+    assert not actions.find_invitation(token).is_usable()
+    with pytest.raises(Conflict):
+        actions.check_accept_invitation(newbie, token=token)
+    assert not is_member(team.shared, newbie)
+
+
+def test_an_invitation_whose_inviter_is_inactive_is_refused_even_if_not_revoked(team: Team):
+    email = f"newbie@{team.supplier.verified_domains[0]}"
+    _invitation, token = actions.check_create_invitation(
+        team.supplier_member, room_id=team.shared.id, email=email
+    )
+    User.objects.filter(pk=team.supplier_member.pk).update(is_active=False)  # e.g. by an operator
+    newbie = make_person(team.supplier, email=email)
+    with pytest.raises(Conflict):
+        actions.check_accept_invitation(newbie, token=token)
+    assert not is_member(team.shared, newbie)
 
 
 def test_invitation_requires_membership_of_room(team: Team):
@@ -655,7 +737,10 @@ def test_signup_organization_refused_without_domain_or_invitation(team: Team):
 
 def test_signup_organization_from_matching_invitation(team: Team):
     invitation, _token = actions.check_create_invitation(
-        team.supplier_admin, room_id=team.supplier_internal.id, email="contractor@freemail.test"
+        team.supplier_admin,
+        room_id=team.supplier_internal.id,
+        email="contractor@freemail.test",
+        confirm_outside_domain=True,
     )
 
     assert actions.resolve_signup_organization("contractor@freemail.test", invitation) == (
@@ -665,7 +750,10 @@ def test_signup_organization_from_matching_invitation(team: Team):
 
 def test_signup_organization_ignores_invitation_for_other_email(team: Team):
     invitation, _token = actions.check_create_invitation(
-        team.supplier_admin, room_id=team.supplier_internal.id, email="contractor@freemail.test"
+        team.supplier_admin,
+        room_id=team.supplier_internal.id,
+        email="contractor@freemail.test",
+        confirm_outside_domain=True,
     )
 
     with pytest.raises(Forbidden):
@@ -841,7 +929,9 @@ def test_audit_entry_cannot_be_deleted(team: Team):
 
 def test_an_invitation_cannot_be_revoked_twice(team):
     invitation, _ = actions.check_create_invitation(
-        team.client_admin, room_id=team.shared.id, email="someone@example.org"
+        team.client_admin,
+        room_id=team.shared.id,
+        email=f"someone@{team.client.verified_domains[0]}",
     )
     actions.check_revoke_invitation(team.client_admin, invitation_id=invitation.id)
     with pytest.raises(Conflict):
@@ -854,6 +944,8 @@ def test_the_invitation_email_links_to_the_site(
     settings.SITE_URL = "https://causeway.example.com"
     with django_capture_on_commit_callbacks(execute=True):
         _, token = actions.check_create_invitation(
-            team.client_admin, room_id=team.shared.id, email="newbie@example.org"
+            team.client_admin,
+            room_id=team.shared.id,
+            email=f"newbie@{team.client.verified_domains[0]}",
         )
     assert f"https://causeway.example.com/invitations/{token}/" in mailoutbox[-1].body

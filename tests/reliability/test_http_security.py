@@ -91,6 +91,7 @@ class Ids:
             "history": {"room_id": t.shared.id},
             "thread": {"room_id": t.shared.id, "root_id": self.root},
             "members": {"room_id": t.shared.id},
+            "member-candidates": {"room_id": t.shared.id},
             "member": {"room_id": t.shared.id, "person_id": t.client_member.id},
             "work-items": {"room_id": t.shared.id},
             "work-item": {"room_id": t.shared.id, "item_id": self.item},
@@ -203,7 +204,7 @@ def is_csrf_failure(response: Any) -> bool:
 
 def test_every_api_route_is_in_the_table():
     named = {write.name for write in WRITES}
-    get_only = {"history", "thread", "my-work", "search"}
+    get_only = {"history", "thread", "my-work", "search", "member-candidates"}
     assert named | get_only == api_route_names()
 
 

@@ -194,3 +194,50 @@ def test_the_room_list_counts_each_rooms_members_for_the_mirror_picker(team):
     assert rooms["Just me"]["member_count"] == 1
     assert rooms[team.supplier_internal.name]["member_count"] == 2
     assert rooms[team.shared.name]["member_count"] == 4
+
+
+def test_add_people_offers_colleagues_and_for_owners_partner_people_they_know(team):
+    second = actions.check_create_shared_room(
+        team.supplier_admin, partnership_id=team.partnership.id, name="Second"
+    )
+    stranger = make_person(team.client, name="Stella Stranger")  # in no room
+    gone = make_person(team.supplier, name="Gone Person")
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    url = f"/api/rooms/{second.id}/members/candidates/"
+
+    def names(person, query=""):
+        body = login(person).get(url + (f"?q={query}" if query else "")).json()
+        return {c["person"]["name"]: c["colleague"] for c in body["candidates"]}
+
+    owner_sees = names(team.supplier_admin)
+    # A colleague, and the client people the owner shares "Shared" with.
+    assert owner_sees == {
+        team.supplier_member.name: True,
+        team.client_admin.name: False,
+        team.client_member.name: False,
+    }
+    assert stranger.name not in owner_sees and gone.name not in owner_sees
+    assert names(team.supplier_admin, "cleo") == {team.client_member.name: False}
+    # Adding one takes them off the list.
+    actions.check_add_member(
+        team.supplier_admin, room_id=second.id, person_id=team.supplier_member.id
+    )
+    assert team.supplier_member.name not in names(team.supplier_admin)
+    # A member who is not an owner only brings colleagues.
+    member_sees = names(team.supplier_member)
+    assert set(member_sees) <= {team.supplier_admin.name} | {
+        p.name for p in team.supplier.people.filter(is_active=True)
+    }
+    assert all(member_sees.values())
+    # A room you are not in answers like a missing one.
+    other = login(team.client_member).get(url)
+    missing = login(team.client_member).get(f"/api/rooms/{2**52}/members/candidates/")
+    assert (
+        (other.status_code, other.content)
+        == (missing.status_code, missing.content)
+        == (
+            404,
+            missing.content,
+        )
+    )

@@ -3,10 +3,11 @@
 // work item board (board.js). All of it is drawn from the protocol's frames
 // and the JSON API (docs/protocol.md).
 
-import { del, get, post } from "./api.js";
+import { get } from "./api.js";
 import { WorkItems } from "./board.js";
 import { createComposer } from "./composer.js";
-import { $, $all, h, initials, plural, timeEl } from "./dom.js";
+import { $, $all, h, initials, plural } from "./dom.js";
+import { MembersPanel, sortedMembers, stateLabel } from "./members.js";
 import { inlineEditor, MessageList } from "./messages.js";
 import { Panel } from "./panels.js";
 import { startShell } from "./shell.js";
@@ -424,22 +425,11 @@ function openThread(rootId) {
 }
 
 // --- people: header strip, presence dots, members panel --------------------------------
-function sortedMembers() {
-  const rank = { active: 0, away: 1 };
-  return [...members.values()].sort(
-    (a, b) =>
-      (rank[presence.get(a.person.id)] ?? 2) - (rank[presence.get(b.person.id)] ?? 2) ||
-      a.person.name.localeCompare(b.person.name),
-  );
-}
-
-function stateLabel(state) {
-  return { active: "online", away: "away" }[state] ?? "offline";
-}
+const membersPanel = new MembersPanel(page, members, presence);
 
 function drawPeople() {
   const list = $("#people");
-  const shown = sortedMembers().slice(0, 6);
+  const shown = sortedMembers(members, presence).slice(0, 6);
   list.replaceChildren(
     ...shown.map(({ person }) => {
       const state = presence.get(person.id) ?? "offline";
@@ -459,7 +449,7 @@ function drawPeople() {
   if (members.size > shown.length) list.append(h("li", { class: "more" }, `+${members.size - shown.length}`));
   const online = [...members.keys()].filter((id) => presence.get(id) === "active").length;
   $("#members-button").replaceChildren(h("span", { class: "long" }, "Members · "), `${online}/${members.size} online`);
-  if (panel.is("members")) drawMembersPanel();
+  membersPanel.refresh();
 }
 
 function drawPresence(personId) {
@@ -469,130 +459,8 @@ function drawPresence(personId) {
   drawPeople();
 }
 
-let invitesCache = null;
-let membersView = null; // {list, heading}: the members panel, while it is open
-
-function memberItems() {
-  return sortedMembers().map(({ person, role }) => {
-    const state = presence.get(person.id) ?? "offline";
-    const partner = page.isPartnerOrg(person.org);
-    return h(
-      "li",
-      { dataset: { person: person.id, state } },
-      h("span", { class: `avatar${partner ? " partner" : ""}`, aria: { hidden: "true" } }, initials(person.name), h("span", { class: "presence", dataset: { presenceFor: person.id, state } })),
-      h(
-        "span",
-        { class: "member-text" },
-        h("strong", {}, person.name, person.id === me.id ? " (you)" : ""),
-        h("span", { class: "muted" }, person.title || ""),
-        h("span", {}, h("span", { class: `org-badge ${partner ? "partner" : "mine"}` }, partner ? "⇄ " : "", person.org?.name ?? ""), role === "owner" ? h("span", { class: "role" }, " owner") : null),
-      ),
-      h("span", { class: `state state-${state}` }, stateLabel(state)),
-    );
-  });
-}
-
-/** Open the members panel, or refresh its list (never its invitation form) when open. */
-function drawMembersPanel() {
-  if (membersView && panel.is("members")) {
-    membersView.heading.textContent = plural(members.size, "member");
-    membersView.list.replaceChildren(...memberItems());
-    return;
-  }
-  const heading = h("h3", {}, plural(members.size, "member"));
-  const list = h("ul", { class: "member-list" }, memberItems());
-  membersView = { heading, list };
-  panel.open("members", "Members", h("div", { class: "members-panel" }, heading, list, inviteForm()), {
-    onClose: () => (membersView = null),
-  });
-}
-
-function inviteForm() {
-  const email = h("input", { id: "invite-email", type: "email", name: "email", required: true, placeholder: "name@company.example", autocomplete: "off" });
-  const orgs = [[me.org?.slug, `${me.org?.name} (your organization)`]];
-  if (room.kind === "shared") orgs.push([room.partner.slug, `${room.partner.name} (partner)`]);
-  const org = h(
-    "select",
-    { id: "invite-org", name: "organization" },
-    h("option", { value: "" }, "Decide by e-mail domain"),
-    orgs.map(([slug, label]) => h("option", { value: slug }, label)),
-  );
-  const status = h("p", { class: "form-status", role: "status" });
-  const pending = h("ul", { class: "invitations" });
-  const form = h(
-    "form",
-    { class: "invite-form", aria: { label: "Invite by e-mail" } },
-    h("h3", {}, "Invite by e-mail"),
-    h("label", { for: "invite-email" }, "E-mail"),
-    email,
-    h("label", { for: "invite-org" }, "Joins as"),
-    org,
-    h("div", { class: "form-actions" }, h("button", { type: "submit", class: "button primary" }, "Send invitation")),
-    status,
-    h("h4", {}, "Pending invitations to this room"),
-    pending,
-  );
-  const drawPending = (invitations) => {
-    const mine = invitations.filter((i) => i.room === room.name);
-    pending.replaceChildren(
-      ...(mine.length
-        ? mine.map((i) =>
-            h(
-              "li",
-              { dataset: { invitation: i.id } },
-              h("span", { class: "inv-email" }, i.email),
-              h("span", { class: "muted" }, ` · ${i.organization} · expires `, timeEl(i.expires_at)),
-              h(
-                "button",
-                {
-                  type: "button",
-                  class: "link danger",
-                  aria: { label: `Revoke the invitation for ${i.email}` },
-                  onclick: async () => {
-                    try {
-                      await del(`/api/invitations/${i.id}/`);
-                      refresh();
-                    } catch (error) {
-                      status.textContent = error.message;
-                    }
-                  },
-                },
-                "Revoke",
-              ),
-            ),
-          )
-        : [h("li", { class: "muted" }, "None.")]),
-    );
-  };
-  const refresh = async () => {
-    try {
-      invitesCache = (await get("/api/invitations/")).invitations;
-      drawPending(invitesCache);
-    } catch {
-      pending.replaceChildren(h("li", { class: "muted" }, "Could not load invitations."));
-    }
-  };
-  if (invitesCache) drawPending(invitesCache);
-  refresh();
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    status.textContent = "";
-    const body = { room: roomId, email: email.value.trim() };
-    if (org.value) body.organization = org.value;
-    try {
-      const invitation = await post("/api/invitations/", body);
-      status.textContent = `Invitation sent to ${invitation.email}.`;
-      email.value = "";
-      refresh();
-    } catch (error) {
-      status.textContent = error.message;
-    }
-  });
-  return form;
-}
-
-$("#members-button").addEventListener("click", () => (panel.is("members") ? panel.close() : drawMembersPanel()));
-$("#people").addEventListener("click", () => drawMembersPanel());
+$("#members-button").addEventListener("click", () => membersPanel.toggle());
+$("#people").addEventListener("click", () => membersPanel.open());
 
 // --- views: messages and board ---------------------------------------------------------
 const tabs = { messages: $("#tab-messages"), board: $("#tab-board") };
@@ -657,7 +525,7 @@ const mirrorsLoaded = get("/api/mirrors/")
   if (params.get("view") === "board") showView("board");
   if (params.get("item")) work.open(Number(params.get("item")));
   else if (params.get("thread")) openThread(Number(params.get("thread")));
-  else if (params.get("panel") === "members") drawMembersPanel();
+  else if (params.get("panel") === "members") membersPanel.open();
   else if (!matchMedia("(max-width: 700px)").matches && document.activeElement === document.body) {
     composer.focus();
   }

@@ -1,0 +1,304 @@
+// The room's members panel: who is in the room (with presence), "Add people"
+// (colleagues, and for an owner of a shared room the partner's people you
+// already know), and "Invite by e-mail" for people without an account.
+//
+// Nobody joins an organization by accident: when the e-mail's domain decides
+// nothing the server asks for an explicit choice (`organization_required`),
+// and making an address outside your organization's verified domains your
+// colleague takes an admin's confirmation (`confirmation_required`, then the
+// dialog). docs/protocol.md, POST /api/invitations/.
+
+import { del, get, post } from "./api.js";
+import { confirmDialog } from "./dialog.js";
+import { h, initials, plural, timeEl } from "./dom.js";
+
+const RANK = { active: 0, away: 1 };
+
+export function stateLabel(state) {
+  return { active: "online", away: "away" }[state] ?? "offline";
+}
+
+/** Members by presence (online, away, offline), then name. */
+export function sortedMembers(members, presence) {
+  return [...members.values()].sort(
+    (a, b) =>
+      (RANK[presence.get(a.person.id)] ?? 2) - (RANK[presence.get(b.person.id)] ?? 2) ||
+      a.person.name.localeCompare(b.person.name),
+  );
+}
+
+function orgBadge(person, partner) {
+  return h("span", { class: `org-badge ${partner ? "partner" : "mine"}` }, partner ? "⇄ " : "", person.org?.name ?? "");
+}
+
+export class MembersPanel {
+  /**
+   * page: the room page context (room.js): roomId, room, me, panel, isPartnerOrg.
+   * members: Map(person id -> {person, role}); presence: Map(person id -> state).
+   */
+  constructor(page, members, presence) {
+    this.page = page;
+    this.members = members;
+    this.presence = presence;
+    this.view = null; // {heading, list, candidates}: while the panel is open
+    this.invitations = null; // the last GET /api/invitations/
+  }
+
+  get isOpen() {
+    return Boolean(this.view) && this.page.panel.is("members");
+  }
+
+  toggle() {
+    if (this.isOpen) this.page.panel.close();
+    else this.open();
+  }
+
+  /** Open the panel, or redraw its member list (never its forms) when open. */
+  open() {
+    if (this.isOpen) return this.refresh();
+    const heading = h("h3", {}, plural(this.members.size, "member"));
+    const list = h("ul", { class: "member-list" }, this.memberItems());
+    const adder = this.addPeople();
+    this.view = { heading, list, adder };
+    this.page.panel.open(
+      "members",
+      "Members",
+      h("div", { class: "members-panel" }, heading, list, adder.el, this.inviteForm()),
+      { onClose: () => (this.view = null) },
+    );
+  }
+
+  /** Members or presence changed. */
+  refresh() {
+    if (!this.isOpen) return;
+    this.view.heading.textContent = plural(this.members.size, "member");
+    this.view.list.replaceChildren(...this.memberItems());
+    this.view.adder.reload();
+  }
+
+  memberItems() {
+    const { me } = this.page;
+    return sortedMembers(this.members, this.presence).map(({ person, role }) => {
+      const state = this.presence.get(person.id) ?? "offline";
+      const partner = this.page.isPartnerOrg(person.org);
+      return h(
+        "li",
+        { dataset: { person: person.id, state } },
+        h("span", { class: `avatar${partner ? " partner" : ""}`, aria: { hidden: "true" } }, initials(person.name), h("span", { class: "presence", dataset: { presenceFor: person.id, state } })),
+        h(
+          "span",
+          { class: "member-text" },
+          h("strong", {}, person.name, person.id === me.id ? " (you)" : ""),
+          h("span", { class: "muted" }, person.title || ""),
+          h("span", {}, orgBadge(person, partner), role === "owner" ? h("span", { class: "role" }, " owner") : null),
+        ),
+        h("span", { class: `state state-${state}` }, stateLabel(state)),
+      );
+    });
+  }
+
+  // --- add people who already have an account --------------------------------------
+
+  addPeople() {
+    const { roomId, room } = this.page;
+    const id = "add-people-search";
+    const search = h("input", { id, type: "search", autocomplete: "off", placeholder: "Name or @handle", aria: { controls: "add-people-results" } });
+    const results = h("ul", { id: "add-people-results", class: "candidates", aria: { label: "People you can add", live: "polite" } });
+    const status = h("p", { class: "form-status", role: "status" });
+    const hint =
+      room.kind === "shared" && room.role === "owner"
+        ? `Your colleagues, and people of ${room.partner.name} you already share a room with.`
+        : room.kind === "shared"
+          ? `Your colleagues. Only the room's owners add people of ${room.partner.name}.`
+          : "Your colleagues.";
+    let timer = null;
+    let asked = 0;
+    const load = async () => {
+      const ask = ++asked;
+      const q = search.value.trim();
+      try {
+        const data = await get(`/api/rooms/${roomId}/members/candidates/${q ? `?q=${encodeURIComponent(q)}` : ""}`);
+        if (ask !== asked) return; // an older answer arriving late
+        results.replaceChildren(
+          ...(data.candidates.length
+            ? data.candidates.map((c) => this.candidateItem(c, status))
+            : [h("li", { class: "muted" }, q ? "Nobody you can add matches." : "Everyone you can add is here.")]),
+        );
+      } catch (error) {
+        results.replaceChildren(h("li", { class: "form-error" }, error.message));
+      }
+    };
+    search.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(load, 150);
+    });
+    load();
+    const el = h(
+      "section",
+      { class: "add-people", aria: { labelledby: "add-people-title" } },
+      h("h3", { id: "add-people-title" }, "Add people"),
+      h("p", { class: "muted small" }, hint),
+      h("label", { for: id, class: "sr-only" }, "Find people to add"),
+      search,
+      results,
+      status,
+    );
+    return { el, reload: load };
+  }
+
+  candidateItem({ person, colleague }, status) {
+    const partner = !colleague;
+    const button = h(
+      "button",
+      { type: "button", class: "button small", aria: { label: `Add ${person.name} (${person.org?.name ?? ""})` } },
+      "Add",
+    );
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      status.textContent = "";
+      try {
+        await post(`/api/rooms/${this.page.roomId}/members/`, { person: person.id });
+        status.textContent = `${person.name} was added.`;
+        // member.joined redraws the list; the picker reloads with it.
+      } catch (error) {
+        status.textContent = error.message;
+        button.disabled = false;
+      }
+    });
+    return h(
+      "li",
+      { dataset: { person: person.id } },
+      h("span", { class: `avatar small${partner ? " partner" : ""}`, aria: { hidden: "true" } }, initials(person.name)),
+      h("span", { class: "member-text" }, h("strong", {}, person.name), h("span", { class: "muted" }, ` @${person.handle}`), " ", orgBadge(person, partner)),
+      button,
+    );
+  }
+
+  // --- invite by e-mail --------------------------------------------------------------
+
+  inviteForm() {
+    const { me, room, roomId } = this.page;
+    const email = h("input", { id: "invite-email", type: "email", name: "email", required: true, placeholder: "name@company.example", autocomplete: "off" });
+    const orgs = [[me.org?.slug, `${me.org?.name} (your organization)`]];
+    if (room.kind === "shared") orgs.push([room.partner.slug, `${room.partner.name} (partner)`]);
+    const org = h(
+      "select",
+      { id: "invite-org", name: "organization", aria: { describedby: "invite-org-help" } },
+      room.kind === "shared" ? h("option", { value: "" }, "Decide by e-mail domain") : null,
+      orgs.map(([slug, label]) => h("option", { value: slug }, label)),
+    );
+    const orgHelp = h(
+      "p",
+      { id: "invite-org-help", class: "muted small" },
+      room.kind === "shared"
+        ? "An address on neither organization's verified domains needs a choice."
+        : `They join ${me.org?.name}.`,
+    );
+    const status = h("p", { class: "form-status", role: "status" });
+    const pending = h("ul", { class: "invitations" });
+    const form = h(
+      "form",
+      { class: "invite-form", aria: { label: "Invite by e-mail" } },
+      h("h3", {}, "Invite by e-mail"),
+      h("p", { class: "muted small" }, "For people who have no account yet."),
+      h("label", { for: "invite-email" }, "E-mail"),
+      email,
+      h("label", { for: "invite-org" }, "Joins as"),
+      org,
+      orgHelp,
+      h("div", { class: "form-actions" }, h("button", { type: "submit", class: "button primary" }, "Send invitation")),
+      status,
+      h("h4", {}, "Pending invitations to this room"),
+      pending,
+    );
+    const drawPending = (invitations) => {
+      const here = invitations.filter((i) => i.room_id === roomId);
+      pending.replaceChildren(
+        ...(here.length ? here.map((i) => this.pendingItem(i, status, refresh)) : [h("li", { class: "muted" }, "None.")]),
+      );
+    };
+    const refresh = async () => {
+      try {
+        this.invitations = (await get("/api/invitations/")).invitations;
+        drawPending(this.invitations);
+      } catch {
+        pending.replaceChildren(h("li", { class: "muted" }, "Could not load invitations."));
+      }
+    };
+    if (this.invitations) drawPending(this.invitations);
+    refresh();
+    org.addEventListener("change", () => org.removeAttribute("aria-invalid"));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      status.textContent = "";
+      const body = { room: roomId, email: email.value.trim() };
+      if (org.value) body.organization = org.value;
+      try {
+        const invitation = await this.invite(body);
+        if (!invitation) return; // the person did not confirm
+        status.textContent = `Invitation sent to ${invitation.email}, to join ${invitation.organization}.`;
+        email.value = "";
+        refresh();
+      } catch (error) {
+        status.textContent = error.message;
+        if (error.code === "organization_required") {
+          org.setAttribute("aria-invalid", "true");
+          org.focus();
+        }
+      }
+    });
+    return form;
+  }
+
+  /** POST the invitation; an address outside your domains is confirmed in a dialog first. */
+  async invite(body) {
+    try {
+      return await post("/api/invitations/", body);
+    } catch (error) {
+      if (error.code !== "confirmation_required") throw error;
+      const { me } = this.page;
+      return confirmDialog({
+        title: `Make ${body.email} a member of ${me.org.name}?`,
+        content: [
+          h("p", {}, error.message),
+          h(
+            "p",
+            {},
+            `Once they accept, they are a colleague: they can be added to ${me.org.name}'s internal rooms and see what is shared with ${me.org.name}. `,
+            "The invitation is marked “outside your domains” and recorded in the audit log.",
+          ),
+        ],
+        confirmLabel: `Invite as a member of ${me.org.name}`,
+        danger: true,
+        onConfirm: () => post("/api/invitations/", { ...body, confirm_outside_domain: true }),
+      });
+    }
+  }
+
+  pendingItem(i, status, refresh) {
+    return h(
+      "li",
+      { dataset: { invitation: i.id } },
+      h("span", { class: "inv-email" }, i.email),
+      i.outside_domain ? h("span", { class: "warn-chip", title: "Not on a verified domain of the organization they join" }, "outside your domains") : null,
+      h("span", { class: "muted" }, ` · joins ${i.organization} · invited by ${i.invited_by} · expires `, timeEl(i.expires_at)),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "link danger",
+          aria: { label: `Revoke the invitation for ${i.email}` },
+          onclick: async () => {
+            try {
+              await del(`/api/invitations/${i.id}/`);
+              refresh();
+            } catch (error) {
+              status.textContent = error.message;
+            }
+          },
+        },
+        "Revoke",
+      ),
+    );
+  }
+}
