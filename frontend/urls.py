@@ -7,4 +7,5 @@ app_name = "frontend"
 urlpatterns = [
     path("", views.home, name="home"),
     path("rooms/<int:room_id>/", views.room, name="room"),
+    path("profile/", views.profile, name="profile"),
 ]

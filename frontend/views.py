@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
-from hub.errors import NotFound
+from hub.actions import check_update_profile
+from hub.errors import ActionError, NotFound
 from hub.http import AuthedRequest
 from hub.selectors import me_for, partnerships_for
 from rooms.selectors import access_membership, room_list
@@ -65,4 +67,27 @@ def room(request: AuthedRequest, room_id: int) -> HttpResponse:
             "room": current,
             "boot": {"me": me_for(request.user), "rooms": rooms, "room": current},
         },
+    )
+
+
+@login_required
+def profile(request: AuthedRequest) -> HttpResponse:
+    """Name, title and handle: what the other organization sees of a person."""
+    person = request.user
+    values = {"display_name": person.display_name, "title": person.title, "handle": person.handle}
+    error = ""
+    if request.method == "POST":
+        values = {key: request.POST.get(key, "") for key in values}
+        try:
+            check_update_profile(person, **values)
+        except ActionError as problem:
+            error = problem.detail
+        else:
+            messages.success(request, "Your profile is saved.")
+            return redirect("frontend:profile")
+    return render(
+        request,
+        "frontend/profile.html",
+        {"values": values, "error": error},
+        status=400 if error else 200,
     )

@@ -438,3 +438,26 @@ def test_allauth_sign_in_page_renders_in_the_app_frame_with_the_project_settings
     html = Client().get("/accounts/login/").content.decode()
 
     assert 'class="topbar"' in html
+
+
+def test_people_change_their_name_title_and_handle_on_their_profile(team):
+    client = Client()
+    client.force_login(team.client_member)
+    page = client.get("/profile/")
+    assert page.status_code == 200
+    assert f'value="{team.client_member.handle}"' in page.content.decode()
+    assert team.client_member.email not in page.content.decode()
+    saved = client.post(
+        "/profile/", {"display_name": "Cleo Diaz", "title": "Buyer", "handle": "Cleo"}, follow=True
+    )
+    assert "Your profile is saved." in saved.content.decode()
+    team.client_member.refresh_from_db()
+    assert (team.client_member.name, team.client_member.handle) == ("Cleo Diaz", "cleo")
+    taken = client.post(
+        "/profile/",
+        {"display_name": "Cleo Diaz", "title": "", "handle": team.supplier_member.handle},
+    )
+    assert taken.status_code == 400
+    assert "is taken" in taken.content.decode()
+    team.client_member.refresh_from_db()
+    assert team.client_member.handle == "cleo"
