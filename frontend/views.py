@@ -23,15 +23,18 @@ from rooms.selectors import access_membership, room_list
 
 
 def _groups(rooms: list[dict[str, Any]]) -> dict[str, Any]:
-    """Rooms as the sidebar and the home page show them: by partner, then internal."""
+    """Rooms as the sidebar and the home page show them: by partner, internal, archived."""
     shared: dict[str, list[dict[str, Any]]] = {}
     internal = []
+    archived = []
     for room in rooms:
-        if room["kind"] == "shared":
+        if room["archived"]:
+            archived.append(room)
+        elif room["kind"] == "shared":
             shared.setdefault(room["partner"]["name"], []).append(room)
         else:
             internal.append(room)
-    return {"shared": sorted(shared.items()), "internal": internal}
+    return {"shared": sorted(shared.items()), "internal": internal, "archived": archived}
 
 
 @login_required
@@ -52,12 +55,12 @@ def home(request: AuthedRequest) -> HttpResponse:
 @login_required
 def room(request: AuthedRequest, room_id: int) -> HttpResponse:
     try:
-        access_membership(request.user, room_id)
+        access_membership(request.user, room_id, readonly=True)
     except NotFound:
         raise Http404("No such room.") from None
     rooms = room_list(request.user)
     current = next((r for r in rooms if r["id"] == room_id), None)
-    if current is None:  # left or archived between the two reads
+    if current is None:  # left between the two reads
         raise Http404("No such room.")
     return render(
         request,

@@ -24,6 +24,19 @@ def me_for(user: User) -> dict[str, Any]:
     }
 
 
+def partnership_end(partnership: Partnership) -> dict[str, Any] | None:
+    """Who ended a partnership, when and why: both sides see it."""
+    if partnership.ended_at is None:
+        return None
+    by = partnership.ended_by
+    return {
+        "by": by.name if by else None,
+        "org": by.organization.name if by and by.organization else None,
+        "reason": partnership.end_reason,
+        "at": partnership.ended_at.isoformat(),
+    }
+
+
 def partnerships_for(user: User) -> list[dict[str, Any]]:
     if user.organization_id is None:
         return []
@@ -31,7 +44,7 @@ def partnerships_for(user: User) -> list[dict[str, Any]]:
         Partnership.objects.filter(
             Q(supplier_id=user.organization_id) | Q(client_id=user.organization_id)
         )
-        .select_related("supplier", "client", "proposed_by")
+        .select_related("supplier", "client", "proposed_by", "ended_by__organization")
         .order_by("-proposed_at")
     )
     result = []
@@ -48,6 +61,8 @@ def partnerships_for(user: User) -> list[dict[str, Any]]:
                 "status": p.status,
                 "awaiting_our_decision": awaiting_us,
                 "can_decide": awaiting_us and user.is_org_admin,
+                "can_end": p.status == Partnership.Status.ACTIVE and user.is_org_admin,
+                "ended": partnership_end(p),
             }
         )
     return result

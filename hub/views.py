@@ -33,9 +33,15 @@ def partnerships(request: AuthedRequest) -> JsonResponse:
 def partnership_decision(
     request: AuthedRequest, partnership_id: int, decision: str
 ) -> JsonResponse:
-    if decision not in ("accept", "decline"):
+    if decision not in ("accept", "decline", "end"):
         return error_response("not_found", "Not found.", 404)
-    if decision == "accept":
+    if decision == "end":
+        partnership = actions.check_end_partnership(
+            request.user,
+            partnership_id=partnership_id,
+            reason=json_body(request).get("reason"),
+        )
+    elif decision == "accept":
         partnership = actions.check_accept_partnership(request.user, partnership_id=partnership_id)
     else:
         partnership = actions.check_decline_partnership(request.user, partnership_id=partnership_id)

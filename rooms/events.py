@@ -112,6 +112,15 @@ class RoomUpdatedEvent(TypedDict):
     topic: str
 
 
+class RoomArchivedEvent(TypedDict):
+    type: Literal["room.archived"]
+    room: int
+    seq: int
+    archived_at: str
+    reason: str
+    by: PersonRef | None
+
+
 class EscalationData(TypedDict):
     id: int
     severity: str
@@ -287,6 +296,7 @@ RoomEventFrame = (
     | MemberJoinedEvent
     | MemberLeftEvent
     | RoomUpdatedEvent
+    | RoomArchivedEvent
     | WorkItemCreatedEvent
     | WorkItemUpdatedEvent
 )

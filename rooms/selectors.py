@@ -13,8 +13,9 @@ from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from hub.errors import Invalid, NotFound
+from hub.errors import Archived, Invalid, NotFound
 from hub.models import User
+from hub.selectors import partnership_end
 from rooms.events import person_ref, work_item_data
 from rooms.models import (
     Escalation,
@@ -49,20 +50,34 @@ def rooms_for_user(user: User) -> QuerySet[Room]:
     )
 
 
-def access_membership(user: User, room_id: Any) -> Membership:
-    """The person's active membership of the room, or NotFound."""
+def readable_rooms(user: User) -> QuerySet[Room]:
+    """The rooms the person may read: ``rooms_for_user`` and their archived rooms."""
+    return Room.objects.filter(memberships__user=user, memberships__left_at__isnull=True)
+
+
+def access_membership(user: User, room_id: Any, *, readonly: bool = False) -> Membership:
+    """The person's active membership of the room, or NotFound.
+
+    An archived room (its partnership ended) can still be read by its members:
+    with ``readonly`` it is returned; otherwise it is ``Archived``, because
+    the caller is about to change something in it. The default is the strict
+    one, so a forgotten argument refuses a read rather than allowing a write.
+    """
     room_id = parse_id(room_id, "room")
     if not user.is_authenticated or not user.is_active:
         raise NotFound()
     try:
-        return Membership.objects.select_related(
+        membership = Membership.objects.select_related(
             "room", "room__partnership", "room__organization"
-        ).get(room_id=room_id, user=user, left_at__isnull=True, room__archived_at__isnull=True)
+        ).get(room_id=room_id, user=user, left_at__isnull=True)
     except Membership.DoesNotExist:
         raise NotFound() from None
+    if membership.room.archived_at is not None and not readonly:
+        raise Archived()
+    return membership
 
 
-_ROOM_FOR_WRITE_FIELDS = {"id", "kind", "name", "partnership", "organization"}
+_ROOM_FOR_WRITE_FIELDS = {"id", "kind", "name", "partnership", "organization", "archived_at"}
 
 
 @functools.cache
@@ -84,7 +99,7 @@ def _room_for_write_query() -> tuple[str, list[str]]:
     sql = (
         f"SELECT {columns} FROM {q(room.db_table)} r"
         f" JOIN {q(membership.db_table)} m ON m.{column(membership, 'room')} = r.{room_id}"
-        f" WHERE r.{room_id} = %s AND r.{column(room, 'archived_at')} IS NULL"
+        f" WHERE r.{room_id} = %s"
         f" AND m.{column(membership, 'user')} = %s AND m.{column(membership, 'left_at')} IS NULL"
     )
     return sql, [f.attname for f in fields]
@@ -104,15 +119,19 @@ def access_room_for_write(user: User, room_id: Any) -> Room:
         row = cursor.fetchone()
     if row is None:
         raise NotFound()
-    return Room.from_db(connection.alias, attnames, row)
+    room = Room.from_db(connection.alias, attnames, row)
+    if room.archived_at is not None:
+        raise Archived()
+    return room
 
 
-def access_room(user: User, room_id: Any) -> Room:
-    return access_membership(user, room_id).room
+def access_room(user: User, room_id: Any, *, readonly: bool = False) -> Room:
+    return access_membership(user, room_id, readonly=readonly).room
 
 
-def access_message(user: User, room_id: Any, message_id: Any) -> Message:
-    room = access_room(user, room_id)
+def access_message(user: User, room_id: Any, message_id: Any, *, readonly: bool = False) -> Message:
+    """A message of a room the person is in (see ``access_membership`` for ``readonly``)."""
+    room = access_room(user, room_id, readonly=readonly)
     message_id = parse_id(message_id, "id")
     try:
         return Message.objects.select_related("author__organization").get(room=room, pk=message_id)
@@ -218,11 +237,12 @@ def room_list(user: User) -> list[dict[str, Any]]:
     )
     memberships = (
         Membership.objects.active()
-        .filter(user=user, room__archived_at__isnull=True)
+        .filter(user=user)
         .select_related(
             "room",
             "room__partnership__supplier",
             "room__partnership__client",
+            "room__partnership__ended_by__organization",
             "room__organization",
         )
         .annotate(
@@ -247,6 +267,7 @@ def room_list(user: User) -> list[dict[str, Any]]:
             "role": membership.role,
             "member_count": membership.member_count,
             "moderation": moderation_scope(user, room, membership.role),
+            "archived": room.archived_at is not None,
         }
         if room.partnership is not None:
             partner = (
@@ -255,6 +276,8 @@ def room_list(user: User) -> list[dict[str, Any]]:
                 else room.partnership.supplier
             )
             entry["partner"] = {"id": partner.id, "name": partner.name, "slug": partner.slug}
+            if room.archived_at is not None:
+                entry["ended"] = partnership_end(room.partnership)
         result.append(entry)
     return result
 
@@ -333,7 +356,7 @@ def followed_threads(user: User, room_id: int) -> list[dict[str, Any]]:
 def search_messages(user: User, query: str, limit: int = 50) -> list[Message]:
     return list(
         Message.objects.filter(
-            room__in=rooms_for_user(user), deleted_at__isnull=True, body__icontains=query
+            room__in=readable_rooms(user), deleted_at__isnull=True, body__icontains=query
         )
         .select_related("author__organization", "room")
         .prefetch_related("mentions")
@@ -351,7 +374,7 @@ def subscription_snapshot(
     """
     # Read after the socket joined the room's group, like the rest of the
     # snapshot: the membership's room row carries the head.
-    membership = access_membership(user, room_id)
+    membership = access_membership(user, room_id, readonly=True)
     room = membership.room
     head = room.last_seq
     replay: list[dict[str, Any]] | None
@@ -396,7 +419,7 @@ def _work_items(qs: QuerySet[Any]) -> list[dict[str, Any]]:
 def work_item_board(user: User, room_id: Any) -> dict[str, Any]:
     """The room's work items by status."""
 
-    membership = access_membership(user, room_id)
+    membership = access_membership(user, room_id, readonly=True)
     columns: dict[str, list[dict[str, Any]]] = {status: [] for status in WorkItem.Status.values}
     for item in _work_items(WorkItem.objects.filter(room_id=membership.room_id)):
         columns[item["status"]].append(item)
@@ -417,7 +440,7 @@ def my_work(user: User) -> list[dict[str, Any]]:
 
 def work_item_detail(user: User, room_id: Any, item_id: Any) -> dict[str, Any]:
 
-    membership = access_membership(user, room_id)
+    membership = access_membership(user, room_id, readonly=True)
     item_id = parse_id(item_id, "id")
     found = _work_items(WorkItem.objects.filter(room_id=membership.room_id, pk=item_id))
     if not found:

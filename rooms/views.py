@@ -69,7 +69,7 @@ def room(request: AuthedRequest, room_id: int) -> JsonResponse:
 
 @api()
 def history(request: AuthedRequest, room_id: int) -> JsonResponse:
-    membership = access_membership(request.user, room_id)
+    membership = access_membership(request.user, room_id, readonly=True)
     limit = min(_int_param(request, "limit") or settings.CAUSEWAY_PAGE_SIZE, 200)
     page = message_page(
         membership.room,
@@ -88,7 +88,7 @@ def history(request: AuthedRequest, room_id: int) -> JsonResponse:
 
 @api()
 def thread(request: AuthedRequest, room_id: int, root_id: int) -> JsonResponse:
-    root = access_message(request.user, room_id, root_id)
+    root = access_message(request.user, room_id, root_id, readonly=True)
     if root.thread_root_id is not None:
         raise Invalid("That message is a reply; open its thread root.")
     return JsonResponse(
@@ -104,7 +104,7 @@ def members(request: AuthedRequest, room_id: int) -> JsonResponse:
         data = json_body(request)
         actions.check_add_member(request.user, room_id=room_id, person_id=data.get("person"))
         return JsonResponse({"ok": True}, status=201)
-    membership = access_membership(request.user, room_id)
+    membership = access_membership(request.user, room_id, readonly=True)
     return JsonResponse(
         {
             "room": membership.room_id,

@@ -188,6 +188,27 @@ def check_stop_mirror(actor: User, *, mirror_id: Any) -> Mirror:
     return mirror
 
 
+def do_stop_mirrors_of(rooms: list[Room], *, reason: str) -> int:
+    """Stop every live mirror of these shared rooms' threads; their copies stay.
+
+    Each mirror is audited in its own organization's log, with no actor:
+    the stop is a consequence (``reason``), not something the other side did
+    to it. Call while holding the rooms' locks. Returns how many stopped.
+    """
+    stopped = 0
+    now = timezone.now()
+    for mirror in Mirror.objects.select_for_update().filter(
+        source_room__in=rooms, stopped_at__isnull=True
+    ):
+        mirror.stopped_at = now
+        mirror.save(update_fields=["stopped_at"])
+        audit.record(
+            None, "mirror.stopped", mirror, organization=mirror.organization, reason=reason
+        )
+        stopped += 1
+    return stopped
+
+
 def check_share_back(
     actor: User,
     *,

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hub import audit
-from hub.errors import Conflict, Forbidden, Invalid, NotFound
+from hub.errors import Archived, Conflict, Forbidden, Invalid, NotFound
 from hub.models import EscalationContact, Notification, Organization, Partnership, User
 from rooms import events
 from rooms.actions.bridge import do_create_mirror
@@ -254,6 +254,8 @@ def access_escalation(actor: User, escalation_id: Any) -> Escalation:
     )
     if not (in_room or is_contact or actor.is_org_admin):
         raise NotFound()
+    if room.archived_at is not None:
+        raise Archived("The partnership ended: this escalation's room is a read-only archive.")
     return escalation
 
 
@@ -392,7 +394,12 @@ def check_escalation_clocks(now: datetime.datetime | None = None) -> list[int]:
     """
     now = _now(now)
     interval = datetime.timedelta(minutes=settings.CAUSEWAY_ESCALATION_RENOTIFY_MINUTES)
-    due = Escalation.objects.filter(status=Escalation.Status.OPEN, ack_due_at__lte=now)
+    # An archived room's escalations (the partnership ended) nag nobody.
+    due = Escalation.objects.filter(
+        status=Escalation.Status.OPEN,
+        ack_due_at__lte=now,
+        work_item__room__archived_at__isnull=True,
+    )
     notified = []
     for escalation_id in due.values_list("pk", flat=True):
         with transaction.atomic():

@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from hub import audit, ratelimit
-from hub.errors import Forbidden, Invalid, NotFound, RateLimited, TooLarge
+from hub.errors import Archived, Forbidden, Invalid, NotFound, RateLimited, TooLarge
 from hub.models import Organization, Partnership, User
 from rooms import events
 from rooms.markdown import render_markdown
@@ -50,20 +50,26 @@ _MENTION = re.compile(r"(?<![\w.])@([a-z0-9._+-]{1,64})", re.IGNORECASE)
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def next_seq(room_id: int) -> int:
+def next_seq(room_id: int, *, archived_ok: bool = False) -> int:
     """Lock the room's row and take its next sequence number, in one statement.
 
     The row lock is held until the transaction ends, so seqs are allocated
-    one writer at a time and a rolled-back write gives its number back.
+    one writer at a time and a rolled-back write gives its number back. An
+    archived room's log takes nothing more (``Archived``), whatever path a
+    write came by, unless ``archived_ok`` (archiving itself, and a person
+    leaving it when deactivated).
     """
     table = connection.ops.quote_name(Room._meta.db_table)
+    live = "" if archived_ok else " AND archived_at IS NULL"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",
+            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s{live} RETURNING last_seq",
             [room_id],
         )
         row = cursor.fetchone()
     if row is None:
+        if Room.objects.filter(pk=room_id, archived_at__isnull=False).exists():
+            raise Archived()
         raise NotFound()
     return int(row[0])
 
@@ -75,6 +81,7 @@ def append_event(
     seq: int | None = None,
     message: Message | None = None,
     thread_root_id: int | None = None,
+    archived_ok: bool = False,
 ) -> tuple[int, Any]:
     """Allocate the room's next seq, store the frame ``build(seq)`` returns, publish on commit.
 
@@ -84,7 +91,7 @@ def append_event(
     Must run inside ``transaction.atomic``.
     """
     if seq is None:
-        seq = next_seq(room_id)
+        seq = next_seq(room_id, archived_ok=archived_ok)
     frame = build(seq)
     event = RoomEvent.objects.create(
         room_id=room_id, seq=seq, type=frame["type"], message=message, payload=frame
@@ -277,6 +284,8 @@ def do_remove_member(actor: User | None, membership: Membership, *, reason: str 
             lambda seq: events.MemberLeftEvent(
                 type="member.left", room=room_id, seq=seq, user=user_id
             ),
+            # A deactivated person leaves archived rooms too.
+            archived_ok=True,
         )
         # Open sockets resolved the person at connect: tell them, so they stop
         # receiving this room at once.
@@ -327,6 +336,39 @@ def check_update_room(actor: User, *, room_id: Any, name: Any = None, topic: Any
             ),
         )
     return room
+
+
+def do_archive_room(actor: User | None, room: Room, *, reason: str) -> None:
+    """Make the room a read-only archive, and tell its subscribers (``room.archived``).
+
+    Its members keep reading it; every later write to its log is ``Archived``
+    (``next_seq``). Must run inside ``transaction.atomic``.
+    """
+    locked = Room.objects.select_for_update().get(pk=room.pk)
+    if locked.archived_at is not None:
+        return
+    now = timezone.now()
+    by = events.person_ref(actor) if actor is not None else None
+    append_event(
+        room.id,
+        lambda seq: events.RoomArchivedEvent(
+            type="room.archived",
+            room=room.id,
+            seq=seq,
+            archived_at=now.isoformat(),
+            reason=reason,
+            by=by,
+        ),
+        archived_ok=True,
+    )
+    Room.objects.filter(pk=room.pk).update(archived_at=now)
+    audit.record(
+        actor,
+        "room.archived",
+        room,
+        organization=actor.organization if actor else None,
+        reason=reason,
+    )
 
 
 # --- messages ---------------------------------------------------------------
@@ -561,7 +603,7 @@ def check_delete_message(actor: User, *, room_id: Any, message_id: Any) -> int:
 
 
 def check_mark_read(reader: User, *, room_id: Any, seq: Any) -> events.UnreadEvent:
-    membership = access_membership(reader, room_id)
+    membership = access_membership(reader, room_id, readonly=True)
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
         raise Invalid("`seq` must be a non-negative integer.")
     seq = min(seq, membership.room.last_seq)
@@ -580,7 +622,8 @@ def check_mark_read(reader: User, *, room_id: Any, seq: Any) -> events.UnreadEve
 
 
 def check_follow_thread(user: User, *, room_id: Any, root_id: Any, follow: bool) -> None:
-    root = access_message(user, room_id, root_id)
+    # Following and reading are the person's own state: allowed in an archive.
+    root = access_message(user, room_id, root_id, readonly=True)
     if root.thread_root_id is not None:
         raise Invalid("Follow the thread's first message.")
     if follow:
@@ -590,7 +633,7 @@ def check_follow_thread(user: User, *, room_id: Any, root_id: Any, follow: bool)
 
 
 def check_mark_thread_read(user: User, *, room_id: Any, root_id: Any, seq: Any) -> None:
-    root = access_message(user, room_id, root_id)
+    root = access_message(user, room_id, root_id, readonly=True)
     if root.thread_root_id is not None:
         raise Invalid("Name the thread's first message as `root`.")
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:

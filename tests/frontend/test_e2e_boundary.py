@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from hub.actions import check_create_invitation, check_deactivate_person
 from hub.models import Invitation
+from rooms import actions as room_actions
 from tests.conftest import Team, make_person, make_shared_room
 from tests.frontend.conftest import (
     message,
@@ -161,3 +162,66 @@ def test_the_invitation_link_of_someone_who_left_no_longer_works(live_team: Team
         expect(page.get_by_role("link", name="Create your account")).to_have_count(0)
     finally:
         context.close()
+
+
+def test_an_admin_ends_the_partnership_and_both_sides_keep_a_read_only_room(
+    live_team: Team, servers, sessions
+):
+    t = live_team
+    off_loop(
+        lambda: room_actions.check_send_message(
+            t.client_member, room_id=t.shared.id, client_id="before-end", body="Final PO sent"
+        )
+    )
+    prepare_for_browser(t.client_admin, t.supplier_member)
+    sue = sessions(servers[0], t.supplier_member)
+    sue_page = sue.open_room(t.shared)
+    expect(message(sue_page, "Final PO sent")).to_have_count(1)
+
+    cal = sessions(servers[1], t.client_admin)
+    home = cal.page
+    row = home.locator(f'[data-partnership="{t.partnership.id}"]')
+    row.get_by_role("button", name="End partnership…").click()
+    dialog = home.get_by_role("dialog", name="End the partnership with Supplier?")
+    expect(dialog).to_contain_text("shared room becomes read-only for both sides")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    dialog.get_by_role("button", name="End partnership with Supplier").click()
+    expect(dialog.locator(".form-error")).to_have_text(
+        "Give a reason: both organizations will see it."
+    )
+    dialog.get_by_label("Reason (shown to both organizations)").fill("Contract not renewed.")
+    screenshot(home, "end-partnership-confirm")
+    dialog.get_by_role("button", name="End partnership with Supplier").click()
+    expect(row.locator(".status-chip")).to_have_text("ended")
+    expect(row.locator(".p-ended")).to_contain_text(
+        "Cal Client-Admin (Client): “Contract not renewed.”"
+    )
+    archived = home.locator(".archived-group")
+    expect(archived.locator(".room-link", has_text=t.shared.name)).to_have_count(1)
+
+    # The supplier's open room turns read-only at once, and stays readable.
+    banner = sue_page.locator("#archived-banner")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("Archived: read-only for both sides.")
+    expect(banner).to_contain_text("Cal Client-Admin (Client): “Contract not renewed.”")
+    expect(sue_page.locator("#composer-slot")).to_be_hidden()
+    theirs = message(sue_page, "Final PO sent")
+    theirs.hover()
+    expect(theirs.locator(".msg-actions")).to_be_hidden()
+    screenshot(sue_page, "archived-room")
+    sue_page.reload()
+    expect(sue_page.locator("#archived-banner")).to_contain_text("Contract not renewed.")
+    expect(message(sue_page, "Final PO sent")).to_have_count(1)
+    expect(sue_page.locator(".room-list.archived .room-link.current")).to_have_count(1)
+    # A write from an old tab is refused with the documented error.
+    answer = sue_page.evaluate(
+        """async (room) => {
+            const csrf = document.cookie.match(/csrftoken=([^;]+)/)[1];
+            const r = await fetch(`/api/rooms/${room}/workitems/`, {method: "POST",
+              headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
+              body: JSON.stringify({title: "late"})});
+            return [r.status, (await r.json()).error.code];
+        }""",
+        t.shared.id,
+    )
+    assert answer == [409, "archived"]

@@ -139,6 +139,8 @@ MATRIX: list[tuple[str, str, tuple[Any, ...]]] = [
     ("partnerships.list",               HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  OK_,  SO)),
     # A third organization proposes to the client: only the client's admin decides.
     ("partnerships.accept",             HTTP, (SO,   HID,  HID,  FBD,  OK_,  HID,  FBD,  SO)),
+    # A third organization's active partnership with the client: its admin ends it.
+    ("partnerships.end",                HTTP, (SO,   HID,  HID,  FBD,  OK_,  HID,  FBD,  SO)),
     # Nobody here is staff.
     ("admin",                           HTTP, (LGN,  LGN,  LGN,  LGN,  LGN,  LGN,  LGN,  LGN)),
     # The link of an expired invitation, whoever opens it.
@@ -654,6 +656,20 @@ def partnerships_list(w: World, role: str) -> Http:
     )
 
 
+def partnerships_end(w: World, role: str) -> Http:
+    partnership = Partnership.objects.get(pk=w.proposal_to_client())
+    partnership.status = Partnership.Status.ACTIVE
+    partnership.save(update_fields=["status"])
+    return Http(
+        "post",
+        f"/api/partnerships/{partnership.pk}/end/",
+        {"reason": "From the matrix"},
+        missing_path=f"/api/partnerships/{MISSING}/end/",
+        missing_data={"reason": "From the matrix"},
+        ok=lambda r: r.status_code == 200 and r.json() == {"id": partnership.pk, "status": "ended"},
+    )
+
+
 def partnerships_accept(w: World, role: str) -> Http:
     proposal = w.proposal_to_client()
     return Http(
@@ -708,6 +724,7 @@ RESOURCES: dict[tuple[str, str], Callable[[World, str], Http | Ws]] = {
     ("me", HTTP): me,
     ("partnerships.list", HTTP): partnerships_list,
     ("partnerships.accept", HTTP): partnerships_accept,
+    ("partnerships.end", HTTP): partnerships_end,
     ("admin", HTTP): admin,
     ("invitations.expired_link", HTTP): expired_link,
     ("account.sign_in", HTTP): sign_in,

@@ -106,6 +106,7 @@ ROOM_EVENTS = {
     "member.joined",
     "member.left",
     "room.updated",
+    "room.archived",
     "workitem.created",
     "workitem.updated",
 }

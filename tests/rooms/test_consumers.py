@@ -523,3 +523,30 @@ async def test_access_is_revoked_even_when_the_control_message_is_lost(
     await (await Fanout.get()).audit_access()
     assert (await member.expect("room.removed", timeout=1))["room"] == live_team.shared.id
     await leaver.expect("session.ended", timeout=1)
+
+
+async def test_an_ended_partnerships_room_tells_subscribers_and_refuses_writes(live_team, connect):
+    from hub.actions import check_end_partnership
+
+    t = live_team
+    sock = await connect(t.client_member)
+    head = (await subscribed(sock, t.shared))["head_seq"]
+    await sync_to_async(check_end_partnership)(
+        t.supplier_admin, partnership_id=t.partnership.id, reason="Contract ended"
+    )
+    archived = await sock.expect("room.archived", room=t.shared.id)
+    assert archived["seq"] == head + 1 and archived["reason"] == "Contract ended"
+    await sock.send(
+        {"type": "message.send", "room": t.shared.id, "client_id": "late-1", "body": "hello?"}
+    )
+    error = await sock.expect("error")
+    assert (error["code"], error["ref"]) == ("archived", "late-1")
+    # Still readable: a fresh subscribe with since replays the archive event.
+    other = await connect(t.supplier_member)
+    await other.send({"type": "subscribe", "room": t.shared.id, "since": head})
+    await other.expect("subscribed", room=t.shared.id)
+    replayed = await other.expect("room.archived", room=t.shared.id)
+    assert replayed["seq"] == head + 1
+    assert not await sync_to_async(
+        Message.objects.filter(room=t.shared, client_id="late-1").exists
+    )()

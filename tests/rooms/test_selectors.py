@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from hub.errors import NotFound
+from hub.errors import Archived, NotFound
 from rooms import actions
 from rooms.models import Membership, Room
 from rooms.selectors import access_room_for_write, subscription_snapshot
@@ -45,8 +45,11 @@ def test_anyone_but_an_active_member_gets_not_found(team, who):
 
 def test_an_archived_room_takes_no_writes(team):
     Room.objects.filter(pk=team.shared.pk).update(archived_at=timezone.now())
-    with pytest.raises(NotFound):
+    # Its members are told why; everyone else still cannot tell it exists.
+    with pytest.raises(Archived):
         access_room_for_write(team.client_member, team.shared.pk)
+    with pytest.raises(NotFound):
+        access_room_for_write(team.client_member, team.supplier_internal.pk)
 
 
 def test_a_room_that_does_not_exist_is_not_found(team):

@@ -116,7 +116,7 @@ export class WorkItems {
       "article",
       {
         class: `card-item prio-${item.priority}${item.escalation ? " escalated" : ""}`,
-        draggable: true,
+        draggable: !this.page.room.archived, // an archived room's board is read-only
         dataset: { item: item.id, status: item.status },
         aria: { label: `${item.title}, ${STATUS_LABELS[item.status]}` },
       },

@@ -40,6 +40,7 @@ export function confirmDialog({ title, content, confirmLabel, onConfirm, fields 
       resolve(result);
     };
     cancel.addEventListener("click", close);
+    form.addEventListener("input", () => (error.hidden = true));
     // Escape closes this dialog only, not the panel underneath.
     dialog.addEventListener("keydown", (event) => {
       if (event.key === "Escape") {

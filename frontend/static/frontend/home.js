@@ -4,6 +4,7 @@
 
 import { del, get, post } from "./api.js";
 import { $, $all, h, PRIORITY_LABELS, STATUS_LABELS, timeEl } from "./dom.js";
+import { confirmDialog } from "./dialog.js";
 import { startShell } from "./shell.js";
 
 const shell = startShell();
@@ -32,6 +33,45 @@ for (const button of $all("[data-accept], [data-decline]")) {
       error.hidden = false;
       error.textContent = e.message;
     }
+  });
+}
+
+for (const button of $all("[data-end]")) {
+  button.addEventListener("click", () => endPartnership(Number(button.dataset.end), button));
+}
+
+/** Ending is for both sides and cannot be undone: say what happens, and ask why. */
+function endPartnership(id, button) {
+  const partnership = boot.partnerships.find((p) => p.id === id);
+  const partner = partnerOf(partnership);
+  const shared = [...shell.rooms.values()].filter((r) => r.partner?.id === partner.id && !r.archived);
+  const reason = h("textarea", { id: "end-reason", rows: 3, maxlength: 2000, aria: { required: "true" } });
+  return confirmDialog({
+    title: `End the partnership with ${partner.name}?`,
+    content: [
+      h(
+        "p",
+        {},
+        shared.length === 1
+          ? "Its shared room becomes read-only for both sides: everyone can still read it, nobody can write in it. "
+          : `Its ${shared.length || ""} shared rooms become read-only for both sides: everyone can still read them, nobody can write in them. `.replace("  ", " "),
+        "Mirrors of their threads stop (each side keeps its copies), and pending invitations into them stop working.",
+      ),
+      h("p", {}, `${partner.name} sees who ended it and the reason you give. Both organizations can propose a new partnership later.`),
+    ],
+    fields: h("div", { class: "field" }, h("label", { for: "end-reason" }, "Reason (shown to both organizations)"), reason),
+    confirmLabel: `End partnership with ${partner.name}`,
+    danger: true,
+    onConfirm: async () => {
+      if (!reason.value.trim()) {
+        reason.focus();
+        throw new Error("Give a reason: both organizations will see it.");
+      }
+      return post(`/api/partnerships/${id}/end/`, { reason: reason.value.trim() });
+    },
+  }).then((result) => {
+    if (result) location.reload();
+    else button.focus();
   });
 }
 

@@ -6,7 +6,7 @@
 import { get } from "./api.js";
 import { WorkItems } from "./board.js";
 import { createComposer } from "./composer.js";
-import { $, $all, h, initials, plural } from "./dom.js";
+import { $, $all, fullTime, h, initials, plural } from "./dom.js";
 import { MembersPanel, sortedMembers, stateLabel } from "./members.js";
 import { inlineEditor, MessageList } from "./messages.js";
 import { Panel } from "./panels.js";
@@ -66,7 +66,7 @@ const page = {
   },
   memberList: () => [...members.values()].map((m) => m.person).sort((a, b) => a.name.localeCompare(b.name)),
   mentionable: () => page.memberList().filter((p) => p.id !== me.id),
-  internalRooms: () => [...shell.rooms.values()].filter((r) => r.kind === "internal"),
+  internalRooms: () => [...shell.rooms.values()].filter((r) => r.kind === "internal" && !r.archived),
   roomName: (id) => shell.rooms.get(id)?.name ?? `room ${id}`,
   mirrorsOf: (rootId) => mirrors.filter((m) => m.source_room === roomId && m.thread === rootId && !m.stopped_at),
   mirrorForCopy: (copyId) => mirrors.find((m) => m.root_copy === copyId && m.target_room === roomId) ?? null,
@@ -351,6 +351,29 @@ socket.addEventListener("room.updated", (e) => {
   $("#room-name").textContent = room.name;
   $("#room-topic").textContent = room.topic;
   document.title = document.title.replace(/[^)]*· Causeway$/, `${room.name} · Causeway`);
+});
+// The partnership ended: the room stays readable, and nothing in it can change.
+function showArchived({ reason, by, archived_at: at }) {
+  room.archived = true;
+  $("#main").classList.add("room-archived");
+  const banner = $("#archived-banner");
+  banner.replaceChildren(
+    h("strong", {}, "Archived: read-only for both sides."),
+    " The partnership ended on ",
+    h("time", { datetime: at }, fullTime(at)),
+    by ? `; ${by.name} (${by.org?.name ?? ""}): “${reason}”` : ".",
+  );
+  banner.hidden = false;
+}
+if (room.archived && room.ended) {
+  const { by, org, reason, at } = room.ended;
+  showArchived({ reason, by: by ? { name: by, org: { name: org } } : null, archived_at: at });
+}
+
+socket.addEventListener("room.archived", (e) => {
+  if (e.detail.room !== roomId) return;
+  showArchived(e.detail);
+  toast("This room is now archived", "The partnership ended. You can still read everything here.", { kind: "alert" });
 });
 socket.addEventListener("room.removed", (e) => {
   if (e.detail.room !== roomId) return;

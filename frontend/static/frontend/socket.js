@@ -11,7 +11,7 @@
 
 const ROOM_EVENTS = new Set([
   "message.new", "message.edited", "message.deleted",
-  "member.joined", "member.left", "room.updated",
+  "member.joined", "member.left", "room.updated", "room.archived",
   "workitem.created", "workitem.updated",
 ]);
 const REPLIES = new Set(["ok", "error", "pong", "subscribed", "unsubscribed"]);
