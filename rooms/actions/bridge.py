@@ -247,8 +247,11 @@ def check_share_back(
         # Lock order: the shared room before anything in the internal room.
         lock_room(mirror.source_room_id)
         if note is not None:
-            # The note's row lock makes "shared once" hold under concurrent
-            # clicks, and "what was confirmed" hold under a concurrent edit.
+            # Then the internal room, then the note (rooms before messages,
+            # as an edit of the note takes them). The note's row lock makes
+            # "shared once" hold under concurrent clicks, and "what was
+            # confirmed" hold under a concurrent edit.
+            lock_room(mirror.target_room_id)
             note = Message.objects.select_for_update().get(pk=note.pk)
             if note.shared_back_at is not None or note.shared_as.exists():
                 raise Conflict("That note has been shared already.")
