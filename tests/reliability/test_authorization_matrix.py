@@ -589,8 +589,7 @@ def invitations_list(w: World, role: str) -> Http:
     )
 
 
-def invitations_revoke(w: World, role: str) -> Http:
-    invitation = w.revocable_invitation()
+def _revoke(invitation: int) -> Http:
     return Http(
         "delete",
         f"/api/invitations/{invitation}/",
@@ -599,18 +598,14 @@ def invitations_revoke(w: World, role: str) -> Http:
             r.status_code == 200 and Invitation.objects.get(pk=invitation).revoked_at is not None
         ),
     )
+
+
+def invitations_revoke(w: World, role: str) -> Http:
+    return _revoke(w.revocable_invitation())
 
 
 def invitations_revoke_admins(w: World, role: str) -> Http:
-    invitation = w.admins_invitation()
-    return Http(
-        "delete",
-        f"/api/invitations/{invitation}/",
-        missing_path=f"/api/invitations/{MISSING}/",
-        ok=lambda r: (
-            r.status_code == 200 and Invitation.objects.get(pk=invitation).revoked_at is not None
-        ),
-    )
+    return _revoke(w.admins_invitation())
 
 
 def _add_member(room: Room, person: User) -> Http:

@@ -2,9 +2,10 @@
 // work, partnership decisions, a new room (the account manager's dedicated
 // room for a customer), and the invitations still pending.
 
-import { del, get, post } from "./api.js";
+import { get, post } from "./api.js";
 import { $, $all, h, PRIORITY_LABELS, STATUS_LABELS, timeEl } from "./dom.js";
 import { confirmDialog } from "./dialog.js";
+import { revokeButton } from "./members.js";
 import { startShell } from "./shell.js";
 
 const shell = startShell();
@@ -175,34 +176,19 @@ async function loadInvitations() {
     const { invitations } = await get("/api/invitations/");
     list.replaceChildren(
       ...(invitations.length
-        ? invitations.map((i) => {
-            const li = h(
+        ? invitations.map((i) =>
+            h(
               "li",
               { dataset: { invitation: i.id } },
               h("span", { class: "inv-email" }, i.email),
-              h("span", { class: "muted" }, ` → ${i.room ?? i.organization} · ${i.organization} · expires `, timeEl(i.expires_at)),
-            );
-            li.append(
-              h(
-                "button",
-                {
-                  type: "button",
-                  class: "link danger",
-                  aria: { label: `Revoke the invitation for ${i.email}` },
-                  onclick: async () => {
-                    try {
-                      await del(`/api/invitations/${i.id}/`);
-                      loadInvitations();
-                    } catch (e) {
-                      shell.toast("Could not revoke", e.message, { kind: "alert" });
-                    }
-                  },
-                },
-                "Revoke",
-              ),
-            );
-            return li;
-          })
+              i.outside_domain ? h("span", { class: "warn-chip", title: "Not on a verified domain of the organization they join" }, "outside your domains") : null,
+              h("span", { class: "muted" }, ` → ${i.room ?? i.organization} · joins ${i.organization} · expires `, timeEl(i.expires_at)),
+              revokeButton(i, {
+                onRevoked: loadInvitations,
+                onError: (e) => shell.toast("Could not revoke", e.message, { kind: "alert" }),
+              }),
+            ),
+          )
         : [h("li", { class: "muted" }, "None pending.")]),
     );
   } catch (e) {

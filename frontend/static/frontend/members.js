@@ -282,23 +282,28 @@ export class MembersPanel {
       h("span", { class: "inv-email" }, i.email),
       i.outside_domain ? h("span", { class: "warn-chip", title: "Not on a verified domain of the organization they join" }, "outside your domains") : null,
       h("span", { class: "muted" }, ` · joins ${i.organization} · invited by ${i.invited_by} · expires `, timeEl(i.expires_at)),
-      h(
-        "button",
-        {
-          type: "button",
-          class: "link danger",
-          aria: { label: `Revoke the invitation for ${i.email}` },
-          onclick: async () => {
-            try {
-              await del(`/api/invitations/${i.id}/`);
-              refresh();
-            } catch (error) {
-              status.textContent = error.message;
-            }
-          },
-        },
-        "Revoke",
-      ),
+      revokeButton(i, { onRevoked: refresh, onError: (error) => (status.textContent = error.message) }),
     );
   }
+}
+
+/** "Revoke" for a pending invitation (the members panel and the home page). */
+export function revokeButton(invitation, { onRevoked, onError }) {
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "link danger",
+      aria: { label: `Revoke the invitation for ${invitation.email}` },
+      onclick: async () => {
+        try {
+          await del(`/api/invitations/${invitation.id}/`);
+          onRevoked();
+        } catch (error) {
+          onError(error);
+        }
+      },
+    },
+    "Revoke",
+  );
 }
