@@ -18,7 +18,7 @@ Everything B (the client) receives is recorded: every frame of a socket per
 B person subscribed to every room they are in (new rooms, such as B's
 escalation room, are subscribed as soon as B is in them), and at checkpoints
 the JSON bodies of what B can GET, the boot data and text of B's HTML pages,
-and the e-mails sent to B. The two recordings must be identical once
+and the e-mails sent to any address of B's domains. The two recordings must be identical once
 normalized (``normalize``): ids become their order of first appearance per
 kind (so the equality structure is compared, not the values, which may be
 sequential or random), timestamps become ``<time>``, and a client id becomes
@@ -578,7 +578,12 @@ class Run:
     def _take_mail(self) -> list[dict[str, Any]]:
         outbox = getattr(mail, "outbox", [])
         new, self.mail_seen = outbox[self.mail_seen :], len(outbox)
-        b_addresses = {p.email for p in self.world.b_people}
+        b_domains = set(self.world.b_org.verified_domains)
+
+        def to_b(message: Any) -> bool:
+            recipients = [*message.to, *message.cc, *message.bcc]
+            return any(address.rsplit("@", 1)[-1] in b_domains for address in recipients)
+
         return [
             {
                 "to": sorted([*m.to, *m.cc, *m.bcc]),
@@ -586,7 +591,7 @@ class Run:
                 "body": m.body,
             }
             for m in new
-            if b_addresses & {*m.to, *m.cc, *m.bcc}
+            if to_b(m)
         ]
 
     async def capture_http(self, person: User) -> list[dict[str, Any]]:
@@ -680,6 +685,7 @@ _TIME = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:[+-]\d{2}:?\d{2}|Z)?"
 )
 _ROOM_URL = re.compile(r"/rooms/(\d+)/")
+_INVITATION_URL = re.compile(r"/invitations/[A-Za-z0-9_-]{20,}/")
 _MIRROR_COPY = re.compile(r"mirror-(\d+)-(\d+)")
 _MIRROR_NOTICE = re.compile(r"mirror-(\d+)-event-(\d+)")
 # In the HTML pages: data attributes that carry ids.
@@ -785,6 +791,7 @@ def normalize(recording: Any, tag: str) -> Any:
             return _HEX32.sub("<hex32>", value)
         value = _TIME.sub("<time>", value)
         value = _ROOM_URL.sub(lambda m: f"/rooms/{ids('room', m[1])}/", value)
+        value = _INVITATION_URL.sub("/invitations/<token>/", value)
         if key == "page":
             value = _PAGE_IDS.sub(
                 lambda m: f'data-{m[1]}="{ids(_PAGE_KIND.get(m[1], "partnership"), m[2])}"', value

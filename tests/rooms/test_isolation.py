@@ -126,7 +126,7 @@ async def mirror_scenario(run: boundary.Run) -> None:
     w, mirror = run.world, None
     root = await run.say(w.dev, w.shared, "Forecast for Q3: can you confirm 12k units?")
     await run.settle("dev opens a thread")
-    await run.say(w.ben, w.shared, "Looking into the forecast now", thread=root["id"])
+    ben_reply = await run.say(w.ben, w.shared, "Looking into the forecast now", thread=root["id"])
     await run.settle("ben replies in the shared thread")
     if run.internal:
         mirror = await run.http(
@@ -161,9 +161,24 @@ async def mirror_scenario(run: boundary.Run) -> None:
             w.ben, {"type": "message.delete", "room": w.a_internal.id, "id": second["id"]}
         )
         await run.typing(w.anna, w.a_internal, thread=copy)
+        # A copy is an ordinary message of the internal room: its author may change it there.
+        thread = await run.http(w.ben, "GET", f"/api/rooms/{w.a_internal.id}/threads/{copy}/")
+        (own,) = [
+            m for m in thread["messages"] if m.get("mirror", {}).get("message") == ben_reply["id"]
+        ]
+        await run.send(
+            w.ben,
+            {
+                "type": "message.edit",
+                "room": w.a_internal.id,
+                "id": own["id"],
+                "body": "(internal)",
+            },
+        )
+        await run.send(w.ben, {"type": "message.delete", "room": w.a_internal.id, "id": own["id"]})
     else:
         await run.settle("A writes internal notes under the copy")
-    await run.settle("A edits, deletes and types on its notes")
+    await run.settle("A edits, deletes and types on its notes and copies")
     await run.send(
         w.dev,
         {
@@ -220,17 +235,19 @@ async def share_back_scenario(run: boundary.Run) -> None:
             expect=201,
         )
     await run.settle("ben mirrors the thread")
-    note_body = "Yes: lot 7 ships by Friday"
+    # Written by A's internal-only colleague, shared back by Ben; it mentions B's admin.
+    note_body = "@carla yes: lot 7 ships by Friday"
     if run.internal:
         assert mirror is not None
-        note = await run.say(w.anna, w.a_internal, note_body, thread=mirror["root_copy"])
+        await run.connect(w.ines)
+        note = await run.say(w.ines, w.a_internal, note_body, thread=mirror["root_copy"])
         await run.say(
             w.anna,
             w.a_internal,
             "Do not promise Monday, the line is full",
             thread=mirror["root_copy"],
         )
-    await run.settle("anna writes internal notes")
+    await run.settle("A writes internal notes")
     if run.internal:
         assert mirror is not None
         await run.http(
@@ -451,6 +468,22 @@ async def presence_scenario(run: boundary.Run) -> None:
     await run.typing(w.ben, w.shared)
     await run.settle("ben types in the shared room")
     if run.internal:
+        await run.http(
+            w.anna,
+            "POST",
+            "/api/invitations/",
+            {"room": w.a_internal.id, "email": f"newhire@{w.a_org.slug}.test"},
+            expect=201,
+        )
+    await run.http(
+        w.carla,
+        "POST",
+        "/api/invitations/",
+        {"room": w.shared.id, "email": f"erin@{w.b_org.slug}.test"},
+        expect=201,
+    )
+    await run.settle("anna invites a colleague into A's room; carla invites one into the shared")
+    if run.internal:
         await run.peer(w.ines).wire.send({"type": "presence.set", "state": "away"})
         await run.settle("ines steps away")
         await run.disconnect("ines")
@@ -628,3 +661,44 @@ async def test_the_partner_cannot_see_work_items_in_as_internal_rooms(in_process
         search_words=["allocation", "March", "plan"],
     )
     boundary.assert_partner_sees_the_same("internal-work-items", recorded)
+
+
+# --- the same recorder across two live processes -------------------------------------------
+#
+# A's sockets and HTTP on one Daphne process, B's on the other, a real
+# `run_bridge` worker relaying, PostgreSQL and Redis between them: the bridge
+# and share-back paths as they run in production.
+
+LIVE_ENV = {"CAUSEWAY_RATE_WRITES": "100000", "CAUSEWAY_RATE_FRAMES": "100000"}
+
+
+@pytest.fixture
+def two_processes(transactional_db):
+    from tests.live import BridgeWorker, DaphneProcess
+
+    started = [DaphneProcess(LIVE_ENV), DaphneProcess(LIVE_ENV)]
+    worker = BridgeWorker("--interval", "0.05", extra_env=LIVE_ENV)
+    yield boundary.Live(*started)
+    worker.stop()
+    for server in started:
+        server.stop()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.live
+async def test_the_partner_cannot_tell_that_a_thread_was_mirrored_across_processes(two_processes):
+    recorded = await boundary.twins(
+        two_processes, mirror_scenario, name="mirror-live", search_words=MIRROR_WORDS
+    )
+    boundary.assert_partner_sees_the_same("mirror-live", recorded)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.live
+async def test_a_shared_back_note_looks_like_a_typed_reply_across_processes(two_processes):
+    recorded = await boundary.twins(
+        two_processes, share_back_scenario, name="share-back-live", search_words=SHARE_BACK_WORDS
+    )
+    boundary.assert_partner_sees_the_same("share-back-live", recorded)
