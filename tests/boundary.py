@@ -18,10 +18,10 @@ Everything B (the client) receives is recorded: every frame of a socket per
 B person subscribed to every room they are in (new rooms, such as B's
 escalation room, are subscribed as soon as B is in them), and at checkpoints
 the JSON bodies of what B can GET, the boot data and text of B's HTML pages,
-and the e-mails sent to any address of B's domains. The two recordings must be identical once
-normalized (``normalize``): ids become their order of first appearance per
-kind (so the equality structure is compared, not the values, which may be
-sequential or random), timestamps become ``<time>``, and a client id becomes
+and the e-mails sent to any address on B's domains. The two recordings must
+be identical once normalized (``normalize``): ids become their order of first
+appearance per kind (so the equality structure is compared, not the values,
+which may be sequential or random), timestamps become ``<time>``, and a client id becomes
 a description of its form (a browser's ``crypto.randomUUID()`` is
 ``<uuid4>``; anything else stays as written, with 32-digit hex runs shown as
 ``<hex32>``). Seqs, counts, names, bodies and the order of frames in each
@@ -274,6 +274,7 @@ class Live:
         self.b_server = b_server
         self.a_org_id: int | None = None
         self.sessions: dict[int, str] = {}
+        self.relayed = 0  # outbox entries done, as of the last settle
 
     def use(self, world: World) -> None:
         self.a_org_id = world.a_org.pk
@@ -327,22 +328,28 @@ class Live:
         return await asyncio.to_thread(call)
 
     async def relay(self) -> None:
-        def pending() -> tuple[bool, list[str]]:
-            waiting = OutboxEntry.objects.filter(status=OutboxEntry.Status.PENDING).exists()
-            return waiting, _dead_letters()
+        def state() -> tuple[bool, int, list[str]]:
+            entries = OutboxEntry.objects.all()
+            return (
+                entries.filter(status=OutboxEntry.Status.PENDING).exists(),
+                entries.filter(status=OutboxEntry.Status.DONE).count(),
+                _dead_letters(),
+            )
 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 15
         while True:
-            waiting, dead = await sync_to_async(pending)()
+            waiting, done, dead = await sync_to_async(state)()
             assert not dead, f"the bridge failed: {dead}"
             if not waiting:
                 break
             assert loop.time() < deadline, "the bridge worker did not drain the outbox"
             await asyncio.sleep(0.05)
-        # The worker publishes the copies' events right after the commit that
-        # marked the entry done; give that publish its moment.
-        await asyncio.sleep(0.1)
+        if done != self.relayed:
+            # The worker publishes the copies' events right after the commit
+            # that marked the entry done; give that publish its moment.
+            self.relayed = done
+            await asyncio.sleep(0.1)
 
 
 # --- sockets: A's are driven, B's are recorded --------------------------------------------
@@ -598,14 +605,18 @@ class Run:
         """Everything ``person`` can GET about their rooms, work, notifications and searches."""
         got: list[dict[str, Any]] = []
 
+        # Everything asked for is B's own to see: anything but a 200 (a
+        # redirect to sign-in, say) would make both twins equal and the check empty.
         async def get(request: str, path: str, **ids: Any) -> Any:
             status, body = await self.transport.http(person, "GET", path)
+            assert status == 200, (person.email, path, status, body)
             got.append({"request": request, **ids, "status": status, "body": body})
             return body
 
         async def page(request: str, path: str, **ids: Any) -> None:
             status, text = await self.transport.http(person, "GET", path)
             boot, rest = split_page(text)
+            assert status == 200 and boot is not None, (person.email, path, status)
             got.append({"request": request, **ids, "status": status, "boot": boot, "page": rest})
 
         rooms = (await get("/api/rooms/", "/api/rooms/"))["rooms"]
@@ -798,9 +809,9 @@ def normalize(recording: Any, tag: str) -> Any:
             )
         return value
 
-    def walk(value: Any, key: str | None, holder: str | None, frame: dict[str, Any] | None) -> Any:
+    def walk(value: Any, key: str | None) -> Any:
+        """``value``, found under ``key`` (a list passes its key on to its items)."""
         if isinstance(value, dict):
-            is_frame = "type" in value and isinstance(value.get("type"), str)
             out: dict[str, Any] = {}
             # Sorted keys: a frame replayed from the database has its keys in
             # another order than the live one, and first appearance must not
@@ -809,32 +820,35 @@ def normalize(recording: Any, tag: str) -> Any:
             for k in sorted(value, key=str):
                 v = value[k]
                 if key == "presence" and str(k).isdigit():
-                    out[ids("person", k)] = walk(v, None, None, frame)
-                    continue
-                if k == "id" and _is_int(v):
-                    kind = _id_kind(key, value if is_frame else frame, is_frame)
+                    out[ids("person", k)] = walk(v, None)
+                elif k == "id" and _is_int(v):
+                    kind = _id_kind(key, value)
                     out[k] = ids(kind, v) if kind else v
-                    continue
-                out[k] = walk(v, k, key, value if is_frame else frame)
+                else:
+                    out[k] = walk(v, k)
             return out
         if isinstance(value, list):
-            if key == "mentions":  # person ids in a message (a count in the room list)
-                return [ids("person", v) if _is_int(v) else v for v in value]
-            return [walk(v, key, holder, frame) for v in value]
+            if key == "mentions":
+                # Person ids (a count in the room list), sorted by raw id on
+                # the server: a set, whose order says nothing once ids are
+                # numbered by appearance (or random).
+                return sorted(ids("person", v) if _is_int(v) else v for v in value)
+            return [walk(v, key) for v in value]
         if isinstance(value, str):
             return text(value, key)
         if _is_int(value) and key in ID_KEYS and key != "mentions":
             return ids(ID_KEYS[key], value)
         return value
 
-    return walk(recording, None, None, None)
+    return walk(recording, None)
 
 
-def _id_kind(holder: str | None, frame: dict[str, Any] | None, is_frame: bool) -> str | None:
-    if is_frame and frame is not None:
-        kind = frame["type"]
+def _id_kind(holder: str | None, obj: dict[str, Any]) -> str | None:
+    """The kind of ``obj["id"]``: by the frame's type, or by the key that holds ``obj``."""
+    if isinstance(obj.get("type"), str):
+        kind = obj["type"]
         if kind == "ok":
-            kind = f"ok:{frame.get('op')}"
+            kind = f"ok:{obj.get('op')}"
         return FRAME_ID.get(kind, f"id of {kind}")
     if holder in ID_OF:
         return ID_OF[holder]
