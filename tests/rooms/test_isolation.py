@@ -1,4 +1,5 @@
-"""Record every frame each person receives; none may be about a room they are not in."""
+"""Record what each person receives: nothing about a room they are not in, and nothing that
+tells the partner organization what A did internally (the twin recorder, tests/boundary.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import json
 import pytest
 from asgiref.sync import sync_to_async
 
+from hub.models import User
 from rooms import actions
+from rooms.models import Room
+from tests import boundary
 from tests.conftest import make_internal_room, make_org, make_person
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -101,3 +105,600 @@ async def test_no_frame_about_a_room_reaches_anyone_outside_its_membership(live_
                 f.get("room") == room.id and f["type"] == "message.new" for f in received[name]
             )
     assert "our plans" not in json.dumps(received["supplier_member"])
+
+
+# --- the frame recorder: B must not be able to tell A's internal activity apart ---------------
+#
+# Each test runs its scenario twice (tests/boundary.py): once with A's internal
+# activity (`run.internal`) and once without, in two fresh worlds, and asserts
+# that everything B's people received (socket frames, HTTP bodies, pages,
+# e-mails) is the same once ids and timestamps are normalized. The `if
+# run.internal:` blocks are that activity; every other step runs in both twins.
+
+
+@pytest.fixture
+def in_process(connect):
+    return boundary.InProcess(connect)
+
+
+async def mirror_scenario(run: boundary.Run) -> None:
+    """A mirrors a shared thread, writes, edits and deletes notes, then stops, while both talk."""
+    w, mirror = run.world, None
+    root = await run.say(w.dev, w.shared, "Forecast for Q3: can you confirm 12k units?")
+    await run.settle("dev opens a thread")
+    ben_reply = await run.say(w.ben, w.shared, "Looking into the forecast now", thread=root["id"])
+    await run.settle("ben replies in the shared thread")
+    if run.internal:
+        mirror = await run.http(
+            w.ben,
+            "POST",
+            "/api/mirrors/",
+            {"source_room": w.shared.id, "thread": root["id"], "target_room": w.a_internal.id},
+            expect=201,
+        )
+        await run.subscribe(w.anna, w.a_internal)
+    await run.settle("ben mirrors the thread into A's internal room")
+    reply = await run.say(w.dev, w.shared, "We need an answer by Friday", thread=root["id"])
+    await run.settle("dev replies in the mirrored thread")
+    if run.internal:
+        assert mirror is not None
+        copy = mirror["root_copy"]
+        first = await run.say(
+            w.anna, w.a_internal, "@carla pads every forecast; @ben our margin is thin", thread=copy
+        )
+        second = await run.say(w.ben, w.a_internal, "Plant 2 can do 10k, not 12k", thread=copy)
+        await run.settle("A writes internal notes under the copy")
+        await run.send(
+            w.anna,
+            {
+                "type": "message.edit",
+                "room": w.a_internal.id,
+                "id": first["id"],
+                "body": "@carla pads every forecast; the margin is thin",
+            },
+        )
+        await run.send(
+            w.ben, {"type": "message.delete", "room": w.a_internal.id, "id": second["id"]}
+        )
+        await run.typing(w.anna, w.a_internal, thread=copy)
+        # A copy is an ordinary message of the internal room: its author may change it there.
+        thread = await run.http(w.ben, "GET", f"/api/rooms/{w.a_internal.id}/threads/{copy}/")
+        (own,) = [
+            m for m in thread["messages"] if m.get("mirror", {}).get("message") == ben_reply["id"]
+        ]
+        await run.send(
+            w.ben,
+            {
+                "type": "message.edit",
+                "room": w.a_internal.id,
+                "id": own["id"],
+                "body": "(internal)",
+            },
+        )
+        await run.send(w.ben, {"type": "message.delete", "room": w.a_internal.id, "id": own["id"]})
+    else:
+        await run.settle("A writes internal notes under the copy")
+    await run.settle("A edits, deletes and types on its notes and copies")
+    await run.send(
+        w.dev,
+        {
+            "type": "message.edit",
+            "room": w.shared.id,
+            "id": reply["id"],
+            "body": "We need an answer by Thursday",
+        },
+    )
+    await run.settle("dev edits his reply")
+    await run.say(w.anna, w.shared, "We will confirm the forecast tomorrow", thread=root["id"])
+    await run.settle("anna replies in the shared thread")
+    await run.send(w.dev, {"type": "message.delete", "room": w.shared.id, "id": reply["id"]})
+    await run.settle("dev deletes his reply", checkpoint=True)
+    if run.internal:
+        assert mirror is not None
+        await run.http(w.ben, "DELETE", f"/api/mirrors/{mirror['id']}/")
+    await run.settle("ben stops the mirror")
+    await run.say(w.dev, w.shared, "Any update on the forecast?", thread=root["id"])
+    await run.settle("dev asks again")
+    if run.internal:
+        # Not vacuous: the bridge did copy the thread, and the notes exist.
+        kinds = await sync_to_async(room_kinds)(w.a_internal)
+        assert kinds.count("mirror") == 4 and kinds.count("message") == 2, kinds
+
+
+MIRROR_WORDS = ["forecast", "margin", "Plant 2", "pads", "Thursday"]
+
+
+def room_kinds(room: Room) -> list[str]:
+    from rooms.models import Message
+
+    return list(Message.objects.filter(room=room).order_by("seq").values_list("kind", flat=True))
+
+
+async def test_the_partner_cannot_tell_that_a_thread_was_mirrored_and_discussed(in_process):
+    recorded = await boundary.twins(
+        in_process, mirror_scenario, name="mirror", search_words=MIRROR_WORDS
+    )
+    boundary.assert_partner_sees_the_same("mirror", recorded)
+
+
+async def share_back_scenario(run: boundary.Run) -> None:
+    """A shares an internal note back; without internal activity A types the same reply."""
+    w, mirror = run.world, None
+    root = await run.say(w.dev, w.shared, "Can you expedite lot 7?")
+    await run.settle("dev asks in a new thread")
+    if run.internal:
+        mirror = await run.http(
+            w.ben,
+            "POST",
+            "/api/mirrors/",
+            {"source_room": w.shared.id, "thread": root["id"], "target_room": w.a_internal.id},
+            expect=201,
+        )
+    await run.settle("ben mirrors the thread")
+    # Written by A's internal-only colleague, shared back by Ben; it mentions B's admin.
+    note_body = "@carla yes: lot 7 ships by Friday"
+    if run.internal:
+        assert mirror is not None
+        await run.connect(w.ines)
+        note = await run.say(w.ines, w.a_internal, note_body, thread=mirror["root_copy"])
+        await run.say(
+            w.anna,
+            w.a_internal,
+            "Do not promise Monday, the line is full",
+            thread=mirror["root_copy"],
+        )
+    await run.settle("A writes internal notes")
+    if run.internal:
+        assert mirror is not None
+        await run.http(
+            w.ben,
+            "POST",
+            f"/api/mirrors/{mirror['id']}/share-back/",
+            # The text the person confirmed; the server will soon require it.
+            {"message": note["id"], "confirmed_body": note_body},
+            expect=201,
+        )
+    else:
+        await run.say(w.ben, w.shared, note_body, thread=root["id"])
+    await run.settle("the note's text reaches the shared thread")
+    if run.internal:
+        assert mirror is not None
+        await run.http(
+            w.ben,
+            "POST",
+            f"/api/mirrors/{mirror['id']}/share-back/",
+            {"body": "Tracking number follows"},
+            expect=201,
+        )
+    else:
+        await run.say(w.ben, w.shared, "Tracking number follows", thread=root["id"])
+    await run.settle("new text is shared back")
+    await run.say(w.dev, w.shared, "Thanks, Friday works", thread=root["id"])
+    await run.settle("dev thanks them")
+
+
+SHARE_BACK_WORDS = ["Friday", "Monday", "lot 7", "Tracking"]
+
+
+async def test_a_shared_back_note_looks_like_a_reply_typed_in_the_shared_thread(in_process):
+    recorded = await boundary.twins(
+        in_process, share_back_scenario, name="share-back", search_words=SHARE_BACK_WORDS
+    )
+    boundary.assert_partner_sees_the_same("share-back", recorded)
+
+
+async def escalation_scenario(run: boundary.Run) -> None:
+    """Both twins escalate a shared work item; one also talks in A's escalation room."""
+    w = run.world
+    created = await run.send(
+        w.dev,
+        {
+            "type": "workitem.create",
+            "room": w.shared.id,
+            "title": "Line 3 is short of valves",
+            "assignee": w.ben.id,
+            "priority": 2,
+        },
+    )
+    item = (await run.http(w.dev, "GET", f"/api/rooms/{w.shared.id}/workitems/{created['id']}/"))[
+        "item"
+    ]
+    await run.settle("dev creates a work item")
+    raised = await run.http(
+        w.anna,
+        "POST",
+        f"/api/rooms/{w.shared.id}/workitems/{item['id']}/escalate/",
+        {"severity": "S1", "reason": "Production stops Monday"},
+        expect=201,
+    )
+    escalation = raised["escalation"]["id"]
+    await run.settle("anna escalates it: each side gets its own escalation room")
+    a_side = await escalation_room(run, w.ben)
+    if run.internal:
+        await run.subscribe(w.ben, a_side["room"])
+        await run.say(w.ben, a_side["room"], "@anna @ines we have to decide the valve allocation")
+        await run.http(
+            w.anna,
+            "POST",
+            f"/api/rooms/{a_side['room']}/members/",
+            {"person": w.ines.id},
+            expect=201,
+        )
+        await run.say(
+            w.ben, a_side["room"], "We could give them 4k from buffer", thread=a_side["root_copy"]
+        )
+        await run.typing(w.ben, a_side["room"])
+    await run.settle("A discusses in its escalation room and adds a colleague")
+    await run.say(w.dev, w.shared, "Any ETA on the valves?", thread=item["thread"])
+    await run.settle("dev asks in the work item's thread")
+    if run.internal:
+        await run.say(w.anna, a_side["room"], "Give them 4k and keep 2k for the Acme buffer")
+        await run.say(w.anna, a_side["room"], "@ben ship the 4k today", thread=a_side["root_copy"])
+    await run.settle("A keeps talking internally")
+    await run.http(w.ben, "POST", f"/api/escalations/{escalation}/acknowledge/", {})
+    await run.settle("ben acknowledges")
+    b_side = await escalation_room(run, w.dev)
+    await run.say(w.dev, b_side["room"], "They acknowledged; watching the valves")
+    await run.settle("dev notes it in B's escalation room")
+    await run.http(
+        w.carla, "POST", f"/api/escalations/{escalation}/resolve/", {"note": "Valves arrived"}
+    )
+    await run.settle("carla resolves the escalation")
+
+
+async def escalation_room(run: boundary.Run, person: User) -> dict[str, int]:
+    """``person``'s side's escalation room and its mirror of the work item's thread."""
+    mirrors = (await run.http(person, "GET", "/api/mirrors/"))["mirrors"]
+    assert len(mirrors) == 1, mirrors
+    return {"room": mirrors[0]["target_room"], "root_copy": mirrors[0]["root_copy"]}
+
+
+async def test_the_partner_cannot_tell_what_happens_in_the_other_sides_escalation_room(
+    in_process,
+):
+    recorded = await boundary.twins(
+        in_process,
+        escalation_scenario,
+        name="escalation",
+        search_words=["valve", "allocation", "buffer", "ETA"],
+    )
+    boundary.assert_partner_sees_the_same("escalation", recorded)
+
+
+async def notifications_scenario(run: boundary.Run) -> None:
+    """B's notifications, live and stored, and its e-mails do not depend on A's."""
+    w = run.world
+    created = await run.send(
+        w.anna,
+        {"type": "workitem.create", "room": w.shared.id, "title": "Certificate of conformity"},
+    )
+    await run.settle("anna creates a work item")
+    raised = await run.http(
+        w.dev,
+        "POST",
+        f"/api/rooms/{w.shared.id}/workitems/{created['id']}/escalate/",
+        {"severity": "S2", "reason": "Goods are blocked at receiving"},
+        expect=201,
+    )
+    await run.settle("dev escalates it")
+    if run.internal:
+        await run.http(w.ben, "POST", "/api/notifications/", {"ids": "all"})
+        internal = await run.send(
+            w.anna,
+            {"type": "workitem.create", "room": w.a_internal.id, "title": "Audit our certificates"},
+        )
+        await run.http(
+            w.ben,
+            "POST",
+            f"/api/rooms/{w.a_internal.id}/workitems/{internal['id']}/escalate/",
+            {"severity": "S1", "reason": "Acme will audit us"},
+            expect=201,
+        )
+    await run.settle("A reads its notifications and escalates an internal work item")
+    # Past both targets: the internal escalation, too, is late and reminded.
+    await run.clock(raised["escalation"]["id"], minutes_late=10)
+    await run.settle("the clock flags the escalation late")
+    await run.http(w.dev, "POST", "/api/notifications/", {"ids": "all"})
+    await run.settle("dev marks his notifications read")
+
+
+async def test_the_partner_cannot_tell_from_its_notifications_what_a_was_told(in_process):
+    recorded = await boundary.twins(
+        in_process,
+        notifications_scenario,
+        name="notifications",
+        search_words=["certificate", "audit"],
+    )
+    boundary.assert_partner_sees_the_same("notifications", recorded)
+
+
+async def search_scenario(run: boundary.Run) -> None:
+    """Search finds the same for B whatever A wrote internally with the same words."""
+    w = run.world
+    root = await run.say(w.dev, w.shared, "The forecast for valve V-12 is 12k units")
+    await run.say(w.ben, w.shared, "V-12 forecast received, checking", thread=root["id"])
+    await run.settle("they talk about the V-12 forecast")
+    if run.internal:
+        await run.say(w.ben, w.a_internal, "Valve V-12: the margin is thin, the forecast padded")
+        mirror = await run.http(
+            w.ben,
+            "POST",
+            "/api/mirrors/",
+            {"source_room": w.shared.id, "thread": root["id"], "target_room": w.a_internal.id},
+            expect=201,
+        )
+        await run.say(w.anna, w.a_internal, "V-12 forecast review", thread=mirror["root_copy"])
+        await run.send(
+            w.anna,
+            {"type": "workitem.create", "room": w.a_internal.id, "title": "V-12 forecast review"},
+        )
+    await run.settle("A uses the same words internally")
+    await run.say(w.carla, w.b_internal, "The V-12 forecast looks high to me")
+    await run.settle("carla talks in B's internal room")
+
+
+async def test_the_partner_finds_nothing_of_as_internal_messages_in_search(in_process):
+    recorded = await boundary.twins(
+        in_process,
+        search_scenario,
+        name="search",
+        search_words=["forecast", "V-12", "valve", "margin", "padded", "review", "12k"],
+    )
+    boundary.assert_partner_sees_the_same("search", recorded)
+
+
+async def presence_scenario(run: boundary.Run) -> None:
+    """A's internal-only colleague, A's second tab and A's typing in internal rooms stay unseen."""
+    w = run.world
+    await run.subscribe(w.ben, w.shared)
+    await run.settle("ben watches the shared room")
+    if run.internal:
+        await run.connect(w.ines)
+        await run.subscribe(w.ines, w.a_internal)
+        await run.typing(w.ines, w.a_internal)
+        await run.subscribe(w.anna, w.a_internal)
+        await run.typing(w.anna, w.a_internal)
+    await run.settle("A's internal-only colleague comes online; A types internally")
+    if run.internal:
+        tab = await run.connect(w.anna, name="anna-2")
+        await tab.request({"type": "subscribe", "room": w.a_internal.id})
+        await tab.wire.send({"type": "typing", "room": w.a_internal.id, "thread": None})
+        await run.disconnect("anna-2")
+    await run.settle("anna opens and closes a second tab")
+    await run.typing(w.ben, w.shared)
+    await run.settle("ben types in the shared room")
+    if run.internal:
+        await run.http(
+            w.anna,
+            "POST",
+            "/api/invitations/",
+            {"room": w.a_internal.id, "email": f"newhire@{w.a_org.slug}.test"},
+            expect=201,
+        )
+    await run.http(
+        w.carla,
+        "POST",
+        "/api/invitations/",
+        {"room": w.shared.id, "email": f"erin@{w.b_org.slug}.test"},
+        expect=201,
+    )
+    await run.settle("anna invites a colleague into A's room; carla invites one into the shared")
+    if run.internal:
+        await run.peer(w.ines).wire.send({"type": "presence.set", "state": "away"})
+        await run.settle("ines steps away")
+        await run.disconnect("ines")
+    else:
+        await run.settle("ines steps away")
+    await run.settle("ines goes offline")
+    await run.peer(w.ben).wire.send({"type": "presence.set", "state": "away"})
+    await run.settle("ben steps away")
+    dev = run.peer(w.dev)
+    await run.subscribe(w.dev, w.shared, since=dev.heads.get(w.shared.id, 0))
+    await run.settle("dev subscribes to the shared room again")
+
+
+async def test_the_partner_cannot_see_as_internal_presence_or_typing(in_process):
+    recorded = await boundary.twins(in_process, presence_scenario, name="presence")
+    boundary.assert_partner_sees_the_same("presence", recorded)
+
+
+async def unread_scenario(run: boundary.Run) -> None:
+    """B's unread counts, read markers and followed threads ignore A's internal rooms."""
+    w = run.world
+    first = await run.say(w.anna, w.shared, "Shipment plan for March is attached")
+    await run.say(w.ben, w.shared, "The second batch leaves next week")
+    await run.settle("A posts in the shared room")
+    if run.internal:
+        for n in range(3):
+            await run.say(w.anna, w.a_internal, f"Internal count {n}: Acme reads slowly")
+        mirror = await run.http(
+            w.ben,
+            "POST",
+            "/api/mirrors/",
+            {"source_room": w.shared.id, "thread": first["id"], "target_room": w.a_internal.id},
+            expect=201,
+        )
+        await run.say(w.ben, w.a_internal, "Plan is optimistic", thread=mirror["root_copy"])
+    await run.settle("A writes internally")
+    await run.peer(w.carla).wire.send({"type": "read", "room": w.shared.id, "seq": first["seq"]})
+    await run.settle("carla reads up to the first message")
+    await run.send(w.dev, {"type": "thread.follow", "room": w.shared.id, "root": first["id"]})
+    reply = await run.say(w.anna, w.shared, "Plan updated", thread=first["id"])
+    await run.settle("dev follows the thread; anna replies in it")
+    if run.internal:
+        await run.say(
+            w.ben, w.a_internal, "Updated plan is still optimistic", thread=mirror["root_copy"]
+        )
+    await run.settle("A notes the update internally")
+    await run.send(
+        w.dev,
+        {"type": "thread.read", "room": w.shared.id, "root": first["id"], "seq": reply["seq"]},
+    )
+    await run.say(w.ben, w.shared, "Batch three is on schedule")
+    await run.settle("dev reads the thread; ben posts again")
+    for person in (w.carla, w.dev):
+        peer = run.peer(person)
+        await run.subscribe(person, w.shared, since=peer.heads.get(w.shared.id, 0))
+    await run.settle("B subscribes to the shared room again")
+    carla = run.peer(w.carla)
+    await carla.wire.send({"type": "read", "room": w.shared.id, "seq": carla.heads[w.shared.id]})
+    await run.settle("carla reads everything")
+
+
+async def test_the_partners_unread_counts_ignore_as_internal_rooms(in_process):
+    recorded = await boundary.twins(in_process, unread_scenario, name="unread")
+    boundary.assert_partner_sees_the_same("unread", recorded)
+
+
+async def internal_work_items_scenario(run: boundary.Run) -> None:
+    """Work items in A's internal rooms (created, changed, escalated, made from a copy) stay."""
+    w = run.world
+    shared_item = await run.send(
+        w.dev,
+        {
+            "type": "workitem.create",
+            "room": w.shared.id,
+            "title": "Confirm the March allocation",
+            "assignee": w.dev.id,
+            "priority": 2,
+            "due_date": "2026-12-04",
+            "labels": ["allocation"],
+        },
+    )
+    detail = await run.http(
+        w.dev, "GET", f"/api/rooms/{w.shared.id}/workitems/{shared_item['id']}/"
+    )
+    await run.settle("dev creates a shared work item")
+    if run.internal:
+        source = await run.say(w.anna, w.a_internal, "We are short on the March allocation")
+        internal = await run.send(
+            w.anna,
+            {
+                "type": "workitem.create",
+                "room": w.a_internal.id,
+                "title": "Acme March allocation: our plan",
+                "assignee": w.ines.id,
+                "labels": ["acme"],
+                "from_message": source["id"],
+            },
+        )
+        await run.send(
+            w.anna,
+            {
+                "type": "workitem.update",
+                "room": w.a_internal.id,
+                "id": internal["id"],
+                "changes": {"status": "in_progress", "priority": 1},
+            },
+        )
+        await run.http(
+            w.ben,
+            "POST",
+            f"/api/rooms/{w.a_internal.id}/workitems/{internal['id']}/escalate/",
+            {"severity": "S1", "reason": "Decide before Acme asks again"},
+            expect=201,
+        )
+    await run.settle("A plans in an internal work item and escalates it")
+    await run.send(
+        w.ben,
+        {
+            "type": "workitem.update",
+            "room": w.shared.id,
+            "id": shared_item["id"],
+            "changes": {"status": "in_progress"},
+        },
+    )
+    await run.settle("ben starts the shared work item")
+    if run.internal:
+        mirror = await run.http(
+            w.anna,
+            "POST",
+            "/api/mirrors/",
+            {
+                "source_room": w.shared.id,
+                "thread": detail["item"]["thread"],
+                "target_room": w.a_internal.id,
+            },
+            expect=201,
+        )
+        from_copy = await run.send(
+            w.anna,
+            {
+                "type": "workitem.create",
+                "room": w.a_internal.id,
+                "title": "Follow up the Acme allocation",
+                "from_message": mirror["root_copy"],
+            },
+        )
+        await run.send(
+            w.anna,
+            {
+                "type": "workitem.update",
+                "room": w.a_internal.id,
+                "id": from_copy["id"],
+                "changes": {"status": "done"},
+            },
+        )
+    await run.settle("A makes an internal work item from the mirrored one")
+    await run.say(w.dev, w.shared, "Thanks for starting", thread=detail["item"]["thread"])
+    await run.send(
+        w.ben,
+        {
+            "type": "workitem.update",
+            "room": w.shared.id,
+            "id": shared_item["id"],
+            "changes": {"priority": 1},
+        },
+    )
+    await run.settle("dev replies and ben raises the priority")
+
+
+async def test_the_partner_cannot_see_work_items_in_as_internal_rooms(in_process):
+    recorded = await boundary.twins(
+        in_process,
+        internal_work_items_scenario,
+        name="internal-work-items",
+        search_words=["allocation", "March", "plan"],
+    )
+    boundary.assert_partner_sees_the_same("internal-work-items", recorded)
+
+
+# --- the same recorder across two live processes -------------------------------------------
+#
+# A's sockets and HTTP on one Daphne process, B's on the other, a real
+# `run_bridge` worker relaying, PostgreSQL and Redis between them: the bridge
+# and share-back paths as they run in production.
+
+LIVE_ENV = {"CAUSEWAY_RATE_WRITES": "100000", "CAUSEWAY_RATE_FRAMES": "100000"}
+
+
+@pytest.fixture
+def two_processes(transactional_db):
+    from tests.live import BridgeWorker, DaphneProcess
+
+    started = [DaphneProcess(LIVE_ENV), DaphneProcess(LIVE_ENV)]
+    worker = BridgeWorker("--interval", "0.05", extra_env=LIVE_ENV)
+    yield boundary.Live(*started)
+    worker.stop()
+    for server in started:
+        server.stop()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.live
+async def test_the_partner_cannot_tell_that_a_thread_was_mirrored_across_processes(two_processes):
+    recorded = await boundary.twins(
+        two_processes, mirror_scenario, name="mirror-live", search_words=MIRROR_WORDS
+    )
+    boundary.assert_partner_sees_the_same("mirror-live", recorded)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.live
+async def test_a_shared_back_note_looks_like_a_typed_reply_across_processes(two_processes):
+    recorded = await boundary.twins(
+        two_processes, share_back_scenario, name="share-back-live", search_words=SHARE_BACK_WORDS
+    )
+    boundary.assert_partner_sees_the_same("share-back-live", recorded)
