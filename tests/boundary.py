@@ -117,6 +117,10 @@ def build_world() -> World:
         return User.objects.create_user(
             f"{local}@{organization.slug}.test",
             PASSWORD,
+            # Handles are unique across the hub: the world's tag keeps the two
+            # twins' people apart (normalized like slugs), where a name-derived
+            # handle would be "anna.berg" in one twin and "anna.berg2" in the other.
+            handle=f"{local}-{tag}",
             display_name=name,
             title=title,
             organization=organization,
@@ -397,15 +401,21 @@ class Peer:
             self.pending.append(frame)
         return frame
 
-    async def request(self, frame: dict[str, Any]) -> dict[str, Any]:
-        """Send a frame with a ref and return its reply (``ack``, ``ok``, ``subscribed``)."""
+    async def request(self, frame: dict[str, Any], *, error: str | None = None) -> dict[str, Any]:
+        """Send a frame with a ref and return its reply (``ack``, ``ok``, ``subscribed``).
+
+        With ``error``, the reply must be an ``error`` frame with that code.
+        """
         # Refs count per person, so B's own refs do not depend on what A did.
         ref = f"{self.name}-{next(self.refs)}"
         await self.wire.send({**frame, "ref": ref})
         while True:
             reply = await self.recv()
             if reply.get("ref") == ref:
-                assert reply["type"] != "error", (self.name, frame, reply)
+                if error is None:
+                    assert reply["type"] != "error", (self.name, frame, reply)
+                else:
+                    assert (reply["type"], reply.get("code")) == ("error", error), reply
                 return reply
 
     async def fence(self, publish: bool) -> None:
@@ -530,8 +540,10 @@ class Run:
             frame["thread"] = thread
         return await self.peer(person).request(frame)
 
-    async def send(self, person: User, frame: dict[str, Any]) -> dict[str, Any]:
-        return await self.peer(person).request(frame)
+    async def send(
+        self, person: User, frame: dict[str, Any], *, error: str | None = None
+    ) -> dict[str, Any]:
+        return await self.peer(person).request(frame, error=error)
 
     async def typing(self, person: User, room: Room | int, thread: int | None = None) -> None:
         """A typing notice (no reply; the throttle allows one per room and thread per 2 s)."""
@@ -700,12 +712,13 @@ _INVITATION_URL = re.compile(r"/invitations/[A-Za-z0-9_-]{20,}/")
 _MIRROR_COPY = re.compile(r"mirror-(\d+)-(\d+)")
 _MIRROR_NOTICE = re.compile(r"mirror-(\d+)-event-(\d+)")
 # In the HTML pages: data attributes that carry ids.
-_PAGE_IDS = re.compile(r'data-(room|mentions|unread|partnership|accept|decline)="(\d+)"')
+_PAGE_IDS = re.compile(r'data-(room|mentions|unread|partnership|accept|decline|end)="(\d+)"')
 _PAGE_KIND = {"room": "room", "mentions": "room", "unread": "room"}
 
 # Keys whose integer value (or list of integers) is an id of one kind.
 ID_KEYS = {
     "room": "room",
+    "room_id": "room",
     "target_room": "room",
     "source_room": "room",
     "thread": "message",

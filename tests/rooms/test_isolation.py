@@ -144,7 +144,10 @@ async def mirror_scenario(run: boundary.Run) -> None:
         assert mirror is not None
         copy = mirror["root_copy"]
         first = await run.say(
-            w.anna, w.a_internal, "@carla pads every forecast; @ben our margin is thin", thread=copy
+            w.anna,
+            w.a_internal,
+            f"@{w.carla.handle} pads every forecast; @{w.ben.handle} our margin is thin",
+            thread=copy,
         )
         second = await run.say(w.ben, w.a_internal, "Plant 2 can do 10k, not 12k", thread=copy)
         await run.settle("A writes internal notes under the copy")
@@ -154,7 +157,7 @@ async def mirror_scenario(run: boundary.Run) -> None:
                 "type": "message.edit",
                 "room": w.a_internal.id,
                 "id": first["id"],
-                "body": "@carla pads every forecast; the margin is thin",
+                "body": f"@{w.carla.handle} pads every forecast; the margin is thin",
             },
         )
         await run.send(
@@ -236,7 +239,7 @@ async def share_back_scenario(run: boundary.Run) -> None:
         )
     await run.settle("ben mirrors the thread")
     # Written by A's internal-only colleague, shared back by Ben; it mentions B's admin.
-    note_body = "@carla yes: lot 7 ships by Friday"
+    note_body = f"@{w.carla.handle} yes: lot 7 ships by Friday"
     if run.internal:
         assert mirror is not None
         await run.connect(w.ines)
@@ -316,7 +319,11 @@ async def escalation_scenario(run: boundary.Run) -> None:
     a_side = await escalation_room(run, w.ben)
     if run.internal:
         await run.subscribe(w.ben, a_side["room"])
-        await run.say(w.ben, a_side["room"], "@anna @ines we have to decide the valve allocation")
+        await run.say(
+            w.ben,
+            a_side["room"],
+            f"@{w.anna.handle} @{w.ines.handle} we have to decide the valve allocation",
+        )
         await run.http(
             w.anna,
             "POST",
@@ -333,7 +340,9 @@ async def escalation_scenario(run: boundary.Run) -> None:
     await run.settle("dev asks in the work item's thread")
     if run.internal:
         await run.say(w.anna, a_side["room"], "Give them 4k and keep 2k for the Acme buffer")
-        await run.say(w.anna, a_side["room"], "@ben ship the 4k today", thread=a_side["root_copy"])
+        await run.say(
+            w.anna, a_side["room"], f"@{w.ben.handle} ship the 4k today", thread=a_side["root_copy"]
+        )
     await run.settle("A keeps talking internally")
     await run.http(w.ben, "POST", f"/api/escalations/{escalation}/acknowledge/", {})
     await run.settle("ben acknowledges")
@@ -445,6 +454,54 @@ async def test_the_partner_finds_nothing_of_as_internal_messages_in_search(in_pr
         search_words=["forecast", "V-12", "valve", "margin", "padded", "review", "12k"],
     )
     boundary.assert_partner_sees_the_same("search", recorded)
+
+
+async def partnership_end_scenario(run: boundary.Run) -> None:
+    """B ends the partnership: what B sees of it says nothing of A's mirrors and notes."""
+    w = run.world
+    root = await run.say(w.dev, w.shared, "Ramp-down plan for Q1")
+    await run.say(w.ben, w.shared, "We will follow it", thread=root["id"])
+    await run.settle("they talk in the shared room")
+    if run.internal:
+        mirror = await run.http(
+            w.ben,
+            "POST",
+            "/api/mirrors/",
+            {"source_room": w.shared.id, "thread": root["id"], "target_room": w.a_internal.id},
+            expect=201,
+        )
+        await run.say(w.anna, w.a_internal, "We lose 30% of volume", thread=mirror["root_copy"])
+        await run.http(
+            w.ben,
+            "POST",
+            "/api/invitations/",
+            {"room": w.shared.id, "email": f"late@{w.a_org.slug}.test"},
+            expect=201,
+        )
+    await run.settle("A follows the thread internally and invites a colleague")
+    await run.http(
+        w.carla,
+        "POST",
+        f"/api/partnerships/{w.partnership.id}/end/",
+        {"reason": "Contract not renewed"},
+        expect=200,
+    )
+    await run.settle("carla ends the partnership")
+    await run.send(
+        w.dev,
+        {"type": "message.send", "room": w.shared.id, "client_id": "late", "body": "hi?"},
+        error="archived",
+    )
+    await run.settle("dev writes into the archived room")
+
+
+async def test_the_partner_cannot_tell_from_the_end_of_a_partnership_what_a_mirrored(
+    in_process,
+):
+    recorded = await boundary.twins(
+        in_process, partnership_end_scenario, name="partnership-end", search_words=["volume"]
+    )
+    boundary.assert_partner_sees_the_same("partnership-end", recorded)
 
 
 async def presence_scenario(run: boundary.Run) -> None:
