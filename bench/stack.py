@@ -12,6 +12,8 @@ from typing import Any
 
 import redis
 
+from config.serving import DAPHNE_ARGS
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -144,13 +146,8 @@ def start_causeway(config: dict[str, str], processes: int) -> list[Server]:
             Server(
                 "causeway",
                 [
-                    sys.executable,
-                    "-m",
-                    "daphne",
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    str(port),
+                    *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
+                    *DAPHNE_ARGS,
                     "config.asgi:application",
                 ],
                 env,

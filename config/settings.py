@@ -17,6 +17,8 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
+from config.serving import WS_MAX_MESSAGE_BYTES
+
 # Lets admin and manager classes be subscripted for mypy at run time.
 django_stubs_ext.monkeypatch()
 
@@ -247,6 +249,9 @@ X_FRAME_OPTIONS = "DENY"
 # Causeway limits, documented in docs/protocol.md.
 CAUSEWAY_MESSAGE_MAX_CHARS = int(os.environ.get("CAUSEWAY_MESSAGE_MAX_CHARS", "10000"))
 CAUSEWAY_FRAME_MAX_BYTES = 64 * 1024
+# Daphne's transport limit, above which the connection is dropped instead of
+# answered (config/serving.py says why 4 MiB).
+CAUSEWAY_WS_MAX_MESSAGE_BYTES = WS_MAX_MESSAGE_BYTES
 CAUSEWAY_REPLAY_LIMIT = int(os.environ.get("CAUSEWAY_REPLAY_LIMIT", "1000"))
 CAUSEWAY_PAGE_SIZE = 50
 CAUSEWAY_PRESENCE_TTL_SECONDS = float(os.environ.get("CAUSEWAY_PRESENCE_TTL", "45"))

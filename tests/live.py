@@ -21,6 +21,8 @@ import websockets
 from django.conf import settings
 from django.db import connection
 
+from config.serving import DAPHNE_ARGS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -95,11 +97,19 @@ class BridgeWorker(ServerProcess):
         )
 
 
+def daphne_argv(port: int) -> list[str]:
+    """Daphne on ``port`` with the flags every Causeway launcher passes (config/serving.py)."""
+    return [
+        *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
+        *DAPHNE_ARGS,
+        "config.asgi:application",
+    ]
+
+
 class DaphneProcess(ServerProcess):
     def __init__(self, extra_env: dict[str, str] | None = None) -> None:
         self.port = free_port()
-        argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
-        super().__init__(f"daphne-{self.port}", [*argv, "config.asgi:application"], extra_env)
+        super().__init__(f"daphne-{self.port}", daphne_argv(self.port), extra_env)
         self.wait_ready()
 
     @property
