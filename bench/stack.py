@@ -124,7 +124,6 @@ def causeway_env(config: dict[str, Any]) -> dict[str, str]:
         {
             "SECRET_KEY": BENCH_SECRET,
             "LOG_LEVEL": "ERROR",
-            "DB_CONN_MAX_AGE": "600",
             "CAUSEWAY_INPROCESS_WORKER": "0",
             # The load is the point: no rate limit may shape it.
             "CAUSEWAY_RATE_WRITES": "100000000",
