@@ -27,6 +27,10 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
+# Links in e-mails (invitations, escalations) go to SITE_URL: the address
+# this serves on, unless SITE_URL is exported (a public URL behind a proxy).
+# 0.0.0.0 binds every interface; the links then name this machine's loopback.
+run: export SITE_URL ?= http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
