@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Daphne's WebSocket transport limit, 4 MiB (config/serving.py says why).
+DAPHNE_FLAGS := --websocket-max-message-size 4194304 --websocket-max-frame-size 4194304
 
 .PHONY: run test install install-dev lint bench bench-quick soak reliability clean
 
@@ -25,11 +27,15 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
+# Links in e-mails (invitations, escalations) go to SITE_URL: the address
+# this serves on, unless SITE_URL is exported (a public URL behind a proxy).
+# 0.0.0.0 binds every interface; the links then name this machine's loopback.
+run: export SITE_URL ?= http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py collectstatic --noinput -v0
-	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	$(BIN)/daphne -b $(HOST) -p $(PORT) $(DAPHNE_FLAGS) config.asgi:application
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -12,6 +12,8 @@ from typing import Any
 
 import redis
 
+from config.serving import DAPHNE_ARGS
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -122,7 +124,6 @@ def causeway_env(config: dict[str, Any]) -> dict[str, str]:
         {
             "SECRET_KEY": BENCH_SECRET,
             "LOG_LEVEL": "ERROR",
-            "DB_CONN_MAX_AGE": "600",
             "CAUSEWAY_INPROCESS_WORKER": "0",
             # The load is the point: no rate limit may shape it.
             "CAUSEWAY_RATE_WRITES": "100000000",
@@ -144,13 +145,8 @@ def start_causeway(config: dict[str, str], processes: int) -> list[Server]:
             Server(
                 "causeway",
                 [
-                    sys.executable,
-                    "-m",
-                    "daphne",
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    str(port),
+                    *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
+                    *DAPHNE_ARGS,
                     "config.asgi:application",
                 ],
                 env,

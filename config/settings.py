@@ -17,6 +17,8 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
+from config.serving import WS_MAX_MESSAGE_BYTES
+
 # Lets admin and manager classes be subscripted for mypy at run time.
 django_stubs_ext.monkeypatch()
 
@@ -111,17 +113,40 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# Connections one process may hold at once (web or worker). Under ASGI every
+# request and every database call of a socket runs in a thread of its own;
+# persistent per-thread connections (CONN_MAX_AGE > 0) piled up to one per
+# thread ever used and ran PostgreSQL out of connections. A pool bounds
+# them: processes x DB_POOL_SIZE must stay below PostgreSQL's
+# max_connections (README, "Running on PostgreSQL").
+DB_POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "10"))
+# Seconds a request (or a socket's database call) waits for a free
+# connection before it is answered `unavailable`: no longer than a write
+# waits for a lock (lock_timeout, 5 s). A queue that long means the database
+# is overloaded or gone, and the person is better told than kept waiting.
+DB_POOL_TIMEOUT = float(os.environ.get("DB_POOL_TIMEOUT", "5"))
 if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60"))
-        )
-    }
-    # A locked row or a stuck database must end in an explicit error for the
-    # sender (who retries with the same client_id), never in a hung socket.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        f"-c lock_timeout={int(os.environ.get('CAUSEWAY_DB_LOCK_TIMEOUT_MS', '5000'))} "
-        f"-c statement_timeout={int(os.environ.get('CAUSEWAY_DB_STATEMENT_TIMEOUT_MS', '15000'))}"
+    # Django's own psycopg pool: CONN_MAX_AGE must be 0, and Django returns
+    # the connection to the pool wherever it used to close it (after each
+    # request, and after each database_sync_to_async call of the sockets).
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    # The pool checks a connection before lending it, so one that a restart
+    # of PostgreSQL (or pg_terminate_backend) broke is replaced, not lent.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # A locked row or a stuck database must end in an explicit error for
+            # the sender (who retries with the same client_id), never in a hung
+            # socket.
+            "options": (
+                f"-c lock_timeout={int(os.environ.get('CAUSEWAY_DB_LOCK_TIMEOUT_MS', '5000'))} "
+                "-c statement_timeout="
+                f"{int(os.environ.get('CAUSEWAY_DB_STATEMENT_TIMEOUT_MS', '15000'))}"
+            ),
+            # Opened on demand up to max_size; idle ones above min_size close
+            # after psycopg's max_idle (10 minutes).
+            "pool": {"min_size": 1, "max_size": DB_POOL_SIZE, "timeout": DB_POOL_TIMEOUT},
+        }
     )
 else:
     DATABASES = {
@@ -247,6 +272,9 @@ X_FRAME_OPTIONS = "DENY"
 # Causeway limits, documented in docs/protocol.md.
 CAUSEWAY_MESSAGE_MAX_CHARS = int(os.environ.get("CAUSEWAY_MESSAGE_MAX_CHARS", "10000"))
 CAUSEWAY_FRAME_MAX_BYTES = 64 * 1024
+# Daphne's transport limit, above which the connection is dropped instead of
+# answered (config/serving.py says why 4 MiB).
+CAUSEWAY_WS_MAX_MESSAGE_BYTES = WS_MAX_MESSAGE_BYTES
 CAUSEWAY_REPLAY_LIMIT = int(os.environ.get("CAUSEWAY_REPLAY_LIMIT", "1000"))
 CAUSEWAY_PAGE_SIZE = 50
 CAUSEWAY_PRESENCE_TTL_SECONDS = float(os.environ.get("CAUSEWAY_PRESENCE_TTL", "45"))

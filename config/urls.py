@@ -5,6 +5,10 @@ from django.urls import include, path
 from hub import views as hub_views
 from rooms import views as room_views
 
+# An exception that escapes every view and middleware: JSON under /api/, 503
+# for a database outage (config/errors.py).
+handler500 = "config.errors.server_error"
+
 
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True})

@@ -33,6 +33,13 @@ def error_response(code: str, detail: str, status: int) -> JsonResponse:
     return JsonResponse({"error": {"code": code, "detail": detail}}, status=status)
 
 
+def unavailable_response() -> JsonResponse:
+    """The 503 of docs/protocol.md: no connection, a lock or statement timeout."""
+    return error_response(
+        "unavailable", "The database is busy or unavailable; nothing was stored.", 503
+    )
+
+
 def json_body(request: HttpRequest) -> dict[str, Any]:
     try:
         body = request.body
@@ -61,17 +68,17 @@ def api(methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method not in methods:
                 return error_response("method_not_allowed", "Method not allowed.", 405)
-            if not request.user.is_authenticated or not request.user.is_active:
-                return error_response("unauthenticated", "Sign in first.", 401)
             try:
+                # `request.user` loads the session and the person: usually the
+                # request's first query, so a database outage surfaces here.
+                if not request.user.is_authenticated or not request.user.is_active:
+                    return error_response("unauthenticated", "Sign in first.", 401)
                 return view(request, *args, **kwargs)
             except ActionError as error:
                 return error_response(error.code, error.detail, error.http_status)
             except DatabaseError:
                 logger.warning("database unavailable for %s", request.path, exc_info=True)
-                return error_response(
-                    "unavailable", "The database is busy or unavailable; nothing was stored.", 503
-                )
+                return unavailable_response()
 
         return wrapper
 

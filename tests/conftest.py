@@ -284,6 +284,22 @@ def generous_rate_limits(settings: Any) -> None:
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """The test process itself connects without the pool (config/settings.py).
+
+    Tests call the ORM from threads and contexts of their own (``sync_to_async``
+    in an async test gets a fresh connection per test and never closes it),
+    which would keep pooled connections forever and starve the pool. The
+    server processes the tests start use the pool as in production
+    (tests/live.py ``server_env``).
+    """
+    from django.db import connections
+
+    for alias in connections:
+        connections[alias].settings_dict.get("OPTIONS", {}).pop("pool", None)
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Any:
     """End connections that server subprocesses left behind, so the test database can be dropped."""
     yield

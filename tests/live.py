@@ -14,12 +14,15 @@ import socket
 import subprocess
 import sys
 import time
+from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
 import websockets
 from django.conf import settings
 from django.db import connection
+
+from config.serving import DAPHNE_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,7 +49,8 @@ def server_env(extra_env: dict[str, str] | None = None) -> dict[str, str]:
         {
             "DATABASE_URL": database_url(),
             "REDIS_URL": settings.REDIS_URL,
-            "DB_CONN_MAX_AGE": "0",
+            # Small pools: several test runs may share one PostgreSQL.
+            "DB_POOL_SIZE": "4",
             "SECRET_KEY": settings.SECRET_KEY,
             "CAUSEWAY_INPROCESS_WORKER": "0",
             "LOG_LEVEL": "WARNING",
@@ -95,11 +99,19 @@ class BridgeWorker(ServerProcess):
         )
 
 
+def daphne_argv(port: int) -> list[str]:
+    """Daphne on ``port`` with the flags every Causeway launcher passes (config/serving.py)."""
+    return [
+        *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
+        *DAPHNE_ARGS,
+        "config.asgi:application",
+    ]
+
+
 class DaphneProcess(ServerProcess):
     def __init__(self, extra_env: dict[str, str] | None = None) -> None:
         self.port = free_port()
-        argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
-        super().__init__(f"daphne-{self.port}", [*argv, "config.asgi:application"], extra_env)
+        super().__init__(f"daphne-{self.port}", daphne_argv(self.port), extra_env)
         self.wait_ready()
 
     @property
@@ -121,6 +133,60 @@ class DaphneProcess(ServerProcess):
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError(f"daphne did not start on {self.port}")
+
+
+class Response:
+    """What ``http_request`` got back: status, content type and body."""
+
+    def __init__(self, status: int, content_type: str, body: bytes) -> None:
+        self.status = status
+        self.content_type = content_type
+        self.body = body
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def __repr__(self) -> str:
+        return f"<{self.status} {self.content_type} {self.body[:200]!r}>"
+
+
+def http_request(
+    server: DaphneProcess,
+    method: str,
+    path: str,
+    *,
+    session_key: str | None = None,
+    body: dict[str, Any] | None = None,
+    timeout: float = 60,
+) -> Response:
+    """One real HTTP request to ``server``, as a signed-in browser page would send it.
+
+    With a body it is JSON, with the CSRF cookie, header and a same-origin
+    ``Origin``, so it passes Django's CSRF check.
+    """
+    from django.middleware.csrf import _get_new_csrf_string
+
+    cookies = {}
+    headers = {"Host": f"127.0.0.1:{server.port}"}
+    if session_key is not None:
+        cookies[settings.SESSION_COOKIE_NAME] = session_key
+    data = None
+    if body is not None:
+        token = _get_new_csrf_string()
+        cookies[settings.CSRF_COOKIE_NAME] = token
+        headers.update(
+            {"X-CSRFToken": token, "Origin": server.origin, "Content-Type": "application/json"}
+        )
+        data = json.dumps(body).encode()
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    conn = HTTPConnection("127.0.0.1", server.port, timeout=timeout)
+    try:
+        conn.request(method, path, body=data, headers=headers)
+        response = conn.getresponse()
+        return Response(response.status, response.getheader("Content-Type", ""), response.read())
+    finally:
+        conn.close()
 
 
 class Client:

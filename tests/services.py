@@ -32,9 +32,6 @@ def reachable(url: str) -> bool:
 
 def main() -> int:
     in_ci = os.environ.get("CI", "").lower() == "true"
-    # Database threads of the socket tests must not keep connections open, or
-    # the test database cannot be dropped at the end.
-    print("export DB_CONN_MAX_AGE=0")
     for name, default in DEFAULTS.items():
         url = os.environ.get(name) or default
         if reachable(url):

@@ -21,7 +21,8 @@ SETTINGS_VARIABLES = (
     "SECRET_KEY",
     "ALLOWED_HOSTS",
     "CSRF_TRUSTED_ORIGINS",
-    "DB_CONN_MAX_AGE",
+    "DB_POOL_SIZE",
+    "DB_POOL_TIMEOUT",
     "SQLITE_PATH",
 )
 
@@ -43,6 +44,8 @@ report = {
     "debug": settings.DEBUG,
     "secure_ssl_redirect": settings.SECURE_SSL_REDIRECT,
     "session_cookie_secure": settings.SESSION_COOKIE_SECURE,
+    "conn_max_age": settings.DATABASES["default"].get("CONN_MAX_AGE"),
+    "pool": settings.DATABASES["default"].get("OPTIONS", {}).get("pool"),
 }
 if layer["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer":
     from channels_redis.utils import create_pool
@@ -105,6 +108,26 @@ def test_database_url_switches_to_postgresql():
 
     assert report["db_engine"] == "django.db.backends.postgresql"
     assert report["layer_backend"] == "channels.layers.InMemoryChannelLayer"
+
+
+def test_postgresql_connections_come_from_a_bounded_pool_per_process():
+    report = loaded_settings(DATABASE_URL="postgres://causeway@db.internal:5432/causeway")
+
+    # Django's pool needs CONN_MAX_AGE 0; persistent per-thread connections
+    # under ASGI ran PostgreSQL out of connections.
+    assert report["conn_max_age"] == 0
+    assert report["pool"] == {"min_size": 1, "max_size": 10, "timeout": 5.0}
+
+
+def test_the_pool_size_and_wait_come_from_the_environment():
+    report = loaded_settings(
+        DATABASE_URL="postgres://causeway@db.internal:5432/causeway",
+        DB_POOL_SIZE="25",
+        DB_POOL_TIMEOUT="2.5",
+    )
+
+    assert report["pool"]["max_size"] == 25
+    assert report["pool"]["timeout"] == 2.5
 
 
 def test_redis_url_switches_channel_layer_and_cache_to_redis():

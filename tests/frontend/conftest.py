@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import HAS_POSTGRES, HAS_REDIS, IN_CI
-from tests.live import ROOT, DaphneProcess, ServerProcess
+from tests.live import ROOT, DaphneProcess, ServerProcess, daphne_argv
 
 CHROMIUM = Path(os.environ.get("CAUSEWAY_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -107,9 +106,8 @@ class DaphneAt(DaphneProcess):
 
     def __init__(self, port: int, extra_env: dict[str, str] | None = None) -> None:
         self.port = port
-        argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
         name = f"daphne-{port}-{os.urandom(2).hex()}"
-        ServerProcess.__init__(self, name, [*argv, "config.asgi:application"], extra_env)
+        ServerProcess.__init__(self, name, daphne_argv(port), extra_env)
         self.wait_ready()
 
 

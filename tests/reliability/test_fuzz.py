@@ -518,9 +518,14 @@ def expected_ref(text: str) -> tuple[str | None, Any]:
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         return None, None
     ref = frame.get("ref", frame.get("client_id"))
-    if not ((isinstance(ref, str) and len(ref) <= 64) or type(ref) is int):
+    if not ((isinstance(ref, str) and len(ref) <= 64 and not bad_text(ref)) or type(ref) is int):
         ref = None
     return frame["type"], ref
+
+
+def bad_text(text: str) -> bool:
+    """A NUL or a lone surrogate: refused text, so never echoed as a ref (protocol.md)."""
+    return "\x00" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text)
 
 
 def check_answer(wire: tuple[str, Any], got: list[dict[str, Any]]) -> None:

@@ -58,7 +58,7 @@ class Workers:
         env.update(
             {
                 "DATABASE_URL": database_url(),
-                "DB_CONN_MAX_AGE": "0",
+                "DB_POOL_SIZE": "2",
                 "SECRET_KEY": settings.SECRET_KEY,
                 "REDIS_URL": settings.REDIS_URL or "",
                 "CAUSEWAY_INPROCESS_WORKER": "0",

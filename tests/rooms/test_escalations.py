@@ -159,6 +159,29 @@ def test_escalation_notifies_each_sides_contacts_in_app_live_and_by_email(
     ]
 
 
+def test_escalation_and_reminder_mails_link_to_each_sides_room_under_site_url(
+    team, published, mailoutbox, settings
+):
+    # SITE_URL is where people reach the hub (`make run` sets it from its
+    # address; production exports the public URL).
+    settings.SITE_URL = "https://causeway.example.com"
+    with published.capture():
+        escalation = raise_one(team)
+    with published.capture():
+        actions.check_escalation_clocks(now=RAISED + minutes(31))
+    rooms = side_rooms(escalation.work_item)
+    expected = {
+        team.supplier_member.email: rooms[team.supplier.id].id,
+        team.client_member.email: rooms[team.client.id].id,
+    }
+
+    assert len(mailoutbox) == 4  # raised and unacknowledged, to each side
+    for mail in mailoutbox:
+        (address,) = mail.to
+        links = re.findall(r"https?://\S+", mail.body)
+        assert links == [f"https://causeway.example.com/rooms/{expected[address]}/"], mail.body
+
+
 def test_a_side_that_named_no_contacts_has_its_admins_notified_instead(team, published, mailoutbox):
     name_contacts(team.supplier_admin, team, team.supplier_member)
     name_contacts(team.client_admin, team)  # the client names nobody

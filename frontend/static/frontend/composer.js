@@ -1,6 +1,9 @@
 // The Markdown composer: Enter sends, Shift+Enter adds a line, a preview
 // toggle, @mention completion from the room's members, and a throttled
 // typing notice. It says plainly who will see what you write (`scopeText`).
+// A message the server would refuse for its size is not sent: `onSend` throws
+// (socket.js, code "too_large"), the composer says why and keeps the text.
+// No `maxlength` on the box: it would cut a long paste short without a word.
 
 import { h } from "./dom.js";
 import { renderPreview } from "./md.js";
@@ -27,13 +30,13 @@ export function createComposer({
     class: "composer-input",
     rows: 1,
     placeholder,
-    maxLength: maxChars,
     aria: { label, describedby: `${id}-scope`, autocomplete: "list" },
   });
   const preview = h("div", { class: "preview message-body", hidden: true, aria: { label: "Preview" } });
   const previewButton = h("button", { type: "button", class: "link small", aria: { pressed: "false" } }, "Preview");
   const send = h("button", { type: "submit", class: "button primary send" }, sendLabel);
   const counter = h("span", { class: "counter", aria: { live: "polite" } });
+  const problem = h("p", { class: "composer-problem", role: "alert", hidden: true });
   const suggest = h("ul", { class: "mention-list", role: "listbox", hidden: true, aria: { label: "People to mention" } });
   const scopeLine = h("div", { class: `composer-scope scope-${scope}`, id: `${id}-scope` }, scopeText);
   const form = h(
@@ -44,6 +47,7 @@ export function createComposer({
       "div",
       { class: "composer-box" },
       suggest,
+      problem,
       input,
       preview,
       h(
@@ -72,10 +76,23 @@ export function createComposer({
     } else input.focus();
   }
 
+  function showProblem(text) {
+    problem.textContent = text;
+    problem.hidden = !text;
+  }
+
   function submit() {
     const body = input.value.trim();
     if (!body) return;
-    if (onSend(body) === false) return;
+    try {
+      if (onSend(body) === false) return;
+    } catch (error) {
+      if (error?.code !== "too_large") throw error;
+      showPreview(false);
+      showProblem(error.message);
+      return;
+    }
+    showProblem("");
     input.value = "";
     counter.textContent = "";
     showPreview(false);
@@ -168,8 +185,11 @@ export function createComposer({
   input.addEventListener("input", () => {
     grow();
     updateMentions();
+    showProblem("");
+    // A hint only (maxChars may be the default from before the server's
+    // hello); sending checks the server's own limits.
     const left = maxChars - input.value.length;
-    counter.textContent = left < 500 ? `${left} left` : "";
+    counter.textContent = left >= 0 && left < 500 ? `${left} left` : "";
     const now = Date.now();
     if (input.value && now - lastTyping > TYPING_EVERY) {
       lastTyping = now;

@@ -26,6 +26,12 @@ export function startShell({ current = null, isReading = () => false } = {}) {
 
   connectionIndicator(socket);
   notifications(socket);
+  // A frame the server refused for its size (socket.js): without this the
+  // person would only see a message that never arrives. Sends it marked
+  // failed are already told by the page ("Message not sent").
+  socket.addEventListener("toolarge", (e) => {
+    if (!e.detail.failed) toast("Message too large", e.detail.detail, { kind: "alert" });
+  });
 
   // Every room the person is in is watched from the seq the page was drawn
   // at, so a message that arrives anywhere updates its badge. The open room

@@ -4,10 +4,17 @@
 // - resumes every watched room with `since` = the last seq it applied, so a
 //   reconnect replays exactly what was missed, and re-subscribes on a gap;
 // - keeps each `message.send` until its `ack` and resends it, with the same
-//   client_id, after a reconnect: the server stores it once (idempotency key).
+//   client_id, after a reconnect: the server stores it once (idempotency key);
+// - never sends a frame over hello's `limits.frame_max_bytes` (nor a body
+//   over `message_max_chars`): `sendMessage` throws, `request` rejects, with
+//   code "too_large" and a sentence for the person. A frame the server
+//   refuses anyway (a `too_large` it cannot match to a send, or close 1009
+//   from a proxy) is reported as "toolarge", and the sends it may concern
+//   are marked failed instead of being resent on every reconnect.
 //
 // Events (EventTarget): "state" {state, retryIn}, one per frame type
-// ("message.new", "typing", ...), "sendfailed" {client_id, code, detail}.
+// ("message.new", "typing", ...), "sendfailed" {client_id, code, detail},
+// "toolarge" {detail, failed: how many sends it marked failed}.
 
 const ROOM_EVENTS = new Set([
   "message.new", "message.edited", "message.deleted",
@@ -19,6 +26,18 @@ const PING_EVERY = 20000;
 const PONG_WITHIN = 8000;
 const REQUEST_TIMEOUT = 15000;
 const SEND_TIMEOUT = 15000;
+const CLOSE_TOO_BIG = 1009;
+const encoder = new TextEncoder();
+
+/** Bytes as KB with one decimal, rounded up: a frame over the limit never reads as the limit. */
+function kb(bytes) {
+  const tenths = Math.ceil(bytes / 102.4);
+  return tenths % 10 ? (tenths / 10).toFixed(1) : String(tenths / 10);
+}
+
+function tooLarge(message) {
+  return Object.assign(new Error(message), { code: "too_large" });
+}
 
 export function uuid() {
   if (crypto.randomUUID && window.isSecureContext) return crypto.randomUUID();
@@ -40,7 +59,8 @@ export class CausewaySocket extends EventTarget {
     this.backoff = 500;
     this.state = "idle";
     this.me = null;
-    this.limits = { message_max_chars: 10000, typing_ttl: 6 };
+    // The server's defaults until hello says otherwise (protocol.md, "Limits").
+    this.limits = { message_max_chars: 10000, frame_max_bytes: 65536, typing_ttl: 6 };
     this.ws = null;
     this.everLive = false;
     window.addEventListener("offline", () => this.abandon("offline"));
@@ -88,6 +108,7 @@ export class CausewaySocket extends EventTarget {
       if (ws !== this.ws) return;
       this.closed();
       if (event.code === 4403) return this.signedOut();
+      if (event.code === CLOSE_TOO_BIG) this.refusedAsTooLarge("The connection was closed: a message was too large to send.", true);
       // A refused handshake looks like 1006 to a browser: ask whether we are
       // still signed in before retrying forever (protocol.md, "Connecting").
       if (!opened && navigator.onLine && (await this.signedIn()) === false) return this.signedOut();
@@ -175,11 +196,23 @@ export class CausewaySocket extends EventTarget {
 
   // --- sending ------------------------------------------------------------------
 
-  /** Send a message optimistically; returns its client_id. Kept until acked. */
+  /**
+   * Send a message optimistically; returns its client_id. Kept until acked.
+   * Throws (code "too_large", a sentence for the person) if the server would
+   * refuse it for its size: then nothing is sent or kept.
+   */
   sendMessage(room, body, thread = null) {
+    const chars = [...body].length; // code points, as the server counts
+    const maxChars = this.limits.message_max_chars;
+    if (chars > maxChars) {
+      const n = (x) => x.toLocaleString("en-US");
+      throw tooLarge(`This message is too long to send (${n(chars)} characters; the limit is ${n(maxChars)}).`);
+    }
     const clientId = uuid();
     const frame = { type: "message.send", room, client_id: clientId, body };
     if (thread) frame.thread = thread;
+    const problem = this.sizeProblem(frame);
+    if (problem) throw problem;
     this.outbox.set(clientId, { frame, status: "pending", sentAt: this.live ? Date.now() : null });
     if (this.live) this.sendRaw(frame);
     return clientId;
@@ -188,6 +221,8 @@ export class CausewaySocket extends EventTarget {
   retry(clientId) {
     const entry = this.outbox.get(clientId);
     if (!entry) return;
+    const problem = this.sizeProblem(entry.frame);
+    if (problem) return this.emit("sendfailed", { client_id: clientId, code: problem.code, detail: problem.message });
     entry.status = "pending";
     entry.sentAt = this.live ? Date.now() : null;
     if (this.live) this.sendRaw(entry.frame);
@@ -221,6 +256,11 @@ export class CausewaySocket extends EventTarget {
         reject(Object.assign(new Error("Not connected. Try again when the connection is back."), { code: "offline" }));
         return;
       }
+      const problem = this.sizeProblem(frame);
+      if (problem) {
+        reject(problem);
+        return;
+      }
       const ref = `r${this.nextRef++}`;
       const timer = setTimeout(() => {
         this.requests.delete(ref);
@@ -232,7 +272,38 @@ export class CausewaySocket extends EventTarget {
   }
 
   sendRaw(frame) {
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
+    if (this.ws?.readyState !== WebSocket.OPEN) return;
+    const text = JSON.stringify(frame);
+    // The callers above check first; this keeps any other frame from
+    // costing the connection.
+    if (encoder.encode(text).length > this.limits.frame_max_bytes) return;
+    this.ws.send(text);
+  }
+
+  /** Why the server would refuse `frame` for its size (an Error), or null. */
+  sizeProblem(frame) {
+    const size = encoder.encode(JSON.stringify(frame)).length;
+    const limit = this.limits.frame_max_bytes;
+    if (size <= limit) return null;
+    return tooLarge(`This message is too large to send (${kb(size)} KB; the limit is ${kb(limit)} KB).`);
+  }
+
+  /**
+   * The server (or a proxy) refused a frame for its size without saying which.
+   * After an answer, the culprit is the largest send still waiting (others
+   * waiting are smaller, or would be refused too). After a close, every send
+   * still waiting is marked failed, so the reconnect does not send the
+   * culprit again, and again; the person can retry the ones that fit.
+   */
+  refusedAsTooLarge(detail, closed = false) {
+    const waiting = [...this.outbox].filter(([, entry]) => entry.status === "pending" && (closed || entry.sentAt));
+    const size = ([, entry]) => encoder.encode(JSON.stringify(entry.frame)).length;
+    const culprits = closed ? waiting : waiting.sort((a, b) => size(b) - size(a)).slice(0, 1);
+    for (const [clientId, entry] of culprits) {
+      entry.status = "failed";
+      this.emit("sendfailed", { client_id: clientId, code: "too_large", detail });
+    }
+    this.emit("toolarge", { detail, failed: culprits.length });
   }
 
   // --- receiving ----------------------------------------------------------------
@@ -262,6 +333,9 @@ export class CausewaySocket extends EventTarget {
     } else if (type === "error" && frame.ref && this.outbox.has(frame.ref)) {
       this.outbox.get(frame.ref).status = "failed";
       this.emit("sendfailed", { client_id: frame.ref, code: frame.code, detail: frame.detail });
+    } else if (type === "error" && frame.code === "too_large" && !this.requests.has(frame.ref)) {
+      // Over the frame limit: refused before parsing, so `ref` is null.
+      this.refusedAsTooLarge(`The server refused it as too large: ${frame.detail}`);
     }
     if (REPLIES.has(type) && frame.ref && this.requests.has(frame.ref)) {
       const pending = this.requests.get(frame.ref);
