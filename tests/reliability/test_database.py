@@ -142,6 +142,7 @@ ROUTE_METHODS = {
     "history": "GET",
     "thread": "GET",
     "members": "GET",
+    "member-candidates": "GET",
     "member": "DELETE",
     "work-items": "GET",
     "work-item": "GET",
@@ -159,6 +160,7 @@ ROUTE_METHODS = {
     "partnership-decision": "POST",
     "invitations": "GET",
     "invitation": "DELETE",
+    "me": "PATCH",
     "deactivate-person": "POST",
 }
 ROUTE_ARGS = {"action": "acknowledge", "decision": "accept"}

@@ -745,7 +745,11 @@ def request_bodies(w: World) -> dict[str, st.SearchStrategy[dict[str, Any]]]:
                 "room": room,
                 "email": st.tuples(st.uuids(), domain).map(lambda p: f"{p[0].hex[:8]}@{p[1]}"),
             },
-            optional={"organization": slug},
+            optional={"organization": slug, "confirm_outside_domain": st.booleans()},
+        ),
+        "partnership-decision": st.fixed_dictionaries({}, optional={"reason": TEXT}),
+        "me": st.fixed_dictionaries(
+            {}, optional={"display_name": WORDS, "title": TEXT, "handle": WORDS}
         ),
     }
 
@@ -797,6 +801,7 @@ def routes(w: World) -> dict[str, tuple[dict[str, st.SearchStrategy[Any]], list[
         "history": ({"room_id": room}, ["GET"]),
         "thread": ({"room_id": room, "root_id": message}, ["GET"]),
         "members": ({"room_id": room}, ["GET", "POST"]),
+        "member-candidates": ({"room_id": room}, ["GET"]),
         "member": ({"room_id": room, "person_id": people}, ["DELETE"]),
         "work-items": ({"room_id": room}, ["GET", "POST"]),
         "work-item": ({"room_id": room, "item_id": item}, ["GET", "PATCH"]),
@@ -822,13 +827,14 @@ def routes(w: World) -> dict[str, tuple[dict[str, st.SearchStrategy[Any]], list[
         "partnership-decision": (
             {
                 "partnership_id": partnership,
-                "decision": st.one_of(st.sampled_from(["accept", "decline"]), word),
+                "decision": st.one_of(st.sampled_from(["accept", "decline", "end"]), word),
             },
             ["POST"],
         ),
         "invitations": ({}, ["GET", "POST"]),
         "invitation": ({"invitation_id": ids([w.invitation.pk])}, ["DELETE"]),
         "deactivate-person": ({"person_id": people}, ["POST"]),
+        "me": ({}, ["GET", "PATCH"]),
     }
 
 
@@ -895,3 +901,9 @@ def test_no_request_to_the_api_answers_5xx_or_breaks_the_records(world: World) -
         assert_consistent()
 
     run()
+
+
+def test_the_fuzzer_knows_every_api_route(world: World) -> None:
+    from config.urls import api
+
+    assert set(routes(world)) == {pattern.name for pattern in api}
