@@ -75,11 +75,14 @@ SOCKET_ERRORS = {
     "not_found",
     "forbidden",
     "conflict",
+    "archived",
     "rate_limited",
 }
 HTTP_ERRORS = SOCKET_ERRORS - {"bad_json", "unknown_type"} | {
     "unauthenticated",
     "method_not_allowed",
+    "organization_required",
+    "confirmation_required",
 }
 # What each client frame is answered with, besides `error`. Empty: no reply.
 REPLY_FOR: dict[str, set[str]] = {
