@@ -369,6 +369,7 @@ ROOM_STREAM_TYPES = {
     "member.joined",
     "member.left",
     "room.updated",
+    "room.archived",
     "workitem.created",
     "workitem.updated",
     "typing",
