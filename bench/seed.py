@@ -24,7 +24,9 @@ def main() -> None:
     from django.core.management import call_command
 
     from hub.models import Organization, Partnership, User
-    from rooms import actions
+    from rooms.actions.members import do_add_member
+    from rooms.actions.messages import do_send_message
+    from rooms.actions.rooms import do_create_room
     from rooms.models import Room
 
     spec: dict[str, Any] = json.loads(sys.stdin.read())
@@ -61,7 +63,7 @@ def main() -> None:
         )
         counter = 0
         for r, room_spec in enumerate(spec["rooms"]):
-            room = actions.do_create_room(
+            room = do_create_room(
                 owner, kind=Room.Kind.SHARED, name=f"bench {run} {r}", partnership=partnership
             )
             members: list[User] = []
@@ -69,7 +71,7 @@ def main() -> None:
             for i in range(room_spec["members"] + room_spec.get("senders", 1)):
                 counter += 1
                 user = person(supplier if i % 2 else client, f"{run}-{counter}")
-                actions.do_add_member(owner, room, user)
+                do_add_member(owner, room, user)
                 (members if i < room_spec["members"] else senders).append(user)
             result["rooms"].append(
                 {
@@ -84,7 +86,7 @@ def main() -> None:
         room = Room.objects.get(pk=backlog["room"])
         author = User.objects.get(pk=backlog["sender"])
         for i in range(backlog["count"]):
-            actions.do_send_message(
+            do_send_message(
                 author, room, client_id=f"backlog-{run}-{i}", body=f"backlog {i}", thread_root=None
             )
         result["head"] = Room.objects.get(pk=room.pk).last_seq

@@ -13,9 +13,9 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from rooms.auth import SocketAuthMiddleware  # noqa: E402
 from rooms.jobs import InProcessWorker  # noqa: E402
-from rooms.routing import websocket_urlpatterns  # noqa: E402
+from rooms.socket.auth import SocketAuthMiddleware  # noqa: E402
+from rooms.socket.routing import websocket_urlpatterns  # noqa: E402
 
 application = InProcessWorker(
     ProtocolTypeRouter(

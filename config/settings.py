@@ -189,7 +189,7 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "config.cache.CausewayRedisCache",
+            "BACKEND": "hub.cache.CausewayRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_PREFIX", "causeway"),
         }
@@ -222,7 +222,7 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
-ACCOUNT_ADAPTER = "hub.adapters.CausewayAccountAdapter"
+ACCOUNT_ADAPTER = "frontend.adapters.CausewayAccountAdapter"
 ACCOUNT_SIGNUP_FORM_CLASS = "hub.forms.SignupProfileForm"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"

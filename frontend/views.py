@@ -10,16 +10,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
 
+from frontend.adapters import INVITATION_SESSION_KEY
 from hub.actions import check_update_profile
 from hub.errors import ActionError, NotFound
 from hub.http import AuthedRequest
+from hub.models import User
 from hub.selectors import me_for, partnerships_for
-from rooms.selectors import access_membership, room_list
+from rooms.actions.invitations import check_accept_invitation, find_invitation
+from rooms.selectors.access import access_membership
+from rooms.selectors.rooms import room_list
 
 
 def _groups(rooms: list[dict[str, Any]]) -> dict[str, Any]:
@@ -94,3 +101,39 @@ def profile(request: AuthedRequest) -> HttpResponse:
         {"values": values, "error": error},
         status=400 if error else 200,
     )
+
+
+@require_GET
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the invitation e-mail.
+
+    Signed in: accept now. Signed out with an account: sign in, then come
+    back. Signed out without one: sign up; the invitation is kept in the
+    session and decides the organization (see ``hub.adapters``).
+    """
+    invitation = find_invitation(token)
+    if invitation is None or not invitation.is_usable():
+        return render(
+            request,
+            "hub/invitation_invalid.html",
+            {"reason": "missing" if invitation is None else "used"},
+            status=404 if invitation is None else 410,
+        )
+    user = request.user
+    if user.is_authenticated:
+        try:
+            check_accept_invitation(user, token=token)
+        except ActionError as error:
+            return render(
+                request, "hub/invitation_invalid.html", {"reason": error.detail}, status=403
+            )
+        messages.success(request, f"Welcome to {invitation.room or invitation.organization}.")
+        if invitation.room_id:
+            return redirect("frontend:room", room_id=invitation.room_id)
+        return redirect("frontend:home")
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        return redirect(f"{reverse('account_login')}?next={request.path}")
+    request.session[INVITATION_SESSION_KEY] = token
+    # The invitation link proves the address: no second verification e-mail.
+    get_adapter(request).stash_verified_email(request, invitation.email)
+    return render(request, "hub/invitation_signup.html", {"invitation": invitation})

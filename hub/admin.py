@@ -6,15 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
-from hub.models import (
-    AuditEntry,
-    EscalationContact,
-    Invitation,
-    Notification,
-    Organization,
-    Partnership,
-    User,
-)
+from hub.models import AuditEntry, Organization, Partnership, User
 
 
 @admin.register(Organization)
@@ -55,13 +47,6 @@ class PartnershipAdmin(admin.ModelAdmin[Partnership]):
     list_select_related = ("supplier", "client", "proposed_by", "decided_by")
 
 
-@admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin[Invitation]):
-    list_display = ("email", "organization", "room", "invited_by", "expires_at", "accepted_at")
-    list_select_related = ("organization", "room", "invited_by")
-    exclude = ("token_hash",)
-
-
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
     list_display = ("created_at", "actor", "organization", "action", "target_type", "target_id")
@@ -76,16 +61,3 @@ class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
-
-
-@admin.register(EscalationContact)
-class EscalationContactAdmin(admin.ModelAdmin[EscalationContact]):
-    list_display = ("person", "organization", "partnership")
-    list_select_related = ("person", "organization", "partnership")
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin[Notification]):
-    list_display = ("person", "kind", "title", "created_at", "read_at")
-    list_filter = ("kind",)
-    list_select_related = ("person",)

@@ -12,7 +12,7 @@ from typing import Literal
 from django.conf import settings
 from django.core.cache import caches
 
-from config.cache import CausewayRedisCache
+from hub.cache import CausewayRedisCache
 from hub.errors import RateLimited
 
 

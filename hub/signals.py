@@ -12,8 +12,8 @@ from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from hub import publish
 from hub.models import User
-from rooms import events
 
 
 @receiver(user_logged_out)
@@ -23,14 +23,14 @@ def end_sockets_of_session(sender: Any, request: Any, user: User | None, **kwarg
     session_key = getattr(getattr(request, "session", None), "session_key", None)
     # Sent before the session is flushed: name it, so its sockets close
     # without waiting for the flush.
-    events.publish_control_on_commit(
-        events.user_group(user.pk), "auth.recheck", ended_session=session_key
+    publish.publish_control_on_commit(
+        publish.user_group(user.pk), "auth.recheck", ended_session=session_key
     )
 
 
 @receiver([password_changed, password_reset, password_set])
 def recheck_after_password_change(sender: Any, request: Any, user: User, **kwargs: Any) -> None:
-    events.publish_control_on_commit(events.user_group(user.pk), "auth.recheck")
+    publish.publish_control_on_commit(publish.user_group(user.pk), "auth.recheck")
 
 
 @receiver(post_save, sender=User)
@@ -38,4 +38,4 @@ def recheck_after_account_change(sender: Any, instance: User, created: bool, **k
     if created:
         return
     if not instance.is_active or getattr(instance, "_password", None) is not None:
-        events.publish_control_on_commit(events.user_group(instance.pk), "auth.recheck")
+        publish.publish_control_on_commit(publish.user_group(instance.pk), "auth.recheck")

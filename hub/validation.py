@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from hub.errors import Invalid
+from hub.errors import Invalid, TooLarge
+
+# C0 control characters other than tab and newlines: PostgreSQL refuses NUL
+# in text, and the rest only ever hide content.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def text_problem(value: Any) -> str | None:
@@ -42,3 +47,16 @@ def check_text(data: Any) -> None:
         raise Invalid("The JSON is nested too deeply.") from None
     if problem:
         raise Invalid(problem)
+
+
+def clean_text(value: Any, what: str, *, max_chars: int, allow_empty: bool = False) -> str:
+    """``value`` as stored text: a string of at most ``max_chars`` characters (else
+    ``TooLarge``), control characters removed, trimmed, and not empty unless allowed."""
+    if not isinstance(value, str):
+        raise Invalid(f"`{what}` must be a string.")
+    if len(value) > max_chars:
+        raise TooLarge(f"`{what}` is longer than {max_chars} characters.")
+    value = _CONTROL_CHARS.sub("", value).strip()
+    if not value and not allow_empty:
+        raise Invalid(f"`{what}` must not be empty.")
+    return value

@@ -1,30 +1,28 @@
-"""Presence and typing: ephemeral, never stored in the room log, no seq."""
+"""Presence and typing: ephemeral, never stored in the room log, no seq.
+
+Presence knows nothing of rooms: callers say which rooms hear a person's
+state (``RoomsOf``), so presence sits below the apps that have rooms.
+"""
 
 from __future__ import annotations
 
-from rooms import events
-from rooms.fanout import db
-from rooms.models import Membership
+from collections.abc import Awaitable, Callable
+
+from hub import publish
+from presence.events import PresenceEvent, TypingEvent
+
+# The rooms whose members see a person's presence, read off the event loop.
+RoomsOf = Callable[[int], Awaitable[list[int]]]
 
 
-def _room_ids(user_id: int) -> list[int]:
-    return list(
-        Membership.objects.active()
-        .filter(user_id=user_id, room__archived_at__isnull=True)
-        .values_list("room_id", flat=True)
-    )
-
-
-async def do_publish_presence(user_id: int, state: str) -> None:
+async def do_publish_presence(user_id: int, state: str, rooms_of: RoomsOf) -> None:
     """Tell every room the person is in that their state changed."""
-    for room_id in await db(_room_ids)(user_id):
-        frame = events.PresenceEvent(type="presence", room=room_id, user=user_id, state=state)
-        await events.apublish_now(events.room_group(room_id), frame)
+    for room_id in await rooms_of(user_id):
+        frame = PresenceEvent(type="presence", room=room_id, user=user_id, state=state)
+        await publish.apublish(publish.room_group(room_id), frame)
 
 
 async def do_publish_typing(user_id: int, room_id: int, thread: int | None, ttl: int) -> None:
     """Precondition: the caller checked that the person is subscribed to (so in) the room."""
-    frame = events.TypingEvent(
-        type="typing", room=room_id, user=user_id, thread=thread, expires_in=ttl
-    )
-    await events.apublish_now(events.room_group(room_id), frame)
+    frame = TypingEvent(type="typing", room=room_id, user=user_id, thread=thread, expires_in=ttl)
+    await publish.apublish(publish.room_group(room_id), frame)

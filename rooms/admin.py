@@ -5,16 +5,13 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from rooms.models import (
-    Escalation,
-    Membership,
-    Message,
-    Mirror,
-    OutboxEntry,
-    Room,
-    RoomEvent,
-    WorkItem,
-)
+from rooms.models.bridge import Mirror, OutboxEntry
+from rooms.models.invitations import Invitation
+from rooms.models.log import RoomEvent
+from rooms.models.messages import Message
+from rooms.models.notifications import Notification
+from rooms.models.rooms import Membership, Room
+from rooms.models.workitems import Escalation, EscalationContact, WorkItem
 
 
 class MembershipInline(admin.TabularInline[Membership, Room]):
@@ -130,3 +127,23 @@ class OutboxEntryAdmin(admin.ModelAdmin[OutboxEntry]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin[Invitation]):
+    list_display = ("email", "organization", "room", "invited_by", "expires_at", "accepted_at")
+    list_select_related = ("organization", "room", "invited_by")
+    exclude = ("token_hash",)
+
+
+@admin.register(EscalationContact)
+class EscalationContactAdmin(admin.ModelAdmin[EscalationContact]):
+    list_display = ("person", "organization", "partnership")
+    list_select_related = ("person", "organization", "partnership")
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin[Notification]):
+    list_display = ("person", "kind", "title", "created_at", "read_at")
+    list_filter = ("kind",)
+    list_select_related = ("person",)

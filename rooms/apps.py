@@ -3,3 +3,12 @@ from django.apps import AppConfig
 
 class RoomsConfig(AppConfig):
     name = "rooms"
+    verbose_name = "Rooms, messages, work items and the bridge"
+
+    def ready(self) -> None:
+        # The event log tells the bridge of every thread event; the log itself
+        # knows nothing of mirrors (rooms.log sits below rooms.bridge).
+        from rooms.bridge.outbox import record_outbox
+        from rooms.log import on_thread_event
+
+        on_thread_event(record_outbox)

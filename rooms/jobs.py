@@ -17,7 +17,8 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from rooms.actions import check_escalation_clocks, relay_all
+from rooms.actions.escalation_clock import check_escalation_clocks
+from rooms.bridge.relay import relay_all
 
 logger = logging.getLogger("causeway.jobs")
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Literal
 
 from hub.models import User
-from rooms.models import Membership, Room
+from rooms.models.rooms import Membership, Room
 
 Scope = Literal["all", "own_org", "none"]
 

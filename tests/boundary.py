@@ -64,9 +64,15 @@ from django.conf import settings
 from django.core import mail
 from django.test import Client as DjangoClient
 
+from hub import publish as hub_publish
 from hub.models import Organization, Partnership, User
-from rooms import actions, events
-from rooms.models import Membership, OutboxEntry, Room
+from rooms.actions.escalation_clock import check_escalation_clocks
+from rooms.actions.escalation_settings import check_set_escalation_contacts
+from rooms.actions.members import do_add_member
+from rooms.actions.rooms import do_create_room
+from rooms.bridge.relay import relay_all
+from rooms.models.bridge import OutboxEntry
+from rooms.models.rooms import Membership, Room
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "boundary"
@@ -136,22 +142,22 @@ def build_world() -> World:
     partnership = Partnership.objects.create(
         supplier=a_org, client=b_org, proposed_by=anna, status=Partnership.Status.ACTIVE
     )
-    shared = actions.do_create_room(
+    shared = do_create_room(
         anna, kind=Room.Kind.SHARED, name="Acme + Northwind", partnership=partnership
     )
     for member in (ben, carla, dev):
-        actions.do_add_member(anna, shared, member)
-    a_internal = actions.do_create_room(
+        do_add_member(anna, shared, member)
+    a_internal = do_create_room(
         anna, kind=Room.Kind.INTERNAL, name="Northwind team", organization=a_org
     )
     for member in (ben, ines):
-        actions.do_add_member(anna, a_internal, member)
-    b_internal = actions.do_create_room(
+        do_add_member(anna, a_internal, member)
+    b_internal = do_create_room(
         carla, kind=Room.Kind.INTERNAL, name="Acme team", organization=b_org
     )
-    actions.do_add_member(carla, b_internal, dev)
-    actions.check_set_escalation_contacts(anna, partnership_id=partnership.pk, person_ids=[ben.pk])
-    actions.check_set_escalation_contacts(carla, partnership_id=partnership.pk, person_ids=[dev.pk])
+    do_add_member(carla, b_internal, dev)
+    check_set_escalation_contacts(anna, partnership_id=partnership.pk, person_ids=[ben.pk])
+    check_set_escalation_contacts(carla, partnership_id=partnership.pk, person_ids=[dev.pk])
     return World(
         tag, a_org, b_org, anna, ben, ines, carla, dev, partnership, shared, a_internal, b_internal
     )
@@ -261,7 +267,7 @@ class InProcess:
 
     async def relay(self) -> None:
         def drain() -> list[str]:
-            actions.relay_all()
+            relay_all()
             return _dead_letters()
 
         dead = await sync_to_async(drain)()
@@ -431,8 +437,10 @@ class Peer:
         waiting = {"pong"}
         if publish:
             waiting.add(FENCE)
-            await sync_to_async(events.publish_now)(
-                events.user_group(self.person.pk), {"type": FENCE, "token": token}
+            await sync_to_async(hub_publish.send)(
+                hub_publish.deliver_message(
+                    hub_publish.user_group(self.person.pk), {"type": FENCE, "token": token}
+                )
             )
         while waiting:
             frame = await self.recv()
@@ -566,9 +574,7 @@ class Run:
 
         def tick() -> None:
             due = Escalation.objects.get(pk=escalation_id).ack_due_at
-            actions.check_escalation_clocks(
-                now=due + datetime.timedelta(minutes=minutes_late, seconds=30)
-            )
+            check_escalation_clocks(now=due + datetime.timedelta(minutes=minutes_late, seconds=30))
 
         await sync_to_async(tick)()
 

@@ -20,8 +20,9 @@ from django.conf import settings
 from django.test import Client
 
 from hub.models import Organization, Partnership, User
-from rooms import actions as room_actions
-from rooms.models import Room
+from rooms.actions.members import do_add_member
+from rooms.actions.rooms import do_create_room
+from rooms.models.rooms import Room
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 HAS_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
@@ -95,20 +96,18 @@ def make_partnership(
 def make_shared_room(
     partnership: Partnership, owner: User, *members: User, name: str = "Shared"
 ) -> Room:
-    room = room_actions.do_create_room(
-        owner, kind=Room.Kind.SHARED, name=name, partnership=partnership
-    )
+    room = do_create_room(owner, kind=Room.Kind.SHARED, name=name, partnership=partnership)
     for member in members:
-        room_actions.do_add_member(owner, room, member)
+        do_add_member(owner, room, member)
     return room
 
 
 def make_internal_room(owner: User, *members: User, name: str = "Internal") -> Room:
-    room = room_actions.do_create_room(
+    room = do_create_room(
         owner, kind=Room.Kind.INTERNAL, name=name, organization=owner.organization
     )
     for member in members:
-        room_actions.do_add_member(owner, room, member)
+        do_add_member(owner, room, member)
     return room
 
 
@@ -210,9 +209,9 @@ async def connect() -> AsyncIterator[Callable[..., Any]]:
     from asgiref.sync import sync_to_async
 
     from config.asgi import application
-    from presence.runtime import PresenceKeeper
+    from presence.heartbeat import PresenceKeeper
     from presence.store import reset_store
-    from rooms.fanout import Fanout
+    from rooms.socket.fanout import Fanout
 
     opened: list[Socket] = []
 
@@ -258,10 +257,10 @@ class Published(list[dict[str, Any]]):
 @pytest.fixture
 def published(monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any) -> Any:
     """Record what actions publish: ``with published.capture(): ...`` commits at block end."""
-    from rooms import events
+    from hub import publish
 
     sent = Published()
-    monkeypatch.setattr(events, "_send", sent.append)
+    monkeypatch.setattr(publish, "send", sent.append)
     sent.capture = lambda: django_capture_on_commit_callbacks(execute=True)  # type: ignore[attr-defined]
     return sent
 

@@ -14,36 +14,26 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from hub import audit
-from hub.errors import Archived, Conflict, Forbidden, Invalid, NotFound
-from hub.models import EscalationContact, Notification, Organization, Partnership, User
-from rooms import events
-from rooms.actions.bridge import do_create_mirror
-from rooms.actions.messages import (
-    clean_text,
-    do_add_member,
-    do_create_room,
-    do_send_message,
-    lock_room,
-)
+from hub.errors import Archived, Conflict, Invalid, NotFound
+from hub.models import Organization, User
+from hub.validation import clean_text
+from rooms.actions.escalation_settings import SEVERITIES, ack_minutes, contacts_for
+from rooms.actions.members import do_add_member
+from rooms.actions.messages import do_send_message
+from rooms.actions.notifications import notify
+from rooms.actions.rooms import do_create_room
 from rooms.actions.workitems import do_update_work_item, load_work_item
-from rooms.models import (
-    Escalation,
-    EscalationRoom,
-    Membership,
-    Message,
-    Mirror,
-    Room,
-    WorkItem,
-)
-from rooms.selectors import access_membership, parse_id
-
-SEVERITIES = ("S1", "S2", "S3")
+from rooms.bridge.mirrors import do_create_mirror
+from rooms.log import lock_room
+from rooms.models.bridge import Mirror
+from rooms.models.messages import Message
+from rooms.models.rooms import Membership, Room
+from rooms.models.workitems import Escalation, EscalationContact, EscalationRoom, WorkItem
+from rooms.selectors.access import access_membership, parse_id
 
 
 def summary(escalation: Escalation, *, breached: bool | None = None) -> str:
@@ -54,52 +44,6 @@ def summary(escalation: Escalation, *, breached: bool | None = None) -> str:
 
 def _now(now: datetime.datetime | None) -> datetime.datetime:
     return now or timezone.now()
-
-
-def ack_minutes(room: Room, severity: str) -> int:
-    if room.partnership is not None:
-        return room.partnership.ack_minutes(severity)
-    return Partnership.DEFAULT_ACK_MINUTES[severity]
-
-
-def contacts_for(room: Room, organization_id: int) -> list[User]:
-    """A side's escalation contacts for this room's partnership; its admins if it named none."""
-    people: list[User] = []
-    if room.partnership is not None:
-        people = [
-            c.person
-            for c in EscalationContact.objects.select_related("person__organization").filter(
-                partnership=room.partnership,
-                organization_id=organization_id,
-                person__is_active=True,
-            )
-        ]
-    if not people:
-        people = list(
-            User.objects.select_related("organization").filter(
-                organization_id=organization_id, org_role=User.OrgRole.ADMIN, is_active=True
-            )
-        )
-    return people
-
-
-def _notify(
-    people: list[User], *, kind: str, title: str, body: str, room: Room, item: WorkItem
-) -> None:
-    for person in people:
-        notification = Notification.objects.create(
-            person=person, kind=kind, title=title, body=body, room=room, work_item=item
-        )
-        events.publish_on_commit(
-            events.user_group(person.pk), events.notification_frame(notification)
-        )
-    emails = [p.email for p in people]
-    if emails:
-        link = f"{settings.SITE_URL}/rooms/{room.pk}/"
-        transaction.on_commit(
-            lambda: send_mail(f"[Causeway] {title}", f"{body}\n\n{link}\n", None, emails),
-            robust=True,
-        )
 
 
 def _side_room(item: WorkItem, organization: Organization, actor: User) -> Room:
@@ -197,7 +141,7 @@ def do_escalate(
                 f"on *{item.title}* in {room.name}: {reason}\n\n"
                 f"Acknowledge by {escalation.ack_due_at:%Y-%m-%d %H:%M} UTC.",
             )
-            _notify(
+            notify(
                 contacts,
                 kind="escalation.raised",
                 title=title,
@@ -383,118 +327,3 @@ def check_resolve_escalation(
         },
         note=note,
     )
-
-
-def check_escalation_clocks(now: datetime.datetime | None = None) -> list[int]:
-    """Flag unacknowledged escalations past their target and notify again.
-
-    Re-notifies every ``CAUSEWAY_ESCALATION_RENOTIFY_MINUTES`` while still
-    unacknowledged. Safe to run from several workers: each escalation is
-    handled under its row lock. Returns the ids it notified.
-    """
-    now = _now(now)
-    interval = datetime.timedelta(minutes=settings.CAUSEWAY_ESCALATION_RENOTIFY_MINUTES)
-    # An archived room's escalations (the partnership ended) nag nobody.
-    due = Escalation.objects.filter(
-        status=Escalation.Status.OPEN,
-        ack_due_at__lte=now,
-        work_item__room__archived_at__isnull=True,
-    )
-    notified = []
-    for escalation_id in due.values_list("pk", flat=True):
-        with transaction.atomic():
-            escalation = (
-                Escalation.objects.select_for_update(of=("self",))
-                .select_related("work_item__room__partnership", "work_item__room__organization")
-                .get(pk=escalation_id)
-            )
-            if escalation.status != Escalation.Status.OPEN:
-                continue
-            first_breach = escalation.breached_at is None
-            if not first_breach and (
-                escalation.last_notified_at is not None
-                and now - escalation.last_notified_at < interval
-            ):
-                continue
-            if first_breach:
-                escalation.breached_at = now
-            escalation.last_notified_at = now
-            escalation.notify_count += 1
-            escalation.save(update_fields=["breached_at", "last_notified_at", "notify_count"])
-            item = escalation.work_item
-            late = int((now - escalation.ack_due_at).total_seconds() // 60)
-            for organization in _sides(item):
-                side = EscalationRoom.objects.filter(
-                    work_item=item, organization=organization
-                ).first()
-                _notify(
-                    contacts_for(item.room, organization.pk),
-                    kind="escalation.unacknowledged",
-                    title=f"Unacknowledged {escalation.severity}: {item.title}",
-                    body=f"Not acknowledged {late} min after its target.",
-                    room=side.room if side else item.room,
-                    item=item,
-                )
-            if first_breach:
-                audit.record(None, "escalation.breached", escalation, work_item=item.pk)
-                do_update_work_item(
-                    None,
-                    load_work_item(item.room_id, item.pk),
-                    changes={},
-                    extra={
-                        "escalation": [summary(escalation, breached=False), summary(escalation)]
-                    },
-                )
-            notified.append(escalation.pk)
-    return notified
-
-
-def check_set_escalation_contacts(
-    actor: User, *, partnership_id: Any, person_ids: Any
-) -> list[User]:
-    """An admin names their own side's contacts for a partnership."""
-    partnership = Partnership.objects.filter(pk=parse_id(partnership_id, "partnership")).first()
-    if partnership is None or actor.organization_id not in partnership.side_ids():
-        raise NotFound()
-    if not actor.is_org_admin:
-        raise Forbidden("Only an organization admin names escalation contacts.")
-    if not isinstance(person_ids, list) or len(person_ids) > 50:
-        raise Invalid("`people` must be a list of person ids.")
-    ids = {parse_id(p, "person") for p in person_ids}
-    people = list(
-        User.objects.filter(pk__in=ids, organization_id=actor.organization_id, is_active=True)
-    )
-    if len(people) != len(ids):
-        raise Invalid("Contacts must be active people of your own organization.")
-    with transaction.atomic():
-        EscalationContact.objects.filter(
-            partnership=partnership, organization_id=actor.organization_id
-        ).delete()
-        EscalationContact.objects.bulk_create(
-            EscalationContact(
-                partnership=partnership, organization_id=actor.organization_id, person=p
-            )
-            for p in people
-        )
-        audit.record(
-            actor, "escalation.contacts_set", partnership, people=sorted(p.pk for p in people)
-        )
-    return people
-
-
-def check_set_ack_targets(actor: User, *, partnership_id: Any, targets: Any) -> Partnership:
-    partnership = Partnership.objects.filter(pk=parse_id(partnership_id, "partnership")).first()
-    if partnership is None or actor.organization_id not in partnership.side_ids():
-        raise NotFound()
-    if not actor.is_org_admin:
-        raise Forbidden("Only an organization admin sets acknowledgement targets.")
-    if not isinstance(targets, dict) or set(targets) - set(SEVERITIES):
-        raise Invalid("`targets` maps S1/S2/S3 to minutes.")
-    for severity, minutes in targets.items():
-        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 43200:
-            raise Invalid(f"The {severity} target must be 1 to 43200 minutes.")
-    with transaction.atomic():
-        partnership.ack_targets = {**partnership.ack_targets, **targets}
-        partnership.save(update_fields=["ack_targets"])
-        audit.record(actor, "escalation.targets_set", partnership, targets=targets)
-    return partnership

@@ -17,11 +17,16 @@ from django.utils import timezone
 from hub import ratelimit
 from hub.errors import Conflict, Invalid, NotFound
 from hub.models import User
-from rooms import events
-from rooms.actions.messages import append_event, clean_text, do_send_message
+from hub.validation import clean_text
+from rooms.actions.messages import do_send_message
+from rooms.log import append_event
 from rooms.markdown import render_markdown
-from rooms.models import Membership, Message, Room, WorkItem, WorkItemChange
-from rooms.selectors import access_membership, access_message, parse_id
+from rooms.models.messages import Message
+from rooms.models.rooms import Membership, Room
+from rooms.models.workitems import WorkItem, WorkItemChange
+from rooms.selectors.access import access_membership, access_message, parse_id
+from rooms.wire.serializers import person_ref, work_item_data
+from rooms.wire.types import WorkItemCreatedEvent, WorkItemData, WorkItemUpdatedEvent
 
 EDITABLE_FIELDS = ("title", "description", "status", "assignee", "priority", "due_date", "labels")
 
@@ -66,8 +71,8 @@ def _clean_assignee(room: Room, value: Any) -> User | None:
     return membership.user
 
 
-def _item_frame_data(item: WorkItem) -> events.WorkItemData:
-    return events.work_item_data(item, item.open_escalation())
+def _item_frame_data(item: WorkItem) -> WorkItemData:
+    return work_item_data(item, item.open_escalation())
 
 
 def load_work_item(room_id: int, item_id: int, *, lock: bool = False) -> WorkItem:
@@ -122,10 +127,10 @@ def do_create_work_item(
             source_message=source_message,
         )
         item = load_work_item(room.pk, item.pk)
-        data = events.work_item_data(item)
+        data = work_item_data(item)
         seq, _ = append_event(
             room.pk,
-            lambda seq: events.WorkItemCreatedEvent(
+            lambda seq: WorkItemCreatedEvent(
                 type="workitem.created", room=room.pk, seq=seq, item=data
             ),
         )
@@ -217,10 +222,10 @@ def do_update_work_item(
         locked.updated_at = timezone.now()
         locked.save()
         data = _item_frame_data(locked)
-        by = events.person_ref(actor) if actor is not None else None
+        by = person_ref(actor) if actor is not None else None
         seq, _ = append_event(
             locked.room_id,
-            lambda seq: events.WorkItemUpdatedEvent(
+            lambda seq: WorkItemUpdatedEvent(
                 type="workitem.updated",
                 room=locked.room_id,
                 seq=seq,

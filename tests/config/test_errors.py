@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from rooms import views as room_views
+from rooms.api import rooms as rooms_api
 
 
 @pytest.fixture
@@ -15,7 +15,7 @@ def broken_room_list(monkeypatch):
     def fail(user):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(room_views, "room_list", fail)
+    monkeypatch.setattr(rooms_api, "room_list", fail)
 
 
 def test_an_unexpected_api_failure_answers_json_500_with_a_reference(team, broken_room_list):

@@ -135,7 +135,7 @@ def test_redis_url_switches_channel_layer_and_cache_to_redis():
 
     assert report["db_engine"] == "django.db.backends.sqlite3"
     assert report["layer_backend"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
-    assert report["cache_backend"] == "config.cache.CausewayRedisCache"
+    assert report["cache_backend"] == "hub.cache.CausewayRedisCache"
 
 
 def test_redis_layer_connections_outlast_the_pubsub_poll():
@@ -161,7 +161,7 @@ def test_both_urls_switch_everything():
 
     assert report["db_engine"] == "django.db.backends.postgresql"
     assert report["layer_backend"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
-    assert report["cache_backend"] == "config.cache.CausewayRedisCache"
+    assert report["cache_backend"] == "hub.cache.CausewayRedisCache"
 
 
 def test_debug_is_off_by_default():

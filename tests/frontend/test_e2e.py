@@ -14,8 +14,10 @@ import pytest
 from playwright.sync_api import expect
 
 from hub.models import Partnership
-from rooms import actions as room_actions
-from rooms.models import Message
+from rooms.actions.messages import check_send_message, do_send_message
+from rooms.actions.reading import check_mark_read
+from rooms.actions.rooms import check_update_room
+from rooms.models.messages import Message
 from tests.conftest import Team, make_internal_room, make_org, make_person
 from tests.frontend.conftest import (
     FAST_PRESENCE,
@@ -56,7 +58,7 @@ def test_supplier_and_client_chat_live_with_typing_presence_and_a_thread(
     ]
     for n, (author, body) in enumerate(history):
         off_loop(
-            room_actions.check_send_message,
+            check_send_message,
             author,
             room_id=t.shared.id,
             client_id=f"h{n}",
@@ -219,7 +221,7 @@ def test_a_work_item_created_by_one_moves_on_the_others_board_live(
     t = live_team
     prepare_for_browser(t.supplier_member, t.client_member)
     off_loop(
-        room_actions.check_send_message,
+        check_send_message,
         t.supplier_member,
         room_id=t.shared.id,
         client_id="seed",
@@ -482,9 +484,7 @@ def test_hostile_text_is_shown_as_text_and_the_room_works_at_phone_width(
 ):
     t = live_team
     hostile_topic = "<img src=x onerror=alert(3)>"
-    off_loop(
-        room_actions.check_update_room, t.supplier_admin, room_id=t.shared.id, topic=hostile_topic
-    )
+    off_loop(check_update_room, t.supplier_admin, room_id=t.shared.id, topic=hostile_topic)
     t.client_member.display_name = "<b onmouseover=alert(4)>Cleo</b>"
     t.client_member.save(update_fields=["display_name"])
     prepare_for_browser(t.supplier_member, t.client_member)
@@ -535,7 +535,7 @@ def test_history_scrolls_back_without_jumps_and_jumps_to_the_first_unread(
 
     def history() -> list[Message]:
         return [
-            room_actions.do_send_message(
+            do_send_message(
                 t.supplier_member,
                 t.shared,
                 client_id=f"h{i}",
@@ -546,7 +546,7 @@ def test_history_scrolls_back_without_jumps_and_jumps_to_the_first_unread(
         ]
 
     sent = off_loop(history)
-    off_loop(room_actions.check_mark_read, t.client_member, room_id=t.shared.id, seq=sent[29].seq)
+    off_loop(check_mark_read, t.client_member, room_id=t.shared.id, seq=sent[29].seq)
     prepare_for_browser(t.client_member)
     cleo = sessions(servers[1], t.client_member)
     page = cleo.open_room(t.shared)
@@ -585,7 +585,7 @@ def test_history_scrolls_back_without_jumps_and_jumps_to_the_first_unread(
     anchor = message(page, "History 010")
     y = anchor.bounding_box()["y"]
     off_loop(
-        room_actions.check_send_message,
+        check_send_message,
         t.supplier_member,
         room_id=t.shared.id,
         client_id="late",

@@ -12,9 +12,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from hub.actions import check_create_invitation, check_deactivate_person
-from hub.models import Invitation
-from rooms import actions as room_actions
+from rooms.actions.invitations import check_create_invitation
+from rooms.actions.messages import check_send_message
+from rooms.actions.people import check_deactivate_person
+from rooms.models.invitations import Invitation
 from tests.conftest import Team, make_person, make_shared_room
 from tests.frontend.conftest import (
     message,
@@ -169,7 +170,7 @@ def test_an_admin_ends_the_partnership_and_both_sides_keep_a_read_only_room(
 ):
     t = live_team
     off_loop(
-        lambda: room_actions.check_send_message(
+        lambda: check_send_message(
             t.client_member, room_id=t.shared.id, client_id="before-end", body="Final PO sent"
         )
     )

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from rooms.models import Message
+from rooms.models.messages import Message
 from tests.conftest import Team
 from tests.frontend.conftest import SERVER_ENV, off_loop, prepare_for_browser, screenshot
 from tests.live import DaphneProcess

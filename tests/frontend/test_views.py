@@ -13,8 +13,12 @@ from django.test import Client
 
 from config.asgi import application
 from hub.models import Organization, Partnership, User
-from rooms import actions as room_actions
-from rooms.models import Membership, Message, Room
+from rooms.actions.members import check_remove_member
+from rooms.actions.messages import do_send_message
+from rooms.actions.reading import check_mark_read
+from rooms.actions.rooms import check_update_room
+from rooms.models.messages import Message
+from rooms.models.rooms import Membership, Room
 from tests.conftest import Team, make_org, make_person
 
 
@@ -25,7 +29,7 @@ def signed_in(user: User, **kwargs) -> Client:
 
 
 def say(author: User, room: Room, body: str) -> Message:
-    message, _created = room_actions.do_send_message(
+    message, _created = do_send_message(
         author, room, client_id=f"{author.pk}-{body}", body=body, thread_root=None
     )
     return message
@@ -139,7 +143,7 @@ def test_home_hides_rooms_of_own_org_person_is_not_in(team: Team):
 
 
 def test_home_hides_room_after_person_is_removed(team: Team):
-    room_actions.check_remove_member(
+    check_remove_member(
         team.supplier_admin, room_id=team.shared.id, person_id=team.client_member.pk
     )
 
@@ -229,9 +233,7 @@ def test_api_rooms_unread_drops_after_mark_read(team: Team):
     say(team.client_member, team.shared, "first")
     say(team.client_member, team.shared, "second")
     team.shared.refresh_from_db()
-    room_actions.check_mark_read(
-        team.supplier_member, room_id=team.shared.id, seq=team.shared.last_seq
-    )
+    check_mark_read(team.supplier_member, room_id=team.shared.id, seq=team.shared.last_seq)
 
     rooms = signed_in(team.supplier_member).get("/api/rooms/").json()["rooms"]
 
@@ -371,9 +373,7 @@ def test_internal_room_page_says_who_can_see_it(team: Team):
 
 
 def test_hostile_names_are_escaped_in_the_page_and_its_boot_data(team: Team):
-    room_actions.check_update_room(
-        team.supplier_admin, room_id=team.shared.id, name="<script>alert(1)</script>"
-    )
+    check_update_room(team.supplier_admin, room_id=team.shared.id, name="<script>alert(1)</script>")
     team.supplier_member.display_name = "<img src=x onerror=alert(2)>"
     team.supplier_member.save(update_fields=["display_name"])
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import itertools
 import uuid
 
-from rooms import actions
+from rooms.actions.messages import check_send_message
+from rooms.actions.workitems import check_create_work_item
 from tests.conftest import Team
 
 
 def say(person, room, body):
-    return actions.check_send_message(
-        person, room_id=room.id, client_id=uuid.uuid4().hex, body=body
-    )[0]
+    return check_send_message(person, room_id=room.id, client_id=uuid.uuid4().hex, body=body)[0]
 
 
 def test_message_ids_do_not_count_internal_messages(team: Team):
@@ -35,7 +34,7 @@ def test_rooms_people_and_work_items_get_unpredictable_ids_too(team: Team):
     rooms = [make_internal_room(team.supplier_admin, name=f"r{n}").id for n in range(8)]
     people = [make_person(team.supplier).id for _ in range(8)]
     items = [
-        actions.check_create_work_item(
+        check_create_work_item(
             team.supplier_admin, room_id=team.supplier_internal.id, title=f"t{n}"
         ).id
         for n in range(8)

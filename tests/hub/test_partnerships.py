@@ -9,27 +9,39 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from hub import actions
+from hub.actions import check_accept_partnership, check_propose_partnership
 from hub.errors import Archived, Conflict, Forbidden, Invalid, NotFound
-from hub.models import AuditEntry, Invitation, Partnership
-from rooms import actions as room_actions
-from rooms.actions.bridge import relay_all
-from rooms.events import room_group
-from rooms.models import Escalation, Message, Mirror, Room, RoomEvent
-from rooms.selectors import room_list
+from hub.models import AuditEntry, Partnership
+from hub.publish import room_group
+from rooms.actions.escalation_clock import check_escalation_clocks
+from rooms.actions.escalations import check_acknowledge_escalation, check_escalate
+from rooms.actions.invitations import check_create_invitation, find_invitation
+from rooms.actions.messages import check_delete_message, check_edit_message, check_send_message
+from rooms.actions.partnerships import check_end_partnership
+from rooms.actions.rooms import check_create_shared_room, check_update_room
+from rooms.actions.workitems import check_create_work_item, check_update_work_item
+from rooms.bridge.mirrors import check_create_mirror
+from rooms.bridge.relay import relay_all
+from rooms.models.bridge import Mirror
+from rooms.models.invitations import Invitation
+from rooms.models.log import RoomEvent
+from rooms.models.messages import Message
+from rooms.models.rooms import Room
+from rooms.models.workitems import Escalation
+from rooms.selectors.rooms import room_list
 from tests.conftest import Team, make_org, make_person
 
 REASON = "Contract not renewed after 2026."
 
 
 def say(person, room, body, thread=None):
-    return room_actions.check_send_message(
+    return check_send_message(
         person, room_id=room.id, client_id=str(uuid.uuid4()), body=body, thread=thread
     )[0]
 
 
 def end(team: Team, by=None) -> Partnership:
-    return actions.check_end_partnership(
+    return check_end_partnership(
         by or team.client_admin, partnership_id=team.partnership.id, reason=REASON
     )
 
@@ -54,9 +66,7 @@ def test_only_an_admin_of_a_side_ends_only_a_live_partnership_and_only_with_a_re
     with pytest.raises(NotFound):
         end(team, by=make_person(make_org(), admin=True))
     with pytest.raises(Invalid):
-        actions.check_end_partnership(
-            team.supplier_admin, partnership_id=team.partnership.id, reason="  "
-        )
+        check_end_partnership(team.supplier_admin, partnership_id=team.partnership.id, reason="  ")
     end(team, by=team.supplier_admin)
     with pytest.raises(Conflict):
         end(team)
@@ -64,30 +74,22 @@ def test_only_an_admin_of_a_side_ends_only_a_live_partnership_and_only_with_a_re
 
 def test_the_shared_rooms_become_read_only_for_both_sides(team: Team):
     root = say(team.client_member, team.shared, "Final delivery schedule")
-    item = room_actions.check_create_work_item(
-        team.supplier_member, room_id=team.shared.id, title="Last lot"
-    )
+    item = check_create_work_item(team.supplier_member, room_id=team.shared.id, title="Last lot")
     end(team)
     shared = team.shared.id
     writes = [
         lambda p: say(p, team.shared, "still here?"),
-        lambda p: room_actions.check_edit_message(
+        lambda p: check_edit_message(
             team.client_member, room_id=shared, message_id=root.id, body="changed"
         ),
-        lambda p: room_actions.check_delete_message(
-            team.client_member, room_id=shared, message_id=root.id
-        ),
-        lambda p: room_actions.check_create_work_item(p, room_id=shared, title="New"),
-        lambda p: room_actions.check_update_work_item(
+        lambda p: check_delete_message(team.client_member, room_id=shared, message_id=root.id),
+        lambda p: check_create_work_item(p, room_id=shared, title="New"),
+        lambda p: check_update_work_item(
             p, room_id=shared, item_id=item.id, changes={"priority": 1}
         ),
-        lambda p: room_actions.check_escalate(
-            p, room_id=shared, item_id=item.id, severity="S2", reason="late"
-        ),
-        lambda p: room_actions.check_update_room(
-            team.supplier_admin, room_id=shared, topic="renamed"
-        ),
-        lambda p: room_actions.check_create_mirror(
+        lambda p: check_escalate(p, room_id=shared, item_id=item.id, severity="S2", reason="late"),
+        lambda p: check_update_room(team.supplier_admin, room_id=shared, topic="renamed"),
+        lambda p: check_create_mirror(
             p,
             source_room_id=shared,
             root_id=root.id,
@@ -97,7 +99,7 @@ def test_the_shared_rooms_become_read_only_for_both_sides(team: Team):
                 else team.client_internal
             ).id,
         ),
-        lambda p: actions.check_create_invitation(
+        lambda p: check_create_invitation(
             p, room_id=shared, email=f"late@{p.organization.verified_domains[0]}"
         ),
     ]
@@ -141,7 +143,7 @@ def test_the_room_list_shows_archived_rooms_apart_with_why(team: Team):
 
 
 def test_ending_logs_room_archived_on_each_shared_rooms_sequence(team: Team, published):
-    second = room_actions.check_create_shared_room(
+    second = check_create_shared_room(
         team.supplier_admin, partnership_id=team.partnership.id, name="Second"
     )
     with published.capture():
@@ -160,13 +162,13 @@ def test_ending_logs_room_archived_on_each_shared_rooms_sequence(team: Team, pub
 
 def test_ending_stops_both_sides_mirrors_and_keeps_their_copies(team: Team):
     root = say(team.client_member, team.shared, "Ramp-down plan")
-    ours = room_actions.check_create_mirror(
+    ours = check_create_mirror(
         team.supplier_member,
         source_room_id=team.shared.id,
         root_id=root.id,
         target_room_id=team.supplier_internal.id,
     )
-    theirs = room_actions.check_create_mirror(
+    theirs = check_create_mirror(
         team.client_member,
         source_room_id=team.shared.id,
         root_id=root.id,
@@ -186,12 +188,12 @@ def test_ending_stops_both_sides_mirrors_and_keeps_their_copies(team: Team):
 
 
 def test_ending_kills_pending_invitations_into_its_rooms(team: Team):
-    invitation, token = actions.check_create_invitation(
+    invitation, token = check_create_invitation(
         team.supplier_member,
         room_id=team.shared.id,
         email=f"newbie@{team.supplier.verified_domains[0]}",
     )
-    elsewhere, _ = actions.check_create_invitation(
+    elsewhere, _ = check_create_invitation(
         team.supplier_member,
         room_id=team.supplier_internal.id,
         email=f"colleague@{team.supplier.verified_domains[0]}",
@@ -200,18 +202,18 @@ def test_ending_kills_pending_invitations_into_its_rooms(team: Team):
     invitation.refresh_from_db()
     elsewhere.refresh_from_db()
     assert invitation.revoked_at is not None
-    assert not actions.find_invitation(token).is_usable()
+    assert not find_invitation(token).is_usable()
     assert elsewhere.revoked_at is None  # an internal room's invitation lives on
     assert Invitation.objects.filter(revoked_at__isnull=True).count() == 1
 
 
 def test_the_two_organizations_can_partner_again_later(team: Team):
     end(team)
-    again = actions.check_propose_partnership(
+    again = check_propose_partnership(
         team.client_admin, partner_slug=team.supplier.slug, as_side="client"
     )
-    actions.check_accept_partnership(team.supplier_admin, partnership_id=again.id)
-    room = room_actions.check_create_shared_room(
+    check_accept_partnership(team.supplier_admin, partnership_id=again.id)
+    room = check_create_shared_room(
         team.supplier_admin, partnership_id=again.id, name="Fresh start"
     )
     assert room.partnership_id == again.id
@@ -221,11 +223,9 @@ def test_the_two_organizations_can_partner_again_later(team: Team):
 
 
 def test_the_escalation_clock_leaves_an_ended_partnerships_escalations_alone(team: Team):
-    item = room_actions.check_create_work_item(
-        team.client_member, room_id=team.shared.id, title="Stuck lot"
-    )
+    item = check_create_work_item(team.client_member, room_id=team.shared.id, title="Stuck lot")
     now = timezone.now()
-    escalation = room_actions.check_escalate(
+    escalation = check_escalate(
         team.client_member,
         room_id=team.shared.id,
         item_id=item.id,
@@ -235,11 +235,11 @@ def test_the_escalation_clock_leaves_an_ended_partnerships_escalations_alone(tea
     )
     end(team)
     later = now + datetime.timedelta(days=1)
-    assert room_actions.check_escalation_clocks(now=later) == []
+    assert check_escalation_clocks(now=later) == []
     escalation.refresh_from_db()
     assert escalation.breached_at is None
     with pytest.raises(Archived):
-        room_actions.check_acknowledge_escalation(team.supplier_admin, escalation_id=escalation.id)
+        check_acknowledge_escalation(team.supplier_admin, escalation_id=escalation.id)
     assert Escalation.objects.get(pk=escalation.pk).status == "open"
 
 

@@ -7,11 +7,11 @@ import uuid
 import pytest
 from django.test import Client
 
-from hub import actions
+from hub.actions import check_update_profile
 from hub.errors import Conflict, Invalid
 from hub.models import User
-from rooms import actions as room_actions
-from rooms.models import Mention
+from rooms.actions.messages import check_send_message
+from rooms.models.messages import Mention
 from tests.conftest import Team, make_person
 
 
@@ -28,16 +28,16 @@ def test_handles_come_from_the_display_name_never_from_the_email(team: Team):
 
 def test_a_handle_stays_when_the_display_name_changes(team: Team):
     person = make_person(team.supplier, name="Anna Berg")
-    actions.check_update_profile(person, display_name="Anna Berg-Okafor")
+    check_update_profile(person, display_name="Anna Berg-Okafor")
     person.refresh_from_db()
     assert (person.display_name, person.handle) == ("Anna Berg-Okafor", "anna.berg")
 
 
 def test_a_person_changes_their_handle_and_is_mentioned_by_it(team: Team):
-    actions.check_update_profile(team.client_member, handle="Cleo.D")
+    check_update_profile(team.client_member, handle="Cleo.D")
     team.client_member.refresh_from_db()
     assert team.client_member.handle == "cleo.d"
-    message, _ = room_actions.check_send_message(
+    message, _ = check_send_message(
         team.supplier_member,
         room_id=team.shared.id,
         client_id=uuid.uuid4().hex,
@@ -53,12 +53,12 @@ def test_a_person_changes_their_handle_and_is_mentioned_by_it(team: Team):
 )
 def test_bad_or_reserved_handles_are_refused(team: Team, handle: str):
     with pytest.raises(Invalid):
-        actions.check_update_profile(team.client_member, handle=handle)
+        check_update_profile(team.client_member, handle=handle)
 
 
 def test_a_taken_handle_conflicts_whatever_its_case(team: Team):
     with pytest.raises(Conflict):
-        actions.check_update_profile(team.client_member, handle=team.supplier_member.handle.upper())
+        check_update_profile(team.client_member, handle=team.supplier_member.handle.upper())
 
 
 def test_the_profile_api_updates_name_title_and_handle(team: Team):
@@ -82,9 +82,7 @@ def test_the_partner_never_receives_any_part_of_an_email_address(team: Team):
     person.email = "zq7private@supplier-mail.test"
     person.display_name = ""
     person.save(update_fields=["email", "display_name"])
-    room_actions.check_send_message(
-        person, room_id=team.shared.id, client_id=uuid.uuid4().hex, body="hello"
-    )
+    check_send_message(person, room_id=team.shared.id, client_id=uuid.uuid4().hex, body="hello")
     client = Client()
     client.force_login(team.client_member)
     bodies = [

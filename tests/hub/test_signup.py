@@ -9,9 +9,10 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.test import Client
 
-from hub import actions
-from hub.models import Invitation, User
-from rooms.models import Membership
+from hub.models import User
+from rooms.actions.invitations import check_create_invitation, check_revoke_invitation
+from rooms.models.invitations import Invitation
+from rooms.models.rooms import Membership
 from tests.conftest import Team, make_org, make_person
 
 PASSWORD = "a-long-Unusual-passphrase-42"
@@ -43,7 +44,7 @@ def signed_in_user_id(client: Client) -> str | None:
 
 def invite(team: Team, email: str) -> str:
     """An invitation into the shared room, addressed to ``email``, bound to the supplier."""
-    _invitation, token = actions.check_create_invitation(
+    _invitation, token = check_create_invitation(
         team.supplier_admin,
         room_id=team.shared.id,
         email=email,
@@ -236,7 +237,7 @@ def test_unknown_invitation_link_is_not_found(db):
 def test_revoked_invitation_link_is_gone(team: Team):
     token = invite(team, "revoked@freemail.test")
     invitation = Invitation.objects.get(email="revoked@freemail.test")
-    actions.check_revoke_invitation(team.supplier_admin, invitation_id=invitation.pk)
+    check_revoke_invitation(team.supplier_admin, invitation_id=invitation.pk)
 
     response = Client().get(f"/invitations/{token}/")
 

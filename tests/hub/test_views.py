@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.test import Client
 
-from hub import actions
 from hub.models import User
+from rooms.actions.invitations import check_create_invitation
 from tests.conftest import Team
 
 MISSING = 2**52
@@ -18,7 +18,7 @@ def signed_in(person: User) -> Client:
 
 
 def test_revoking_an_invitation_you_cannot_see_answers_like_a_missing_one(team: Team):
-    invitation, _token = actions.check_create_invitation(
+    invitation, _token = check_create_invitation(
         team.supplier_admin,
         room_id=team.shared.id,
         email=f"newbie@{team.supplier.verified_domains[0]}",

@@ -37,17 +37,16 @@ from django.http import HttpResponse
 from django.test import Client
 from django.utils import timezone
 
-from hub.actions import do_create_invitation, do_deactivate_person
-from hub.models import Invitation, Partnership, User
-from rooms.actions import (
-    check_create_mirror,
-    check_remove_member,
-    do_add_member,
-    do_create_mirror,
-    do_create_work_item,
-    do_send_message,
-)
-from rooms.models import Membership, Message, Room
+from hub.models import Partnership, User
+from rooms.actions.invitations import do_create_invitation
+from rooms.actions.members import check_remove_member, do_add_member
+from rooms.actions.messages import do_send_message
+from rooms.actions.people import do_deactivate_person
+from rooms.actions.workitems import do_create_work_item
+from rooms.bridge.mirrors import check_create_mirror, do_create_mirror
+from rooms.models.invitations import Invitation
+from rooms.models.messages import Message
+from rooms.models.rooms import Membership, Room
 from tests.conftest import (
     Team,
     make_internal_room,
@@ -748,9 +747,9 @@ def request(client: Client, method: str, path: str, data: dict[str, Any] | None)
 async def exchange(session_key: str | None, frames: list[dict[str, Any]]) -> list[dict] | None:
     """Each frame's reply over one socket, or None if the handshake was refused."""
     from config.asgi import application
-    from presence.runtime import PresenceKeeper
+    from presence.heartbeat import PresenceKeeper
     from presence.store import reset_store
-    from rooms.fanout import Fanout
+    from rooms.socket.fanout import Fanout
 
     reset_store()
     comm = WebsocketCommunicator(application, "/ws/", headers=socket_headers(session_key))

@@ -24,7 +24,7 @@ from django.db import connection
 from django.urls import reverse
 
 from config.urls import api
-from rooms import actions as room_actions
+from rooms.actions.messages import check_send_message
 from tests.conftest import session_cookie
 from tests.live import DaphneProcess, Response, database_url, free_port, http_request
 
@@ -105,7 +105,7 @@ POOL_SIZE = 4
 def test_2000_concurrent_api_reads_on_two_processes_stay_within_their_pools(live_team):
     t = live_team
     for n in range(30):
-        room_actions.check_send_message(
+        check_send_message(
             t.supplier_member, room_id=t.shared.id, client_id=f"m{n}", body=f"message {n}"
         )
     app = application_name()
@@ -158,6 +158,7 @@ ROUTE_METHODS = {
     "search": "GET",
     "partnerships": "GET",
     "partnership-decision": "POST",
+    "partnership-end": "POST",
     "invitations": "GET",
     "invitation": "DELETE",
     "me": "PATCH",

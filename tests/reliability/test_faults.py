@@ -8,7 +8,7 @@ import psycopg
 import pytest
 from asgiref.sync import sync_to_async
 
-from rooms.models import Message
+from rooms.models.messages import Message
 from tests.conftest import session_cookie
 from tests.live import Client, DaphneProcess, RedisProcess, database_url
 

@@ -39,18 +39,18 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.actions import do_create_invitation
 from hub.models import Partnership, User
-from rooms.actions import (
-    check_create_mirror,
-    check_escalate,
-    do_add_member,
-    do_create_work_item,
-    do_delete_message,
-    do_send_message,
-)
+from rooms.actions.escalations import check_escalate
+from rooms.actions.invitations import do_create_invitation
+from rooms.actions.members import do_add_member
+from rooms.actions.messages import do_delete_message, do_send_message
+from rooms.actions.workitems import do_create_work_item
+from rooms.bridge.mirrors import check_create_mirror
 from rooms.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
-from rooms.models import Message, MessageEdit, Room, RoomEvent, WorkItem, WorkItemChange
+from rooms.models.log import RoomEvent
+from rooms.models.messages import Message, MessageEdit
+from rooms.models.rooms import Room
+from rooms.models.workitems import WorkItem, WorkItemChange
 from tests.conftest import (
     Team,
     make_internal_room,
@@ -567,9 +567,9 @@ def check_room_order(frames: list[dict[str, Any]]) -> None:
 async def exchange(session_key: str, frames: list[tuple[str, Any]]) -> list[list[dict]]:
     """Send each frame, then a ping; what came back before each pong. Fails if the socket closes."""
     from config.asgi import application
-    from presence.runtime import PresenceKeeper
+    from presence.heartbeat import PresenceKeeper
     from presence.store import reset_store
-    from rooms.fanout import Fanout
+    from rooms.socket.fanout import Fanout
 
     reset_store()
     comm = WebsocketCommunicator(application, "/ws/", headers=socket_headers(session_key))
@@ -750,7 +750,7 @@ def request_bodies(w: World) -> dict[str, st.SearchStrategy[dict[str, Any]]]:
             },
             optional={"organization": slug, "confirm_outside_domain": st.booleans()},
         ),
-        "partnership-decision": st.fixed_dictionaries({}, optional={"reason": TEXT}),
+        "partnership-end": st.fixed_dictionaries({}, optional={"reason": TEXT}),
         "me": st.fixed_dictionaries(
             {}, optional={"display_name": WORDS, "title": TEXT, "handle": WORDS}
         ),
@@ -834,6 +834,7 @@ def routes(w: World) -> dict[str, tuple[dict[str, st.SearchStrategy[Any]], list[
             },
             ["POST"],
         ),
+        "partnership-end": ({"partnership_id": partnership}, ["POST"]),
         "invitations": ({}, ["GET", "POST"]),
         "invitation": ({"invitation_id": ids([w.invitation.pk])}, ["DELETE"]),
         "deactivate-person": ({"person_id": people}, ["POST"]),

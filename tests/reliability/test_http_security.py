@@ -19,14 +19,12 @@ from django.test import Client
 from django.urls import URLPattern, reverse
 
 from config.urls import api
-from hub.actions import do_create_invitation
 from hub.models import Partnership
-from rooms.actions import (
-    check_escalate,
-    do_create_mirror,
-    do_create_work_item,
-    do_send_message,
-)
+from rooms.actions.escalations import check_escalate
+from rooms.actions.invitations import do_create_invitation
+from rooms.actions.messages import do_send_message
+from rooms.actions.workitems import do_create_work_item
+from rooms.bridge.mirrors import do_create_mirror
 from tests.conftest import Team, make_org, make_person
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -107,6 +105,7 @@ class Ids:
             "search": {},
             "partnerships": {},
             "partnership-decision": {"partnership_id": self.proposal, "decision": "accept"},
+            "partnership-end": {"partnership_id": t.partnership.id},
             "me": {},
             "invitations": {},
             "invitation": {"invitation_id": self.invitation},
@@ -164,6 +163,7 @@ WRITES = [
         lambda ids: {"partner": ids.other_org.slug, "as_side": "client"},
     ),
     Write("partnership-decision", "POST", 200),
+    Write("partnership-end", "POST", 200, {"reason": "Contract ended"}),
     Write(
         "invitations",
         "POST",

@@ -6,14 +6,19 @@ import pytest
 
 from hub.errors import Forbidden, Invalid, NotFound, TooLarge
 from hub.models import AuditEntry
-from rooms import actions
-from rooms.events import room_group, user_group
-from rooms.models import Membership, Message, MessageEdit, Room, RoomEvent, ThreadFollow
+from hub.publish import room_group, user_group
+from rooms.actions.members import check_add_member, check_remove_member
+from rooms.actions.messages import check_delete_message, check_edit_message, check_send_message
+from rooms.actions.reading import check_mark_read
+from rooms.actions.rooms import check_create_shared_room
+from rooms.models.log import RoomEvent
+from rooms.models.messages import Message, MessageEdit, ThreadFollow
+from rooms.models.rooms import Membership, Room
 from tests.conftest import make_org, make_person
 
 
 def send(user, room, body="hello", client_id=None, thread=None):
-    message, _ = actions.check_send_message(
+    message, _ = check_send_message(
         user,
         room_id=room.id,
         client_id=client_id or uuid.uuid4().hex,
@@ -28,10 +33,8 @@ def test_every_room_event_takes_the_next_seq_and_is_logged(team):
     head = Room.objects.get(pk=room.pk).last_seq
     first = send(team.supplier_member, room, "one")
     second = send(team.client_member, room, "two")
-    actions.check_edit_message(
-        team.supplier_member, room_id=room.id, message_id=first.id, body="one!"
-    )
-    actions.check_delete_message(team.client_member, room_id=room.id, message_id=second.id)
+    check_edit_message(team.supplier_member, room_id=room.id, message_id=first.id, body="one!")
+    check_delete_message(team.client_member, room_id=room.id, message_id=second.id)
     seqs = list(RoomEvent.objects.filter(room=room).values_list("seq", flat=True))
     assert seqs == list(range(1, head + 5))
     assert [first.seq, second.seq] == [head + 1, head + 2]
@@ -56,10 +59,10 @@ def test_published_event_matches_the_logged_frame(team, published):
 
 
 def test_resending_a_client_id_stores_nothing_new_and_returns_the_same_message(team):
-    first, created = actions.check_send_message(
+    first, created = check_send_message(
         team.client_member, room_id=team.shared.id, client_id="abc", body="once"
     )
-    again, created_again = actions.check_send_message(
+    again, created_again = check_send_message(
         team.client_member, room_id=team.shared.id, client_id="abc", body="once"
     )
     assert created and not created_again
@@ -83,13 +86,11 @@ def test_body_limits_and_types_are_enforced(team, settings):
     with pytest.raises(Invalid):
         send(team.client_member, team.shared, "   ")
     with pytest.raises(Invalid):
-        actions.check_send_message(
+        check_send_message(
             team.client_member, room_id=team.shared.id, client_id="c", body=["not", "text"]
         )
     with pytest.raises(Invalid):
-        actions.check_send_message(
-            team.client_member, room_id=team.shared.id, client_id="", body="x"
-        )
+        check_send_message(team.client_member, room_id=team.shared.id, client_id="", body="x")
     assert not Message.objects.filter(room=team.shared).exists()
 
 
@@ -103,7 +104,7 @@ def test_non_members_get_not_found_exactly_like_a_missing_room(team):
     with pytest.raises(NotFound) as forbidden:
         send(outsider, team.shared)
     with pytest.raises(NotFound) as missing:
-        actions.check_send_message(outsider, room_id=999_999, client_id="x", body="x")
+        check_send_message(outsider, room_id=999_999, client_id="x", body="x")
     assert str(forbidden.value) == str(missing.value)
     with pytest.raises(NotFound):
         send(team.client_member, team.supplier_internal)
@@ -112,10 +113,10 @@ def test_non_members_get_not_found_exactly_like_a_missing_room(team):
 def test_only_the_author_edits_and_history_is_kept(team):
     message = send(team.supplier_member, team.shared, "v1")
     with pytest.raises(Forbidden):
-        actions.check_edit_message(
+        check_edit_message(
             team.client_member, room_id=team.shared.id, message_id=message.id, body="hack"
         )
-    actions.check_edit_message(
+    check_edit_message(
         team.supplier_member, room_id=team.shared.id, message_id=message.id, body="v2"
     )
     message.refresh_from_db()
@@ -130,9 +131,9 @@ def test_in_a_shared_room_nobody_on_the_other_side_deletes_your_words(team):
     # The supplier admin owns the shared room, and still may not.
     for other_side in (team.supplier_admin, team.supplier_member):
         with pytest.raises(Forbidden):
-            actions.check_delete_message(other_side, room_id=team.shared.id, message_id=promise.id)
+            check_delete_message(other_side, room_id=team.shared.id, message_id=promise.id)
         with pytest.raises(Forbidden):
-            actions.check_edit_message(
+            check_edit_message(
                 other_side, room_id=team.shared.id, message_id=promise.id, body="No deal"
             )
     promise.refresh_from_db()
@@ -143,16 +144,14 @@ def test_in_a_shared_room_an_owner_who_is_no_admin_cannot_moderate_colleagues(te
     Membership.objects.filter(room=team.shared, user=team.supplier_member).update(role="owner")
     colleague = send(team.supplier_admin, team.shared, "Our offer stands")
     with pytest.raises(Forbidden):
-        actions.check_delete_message(
-            team.supplier_member, room_id=team.shared.id, message_id=colleague.id
-        )
+        check_delete_message(team.supplier_member, room_id=team.shared.id, message_id=colleague.id)
 
 
 def test_the_author_and_an_admin_of_the_authors_organization_delete_with_an_audit_entry(team):
     own = send(team.client_member, team.shared, "typo")
-    actions.check_delete_message(team.client_member, room_id=team.shared.id, message_id=own.id)
+    check_delete_message(team.client_member, room_id=team.shared.id, message_id=own.id)
     moderated = send(team.client_member, team.shared, "off-topic")
-    actions.check_delete_message(team.client_admin, room_id=team.shared.id, message_id=moderated.id)
+    check_delete_message(team.client_admin, room_id=team.shared.id, message_id=moderated.id)
     for message in (own, moderated):
         message.refresh_from_db()
         assert message.is_deleted
@@ -170,15 +169,13 @@ def test_the_author_and_an_admin_of_the_authors_organization_delete_with_an_audi
 
 def test_in_an_internal_room_its_owner_moderates(team):
     note = send(team.supplier_member, team.supplier_internal, "draft")
-    actions.check_delete_message(
-        team.supplier_admin, room_id=team.supplier_internal.id, message_id=note.id
-    )
+    check_delete_message(team.supplier_admin, room_id=team.supplier_internal.id, message_id=note.id)
     note.refresh_from_db()
     assert note.is_deleted
 
 
 def test_the_room_list_tells_the_client_whom_you_may_moderate(team):
-    from rooms.selectors import room_list
+    from rooms.selectors.rooms import room_list
 
     def scope(person, room):
         return {r["id"]: r["moderation"] for r in room_list(person)}[room.id]
@@ -192,12 +189,10 @@ def test_the_room_list_tells_the_client_whom_you_may_moderate(team):
 
 def test_deleting_scrubs_the_text_from_the_message_its_edits_and_the_event_log(team):
     message = send(team.supplier_member, team.shared, "secret v1")
-    actions.check_edit_message(
+    check_edit_message(
         team.supplier_member, room_id=team.shared.id, message_id=message.id, body="secret v2"
     )
-    actions.check_delete_message(
-        team.supplier_member, room_id=team.shared.id, message_id=message.id
-    )
+    check_delete_message(team.supplier_member, room_id=team.shared.id, message_id=message.id)
     message.refresh_from_db()
     assert message.body == "" and message.body_html == ""
     assert not MessageEdit.objects.filter(message=message).exists()
@@ -227,12 +222,10 @@ def test_read_marker_only_moves_forward_and_reaches_the_persons_sockets(team, pu
     send(team.supplier_member, team.shared, "one")
     last = send(team.supplier_member, team.shared, "two")
     with published.capture():
-        frame = actions.check_mark_read(
-            team.client_member, room_id=team.shared.id, seq=last.seq - 1
-        )
+        frame = check_mark_read(team.client_member, room_id=team.shared.id, seq=last.seq - 1)
     assert frame["count"] == 1
     with published.capture():
-        frame = actions.check_mark_read(team.client_member, room_id=team.shared.id, seq=1)
+        frame = check_mark_read(team.client_member, room_id=team.shared.id, seq=1)
     assert frame["last_read_seq"] == last.seq - 1
     pushed = published.frames(user_group(team.client_member.id))
     assert [f["type"] for f in pushed] == ["unread", "unread"]
@@ -240,7 +233,7 @@ def test_read_marker_only_moves_forward_and_reaches_the_persons_sockets(team, pu
 
 def test_removing_a_member_logs_member_left_and_revokes_their_sockets(team, published):
     with published.capture():
-        actions.check_remove_member(
+        check_remove_member(
             team.supplier_admin, room_id=team.shared.id, person_id=team.client_member.id
         )
     controls = [m for m in published if m["group"] == user_group(team.client_member.id)]
@@ -254,12 +247,10 @@ def test_removing_a_member_logs_member_left_and_revokes_their_sockets(team, publ
 
 def test_a_member_cannot_remove_someone_else_unless_owner_or_their_admin(team):
     with pytest.raises(Forbidden):
-        actions.check_remove_member(
+        check_remove_member(
             team.client_member, room_id=team.shared.id, person_id=team.supplier_member.id
         )
-    actions.check_remove_member(
-        team.client_admin, room_id=team.shared.id, person_id=team.client_member.id
-    )
+    check_remove_member(team.client_admin, room_id=team.shared.id, person_id=team.client_member.id)
 
 
 def test_people_you_share_no_room_with_are_not_found_when_added(team):
@@ -268,27 +259,25 @@ def test_people_you_share_no_room_with_are_not_found_when_added(team):
     for actor in (team.client_member, team.client_admin):  # client_admin owns nothing here
         for person in (stranger, other_org):
             with pytest.raises(NotFound):
-                actions.check_add_member(actor, room_id=team.shared.id, person_id=person.id)
+                check_add_member(actor, room_id=team.shared.id, person_id=person.id)
 
 
 def test_owners_add_partner_people_they_know_and_members_are_told_to_ask_an_owner(team):
     # Both sides' people share the room "Shared"; the supplier admin owns it.
-    second = actions.check_create_shared_room(
+    second = check_create_shared_room(
         team.client_admin, partnership_id=team.partnership.id, name="Second"
     )
     with pytest.raises(NotFound):
         # A stranger to the client admin: same answer as a missing person.
-        actions.check_add_member(
+        check_add_member(
             team.client_admin,
             room_id=second.id,
             person_id=make_person(team.supplier, name="Stella Stranger").id,
         )
-    actions.check_add_member(team.client_admin, room_id=second.id, person_id=team.client_member.id)
+    check_add_member(team.client_admin, room_id=second.id, person_id=team.client_member.id)
     with pytest.raises(Forbidden):
-        actions.check_add_member(
-            team.client_member, room_id=second.id, person_id=team.supplier_member.id
-        )
-    membership = actions.check_add_member(
+        check_add_member(team.client_member, room_id=second.id, person_id=team.supplier_member.id)
+    membership = check_add_member(
         team.client_admin, room_id=second.id, person_id=team.supplier_member.id
     )
     assert membership.user_id == team.supplier_member.id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.sessions.models import Session
 
-from rooms.auth import socket_identity
+from rooms.socket.auth import socket_identity
 from tests.conftest import make_org, make_person, session_cookie
 
 pytestmark = pytest.mark.django_db

@@ -11,21 +11,24 @@ from django.test import Client
 
 from hub.errors import Conflict, Invalid, NotFound
 from hub.models import AuditEntry
-from rooms import actions
-from rooms.actions.bridge import relay_all
-from rooms.events import room_group
-from rooms.models import Message, OutboxEntry
+from hub.publish import room_group
+from rooms.actions.messages import check_delete_message, check_edit_message, check_send_message
+from rooms.actions.workitems import check_create_work_item, check_update_work_item
+from rooms.bridge.mirrors import check_create_mirror, check_share_back, check_stop_mirror
+from rooms.bridge.relay import relay_all
+from rooms.models.bridge import OutboxEntry
+from rooms.models.messages import Message
 from tests.conftest import make_internal_room, make_org, make_person
 
 
 def say(person, room, body, thread=None):
-    return actions.check_send_message(
+    return check_send_message(
         person, room_id=room.id, client_id=uuid.uuid4().hex, body=body, thread=thread
     )[0]
 
 
 def mirror_of(team, root, person=None, target=None):
-    return actions.check_create_mirror(
+    return check_create_mirror(
         person or team.supplier_member,
         source_room_id=team.shared.id,
         root_id=root.id,
@@ -70,7 +73,7 @@ def test_only_threads_of_rooms_you_belong_to_and_only_into_rooms_you_are_in(team
     root = say(team.client_member, team.shared, "x")
     outsider = make_person(make_org())
     with pytest.raises(NotFound):
-        actions.check_create_mirror(
+        check_create_mirror(
             outsider,
             source_room_id=team.shared.id,
             root_id=root.id,
@@ -84,7 +87,7 @@ def test_only_threads_of_rooms_you_belong_to_and_only_into_rooms_you_are_in(team
         mirror_of(team, reply)
     internal_root = say(team.supplier_member, team.supplier_internal, "internal")
     with pytest.raises(Invalid):
-        actions.check_create_mirror(
+        check_create_mirror(
             team.supplier_member,
             source_room_id=team.supplier_internal.id,
             root_id=internal_root.id,
@@ -103,17 +106,17 @@ def test_one_live_mirror_per_thread_and_room(team):
 
 
 def test_messages_edits_deletions_and_work_item_changes_follow_in_order(team):
-    item = actions.check_create_work_item(
+    item = check_create_work_item(
         team.client_member, room_id=team.shared.id, title="Expedite lot 7"
     )
     mirror = mirror_of(team, item.thread_root)
     first = say(team.client_member, team.shared, "first", thread=item.thread_root_id)
     second = say(team.supplier_admin, team.shared, "second", thread=item.thread_root_id)
-    actions.check_edit_message(
+    check_edit_message(
         team.client_member, room_id=team.shared.id, message_id=first.id, body="first, edited"
     )
-    actions.check_delete_message(team.supplier_admin, room_id=team.shared.id, message_id=second.id)
-    actions.check_update_work_item(
+    check_delete_message(team.supplier_admin, room_id=team.shared.id, message_id=second.id)
+    check_update_work_item(
         team.client_member, room_id=team.shared.id, item_id=item.id, changes={"priority": 1}
     )
     assert OutboxEntry.objects.filter(status="pending").count() == 5
@@ -170,7 +173,7 @@ def test_share_back_posts_the_note_as_the_sharer_with_an_audit_entry(team):
     note = say(
         team.supplier_admin, team.supplier_internal, "Yes, by Friday", thread=mirror.root_copy_id
     )
-    shared = actions.check_share_back(
+    shared = check_share_back(
         team.supplier_member, mirror_id=mirror.id, message_id=note.id, confirmed_body=note.body
     )
     assert (shared.room_id, shared.thread_root_id) == (team.shared.id, root.id)
@@ -180,7 +183,7 @@ def test_share_back_posts_the_note_as_the_sharer_with_an_audit_entry(team):
     assert audit.data["note"] == note.id
     # What crosses carries no trace of the internal room.
     frame = shared.events.get().payload
-    plain, _ = actions.check_send_message(
+    plain, _ = check_send_message(
         team.client_member, room_id=team.shared.id, client_id="plain", body="plain"
     )
     assert set(frame["message"]) == set(plain.events.get().payload["message"])
@@ -189,7 +192,7 @@ def test_share_back_posts_the_note_as_the_sharer_with_an_audit_entry(team):
     client_id = frame["message"]["client_id"]
     assert str(uuid.UUID(client_id)) == client_id and uuid.UUID(client_id).version == 4
     with pytest.raises(Conflict):
-        actions.check_share_back(
+        check_share_back(
             team.supplier_member, mirror_id=mirror.id, message_id=note.id, confirmed_body=note.body
         )
 
@@ -201,17 +204,17 @@ def test_sharing_a_note_back_needs_the_exact_text_the_person_confirmed(team):
         team.supplier_admin, team.supplier_internal, "Yes, by Friday", thread=mirror.root_copy_id
     )
     with pytest.raises(Invalid):
-        actions.check_share_back(team.supplier_member, mirror_id=mirror.id, message_id=note.id)
+        check_share_back(team.supplier_member, mirror_id=mirror.id, message_id=note.id)
     # Edited after the dialog showed it: the person confirmed other words.
     with pytest.raises(Conflict):
-        actions.check_share_back(
+        check_share_back(
             team.supplier_member,
             mirror_id=mirror.id,
             message_id=note.id,
             confirmed_body="Yes, by Monday",
         )
     assert not Message.objects.filter(room=team.shared, thread_root=root).exists()
-    actions.check_share_back(
+    check_share_back(
         team.supplier_member, mirror_id=mirror.id, message_id=note.id, confirmed_body=note.body
     )
     assert Message.objects.filter(room=team.shared, body="Yes, by Friday").exists()
@@ -224,7 +227,7 @@ def test_a_shared_back_note_says_so_to_everyone_in_the_internal_room_live(team, 
         team.supplier_admin, team.supplier_internal, "Yes, by Friday", thread=mirror.root_copy_id
     )
     with published.capture():
-        actions.check_share_back(
+        check_share_back(
             team.supplier_member, mirror_id=mirror.id, message_id=note.id, confirmed_body=note.body
         )
     internal = published.frames(room_group(team.supplier_internal.id))
@@ -250,7 +253,7 @@ def test_a_shared_back_note_says_so_to_everyone_in_the_internal_room_live(team, 
 def test_a_new_message_can_be_shared_back_too(team):
     root = say(team.client_member, team.shared, "Status?")
     mirror = mirror_of(team, root)
-    shared = actions.check_share_back(team.supplier_member, mirror_id=mirror.id, body="On track")
+    shared = check_share_back(team.supplier_member, mirror_id=mirror.id, body="On track")
     assert shared.room_id == team.shared.id and shared.body == "On track"
 
 
@@ -258,7 +261,7 @@ def test_a_shared_back_note_is_not_mirrored_back_as_a_second_message(team):
     root = say(team.client_member, team.shared, "Status?")
     mirror = mirror_of(team, root)
     note = say(team.supplier_member, team.supplier_internal, "On track", thread=mirror.root_copy_id)
-    actions.check_share_back(
+    check_share_back(
         team.supplier_member, mirror_id=mirror.id, message_id=note.id, confirmed_body=note.body
     )
     relay_all()
@@ -272,9 +275,9 @@ def test_only_your_own_sides_mirror_can_be_shared_back_or_stopped(team):
     mirror = mirror_of(team, root)
     for person in (team.client_member, team.client_admin, make_person(make_org())):
         with pytest.raises(NotFound):
-            actions.check_share_back(person, mirror_id=mirror.id, body="sneaky")
+            check_share_back(person, mirror_id=mirror.id, body="sneaky")
         with pytest.raises(NotFound):
-            actions.check_stop_mirror(person, mirror_id=mirror.id)
+            check_stop_mirror(person, mirror_id=mirror.id)
 
 
 def test_internal_notes_elsewhere_cannot_be_shared_through_a_mirror(team):
@@ -282,7 +285,7 @@ def test_internal_notes_elsewhere_cannot_be_shared_through_a_mirror(team):
     mirror = mirror_of(team, root)
     unrelated = say(team.supplier_member, team.supplier_internal, "unrelated internal talk")
     with pytest.raises(Invalid):
-        actions.check_share_back(
+        check_share_back(
             team.supplier_member,
             mirror_id=mirror.id,
             message_id=unrelated.id,
@@ -301,13 +304,13 @@ def test_stopping_a_mirror_stops_new_copies_and_keeps_the_old_ones(team):
     mirror = mirror_of(team, root)
     say(team.client_member, team.shared, "before stop", thread=root.id)
     relay_all()
-    actions.check_stop_mirror(team.supplier_member, mirror_id=mirror.id)
+    check_stop_mirror(team.supplier_member, mirror_id=mirror.id)
     say(team.client_member, team.shared, "after stop", thread=root.id)
     relay_all()
     assert [c.body for c in copies(mirror)] == ["before stop"]
     assert AuditEntry.objects.filter(action="mirror.stopped").count() == 1
     with pytest.raises(Conflict):
-        actions.check_share_back(team.supplier_member, mirror_id=mirror.id, body="late")
+        check_share_back(team.supplier_member, mirror_id=mirror.id, body="late")
 
 
 # --- over the socket --------------------------------------------------------------------------

@@ -27,9 +27,12 @@ from django.db import connection
 from django.utils import timezone
 
 from hub.models import User
-from rooms import actions
-from rooms.actions import bridge
-from rooms.models import Message, Mirror, MirrorDelivery, OutboxEntry, RoomEvent
+from rooms.actions.messages import check_send_message, do_send_message
+from rooms.bridge import relay, sinks
+from rooms.bridge.mirrors import check_create_mirror
+from rooms.models.bridge import Mirror, MirrorDelivery, OutboxEntry
+from rooms.models.log import RoomEvent
+from rooms.models.messages import Message
 from tests.conftest import Team
 from tests.live import ROOT, database_url
 
@@ -187,7 +190,7 @@ def outbox_gate() -> Iterator[Callable[[int], None]]:
 
 
 def say(person: User, team: Team, body: str, thread: Message | None = None) -> Message:
-    return actions.check_send_message(
+    return check_send_message(
         person,
         room_id=team.shared.id,
         client_id=uuid.uuid4().hex,
@@ -201,13 +204,13 @@ def backlog(person: User, team: Team, body: str, thread: Message) -> Message:
 
     The outbox entry is written by ``do_send_message`` either way.
     """
-    return actions.do_send_message(
+    return do_send_message(
         person, team.shared, client_id=uuid.uuid4().hex, body=body, thread_root=thread
     )[0]
 
 
 def mirror_of(team: Team, root: Message) -> Mirror:
-    return actions.check_create_mirror(
+    return check_create_mirror(
         team.supplier_member,
         source_room_id=team.shared.id,
         root_id=root.id,
@@ -242,7 +245,7 @@ def statuses(root: Message) -> list[str]:
 
 def relay_one(now: datetime.datetime) -> OutboxEntry:
     """The entry ``relay_next`` handled at ``now``; nothing ready fails the test."""
-    entry = bridge.relay_next(now)
+    entry = relay.relay_next(now)
     assert entry is not None, "no outbox entry was ready"
     return entry
 
@@ -280,8 +283,8 @@ def test_applying_an_entry_twice_creates_no_second_copy(live_team):
     reply = say(live_team.supplier_member, live_team, "On it", thread=root)
     entry = OutboxEntry.objects.get(thread_root=root)
 
-    assert bridge.apply_entry(entry) == 1
-    assert bridge.apply_entry(entry) == 0
+    assert relay.apply_entry(entry) == 1
+    assert relay.apply_entry(entry) == 0
     assert copies_of(mirror, reply) == 1
     assert MirrorDelivery.objects.filter(mirror=mirror, event__outbox=entry).count() == 1
 
@@ -361,41 +364,41 @@ def test_a_failing_entry_retries_with_backoff_and_ends_as_a_dead_letter_with_its
     doomed = say(live_team.client_member, live_team, "Photos attached", thread=root)
     later = say(live_team.supplier_member, live_team, "Thanks", thread=root)
     first, second = OutboxEntry.objects.filter(thread_root=root).order_by("id")
-    apply = bridge._apply
+    apply = sinks.apply_to_mirror
 
     def exploding(mirror: Mirror, event: RoomEvent) -> Message | None:
         if event.message_id == doomed.id:
             raise RuntimeError("target room exploded")
         return apply(mirror, event)
 
-    monkeypatch.setattr(bridge, "_apply", exploding)
+    monkeypatch.setattr(sinks, "apply_to_mirror", exploding)
 
     now = timezone.now()
     attempts, delays = [], []
-    for _ in range(bridge.MAX_ATTEMPTS - 1):
+    for _ in range(relay.MAX_ATTEMPTS - 1):
         entry = relay_one(now)
         assert entry.pk == first.pk
         attempts.append(entry.attempts)
         delays.append((entry.next_attempt_at - now).total_seconds())
         # Backing off, the entry still holds its thread: the later reply waits.
-        assert bridge.relay_next(now) is None
-        assert bridge.relay_next(entry.next_attempt_at - datetime.timedelta(seconds=1)) is None
+        assert relay.relay_next(now) is None
+        assert relay.relay_next(entry.next_attempt_at - datetime.timedelta(seconds=1)) is None
         assert copies(mirror) == []
         now = entry.next_attempt_at
 
-    assert attempts == list(range(1, bridge.MAX_ATTEMPTS))
-    assert delays == [bridge.BACKOFF_BASE_SECONDS * 2**n for n in range(bridge.MAX_ATTEMPTS - 1)]
+    assert attempts == list(range(1, relay.MAX_ATTEMPTS))
+    assert delays == [relay.BACKOFF_BASE_SECONDS * 2**n for n in range(relay.MAX_ATTEMPTS - 1)]
     assert statuses(root) == [PENDING, PENDING]
 
     assert relay_one(now).pk == first.pk
     first.refresh_from_db()
-    assert (first.status, first.attempts) == (OutboxEntry.Status.DEAD, bridge.MAX_ATTEMPTS)
+    assert (first.status, first.attempts) == (OutboxEntry.Status.DEAD, relay.MAX_ATTEMPTS)
     assert "target room exploded" in first.last_error
     assert first.done_at is None
 
     # The dead letter no longer holds the thread.
     assert relay_one(now).pk == second.pk
-    assert bridge.relay_next(now) is None
+    assert relay.relay_next(now) is None
     assert statuses(root) == [OutboxEntry.Status.DEAD, OutboxEntry.Status.DONE]
     assert [c.mirror_source_id for c in copies(mirror)] == [later.id]
     assert MirrorDelivery.objects.filter(mirror=mirror, event__outbox=first).count() == 0

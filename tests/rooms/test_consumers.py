@@ -14,9 +14,13 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from config.asgi import application
+from hub import publish
 from hub.models import User
-from rooms import actions
-from rooms.models import Message
+from rooms.actions.members import check_add_member, check_remove_member
+from rooms.actions.messages import check_send_message
+from rooms.actions.rooms import check_update_room
+from rooms.models.messages import Message
+from rooms.socket import consumer
 from tests.conftest import make_person, session_cookie, socket_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -109,7 +113,7 @@ async def test_resume_with_since_replays_exactly_what_was_missed(live_team, conn
     await a.drain()
     await a.close()
     for i in range(100):
-        await sync_to_async(actions.check_send_message)(
+        await sync_to_async(check_send_message)(
             live_team.client_member, room_id=live_team.shared.id, client_id=f"m{i}", body=f"n{i}"
         )
     back = await connect(live_team.supplier_member)
@@ -129,7 +133,7 @@ async def test_sockets_subscribing_together_each_get_everything_after_their_own_
     already started after the newer head, so what lies between must reach it
     from the database.
     """
-    from rooms.fanout import Fanout
+    from rooms.socket.fanout import Fanout
 
     real_note_head = Fanout.note_head
     first_report = asyncio.Event()
@@ -148,7 +152,7 @@ async def test_sockets_subscribing_together_each_get_everything_after_their_own_
     await early.send({"type": "subscribe", "room": room.id, "since": 0})
     await asyncio.wait_for(first_report.wait(), 3)
     for i in range(2):
-        await sync_to_async(actions.check_send_message)(
+        await sync_to_async(check_send_message)(
             live_team.client_member, room_id=room.id, client_id=f"r{i}", body=f"r{i}"
         )
     await asyncio.sleep(0.3)  # the two events reach the process while no head is known
@@ -156,7 +160,7 @@ async def test_sockets_subscribing_together_each_get_everything_after_their_own_
     release.set()
     older_head = (await early.expect("subscribed", room=room.id))["head_seq"]
     assert older_head == newer_head - 2
-    await sync_to_async(actions.check_send_message)(
+    await sync_to_async(check_send_message)(
         live_team.client_member, room_id=room.id, client_id="after", body="after"
     )
     got = [await early.recv() for _ in range(newer_head + 1)]
@@ -168,7 +172,7 @@ async def test_sockets_subscribing_together_each_get_everything_after_their_own_
 async def test_too_large_a_gap_answers_resync(live_team, connect, settings):
     settings.CAUSEWAY_REPLAY_LIMIT = 3
     for i in range(5):
-        await sync_to_async(actions.check_send_message)(
+        await sync_to_async(check_send_message)(
             live_team.client_member, room_id=live_team.shared.id, client_id=f"g{i}", body="x"
         )
     sock = await connect(live_team.supplier_member)
@@ -183,7 +187,7 @@ async def test_unsubscribe_stops_delivery(live_team, connect):
     await a.drain()
     await a.send({"type": "unsubscribe", "room": live_team.shared.id})
     await a.expect("unsubscribed", room=live_team.shared.id)
-    await sync_to_async(actions.check_send_message)(
+    await sync_to_async(check_send_message)(
         live_team.client_member, room_id=live_team.shared.id, client_id="u", body="x"
     )
     await a.nothing(0.5)
@@ -326,16 +330,16 @@ async def test_member_joined_left_and_room_updated_are_room_events(live_team, co
     a = await connect(live_team.supplier_admin)
     head = (await subscribed(a, live_team.shared, since=0))["head_seq"]
     await a.drain()
-    await sync_to_async(actions.check_add_member)(
+    await sync_to_async(check_add_member)(
         live_team.client_admin, room_id=live_team.shared.id, person_id=newcomer.id
     )
     joined = await a.expect("member.joined")
     assert joined["seq"] == head + 1 and joined["member"]["id"] == newcomer.id
-    await sync_to_async(actions.check_remove_member)(
+    await sync_to_async(check_remove_member)(
         live_team.client_admin, room_id=live_team.shared.id, person_id=newcomer.id
     )
     assert (await a.expect("member.left"))["user"] == newcomer.id
-    await sync_to_async(actions.check_update_room)(
+    await sync_to_async(check_update_room)(
         live_team.supplier_admin, room_id=live_team.shared.id, name="Renamed"
     )
     assert (await a.expect("room.updated"))["name"] == "Renamed"
@@ -344,12 +348,12 @@ async def test_member_joined_left_and_room_updated_are_room_events(live_team, co
 async def test_removed_member_stops_receiving_the_room_at_once(live_team, connect):
     victim = await connect(live_team.client_member)
     await subscribed(victim, live_team.shared)
-    await sync_to_async(actions.check_remove_member)(
+    await sync_to_async(check_remove_member)(
         live_team.client_admin, room_id=live_team.shared.id, person_id=live_team.client_member.id
     )
     removed = await victim.expect("room.removed", timeout=1)
     assert removed["room"] == live_team.shared.id
-    await sync_to_async(actions.check_send_message)(
+    await sync_to_async(check_send_message)(
         live_team.supplier_member, room_id=live_team.shared.id, client_id="after", body="secret"
     )
     frames = await victim.drain(0.5)
@@ -359,7 +363,7 @@ async def test_removed_member_stops_receiving_the_room_at_once(live_team, connec
 
 
 async def test_deactivation_closes_open_sockets(live_team, connect):
-    from hub.actions import check_deactivate_person
+    from rooms.actions.people import check_deactivate_person
 
     sock = await connect(live_team.client_member)
     await sync_to_async(check_deactivate_person)(
@@ -476,7 +480,7 @@ async def test_an_unexpected_failure_answers_internal_and_keeps_the_socket(
     def boom(*args, **kwargs):
         raise RuntimeError("database exploded")
 
-    monkeypatch.setattr(actions, "check_send_message", boom)
+    monkeypatch.setattr(consumer, "check_send_message", boom)
     sock = await connect(live_team.client_member)
     await sock.send(
         {"type": "message.send", "room": live_team.shared.id, "client_id": "z", "body": "x"}
@@ -508,14 +512,13 @@ async def test_logout_ends_the_sockets_of_that_session(live_team, connect):
 async def test_access_is_revoked_even_when_the_control_message_is_lost(
     live_team, connect, monkeypatch
 ):
-    from rooms import events
-    from rooms.fanout import Fanout
+    from rooms.socket.fanout import Fanout
 
     member = await connect(live_team.client_member)
     leaver = await connect(live_team.client_admin)
     await subscribed(member, live_team.shared)
-    monkeypatch.setattr(events, "_send", lambda message: None)  # the layer loses everything
-    await sync_to_async(actions.check_remove_member)(
+    monkeypatch.setattr(publish, "send", lambda message: None)  # the layer loses everything
+    await sync_to_async(check_remove_member)(
         live_team.supplier_admin, room_id=live_team.shared.id, person_id=live_team.client_member.id
     )
     await User.objects.filter(pk=live_team.client_admin.pk).aupdate(is_active=False)
@@ -526,7 +529,7 @@ async def test_access_is_revoked_even_when_the_control_message_is_lost(
 
 
 async def test_an_ended_partnerships_room_tells_subscribers_and_refuses_writes(live_team, connect):
-    from hub.actions import check_end_partnership
+    from rooms.actions.partnerships import check_end_partnership
 
     t = live_team
     sock = await connect(t.client_member)

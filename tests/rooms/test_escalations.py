@@ -13,12 +13,26 @@ from django.db import connections
 from django.test import Client
 
 from hub.errors import Conflict, Invalid, NotFound
-from hub.models import AuditEntry, EscalationContact, Notification
-from rooms import actions, jobs
+from hub.models import AuditEntry
+from hub.publish import room_group, user_group
+from rooms import jobs
 from rooms.actions import escalations
-from rooms.events import room_group, user_group
-from rooms.models import Escalation, EscalationRoom, Membership, Message, Room, RoomEvent, WorkItem
-from rooms.selectors import work_item_detail
+from rooms.actions.escalation_clock import check_escalation_clocks
+from rooms.actions.escalation_settings import check_set_ack_targets, check_set_escalation_contacts
+from rooms.actions.escalations import (
+    check_acknowledge_escalation,
+    check_downgrade_escalation,
+    check_escalate,
+    check_reassign_escalation,
+    check_resolve_escalation,
+)
+from rooms.actions.workitems import check_create_work_item
+from rooms.models.log import RoomEvent
+from rooms.models.messages import Message
+from rooms.models.notifications import Notification
+from rooms.models.rooms import Membership, Room
+from rooms.models.workitems import Escalation, EscalationContact, EscalationRoom, WorkItem
+from rooms.selectors.workitems import work_item_detail
 from tests.conftest import make_org, make_person
 
 RAISED = datetime.datetime(2025, 3, 3, 9, 0, tzinfo=datetime.UTC)
@@ -36,7 +50,7 @@ def login(user) -> Client:
 
 
 def name_contacts(admin, team, *people):
-    actions.check_set_escalation_contacts(
+    check_set_escalation_contacts(
         admin, partnership_id=team.partnership.id, person_ids=[p.id for p in people]
     )
 
@@ -47,11 +61,11 @@ def name_one_contact_per_side(team):
 
 
 def new_item(team, title="Line 3 is down"):
-    return actions.check_create_work_item(team.client_member, room_id=team.shared.id, title=title)
+    return check_create_work_item(team.client_member, room_id=team.shared.id, title=title)
 
 
 def escalate(person, item, severity="S1", now=RAISED, reason="Production has stopped"):
-    return actions.check_escalate(
+    return check_escalate(
         person, room_id=item.room_id, item_id=item.id, severity=severity, reason=reason, now=now
     )
 
@@ -168,7 +182,7 @@ def test_escalation_and_reminder_mails_link_to_each_sides_room_under_site_url(
     with published.capture():
         escalation = raise_one(team)
     with published.capture():
-        actions.check_escalation_clocks(now=RAISED + minutes(31))
+        check_escalation_clocks(now=RAISED + minutes(31))
     rooms = side_rooms(escalation.work_item)
     expected = {
         team.supplier_member.email: rooms[team.supplier.id].id,
@@ -241,7 +255,7 @@ def test_escalating_the_same_work_item_again_reuses_each_sides_room(team):
     item = new_item(team)
     first = escalate(team.supplier_admin, item)
     before = {org: room.id for org, room in side_rooms(item).items()}
-    actions.check_resolve_escalation(team.supplier_admin, escalation_id=first.id)
+    check_resolve_escalation(team.supplier_admin, escalation_id=first.id)
     rooms_count = Room.objects.count()
     second = escalate(team.client_admin, item, severity="S2", now=RAISED + minutes(24 * 60))
     after = side_rooms(item)
@@ -343,7 +357,7 @@ def test_escalating_marks_the_work_item_with_an_event_on_the_rooms_sequence(team
 
 def test_acknowledging_records_who_and_when_and_updates_the_work_item(team):
     escalation = raise_one(team)
-    actions.check_acknowledge_escalation(
+    check_acknowledge_escalation(
         team.supplier_member, escalation_id=escalation.id, now=RAISED + minutes(5)
     )
     escalation.refresh_from_db()
@@ -360,7 +374,7 @@ def test_acknowledging_records_who_and_when_and_updates_the_work_item(team):
 
 def test_reassigning_hands_the_work_item_to_a_room_member_of_either_side(team):
     escalation = raise_one(team)
-    actions.check_reassign_escalation(
+    check_reassign_escalation(
         team.client_admin, escalation_id=escalation.id, person_id=team.supplier_member.id
     )
     assert WorkItem.objects.get(pk=escalation.work_item_id).assignee_id == team.supplier_member.id
@@ -371,14 +385,14 @@ def test_reassigning_hands_the_work_item_to_a_room_member_of_either_side(team):
     }
     outside_the_room = make_person(team.client)
     with pytest.raises(Invalid):
-        actions.check_reassign_escalation(
+        check_reassign_escalation(
             team.client_admin, escalation_id=escalation.id, person_id=outside_the_room.id
         )
 
 
 def test_downgrading_lowers_the_severity_and_moves_the_deadline_to_the_new_target(team):
     escalation = raise_one(team, severity="S1")
-    actions.check_downgrade_escalation(
+    check_downgrade_escalation(
         team.supplier_member, escalation_id=escalation.id, severity="S2", reason="Workaround"
     )
     escalation.refresh_from_db()
@@ -395,13 +409,9 @@ def test_a_downgrade_must_go_to_a_lower_severity(team):
     escalation = raise_one(team, severity="S3")
     events_before = len(item_updates(team.shared))
     with pytest.raises(Invalid):
-        actions.check_downgrade_escalation(
-            team.supplier_member, escalation_id=escalation.id, severity="S2"
-        )
+        check_downgrade_escalation(team.supplier_member, escalation_id=escalation.id, severity="S2")
     with pytest.raises(Invalid):
-        actions.check_downgrade_escalation(
-            team.supplier_member, escalation_id=escalation.id, severity="S3"
-        )
+        check_downgrade_escalation(team.supplier_member, escalation_id=escalation.id, severity="S3")
     escalation.refresh_from_db()
     assert escalation.severity == "S3"
     assert len(item_updates(team.shared)) == events_before
@@ -409,7 +419,7 @@ def test_a_downgrade_must_go_to_a_lower_severity(team):
 
 def test_resolving_closes_the_escalation_and_clears_it_from_the_work_item(team):
     escalation = raise_one(team)
-    actions.check_resolve_escalation(
+    check_resolve_escalation(
         team.client_admin, escalation_id=escalation.id, note="Fixed", now=RAISED + minutes(60)
     )
     escalation.refresh_from_db()
@@ -428,9 +438,9 @@ def test_resolving_closes_the_escalation_and_clears_it_from_the_work_item(team):
 
 def test_acknowledging_twice_is_a_conflict(team):
     escalation = raise_one(team)
-    actions.check_acknowledge_escalation(team.supplier_member, escalation_id=escalation.id)
+    check_acknowledge_escalation(team.supplier_member, escalation_id=escalation.id)
     with pytest.raises(Conflict):
-        actions.check_acknowledge_escalation(team.client_member, escalation_id=escalation.id)
+        check_acknowledge_escalation(team.client_member, escalation_id=escalation.id)
     escalation.refresh_from_db()
     assert escalation.acknowledged_by_id == team.supplier_member.id
     assert [a for a, _ in audited(escalation)].count("escalation.acknowledged") == 1
@@ -456,7 +466,7 @@ def test_two_people_acknowledging_at_once_one_wins_and_the_other_gets_conflict(
 
     def acknowledge(person):
         try:
-            actions.check_acknowledge_escalation(person, escalation_id=escalation.id)
+            check_acknowledge_escalation(person, escalation_id=escalation.id)
             outcomes[person.email] = "ok"
         except Conflict:
             outcomes[person.email] = "conflict"
@@ -497,9 +507,7 @@ def test_a_downgrade_that_lands_after_a_lower_one_cannot_raise_the_severity(live
 
     def downgrade(person, severity, done):
         try:
-            actions.check_downgrade_escalation(
-                person, escalation_id=escalation.id, severity=severity
-            )
+            check_downgrade_escalation(person, escalation_id=escalation.id, severity=severity)
             outcomes[severity] = "ok"
         except Invalid:
             outcomes[severity] = "invalid"
@@ -524,20 +532,20 @@ def test_a_downgrade_that_lands_after_a_lower_one_cannot_raise_the_severity(live
 @pytest.mark.parametrize(
     "act",
     [
-        lambda team, e: actions.check_acknowledge_escalation(team.client_admin, escalation_id=e),
-        lambda team, e: actions.check_reassign_escalation(
+        lambda team, e: check_acknowledge_escalation(team.client_admin, escalation_id=e),
+        lambda team, e: check_reassign_escalation(
             team.client_admin, escalation_id=e, person_id=team.client_member.id
         ),
-        lambda team, e: actions.check_downgrade_escalation(
+        lambda team, e: check_downgrade_escalation(
             team.client_admin, escalation_id=e, severity="S2"
         ),
-        lambda team, e: actions.check_resolve_escalation(team.client_admin, escalation_id=e),
+        lambda team, e: check_resolve_escalation(team.client_admin, escalation_id=e),
     ],
     ids=["acknowledge", "reassign", "downgrade", "resolve"],
 )
 def test_acting_on_a_resolved_escalation_is_a_conflict(team, act):
     escalation = raise_one(team)
-    actions.check_resolve_escalation(team.supplier_admin, escalation_id=escalation.id)
+    check_resolve_escalation(team.supplier_admin, escalation_id=escalation.id)
     events_before = len(item_updates(team.shared))
     with pytest.raises(Conflict):
         act(team, escalation.id)
@@ -548,14 +556,10 @@ def test_acting_on_a_resolved_escalation_is_a_conflict(team, act):
 @pytest.mark.parametrize(
     "act",
     [
-        lambda person, e: actions.check_acknowledge_escalation(person, escalation_id=e),
-        lambda person, e: actions.check_reassign_escalation(
-            person, escalation_id=e, person_id=person.id
-        ),
-        lambda person, e: actions.check_downgrade_escalation(
-            person, escalation_id=e, severity="S2"
-        ),
-        lambda person, e: actions.check_resolve_escalation(person, escalation_id=e),
+        lambda person, e: check_acknowledge_escalation(person, escalation_id=e),
+        lambda person, e: check_reassign_escalation(person, escalation_id=e, person_id=person.id),
+        lambda person, e: check_downgrade_escalation(person, escalation_id=e, severity="S2"),
+        lambda person, e: check_resolve_escalation(person, escalation_id=e),
     ],
     ids=["acknowledge", "reassign", "downgrade", "resolve"],
 )
@@ -583,13 +587,13 @@ def test_clock_does_nothing_before_the_target_and_flags_the_escalation_once_past
 ):
     escalation = raise_one(team)  # S1: 30 minutes by default
     rooms = side_rooms(escalation.work_item)
-    assert actions.check_escalation_clocks(now=RAISED + minutes(29)) == []
+    assert check_escalation_clocks(now=RAISED + minutes(29)) == []
     escalation.refresh_from_db()
     assert (escalation.breached_at, escalation.notify_count) == (None, 1)
     assert unacknowledged_notices() == []
 
     with published.capture():
-        assert actions.check_escalation_clocks(now=RAISED + minutes(31)) == [escalation.id]
+        assert check_escalation_clocks(now=RAISED + minutes(31)) == [escalation.id]
     escalation.refresh_from_db()
     assert (escalation.breached_at, escalation.notify_count) == (RAISED + minutes(31), 2)
     assert unacknowledged_notices() == sorted(
@@ -613,12 +617,12 @@ def test_clock_does_nothing_before_the_target_and_flags_the_escalation_once_past
 def test_clock_renotifies_every_interval_while_unacknowledged(team, settings):
     settings.CAUSEWAY_ESCALATION_RENOTIFY_MINUTES = 15
     escalation = raise_one(team)
-    assert actions.check_escalation_clocks(now=RAISED + minutes(31)) == [escalation.id]
+    assert check_escalation_clocks(now=RAISED + minutes(31)) == [escalation.id]
     late_events = len(item_updates(team.shared))
 
-    assert actions.check_escalation_clocks(now=RAISED + minutes(36)) == []
+    assert check_escalation_clocks(now=RAISED + minutes(36)) == []
     assert len(unacknowledged_notices()) == 2
-    assert actions.check_escalation_clocks(now=RAISED + minutes(47)) == [escalation.id]
+    assert check_escalation_clocks(now=RAISED + minutes(47)) == [escalation.id]
     escalation.refresh_from_db()
     assert escalation.notify_count == 3
     assert escalation.breached_at == RAISED + minutes(31)
@@ -630,32 +634,30 @@ def test_clock_renotifies_every_interval_while_unacknowledged(team, settings):
 def test_the_renotify_interval_is_a_setting(team, settings):
     settings.CAUSEWAY_ESCALATION_RENOTIFY_MINUTES = 5
     escalation = raise_one(team)
-    actions.check_escalation_clocks(now=RAISED + minutes(31))
-    assert actions.check_escalation_clocks(now=RAISED + minutes(35)) == []
-    assert actions.check_escalation_clocks(now=RAISED + minutes(36)) == [escalation.id]
+    check_escalation_clocks(now=RAISED + minutes(31))
+    assert check_escalation_clocks(now=RAISED + minutes(35)) == []
+    assert check_escalation_clocks(now=RAISED + minutes(36)) == [escalation.id]
 
 
 def test_an_acknowledged_escalation_is_never_renotified(team):
     escalation = raise_one(team)
-    actions.check_escalation_clocks(now=RAISED + minutes(31))
-    actions.check_acknowledge_escalation(
+    check_escalation_clocks(now=RAISED + minutes(31))
+    check_acknowledge_escalation(
         team.client_admin, escalation_id=escalation.id, now=RAISED + minutes(33)
     )
-    assert actions.check_escalation_clocks(now=RAISED + minutes(60)) == []
-    assert actions.check_escalation_clocks(now=RAISED + minutes(60 * 24 * 7)) == []
+    assert check_escalation_clocks(now=RAISED + minutes(60)) == []
+    assert check_escalation_clocks(now=RAISED + minutes(60 * 24 * 7)) == []
     escalation.refresh_from_db()
     assert escalation.notify_count == 2
     assert len(unacknowledged_notices()) == 2
 
 
 def test_a_partnerships_ack_target_sets_the_deadline(team):
-    actions.check_set_ack_targets(
-        team.client_admin, partnership_id=team.partnership.id, targets={"S1": 10}
-    )
+    check_set_ack_targets(team.client_admin, partnership_id=team.partnership.id, targets={"S1": 10})
     escalation = raise_one(team)
     assert escalation.ack_due_at == RAISED + minutes(10)
-    assert actions.check_escalation_clocks(now=RAISED + minutes(9)) == []
-    assert actions.check_escalation_clocks(now=RAISED + minutes(11)) == [escalation.id]
+    assert check_escalation_clocks(now=RAISED + minutes(9)) == []
+    assert check_escalation_clocks(now=RAISED + minutes(11)) == [escalation.id]
 
 
 def test_jobs_tick_runs_the_escalation_clock(team):

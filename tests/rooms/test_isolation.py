@@ -9,8 +9,9 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from hub.models import User
-from rooms import actions
-from rooms.models import Room
+from rooms.actions.members import check_add_member, check_remove_member
+from rooms.actions.rooms import check_update_room
+from rooms.models.rooms import Room
 from tests import boundary
 from tests.conftest import make_internal_room, make_org, make_person
 
@@ -73,13 +74,13 @@ async def test_no_frame_about_a_room_reaches_anyone_outside_its_membership(live_
         await author.send({"type": "message.delete", "room": room.id, "id": second["id"]})
     await sockets["supplier_member"].send({"type": "presence.set", "state": "away"})
     newcomer = await sync_to_async(make_person)(t.supplier, name="Newt Newcomer")
-    await sync_to_async(actions.check_add_member)(
+    await sync_to_async(check_add_member)(
         t.supplier_admin, room_id=t.supplier_internal.id, person_id=newcomer.id
     )
-    await sync_to_async(actions.check_remove_member)(
+    await sync_to_async(check_remove_member)(
         t.supplier_admin, room_id=t.supplier_internal.id, person_id=newcomer.id
     )
-    await sync_to_async(actions.check_update_room)(
+    await sync_to_async(check_update_room)(
         t.client_admin, room_id=t.client_internal.id, topic="our plans"
     )
 

@@ -8,7 +8,7 @@ import time
 import pytest
 from asgiref.sync import sync_to_async
 
-from rooms import actions
+from rooms.actions.messages import check_send_message
 from tests.conftest import session_cookie
 from tests.live import Client, DaphneProcess
 
@@ -117,7 +117,7 @@ async def test_people_of_a_killed_process_resume_on_another_with_nothing_missing
     await reader.drain()
     b_proc.kill()
     for i in range(30):
-        await sync_to_async(actions.check_send_message)(
+        await sync_to_async(check_send_message)(
             live_team.supplier_member, room_id=live_team.shared.id, client_id=f"k{i}", body=f"k{i}"
         )
     back = await client(a_proc, live_team.client_member)
@@ -136,13 +136,13 @@ async def test_events_the_layer_drops_are_filled_from_the_database(live_team, se
     The server process notices the gaps (and, for the tail, the room's head in
     the database) and delivers every event, in order.
     """
-    from rooms import events
+    from hub import publish
 
     reader = await client(servers[0], live_team.client_member)
     await reader.send({"type": "subscribe", "room": live_team.shared.id})
     head = (await reader.expect("subscribed"))["head_seq"]
     await reader.drain()
-    real_send = events._send
+    real_send = publish.send
     sent = []
 
     def lossy_send(message):
@@ -150,11 +150,11 @@ async def test_events_the_layer_drops_are_filled_from_the_database(live_team, se
         if len(sent) % 3 == 0:
             real_send(message)
 
-    monkeypatch.setattr(events, "_send", lossy_send)
+    monkeypatch.setattr(publish, "send", lossy_send)
 
     def burst():
         for i in range(100):
-            actions.check_send_message(
+            check_send_message(
                 live_team.supplier_member,
                 room_id=live_team.shared.id,
                 client_id=f"b{i}",
@@ -170,18 +170,18 @@ async def test_events_the_layer_drops_are_filled_from_the_database(live_team, se
 
 async def test_resume_after_missing_events_the_layer_dropped(live_team, servers, monkeypatch):
     """A client that was away while the layer lost events still gets exactly what it missed."""
-    from rooms import events
+    from hub import publish
 
     sock = await client(servers[0], live_team.client_member)
     await sock.send({"type": "subscribe", "room": live_team.shared.id})
     last = (await sock.expect("subscribed"))["head_seq"]
     await sock.drain()
     await sock.close()
-    monkeypatch.setattr(events, "_send", lambda message: None)  # the layer loses everything
+    monkeypatch.setattr(publish, "send", lambda message: None)  # the layer loses everything
 
     def burst():
         for i in range(100):
-            actions.check_send_message(
+            check_send_message(
                 live_team.supplier_member,
                 room_id=live_team.shared.id,
                 client_id=f"r{i}",
@@ -202,11 +202,11 @@ async def test_resume_after_missing_events_the_layer_dropped(live_team, servers,
 async def test_a_mirror_follows_the_shared_thread_live_through_the_bridge_worker(
     live_team, servers
 ):
-    from rooms.actions import check_create_mirror
+    from rooms.bridge.mirrors import check_create_mirror
     from tests.live import BridgeWorker
 
     t = live_team
-    root, _ = await sync_to_async(actions.check_send_message)(
+    root, _ = await sync_to_async(check_send_message)(
         t.client_member, room_id=t.shared.id, client_id="root", body="Is lot 7 shipping?"
     )
     mirror = await sync_to_async(check_create_mirror)(

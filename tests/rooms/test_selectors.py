@@ -6,9 +6,10 @@ import pytest
 from django.utils import timezone
 
 from hub.errors import Archived, NotFound
-from rooms import actions
-from rooms.models import Membership, Room
-from rooms.selectors import access_room_for_write, subscription_snapshot
+from rooms.actions.members import do_remove_member
+from rooms.models.rooms import Membership, Room
+from rooms.selectors.access import access_room_for_write
+from rooms.selectors.snapshot import subscription_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def test_anyone_but_an_active_member_gets_not_found(team, who):
     room = team.client_internal
     if who == "removed":
         membership = Membership.objects.get(room=room, user=person)
-        actions.do_remove_member(team.client_admin, membership)
+        do_remove_member(team.client_admin, membership)
     if who == "inactive":
         person.is_active = False
         person.save()

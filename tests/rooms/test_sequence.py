@@ -7,8 +7,10 @@ import threading
 import pytest
 from django.db import connection
 
-from rooms import actions
-from rooms.models import Message, Room, RoomEvent
+from rooms.actions.messages import check_send_message
+from rooms.models.log import RoomEvent
+from rooms.models.messages import Message
+from rooms.models.rooms import Room
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -29,9 +31,7 @@ def test_concurrent_writers_get_gapless_unique_sequence_numbers(live_team):
         try:
             start.wait()
             for i in range(25):
-                actions.check_send_message(
-                    person, room_id=room.id, client_id=f"{person.id}-{i}", body="x"
-                )
+                check_send_message(person, room_id=room.id, client_id=f"{person.id}-{i}", body="x")
         except BaseException as error:  # pragma: no cover - reported below
             errors.append(error)
         finally:
@@ -58,7 +58,7 @@ def test_concurrent_resends_of_one_client_id_store_one_message(live_team):
         start.wait()
         try:
             results.append(
-                actions.check_send_message(
+                check_send_message(
                     live_team.client_member, room_id=room.id, client_id="same", body="x"
                 )
             )

@@ -7,7 +7,14 @@ import uuid
 import pytest
 from django.test import Client
 
-from rooms import actions
+from rooms.actions.members import check_add_member
+from rooms.actions.messages import check_send_message
+from rooms.actions.reading import check_mark_read
+from rooms.actions.rooms import (
+    check_create_internal_room,
+    check_create_shared_room,
+    check_update_room,
+)
 from tests.conftest import make_org, make_person
 
 
@@ -18,7 +25,7 @@ def login(user) -> Client:
 
 
 def send(user, room, body, thread=None):
-    return actions.check_send_message(
+    return check_send_message(
         user, room_id=room.id, client_id=uuid.uuid4().hex, body=body, thread=thread
     )[0]
 
@@ -27,7 +34,7 @@ def test_rooms_list_has_unread_counts_and_partner(team):
     send(team.supplier_member, team.shared, "one")
     last = send(team.supplier_member, team.shared, "two")
     send(team.client_member, team.shared, "mine do not count")
-    actions.check_mark_read(team.client_member, room_id=team.shared.id, seq=last.seq - 1)
+    check_mark_read(team.client_member, room_id=team.shared.id, seq=last.seq - 1)
     body = login(team.client_member).get("/api/rooms/").json()
     by_id = {r["id"]: r for r in body["rooms"]}
     assert set(by_id) == {team.shared.id, team.client_internal.id}
@@ -160,8 +167,8 @@ def test_an_admin_deactivates_a_colleague_who_then_leaves_every_room(team):
 
 
 def test_two_owners_renaming_and_retopicking_keep_both_changes(team):
-    actions.check_update_room(team.supplier_admin, room_id=team.shared.id, name="New name")
-    actions.check_update_room(team.supplier_admin, room_id=team.shared.id, topic="New topic")
+    check_update_room(team.supplier_admin, room_id=team.shared.id, name="New name")
+    check_update_room(team.supplier_admin, room_id=team.shared.id, topic="New topic")
     team.shared.refresh_from_db()
     assert (team.shared.name, team.shared.topic) == ("New name", "New topic")
 
@@ -189,7 +196,7 @@ def test_adding_someone_you_cannot_see_answers_exactly_like_a_missing_person(tea
 
 
 def test_the_room_list_counts_each_rooms_members_for_the_mirror_picker(team):
-    actions.check_create_internal_room(team.supplier_member, name="Just me")
+    check_create_internal_room(team.supplier_member, name="Just me")
     rooms = {r["name"]: r for r in login(team.supplier_member).get("/api/rooms/").json()["rooms"]}
     assert rooms["Just me"]["member_count"] == 1
     assert rooms[team.supplier_internal.name]["member_count"] == 2
@@ -197,7 +204,7 @@ def test_the_room_list_counts_each_rooms_members_for_the_mirror_picker(team):
 
 
 def test_add_people_offers_colleagues_and_for_owners_partner_people_they_know(team):
-    second = actions.check_create_shared_room(
+    second = check_create_shared_room(
         team.supplier_admin, partnership_id=team.partnership.id, name="Second"
     )
     stranger = make_person(team.client, name="Stella Stranger")  # in no room
@@ -220,9 +227,7 @@ def test_add_people_offers_colleagues_and_for_owners_partner_people_they_know(te
     assert stranger.name not in owner_sees and gone.name not in owner_sees
     assert names(team.supplier_admin, "cleo") == {team.client_member.name: False}
     # Adding one takes them off the list.
-    actions.check_add_member(
-        team.supplier_admin, room_id=second.id, person_id=team.supplier_member.id
-    )
+    check_add_member(team.supplier_admin, room_id=second.id, person_id=team.supplier_member.id)
     assert team.supplier_member.name not in names(team.supplier_admin)
     # A member who is not an owner only brings colleagues.
     member_sees = names(team.supplier_member)

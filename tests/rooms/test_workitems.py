@@ -9,25 +9,26 @@ from django.db import connection
 from django.test import Client
 
 from hub.errors import Conflict, Invalid, NotFound
-from rooms import actions
-from rooms.models import Message, RoomEvent, WorkItem, WorkItemChange
-from rooms.selectors import my_work, work_item_board, work_item_detail
+from rooms.actions.messages import check_send_message
+from rooms.actions.workitems import check_create_work_item, check_update_work_item
+from rooms.models.log import RoomEvent
+from rooms.models.messages import Message
+from rooms.models.workitems import WorkItem, WorkItemChange
+from rooms.selectors.workitems import my_work, work_item_board, work_item_detail
 from tests.conftest import make_org, make_person
 
 
 def create(team, **fields):
     fields.setdefault("title", "Ship 4k units of NW-220")
-    return actions.check_create_work_item(team.supplier_member, room_id=team.shared.id, **fields)
+    return check_create_work_item(team.supplier_member, room_id=team.shared.id, **fields)
 
 
 def update(person, item, **changes):
-    return actions.check_update_work_item(
-        person, room_id=item.room_id, item_id=item.id, changes=changes
-    )
+    return check_update_work_item(person, room_id=item.room_id, item_id=item.id, changes=changes)
 
 
 def test_a_work_item_has_its_own_thread_and_keeps_the_message_it_came_from(team):
-    source, _ = actions.check_send_message(
+    source, _ = check_send_message(
         team.client_member, room_id=team.shared.id, client_id="src", body="Lot 7 failed inspection"
     )
     item = create(
@@ -46,7 +47,7 @@ def test_a_work_item_has_its_own_thread_and_keeps_the_message_it_came_from(team)
     assert item.raised_by_org_id == team.supplier.id
     assert item.labels == ["quality", "lot-7"]
     assert item.description_html == "<p>See <strong>QA-2291</strong></p>"
-    reply, _ = actions.check_send_message(
+    reply, _ = check_send_message(
         team.client_member,
         room_id=team.shared.id,
         client_id="r",
@@ -102,7 +103,7 @@ def test_bad_fields_are_refused_and_nothing_changes(team):
         {"colour": "red"},
     ):
         with pytest.raises(Invalid):
-            actions.check_update_work_item(
+            check_update_work_item(
                 team.client_member, room_id=team.shared.id, item_id=item.id, changes=changes
             )
     item.refresh_from_db()
@@ -135,7 +136,7 @@ def test_a_stale_version_is_refused_with_conflict(team):
     item = create(team)
     update(team.client_member, item, priority=1)
     with pytest.raises(Conflict):
-        actions.check_update_work_item(
+        check_update_work_item(
             team.supplier_member,
             room_id=team.shared.id,
             item_id=item.id,
@@ -152,14 +153,14 @@ def test_non_members_cannot_see_or_change_work_items(team):
     with pytest.raises(NotFound):
         work_item_detail(outsider, team.shared.id, item.id)
     with pytest.raises(NotFound):
-        actions.check_update_work_item(
+        check_update_work_item(
             team.client_member, room_id=team.supplier_internal.id, item_id=item.id, changes={}
         )
 
 
 def test_board_groups_by_status_and_my_work_spans_rooms(team):
     shared = create(team, assignee=team.supplier_member.id)
-    internal = actions.check_create_work_item(
+    internal = check_create_work_item(
         team.supplier_member,
         room_id=team.supplier_internal.id,
         title="Internal margin review",
@@ -237,7 +238,7 @@ async def test_work_item_frames_over_the_socket_reach_the_other_side(live_team, 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_people_changing_one_work_item_at_once_lose_nothing(live_team):
-    item = actions.check_create_work_item(
+    item = check_create_work_item(
         live_team.supplier_member, room_id=live_team.shared.id, title="Contended"
     )
     start = threading.Barrier(2)
@@ -246,7 +247,7 @@ def test_two_people_changing_one_work_item_at_once_lose_nothing(live_team):
     def change(person, changes):
         try:
             start.wait()
-            actions.check_update_work_item(
+            check_update_work_item(
                 person, room_id=live_team.shared.id, item_id=item.id, changes=changes
             )
         except BaseException as error:  # reported below

@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 
-from config.cache import CausewayRedisCache
+from hub.cache import CausewayRedisCache
 
 pytestmark = pytest.mark.redis
 

@@ -8,7 +8,7 @@ import weakref
 
 from django.conf import settings
 
-from presence.actions import do_publish_presence
+from presence.actions import RoomsOf, do_publish_presence
 from presence.store import OFFLINE, get_store
 
 logger = logging.getLogger("causeway.presence")
@@ -19,7 +19,9 @@ class PresenceKeeper:
 
     _by_loop: dict[asyncio.AbstractEventLoop, PresenceKeeper] = {}
 
-    def __init__(self) -> None:
+    def __init__(self, rooms_of: RoomsOf | None = None) -> None:
+        # Whose rooms hear that an expired person went offline.
+        self.rooms_of = rooms_of
         # conn id -> (person, socket). The socket is held weakly: a socket
         # whose disconnect() never ran is dropped from the heartbeat once it
         # is gone, and its entry then expires like a crashed process's.
@@ -38,11 +40,12 @@ class PresenceKeeper:
         return [(user_id, conn_id) for conn_id, (user_id, _) in self.connections.items()]
 
     @classmethod
-    def get(cls) -> PresenceKeeper:
+    def get(cls, rooms_of: RoomsOf) -> PresenceKeeper:
+        """This event loop's keeper, started on first use."""
         loop = asyncio.get_running_loop()
         keeper = cls._by_loop.get(loop)
         if keeper is None:
-            keeper = cls._by_loop[loop] = cls()
+            keeper = cls._by_loop[loop] = cls(rooms_of)
             keeper.task = asyncio.create_task(keeper._run(), name="presence-keeper")
         return keeper
 
@@ -70,7 +73,8 @@ class PresenceKeeper:
                     waited = 0.0
                     await store.refresh(self.live_entries(), self.ttl())
                 for user_id in await store.sweep():
-                    await do_publish_presence(user_id, OFFLINE)
+                    if self.rooms_of is not None:
+                        await do_publish_presence(user_id, OFFLINE, self.rooms_of)
             except asyncio.CancelledError:
                 raise
             except Exception:

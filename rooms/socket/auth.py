@@ -25,6 +25,7 @@ from django.http.cookie import parse_cookie
 from django.utils.crypto import constant_time_compare
 
 from hub.models import User
+from hub.threads import db
 
 
 def session_store(session_key: str | None) -> SessionBase:
@@ -54,8 +55,6 @@ class SocketAuthMiddleware:
         self.inner = inner
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        from rooms.fanout import db
-
         cookie_header = b"".join(
             value for name, value in scope.get("headers", ()) if name == b"cookie"
         )
@@ -75,40 +74,3 @@ def session_is_valid(user_id: int, session_key: str | None) -> bool:
     if user is None:
         return False
     return constant_time_compare(data.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash())
-
-
-def revoked_access(
-    sockets: list[tuple[int, str | None, list[int]]],
-) -> tuple[set[int], set[str], set[tuple[int, int]]]:
-    """For open sockets (person, session key, subscribed rooms): what they must lose.
-
-    Returns people who were deactivated, sessions that no longer exist (logged
-    out, expired) and (person, room) pairs whose membership ended. This is the
-    backstop for the control messages, which the channel layer may drop.
-    """
-    from django.contrib.sessions.models import Session
-    from django.utils import timezone
-
-    from rooms.models import Membership
-
-    user_ids = {user_id for user_id, _, _ in sockets}
-    inactive = set(
-        User.objects.filter(pk__in=user_ids, is_active=False).values_list("pk", flat=True)
-    )
-    ended: set[str] = set()
-    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
-        keys = {key for _, key, _ in sockets if key}
-        alive = set(
-            Session.objects.filter(
-                session_key__in=keys, expire_date__gt=timezone.now()
-            ).values_list("session_key", flat=True)
-        )
-        ended = keys - alive
-    wanted = {(user_id, room_id) for user_id, _, rooms in sockets for room_id in rooms}
-    room_ids = {room_id for _, room_id in wanted}
-    active = set(
-        Membership.objects.filter(
-            user_id__in=user_ids, room_id__in=room_ids, left_at__isnull=True
-        ).values_list("user_id", "room_id")
-    )
-    return inactive, ended, wanted - active

@@ -9,9 +9,15 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from hub.actions import check_accept_partnership, check_propose_partnership
-from hub.models import EscalationContact, Organization, Partnership, User
-from rooms import actions as room_actions
-from rooms.models import Message, Room, WorkItem
+from hub.models import Organization, Partnership, User
+from rooms.actions.escalation_settings import check_set_escalation_contacts
+from rooms.actions.members import do_add_member
+from rooms.actions.messages import do_send_message
+from rooms.actions.rooms import check_create_internal_room, check_create_shared_room
+from rooms.actions.workitems import check_create_work_item
+from rooms.models.messages import Message
+from rooms.models.rooms import Room
+from rooms.models.workitems import EscalationContact, WorkItem
 
 DEMO_PASSWORD = "causeway-demo-2026"
 
@@ -70,21 +76,21 @@ class Command(BaseCommand):
 
             shared = Room.objects.filter(partnership=partnership, name="Acme + Northwind").first()
             if shared is None:
-                shared = room_actions.check_create_shared_room(
+                shared = check_create_shared_room(
                     anna,
                     partnership_id=partnership.pk,
                     name="Acme + Northwind",
                     topic="Q1 supply ramp, quality and logistics",
                 )
                 for person in people.values():
-                    room_actions.do_add_member(anna, shared, person)
+                    do_add_member(anna, shared, person)
             if not Message.objects.filter(room=shared).exists():
                 for i, (email, body) in enumerate(HISTORY):
-                    room_actions.do_send_message(
+                    do_send_message(
                         people[email], shared, client_id=f"demo-{i}", body=body, thread_root=None
                     )
                 root = Message.objects.filter(room=shared).order_by("seq").last()
-                room_actions.do_send_message(
+                do_send_message(
                     people["ben@northwind.example"],
                     shared,
                     client_id="demo-reply",
@@ -92,7 +98,7 @@ class Command(BaseCommand):
                     thread_root=root,
                 )
             if not WorkItem.objects.filter(room=shared).exists():
-                room_actions.check_create_work_item(
+                check_create_work_item(
                     carla,
                     room_id=shared.pk,
                     title="Confirm March allocation of NW-220",
@@ -105,19 +111,19 @@ class Command(BaseCommand):
                 if not EscalationContact.objects.filter(
                     partnership=partnership, organization=admin.organization
                 ).exists():
-                    room_actions.check_set_escalation_contacts(
+                    check_set_escalation_contacts(
                         admin, partnership_id=partnership.pk, person_ids=[admin.pk]
                     )
             for org_slug, owner_email in (("northwind", "anna"), ("acme", "carla")):
                 org = orgs[org_slug]
                 owner = people[f"{owner_email}@{org.verified_domains[0]}"]
                 if not Room.objects.filter(organization=org, kind="internal").exists():
-                    room = room_actions.check_create_internal_room(
+                    room = check_create_internal_room(
                         owner, name=f"{org.name} internal", topic="Only our people"
                     )
                     for person in people.values():
                         if person.organization_id == org.pk:
-                            room_actions.do_add_member(owner, room, person)
+                            do_add_member(owner, room, person)
         self.stdout.write("Demo ready. Sign in at http://127.0.0.1:8000/ with:")
         for email, name, title, org_slug, role in PEOPLE:
             self.stdout.write(f"  {email:<26} {name} ({title}, {org_slug} {role})")

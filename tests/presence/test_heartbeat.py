@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import gc
 
-from presence.runtime import PresenceKeeper
+from presence.heartbeat import PresenceKeeper
 
 
 class Socket:

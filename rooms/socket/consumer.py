@@ -13,27 +13,40 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import DatabaseError
 
+from hub import publish
 from hub.errors import ActionError, Invalid, NotFound, RateLimited, TooLarge
 from hub.models import User
+from hub.threads import db
 from hub.validation import check_text, text_problem
 from presence.actions import do_publish_presence, do_publish_typing
-from presence.runtime import PresenceKeeper
+from presence.heartbeat import PresenceKeeper
 from presence.store import ACTIVE, OFFLINE, STATES, get_store
-from rooms import actions, events
-from rooms.auth import session_is_valid
-from rooms.fanout import Fanout, db
-from rooms.selectors import events_after, parse_id, subscription_snapshot
+from rooms.actions.messages import check_delete_message, check_edit_message, check_send_message
+from rooms.actions.reading import check_follow_thread, check_mark_read, check_mark_thread_read
+from rooms.actions.rooms import check_update_room
+from rooms.actions.workitems import check_create_work_item, check_update_work_item
+from rooms.selectors.access import parse_id
+from rooms.selectors.messages import events_after
+from rooms.selectors.rooms import presence_room_ids
+from rooms.selectors.snapshot import subscription_snapshot
+from rooms.socket.auth import session_is_valid
+from rooms.socket.fanout import Fanout
+from rooms.wire.serializers import person_ref
+from rooms.wire.types import ErrorFrame, SocketFrame
 
 logger = logging.getLogger("causeway.socket")
+P = ParamSpec("P")
 T = TypeVar("T")
 
 PROTOCOL_VERSION = 1
+# Whose rooms hear a person's presence (presence itself knows nothing of rooms).
+ROOMS_OF = db(presence_room_ids)
 TYPING_MIN_INTERVAL = 2.0
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SESSION_ENDED = 4403
@@ -102,14 +115,14 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         self.closed = False
         self.fanout = await Fanout.get()
         await self.accept()
-        await self.fanout.join(events.user_group(self.user.pk), self)
-        keeper = PresenceKeeper.get()
+        await self.fanout.join(publish.user_group(self.user.pk), self)
+        keeper = PresenceKeeper.get(ROOMS_OF)
         keeper.add(self.conn_id, self.user.pk, self)
         store = get_store()
         try:
             if await store.connect(self.user.pk, self.conn_id, keeper.ttl()):
                 await store.set_state(self.user.pk, ACTIVE)
-                await do_publish_presence(self.user.pk, ACTIVE)
+                await do_publish_presence(self.user.pk, ACTIVE, ROOMS_OF)
         except Exception:
             # Presence is best effort: the heartbeat registers this socket
             # again; the socket itself must not fail for it.
@@ -118,7 +131,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             {
                 "type": "hello",
                 "protocol": PROTOCOL_VERSION,
-                "me": events.person_ref(self.user),
+                "me": person_ref(self.user),
                 "limits": {
                     "message_max_chars": settings.CAUSEWAY_MESSAGE_MAX_CHARS,
                     "frame_max_bytes": settings.CAUSEWAY_FRAME_MAX_BYTES,
@@ -132,27 +145,19 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             return
         self.closed = True
         for room_id in list(self.rooms) + list(self.replaying):
-            await self.fanout.leave(events.room_group(room_id), self)
-        await self.fanout.leave(events.user_group(self.user.pk), self)
-        PresenceKeeper.get().remove(self.conn_id)
+            await self.fanout.leave(publish.room_group(room_id), self)
+        await self.fanout.leave(publish.user_group(self.user.pk), self)
+        PresenceKeeper.get(ROOMS_OF).remove(self.conn_id)
         try:
             if await get_store().disconnect(self.user.pk, self.conn_id):
-                await do_publish_presence(self.user.pk, OFFLINE)
+                await do_publish_presence(self.user.pk, OFFLINE, ROOMS_OF)
         except Exception:
             # The heartbeat expiry cleans up what we could not.
             logger.warning("presence disconnect failed", exc_info=True)
 
-    async def act(self, action: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a ``check_*`` action off the event loop, then publish what it committed."""
-
-        def run() -> tuple[T, list[dict[str, Any]]]:
-            with events.collect_publishes() as published:
-                result = action(*args, **kwargs)
-            return result, published
-
-        result, published = await db(run)()
-        await events.flush(published)
-        return result
+    async def act(self, action: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a ``check_*`` action in a database thread; it publishes what it commits."""
+        return await db(action)(*args, **kwargs)
 
     # --- incoming frames -------------------------------------------------------
 
@@ -237,7 +242,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         # Join the live stream before reading the head, and hold live events
         # until the replay is out: nothing between the two can be missed.
         self.replaying[room_id] = []
-        await self.fanout.join(events.room_group(room_id), self)
+        await self.fanout.join(publish.room_group(room_id), self)
         try:
             snapshot = await db(subscription_snapshot)(
                 self.user,
@@ -248,7 +253,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             )
         except BaseException:
             self.replaying.pop(room_id, None)
-            await self.fanout.leave(events.room_group(room_id), self)
+            await self.fanout.leave(publish.room_group(room_id), self)
             raise
         head = snapshot["head"]
         passed = await self.fanout.note_head(room_id, head)
@@ -277,9 +282,9 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             await self.send_frame({"type": "resync", "room": room_id, "head_seq": head})
         else:
             for payload in snapshot["replay"]:
-                await self.send(text_data=events.encode(payload))
+                await self.send(text_data=publish.encode(payload))
         for payload in caught_up:
-            await self.send(text_data=events.encode(payload))
+            await self.send(text_data=publish.encode(payload))
         last = max(head, passed)
         held = self.replaying.get(room_id)
         while held:
@@ -300,7 +305,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
 
     async def on_message_send(self, frame: dict[str, Any]) -> None:
         message, _created = await self.act(
-            actions.check_send_message,
+            check_send_message,
             self.user,
             room_id=frame.get("room"),
             client_id=frame.get("client_id"),
@@ -320,7 +325,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
 
     async def on_message_edit(self, frame: dict[str, Any]) -> None:
         message = await self.act(
-            actions.check_edit_message,
+            check_edit_message,
             self.user,
             room_id=frame.get("room"),
             message_id=frame.get("id"),
@@ -332,7 +337,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
 
     async def on_message_delete(self, frame: dict[str, Any]) -> None:
         message_id = await self.act(
-            actions.check_delete_message,
+            check_delete_message,
             self.user,
             room_id=frame.get("room"),
             message_id=frame.get("id"),
@@ -343,7 +348,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
 
     async def on_workitem_create(self, frame: dict[str, Any]) -> None:
         item = await self.act(
-            actions.check_create_work_item,
+            check_create_work_item,
             self.user,
             room_id=frame.get("room"),
             title=frame.get("title"),
@@ -360,7 +365,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
 
     async def on_workitem_update(self, frame: dict[str, Any]) -> None:
         item = await self.act(
-            actions.check_update_work_item,
+            check_update_work_item,
             self.user,
             room_id=frame.get("room"),
             item_id=frame.get("id"),
@@ -373,7 +378,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
 
     async def on_room_update(self, frame: dict[str, Any]) -> None:
         await self.act(
-            actions.check_update_room,
+            check_update_room,
             self.user,
             room_id=frame.get("room"),
             name=frame.get("name"),
@@ -398,16 +403,14 @@ class CausewayConsumer(AsyncWebsocketConsumer):
     async def on_read(self, frame: dict[str, Any]) -> None:
         # The resulting `unread` frame reaches all of the person's sockets,
         # this one included, through their person group.
-        await self.act(
-            actions.check_mark_read, self.user, room_id=frame.get("room"), seq=frame.get("seq")
-        )
+        await self.act(check_mark_read, self.user, room_id=frame.get("room"), seq=frame.get("seq"))
 
     async def on_thread_follow(self, frame: dict[str, Any]) -> None:
         follow = frame.get("follow", True)
         if not isinstance(follow, bool):
             raise Invalid("`follow` must be true or false.")
         await self.act(
-            actions.check_follow_thread,
+            check_follow_thread,
             self.user,
             room_id=frame.get("room"),
             root_id=frame.get("root"),
@@ -417,7 +420,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
 
     async def on_thread_read(self, frame: dict[str, Any]) -> None:
         await self.act(
-            actions.check_mark_thread_read,
+            check_mark_thread_read,
             self.user,
             room_id=frame.get("room"),
             root_id=frame.get("root"),
@@ -430,7 +433,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         if state not in STATES:
             raise Invalid("`state` must be 'active' or 'away'.")
         await get_store().set_state(self.user.pk, state)
-        await do_publish_presence(self.user.pk, state)
+        await do_publish_presence(self.user.pk, state, ROOMS_OF)
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         await self.send_frame({"type": "pong", "ref": _ref(frame)})
@@ -480,10 +483,10 @@ class CausewayConsumer(AsyncWebsocketConsumer):
     async def drop_room(self, room_id: int) -> None:
         self.rooms.pop(room_id, None)
         self.replaying.pop(room_id, None)
-        await self.fanout.leave(events.room_group(room_id), self)
+        await self.fanout.leave(publish.room_group(room_id), self)
 
-    async def send_frame(self, frame: events.SocketFrame) -> None:
-        await self.send(text_data=events.encode(frame))
+    async def send_frame(self, frame: SocketFrame) -> None:
+        await self.send(text_data=publish.encode(frame))
 
     async def send_error(self, code: str, detail: str, ref: str | int | None) -> None:
-        await self.send_frame(events.ErrorFrame(type="error", code=code, detail=detail, ref=ref))
+        await self.send_frame(ErrorFrame(type="error", code=code, detail=detail, ref=ref))

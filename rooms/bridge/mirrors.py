@@ -1,100 +1,43 @@
-"""The bridge: a side follows a shared thread live in one of its internal rooms.
+"""Mirrors: a side follows a shared thread live in one of its internal rooms.
 
-Writes that change a mirrored thread put an ``OutboxEntry`` in their own
-transaction (``messages.record_outbox``). The relay (``relay_next``, run by
-``manage.py run_bridge`` or in the web process on the embedded default)
-applies each entry to the thread's live mirrors, in order per thread. Every
-(event, mirror) pair is applied at most once (``MirrorDelivery``'s unique
-key), and an entry is marked done in the same transaction that applied it, so
-a crash anywhere means a retry, never a duplicate. Failing entries back off
-and end as visible dead letters.
-
-Only this direction exists: shared thread -> internal room. What a side says
-under its mirror stays in its internal room unless someone shares it back
-explicitly (``check_share_back``).
+Creating, stopping and sharing back. What a side says under its mirror stays
+in its internal room unless someone shares it back explicitly
+(``check_share_back``), which is the only way anything crosses.
 """
 
 from __future__ import annotations
 
 import datetime
-import logging
-import os
 import uuid
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from hub import audit, ratelimit
 from hub.errors import Conflict, Invalid, NotFound
 from hub.models import User
-from rooms import events
-from rooms.actions.messages import (
-    append_event,
-    clean_text,
-    do_delete_message,
-    do_edit_message,
-    do_send_message,
-    lock_room,
-)
-from rooms.models import (
-    Membership,
-    Message,
-    Mirror,
-    MirrorDelivery,
-    OutboxEntry,
-    Room,
-    RoomEvent,
-)
-from rooms.selectors import access_membership, access_message, parse_id
-
-logger = logging.getLogger("causeway.bridge")
-
-MAX_ATTEMPTS = 8
-BACKOFF_BASE_SECONDS = 2.0
-BACKOFF_MAX_SECONDS = 300.0
+from hub.validation import clean_text
+from rooms.actions.messages import do_send_message
+from rooms.bridge.sinks import _copy
+from rooms.log import append_event, lock_room
+from rooms.models.bridge import Mirror
+from rooms.models.messages import Message
+from rooms.models.rooms import Membership, Room
+from rooms.selectors.access import access_membership, access_message, parse_id, rooms_for_user
+from rooms.wire.serializers import message_data
+from rooms.wire.types import MessageEditedEvent
 
 
-def failpoint(name: str) -> None:
-    """Crash here when ``CAUSEWAY_FAILPOINTS`` names this point (fault tests only)."""
-    if name in os.environ.get("CAUSEWAY_FAILPOINTS", "").split(","):
-        logger.error("failpoint %s: exiting", name)
-        os._exit(137)
-
-
-def _provenance(source: Message) -> dict[str, Any]:
-    author = source.author
-    return {
-        "room": source.room_id,
-        "room_name": source.room.name,
-        "message": source.pk,
-        "author": author.name,
-        "org": author.organization.name if author.organization else "",
-        "at": source.created_at.isoformat(),
-    }
-
-
-def _copy(mirror: Mirror, source: Message, *, thread_root: Message | None) -> Message:
-    copy, _ = do_send_message(
-        source.author,
-        mirror.target_room,
-        client_id=f"mirror-{mirror.pk}-{source.pk}",
-        body=source.body,
-        thread_root=thread_root,
-        kind=Message.Kind.MIRROR,
-        mirror_source=source,
-        provenance=_provenance(source),
+def mirrors_for(user: User) -> list[Mirror]:
+    """Mirrors in the internal rooms the person is in (never the other side's)."""
+    return list(
+        Mirror.objects.filter(
+            organization=user.organization,
+            target_room__in=rooms_for_user(user),
+        ).order_by("-created_at")
     )
-    return copy
-
-
-def _copy_of(mirror: Mirror, source: Message) -> Message | None:
-    return Message.objects.filter(room=mirror.target_room, mirror_source=source).first()
-
-
-# --- creating, stopping, sharing back -------------------------------------------
 
 
 def do_create_mirror(actor: User, source_root: Message, target_room: Room) -> Mirror:
@@ -293,140 +236,12 @@ def do_mark_shared_back(note: Message, actor: User, *, when: datetime.datetime) 
     note = Message.objects.select_related(
         "author__organization", "shared_back_by__organization"
     ).get(pk=note.pk)
-    data = events.message_data(note)
+    data = message_data(note)
     append_event(
         note.room_id,
-        lambda seq: events.MessageEditedEvent(
+        lambda seq: MessageEditedEvent(
             type="message.edited", room=note.room_id, seq=seq, message=data
         ),
         message=note,
         thread_root_id=note.thread_root_id,
     )
-
-
-# --- the relay ---------------------------------------------------------------------
-
-
-def _apply(mirror: Mirror, event: RoomEvent) -> Message | None:
-    source = (
-        Message.objects.select_related("author__organization", "room", "shared_from")
-        .filter(events=event)
-        .first()
-    )
-    if event.type == "message.new" and source is not None:
-        if source.shared_from is not None and source.shared_from.room_id == mirror.target_room_id:
-            # Shared back from this very room: the note is already here.
-            return source.shared_from
-        return _copy(mirror, source, thread_root=mirror.root_copy)
-    if event.type == "message.edited" and source is not None:
-        copy = _copy_of(mirror, source)
-        if copy is not None and not source.is_deleted and not copy.is_deleted:
-            return do_edit_message(source.author, copy, body=source.body)
-        return copy
-    if event.type == "message.deleted" and source is not None:
-        copy = _copy_of(mirror, source)
-        if copy is not None:
-            do_delete_message(source.deleted_by or mirror.created_by, copy)
-        return copy
-    if event.type == "workitem.updated":
-        by = event.payload.get("by") or {}
-        who = f"{by.get('name', 'Causeway')}"
-        if by.get("org"):
-            who += f" ({by['org']['name']})"
-        lines = [
-            f"- {field}: {_show(old)} -> {_show(new)}"
-            for field, (old, new) in event.payload.get("changes", {}).items()
-        ]
-        notice, _ = do_send_message(
-            mirror.created_by,
-            mirror.target_room,
-            client_id=f"mirror-{mirror.pk}-event-{event.pk}",
-            body=f"**Work item updated** by {who}:\n" + "\n".join(lines),
-            thread_root=mirror.root_copy,
-            kind=Message.Kind.NOTICE,
-            provenance={
-                "room": event.room_id,
-                "event_seq": event.seq,
-                "at": event.created_at.isoformat(),
-            },
-        )
-        return notice
-    return None
-
-
-def _show(value: Any) -> str:
-    if value is None or value == "" or value == []:
-        return "none"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
-
-
-def apply_entry(entry: OutboxEntry) -> int:
-    """Apply one outbox entry to every live mirror of its thread; returns how many it changed."""
-    event = RoomEvent.objects.get(outbox=entry)
-    applied = 0
-    mirrors = Mirror.objects.select_related(
-        "target_room", "source_room", "root_copy", "created_by"
-    ).filter(source_root_id=entry.thread_root_id, stopped_at__isnull=True, start_seq__lt=event.seq)
-    for mirror in mirrors.order_by("id"):
-        delivery, created = MirrorDelivery.objects.get_or_create(event=event, mirror=mirror)
-        if not created:
-            continue  # applied before: a retry never duplicates
-        delivery.target_message = _apply(mirror, event)
-        delivery.save(update_fields=["target_message"])
-        applied += 1
-    return applied
-
-
-def relay_next(now: datetime.datetime | None = None) -> OutboxEntry | None:
-    """Relay the oldest ready entry whose thread has nothing earlier pending.
-
-    Several workers may run: ``SKIP LOCKED`` gives each its own entry, and an
-    entry waits while an earlier one of its thread is pending (being relayed
-    or backing off), so each thread is relayed in order.
-    """
-    now = now or timezone.now()
-    earlier = OutboxEntry.objects.filter(
-        thread_root_id=OuterRef("thread_root_id"),
-        status=OutboxEntry.Status.PENDING,
-        pk__lt=OuterRef("pk"),
-    )
-    with transaction.atomic():
-        entry = (
-            OutboxEntry.objects.select_for_update(skip_locked=True)
-            .filter(status=OutboxEntry.Status.PENDING, next_attempt_at__lte=now)
-            .exclude(Exists(earlier))
-            .order_by("id")
-            .first()
-        )
-        if entry is None:
-            return None
-        try:
-            with transaction.atomic():
-                apply_entry(entry)
-                failpoint("bridge.after_relay")
-        except Exception as error:
-            entry.attempts += 1
-            entry.last_error = f"{type(error).__name__}: {error}"[:2000]
-            if entry.attempts >= MAX_ATTEMPTS:
-                entry.status = OutboxEntry.Status.DEAD
-                logger.error("outbox %s is a dead letter: %s", entry.pk, entry.last_error)
-            else:
-                delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (entry.attempts - 1))
-                entry.next_attempt_at = now + datetime.timedelta(seconds=delay)
-                logger.warning("outbox %s failed, retry in %s s: %s", entry.pk, delay, error)
-            entry.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
-            return entry
-        entry.status = OutboxEntry.Status.DONE
-        entry.done_at = timezone.now()
-        entry.save(update_fields=["status", "done_at"])
-    return entry
-
-
-def relay_all(now: datetime.datetime | None = None, limit: int = 10_000) -> int:
-    """Relay until nothing is ready; returns how many entries were handled."""
-    handled = 0
-    while handled < limit and relay_next(now) is not None:
-        handled += 1
-    return handled

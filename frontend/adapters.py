@@ -11,9 +11,14 @@ from django.db import transaction
 from django.forms import BaseForm
 from django.http import HttpRequest
 
-from hub import actions
 from hub.errors import ActionError, Forbidden
-from hub.models import Invitation, User
+from hub.models import User
+from rooms.actions.invitations import (
+    check_accept_invitation,
+    find_invitation,
+    resolve_signup_organization,
+)
+from rooms.models.invitations import Invitation
 
 INVITATION_SESSION_KEY = "causeway_invitation_token"
 # Set on the request once sign-up has decided the new person's organization.
@@ -24,7 +29,7 @@ def pending_invitation(request: HttpRequest | None) -> Invitation | None:
     if request is None or not hasattr(request, "session"):
         return None
     token = request.session.get(INVITATION_SESSION_KEY)
-    return actions.find_invitation(token) if token else None
+    return find_invitation(token) if token else None
 
 
 class CausewayAccountAdapter(DefaultAccountAdapter):
@@ -42,7 +47,7 @@ class CausewayAccountAdapter(DefaultAccountAdapter):
             and not hasattr(request, SIGNUP_ORGANIZATION_ATTR)
         ):
             try:
-                actions.resolve_signup_organization(email, pending_invitation(request))
+                resolve_signup_organization(email, pending_invitation(request))
             except Forbidden as error:
                 raise ValidationError(error.detail) from None
         return email
@@ -56,7 +61,7 @@ class CausewayAccountAdapter(DefaultAccountAdapter):
         user.title = form.cleaned_data.get("title", "")
         invitation = pending_invitation(request)
         try:
-            user.organization = actions.resolve_signup_organization(user.email, invitation)
+            user.organization = resolve_signup_organization(user.email, invitation)
         except Forbidden as error:
             raise ValidationError(error.detail) from None
         user.org_role = User.OrgRole.MEMBER
@@ -73,7 +78,7 @@ class CausewayAccountAdapter(DefaultAccountAdapter):
                     # The organization is decided already; a stale invitation
                     # must not block the sign-up.
                     with contextlib.suppress(ActionError):
-                        actions.check_accept_invitation(
+                        check_accept_invitation(
                             user, token=request.session.get(INVITATION_SESSION_KEY)
                         )
             request.session.pop(INVITATION_SESSION_KEY, None)

@@ -1,5 +1,5 @@
 from django.urls import path
 
-from rooms.consumers import CausewayConsumer
+from rooms.socket.consumer import CausewayConsumer
 
 websocket_urlpatterns = [path("ws/", CausewayConsumer.as_asgi())]

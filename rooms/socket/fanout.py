@@ -22,30 +22,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any, Protocol, TypeVar
 
-from channels.db import database_sync_to_async
 from channels.layers import BaseChannelLayer, get_channel_layer
-from django.db import connection
 
-from rooms import events
-from rooms.auth import revoked_access
-from rooms.models import Room
-from rooms.selectors import events_after
+from hub import publish
+from hub.threads import db
+from rooms.models.rooms import Room
+from rooms.selectors.access import revoked_access
+from rooms.selectors.messages import events_after
 
 logger = logging.getLogger("causeway.fanout")
 T = TypeVar("T")
-
-# PostgreSQL serves many threads at once; SQLite (one writer) keeps Channels'
-# single database thread.
-PARALLEL_DB = connection.vendor != "sqlite"
-
-
-def db(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
-    """``fn`` run in a database thread, off the event loop."""
-    return database_sync_to_async(fn, thread_sensitive=not PARALLEL_DB)
-
 
 GAP_WAIT_SECONDS = 0.25
 RECONCILE_SECONDS = 5.0
@@ -239,7 +228,7 @@ class Fanout:
 
     async def _deliver(self, room_id: int, seq: int, text: str) -> None:
         self.next_seq[room_id] = seq + 1
-        for socket in list(self.groups.get(events.room_group(room_id), ())):
+        for socket in list(self.groups.get(publish.room_group(room_id), ())):
             await self._safely(socket.deliver_room_event(room_id, seq, text))
 
     @staticmethod
@@ -277,7 +266,7 @@ class Fanout:
 
     async def fill_from_database(self, room_id: int, until: int | None = None) -> None:
         expected = self.next_seq.get(room_id)
-        if expected is None or events.room_group(room_id) not in self.groups:
+        if expected is None or publish.room_group(room_id) not in self.groups:
             return
         held = self.held.get(room_id, {})
         upto = until if until is not None else max(held, default=expected - 1)
@@ -289,7 +278,7 @@ class Fanout:
             for payload in payloads:
                 seq = payload["seq"]
                 if seq == self.next_seq.get(room_id):
-                    await self._deliver(room_id, seq, events.encode(payload))
+                    await self._deliver(room_id, seq, publish.encode(payload))
             if room_id in self.next_seq:
                 await self._drain_held(room_id)
 

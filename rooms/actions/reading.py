@@ -1,0 +1,58 @@
+"""Reading state: read markers of rooms and threads, and following threads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from hub import publish
+from hub.errors import Invalid
+from hub.models import User
+from rooms.models.messages import ThreadFollow
+from rooms.models.rooms import Membership, Room
+from rooms.selectors.access import access_membership, access_message
+from rooms.selectors.reading import unread_count
+from rooms.wire.types import UnreadEvent
+
+
+def check_mark_read(reader: User, *, room_id: Any, seq: Any) -> UnreadEvent:
+    membership = access_membership(reader, room_id, readonly=True)
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise Invalid("`seq` must be a non-negative integer.")
+    seq = min(seq, membership.room.last_seq)
+    with transaction.atomic():
+        # Markers only move forward, even when two tabs report out of order.
+        Membership.objects.filter(pk=membership.pk, last_read_seq__lt=seq).update(last_read_seq=seq)
+        membership.refresh_from_db(fields=["last_read_seq"])
+        frame = UnreadEvent(
+            type="unread",
+            room=membership.room_id,
+            count=unread_count(reader, membership.room_id, membership.last_read_seq),
+            last_read_seq=membership.last_read_seq,
+        )
+        publish.publish_on_commit(publish.user_group(reader.id), frame)
+    return frame
+
+
+def check_follow_thread(user: User, *, room_id: Any, root_id: Any, follow: bool) -> None:
+    # Following and reading are the person's own state: allowed in an archive.
+    root = access_message(user, room_id, root_id, readonly=True)
+    if root.thread_root_id is not None:
+        raise Invalid("Follow the thread's first message.")
+    if follow:
+        ThreadFollow.objects.get_or_create(user=user, root=root)
+    else:
+        ThreadFollow.objects.filter(user=user, root=root).delete()
+
+
+def check_mark_thread_read(user: User, *, room_id: Any, root_id: Any, seq: Any) -> None:
+    root = access_message(user, room_id, root_id, readonly=True)
+    if root.thread_root_id is not None:
+        raise Invalid("Name the thread's first message as `root`.")
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise Invalid("`seq` must be a non-negative integer.")
+    seq = min(seq, Room.objects.values_list("last_seq", flat=True).get(pk=root.room_id))
+    ThreadFollow.objects.filter(user=user, root=root, last_read_seq__lt=seq).update(
+        last_read_seq=seq
+    )

@@ -1,0 +1,134 @@
+"""Rooms: creating, renaming, archiving."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from hub import audit
+from hub.errors import Forbidden, Invalid, NotFound
+from hub.models import Organization, Partnership, User
+from hub.validation import clean_text
+from rooms.actions.members import do_add_member
+from rooms.log import append_event
+from rooms.models.rooms import Membership, Room
+from rooms.selectors.access import access_membership, parse_id
+from rooms.wire.serializers import person_ref
+from rooms.wire.types import RoomArchivedEvent, RoomUpdatedEvent
+
+
+def do_create_room(
+    actor: User,
+    *,
+    kind: str,
+    name: str,
+    topic: str = "",
+    partnership: Partnership | None = None,
+    organization: Organization | None = None,
+) -> Room:
+    with transaction.atomic():
+        room = Room.objects.create(
+            kind=kind,
+            name=name,
+            topic=topic,
+            partnership=partnership,
+            organization=organization,
+            created_by=actor,
+        )
+        audit.record(actor, "room.created", room, kind=kind, name=name)
+        do_add_member(actor, room, actor, role=Membership.Role.OWNER)
+    return room
+
+
+def check_create_shared_room(
+    actor: User, *, partnership_id: Any, name: Any, topic: Any = ""
+) -> Room:
+    partnership_id = parse_id(partnership_id, "partnership")
+    name = clean_text(name, "name", max_chars=120)
+    topic = clean_text(topic, "topic", max_chars=500, allow_empty=True)
+    partnership = Partnership.objects.filter(pk=partnership_id).first()
+    if partnership is None or actor.organization_id not in partnership.side_ids():
+        raise NotFound()
+    if not partnership.is_active:
+        raise Forbidden(
+            "Both organizations must accept the partnership before a shared room exists."
+        )
+    return do_create_room(
+        actor, kind=Room.Kind.SHARED, name=name, topic=topic, partnership=partnership
+    )
+
+
+def check_create_internal_room(actor: User, *, name: Any, topic: Any = "") -> Room:
+    if actor.organization is None:
+        raise Forbidden("Only people of an organization have internal rooms.")
+    name = clean_text(name, "name", max_chars=120)
+    topic = clean_text(topic, "topic", max_chars=500, allow_empty=True)
+    return do_create_room(
+        actor,
+        kind=Room.Kind.INTERNAL,
+        name=name,
+        topic=topic,
+        organization=actor.organization,
+    )
+
+
+def check_update_room(actor: User, *, room_id: Any, name: Any = None, topic: Any = None) -> Room:
+    membership = access_membership(actor, room_id)
+    if membership.role != Membership.Role.OWNER:
+        raise Forbidden("Only the room's owners can rename it.")
+    changes = {}
+    if name is not None:
+        changes["name"] = clean_text(name, "name", max_chars=120)
+    if topic is not None:
+        changes["topic"] = clean_text(topic, "topic", max_chars=500, allow_empty=True)
+    if not changes:
+        raise Invalid("Give a `name` or a `topic`.")
+    with transaction.atomic():
+        # Only the fields given, on the locked row: two owners changing
+        # different fields at once both keep their change.
+        room = Room.objects.select_for_update().get(pk=membership.room_id)
+        for field, value in changes.items():
+            setattr(room, field, value)
+        room.save(update_fields=list(changes))
+        append_event(
+            room.id,
+            lambda seq: RoomUpdatedEvent(
+                type="room.updated", room=room.id, seq=seq, name=room.name, topic=room.topic
+            ),
+        )
+    return room
+
+
+def do_archive_room(actor: User | None, room: Room, *, reason: str) -> None:
+    """Make the room a read-only archive, and tell its subscribers (``room.archived``).
+
+    Its members keep reading it; every later write to its log is ``Archived``
+    (``next_seq``). Must run inside ``transaction.atomic``.
+    """
+    locked = Room.objects.select_for_update().get(pk=room.pk)
+    if locked.archived_at is not None:
+        return
+    now = timezone.now()
+    by = person_ref(actor) if actor is not None else None
+    append_event(
+        room.id,
+        lambda seq: RoomArchivedEvent(
+            type="room.archived",
+            room=room.id,
+            seq=seq,
+            archived_at=now.isoformat(),
+            reason=reason,
+            by=by,
+        ),
+        archived_ok=True,
+    )
+    Room.objects.filter(pk=room.pk).update(archived_at=now)
+    audit.record(
+        actor,
+        "room.archived",
+        room,
+        organization=actor.organization if actor else None,
+        reason=reason,
+    )

@@ -1,0 +1,1 @@
+"""The JSON API over HTTP (docs/protocol.md, "HTTP JSON endpoints"). Thin views."""

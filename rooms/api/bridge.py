@@ -1,0 +1,60 @@
+"""HTTP JSON for mirrors and share-back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import JsonResponse
+
+from hub.http import AuthedRequest, api, json_body
+from rooms.bridge.mirrors import (
+    check_create_mirror,
+    check_share_back,
+    check_stop_mirror,
+    mirrors_for,
+)
+
+
+def _mirror_json(mirror: Any) -> dict[str, Any]:
+    return {
+        "id": mirror.pk,
+        "source_room": mirror.source_room_id,
+        "thread": mirror.source_root_id,
+        "target_room": mirror.target_room_id,
+        "root_copy": mirror.root_copy_id,
+        "created_at": mirror.created_at.isoformat(),
+        "stopped_at": mirror.stopped_at.isoformat() if mirror.stopped_at else None,
+    }
+
+
+@api(("GET", "POST"))
+def mirrors(request: AuthedRequest) -> JsonResponse:
+    if request.method == "POST":
+        data = json_body(request)
+        mirror = check_create_mirror(
+            request.user,
+            source_room_id=data.get("source_room"),
+            root_id=data.get("thread"),
+            target_room_id=data.get("target_room"),
+        )
+        return JsonResponse(_mirror_json(mirror), status=201)
+    return JsonResponse({"mirrors": [_mirror_json(m) for m in mirrors_for(request.user)]})
+
+
+@api(("DELETE",))
+def mirror(request: AuthedRequest, mirror_id: int) -> JsonResponse:
+    stopped = check_stop_mirror(request.user, mirror_id=mirror_id)
+    return JsonResponse(_mirror_json(stopped))
+
+
+@api(("POST",))
+def share_back(request: AuthedRequest, mirror_id: int) -> JsonResponse:
+    data = json_body(request)
+    shared = check_share_back(
+        request.user,
+        mirror_id=mirror_id,
+        message_id=data.get("message"),
+        body=data.get("body"),
+        confirmed_body=data.get("confirmed_body"),
+    )
+    return JsonResponse({"room": shared.room_id, "id": shared.pk, "seq": shared.seq}, status=201)

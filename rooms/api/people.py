@@ -1,0 +1,66 @@
+"""HTTP JSON for invitations, deactivation, notifications and ending a partnership."""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+
+from hub.http import AuthedRequest, api, json_body
+from rooms.actions.invitations import check_create_invitation, check_revoke_invitation
+from rooms.actions.notifications import check_mark_notifications_read
+from rooms.actions.partnerships import check_end_partnership
+from rooms.actions.people import check_deactivate_person
+from rooms.selectors.invitations import pending_invitations_sent
+from rooms.selectors.notifications import notifications_for
+
+
+@api(("GET", "POST"))
+def invitations(request: AuthedRequest) -> JsonResponse:
+    if request.method == "POST":
+        data = json_body(request)
+        invitation, _token = check_create_invitation(
+            request.user,
+            room_id=data.get("room"),
+            email=data.get("email"),
+            organization_slug=data.get("organization"),
+            confirm_outside_domain=data.get("confirm_outside_domain", False),
+        )
+        return JsonResponse(
+            {
+                "id": invitation.pk,
+                "email": invitation.email,
+                "organization": invitation.organization.name,
+                "outside_domain": invitation.outside_domain,
+                "expires_at": invitation.expires_at.isoformat(),
+            },
+            status=201,
+        )
+    return JsonResponse({"invitations": pending_invitations_sent(request.user)})
+
+
+@api(("DELETE",))
+def invitation(request: AuthedRequest, invitation_id: int) -> JsonResponse:
+    check_revoke_invitation(request.user, invitation_id=invitation_id)
+    return JsonResponse({"ok": True})
+
+
+@api(("POST",))
+def deactivate_person(request: AuthedRequest, person_id: int) -> JsonResponse:
+    check_deactivate_person(request.user, person_id=person_id)
+    return JsonResponse({"ok": True})
+
+
+@api(("GET", "POST"))
+def notifications(request: AuthedRequest) -> JsonResponse:
+    if request.method == "POST":
+        count = check_mark_notifications_read(request.user, ids=json_body(request).get("ids"))
+        return JsonResponse({"marked_read": count})
+    unread_only = request.GET.get("unread") == "1"
+    return JsonResponse({"notifications": notifications_for(request.user, unread_only=unread_only)})
+
+
+@api(("POST",))
+def end_partnership(request: AuthedRequest, partnership_id: int) -> JsonResponse:
+    partnership = check_end_partnership(
+        request.user, partnership_id=partnership_id, reason=json_body(request).get("reason")
+    )
+    return JsonResponse({"id": partnership.pk, "status": partnership.status})

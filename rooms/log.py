@@ -1,0 +1,96 @@
+"""The room event log: per-room sequence numbers and the events stored with them.
+
+Every room event takes ``Room.last_seq + 1`` while holding the room row's
+lock (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's IMMEDIATE
+transactions serialize writers), and stores the frame in ``RoomEvent`` in the
+same transaction. So the log never has a gap or a duplicate, and the live
+push, sent after commit, is only ever a copy of it.
+
+The bridge learns of events in threads it follows through ``thread_hooks``,
+called in the writing transaction (``rooms.bridge.outbox`` registers itself
+at start-up): the log knows nothing of mirrors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection
+
+from hub import publish
+from hub.errors import Archived, NotFound
+from rooms.models.log import RoomEvent
+from rooms.models.messages import Message
+from rooms.models.rooms import Room
+
+ThreadHook = Callable[[RoomEvent, int], None]
+
+# Called with each event that changes a thread, in the writing transaction.
+thread_hooks: list[ThreadHook] = []
+
+
+def on_thread_event(hook: ThreadHook) -> ThreadHook:
+    """Register ``hook(event, thread_root_id)``; for an app's ``ready()`` (see rooms.apps)."""
+    if hook not in thread_hooks:
+        thread_hooks.append(hook)
+    return hook
+
+
+def next_seq(room_id: int, *, archived_ok: bool = False) -> int:
+    """Lock the room's row and take its next sequence number, in one statement.
+
+    The row lock is held until the transaction ends, so seqs are allocated
+    one writer at a time and a rolled-back write gives its number back. An
+    archived room's log takes nothing more (``Archived``), whatever path a
+    write came by, unless ``archived_ok`` (archiving itself, and a person
+    leaving it when deactivated).
+    """
+    table = connection.ops.quote_name(Room._meta.db_table)
+    live = "" if archived_ok else " AND archived_at IS NULL"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s{live} RETURNING last_seq",
+            [room_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        if Room.objects.filter(pk=room_id, archived_at__isnull=False).exists():
+            raise Archived()
+        raise NotFound()
+    return int(row[0])
+
+
+def lock_room(room_id: int) -> None:
+    """Take the room's row lock first: every writer locks room, then message, in that order."""
+    Room.objects.select_for_update().only("id").get(pk=room_id)
+
+
+def append_event(
+    room_id: int,
+    build: Callable[[int], Any],
+    *,
+    seq: int | None = None,
+    message: Message | None = None,
+    thread_root_id: int | None = None,
+    archived_ok: bool = False,
+) -> tuple[int, Any]:
+    """Allocate the room's next seq, store the frame ``build(seq)`` returns, publish on commit.
+
+    ``thread_root_id`` names the thread the event changes: the thread hooks
+    (the bridge's outbox, if the thread is mirrored) write in this same
+    transaction.
+    ``seq``, if given, was taken with ``next_seq`` in this transaction.
+    Must run inside ``transaction.atomic``.
+    """
+    if seq is None:
+        seq = next_seq(room_id, archived_ok=archived_ok)
+    frame = build(seq)
+    event = RoomEvent.objects.create(
+        room_id=room_id, seq=seq, type=frame["type"], message=message, payload=frame
+    )
+    if thread_root_id is not None:
+        for hook in thread_hooks:
+            hook(event, thread_root_id)
+    publish.publish_on_commit(publish.room_group(room_id), frame, seq)
+    return seq, frame

@@ -1,0 +1,36 @@
+"""Rooms' models, one module per concept; every model is importable from here."""
+
+from rooms.models.bridge import Mirror, MirrorDelivery, OutboxEntry
+from rooms.models.invitations import Invitation
+from rooms.models.log import RoomEvent
+from rooms.models.messages import Mention, Message, MessageEdit, ThreadFollow
+from rooms.models.notifications import Notification
+from rooms.models.rooms import Membership, MembershipQuerySet, Room
+from rooms.models.workitems import (
+    Escalation,
+    EscalationContact,
+    EscalationRoom,
+    WorkItem,
+    WorkItemChange,
+)
+
+__all__ = [
+    "Escalation",
+    "EscalationContact",
+    "EscalationRoom",
+    "Invitation",
+    "Membership",
+    "MembershipQuerySet",
+    "Mention",
+    "Message",
+    "MessageEdit",
+    "Mirror",
+    "MirrorDelivery",
+    "Notification",
+    "OutboxEntry",
+    "Room",
+    "RoomEvent",
+    "ThreadFollow",
+    "WorkItem",
+    "WorkItemChange",
+]

@@ -1,0 +1,157 @@
+"""A person's rooms and a room's people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+
+from hub.models import User
+from hub.selectors import partnership_end
+from rooms.models.messages import Mention, Message
+from rooms.models.rooms import Membership, Room
+from rooms.moderation import moderation_scope
+from rooms.selectors.access import visible_people
+
+
+def room_list(user: User) -> list[dict[str, Any]]:
+    """The person's rooms with unread counts, in one query."""
+    unread = (
+        Message.objects.filter(
+            room=OuterRef("room_id"),
+            seq__gt=OuterRef("last_read_seq"),
+            deleted_at__isnull=True,
+        )
+        .exclude(author=user)
+        .order_by()
+        .values("room")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    mentions = (
+        Mention.objects.filter(
+            user=user,
+            room=OuterRef("room_id"),
+            seq__gt=OuterRef("last_read_seq"),
+            message__deleted_at__isnull=True,
+        )
+        .order_by()
+        .values("room")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    members = (
+        Membership.objects.active()
+        .filter(room=OuterRef("room_id"), user__is_active=True)
+        .order_by()
+        .values("room")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    memberships = (
+        Membership.objects.active()
+        .filter(user=user)
+        .select_related(
+            "room",
+            "room__partnership__supplier",
+            "room__partnership__client",
+            "room__partnership__ended_by__organization",
+            "room__organization",
+        )
+        .annotate(
+            unread=Coalesce(Subquery(unread), 0),
+            mentions=Coalesce(Subquery(mentions), 0),
+            member_count=Coalesce(Subquery(members), 0),
+        )
+        .order_by("room__name")
+    )
+    result = []
+    for membership in memberships:
+        room = membership.room
+        entry: dict[str, Any] = {
+            "id": room.id,
+            "kind": room.kind,
+            "name": room.name,
+            "topic": room.topic,
+            "head_seq": room.last_seq,
+            "last_read_seq": membership.last_read_seq,
+            "unread": membership.unread,
+            "mentions": membership.mentions,
+            "role": membership.role,
+            "member_count": membership.member_count,
+            "moderation": moderation_scope(user, room, membership.role),
+            "archived": room.archived_at is not None,
+        }
+        if room.partnership is not None:
+            partner = (
+                room.partnership.client
+                if room.partnership.supplier_id == user.organization_id
+                else room.partnership.supplier
+            )
+            entry["partner"] = {"id": partner.id, "name": partner.name, "slug": partner.slug}
+            if room.archived_at is not None:
+                entry["ended"] = partnership_end(room.partnership)
+        result.append(entry)
+    return result
+
+
+def room_members(room: Room) -> list[Membership]:
+    """Active members with what ``person_ref`` needs loaded, and nothing more.
+
+    Every subscribe reads this (a reconnect storm, thousands of times): whole
+    users and organizations cost more CPU to build than the query.
+    """
+    return list(
+        Membership.objects.active()
+        .filter(room=room, user__is_active=True)
+        .select_related("user__organization")
+        .only(
+            "role",
+            "room_id",
+            "user__id",
+            "user__handle",
+            "user__display_name",
+            "user__title",
+            "user__organization__id",
+            "user__organization__name",
+            "user__organization__slug",
+        )
+        .order_by("user__display_name", "user__handle")
+    )
+
+
+def member_candidates(
+    user: User, membership: Membership, query: str = "", limit: int = 20
+) -> list[tuple[User, bool]]:
+    """People ``user`` may add to the membership's room: ``(person, is_colleague)``.
+
+    Colleagues always; for an owner of a shared room also the partner's people
+    whom ``user`` already knows (``visible_people``), the ones
+    ``check_add_member`` accepts. Never anyone the person cannot know of.
+    """
+    room = membership.room
+    if user.organization_id is None:
+        return []
+    organizations = {user.organization_id}
+    if room.is_shared and membership.role == Membership.Role.OWNER:
+        organizations = room.allowed_organization_ids()
+    people = (
+        visible_people(user)
+        .filter(organization_id__in=organizations)
+        .exclude(pk__in=Membership.objects.active().filter(room=room).values("user_id"))
+        .select_related("organization")
+    )
+    if query:
+        people = people.filter(Q(display_name__icontains=query) | Q(handle__icontains=query))
+    found = people.order_by("display_name", "handle")[:limit]
+    return [(p, p.organization_id == user.organization_id) for p in found]
+
+
+def presence_room_ids(user_id: int) -> list[int]:
+    """The rooms whose members see this person's presence: live rooms they are in."""
+    return list(
+        Membership.objects.active()
+        .filter(user_id=user_id, room__archived_at__isnull=True)
+        .values_list("room_id", flat=True)
+    )

@@ -1,0 +1,1 @@
+"""The one multiplexed WebSocket: the consumer, the process fanout, the handshake."""

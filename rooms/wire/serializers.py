@@ -1,0 +1,126 @@
+"""The wire shapes of people, messages, work items, escalations and notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rooms.wire.types import (
+    EscalationData,
+    MessageData,
+    NotificationEvent,
+    OrgRef,
+    PersonRef,
+    WorkItemData,
+)
+
+
+def iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def org_ref(org: Any) -> OrgRef | None:
+    if org is None:
+        return None
+    return {"id": org.id, "name": org.name, "slug": org.slug}
+
+
+def person_ref(user: Any) -> PersonRef:
+    return {
+        "id": user.id,
+        "name": user.name,
+        "handle": user.handle,
+        "title": user.title,
+        "org": org_ref(user.organization),
+    }
+
+
+def message_data(message: Any, mentions: list[int] | None = None) -> MessageData:
+    """The wire shape of a message. Requires ``author__organization`` loaded
+    (and ``shared_back_by__organization``, or one query per shared-back note).
+
+    ``mentions`` (person ids) is passed by writers that just computed it;
+    otherwise it is read from the message.
+    """
+    deleted = message.deleted_at is not None
+    data: MessageData = {
+        "id": message.id,
+        "room": message.room_id,
+        "seq": message.seq,
+        "kind": message.kind,
+        "author": person_ref(message.author),
+        "client_id": message.client_id,
+        "body": "" if deleted else message.body,
+        "html": "" if deleted else message.body_html,
+        "thread": message.thread_root_id,
+        "created_at": message.created_at.isoformat(),
+        "edited_at": iso(message.edited_at),
+        "deleted": deleted,
+        "reply_count": message.reply_count,
+        "last_reply_at": iso(message.last_reply_at),
+        "mentions": (
+            mentions if mentions is not None else sorted(m.user_id for m in message.mentions.all())
+        ),
+    }
+    if message.provenance is not None:
+        data["mirror"] = message.provenance
+    if message.shared_back_at is not None:
+        by = message.shared_back_by
+        data["shared_back"] = {
+            "by": person_ref(by) if by is not None else None,
+            "at": message.shared_back_at.isoformat(),
+        }
+    return data
+
+
+def escalation_data(escalation: Any) -> EscalationData:
+    return {
+        "id": escalation.id,
+        "severity": escalation.severity,
+        "status": escalation.status,
+        "reason": escalation.reason,
+        "raised_by": person_ref(escalation.raised_by),
+        "raised_at": escalation.raised_at.isoformat(),
+        "ack_due_at": escalation.ack_due_at.isoformat(),
+        "acknowledged_by": (
+            person_ref(escalation.acknowledged_by) if escalation.acknowledged_by else None
+        ),
+        "acknowledged_at": iso(escalation.acknowledged_at),
+        "breached": escalation.breached_at is not None,
+    }
+
+
+def work_item_data(item: Any, escalation: Any = None) -> WorkItemData:
+    """The wire shape of a work item, with its live escalation (if any) passed in."""
+    return {
+        "id": item.id,
+        "room": item.room_id,
+        "title": item.title,
+        "description": item.description,
+        "html": item.description_html,
+        "status": item.status,
+        "assignee": person_ref(item.assignee) if item.assignee else None,
+        "priority": item.priority,
+        "due_date": item.due_date.isoformat() if item.due_date else None,
+        "labels": list(item.labels),
+        "raised_by_org": org_ref(item.raised_by_org),
+        "created_by": person_ref(item.created_by),
+        "created_at": item.created_at.isoformat(),
+        "updated_at": item.updated_at.isoformat(),
+        "thread": item.thread_root_id,
+        "source_message": item.source_message_id,
+        "version": item.version,
+        "escalation": escalation_data(escalation) if escalation is not None else None,
+    }
+
+
+def notification_frame(notification: Any) -> NotificationEvent:
+    return {
+        "type": "notification",
+        "id": notification.id,
+        "kind": notification.kind,
+        "title": notification.title,
+        "body": notification.body,
+        "room": notification.room_id,
+        "work_item": notification.work_item_id,
+        "created_at": notification.created_at.isoformat(),
+    }

@@ -1,0 +1,271 @@
+"""Wire types: one ``TypedDict`` per frame the server sends, with a literal ``type``.
+
+Every frame is a JSON object. Room events carry the room's ``seq`` and are
+stored in its log; ephemeral frames (typing, presence, unread) carry none.
+``ROOM_EVENT_TYPES`` is derived from ``RoomEventFrame``: the one list of
+room-event types, which the web app imports (frontend ``wire.gen.js``).
+How frames travel (groups, encoding, the publisher) is ``hub.publish``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+
+class OrgRef(TypedDict):
+    id: int
+    name: str
+    slug: str
+
+
+class PersonRef(TypedDict):
+    id: int
+    name: str
+    handle: str
+    title: str
+    org: OrgRef | None
+
+
+class SharedBack(TypedDict):
+    by: PersonRef | None
+    at: str
+
+
+class MessageData(TypedDict):
+    id: int
+    room: int
+    seq: int
+    kind: str
+    author: PersonRef
+    client_id: str
+    body: str
+    html: str
+    thread: int | None
+    created_at: str
+    edited_at: str | None
+    deleted: bool
+    reply_count: int
+    last_reply_at: str | None
+    mentions: list[int]
+    # Only on mirror copies in an internal room: where the original was said.
+    mirror: NotRequired[dict[str, Any]]
+    # Only on an internal note that was shared back into the shared thread.
+    shared_back: NotRequired[SharedBack]
+
+
+class MessageNewEvent(TypedDict):
+    type: Literal["message.new"]
+    room: int
+    seq: int
+    message: MessageData
+
+
+class MessageEditedEvent(TypedDict):
+    type: Literal["message.edited"]
+    room: int
+    seq: int
+    message: MessageData
+
+
+class MessageDeletedEvent(TypedDict):
+    type: Literal["message.deleted"]
+    room: int
+    seq: int
+    id: int
+    thread: int | None
+
+
+class MemberJoinedEvent(TypedDict):
+    type: Literal["member.joined"]
+    room: int
+    seq: int
+    member: PersonRef
+    role: str
+
+
+class MemberLeftEvent(TypedDict):
+    type: Literal["member.left"]
+    room: int
+    seq: int
+    user: int
+
+
+class RoomUpdatedEvent(TypedDict):
+    type: Literal["room.updated"]
+    room: int
+    seq: int
+    name: str
+    topic: str
+
+
+class RoomArchivedEvent(TypedDict):
+    type: Literal["room.archived"]
+    room: int
+    seq: int
+    archived_at: str
+    reason: str
+    by: PersonRef | None
+
+
+class EscalationData(TypedDict):
+    id: int
+    severity: str
+    status: str
+    reason: str
+    raised_by: PersonRef
+    raised_at: str
+    ack_due_at: str
+    acknowledged_by: PersonRef | None
+    acknowledged_at: str | None
+    breached: bool
+
+
+class WorkItemData(TypedDict):
+    id: int
+    room: int
+    title: str
+    description: str
+    html: str
+    status: str
+    assignee: PersonRef | None
+    priority: int
+    due_date: str | None
+    labels: list[str]
+    raised_by_org: OrgRef | None
+    created_by: PersonRef
+    created_at: str
+    updated_at: str
+    thread: int
+    source_message: int | None
+    version: int
+    escalation: EscalationData | None
+
+
+class WorkItemCreatedEvent(TypedDict):
+    type: Literal["workitem.created"]
+    room: int
+    seq: int
+    item: WorkItemData
+
+
+class WorkItemUpdatedEvent(TypedDict):
+    type: Literal["workitem.updated"]
+    room: int
+    seq: int
+    item: WorkItemData
+    # field -> [old, new]; primitive values only.
+    changes: dict[str, list[Any]]
+    by: PersonRef | None
+
+
+class NotificationEvent(TypedDict):
+    type: Literal["notification"]
+    id: int
+    kind: str
+    title: str
+    body: str
+    room: int | None
+    work_item: int | None
+    created_at: str
+
+
+class UnreadEvent(TypedDict):
+    type: Literal["unread"]
+    room: int
+    count: int
+    last_read_seq: int
+
+
+class HelloFrame(TypedDict):
+    type: Literal["hello"]
+    protocol: int
+    me: PersonRef
+    limits: dict[str, int | float]
+
+
+class SubscribedFrame(TypedDict):
+    type: Literal["subscribed"]
+    room: int
+    head_seq: int
+    members: list[dict[str, Any]]
+    presence: dict[str, str]
+    last_read_seq: int
+    unread: int
+    threads: list[dict[str, Any]]
+    ref: str | int | None
+
+
+class ResyncFrame(TypedDict):
+    type: Literal["resync"]
+    room: int
+    head_seq: int
+
+
+class UnsubscribedFrame(TypedDict):
+    type: Literal["unsubscribed"]
+    room: int
+    ref: str | int | None
+
+
+class AckFrame(TypedDict):
+    type: Literal["ack"]
+    room: int
+    client_id: str
+    id: int
+    seq: int
+    ref: str | int | None
+
+
+class OkFrame(TypedDict):
+    type: Literal["ok"]
+    op: str
+    ref: str | int | None
+    id: NotRequired[int]
+
+
+class PongFrame(TypedDict):
+    type: Literal["pong"]
+    ref: str | int | None
+
+
+class RoomRemovedFrame(TypedDict):
+    type: Literal["room.removed"]
+    room: int
+
+
+class SessionEndedFrame(TypedDict):
+    type: Literal["session.ended"]
+
+
+class ErrorFrame(TypedDict):
+    type: Literal["error"]
+    code: str
+    detail: str
+    ref: str | int | None
+
+
+SocketFrame = (
+    HelloFrame
+    | SubscribedFrame
+    | ResyncFrame
+    | UnsubscribedFrame
+    | AckFrame
+    | OkFrame
+    | PongFrame
+    | RoomRemovedFrame
+    | SessionEndedFrame
+    | ErrorFrame
+)
+
+
+RoomEventFrame = (
+    MessageNewEvent
+    | MessageEditedEvent
+    | MessageDeletedEvent
+    | MemberJoinedEvent
+    | MemberLeftEvent
+    | RoomUpdatedEvent
+    | RoomArchivedEvent
+    | WorkItemCreatedEvent
+    | WorkItemUpdatedEvent
+)
