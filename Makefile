@@ -41,6 +41,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 
 # Uses PostgreSQL and Redis on their standard local ports when they answer
 # (required when CI=true), the embedded defaults otherwise.

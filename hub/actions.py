@@ -10,8 +10,7 @@ from django.utils import timezone
 from hub import audit, handles
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.models import Organization, Partnership, User
-from hub.validation import clean_text
-from rooms.selectors.access import parse_id
+from hub.validation import clean_text, parse_id
 
 
 def email_domain(email: str) -> str:

@@ -60,3 +60,15 @@ def clean_text(value: Any, what: str, *, max_chars: int, allow_empty: bool = Fal
     if not value and not allow_empty:
         raise Invalid(f"`{what}` must not be empty.")
     return value
+
+
+def parse_id(value: Any, what: str = "id") -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise Invalid(f"`{what}` must be an integer.")
+    try:
+        number = int(value)
+    except ValueError:
+        raise Invalid(f"`{what}` must be an integer.") from None
+    if not 0 < number < 2**63:
+        raise Invalid(f"`{what}` is out of range.")
+    return number

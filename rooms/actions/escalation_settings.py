@@ -9,9 +9,9 @@ from django.db import transaction
 from hub import audit
 from hub.errors import Forbidden, Invalid, NotFound
 from hub.models import Partnership, User
+from hub.validation import parse_id
 from rooms.models.rooms import Room
 from rooms.models.workitems import EscalationContact
-from rooms.selectors.access import parse_id
 
 
 def ack_minutes(room: Room, severity: str) -> int:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from hub import audit
 from hub.errors import Archived, Conflict, Invalid, NotFound
 from hub.models import Organization, User
-from hub.validation import clean_text
+from hub.validation import clean_text, parse_id
 from rooms.actions.escalation_settings import SEVERITIES, ack_minutes, contacts_for
 from rooms.actions.members import do_add_member
 from rooms.actions.messages import do_send_message
@@ -33,7 +33,7 @@ from rooms.models.bridge import Mirror
 from rooms.models.messages import Message
 from rooms.models.rooms import Membership, Room
 from rooms.models.workitems import Escalation, EscalationContact, EscalationRoom, WorkItem
-from rooms.selectors.access import access_membership, parse_id
+from rooms.selectors.access import access_membership
 
 
 def summary(escalation: Escalation, *, breached: bool | None = None) -> str:

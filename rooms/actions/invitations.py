@@ -23,10 +23,11 @@ from hub.errors import (
     OrganizationRequired,
 )
 from hub.models import Organization, User
+from hub.validation import parse_id
 from rooms.actions.members import do_add_member
 from rooms.models.invitations import Invitation
 from rooms.models.rooms import Room
-from rooms.selectors.access import access_membership, parse_id
+from rooms.selectors.access import access_membership
 from rooms.selectors.invitations import invitations_visible_to
 
 

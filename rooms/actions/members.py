@@ -10,9 +10,10 @@ from django.utils import timezone
 from hub import audit, publish
 from hub.errors import Forbidden, Invalid, NotFound
 from hub.models import User
+from hub.validation import parse_id
 from rooms.log import append_event
 from rooms.models.rooms import Membership, Room
-from rooms.selectors.access import access_membership, access_person, parse_id
+from rooms.selectors.access import access_membership, access_person
 from rooms.wire.serializers import person_ref
 from rooms.wire.types import MemberJoinedEvent, MemberLeftEvent
 

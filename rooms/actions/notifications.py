@@ -12,10 +12,10 @@ from django.utils import timezone
 from hub import publish
 from hub.errors import Invalid
 from hub.models import User
+from hub.validation import parse_id
 from rooms.models.notifications import Notification
 from rooms.models.rooms import Room
 from rooms.models.workitems import WorkItem
-from rooms.selectors.access import parse_id
 from rooms.wire.serializers import notification_frame
 
 

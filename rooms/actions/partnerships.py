@@ -10,12 +10,11 @@ from django.utils import timezone
 from hub import audit
 from hub.errors import Conflict, Forbidden, NotFound
 from hub.models import Partnership, User
-from hub.validation import clean_text
+from hub.validation import clean_text, parse_id
 from rooms.actions.rooms import do_archive_room
 from rooms.bridge.mirrors import do_stop_mirrors_of
 from rooms.models.invitations import Invitation
 from rooms.models.rooms import Room
-from rooms.selectors.access import parse_id
 
 
 def do_end_partnership(actor: User, partnership: Partnership, *, reason: str) -> Partnership:

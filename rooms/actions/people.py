@@ -10,10 +10,10 @@ from django.utils import timezone
 from hub import audit, publish
 from hub.errors import Forbidden, NotFound
 from hub.models import User
+from hub.validation import parse_id
 from rooms.actions.members import do_remove_member
 from rooms.models.invitations import Invitation
 from rooms.models.rooms import Membership
-from rooms.selectors.access import parse_id
 
 
 def do_deactivate_person(actor: User | None, person: User) -> None:

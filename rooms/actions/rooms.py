@@ -10,11 +10,11 @@ from django.utils import timezone
 from hub import audit
 from hub.errors import Forbidden, Invalid, NotFound
 from hub.models import Organization, Partnership, User
-from hub.validation import clean_text
+from hub.validation import clean_text, parse_id
 from rooms.actions.members import do_add_member
 from rooms.log import append_event
 from rooms.models.rooms import Membership, Room
-from rooms.selectors.access import access_membership, parse_id
+from rooms.selectors.access import access_membership
 from rooms.wire.serializers import person_ref
 from rooms.wire.types import RoomArchivedEvent, RoomUpdatedEvent
 

@@ -17,14 +17,14 @@ from django.utils import timezone
 from hub import ratelimit
 from hub.errors import Conflict, Invalid, NotFound
 from hub.models import User
-from hub.validation import clean_text
+from hub.validation import clean_text, parse_id
 from rooms.actions.messages import do_send_message
 from rooms.log import append_event
 from rooms.markdown import render_markdown
 from rooms.models.messages import Message
 from rooms.models.rooms import Membership, Room
 from rooms.models.workitems import WorkItem, WorkItemChange
-from rooms.selectors.access import access_membership, access_message, parse_id
+from rooms.selectors.access import access_membership, access_message
 from rooms.wire.serializers import person_ref, work_item_data
 from rooms.wire.types import WorkItemCreatedEvent, WorkItemData, WorkItemUpdatedEvent
 

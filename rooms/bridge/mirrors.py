@@ -18,14 +18,14 @@ from django.utils import timezone
 from hub import audit, ratelimit
 from hub.errors import Conflict, Invalid, NotFound
 from hub.models import User
-from hub.validation import clean_text
+from hub.validation import clean_text, parse_id
 from rooms.actions.messages import do_send_message
 from rooms.bridge.sinks import _copy
 from rooms.log import append_event, lock_room
 from rooms.models.bridge import Mirror
 from rooms.models.messages import Message
 from rooms.models.rooms import Membership, Room
-from rooms.selectors.access import access_membership, access_message, parse_id, rooms_for_user
+from rooms.selectors.access import access_membership, access_message, rooms_for_user
 from rooms.wire.serializers import message_data
 from rooms.wire.types import MessageEditedEvent
 

@@ -14,22 +14,11 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from hub.errors import Archived, Invalid, NotFound
+from hub.errors import Archived, NotFound
 from hub.models import User
+from hub.validation import parse_id
 from rooms.models.messages import Message
 from rooms.models.rooms import Membership, Room
-
-
-def parse_id(value: Any, what: str = "id") -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise Invalid(f"`{what}` must be an integer.")
-    try:
-        number = int(value)
-    except ValueError:
-        raise Invalid(f"`{what}` must be an integer.") from None
-    if not 0 < number < 2**63:
-        raise Invalid(f"`{what}` is out of range.")
-    return number
 
 
 def rooms_for_user(user: User) -> QuerySet[Room]:

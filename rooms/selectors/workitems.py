@@ -8,8 +8,9 @@ from django.db.models import QuerySet
 
 from hub.errors import NotFound
 from hub.models import User
+from hub.validation import parse_id
 from rooms.models.workitems import Escalation, WorkItem, WorkItemChange
-from rooms.selectors.access import access_membership, parse_id, rooms_for_user
+from rooms.selectors.access import access_membership, rooms_for_user
 from rooms.wire.serializers import work_item_data
 
 

@@ -23,7 +23,7 @@ from hub import publish
 from hub.errors import ActionError, Invalid, NotFound, RateLimited, TooLarge
 from hub.models import User
 from hub.threads import db
-from hub.validation import check_text, text_problem
+from hub.validation import check_text, parse_id, text_problem
 from presence.actions import do_publish_presence, do_publish_typing
 from presence.heartbeat import PresenceKeeper
 from presence.store import ACTIVE, OFFLINE, STATES, get_store
@@ -31,7 +31,6 @@ from rooms.actions.messages import check_delete_message, check_edit_message, che
 from rooms.actions.reading import check_follow_thread, check_mark_read, check_mark_thread_read
 from rooms.actions.rooms import check_update_room
 from rooms.actions.workitems import check_create_work_item, check_update_work_item
-from rooms.selectors.access import parse_id
 from rooms.selectors.messages import events_after
 from rooms.selectors.rooms import presence_room_ids
 from rooms.selectors.snapshot import subscription_snapshot
