@@ -1,0 +1,151 @@
+"""Typed input, parsed once at the edge: the field types every schema is made of.
+
+Each socket frame and each HTTP body is parsed by one schema (a pydantic
+model: ``rooms.schemas``, ``hub.schemas`` below) into typed values before
+anything else looks at it; ``check_*`` actions take those values. The field
+types here carry the rules the two transports share, and fail with the
+project's own errors (``Invalid``, ``TooLarge``), which pydantic lets
+through, so a bad field answers exactly as it did when each action checked it
+by hand.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
+
+from django.conf import settings
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, ValidationInfo
+
+from hub import handles
+from hub.errors import Invalid
+from hub.validation import clean_text, parse_id
+
+S = TypeVar("S", bound="Schema")
+
+
+class Schema(BaseModel):
+    """Unknown keys are ignored (clients may send more); values are never coerced silently."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+def parse(schema: type[S], data: Any) -> S:
+    """``data`` (parsed JSON) as ``schema``, or ``Invalid`` naming the first bad field."""
+    if not isinstance(data, dict):
+        raise Invalid("Expected a JSON object.")
+    try:
+        return schema.model_validate(data)
+    except ValidationError as error:
+        raise Invalid(_explain(error)) from None
+
+
+def _explain(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "value"
+    kind = first["type"]
+    if kind == "missing":
+        return f"`{field}` is required."
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"`{field}` must be an integer."
+    if kind in ("string_type", "string_unicode"):
+        return f"`{field}` must be a string."
+    if kind in ("bool_type", "bool_parsing"):
+        return f"`{field}` must be true or false."
+    if kind in ("list_type", "dict_type"):
+        return f"`{field}` must be a {'list' if kind == 'list_type' else 'JSON object'}."
+    if kind == "literal_error":
+        expected = first.get("ctx", {}).get("expected", "")
+        return f"`{field}` must be {expected}."
+    return f"`{field}`: {first['msg']}."
+
+
+# --- field types --------------------------------------------------------------------------
+
+
+def _id(value: Any, info: ValidationInfo) -> int:
+    return parse_id(value, info.field_name or "id")
+
+
+def _seq(value: Any, info: ValidationInfo) -> int:
+    """A sequence number or count: a non-negative integer (never a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise Invalid(f"`{info.field_name}` must be a non-negative integer.")
+    return value
+
+
+def _strict_bool(value: Any, info: ValidationInfo) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"`{info.field_name}` must be true or false.")
+    return value
+
+
+def text(max_chars: int | Callable[[], int], *, allow_empty: bool = False) -> Any:
+    """A string field, cleaned like ``clean_text``: at most ``max_chars`` characters
+    (else ``TooLarge``), control characters removed, trimmed, not empty unless allowed.
+    ``max_chars`` may be a function of the settings, read at parse time."""
+
+    def clean(value: Any, info: ValidationInfo) -> str:
+        limit = max_chars() if callable(max_chars) else max_chars
+        return clean_text(value, info.field_name or "value", max_chars=limit, allow_empty=allow_empty)
+
+    return BeforeValidator(clean)
+
+
+def _message_max_chars() -> int:
+    return int(settings.CAUSEWAY_MESSAGE_MAX_CHARS)
+
+
+def _client_id(value: Any, info: ValidationInfo) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= 64:
+        raise Invalid(f"`{info.field_name}` must be a string of 1 to 64 characters.")
+    return value
+
+
+def _date(value: Any, info: ValidationInfo) -> datetime.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise Invalid(f"`{info.field_name}` must be a date (YYYY-MM-DD) or null.")
+
+
+def _handle(value: Any, info: ValidationInfo) -> str:
+    return handles.check_handle(value)
+
+
+Id = Annotated[int, BeforeValidator(_id)]
+Seq = Annotated[int, BeforeValidator(_seq)]
+StrictBool = Annotated[bool, BeforeValidator(_strict_bool)]
+ClientId = Annotated[str, BeforeValidator(_client_id)]
+Body = Annotated[str, text(_message_max_chars)]
+Name = Annotated[str, text(120)]
+Topic = Annotated[str, text(500, allow_empty=True)]
+Reason = Annotated[str, text(2000)]
+Note = Annotated[str, text(2000, allow_empty=True)]
+Title = Annotated[str, text(150, allow_empty=True)]
+DisplayName = Annotated[str, text(150)]
+Handle = Annotated[str, BeforeValidator(_handle)]
+OptionalDate = Annotated[datetime.date | None, BeforeValidator(_date)]
+
+
+# --- the kernel's own endpoints ---------------------------------------------------------
+
+
+class PartnershipProposal(Schema):
+    """POST /api/partnerships/"""
+
+    partner: Annotated[str, text(80)]
+    as_side: Literal["supplier", "client"]
+
+
+class ProfileChange(Schema):
+    """PATCH /api/me/"""
+
+    display_name: DisplayName | None = None
+    title: Title | None = None
+    handle: Handle | None = None
