@@ -1,10 +1,14 @@
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from frontend import views as pages
 from hub import api as hub_api
+from hub.http import IdConverter
 from rooms.api import bridge, people, rooms, workitems
+
+# Ids in paths: positive and within the database's range, or no match (404).
+register_converter(IdConverter, "id")
 
 # An exception that escapes every view and middleware: JSON under /api/, 503
 # for a database outage (config/errors.py).
@@ -17,57 +21,57 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 api = [
     path("rooms/", rooms.rooms, name="rooms"),
-    path("rooms/<int:room_id>/", rooms.room, name="room"),
-    path("rooms/<int:room_id>/messages/", rooms.history, name="history"),
-    path("rooms/<int:room_id>/threads/<int:root_id>/", rooms.thread, name="thread"),
-    path("rooms/<int:room_id>/members/", rooms.members, name="members"),
+    path("rooms/<id:room_id>/", rooms.room, name="room"),
+    path("rooms/<id:room_id>/messages/", rooms.history, name="history"),
+    path("rooms/<id:room_id>/threads/<id:root_id>/", rooms.thread, name="thread"),
+    path("rooms/<id:room_id>/members/", rooms.members, name="members"),
     path(
-        "rooms/<int:room_id>/members/candidates/",
+        "rooms/<id:room_id>/members/candidates/",
         rooms.candidates,
         name="member-candidates",
     ),
-    path("rooms/<int:room_id>/members/<int:person_id>/", rooms.member, name="member"),
-    path("rooms/<int:room_id>/workitems/", workitems.work_items, name="work-items"),
-    path("rooms/<int:room_id>/workitems/<int:item_id>/", workitems.work_item, name="work-item"),
+    path("rooms/<id:room_id>/members/<id:person_id>/", rooms.member, name="member"),
+    path("rooms/<id:room_id>/workitems/", workitems.work_items, name="work-items"),
+    path("rooms/<id:room_id>/workitems/<id:item_id>/", workitems.work_item, name="work-item"),
     path(
-        "rooms/<int:room_id>/workitems/<int:item_id>/escalate/",
+        "rooms/<id:room_id>/workitems/<id:item_id>/escalate/",
         workitems.escalate,
         name="escalate",
     ),
     path(
-        "escalations/<int:escalation_id>/<str:action>/",
+        "escalations/<id:escalation_id>/<str:action>/",
         workitems.escalation_action,
         name="escalation-action",
     ),
     path("workitems/mine/", workitems.mine, name="my-work"),
     path("mirrors/", bridge.mirrors, name="mirrors"),
-    path("mirrors/<int:mirror_id>/", bridge.mirror, name="mirror"),
-    path("mirrors/<int:mirror_id>/share-back/", bridge.share_back, name="share-back"),
+    path("mirrors/<id:mirror_id>/", bridge.mirror, name="mirror"),
+    path("mirrors/<id:mirror_id>/share-back/", bridge.share_back, name="share-back"),
     path("notifications/", people.notifications, name="notifications"),
     path(
-        "partnerships/<int:partnership_id>/escalation-contacts/",
+        "partnerships/<id:partnership_id>/escalation-contacts/",
         workitems.escalation_contacts,
         name="escalation-contacts",
     ),
     path(
-        "partnerships/<int:partnership_id>/ack-targets/",
+        "partnerships/<id:partnership_id>/ack-targets/",
         workitems.ack_targets,
         name="ack-targets",
     ),
     path("search/", rooms.search, name="search"),
     path("partnerships/", hub_api.partnerships, name="partnerships"),
     # Before the decisions: ending archives rooms, which the hub app knows nothing of.
-    path("partnerships/<int:partnership_id>/end/", people.end_partnership, name="partnership-end"),
+    path("partnerships/<id:partnership_id>/end/", people.end_partnership, name="partnership-end"),
     path(
-        "partnerships/<int:partnership_id>/<str:decision>/",
+        "partnerships/<id:partnership_id>/<str:decision>/",
         hub_api.partnership_decision,
         name="partnership-decision",
     ),
     path("me/", hub_api.me, name="me"),
     path("invitations/", people.invitations, name="invitations"),
-    path("invitations/<int:invitation_id>/", people.invitation, name="invitation"),
+    path("invitations/<id:invitation_id>/", people.invitation, name="invitation"),
     path(
-        "people/<int:person_id>/deactivate/",
+        "people/<id:person_id>/deactivate/",
         people.deactivate_person,
         name="deactivate-person",
     ),

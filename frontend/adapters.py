@@ -74,12 +74,15 @@ class CausewayAccountAdapter(DefaultAccountAdapter):
         if commit:
             with transaction.atomic():
                 user.save()
-                if invitation is not None and invitation.email.lower() == user.email.lower():
+                token = request.session.get(INVITATION_SESSION_KEY)
+                if (
+                    token
+                    and invitation is not None
+                    and invitation.email.lower() == user.email.lower()
+                ):
                     # The organization is decided already; a stale invitation
                     # must not block the sign-up.
                     with contextlib.suppress(ActionError):
-                        check_accept_invitation(
-                            user, token=request.session.get(INVITATION_SESSION_KEY)
-                        )
+                        check_accept_invitation(user, token=token)
             request.session.pop(INVITATION_SESSION_KEY, None)
         return user

@@ -6,6 +6,6 @@ app_name = "frontend"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("rooms/<int:room_id>/", views.room, name="room"),
+    path("rooms/<id:room_id>/", views.room, name="room"),
     path("profile/", views.profile, name="profile"),
 ]

@@ -23,6 +23,7 @@ from hub.actions import check_update_profile
 from hub.errors import ActionError, NotFound
 from hub.http import AuthedRequest
 from hub.models import User
+from hub.schemas import ProfileChange, parse
 from hub.selectors import me_for, partnerships_for
 from rooms.actions.invitations import check_accept_invitation, find_invitation
 from rooms.selectors.access import access_membership
@@ -89,7 +90,10 @@ def profile(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         values = {key: request.POST.get(key, "") for key in values}
         try:
-            check_update_profile(person, **values)
+            change = parse(ProfileChange, values)
+            check_update_profile(
+                person, display_name=change.display_name, title=change.title, handle=change.handle
+            )
         except ActionError as problem:
             error = problem.detail
         else:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from hub import audit, handles
+from hub import audit
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.models import Organization, Partnership, User
-from hub.validation import clean_text, parse_id
 
 
 def email_domain(email: str) -> str:
@@ -28,14 +27,12 @@ def organization_for_domain(email: str) -> Organization | None:
 # --- partnerships -------------------------------------------------------------
 
 
-def check_propose_partnership(actor: User, *, partner_slug: Any, as_side: Any) -> Partnership:
+def check_propose_partnership(
+    actor: User, *, partner_slug: str, as_side: Literal["supplier", "client"]
+) -> Partnership:
     """An admin proposes that their organization supplies (or buys from) another."""
     if not actor.is_org_admin or actor.organization is None:
         raise Forbidden("Only an organization admin can propose a partnership.")
-    if as_side not in ("supplier", "client"):
-        raise Invalid("`as_side` must be 'supplier' or 'client'.")
-    if not isinstance(partner_slug, str):
-        raise Invalid("`partner` must be an organization slug.")
     partner = Organization.objects.filter(slug=partner_slug).first()
     if partner is None or partner.pk == actor.organization_id:
         raise NotFound()
@@ -55,8 +52,7 @@ def check_propose_partnership(actor: User, *, partner_slug: Any, as_side: Any) -
     return partnership
 
 
-def _decide(actor: User, partnership_id: Any, status: Partnership.Status) -> Partnership:
-    partnership_id = parse_id(partnership_id, "partnership")
+def _decide(actor: User, partnership_id: int, status: Partnership.Status) -> Partnership:
     with transaction.atomic():
         partnership = (
             Partnership.objects.select_for_update(of=("self",))
@@ -79,11 +75,11 @@ def _decide(actor: User, partnership_id: Any, status: Partnership.Status) -> Par
     return partnership
 
 
-def check_accept_partnership(actor: User, *, partnership_id: Any) -> Partnership:
+def check_accept_partnership(actor: User, *, partnership_id: int) -> Partnership:
     return _decide(actor, partnership_id, Partnership.Status.ACTIVE)
 
 
-def check_decline_partnership(actor: User, *, partnership_id: Any) -> Partnership:
+def check_decline_partnership(actor: User, *, partnership_id: int) -> Partnership:
     return _decide(actor, partnership_id, Partnership.Status.DECLINED)
 
 
@@ -94,16 +90,19 @@ def check_decline_partnership(actor: User, *, partnership_id: Any) -> Partnershi
 
 
 def check_update_profile(
-    person: User, *, display_name: Any = None, title: Any = None, handle: Any = None
+    person: User,
+    *,
+    display_name: str | None = None,
+    title: str | None = None,
+    handle: str | None = None,
 ) -> User:
-    """A person changes their own name, title or handle; the handle stays theirs alone."""
-    changes: dict[str, str] = {}
-    if display_name is not None:
-        changes["display_name"] = clean_text(display_name, "display_name", max_chars=150)
-    if title is not None:
-        changes["title"] = clean_text(title, "title", max_chars=150, allow_empty=True)
-    if handle is not None:
-        changes["handle"] = handles.check_handle(handle)
+    """A person changes their own name, title or handle (``hub.schemas.ProfileChange``
+    checked each); the handle stays theirs alone."""
+    changes = {
+        field: value
+        for field, value in (("display_name", display_name), ("title", title), ("handle", handle))
+        if value is not None
+    }
     if not changes:
         raise Invalid("Give a `display_name`, `title` or `handle`.")
     try:

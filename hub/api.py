@@ -10,16 +10,17 @@ from hub.actions import (
     check_propose_partnership,
     check_update_profile,
 )
-from hub.http import AuthedRequest, api, error_response, json_body
+from hub.http import AuthedRequest, api, body, error_response
+from hub.schemas import PartnershipProposal, ProfileChange
 from hub.selectors import me_for, partnerships_for
 
 
 @api(("GET", "POST"))
 def partnerships(request: AuthedRequest) -> JsonResponse:
     if request.method == "POST":
-        data = json_body(request)
+        proposal = body(request, PartnershipProposal)
         partnership = check_propose_partnership(
-            request.user, partner_slug=data.get("partner"), as_side=data.get("as_side")
+            request.user, partner_slug=proposal.partner, as_side=proposal.as_side
         )
         return JsonResponse({"id": partnership.pk, "status": partnership.status}, status=201)
     return JsonResponse({"partnerships": partnerships_for(request.user)})
@@ -41,11 +42,11 @@ def partnership_decision(
 @api(("GET", "PATCH"))
 def me(request: AuthedRequest) -> JsonResponse:
     if request.method == "PATCH":
-        data = json_body(request)
+        change = body(request, ProfileChange)
         check_update_profile(
             request.user,
-            display_name=data.get("display_name"),
-            title=data.get("title"),
-            handle=data.get("handle"),
+            display_name=change.display_name,
+            title=change.title,
+            handle=change.handle,
         )
     return JsonResponse({"me": me_for(request.user)})

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from hub.errors import ActionError, Invalid, TooLarge
 from hub.models import User
+from hub.schemas import S, parse
 from hub.validation import check_text
 
 logger = logging.getLogger("causeway.http")
@@ -55,6 +56,35 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
         raise Invalid("The request body must be a JSON object.")
     check_text(data)
     return data
+
+
+def body(request: HttpRequest, schema: type[S]) -> S:
+    """The request's JSON body, parsed by ``schema`` (``hub.schemas.parse``)."""
+    return parse(schema, json_body(request))
+
+
+def query(request: HttpRequest, schema: type[S]) -> S:
+    """The request's query string (one value per name), parsed by ``schema``."""
+    return parse(schema, {key: request.GET.get(key) for key in request.GET})
+
+
+class IdConverter:
+    """``<id:name>`` in a URL: a positive integer that fits the database's ids.
+
+    Anything else does not match, so it answers 404 like a missing object,
+    never a database error for a number too large for a column.
+    """
+
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 0 < number < 2**63:
+            raise ValueError(value)
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(value)
 
 
 def api(methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:

@@ -53,8 +53,12 @@ def _explain(error: ValidationError) -> str:
         return f"`{field}` must be a string."
     if kind in ("bool_type", "bool_parsing"):
         return f"`{field}` must be true or false."
-    if kind in ("list_type", "dict_type"):
-        return f"`{field}` must be a {'list' if kind == 'list_type' else 'JSON object'}."
+    if kind == "list_type":
+        return f"`{field}` must be a list."
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"`{field}` must be a JSON object."
+    if kind == "extra_forbidden":
+        return f"Unknown fields: {first['loc'][-1]}."
     if kind == "literal_error":
         expected = first.get("ctx", {}).get("expected", "")
         return f"`{field}` must be {expected}."
@@ -88,7 +92,8 @@ def text(max_chars: int | Callable[[], int], *, allow_empty: bool = False) -> An
 
     def clean(value: Any, info: ValidationInfo) -> str:
         limit = max_chars() if callable(max_chars) else max_chars
-        return clean_text(value, info.field_name or "value", max_chars=limit, allow_empty=allow_empty)
+        what = info.field_name or "value"
+        return clean_text(value, what, max_chars=limit, allow_empty=allow_empty)
 
     return BeforeValidator(clean)
 
@@ -118,7 +123,21 @@ def _handle(value: Any, info: ValidationInfo) -> str:
     return handles.check_handle(value)
 
 
+def _query_seq(value: Any, info: ValidationInfo) -> int | None:
+    """A non-negative integer from a query string (absent or empty: None)."""
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise Invalid(f"`{info.field_name}` must be an integer.") from None
+    if not 0 <= number < 2**63:
+        raise Invalid(f"`{info.field_name}` is out of range.")
+    return number
+
+
 Id = Annotated[int, BeforeValidator(_id)]
+QuerySeq = Annotated[int | None, BeforeValidator(_query_seq)]
 Seq = Annotated[int, BeforeValidator(_seq)]
 StrictBool = Annotated[bool, BeforeValidator(_strict_bool)]
 ClientId = Annotated[str, BeforeValidator(_client_id)]

@@ -1,28 +1,56 @@
-"""Presence and typing: ephemeral, never stored in the room log, no seq.
+"""Every presence write: a socket arriving or leaving, a state set, a typing notice.
 
-Presence knows nothing of rooms: callers say which rooms hear a person's
-state (``RoomsOf``), so presence sits below the apps that have rooms.
+Presence is best effort: a failure here is logged and the socket carries on;
+the heartbeat registers a live connection again, and expiry removes a dead
+one (``presence.heartbeat``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import logging
 
-from hub import publish
-from presence.events import PresenceEvent, TypingEvent
+from presence.announce import RoomsOf, announce_presence, announce_typing
+from presence.heartbeat import PresenceKeeper
+from presence.store import ACTIVE, OFFLINE, get_store
 
-# The rooms whose members see a person's presence, read off the event loop.
-RoomsOf = Callable[[int], Awaitable[list[int]]]
-
-
-async def do_publish_presence(user_id: int, state: str, rooms_of: RoomsOf) -> None:
-    """Tell every room the person is in that their state changed."""
-    for room_id in await rooms_of(user_id):
-        frame = PresenceEvent(type="presence", room=room_id, user=user_id, state=state)
-        await publish.apublish(publish.room_group(room_id), frame)
+logger = logging.getLogger("causeway.presence")
 
 
-async def do_publish_typing(user_id: int, room_id: int, thread: int | None, ttl: int) -> None:
+async def do_connect(user_id: int, conn_id: str, socket: object, rooms_of: RoomsOf) -> None:
+    """A socket of the person opened: online, and told if they were offline."""
+    keeper = PresenceKeeper.get(rooms_of)
+    keeper.add(conn_id, user_id, socket)
+    try:
+        if await get_store().connect(user_id, conn_id, keeper.ttl()):
+            await get_store().set_state(user_id, ACTIVE)
+            await announce_presence(user_id, ACTIVE, rooms_of)
+    except Exception:
+        # The heartbeat registers this socket again; the socket must not fail for it.
+        logger.warning("presence connect failed", exc_info=True)
+
+
+async def do_disconnect(user_id: int, conn_id: str, rooms_of: RoomsOf) -> None:
+    """A socket closed: offline once the person has no other."""
+    PresenceKeeper.get(rooms_of).remove(conn_id)
+    try:
+        if await get_store().disconnect(user_id, conn_id):
+            await announce_presence(user_id, OFFLINE, rooms_of)
+    except Exception:
+        # The heartbeat expiry cleans up what we could not.
+        logger.warning("presence disconnect failed", exc_info=True)
+
+
+async def do_set_state(user_id: int, state: str, rooms_of: RoomsOf) -> None:
+    """``active`` or ``away``, as the person's client says."""
+    await get_store().set_state(user_id, state)
+    await announce_presence(user_id, state, rooms_of)
+
+
+async def do_typing(user_id: int, room_id: int, thread: int | None, ttl: int) -> None:
     """Precondition: the caller checked that the person is subscribed to (so in) the room."""
-    frame = TypingEvent(type="typing", room=room_id, user=user_id, thread=thread, expires_in=ttl)
-    await publish.apublish(publish.room_group(room_id), frame)
+    await announce_typing(user_id, room_id, thread, ttl)
+
+
+async def states(user_ids: list[int]) -> dict[int, str]:
+    """The presence of these people, for a subscribe snapshot."""
+    return await get_store().states(user_ids)

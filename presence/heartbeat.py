@@ -8,7 +8,7 @@ import weakref
 
 from django.conf import settings
 
-from presence.actions import RoomsOf, do_publish_presence
+from presence.announce import RoomsOf, announce_presence
 from presence.store import OFFLINE, get_store
 
 logger = logging.getLogger("causeway.presence")
@@ -74,7 +74,7 @@ class PresenceKeeper:
                     await store.refresh(self.live_entries(), self.ttl())
                 for user_id in await store.sweep():
                     if self.rooms_of is not None:
-                        await do_publish_presence(user_id, OFFLINE, self.rooms_of)
+                        await announce_presence(user_id, OFFLINE, self.rooms_of)
             except asyncio.CancelledError:
                 raise
             except Exception:

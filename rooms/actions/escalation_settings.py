@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from hub import audit
 from hub.errors import Forbidden, Invalid, NotFound
 from hub.models import Partnership, User
-from hub.validation import parse_id
 from rooms.models.rooms import Room
 from rooms.models.workitems import EscalationContact
 
@@ -42,17 +39,15 @@ def contacts_for(room: Room, organization_id: int) -> list[User]:
 
 
 def check_set_escalation_contacts(
-    actor: User, *, partnership_id: Any, person_ids: Any
+    actor: User, *, partnership_id: int, person_ids: list[int]
 ) -> list[User]:
     """An admin names their own side's contacts for a partnership."""
-    partnership = Partnership.objects.filter(pk=parse_id(partnership_id, "partnership")).first()
+    partnership = Partnership.objects.filter(pk=partnership_id).first()
     if partnership is None or actor.organization_id not in partnership.side_ids():
         raise NotFound()
     if not actor.is_org_admin:
         raise Forbidden("Only an organization admin names escalation contacts.")
-    if not isinstance(person_ids, list) or len(person_ids) > 50:
-        raise Invalid("`people` must be a list of person ids.")
-    ids = {parse_id(p, "person") for p in person_ids}
+    ids = set(person_ids)
     people = list(
         User.objects.filter(pk__in=ids, organization_id=actor.organization_id, is_active=True)
     )
@@ -74,17 +69,15 @@ def check_set_escalation_contacts(
     return people
 
 
-def check_set_ack_targets(actor: User, *, partnership_id: Any, targets: Any) -> Partnership:
-    partnership = Partnership.objects.filter(pk=parse_id(partnership_id, "partnership")).first()
+def check_set_ack_targets(
+    actor: User, *, partnership_id: int, targets: dict[str, int]
+) -> Partnership:
+    """An admin sets the partnership's acknowledgement targets (minutes per severity)."""
+    partnership = Partnership.objects.filter(pk=partnership_id).first()
     if partnership is None or actor.organization_id not in partnership.side_ids():
         raise NotFound()
     if not actor.is_org_admin:
         raise Forbidden("Only an organization admin sets acknowledgement targets.")
-    if not isinstance(targets, dict) or set(targets) - set(SEVERITIES):
-        raise Invalid("`targets` maps S1/S2/S3 to minutes.")
-    for severity, minutes in targets.items():
-        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 43200:
-            raise Invalid(f"The {severity} target must be 1 to 43200 minutes.")
     with transaction.atomic():
         partnership.ack_targets = {**partnership.ack_targets, **targets}
         partnership.save(update_fields=["ack_targets"])

@@ -20,8 +20,7 @@ from django.utils import timezone
 from hub import audit
 from hub.errors import Archived, Conflict, Invalid, NotFound
 from hub.models import Organization, User
-from hub.validation import clean_text, parse_id
-from rooms.actions.escalation_settings import SEVERITIES, ack_minutes, contacts_for
+from rooms.actions.escalation_settings import ack_minutes, contacts_for
 from rooms.actions.members import do_add_member
 from rooms.actions.messages import do_send_message
 from rooms.actions.notifications import notify
@@ -161,24 +160,20 @@ def do_escalate(
 def check_escalate(
     actor: User,
     *,
-    room_id: Any,
-    item_id: Any,
-    severity: Any,
-    reason: Any,
+    room_id: int,
+    item_id: int,
+    severity: str,
+    reason: str,
     now: datetime.datetime | None = None,
 ) -> Escalation:
     """Any member of the work item's room may escalate it."""
     membership = access_membership(actor, room_id)
-    item = load_work_item(membership.room_id, parse_id(item_id, "id"))
-    if severity not in SEVERITIES:
-        raise Invalid("`severity` must be S1, S2 or S3.")
-    reason = clean_text(reason, "reason", max_chars=2000)
+    item = load_work_item(membership.room_id, item_id)
     return do_escalate(actor, item, severity=severity, reason=reason, now=_now(now))
 
 
-def access_escalation(actor: User, escalation_id: Any) -> Escalation:
+def access_escalation(actor: User, escalation_id: int) -> Escalation:
     """An escalation the actor may act on: a member of its room, or a contact/admin of a side."""
-    escalation_id = parse_id(escalation_id, "escalation")
     escalation = (
         Escalation.objects.select_related(
             "work_item__room__partnership", "work_item__room__organization", "raised_by"
@@ -251,7 +246,7 @@ def _require_open(escalation: Escalation) -> None:
 
 
 def check_acknowledge_escalation(
-    actor: User, *, escalation_id: Any, now: datetime.datetime | None = None
+    actor: User, *, escalation_id: int, now: datetime.datetime | None = None
 ) -> Escalation:
     escalation = access_escalation(actor, escalation_id)
     _require_open(escalation)
@@ -268,10 +263,9 @@ def check_acknowledge_escalation(
     )
 
 
-def check_reassign_escalation(actor: User, *, escalation_id: Any, person_id: Any) -> Escalation:
+def check_reassign_escalation(actor: User, *, escalation_id: int, person_id: int) -> Escalation:
     """Hand the escalated work to someone in the work item's room (either side)."""
     escalation = access_escalation(actor, escalation_id)
-    person_id = parse_id(person_id, "person")
     room = escalation.work_item.room
     member = (
         Membership.objects.active()
@@ -292,12 +286,12 @@ def check_reassign_escalation(actor: User, *, escalation_id: Any, person_id: Any
 
 
 def check_downgrade_escalation(
-    actor: User, *, escalation_id: Any, severity: Any, reason: Any = ""
+    actor: User, *, escalation_id: int, severity: str, reason: str = ""
 ) -> Escalation:
     escalation = access_escalation(actor, escalation_id)
 
     def lower(current: Escalation) -> None:
-        if severity not in SEVERITIES or severity <= current.severity:
+        if severity <= current.severity:
             raise Invalid("A downgrade goes to a lower severity (S1 -> S2 -> S3).")
 
     lower(escalation)
@@ -307,15 +301,13 @@ def check_downgrade_escalation(
         fields["ack_due_at"] = escalation.raised_at + datetime.timedelta(
             minutes=ack_minutes(escalation.work_item.room, severity)
         )
-    note = clean_text(reason or "", "reason", max_chars=2000, allow_empty=True)
-    return _change(actor, escalation, action="downgraded", fields=fields, note=note, guard=lower)
+    return _change(actor, escalation, action="downgraded", fields=fields, note=reason, guard=lower)
 
 
 def check_resolve_escalation(
-    actor: User, *, escalation_id: Any, note: Any = "", now: datetime.datetime | None = None
+    actor: User, *, escalation_id: int, note: str = "", now: datetime.datetime | None = None
 ) -> Escalation:
     escalation = access_escalation(actor, escalation_id)
-    note = clean_text(note or "", "note", max_chars=2000, allow_empty=True)
     return _change(
         actor,
         escalation,

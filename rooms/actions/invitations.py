@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -23,7 +22,6 @@ from hub.errors import (
     OrganizationRequired,
 )
 from hub.models import Organization, User
-from hub.validation import parse_id
 from rooms.actions.members import do_add_member
 from rooms.models.invitations import Invitation
 from rooms.models.rooms import Room
@@ -82,10 +80,10 @@ def do_create_invitation(
 def check_create_invitation(
     actor: User,
     *,
-    room_id: Any,
-    email: Any,
-    organization_slug: Any = None,
-    confirm_outside_domain: Any = False,
+    room_id: int,
+    email: str,
+    organization_slug: str | None = None,
+    confirm_outside_domain: bool = False,
 ) -> tuple[Invitation, str]:
     """Invite someone by e-mail into a room the actor is in.
 
@@ -106,11 +104,9 @@ def check_create_invitation(
     """
     membership = access_membership(actor, room_id)
     room = membership.room
-    if not isinstance(email, str) or "@" not in email or len(email) > 254:
+    if "@" not in email:
         raise Invalid("`email` must be an e-mail address.")
-    if not isinstance(confirm_outside_domain, bool):
-        raise Invalid("`confirm_outside_domain` must be true or false.")
-    email = email.strip().lower()
+    email = email.lower()
     allowed = room.allowed_organization_ids()
     target: Organization | None
     if organization_slug is not None:
@@ -159,7 +155,7 @@ def check_create_invitation(
 
 
 def find_invitation(token: str) -> Invitation | None:
-    if not isinstance(token, str) or not token:
+    if not token:
         return None
     return (
         Invitation.objects.select_related("organization", "room", "invited_by")
@@ -198,7 +194,7 @@ def do_accept_invitation(invitation: Invitation, person: User) -> Invitation:
     return locked
 
 
-def check_accept_invitation(person: User, *, token: Any) -> Invitation:
+def check_accept_invitation(person: User, *, token: str) -> Invitation:
     invitation = find_invitation(token)
     if invitation is None:
         raise NotFound("This invitation link is not valid.")
@@ -211,12 +207,11 @@ def check_accept_invitation(person: User, *, token: Any) -> Invitation:
     return do_accept_invitation(invitation, person)
 
 
-def check_revoke_invitation(actor: User, *, invitation_id: Any) -> Invitation:
+def check_revoke_invitation(actor: User, *, invitation_id: int) -> Invitation:
     """The inviter, or an admin of the organization the invitation admits to, revokes it.
 
     Anyone else gets "not found": the invitation is not theirs to know of.
     """
-    invitation_id = parse_id(invitation_id, "invitation")
     invitation = Invitation.objects.filter(invitations_visible_to(actor), pk=invitation_id).first()
     if invitation is None:
         raise NotFound()

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 
 from hub import audit, publish
 from hub.errors import Forbidden, Invalid, NotFound
 from hub.models import User
-from hub.validation import parse_id
 from rooms.log import append_event
 from rooms.models.rooms import Membership, Room
 from rooms.selectors.access import access_membership, access_person
@@ -58,7 +55,7 @@ def do_add_member(
     return membership
 
 
-def check_add_member(actor: User, *, room_id: Any, person_id: Any) -> Membership:
+def check_add_member(actor: User, *, room_id: int, person_id: int) -> Membership:
     membership = access_membership(actor, room_id)
     # Someone the actor cannot know of is answered exactly like a missing id.
     person = access_person(actor, person_id)
@@ -99,9 +96,8 @@ def do_remove_member(actor: User | None, membership: Membership, *, reason: str 
         publish.publish_control_on_commit(publish.user_group(user_id), "room.revoked", room=room_id)
 
 
-def check_remove_member(actor: User, *, room_id: Any, person_id: Any) -> None:
+def check_remove_member(actor: User, *, room_id: int, person_id: int) -> None:
     actor_membership = access_membership(actor, room_id)
-    person_id = parse_id(person_id, "person")
     target = (
         Membership.objects.active()
         .select_related("user")

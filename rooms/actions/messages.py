@@ -18,9 +18,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from hub import audit, ratelimit
-from hub.errors import Forbidden, Invalid, NotFound, RateLimited
+from hub.errors import Forbidden, NotFound, RateLimited
 from hub.models import User
-from hub.validation import clean_text
 from rooms.log import append_event, lock_room, next_seq
 from rooms.markdown import render_markdown
 from rooms.models.log import RoomEvent
@@ -165,12 +164,9 @@ def _insert_message(
 
 
 def check_send_message(
-    author: User, *, room_id: Any, client_id: Any, body: Any, thread: Any = None
+    author: User, *, room_id: int, client_id: str, body: str, thread: int | None = None
 ) -> tuple[Message, bool]:
     room = access_room_for_write(author, room_id)
-    if not isinstance(client_id, str) or not 0 < len(client_id) <= 64:
-        raise Invalid("`client_id` must be a string of 1 to 64 characters.")
-    body = clean_text(body, "body", max_chars=_max_body())
     thread_root = None
     if thread is not None:
         thread_root = access_message(author, room.pk, thread)
@@ -218,13 +214,12 @@ def do_edit_message(editor: User, message: Message, *, body: str) -> Message:
     return message
 
 
-def check_edit_message(editor: User, *, room_id: Any, message_id: Any, body: Any) -> Message:
+def check_edit_message(editor: User, *, room_id: int, message_id: int, body: str) -> Message:
     message = access_message(editor, room_id, message_id)
     if message.is_deleted:
         raise NotFound()
     if message.author_id != editor.id:
         raise Forbidden("Only the author can edit a message.")
-    body = clean_text(body, "body", max_chars=_max_body())
     ratelimit.hit(editor.id, "writes")
     return do_edit_message(editor, message, body=body)
 
@@ -270,7 +265,7 @@ def do_delete_message(actor: User, message: Message) -> None:
         )
 
 
-def check_delete_message(actor: User, *, room_id: Any, message_id: Any) -> int:
+def check_delete_message(actor: User, *, room_id: int, message_id: int) -> int:
     membership = access_membership(actor, room_id)
     message = access_message(actor, membership.room_id, message_id)
     if message.is_deleted:

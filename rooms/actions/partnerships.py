@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 
 from hub import audit
 from hub.errors import Conflict, Forbidden, NotFound
 from hub.models import Partnership, User
-from hub.validation import clean_text, parse_id
 from rooms.actions.rooms import do_archive_room
 from rooms.bridge.mirrors import do_stop_mirrors_of
 from rooms.models.invitations import Invitation
@@ -64,16 +61,13 @@ def do_end_partnership(actor: User, partnership: Partnership, *, reason: str) ->
     return locked
 
 
-def check_end_partnership(actor: User, *, partnership_id: Any, reason: Any) -> Partnership:
+def check_end_partnership(actor: User, *, partnership_id: int, reason: str) -> Partnership:
     """Either side's admin ends an active partnership, saying why (both sides see the reason)."""
     partnership = (
-        Partnership.objects.select_related("supplier", "client")
-        .filter(pk=parse_id(partnership_id, "partnership"))
-        .first()
+        Partnership.objects.select_related("supplier", "client").filter(pk=partnership_id).first()
     )
     if partnership is None or actor.organization_id not in partnership.side_ids():
         raise NotFound()
     if not actor.is_org_admin:
         raise Forbidden("Only an organization admin can end a partnership.")
-    reason = clean_text(reason, "reason", max_chars=2000)
     return do_end_partnership(actor, partnership, reason=reason)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 
 from hub import audit, publish
 from hub.errors import Forbidden, NotFound
 from hub.models import User
-from hub.validation import parse_id
 from rooms.actions.members import do_remove_member
 from rooms.models.invitations import Invitation
 from rooms.models.rooms import Membership
@@ -32,8 +29,8 @@ def do_deactivate_person(actor: User | None, person: User) -> None:
         publish.publish_control_on_commit(publish.user_group(person.pk), "auth.recheck")
 
 
-def check_deactivate_person(actor: User, *, person_id: Any) -> None:
-    person = User.objects.filter(pk=parse_id(person_id, "person")).first()
+def check_deactivate_person(actor: User, *, person_id: int) -> None:
+    person = User.objects.filter(pk=person_id).first()
     if person is None or person.organization_id != actor.organization_id:
         raise NotFound()
     if not actor.is_org_admin:

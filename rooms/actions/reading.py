@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from hub import publish
@@ -16,10 +14,8 @@ from rooms.selectors.reading import unread_count
 from rooms.wire.types import UnreadEvent
 
 
-def check_mark_read(reader: User, *, room_id: Any, seq: Any) -> UnreadEvent:
+def check_mark_read(reader: User, *, room_id: int, seq: int) -> UnreadEvent:
     membership = access_membership(reader, room_id, readonly=True)
-    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
-        raise Invalid("`seq` must be a non-negative integer.")
     seq = min(seq, membership.room.last_seq)
     with transaction.atomic():
         # Markers only move forward, even when two tabs report out of order.
@@ -35,7 +31,7 @@ def check_mark_read(reader: User, *, room_id: Any, seq: Any) -> UnreadEvent:
     return frame
 
 
-def check_follow_thread(user: User, *, room_id: Any, root_id: Any, follow: bool) -> None:
+def check_follow_thread(user: User, *, room_id: int, root_id: int, follow: bool) -> None:
     # Following and reading are the person's own state: allowed in an archive.
     root = access_message(user, room_id, root_id, readonly=True)
     if root.thread_root_id is not None:
@@ -46,12 +42,10 @@ def check_follow_thread(user: User, *, room_id: Any, root_id: Any, follow: bool)
         ThreadFollow.objects.filter(user=user, root=root).delete()
 
 
-def check_mark_thread_read(user: User, *, room_id: Any, root_id: Any, seq: Any) -> None:
+def check_mark_thread_read(user: User, *, room_id: int, root_id: int, seq: int) -> None:
     root = access_message(user, room_id, root_id, readonly=True)
     if root.thread_root_id is not None:
         raise Invalid("Name the thread's first message as `root`.")
-    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
-        raise Invalid("`seq` must be a non-negative integer.")
     seq = min(seq, Room.objects.values_list("last_seq", flat=True).get(pk=root.room_id))
     ThreadFollow.objects.filter(user=user, root=root, last_read_seq__lt=seq).update(
         last_read_seq=seq

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 
 from hub import audit
 from hub.errors import Forbidden, Invalid, NotFound
 from hub.models import Organization, Partnership, User
-from hub.validation import clean_text, parse_id
 from rooms.actions.members import do_add_member
 from rooms.log import append_event
 from rooms.models.rooms import Membership, Room
@@ -43,11 +40,8 @@ def do_create_room(
 
 
 def check_create_shared_room(
-    actor: User, *, partnership_id: Any, name: Any, topic: Any = ""
+    actor: User, *, partnership_id: int, name: str, topic: str = ""
 ) -> Room:
-    partnership_id = parse_id(partnership_id, "partnership")
-    name = clean_text(name, "name", max_chars=120)
-    topic = clean_text(topic, "topic", max_chars=500, allow_empty=True)
     partnership = Partnership.objects.filter(pk=partnership_id).first()
     if partnership is None or actor.organization_id not in partnership.side_ids():
         raise NotFound()
@@ -60,11 +54,9 @@ def check_create_shared_room(
     )
 
 
-def check_create_internal_room(actor: User, *, name: Any, topic: Any = "") -> Room:
+def check_create_internal_room(actor: User, *, name: str, topic: str = "") -> Room:
     if actor.organization is None:
         raise Forbidden("Only people of an organization have internal rooms.")
-    name = clean_text(name, "name", max_chars=120)
-    topic = clean_text(topic, "topic", max_chars=500, allow_empty=True)
     return do_create_room(
         actor,
         kind=Room.Kind.INTERNAL,
@@ -74,15 +66,17 @@ def check_create_internal_room(actor: User, *, name: Any, topic: Any = "") -> Ro
     )
 
 
-def check_update_room(actor: User, *, room_id: Any, name: Any = None, topic: Any = None) -> Room:
+def check_update_room(
+    actor: User, *, room_id: int, name: str | None = None, topic: str | None = None
+) -> Room:
     membership = access_membership(actor, room_id)
     if membership.role != Membership.Role.OWNER:
         raise Forbidden("Only the room's owners can rename it.")
     changes = {}
     if name is not None:
-        changes["name"] = clean_text(name, "name", max_chars=120)
+        changes["name"] = name
     if topic is not None:
-        changes["topic"] = clean_text(topic, "topic", max_chars=500, allow_empty=True)
+        changes["topic"] = topic
     if not changes:
         raise Invalid("Give a `name` or a `topic`.")
     with transaction.atomic():

@@ -17,13 +17,13 @@ from django.utils import timezone
 from hub import ratelimit
 from hub.errors import Conflict, Invalid, NotFound
 from hub.models import User
-from hub.validation import clean_text, parse_id
 from rooms.actions.messages import do_send_message
 from rooms.log import append_event
 from rooms.markdown import render_markdown
 from rooms.models.messages import Message
 from rooms.models.rooms import Membership, Room
 from rooms.models.workitems import WorkItem, WorkItemChange
+from rooms.schemas import WorkItemChanges
 from rooms.selectors.access import access_membership, access_message
 from rooms.wire.serializers import person_ref, work_item_data
 from rooms.wire.types import WorkItemCreatedEvent, WorkItemData, WorkItemUpdatedEvent
@@ -31,35 +31,10 @@ from rooms.wire.types import WorkItemCreatedEvent, WorkItemData, WorkItemUpdated
 EDITABLE_FIELDS = ("title", "description", "status", "assignee", "priority", "due_date", "labels")
 
 
-def _clean_priority(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4:
-        raise Invalid("`priority` must be 1 (highest) to 4.")
-    return value
-
-
-def _clean_due_date(value: Any) -> datetime.date | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise Invalid("`due_date` must be YYYY-MM-DD or null.")
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise Invalid("`due_date` must be YYYY-MM-DD or null.") from None
-
-
-def _clean_labels(value: Any) -> list[str]:
-    if not isinstance(value, list) or len(value) > 20:
-        raise Invalid("`labels` must be a list of at most 20 strings.")
-    labels = [clean_text(label, "label", max_chars=40) for label in value]
-    return list(dict.fromkeys(labels))
-
-
-def _clean_assignee(room: Room, value: Any) -> User | None:
+def _assignee(room: Room, person_id: int | None) -> User | None:
     """Anyone in the room, from either side."""
-    if value is None:
+    if person_id is None:
         return None
-    person_id = parse_id(value, "assignee")
     membership = (
         Membership.objects.active()
         .select_related("user__organization")
@@ -143,15 +118,16 @@ def do_create_work_item(
 def check_create_work_item(
     actor: User,
     *,
-    room_id: Any,
-    title: Any,
-    description: Any = "",
-    assignee: Any = None,
-    priority: Any = 3,
-    due_date: Any = None,
-    labels: Any = None,
-    from_message: Any = None,
+    room_id: int,
+    title: str,
+    description: str = "",
+    assignee: int | None = None,
+    priority: int = 3,
+    due_date: datetime.date | None = None,
+    labels: list[str] | None = None,
+    from_message: int | None = None,
 ) -> WorkItem:
+    """A member creates a work item (``rooms.schemas.WorkItemNew`` checked its fields)."""
     membership = access_membership(actor, room_id)
     room = membership.room
     source = access_message(actor, room.pk, from_message) if from_message is not None else None
@@ -161,14 +137,12 @@ def check_create_work_item(
     return do_create_work_item(
         actor,
         room,
-        title=clean_text(title, "title", max_chars=200),
-        description=clean_text(
-            description or "", "description", max_chars=20_000, allow_empty=True
-        ),
-        assignee=_clean_assignee(room, assignee),
-        priority=_clean_priority(priority),
-        due_date=_clean_due_date(due_date),
-        labels=_clean_labels(labels if labels is not None else []),
+        title=title,
+        description=description,
+        assignee=_assignee(room, assignee),
+        priority=priority,
+        due_date=due_date,
+        labels=labels or [],
         source_message=source,
     )
 
@@ -240,34 +214,25 @@ def do_update_work_item(
 
 
 def check_update_work_item(
-    actor: User, *, room_id: Any, item_id: Any, changes: Any, version: Any = None
+    actor: User,
+    *,
+    room_id: int,
+    item_id: int,
+    changes: WorkItemChanges,
+    version: int | None = None,
 ) -> WorkItem:
+    """A member changes the fields ``changes`` names (``version``: only if still that one)."""
     membership = access_membership(actor, room_id)
-    item = load_work_item(membership.room_id, parse_id(item_id, "id"))
-    if not isinstance(changes, dict) or not changes:
+    item = load_work_item(membership.room_id, item_id)
+    given = changes.given()
+    if not given:
         raise Invalid("`changes` must be an object of fields to change.")
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise Invalid(f"Unknown fields: {', '.join(sorted(unknown))[:200]}.")
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-        raise Invalid("`version` must be an integer.")
-    clean: dict[str, Any] = {}
-    for field, value in changes.items():
-        if field == "title":
-            clean[field] = clean_text(value, "title", max_chars=200)
-        elif field == "description":
-            clean[field] = clean_text(value, "description", max_chars=20_000, allow_empty=True)
-        elif field == "status":
-            if value not in WorkItem.Status.values:
-                raise Invalid(f"`status` must be one of {', '.join(WorkItem.Status.values)}.")
-            clean[field] = value
-        elif field == "assignee":
-            clean[field] = _clean_assignee(membership.room, value)
-        elif field == "priority":
-            clean[field] = _clean_priority(value)
-        elif field == "due_date":
-            clean[field] = _clean_due_date(value)
-        elif field == "labels":
-            clean[field] = _clean_labels(value)
+    if given.get("title", "") is None or given.get("status", "") is None:
+        raise Invalid("A work item's title and status cannot be null.")
+    if "assignee" in given:
+        given["assignee"] = _assignee(membership.room, given["assignee"])
+    for field in ("description", "priority", "labels"):
+        if field in given and given[field] is None:
+            raise Invalid(f"`{field}` cannot be null.")
     ratelimit.hit(actor.pk, "writes")
-    return do_update_work_item(actor, item, changes=clean, expected_version=version)
+    return do_update_work_item(actor, item, changes=given, expected_version=version)

@@ -6,13 +6,14 @@ from typing import Any
 
 from django.http import JsonResponse
 
-from hub.http import AuthedRequest, api, json_body
+from hub.http import AuthedRequest, api, body
 from rooms.bridge.mirrors import (
     check_create_mirror,
     check_share_back,
     check_stop_mirror,
     mirrors_for,
 )
+from rooms.schemas import MirrorNew, ShareBack
 
 
 def _mirror_json(mirror: Any) -> dict[str, Any]:
@@ -30,12 +31,12 @@ def _mirror_json(mirror: Any) -> dict[str, Any]:
 @api(("GET", "POST"))
 def mirrors(request: AuthedRequest) -> JsonResponse:
     if request.method == "POST":
-        data = json_body(request)
+        new = body(request, MirrorNew)
         mirror = check_create_mirror(
             request.user,
-            source_room_id=data.get("source_room"),
-            root_id=data.get("thread"),
-            target_room_id=data.get("target_room"),
+            source_room_id=new.source_room,
+            root_id=new.thread,
+            target_room_id=new.target_room,
         )
         return JsonResponse(_mirror_json(mirror), status=201)
     return JsonResponse({"mirrors": [_mirror_json(m) for m in mirrors_for(request.user)]})
@@ -49,12 +50,12 @@ def mirror(request: AuthedRequest, mirror_id: int) -> JsonResponse:
 
 @api(("POST",))
 def share_back(request: AuthedRequest, mirror_id: int) -> JsonResponse:
-    data = json_body(request)
+    share = body(request, ShareBack)
     shared = check_share_back(
         request.user,
         mirror_id=mirror_id,
-        message_id=data.get("message"),
-        body=data.get("body"),
-        confirmed_body=data.get("confirmed_body"),
+        message_id=share.message,
+        body=share.body,
+        confirmed_body=share.confirmed_body,
     )
     return JsonResponse({"room": shared.room_id, "id": shared.pk, "seq": shared.seq}, status=201)

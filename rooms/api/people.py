@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.http import JsonResponse
 
-from hub.http import AuthedRequest, api, json_body
+from hub.http import AuthedRequest, api, body
 from rooms.actions.invitations import check_create_invitation, check_revoke_invitation
 from rooms.actions.notifications import check_mark_notifications_read
 from rooms.actions.partnerships import check_end_partnership
 from rooms.actions.people import check_deactivate_person
+from rooms.schemas import InvitationNew, NotificationsRead, PartnershipEnd
 from rooms.selectors.invitations import pending_invitations_sent
 from rooms.selectors.notifications import notifications_for
 
@@ -16,13 +17,13 @@ from rooms.selectors.notifications import notifications_for
 @api(("GET", "POST"))
 def invitations(request: AuthedRequest) -> JsonResponse:
     if request.method == "POST":
-        data = json_body(request)
+        new = body(request, InvitationNew)
         invitation, _token = check_create_invitation(
             request.user,
-            room_id=data.get("room"),
-            email=data.get("email"),
-            organization_slug=data.get("organization"),
-            confirm_outside_domain=data.get("confirm_outside_domain", False),
+            room_id=new.room,
+            email=new.email,
+            organization_slug=new.organization,
+            confirm_outside_domain=new.confirm_outside_domain,
         )
         return JsonResponse(
             {
@@ -52,7 +53,8 @@ def deactivate_person(request: AuthedRequest, person_id: int) -> JsonResponse:
 @api(("GET", "POST"))
 def notifications(request: AuthedRequest) -> JsonResponse:
     if request.method == "POST":
-        count = check_mark_notifications_read(request.user, ids=json_body(request).get("ids"))
+        ids = body(request, NotificationsRead).ids
+        count = check_mark_notifications_read(request.user, ids=ids)
         return JsonResponse({"marked_read": count})
     unread_only = request.GET.get("unread") == "1"
     return JsonResponse({"notifications": notifications_for(request.user, unread_only=unread_only)})
@@ -61,6 +63,6 @@ def notifications(request: AuthedRequest) -> JsonResponse:
 @api(("POST",))
 def end_partnership(request: AuthedRequest, partnership_id: int) -> JsonResponse:
     partnership = check_end_partnership(
-        request.user, partnership_id=partnership_id, reason=json_body(request).get("reason")
+        request.user, partnership_id=partnership_id, reason=body(request, PartnershipEnd).reason
     )
     return JsonResponse({"id": partnership.pk, "status": partnership.status})

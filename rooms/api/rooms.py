@@ -5,15 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import JsonResponse
 
 from hub.errors import Invalid
-from hub.http import AuthedRequest, api, json_body
+from hub.http import AuthedRequest, api, body, query
 from rooms.actions.members import check_add_member, check_remove_member
 from rooms.actions.rooms import (
     check_create_internal_room,
     check_create_shared_room,
     check_update_room,
+)
+from rooms.schemas import (
+    CandidatesQuery,
+    HistoryQuery,
+    MemberNew,
+    RoomChange,
+    RoomNew,
+    SearchQuery,
 )
 from rooms.selectors.access import access_membership, access_message
 from rooms.selectors.messages import message_page, search_messages, thread_messages
@@ -21,33 +29,17 @@ from rooms.selectors.rooms import member_candidates, room_list, room_members
 from rooms.wire.serializers import message_data, person_ref
 
 
-def _int_param(request: HttpRequest, name: str) -> int | None:
-    value = request.GET.get(name)
-    if value in (None, ""):
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise Invalid(f"`{name}` must be an integer.") from None
-    if not 0 <= number < 2**63:
-        raise Invalid(f"`{name}` is out of range.")
-    return number
-
-
 @api(("GET", "POST"))
 def rooms(request: AuthedRequest) -> JsonResponse:
     if request.method == "POST":
-        data = json_body(request)
-        if data.get("kind") == "internal":
-            room = check_create_internal_room(
-                request.user, name=data.get("name"), topic=data.get("topic", "")
-            )
+        new = body(request, RoomNew)
+        if new.kind == "internal":
+            room = check_create_internal_room(request.user, name=new.name, topic=new.topic)
+        elif new.partnership is None:
+            raise Invalid("`partnership` is required for a shared room.")
         else:
             room = check_create_shared_room(
-                request.user,
-                partnership_id=data.get("partnership"),
-                name=data.get("name"),
-                topic=data.get("topic", ""),
+                request.user, partnership_id=new.partnership, name=new.name, topic=new.topic
             )
         return JsonResponse({"id": room.pk, "kind": room.kind, "name": room.name}, status=201)
     return JsonResponse({"rooms": room_list(request.user)})
@@ -55,23 +47,17 @@ def rooms(request: AuthedRequest) -> JsonResponse:
 
 @api(("PATCH",))
 def room(request: AuthedRequest, room_id: int) -> JsonResponse:
-    data = json_body(request)
-    updated = check_update_room(
-        request.user, room_id=room_id, name=data.get("name"), topic=data.get("topic")
-    )
+    change = body(request, RoomChange)
+    updated = check_update_room(request.user, room_id=room_id, name=change.name, topic=change.topic)
     return JsonResponse({"id": updated.pk, "name": updated.name, "topic": updated.topic})
 
 
 @api()
 def history(request: AuthedRequest, room_id: int) -> JsonResponse:
     membership = access_membership(request.user, room_id, readonly=True)
-    limit = min(_int_param(request, "limit") or settings.CAUSEWAY_PAGE_SIZE, 200)
-    page = message_page(
-        membership.room,
-        before=_int_param(request, "before"),
-        after=_int_param(request, "after"),
-        limit=limit,
-    )
+    params = query(request, HistoryQuery)
+    limit = min(params.limit or settings.CAUSEWAY_PAGE_SIZE, 200)
+    page = message_page(membership.room, before=params.before, after=params.after, limit=limit)
     return JsonResponse(
         {
             "room": membership.room_id,
@@ -96,8 +82,7 @@ def thread(request: AuthedRequest, room_id: int, root_id: int) -> JsonResponse:
 @api(("GET", "POST"))
 def members(request: AuthedRequest, room_id: int) -> JsonResponse:
     if request.method == "POST":
-        data = json_body(request)
-        check_add_member(request.user, room_id=room_id, person_id=data.get("person"))
+        check_add_member(request.user, room_id=room_id, person_id=body(request, MemberNew).person)
         return JsonResponse({"ok": True}, status=201)
     membership = access_membership(request.user, room_id, readonly=True)
     return JsonResponse(
@@ -115,15 +100,13 @@ def members(request: AuthedRequest, room_id: int) -> JsonResponse:
 def candidates(request: AuthedRequest, room_id: int) -> JsonResponse:
     """Whom the "Add people" picker offers: see ``selectors.member_candidates``."""
     membership = access_membership(request.user, room_id)
-    query = request.GET.get("q", "").strip()
-    if len(query) > 100 or "\x00" in query:
-        raise Invalid("`q` must be at most 100 characters.")
+    words = query(request, CandidatesQuery).q
     return JsonResponse(
         {
             "room": membership.room_id,
             "candidates": [
                 {"person": person_ref(person), "colleague": colleague}
-                for person, colleague in member_candidates(request.user, membership, query)
+                for person, colleague in member_candidates(request.user, membership, words)
             ],
         }
     )
@@ -137,20 +120,10 @@ def member(request: AuthedRequest, room_id: int, person_id: int) -> JsonResponse
 
 @api()
 def search(request: AuthedRequest) -> JsonResponse:
-    query = request.GET.get("q", "").strip()
-    if "\x00" in query:
-        raise Invalid("NUL characters are not allowed.")
-    if not 2 <= len(query) <= 200:
-        raise Invalid("`q` must be 2 to 200 characters.")
+    words = query(request, SearchQuery).q
     results: list[dict[str, Any]] = []
-    for message in search_messages(request.user, query):
+    for message in search_messages(request.user, words):
         data: dict[str, Any] = dict(message_data(message))
         data["room_name"] = message.room.name
         results.append(data)
     return JsonResponse({"results": results})
-
-
-# --- work items and escalations ------------------------------------------------
-
-
-# --- the bridge ------------------------------------------------------------------------

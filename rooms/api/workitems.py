@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import JsonResponse
 
 from hub.errors import NotFound
-from hub.http import AuthedRequest, api, json_body
+from hub.http import AuthedRequest, api, body
 from rooms.actions.escalation_settings import check_set_ack_targets, check_set_escalation_contacts
 from rooms.actions.escalations import (
     check_acknowledge_escalation,
@@ -15,6 +15,16 @@ from rooms.actions.escalations import (
     check_resolve_escalation,
 )
 from rooms.actions.workitems import check_create_work_item, check_update_work_item
+from rooms.schemas import (
+    AckTargets,
+    Downgrade,
+    EscalationContacts,
+    EscalationNew,
+    Reassign,
+    Resolve,
+    WorkItemChange,
+    WorkItemNew,
+)
 from rooms.selectors.workitems import my_work, work_item_board, work_item_detail
 from rooms.wire.serializers import escalation_data
 
@@ -22,17 +32,17 @@ from rooms.wire.serializers import escalation_data
 @api(("GET", "POST"))
 def work_items(request: AuthedRequest, room_id: int) -> JsonResponse:
     if request.method == "POST":
-        data = json_body(request)
+        new = body(request, WorkItemNew)
         item = check_create_work_item(
             request.user,
             room_id=room_id,
-            title=data.get("title"),
-            description=data.get("description", ""),
-            assignee=data.get("assignee"),
-            priority=data.get("priority", 3),
-            due_date=data.get("due_date"),
-            labels=data.get("labels"),
-            from_message=data.get("from_message"),
+            title=new.title,
+            description=new.description,
+            assignee=new.assignee,
+            priority=new.priority,
+            due_date=new.due_date,
+            labels=new.labels,
+            from_message=new.from_message,
         )
         return JsonResponse(work_item_detail(request.user, room_id, item.pk), status=201)
     return JsonResponse(work_item_board(request.user, room_id))
@@ -41,13 +51,13 @@ def work_items(request: AuthedRequest, room_id: int) -> JsonResponse:
 @api(("GET", "PATCH"))
 def work_item(request: AuthedRequest, room_id: int, item_id: int) -> JsonResponse:
     if request.method == "PATCH":
-        data = json_body(request)
+        change = body(request, WorkItemChange)
         check_update_work_item(
             request.user,
             room_id=room_id,
             item_id=item_id,
-            changes=data.get("changes"),
-            version=data.get("version"),
+            changes=change.changes,
+            version=change.version,
         )
     return JsonResponse(work_item_detail(request.user, room_id, item_id))
 
@@ -59,38 +69,29 @@ def mine(request: AuthedRequest) -> JsonResponse:
 
 @api(("POST",))
 def escalate(request: AuthedRequest, room_id: int, item_id: int) -> JsonResponse:
-    data = json_body(request)
+    new = body(request, EscalationNew)
     escalation = check_escalate(
-        request.user,
-        room_id=room_id,
-        item_id=item_id,
-        severity=data.get("severity"),
-        reason=data.get("reason"),
+        request.user, room_id=room_id, item_id=item_id, severity=new.severity, reason=new.reason
     )
     return JsonResponse({"escalation": escalation_data(escalation)}, status=201)
 
 
 @api(("POST",))
 def escalation_action(request: AuthedRequest, escalation_id: int, action: str) -> JsonResponse:
-    data = json_body(request)
     user = request.user
     if action == "acknowledge":
         escalation = check_acknowledge_escalation(user, escalation_id=escalation_id)
     elif action == "reassign":
-        escalation = check_reassign_escalation(
-            user, escalation_id=escalation_id, person_id=data.get("person")
-        )
+        person = body(request, Reassign).person
+        escalation = check_reassign_escalation(user, escalation_id=escalation_id, person_id=person)
     elif action == "downgrade":
+        down = body(request, Downgrade)
         escalation = check_downgrade_escalation(
-            user,
-            escalation_id=escalation_id,
-            severity=data.get("severity"),
-            reason=data.get("reason", ""),
+            user, escalation_id=escalation_id, severity=down.severity, reason=down.reason
         )
     elif action == "resolve":
-        escalation = check_resolve_escalation(
-            user, escalation_id=escalation_id, note=data.get("note", "")
-        )
+        note = body(request, Resolve).note
+        escalation = check_resolve_escalation(user, escalation_id=escalation_id, note=note)
     else:
         raise NotFound()
     escalation.refresh_from_db()
@@ -100,7 +101,9 @@ def escalation_action(request: AuthedRequest, escalation_id: int, action: str) -
 @api(("POST",))
 def escalation_contacts(request: AuthedRequest, partnership_id: int) -> JsonResponse:
     people = check_set_escalation_contacts(
-        request.user, partnership_id=partnership_id, person_ids=json_body(request).get("people")
+        request.user,
+        partnership_id=partnership_id,
+        person_ids=body(request, EscalationContacts).people,
     )
     return JsonResponse({"people": [p.pk for p in people]})
 
@@ -108,6 +111,6 @@ def escalation_contacts(request: AuthedRequest, partnership_id: int) -> JsonResp
 @api(("POST",))
 def ack_targets(request: AuthedRequest, partnership_id: int) -> JsonResponse:
     partnership = check_set_ack_targets(
-        request.user, partnership_id=partnership_id, targets=json_body(request).get("targets")
+        request.user, partnership_id=partnership_id, targets=body(request, AckTargets).targets
     )
     return JsonResponse({"targets": {s: partnership.ack_minutes(s) for s in ("S1", "S2", "S3")}})

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from hub import audit, ratelimit
 from hub.errors import Conflict, Invalid, NotFound
 from hub.models import User
-from hub.validation import clean_text, parse_id
 from rooms.actions.messages import do_send_message
 from rooms.bridge.sinks import _copy
 from rooms.log import append_event, lock_room
@@ -83,7 +80,7 @@ def do_create_mirror(actor: User, source_root: Message, target_room: Room) -> Mi
 
 
 def check_create_mirror(
-    actor: User, *, source_room_id: Any, root_id: Any, target_room_id: Any
+    actor: User, *, source_room_id: int, root_id: int, target_room_id: int
 ) -> Mirror:
     """Mirror a thread of a shared room you are in into an internal room of your organization."""
     source_membership = access_membership(actor, source_room_id)
@@ -99,11 +96,11 @@ def check_create_mirror(
     return do_create_mirror(actor, root, target)
 
 
-def access_mirror(actor: User, mirror_id: Any) -> Mirror:
+def access_mirror(actor: User, mirror_id: int) -> Mirror:
     """A mirror in an internal room the actor is in; NotFound for anyone else."""
     mirror = (
         Mirror.objects.select_related("target_room", "source_room", "source_root", "root_copy")
-        .filter(pk=parse_id(mirror_id, "mirror"), organization=actor.organization)
+        .filter(pk=mirror_id, organization=actor.organization)
         .first()
     )
     if (
@@ -116,7 +113,7 @@ def access_mirror(actor: User, mirror_id: Any) -> Mirror:
     return mirror
 
 
-def check_stop_mirror(actor: User, *, mirror_id: Any) -> Mirror:
+def check_stop_mirror(actor: User, *, mirror_id: int) -> Mirror:
     """Stop new copies. What was mirrored stays in the internal room."""
     mirror = access_mirror(actor, mirror_id)
     with transaction.atomic():
@@ -155,10 +152,10 @@ def do_stop_mirrors_of(rooms: list[Room], *, reason: str) -> int:
 def check_share_back(
     actor: User,
     *,
-    mirror_id: Any,
-    message_id: Any = None,
-    body: Any = None,
-    confirmed_body: Any = None,
+    mirror_id: int,
+    message_id: int | None = None,
+    body: str | None = None,
+    confirmed_body: str | None = None,
 ) -> Message:
     """Post an internal note (or a new message) to the shared thread, as the actor.
 
@@ -180,11 +177,13 @@ def check_share_back(
             or note.is_deleted
         ):
             raise Invalid("Share back an internal reply under this mirror.")
-        if not isinstance(confirmed_body, str):
+        if confirmed_body is None:
             raise Invalid("`confirmed_body` must repeat the exact text you agreed to share.")
         text = note.body
+    elif body is not None:
+        text = body
     else:
-        text = clean_text(body, "body", max_chars=settings.CAUSEWAY_MESSAGE_MAX_CHARS)
+        raise Invalid("Share a `message` (an internal note) or a `body`.")
     ratelimit.hit(actor.pk, "writes")
     with transaction.atomic():
         # Lock order: the shared room before anything in the internal room.

@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from hub.errors import Archived, NotFound
 from hub.models import User
-from hub.validation import parse_id
 from rooms.models.messages import Message
 from rooms.models.rooms import Membership, Room
 
@@ -32,7 +31,7 @@ def readable_rooms(user: User) -> QuerySet[Room]:
     return Room.objects.filter(memberships__user=user, memberships__left_at__isnull=True)
 
 
-def access_membership(user: User, room_id: Any, *, readonly: bool = False) -> Membership:
+def access_membership(user: User, room_id: int, *, readonly: bool = False) -> Membership:
     """The person's active membership of the room, or NotFound.
 
     An archived room (its partnership ended) can still be read by its members:
@@ -40,7 +39,6 @@ def access_membership(user: User, room_id: Any, *, readonly: bool = False) -> Me
     the caller is about to change something in it. The default is the strict
     one, so a forgotten argument refuses a read rather than allowing a write.
     """
-    room_id = parse_id(room_id, "room")
     if not user.is_authenticated or not user.is_active:
         raise NotFound()
     try:
@@ -82,12 +80,11 @@ def _room_for_write_query() -> tuple[str, list[str]]:
     return sql, [f.attname for f in fields]
 
 
-def access_room_for_write(user: User, room_id: Any) -> Room:
+def access_room_for_write(user: User, room_id: int) -> Room:
     """The room, if the person may write to it: one light query for the hot path.
 
     The room comes back with only the fields a write needs loaded.
     """
-    room_id = parse_id(room_id, "room")
     if not user.is_authenticated or not user.is_active:
         raise NotFound()
     sql, attnames = _room_for_write_query()
@@ -102,14 +99,13 @@ def access_room_for_write(user: User, room_id: Any) -> Room:
     return room
 
 
-def access_room(user: User, room_id: Any, *, readonly: bool = False) -> Room:
+def access_room(user: User, room_id: int, *, readonly: bool = False) -> Room:
     return access_membership(user, room_id, readonly=readonly).room
 
 
-def access_message(user: User, room_id: Any, message_id: Any, *, readonly: bool = False) -> Message:
+def access_message(user: User, room_id: int, message_id: int, *, readonly: bool = False) -> Message:
     """A message of a room the person is in (see ``access_membership`` for ``readonly``)."""
     room = access_room(user, room_id, readonly=readonly)
-    message_id = parse_id(message_id, "id")
     try:
         return Message.objects.select_related("author__organization").get(room=room, pk=message_id)
     except Message.DoesNotExist:
@@ -130,14 +126,9 @@ def visible_people(user: User) -> QuerySet[User]:
     )
 
 
-def access_person(user: User, person_id: Any) -> User:
+def access_person(user: User, person_id: int) -> User:
     """A person ``user`` may know of (``visible_people``), or NotFound."""
-    person = (
-        visible_people(user)
-        .select_related("organization")
-        .filter(pk=parse_id(person_id, "person"))
-        .first()
-    )
+    person = visible_people(user).select_related("organization").filter(pk=person_id).first()
     if person is None:
         raise NotFound()
     return person

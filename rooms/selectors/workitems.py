@@ -8,7 +8,6 @@ from django.db.models import QuerySet
 
 from hub.errors import NotFound
 from hub.models import User
-from hub.validation import parse_id
 from rooms.models.workitems import Escalation, WorkItem, WorkItemChange
 from rooms.selectors.access import access_membership, rooms_for_user
 from rooms.wire.serializers import work_item_data
@@ -30,7 +29,7 @@ def _work_items(qs: QuerySet[Any]) -> list[dict[str, Any]]:
     return [dict(work_item_data(item, live.get(item.pk))) for item in items]
 
 
-def work_item_board(user: User, room_id: Any) -> dict[str, Any]:
+def work_item_board(user: User, room_id: int) -> dict[str, Any]:
     """The room's work items by status."""
 
     membership = access_membership(user, room_id, readonly=True)
@@ -52,10 +51,9 @@ def my_work(user: User) -> list[dict[str, Any]]:
     )
 
 
-def work_item_detail(user: User, room_id: Any, item_id: Any) -> dict[str, Any]:
+def work_item_detail(user: User, room_id: int, item_id: int) -> dict[str, Any]:
 
     membership = access_membership(user, room_id, readonly=True)
-    item_id = parse_id(item_id, "id")
     found = _work_items(WorkItem.objects.filter(room_id=membership.room_id, pk=item_id))
     if not found:
         raise NotFound()

@@ -7,12 +7,21 @@ import uuid
 import pytest
 from django.test import Client
 
-from hub.actions import check_update_profile
+from hub.actions import check_update_profile as check_profile
 from hub.errors import Conflict, Invalid
 from hub.models import User
+from hub.schemas import ProfileChange, parse
 from rooms.actions.messages import check_send_message
 from rooms.models.messages import Mention
 from tests.conftest import Team, make_person
+
+
+def check_update_profile(person, **fields):
+    """A profile change, parsed and checked as PATCH /api/me/ does."""
+    change = parse(ProfileChange, fields)
+    return check_profile(
+        person, display_name=change.display_name, title=change.title, handle=change.handle
+    )
 
 
 def test_handles_come_from_the_display_name_never_from_the_email(team: Team):

@@ -783,7 +783,9 @@ def check_http(w: World, case: Case, plan: Http) -> None:
             assert response.status_code == 200, shown
             assert plan.absent(response.json()), shown
         if plan.missing_path is not None:
-            missing = request(client, plan.method, plan.missing_path, plan.missing_data)
+            # The same request, with an id that exists nowhere.
+            data = plan.missing_data if plan.missing_data is not None else plan.data
+            missing = request(client, plan.method, plan.missing_path, data)
             if plan.absent is None:
                 assert (response.status_code, response.content) == (404, NOT_FOUND_BODY), shown
             assert (response.status_code, response.content) == (

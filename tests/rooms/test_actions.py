@@ -7,6 +7,7 @@ import pytest
 from hub.errors import Forbidden, Invalid, NotFound, TooLarge
 from hub.models import AuditEntry
 from hub.publish import room_group, user_group
+from hub.schemas import parse
 from rooms.actions.members import check_add_member, check_remove_member
 from rooms.actions.messages import check_delete_message, check_edit_message, check_send_message
 from rooms.actions.reading import check_mark_read
@@ -14,16 +15,24 @@ from rooms.actions.rooms import check_create_shared_room
 from rooms.models.log import RoomEvent
 from rooms.models.messages import Message, MessageEdit, ThreadFollow
 from rooms.models.rooms import Membership, Room
+from rooms.schemas import MessageSendFrame
 from tests.conftest import make_org, make_person
 
 
 def send(user, room, body="hello", client_id=None, thread=None):
+    """A ``message.send`` frame, parsed and checked as the socket does."""
+    frame = parse(
+        MessageSendFrame,
+        {
+            "type": "message.send",
+            "room": room if isinstance(room, int) else room.id,
+            "client_id": uuid.uuid4().hex if client_id is None else client_id,
+            "body": body,
+            "thread": thread,
+        },
+    )
     message, _ = check_send_message(
-        user,
-        room_id=room.id,
-        client_id=client_id or uuid.uuid4().hex,
-        body=body,
-        thread=thread,
+        user, room_id=frame.room, client_id=frame.client_id, body=frame.body, thread=frame.thread
     )
     return message
 
@@ -86,11 +95,9 @@ def test_body_limits_and_types_are_enforced(team, settings):
     with pytest.raises(Invalid):
         send(team.client_member, team.shared, "   ")
     with pytest.raises(Invalid):
-        check_send_message(
-            team.client_member, room_id=team.shared.id, client_id="c", body=["not", "text"]
-        )
+        send(team.client_member, team.shared, ["not", "text"], client_id="c")
     with pytest.raises(Invalid):
-        check_send_message(team.client_member, room_id=team.shared.id, client_id="", body="x")
+        send(team.client_member, team.shared, "x", client_id="")
     assert not Message.objects.filter(room=team.shared).exists()
 
 

@@ -12,12 +12,14 @@ from django.test import Client
 from hub.errors import Conflict, Invalid, NotFound
 from hub.models import AuditEntry
 from hub.publish import room_group
+from hub.schemas import parse
 from rooms.actions.messages import check_delete_message, check_edit_message, check_send_message
 from rooms.actions.workitems import check_create_work_item, check_update_work_item
 from rooms.bridge.mirrors import check_create_mirror, check_share_back, check_stop_mirror
 from rooms.bridge.relay import relay_all
 from rooms.models.bridge import OutboxEntry
 from rooms.models.messages import Message
+from rooms.schemas import WorkItemChanges
 from tests.conftest import make_internal_room, make_org, make_person
 
 
@@ -117,7 +119,10 @@ def test_messages_edits_deletions_and_work_item_changes_follow_in_order(team):
     )
     check_delete_message(team.supplier_admin, room_id=team.shared.id, message_id=second.id)
     check_update_work_item(
-        team.client_member, room_id=team.shared.id, item_id=item.id, changes={"priority": 1}
+        team.client_member,
+        room_id=team.shared.id,
+        item_id=item.id,
+        changes=parse(WorkItemChanges, {"priority": 1}),
     )
     assert OutboxEntry.objects.filter(status="pending").count() == 5
     assert relay_all() == 5

@@ -9,22 +9,29 @@ from django.db import connection
 from django.test import Client
 
 from hub.errors import Conflict, Invalid, NotFound
+from hub.schemas import parse
 from rooms.actions.messages import check_send_message
 from rooms.actions.workitems import check_create_work_item, check_update_work_item
 from rooms.models.log import RoomEvent
 from rooms.models.messages import Message
 from rooms.models.workitems import WorkItem, WorkItemChange
+from rooms.schemas import WorkItemChanges, WorkItemNew
 from rooms.selectors.workitems import my_work, work_item_board, work_item_detail
 from tests.conftest import make_org, make_person
 
 
 def create(team, **fields):
+    """POST …/workitems/ as the supplier member: the body parsed, then checked."""
     fields.setdefault("title", "Ship 4k units of NW-220")
-    return check_create_work_item(team.supplier_member, room_id=team.shared.id, **fields)
+    new = parse(WorkItemNew, fields)
+    return check_create_work_item(team.supplier_member, room_id=team.shared.id, **new.model_dump())
 
 
 def update(person, item, **changes):
-    return check_update_work_item(person, room_id=item.room_id, item_id=item.id, changes=changes)
+    """PATCH …/workitems/{id}/: the changes parsed (``rooms.schemas``), then checked."""
+    return check_update_work_item(
+        person, room_id=item.room_id, item_id=item.id, changes=parse(WorkItemChanges, changes)
+    )
 
 
 def test_a_work_item_has_its_own_thread_and_keeps_the_message_it_came_from(team):
@@ -103,9 +110,7 @@ def test_bad_fields_are_refused_and_nothing_changes(team):
         {"colour": "red"},
     ):
         with pytest.raises(Invalid):
-            check_update_work_item(
-                team.client_member, room_id=team.shared.id, item_id=item.id, changes=changes
-            )
+            update(team.client_member, item, **changes)
     item.refresh_from_db()
     assert item.version == 1 and item.priority == 3
 
@@ -140,7 +145,7 @@ def test_a_stale_version_is_refused_with_conflict(team):
             team.supplier_member,
             room_id=team.shared.id,
             item_id=item.id,
-            changes={"priority": 4},
+            changes=WorkItemChanges(priority=4),
             version=1,
         )
 
@@ -154,7 +159,10 @@ def test_non_members_cannot_see_or_change_work_items(team):
         work_item_detail(outsider, team.shared.id, item.id)
     with pytest.raises(NotFound):
         check_update_work_item(
-            team.client_member, room_id=team.supplier_internal.id, item_id=item.id, changes={}
+            team.client_member,
+            room_id=team.supplier_internal.id,
+            item_id=item.id,
+            changes=WorkItemChanges(),
         )
 
 
@@ -248,7 +256,10 @@ def test_two_people_changing_one_work_item_at_once_lose_nothing(live_team):
         try:
             start.wait()
             check_update_work_item(
-                person, room_id=live_team.shared.id, item_id=item.id, changes=changes
+                person,
+                room_id=live_team.shared.id,
+                item_id=item.id,
+                changes=parse(WorkItemChanges, changes),
             )
         except BaseException as error:  # reported below
             errors.append(error)

@@ -1,0 +1,344 @@
+"""Every input of rooms, parsed once: one schema per socket frame and HTTP body.
+
+A frame and the HTTP body of the same operation share one schema (the frame
+adds its ``room`` and ``type``), so both transports accept and refuse exactly
+the same values. Field types are ``hub.schemas``'; rules of a single field
+live there, rules about the world (may this person do it?) in ``check_*``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, ValidationInfo
+
+from hub.errors import Invalid
+from hub.schemas import (
+    Body,
+    ClientId,
+    Id,
+    Name,
+    Note,
+    OptionalDate,
+    QuerySeq,
+    Reason,
+    Schema,
+    Seq,
+    StrictBool,
+    Topic,
+    text,
+)
+from hub.validation import clean_text, parse_id
+
+Severity = Literal["S1", "S2", "S3"]
+Status = Literal["open", "in_progress", "blocked", "done", "cancelled"]
+ItemTitle = Annotated[str, text(200)]
+Description = Annotated[str, text(20_000, allow_empty=True)]
+
+
+def _priority(value: Any, info: ValidationInfo) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4:
+        raise Invalid("`priority` must be 1 (highest) to 4.")
+    return value
+
+
+def _labels(value: Any, info: ValidationInfo) -> list[str]:
+    if not isinstance(value, list) or len(value) > 20:
+        raise Invalid("`labels` must be a list of at most 20 strings.")
+    labels = [clean_text(label, "label", max_chars=40) for label in value]
+    return list(dict.fromkeys(labels))
+
+
+def _version(value: Any, info: ValidationInfo) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise Invalid("`version` must be an integer.")
+    return value
+
+
+def _ids(limit: int) -> Any:
+    def ids(value: Any, info: ValidationInfo) -> list[int]:
+        if not isinstance(value, list) or len(value) > limit:
+            raise Invalid(f"`{info.field_name}` must be a list of at most {limit} ids.")
+        return [parse_id(item, info.field_name or "id") for item in value]
+
+    return BeforeValidator(ids)
+
+
+Priority = Annotated[int, BeforeValidator(_priority)]
+Labels = Annotated[list[str], BeforeValidator(_labels)]
+Version = Annotated[int | None, BeforeValidator(_version)]
+
+
+class Frame(Schema):
+    """A client frame: its ``type`` (``ref`` is read apart, so a bad one costs no reply)."""
+
+    type: str
+
+
+class InRoom(Frame):
+    room: Id
+
+
+# --- rooms and members ---------------------------------------------------------------------
+
+
+class RoomNew(Schema):
+    """POST /api/rooms/: an internal room, or a shared room of an accepted partnership."""
+
+    kind: str | None = None
+    name: Name
+    topic: Topic = ""
+    partnership: Id | None = None
+
+
+class RoomChange(Schema):
+    """PATCH /api/rooms/{room}/, and the ``room.update`` frame."""
+
+    name: Name | None = None
+    topic: Topic | None = None
+
+
+class RoomUpdateFrame(RoomChange, InRoom):
+    pass
+
+
+class HistoryQuery(Schema):
+    """GET /api/rooms/{room}/messages/?before=&after=&limit="""
+
+    before: QuerySeq = None
+    after: QuerySeq = None
+    limit: QuerySeq = None
+
+
+def _search_words(value: Any, info: ValidationInfo) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str) or "\x00" in value:
+        raise Invalid("NUL characters are not allowed.")
+    value = value.strip()
+    if not 2 <= len(value) <= 200:
+        raise Invalid("`q` must be 2 to 200 characters.")
+    return value
+
+
+def _filter_words(value: Any, info: ValidationInfo) -> str:
+    value = (value or "").strip() if isinstance(value, str) else value
+    if not isinstance(value, str) or len(value) > 100 or "\x00" in value:
+        raise Invalid("`q` must be at most 100 characters.")
+    return value
+
+
+class SearchQuery(Schema):
+    """GET /api/search/?q="""
+
+    q: Annotated[str, BeforeValidator(_search_words)]
+
+
+class CandidatesQuery(Schema):
+    """GET /api/rooms/{room}/members/candidates/?q="""
+
+    q: Annotated[str, BeforeValidator(_filter_words)] = ""
+
+
+class MemberNew(Schema):
+    """POST /api/rooms/{room}/members/"""
+
+    person: Id
+
+
+# --- messages ------------------------------------------------------------------------------
+
+
+class MessageSendFrame(InRoom):
+    client_id: ClientId
+    body: Body
+    thread: Id | None = None
+
+
+class MessageEditFrame(InRoom):
+    id: Id
+    body: Body
+
+
+class MessageDeleteFrame(InRoom):
+    id: Id
+
+
+# --- reading, typing, presence ---------------------------------------------------------------
+
+
+class SubscribeFrame(InRoom):
+    since: Seq | None = None
+
+
+class UnsubscribeFrame(InRoom):
+    pass
+
+
+class TypingFrame(InRoom):
+    thread: Id | None = None
+
+
+class ReadFrame(InRoom):
+    seq: Seq
+
+
+class ThreadFollowFrame(InRoom):
+    root: Id
+    follow: StrictBool = True
+
+
+class ThreadReadFrame(InRoom):
+    root: Id
+    seq: Seq
+
+
+class PresenceSetFrame(Frame):
+    state: Literal["active", "away"]
+
+
+class PingFrame(Frame):
+    pass
+
+
+# --- work items and escalations ------------------------------------------------------------
+
+
+class WorkItemNew(Schema):
+    """POST /api/rooms/{room}/workitems/, and the ``workitem.create`` frame."""
+
+    title: ItemTitle
+    description: Description = ""
+    assignee: Id | None = None
+    priority: Priority = 3
+    due_date: OptionalDate = None
+    labels: Labels = Field(default_factory=list)
+    from_message: Id | None = None
+
+
+class WorkItemCreateFrame(WorkItemNew, InRoom):
+    pass
+
+
+class WorkItemChanges(Schema):
+    """The fields a change names; those it leaves out stay as they are."""
+
+    model_config = Schema.model_config | {"extra": "forbid"}
+
+    title: ItemTitle | None = None
+    description: Description | None = None
+    status: Status | None = None
+    assignee: Id | None = None
+    priority: Priority | None = None
+    due_date: OptionalDate = None
+    labels: Labels | None = None
+
+    def given(self) -> dict[str, Any]:
+        """Field -> new value, for the fields the client named (an assignee of null unassigns)."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class WorkItemChange(Schema):
+    """PATCH /api/rooms/{room}/workitems/{item}/"""
+
+    changes: WorkItemChanges
+    version: Version = None
+
+
+class WorkItemUpdateFrame(WorkItemChange, InRoom):
+    id: Id
+
+
+class EscalationNew(Schema):
+    """POST /api/rooms/{room}/workitems/{item}/escalate/"""
+
+    severity: Severity
+    reason: Reason
+
+
+class Reassign(Schema):
+    person: Id
+
+
+class Downgrade(Schema):
+    severity: Severity
+    reason: Note = ""
+
+
+class Resolve(Schema):
+    note: Note = ""
+
+
+class EscalationContacts(Schema):
+    """POST /api/partnerships/{id}/escalation-contacts/"""
+
+    people: Annotated[list[int], _ids(50)]
+
+
+def _targets(value: Any, info: ValidationInfo) -> dict[str, int]:
+    if not isinstance(value, dict) or set(value) - {"S1", "S2", "S3"}:
+        raise Invalid("`targets` maps S1/S2/S3 to minutes.")
+    for severity, minutes in value.items():
+        if isinstance(minutes, bool) or not isinstance(minutes, int):
+            raise Invalid(f"The {severity} target must be 1 to 43200 minutes.")
+        if not 1 <= minutes <= 43200:
+            raise Invalid(f"The {severity} target must be 1 to 43200 minutes.")
+    return dict(value)
+
+
+class AckTargets(Schema):
+    """POST /api/partnerships/{id}/ack-targets/"""
+
+    targets: Annotated[dict[str, int], BeforeValidator(_targets)]
+
+
+# --- the bridge ----------------------------------------------------------------------------
+
+
+class MirrorNew(Schema):
+    """POST /api/mirrors/"""
+
+    source_room: Id
+    thread: Id
+    target_room: Id
+
+
+class ShareBack(Schema):
+    """POST /api/mirrors/{id}/share-back/: a note (with the text shown) or new text."""
+
+    message: Id | None = None
+    body: Body | None = None
+    # Compared with the note as it is, not cleaned: it must be the exact text.
+    confirmed_body: str | None = None
+
+
+# --- people, invitations, notifications, partnerships -------------------------------------
+
+
+class InvitationNew(Schema):
+    """POST /api/invitations/"""
+
+    room: Id
+    email: Annotated[str, text(254)]
+    organization: Annotated[str, text(80)] | None = None
+    confirm_outside_domain: StrictBool = False
+
+
+def _read_ids(value: Any, info: ValidationInfo) -> list[int] | Literal["all"]:
+    if value == "all":
+        return "all"
+    if isinstance(value, list) and len(value) <= 500:
+        return [parse_id(item, "id") for item in value]
+    raise Invalid('`ids` must be a list of notification ids or "all".')
+
+
+class NotificationsRead(Schema):
+    """POST /api/notifications/"""
+
+    ids: Annotated[list[int] | Literal["all"], BeforeValidator(_read_ids)]
+
+
+class PartnershipEnd(Schema):
+    """POST /api/partnerships/{id}/end/"""
+
+    reason: Reason
