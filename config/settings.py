@@ -285,7 +285,7 @@ CAUSEWAY_RATE_LIMIT_WRITES = (int(os.environ.get("CAUSEWAY_RATE_WRITES", "30")),
 CAUSEWAY_RATE_LIMIT_FRAMES = (int(os.environ.get("CAUSEWAY_RATE_FRAMES", "120")), 10)
 CAUSEWAY_INVITATION_DAYS = 7
 # Background jobs inside the web process: right for the single-process
-# embedded default; with Redis, run `manage.py run_bridge` instead.
+# embedded default; with Redis, run `manage.py run_worker` instead.
 CAUSEWAY_INPROCESS_WORKER = env_bool("CAUSEWAY_INPROCESS_WORKER", not REDIS_URL)
 CAUSEWAY_ESCALATION_RENOTIFY_MINUTES = int(os.environ.get("CAUSEWAY_ESCALATION_RENOTIFY", "15"))
 

@@ -1,6 +1,6 @@
 """Background work: the bridge relay and the escalation acknowledgement clock.
 
-Runs in the worker process (``python manage.py run_bridge``, the Procfile
+Runs in the worker process (``python manage.py run_worker``, the Procfile
 ``worker:`` line; several may run: outbox entries are claimed with SKIP
 LOCKED and escalations handled under their row lock) or, on the embedded
 single-process default, inside the web process (``InProcessWorker``).
@@ -17,7 +17,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from rooms.actions.escalation_clock import check_escalation_clocks
+from rooms.actions.escalation_clock import run_escalation_clock
 from rooms.bridge.relay import relay_all
 
 logger = logging.getLogger("causeway.jobs")
@@ -30,7 +30,7 @@ def tick(now: datetime.datetime | None = None) -> dict[str, Any]:
     """One pass of every job; returns what it did."""
     return {
         "relayed": relay_all(now),
-        "escalations_notified": check_escalation_clocks(now),
+        "escalations_notified": run_escalation_clock(now),
     }
 
 
@@ -46,7 +46,7 @@ async def run_forever(
                 logger.info("bridge relayed %s entries", relayed)
             if since_clock >= clock_interval:
                 since_clock = 0.0
-                notified = await database_sync_to_async(check_escalation_clocks)()
+                notified = await database_sync_to_async(run_escalation_clock)()
                 if notified:
                     logger.info("escalations re-notified: %s", notified)
         except asyncio.CancelledError:

@@ -66,7 +66,7 @@ from django.test import Client as DjangoClient
 
 from hub import publish as hub_publish
 from hub.models import Organization, Partnership, User
-from rooms.actions.escalation_clock import check_escalation_clocks
+from rooms.actions.escalation_clock import run_escalation_clock
 from rooms.actions.escalation_settings import check_set_escalation_contacts
 from rooms.actions.members import do_add_member
 from rooms.actions.rooms import do_create_room
@@ -275,7 +275,7 @@ class InProcess:
 
 
 class Live:
-    """A's sockets and HTTP on one Daphne process, B's on another; a real ``run_bridge`` relays."""
+    """A's sockets and HTTP on one Daphne process, B's on another; a real ``run_worker`` relays."""
 
     records_mail = False  # the servers' mail goes to their console, not to this process
 
@@ -574,7 +574,7 @@ class Run:
 
         def tick() -> None:
             due = Escalation.objects.get(pk=escalation_id).ack_due_at
-            check_escalation_clocks(now=due + datetime.timedelta(minutes=minutes_late, seconds=30))
+            run_escalation_clock(now=due + datetime.timedelta(minutes=minutes_late, seconds=30))
 
         await sync_to_async(tick)()
 

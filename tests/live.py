@@ -89,12 +89,12 @@ class ServerProcess:
 
 
 class BridgeWorker(ServerProcess):
-    """``manage.py run_bridge``: the outbox relay and the escalation clock."""
+    """``manage.py run_worker``: the outbox relay and the escalation clock."""
 
     def __init__(self, *args: str, extra_env: dict[str, str] | None = None) -> None:
         super().__init__(
             f"bridge-{free_port()}",
-            [sys.executable, "manage.py", "run_bridge", *(args or ("--interval", "0.05"))],
+            [sys.executable, "manage.py", "run_worker", *(args or ("--interval", "0.05"))],
             extra_env,
         )
 

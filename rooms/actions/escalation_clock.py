@@ -15,7 +15,7 @@ from rooms.actions.workitems import do_update_work_item, load_work_item
 from rooms.models.workitems import Escalation, EscalationRoom
 
 
-def check_escalation_clocks(now: datetime.datetime | None = None) -> list[int]:
+def run_escalation_clock(now: datetime.datetime | None = None) -> list[int]:
     """Flag unacknowledged escalations past their target and notify again.
 
     Re-notifies every ``CAUSEWAY_ESCALATION_RENOTIFY_MINUTES`` while still

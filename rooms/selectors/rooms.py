@@ -13,17 +13,15 @@ from rooms.models.messages import Mention, Message
 from rooms.models.rooms import Membership, Room
 from rooms.moderation import moderation_scope
 from rooms.selectors.access import visible_people
+from rooms.selectors.reading import unread_filter
 
 
 def room_list(user: User) -> list[dict[str, Any]]:
     """The person's rooms with unread counts, in one query."""
     unread = (
         Message.objects.filter(
-            room=OuterRef("room_id"),
-            seq__gt=OuterRef("last_read_seq"),
-            deleted_at__isnull=True,
+            unread_filter(user), room=OuterRef("room_id"), seq__gt=OuterRef("last_read_seq")
         )
-        .exclude(author=user)
         .order_by()
         .values("room")
         .annotate(n=Count("id"))

@@ -14,7 +14,7 @@ from hub.errors import Archived, Conflict, Forbidden, Invalid, NotFound
 from hub.models import AuditEntry, Partnership
 from hub.publish import room_group
 from hub.schemas import parse
-from rooms.actions.escalation_clock import check_escalation_clocks
+from rooms.actions.escalation_clock import run_escalation_clock
 from rooms.actions.escalations import check_acknowledge_escalation, check_escalate
 from rooms.actions.invitations import check_create_invitation, find_invitation
 from rooms.actions.messages import check_delete_message, check_edit_message, check_send_message
@@ -237,7 +237,7 @@ def test_the_escalation_clock_leaves_an_ended_partnerships_escalations_alone(tea
     )
     end(team)
     later = now + datetime.timedelta(days=1)
-    assert check_escalation_clocks(now=later) == []
+    assert run_escalation_clock(now=later) == []
     escalation.refresh_from_db()
     assert escalation.breached_at is None
     with pytest.raises(Archived):

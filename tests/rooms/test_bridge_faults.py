@@ -1,4 +1,4 @@
-"""The bridge under faults, on real PostgreSQL with real ``manage.py run_bridge`` workers.
+"""The bridge under faults, on real PostgreSQL with real ``manage.py run_worker`` workers.
 
 A worker killed mid-entry, two workers racing, a backlog after downtime, and
 an entry that keeps failing. The workers share the test database with this
@@ -48,7 +48,7 @@ PENDING = OutboxEntry.Status.PENDING
 
 
 class Workers:
-    """``manage.py run_bridge`` processes on the test database, each logging to its own file."""
+    """``manage.py run_worker`` processes on the test database, each logging to its own file."""
 
     def __init__(self, name: str) -> None:
         self.name = re.sub(r"[^\w-]", "_", name)
@@ -74,7 +74,7 @@ class Workers:
         log_path.parent.mkdir(exist_ok=True)
         log = log_path.open("w")
         proc = subprocess.Popen(
-            [sys.executable, "manage.py", "run_bridge", *args],
+            [sys.executable, "manage.py", "run_worker", *args],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -86,7 +86,7 @@ class Workers:
         return proc
 
     def run_once(self, failpoints: str = "") -> subprocess.Popen[bytes]:
-        """``run_bridge --once``, waited for (bounded)."""
+        """``run_worker --once``, waited for (bounded)."""
         proc = self.start("--once", failpoints=failpoints)
         proc.wait(WAIT_SECONDS)
         return proc

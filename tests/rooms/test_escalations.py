@@ -17,7 +17,7 @@ from hub.models import AuditEntry
 from hub.publish import room_group, user_group
 from rooms import jobs
 from rooms.actions import escalations
-from rooms.actions.escalation_clock import check_escalation_clocks
+from rooms.actions.escalation_clock import run_escalation_clock
 from rooms.actions.escalation_settings import check_set_ack_targets, check_set_escalation_contacts
 from rooms.actions.escalations import (
     check_acknowledge_escalation,
@@ -182,7 +182,7 @@ def test_escalation_and_reminder_mails_link_to_each_sides_room_under_site_url(
     with published.capture():
         escalation = raise_one(team)
     with published.capture():
-        check_escalation_clocks(now=RAISED + minutes(31))
+        run_escalation_clock(now=RAISED + minutes(31))
     rooms = side_rooms(escalation.work_item)
     expected = {
         team.supplier_member.email: rooms[team.supplier.id].id,
@@ -587,13 +587,13 @@ def test_clock_does_nothing_before_the_target_and_flags_the_escalation_once_past
 ):
     escalation = raise_one(team)  # S1: 30 minutes by default
     rooms = side_rooms(escalation.work_item)
-    assert check_escalation_clocks(now=RAISED + minutes(29)) == []
+    assert run_escalation_clock(now=RAISED + minutes(29)) == []
     escalation.refresh_from_db()
     assert (escalation.breached_at, escalation.notify_count) == (None, 1)
     assert unacknowledged_notices() == []
 
     with published.capture():
-        assert check_escalation_clocks(now=RAISED + minutes(31)) == [escalation.id]
+        assert run_escalation_clock(now=RAISED + minutes(31)) == [escalation.id]
     escalation.refresh_from_db()
     assert (escalation.breached_at, escalation.notify_count) == (RAISED + minutes(31), 2)
     assert unacknowledged_notices() == sorted(
@@ -617,12 +617,12 @@ def test_clock_does_nothing_before_the_target_and_flags_the_escalation_once_past
 def test_clock_renotifies_every_interval_while_unacknowledged(team, settings):
     settings.CAUSEWAY_ESCALATION_RENOTIFY_MINUTES = 15
     escalation = raise_one(team)
-    assert check_escalation_clocks(now=RAISED + minutes(31)) == [escalation.id]
+    assert run_escalation_clock(now=RAISED + minutes(31)) == [escalation.id]
     late_events = len(item_updates(team.shared))
 
-    assert check_escalation_clocks(now=RAISED + minutes(36)) == []
+    assert run_escalation_clock(now=RAISED + minutes(36)) == []
     assert len(unacknowledged_notices()) == 2
-    assert check_escalation_clocks(now=RAISED + minutes(47)) == [escalation.id]
+    assert run_escalation_clock(now=RAISED + minutes(47)) == [escalation.id]
     escalation.refresh_from_db()
     assert escalation.notify_count == 3
     assert escalation.breached_at == RAISED + minutes(31)
@@ -634,19 +634,19 @@ def test_clock_renotifies_every_interval_while_unacknowledged(team, settings):
 def test_the_renotify_interval_is_a_setting(team, settings):
     settings.CAUSEWAY_ESCALATION_RENOTIFY_MINUTES = 5
     escalation = raise_one(team)
-    check_escalation_clocks(now=RAISED + minutes(31))
-    assert check_escalation_clocks(now=RAISED + minutes(35)) == []
-    assert check_escalation_clocks(now=RAISED + minutes(36)) == [escalation.id]
+    run_escalation_clock(now=RAISED + minutes(31))
+    assert run_escalation_clock(now=RAISED + minutes(35)) == []
+    assert run_escalation_clock(now=RAISED + minutes(36)) == [escalation.id]
 
 
 def test_an_acknowledged_escalation_is_never_renotified(team):
     escalation = raise_one(team)
-    check_escalation_clocks(now=RAISED + minutes(31))
+    run_escalation_clock(now=RAISED + minutes(31))
     check_acknowledge_escalation(
         team.client_admin, escalation_id=escalation.id, now=RAISED + minutes(33)
     )
-    assert check_escalation_clocks(now=RAISED + minutes(60)) == []
-    assert check_escalation_clocks(now=RAISED + minutes(60 * 24 * 7)) == []
+    assert run_escalation_clock(now=RAISED + minutes(60)) == []
+    assert run_escalation_clock(now=RAISED + minutes(60 * 24 * 7)) == []
     escalation.refresh_from_db()
     assert escalation.notify_count == 2
     assert len(unacknowledged_notices()) == 2
@@ -656,8 +656,8 @@ def test_a_partnerships_ack_target_sets_the_deadline(team):
     check_set_ack_targets(team.client_admin, partnership_id=team.partnership.id, targets={"S1": 10})
     escalation = raise_one(team)
     assert escalation.ack_due_at == RAISED + minutes(10)
-    assert check_escalation_clocks(now=RAISED + minutes(9)) == []
-    assert check_escalation_clocks(now=RAISED + minutes(11)) == [escalation.id]
+    assert run_escalation_clock(now=RAISED + minutes(9)) == []
+    assert run_escalation_clock(now=RAISED + minutes(11)) == [escalation.id]
 
 
 def test_jobs_tick_runs_the_escalation_clock(team):

@@ -724,7 +724,7 @@ async def test_the_partner_cannot_see_work_items_in_as_internal_rooms(in_process
 # --- the same recorder across two live processes -------------------------------------------
 #
 # A's sockets and HTTP on one Daphne process, B's on the other, a real
-# `run_bridge` worker relaying, PostgreSQL and Redis between them: the bridge
+# `run_worker` worker relaying, PostgreSQL and Redis between them: the bridge
 # and share-back paths as they run in production.
 
 LIVE_ENV = {"CAUSEWAY_RATE_WRITES": "100000", "CAUSEWAY_RATE_FRAMES": "100000"}

@@ -1,25 +1,7 @@
-from __future__ import annotations
+"""The worker's former name, kept so that existing deployments keep working."""
 
-import asyncio
-from typing import Any
-
-from django.core.management.base import BaseCommand, CommandParser
-
-from rooms import jobs
+from rooms.management.commands.run_worker import Command as Worker
 
 
-class Command(BaseCommand):
-    help = (
-        "Run the bridge worker: relay the outbox into mirrors and run the escalation "
-        "clock, until stopped. Several may run at once."
-    )
-
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--once", action="store_true", help="Drain once and exit.")
-        parser.add_argument("--interval", type=float, default=jobs.RELAY_SECONDS)
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        if options["once"]:
-            self.stdout.write(str(jobs.tick()))
-            return
-        asyncio.run(jobs.run_forever(options["interval"]))
+class Command(Worker):
+    help = "Old name of run_worker (it also runs the escalation clock). Use run_worker."
