@@ -1009,3 +1009,67 @@ async def test_the_room_lists_end_time_is_the_one_room_archived_carries(live_tea
         ),
         expect=["room.archived"],
     )
+
+
+THREAD_MARKERS = (
+    "thread.follow and thread.read change the `threads` of the subscribe snapshot but send "
+    "nothing to the person's other sockets (read sends them `unread`)"
+)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=THREAD_MARKERS)
+async def test_reading_a_thread_on_another_socket_reaches_this_one(
+    live_team, verify, actor, connect
+):
+    t = live_team
+
+    def setup() -> tuple[Message, Message]:
+        root = say(t.client_member, t.shared, "Forecast for March?")
+        return root, say(t.supplier_member, t.shared, "12k", thread=root)
+
+    root, reply = await sync_to_async(setup)()
+
+    async def read_thread_on_another_tab() -> None:
+        tab = Actor(connect, t.client_member)
+        await tab.frame(
+            {"type": "thread.read", "room": t.shared.id, "root": root.id, "seq": reply.seq}
+        )
+
+    await verify(t.client_member, [t.shared], read_thread_on_another_tab, expect=[])
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=THREAD_MARKERS)
+async def test_following_a_thread_on_another_socket_reaches_this_one(
+    live_team, verify, actor, connect
+):
+    t = live_team
+
+    def setup() -> Message:
+        root = say(t.supplier_member, t.shared, "Lot 7 is late")
+        say(t.supplier_admin, t.shared, "By two days", thread=root)
+        return root
+
+    root = await sync_to_async(setup)()
+
+    async def follow_on_another_tab() -> None:
+        tab = Actor(connect, t.client_member)
+        await tab.frame({"type": "thread.follow", "room": t.shared.id, "root": root.id})
+
+    await verify(t.client_member, [t.shared], follow_on_another_tab, expect=[])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="PATCH /api/me/ changes the person in every room's member list and message "
+    "authors, and publishes no room event",
+)
+async def test_a_member_changing_their_name_reaches_the_rooms_they_are_in(live_team, verify, actor):
+    t = live_team
+    await sync_to_async(say)(t.supplier_member, t.shared, "Lot 7 ships Friday")
+    await verify(
+        t.client_member,
+        [t.shared],
+        lambda: actor(t.supplier_member).http("PATCH", "/api/me/", {"display_name": "Sue S."}),
+        expect=[],
+    )
