@@ -112,6 +112,7 @@ def build_state(reads: dict[str, Any], subscribed: Frame) -> State:
         subscribed["unread"],
     )
     assert reads["members"] == subscribed["members"], "GET members and subscribed disagree"
+    assert entry["member_count"] == len(subscribed["members"]), "member_count is not the members"
 
     messages: dict[int, Frame] = {}
     for top in history["messages"]:
@@ -238,7 +239,9 @@ def _message_edited(state: State, event: Frame, me: int) -> None:
 @reduces("message.deleted")
 def _message_deleted(state: State, event: Frame, me: int) -> None:
     message = state["messages"][event["id"]]
-    assert message["thread"] == event["thread"]
+    assert message["thread"] == event["thread"], (
+        f"message.deleted names thread {event['thread']}, the message held {message['thread']}"
+    )
     read = state["read"]
     if _unread_for(message, me, read["last_read_seq"]):
         read["unread"] -= 1
@@ -288,7 +291,7 @@ def _room_archived(state: State, event: Frame, me: int) -> None:
 @reduces("workitem.created")
 def _workitem_created(state: State, event: Frame, me: int) -> None:
     item = event["item"]
-    assert item["id"] not in state["work_items"]
+    assert item["id"] not in state["work_items"], "workitem.created for an item already held"
     assert item["thread"] in state["messages"], "workitem.created before its thread root"
     state["work_items"][item["id"]] = item
 
@@ -296,7 +299,10 @@ def _workitem_created(state: State, event: Frame, me: int) -> None:
 @reduces("workitem.updated")
 def _workitem_updated(state: State, event: Frame, me: int) -> None:
     item = event["item"]
-    assert item["version"] == state["work_items"][item["id"]]["version"] + 1
+    held = state["work_items"][item["id"]]
+    assert item["version"] == held["version"] + 1, (
+        f"workitem.updated to version {item['version']} of an item held at {held['version']}"
+    )
     state["work_items"][item["id"]] = item
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import datetime
 import functools
 import json
 import uuid
@@ -27,8 +28,10 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 
 from hub.models import User
+from rooms.actions.escalation_clock import check_escalation_clocks
+from rooms.actions.escalations import do_escalate
 from rooms.actions.members import do_remove_member
-from rooms.actions.messages import do_send_message
+from rooms.actions.messages import do_delete_message, do_send_message
 from rooms.actions.workitems import do_create_work_item
 from rooms.bridge.mirrors import do_create_mirror
 from rooms.bridge.relay import relay_all
@@ -516,8 +519,6 @@ async def test_editing_my_thread_root_carries_its_reply_count(live_team, verify,
         root = say(t.client_member, t.shared, "Forecast fro March")
         say(t.supplier_member, t.shared, "On it", thread=root)
         gone = say(t.supplier_admin, t.shared, "Wrong thread", thread=root)
-        from rooms.actions.messages import do_delete_message
-
         do_delete_message(t.supplier_admin, gone)
         return root
 
@@ -840,6 +841,30 @@ async def test_escalating_a_work_item_updates_it_with_its_escalation(live_team, 
     )
     escalation = run.after(t.shared)["work_items"][item.id]["escalation"]
     assert (escalation["severity"], escalation["status"]) == ("S1", "open")
+
+
+@covers("workitem.updated")
+async def test_the_escalation_clock_flagging_a_breach_updates_the_item_by_nobody(
+    live_team, verify, actor
+):
+    t = live_team
+    raised = datetime.datetime(2026, 11, 22, 11, 0, tzinfo=datetime.UTC)
+
+    def setup() -> WorkItem:
+        item = make_work_item(t.client_member, t.shared, "Line stop risk")
+        do_escalate(t.client_member, item, severity="S1", reason="Line stops", now=raised)
+        return item
+
+    item = await sync_to_async(setup)()
+    late = raised + datetime.timedelta(minutes=31)
+    run = await verify(
+        t.supplier_member,
+        [t.shared],
+        lambda: sync_to_async(check_escalation_clocks)(now=late),
+        expect=["workitem.updated"],
+    )
+    assert run.frames[0]["by"] is None
+    assert run.after(t.shared)["work_items"][item.id]["escalation"]["breached"] is True
 
 
 # --- the bridge --------------------------------------------------------------------------------
