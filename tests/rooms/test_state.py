@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from django.test import Client
+from django.utils import timezone
 
 from hub.models import User
 from rooms.actions.escalation_clock import check_escalation_clocks
@@ -867,6 +868,38 @@ async def test_the_escalation_clock_flagging_a_breach_updates_the_item_by_nobody
     assert run.after(t.shared)["work_items"][item.id]["escalation"]["breached"] is True
 
 
+@covers("workitem.updated")
+async def test_an_escalations_life_keeps_the_item_on_the_board(live_team, verify, actor):
+    t = live_team
+
+    def setup() -> tuple[WorkItem, int]:
+        item = make_work_item(t.client_member, t.shared, "Line stop risk")
+        escalation = do_escalate(
+            t.client_member, item, severity="S1", reason="Line stops", now=timezone.now()
+        )
+        return item, escalation.id
+
+    item, escalation = await sync_to_async(setup)()
+
+    async def acknowledge_reassign_downgrade_resolve() -> None:
+        sue = actor(t.supplier_member)
+        await sue.http("POST", f"/api/escalations/{escalation}/acknowledge/")
+        await sue.http(
+            "POST", f"/api/escalations/{escalation}/reassign/", {"person": sue.person.id}
+        )
+        await sue.http("POST", f"/api/escalations/{escalation}/downgrade/", {"severity": "S2"})
+        await sue.http("POST", f"/api/escalations/{escalation}/resolve/", {"note": "Shipped"})
+
+    run = await verify(
+        t.client_member,
+        [t.shared],
+        acknowledge_reassign_downgrade_resolve,
+        expect=["workitem.updated"] * 4,
+    )
+    after = run.after(t.shared)["work_items"][item.id]
+    assert (after["escalation"], after["assignee"]["id"]) == (None, t.supplier_member.id)
+
+
 # --- the bridge --------------------------------------------------------------------------------
 
 
@@ -924,6 +957,44 @@ async def test_a_partners_reply_relayed_into_a_mirror_is_unread_in_the_internal_
         expect={t.shared: ["message.new"], t.supplier_internal: ["message.new"]},
     )
     # The root's copy (the client's words) was already unread; the reply's copy adds one.
+    assert unread(run, t.supplier_internal) == (1, 2)
+
+
+@covers("workitem.updated", "message.new")
+async def test_a_work_item_change_relayed_into_a_mirror_is_a_notice_under_its_copy(
+    live_team, verify, actor
+):
+    t = live_team
+
+    def setup() -> WorkItem:
+        item = make_work_item(t.client_member, t.shared, "Confirm allocation")
+        root = Message.objects.select_related("author__organization", "room").get(
+            pk=item.thread_root_id
+        )
+        do_create_mirror(t.supplier_member, root, t.supplier_internal)
+        return item
+
+    item = await sync_to_async(setup)()
+
+    async def update_and_relay() -> None:
+        await actor(t.client_member).frame(
+            {
+                "type": "workitem.update",
+                "room": t.shared.id,
+                "id": item.id,
+                "changes": {"priority": 1},
+            }
+        )
+        await sync_to_async(relay_all)()
+
+    run = await verify(
+        t.supplier_admin,
+        [t.shared, t.supplier_internal],
+        update_and_relay,
+        expect={t.shared: ["workitem.updated"], t.supplier_internal: ["message.new"]},
+    )
+    (notice,) = [f["message"] for f in run.frames if f["type"] == "message.new"]
+    assert notice["kind"] == "notice"
     assert unread(run, t.supplier_internal) == (1, 2)
 
 
