@@ -172,9 +172,14 @@ def apply(state: State, frame: Frame, me: int) -> State:
 
 
 def _unread_for(message: Frame, me: int, marker: int) -> bool:
-    """The one unread rule (protocol, ``subscribed.unread``): after the marker, not deleted,
-    not mine. Thread replies count in the room too."""
+    """The one unread rule (``UNREAD_RULE``, protocol ``subscribed.unread``): after the
+    marker, not deleted, not mine. Which count it goes to (room or thread) is the caller's."""
     return message["author"]["id"] != me and not message["deleted"] and message["seq"] > marker
+
+
+def _room_unread_for(message: Frame, me: int, marker: int) -> bool:
+    """A thread reply counts in its thread, not in the room (``UNREAD_RULE``)."""
+    return message["thread"] is None and _unread_for(message, me, marker)
 
 
 def _mentions(state: State, me: int) -> int:
@@ -198,10 +203,11 @@ def _message_new(state: State, event: Frame, me: int) -> None:
     assert message["id"] not in state["messages"], "message.new for a message already held"
     state["messages"][message["id"]] = message
     read = state["read"]
-    if _unread_for(message, me, read["last_read_seq"]):
+    if _room_unread_for(message, me, read["last_read_seq"]):
         read["unread"] += 1
-        if me in message["mentions"]:
-            read["mentions"] += 1
+    if me in message["mentions"] and _unread_for(message, me, read["last_read_seq"]):
+        # A mention counts wherever it is, a thread reply too.
+        read["mentions"] += 1
     root_id = message["thread"]
     if root_id is None:
         return
@@ -243,10 +249,10 @@ def _message_deleted(state: State, event: Frame, me: int) -> None:
         f"message.deleted names thread {event['thread']}, the message held {message['thread']}"
     )
     read = state["read"]
-    if _unread_for(message, me, read["last_read_seq"]):
+    if _room_unread_for(message, me, read["last_read_seq"]):
         read["unread"] -= 1
-        if me in message["mentions"]:
-            read["mentions"] -= 1
+    if me in message["mentions"] and _unread_for(message, me, read["last_read_seq"]):
+        read["mentions"] -= 1
     root_id = event["thread"]
     if root_id is not None:
         thread = state["threads"].get(root_id)

@@ -34,7 +34,7 @@ from django.test import Client
 from django.utils import timezone
 
 from hub.models import User
-from rooms.actions.escalation_clock import check_escalation_clocks
+from rooms.actions.escalation_clock import run_escalation_clock
 from rooms.actions.escalations import do_escalate
 from rooms.actions.members import do_remove_member
 from rooms.actions.messages import do_delete_message, do_send_message
@@ -400,7 +400,7 @@ async def test_a_message_mentioning_me_counts_as_unread_and_as_a_mention(live_te
 
 
 @covers("message.new")
-async def test_a_reply_in_a_thread_i_follow_is_unread_in_the_thread_and_in_the_room(
+async def test_a_reply_in_a_thread_i_follow_is_unread_in_the_thread_not_in_the_room(
     live_team, verify, actor
 ):
     t = live_team
@@ -422,7 +422,8 @@ async def test_a_reply_in_a_thread_i_follow_is_unread_in_the_thread_and_in_the_r
     assert run.before(t.shared)["threads"][root.id]["unread"] == 1
     assert run.after(t.shared)["threads"][root.id]["unread"] == 2
     assert run.after(t.shared)["messages"][root.id]["reply_count"] == 2
-    assert unread(run, t.shared) == (0, 1)
+    # A reply counts in its thread, not in the room (UNREAD_RULE).
+    assert unread(run, t.shared) == (0, 0)
 
 
 @covers("message.new")
@@ -593,7 +594,7 @@ async def test_deleting_an_unread_reply_lowers_the_reply_count_and_the_threads_u
     assert run.before(t.shared)["threads"][root.id]["unread"] == 1
     assert run.after(t.shared)["threads"][root.id]["unread"] == 0
     assert run.after(t.shared)["messages"][root.id]["reply_count"] == 0
-    assert unread(run, t.shared) == (1, 0)
+    assert unread(run, t.shared) == (0, 0)  # a reply never counted in the room
 
 
 @covers("message.deleted")
@@ -866,7 +867,7 @@ async def test_the_escalation_clock_flagging_a_breach_updates_the_item_by_nobody
     run = await verify(
         t.supplier_member,
         [t.shared],
-        lambda: sync_to_async(check_escalation_clocks)(now=late),
+        lambda: sync_to_async(run_escalation_clock)(now=late),
         expect=["workitem.updated"],
     )
     assert run.frames[0]["by"] is None
@@ -961,8 +962,9 @@ async def test_a_partners_reply_relayed_into_a_mirror_is_unread_in_the_internal_
         reply_and_relay,
         expect={t.shared: ["message.new"], t.supplier_internal: ["message.new"]},
     )
-    # The root's copy (the client's words) was already unread; the reply's copy adds one.
-    assert unread(run, t.supplier_internal) == (1, 2)
+    # The root's copy (the client's words) was already unread; the reply's copy is a
+    # reply under it, so it counts in its thread, not in the room.
+    assert unread(run, t.supplier_internal) == (1, 1)
 
 
 @covers("workitem.updated", "message.new")
@@ -1000,7 +1002,8 @@ async def test_a_work_item_change_relayed_into_a_mirror_is_a_notice_under_its_co
     )
     (notice,) = [f["message"] for f in run.frames if f["type"] == "message.new"]
     assert notice["kind"] == "notice"
-    assert unread(run, t.supplier_internal) == (1, 2)
+    assert notice["thread"] is not None
+    assert unread(run, t.supplier_internal) == (1, 1)
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -1093,7 +1096,7 @@ async def test_a_burst_of_events_from_both_sides_keeps_the_state(live_team, veri
             "message.deleted",
         ],
     )
-    assert unread(run, t.shared) == (0, 2)  # the client admin's reply and work item
+    assert unread(run, t.shared) == (0, 1)  # the work item (the admin's reply is in a thread)
 
 
 # --- what the events do not carry (findings, issue 13) ---------------------------------
