@@ -152,7 +152,7 @@ export class Outbox {
   expire(now, timeout) {
     const expired = [];
     for (const [clientId, entry] of this.entries) {
-      if (entry.status === "pending" && entry.sentAt && now - entry.sentAt > timeout) {
+      if (entry.status === "pending" && entry.sentAt !== null && now - entry.sentAt > timeout) {
         entry.status = "failed";
         expired.push(clientId);
       }
@@ -170,7 +170,7 @@ export class Outbox {
    * @param {{closed: boolean}} how
    */
   refuseTooLarge({ closed }) {
-    const waiting = [...this.entries].filter(([, entry]) => entry.status === "pending" && (closed || entry.sentAt));
+    const waiting = [...this.entries].filter(([, entry]) => entry.status === "pending" && (closed || entry.sentAt !== null));
     /** @param {[string, OutboxEntry]} item */
     const size = ([, entry]) => frameBytes(entry.frame);
     const culprits = closed ? waiting : waiting.sort((a, b) => size(b) - size(a)).slice(0, 1);
