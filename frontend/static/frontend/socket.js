@@ -17,6 +17,7 @@
 
 import { CodedError } from "./errors.js";
 import { RoomCursors } from "./cursors.js";
+import { DetailEvent, Emitter } from "./emitter.js";
 import { lengthProblem, Outbox, PendingRequests, sizeProblem } from "./outbox.js";
 import { browserEnv } from "./socketenv.js";
 import { CLOSE_SESSION_ENDED, REPLY_TYPES, ROOM_EVENT_TYPES } from "./wire.gen.js";
@@ -62,7 +63,8 @@ function isRoomEvent(frame) {
   return ROOM_EVENTS.has(frame.type);
 }
 
-export class CausewaySocket extends EventTarget {
+/** @extends {Emitter<SocketEvents>} */
+export class CausewaySocket extends Emitter {
   /**
    * @param {string} [url]
    * @param {SocketEnv} [env]
@@ -104,24 +106,6 @@ export class CausewaySocket extends EventTarget {
   start() {
     this.connect();
     return this;
-  }
-
-  /**
-   * @template {keyof SocketEvents} K
-   * @param {K} type
-   * @param {(detail: SocketEvents[K]) => void} listener
-   */
-  on(type, listener) {
-    this.addEventListener(type, (event) => listener(/** @type {CustomEvent<SocketEvents[K]>} */ (event).detail));
-  }
-
-  /**
-   * @template {keyof SocketEvents} K
-   * @param {K} type
-   * @param {SocketEvents[K]} detail
-   */
-  emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
   /**
@@ -380,7 +364,7 @@ export class CausewaySocket extends EventTarget {
    * @param {F} frame
    */
   emitFrame(frame) {
-    this.dispatchEvent(new CustomEvent(frame.type, { detail: frame }));
+    this.dispatchEvent(new DetailEvent(frame.type, frame));
   }
 
   /** @param {HelloFrame} frame */
