@@ -1,6 +1,8 @@
 # Two commands for a fresh machine with Python 3.11 and make:
 #   make run   - install, migrate, seed the demo and serve on http://127.0.0.1:8000
 #   make test  - install and run the whole test suite (lint, types, tests)
+# `make run` needs no Node: the browser loads the client's modules as they
+# are. Only `make test` installs the client's checks with npm.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +11,7 @@ PORT ?= 8000
 # Daphne's WebSocket transport limit, 4 MiB (config/serving.py says why).
 DAPHNE_FLAGS := --websocket-max-message-size 4194304 --websocket-max-frame-size 4194304
 
-.PHONY: run test install install-dev lint bench bench-quick soak reliability clean
+.PHONY: run test install install-dev lint client-check bench bench-quick soak reliability clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,9 +45,21 @@ lint: install-dev
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
 
+# The client's type checker and DOM library, exactly as package-lock.json
+# pins them (npm ci starts from an empty node_modules/ every time it runs).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The client: tsc checks every module's JSDoc types (tsconfig.json), then
+# the unit tests that need no browser (tests/frontend/js/).
+client-check: node_modules/.installed
+	node_modules/.bin/tsc --noEmit -p tsconfig.json
+	node --test --test-reporter=spec tests/frontend/js/*.test.js
+
 # Uses PostgreSQL and Redis on their standard local ports when they answer
 # (required when CI=true), the embedded defaults otherwise.
-test: lint
+test: lint client-check
 	@eval "$$($(BIN)/python tests/services.py)" && \
 	  $(BIN)/python manage.py makemigrations --check --dry-run >/dev/null && \
 	  $(BIN)/pytest $(PYTEST_ARGS)
@@ -72,4 +86,4 @@ soak: install-dev
 	$(BIN)/python -m bench.soak
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache staticfiles test-artifacts
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache staticfiles test-artifacts

@@ -67,7 +67,7 @@ api = [
         hub_api.partnership_decision,
         name="partnership-decision",
     ),
-    path("me/", hub_api.me, name="me"),
+    path("me/", people.me, name="me"),
     path("invitations/", people.invitations, name="invitations"),
     path("invitations/<id:invitation_id>/", people.invitation, name="invitation"),
     path(

@@ -19,13 +19,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from frontend.adapters import INVITATION_SESSION_KEY
-from hub.actions import check_update_profile
 from hub.errors import ActionError, NotFound
 from hub.http import AuthedRequest
 from hub.models import User
 from hub.schemas import ProfileChange, parse
 from hub.selectors import me_for, partnerships_for
 from rooms.actions.invitations import check_accept_invitation, find_invitation
+from rooms.actions.people import check_update_profile
 from rooms.selectors.access import access_membership
 from rooms.selectors.rooms import room_list
 

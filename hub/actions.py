@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hub import audit
-from hub.errors import Conflict, Forbidden, Invalid, NotFound
+from hub.errors import Conflict, Forbidden, NotFound
 from hub.models import Organization, Partnership, User
 
 
@@ -87,36 +87,3 @@ def check_decline_partnership(actor: User, *, partnership_id: int) -> Partnershi
 
 
 # --- people ------------------------------------------------------------------------
-
-
-def check_update_profile(
-    person: User,
-    *,
-    display_name: str | None = None,
-    title: str | None = None,
-    handle: str | None = None,
-) -> User:
-    """A person changes their own name, title or handle (``hub.schemas.ProfileChange``
-    checked each); the handle stays theirs alone."""
-    changes = {
-        field: value
-        for field, value in (("display_name", display_name), ("title", title), ("handle", handle))
-        if value is not None
-    }
-    if not changes:
-        raise Invalid("Give a `display_name`, `title` or `handle`.")
-    try:
-        with transaction.atomic():
-            if (
-                "handle" in changes
-                and User.objects.filter(handle=changes["handle"]).exclude(pk=person.pk).exists()
-            ):
-                raise Conflict(f"@{changes['handle']} is taken; choose another handle.")
-            for field, value in changes.items():
-                setattr(person, field, value)
-            person.save(update_fields=list(changes))
-            audit.record(person, "person.profile_changed", person, fields=sorted(changes))
-    except IntegrityError:
-        # Someone took the handle between the check and the write.
-        raise Conflict(f"@{changes['handle']} is taken; choose another handle.") from None
-    return person

@@ -1,4 +1,4 @@
-"""HTTP JSON for partnerships and a person's own profile. Thin: parse, check_*, respond."""
+"""HTTP JSON for partnerships. Thin: parse, check_*, respond."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from hub.actions import (
     check_accept_partnership,
     check_decline_partnership,
     check_propose_partnership,
-    check_update_profile,
 )
 from hub.http import AuthedRequest, api, body, error_response
-from hub.schemas import PartnershipProposal, ProfileChange
-from hub.selectors import me_for, partnerships_for
+from hub.schemas import PartnershipProposal
+from hub.selectors import partnerships_for
 
 
 @api(("GET", "POST"))
@@ -37,16 +36,3 @@ def partnership_decision(
     else:
         partnership = check_decline_partnership(request.user, partnership_id=partnership_id)
     return JsonResponse({"id": partnership.pk, "status": partnership.status})
-
-
-@api(("GET", "PATCH"))
-def me(request: AuthedRequest) -> JsonResponse:
-    if request.method == "PATCH":
-        change = body(request, ProfileChange)
-        check_update_profile(
-            request.user,
-            display_name=change.display_name,
-            title=change.title,
-            handle=change.handle,
-        )
-    return JsonResponse({"me": me_for(request.user)})

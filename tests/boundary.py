@@ -73,6 +73,7 @@ from rooms.actions.rooms import do_create_room
 from rooms.bridge.relay import relay_all
 from rooms.models.bridge import OutboxEntry
 from rooms.models.rooms import Membership, Room
+from rooms.wire.types import ROOM_EVENT_TYPES
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "boundary"
@@ -364,23 +365,15 @@ class Live:
 
 # --- sockets: A's are driven, B's are recorded --------------------------------------------
 
-ROOM_STREAM_TYPES = {
+ROOM_STREAM_TYPES = ROOM_EVENT_TYPES | {
     "subscribed",
     "resync",
     "unsubscribed",
     "room.removed",
-    "message.new",
-    "message.edited",
-    "message.deleted",
-    "member.joined",
-    "member.left",
-    "room.updated",
-    "room.archived",
-    "workitem.created",
-    "workitem.updated",
     "typing",
     "presence",
     "unread",
+    "thread.unread",
 }
 
 

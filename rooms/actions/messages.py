@@ -240,7 +240,7 @@ def do_delete_message(actor: User, message: Message) -> None:
         message.edits.all().delete()
         for event in RoomEvent.objects.filter(message=message).only("id", "payload"):
             if "message" in event.payload:
-                event.payload["message"].update(body="", html="", deleted=True)
+                event.payload["message"].update(body="", html="", deleted=True, mentions=[])
                 event.save(update_fields=["payload"])
         if message.thread_root_id is not None:
             Message.objects.filter(pk=message.thread_root_id, reply_count__gt=0).update(

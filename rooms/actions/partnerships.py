@@ -35,7 +35,7 @@ def do_end_partnership(actor: User, partnership: Partnership, *, reason: str) ->
         rooms = list(Room.objects.filter(partnership=locked).order_by("pk"))
         for room in rooms:
             # Each room's lock first (archiving takes it), then its mirrors.
-            do_archive_room(actor, room, reason=reason)
+            do_archive_room(actor, room, reason=reason, when=locked.ended_at)
         do_stop_mirrors_of(rooms, reason="partnership ended")
         for invitation in Invitation.objects.select_for_update().filter(
             room__in=rooms, accepted_at__isnull=True, revoked_at__isnull=True

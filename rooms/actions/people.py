@@ -1,16 +1,20 @@
-"""A person leaving: deactivation ends their memberships, sockets and invitations."""
+"""People: changing one's profile (every room one is in hears of it), and leaving
+(deactivation ends memberships, sockets and invitations)."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hub import audit, publish
-from hub.errors import Forbidden, NotFound
+from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.models import User
 from rooms.actions.members import do_remove_member
+from rooms.log import append_event
 from rooms.models.invitations import Invitation
 from rooms.models.rooms import Membership
+from rooms.wire.serializers import person_ref
+from rooms.wire.types import MemberUpdatedEvent
 
 
 def do_deactivate_person(actor: User | None, person: User) -> None:
@@ -36,3 +40,62 @@ def check_deactivate_person(actor: User, *, person_id: int) -> None:
     if not actor.is_org_admin:
         raise Forbidden("Only an organization admin can deactivate people.")
     do_deactivate_person(actor, person)
+
+
+def check_update_profile(
+    person: User,
+    *,
+    display_name: str | None = None,
+    title: str | None = None,
+    handle: str | None = None,
+) -> User:
+    """A person changes their own name, title or handle (``hub.schemas.ProfileChange``
+    checked each); the handle stays theirs alone."""
+    changes = {
+        field: value
+        for field, value in (("display_name", display_name), ("title", title), ("handle", handle))
+        if value is not None
+    }
+    if not changes:
+        raise Invalid("Give a `display_name`, `title` or `handle`.")
+    handle_taken = User.objects.filter(handle=changes.get("handle")).exclude(pk=person.pk)
+    if "handle" in changes and handle_taken.exists():
+        raise Conflict(f"@{changes['handle']} is taken; choose another handle.")
+    try:
+        do_update_profile(person, changes)
+    except IntegrityError:
+        # Someone took the handle between the check and the write.
+        raise Conflict(f"@{changes['handle']} is taken; choose another handle.") from None
+    return person
+
+
+def do_update_profile(person: User, changes: dict[str, str]) -> None:
+    """Save the changes, and tell every room the person is in (``member.updated``).
+
+    Everyone who sees the person somewhere (a member list, a message's author)
+    is in one of those rooms, so each of them hears of it, and a client that
+    was away gets the event replayed. Archived rooms too: they are read-only
+    to their members, not to the people's names shown in them.
+    """
+    with transaction.atomic():
+        for field, value in changes.items():
+            setattr(person, field, value)
+        person.save(update_fields=list(changes))
+        audit.record(person, "person.profile_changed", person, fields=sorted(changes))
+        person = User.objects.select_related("organization").get(pk=person.pk)
+        ref = person_ref(person)
+        # In room order, the order every multi-room write locks them in.
+        room_ids = (
+            Membership.objects.active()
+            .filter(user=person)
+            .order_by("room_id")
+            .values_list("room_id", flat=True)
+        )
+        for room_id in room_ids:
+            append_event(
+                room_id,
+                lambda seq, room_id=room_id: MemberUpdatedEvent(
+                    type="member.updated", room=room_id, seq=seq, member=ref
+                ),
+                archived_ok=True,
+            )

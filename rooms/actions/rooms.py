@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -95,16 +97,20 @@ def check_update_room(
     return room
 
 
-def do_archive_room(actor: User | None, room: Room, *, reason: str) -> None:
+def do_archive_room(
+    actor: User | None, room: Room, *, reason: str, when: datetime | None = None
+) -> None:
     """Make the room a read-only archive, and tell its subscribers (``room.archived``).
 
     Its members keep reading it; every later write to its log is ``Archived``
-    (``next_seq``). Must run inside ``transaction.atomic``.
+    (``next_seq``). ``when`` is the moment of the decision (a partnership's
+    ``ended_at``), so the event and the room list give the same time. Must run
+    inside ``transaction.atomic``.
     """
     locked = Room.objects.select_for_update().get(pk=room.pk)
     if locked.archived_at is not None:
         return
-    now = timezone.now()
+    now = when or timezone.now()
     by = person_ref(actor) if actor is not None else None
     append_event(
         room.id,

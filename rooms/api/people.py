@@ -1,17 +1,33 @@
-"""HTTP JSON for invitations, deactivation, notifications and ending a partnership."""
+"""HTTP JSON for one's profile, invitations, deactivation, notifications and ending a
+partnership."""
 
 from __future__ import annotations
 
 from django.http import JsonResponse
 
 from hub.http import AuthedRequest, api, body
+from hub.schemas import ProfileChange
+from hub.selectors import me_for
 from rooms.actions.invitations import check_create_invitation, check_revoke_invitation
 from rooms.actions.notifications import check_mark_notifications_read
 from rooms.actions.partnerships import check_end_partnership
-from rooms.actions.people import check_deactivate_person
+from rooms.actions.people import check_deactivate_person, check_update_profile
 from rooms.schemas import InvitationNew, NotificationsRead, PartnershipEnd
 from rooms.selectors.invitations import pending_invitations_sent
 from rooms.selectors.notifications import notifications_for
+
+
+@api(("GET", "PATCH"))
+def me(request: AuthedRequest) -> JsonResponse:
+    if request.method == "PATCH":
+        change = body(request, ProfileChange)
+        check_update_profile(
+            request.user,
+            display_name=change.display_name,
+            title=change.title,
+            handle=change.handle,
+        )
+    return JsonResponse({"me": me_for(request.user)})
 
 
 @api(("GET", "POST"))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from hub.models import User
-from rooms.models.messages import Message, ThreadFollow
+from rooms.models.messages import Mention, Message, ThreadFollow
+from rooms.wire.types import ThreadUnreadEvent
 
 # The one unread rule, as data: the server's counts are built from it, and the
 # web app receives it (frontend wire.gen.js) for the counts it keeps live.
@@ -21,16 +23,24 @@ UNREAD_RULE: dict[str, bool] = {
 }
 
 
+# A followed thread counts its replies by the same rule.
+THREAD_RULE: dict[str, bool] = UNREAD_RULE | {"counts_thread_replies": True}
+
+
 def unread_filter(user: User) -> Q:
-    """The messages ``UNREAD_RULE`` counts for ``user`` (the read marker aside)."""
-    rule = Q()
-    if not UNREAD_RULE["counts_thread_replies"]:
-        rule &= Q(thread_root__isnull=True)
-    if not UNREAD_RULE["counts_own"]:
-        rule &= ~Q(author=user)
-    if not UNREAD_RULE["counts_deleted"]:
-        rule &= Q(deleted_at__isnull=True)
-    return rule
+    """The messages ``UNREAD_RULE`` counts for ``user`` in a room (the read marker aside)."""
+    return _rule_filter(user, UNREAD_RULE)
+
+
+def _rule_filter(user: User, rule: dict[str, bool]) -> Q:
+    q = Q()
+    if not rule["counts_thread_replies"]:
+        q &= Q(thread_root__isnull=True)
+    if not rule["counts_own"]:
+        q &= ~Q(author=user)
+    if not rule["counts_deleted"]:
+        q &= Q(deleted_at__isnull=True)
+    return q
 
 
 def unread_count(user: User, room_id: int, last_read_seq: int) -> int:
@@ -39,16 +49,53 @@ def unread_count(user: User, room_id: int, last_read_seq: int) -> int:
     ).count()
 
 
+def mention_filter(user: User) -> Q:
+    """The mentions of ``user`` that count (the read marker aside): in any message of the
+    room, a thread reply too, unless deleted."""
+    return Q(user=user, message__deleted_at__isnull=True)
+
+
+def mention_count(user: User, room_id: int, last_read_seq: int) -> int:
+    return Mention.objects.filter(
+        mention_filter(user), room_id=room_id, seq__gt=last_read_seq
+    ).count()
+
+
+def thread_unread_count(user: User, root_id: int, last_read_seq: int) -> int:
+    """A followed thread's unread replies: the rule of the room, for the thread's replies."""
+    return Message.objects.filter(
+        _rule_filter(user, THREAD_RULE), thread_root_id=root_id, seq__gt=last_read_seq
+    ).count()
+
+
+def thread_reading(user: User, room_id: int, root_id: int) -> ThreadUnreadEvent:
+    """The person's reading state of one thread, as the ``thread.unread`` frame carries it."""
+    follow = ThreadFollow.objects.filter(user=user, root_id=root_id).first()
+    marker = follow.last_read_seq if follow is not None else 0
+    return ThreadUnreadEvent(
+        type="thread.unread",
+        room=room_id,
+        root=root_id,
+        following=follow is not None,
+        last_read_seq=marker,
+        count=thread_unread_count(user, root_id, marker) if follow is not None else 0,
+    )
+
+
 def followed_threads(user: User, room_id: int) -> list[dict[str, Any]]:
-    follows = ThreadFollow.objects.filter(user=user, root__room_id=room_id).annotate(
-        unread=Count(
-            "root__replies",
-            filter=Q(
-                root__replies__seq__gt=F("last_read_seq"),
-                root__replies__deleted_at__isnull=True,
-            )
-            & ~Q(root__replies__author=user),
+    unread = (
+        Message.objects.filter(
+            _rule_filter(user, THREAD_RULE),
+            thread_root=OuterRef("root_id"),
+            seq__gt=OuterRef("last_read_seq"),
         )
+        .order_by()
+        .values("thread_root")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    follows = ThreadFollow.objects.filter(user=user, root__room_id=room_id).annotate(
+        unread=Coalesce(Subquery(unread), 0)
     )
     return [
         {"root": f.root_id, "last_read_seq": f.last_read_seq, "unread": f.unread} for f in follows

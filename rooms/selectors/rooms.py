@@ -13,7 +13,7 @@ from rooms.models.messages import Mention, Message
 from rooms.models.rooms import Membership, Room
 from rooms.moderation import moderation_scope
 from rooms.selectors.access import visible_people
-from rooms.selectors.reading import unread_filter
+from rooms.selectors.reading import mention_filter, unread_filter
 
 
 def room_list(user: User) -> list[dict[str, Any]]:
@@ -29,10 +29,7 @@ def room_list(user: User) -> list[dict[str, Any]]:
     )
     mentions = (
         Mention.objects.filter(
-            user=user,
-            room=OuterRef("room_id"),
-            seq__gt=OuterRef("last_read_seq"),
-            message__deleted_at__isnull=True,
+            mention_filter(user), room=OuterRef("room_id"), seq__gt=OuterRef("last_read_seq")
         )
         .order_by()
         .values("room")

@@ -57,8 +57,13 @@ def message_data(message: Any, mentions: list[int] | None = None) -> MessageData
         "deleted": deleted,
         "reply_count": message.reply_count,
         "last_reply_at": iso(message.last_reply_at),
+        # Whom a deleted message mentioned is part of what it said: gone with it.
         "mentions": (
-            mentions if mentions is not None else sorted(m.user_id for m in message.mentions.all())
+            []
+            if deleted
+            else mentions
+            if mentions is not None
+            else sorted(m.user_id for m in message.mentions.all())
         ),
     }
     if message.provenance is not None:

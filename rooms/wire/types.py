@@ -9,6 +9,7 @@ How frames travel (groups, encoding, the publisher) is ``hub.publish``.
 
 from __future__ import annotations
 
+import typing
 from typing import Any, Literal, NotRequired, TypedDict
 
 
@@ -81,6 +82,15 @@ class MemberJoinedEvent(TypedDict):
     seq: int
     member: PersonRef
     role: str
+
+
+class MemberUpdatedEvent(TypedDict):
+    """A member changed their name, title or handle: the person as now shown."""
+
+    type: Literal["member.updated"]
+    room: int
+    seq: int
+    member: PersonRef
 
 
 class MemberLeftEvent(TypedDict):
@@ -173,7 +183,19 @@ class UnreadEvent(TypedDict):
     type: Literal["unread"]
     room: int
     count: int
+    mentions: int
     last_read_seq: int
+
+
+class ThreadUnreadEvent(TypedDict):
+    """A thread's reading state changed (``thread.follow``, ``thread.read``)."""
+
+    type: Literal["thread.unread"]
+    room: int
+    root: int
+    following: bool
+    last_read_seq: int
+    count: int
 
 
 class HelloFrame(TypedDict):
@@ -264,8 +286,20 @@ RoomEventFrame = (
     | MessageDeletedEvent
     | MemberJoinedEvent
     | MemberLeftEvent
+    | MemberUpdatedEvent
     | RoomUpdatedEvent
     | RoomArchivedEvent
     | WorkItemCreatedEvent
     | WorkItemUpdatedEvent
+)
+
+
+def _frame_type(frame: Any) -> str:
+    (value,) = typing.get_args(typing.get_type_hints(frame)["type"])
+    return str(value)
+
+
+# The one list of room-event types (frames with a room's seq).
+ROOM_EVENT_TYPES: frozenset[str] = frozenset(
+    _frame_type(frame) for frame in typing.get_args(RoomEventFrame)
 )

@@ -17,6 +17,7 @@ from hub.models import Partnership
 from rooms.actions.messages import check_send_message, do_send_message
 from rooms.actions.reading import check_mark_read
 from rooms.actions.rooms import check_update_room
+from rooms.actions.workitems import check_create_work_item
 from rooms.models.messages import Message
 from tests.conftest import Team, make_internal_room, make_org, make_person
 from tests.frontend.conftest import (
@@ -282,6 +283,28 @@ def test_a_work_item_created_by_one_moves_on_the_others_board_live(
     expect(sue_page.locator(".esc-banner .esc-clock")).to_have_text(
         re.compile(r"Acknowledged by Cleo Client")
     )
+
+
+def test_opening_the_work_item_already_in_the_panel_keeps_the_panel_live(
+    live_team: Team, servers, sessions
+):
+    # Opening it again replaced the panel, and the old panel's close forgot
+    # the new one (same item id): the panel went dead with a TypeError.
+    t = live_team
+    prepare_for_browser(t.supplier_member, t.client_member)
+    title = "Confirm the March allocation"
+    off_loop(check_create_work_item, t.client_member, room_id=t.shared.id, title=title)
+    page = sessions(servers[0], t.supplier_member).open_room(t.shared, "?view=board")
+    card = page.locator(".column-open .card-title", has_text=title)
+    detail = page.locator("#panel")
+    card.click()
+    expect(detail.locator(".status-row .status-chip")).to_have_text("Open")
+
+    card.click()
+    detail.get_by_role("button", name="→ Blocked").click()
+
+    expect(detail.locator(".status-row .status-chip")).to_have_text("Blocked")
+    expect(detail.locator(".history")).to_contain_text("moved Open → Blocked")
 
 
 def test_a_mirror_shows_only_in_the_mirroring_sides_internal_room_and_share_back_reaches_the_partner(  # noqa: E501

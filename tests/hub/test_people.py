@@ -7,11 +7,11 @@ import uuid
 import pytest
 from django.test import Client
 
-from hub.actions import check_update_profile as check_profile
 from hub.errors import Conflict, Invalid
 from hub.models import User
 from hub.schemas import ProfileChange, parse
 from rooms.actions.messages import check_send_message
+from rooms.actions.people import check_update_profile as check_profile
 from rooms.models.messages import Mention
 from tests.conftest import Team, make_person
 

@@ -51,6 +51,7 @@ from rooms.models.log import RoomEvent
 from rooms.models.messages import Message, MessageEdit
 from rooms.models.rooms import Room
 from rooms.models.workitems import WorkItem, WorkItemChange
+from rooms.wire.types import ROOM_EVENT_TYPES
 from tests.conftest import (
     Team,
     make_internal_room,
@@ -102,17 +103,7 @@ REPLY_FOR: dict[str, set[str]] = {
     "ping": {"pong"},
 }
 REPLIES = {"error", "subscribed", "unsubscribed", "ack", "ok", "pong"}
-ROOM_EVENTS = {
-    "message.new",
-    "message.edited",
-    "message.deleted",
-    "member.joined",
-    "member.left",
-    "room.updated",
-    "room.archived",
-    "workitem.created",
-    "workitem.updated",
-}
+ROOM_EVENTS = ROOM_EVENT_TYPES
 SERVER_FRAMES = (
     REPLIES
     | ROOM_EVENTS
@@ -122,6 +113,7 @@ SERVER_FRAMES = (
         "typing",
         "presence",
         "unread",
+        "thread.unread",
         "notification",
         "room.removed",
         "session.ended",

@@ -32,18 +32,15 @@ from typing import Any
 from django.test import Client
 
 from hub.models import User
-from rooms.wire.types import RoomEventFrame
+from rooms.wire.types import ROOM_EVENT_TYPES, RoomEventFrame
 
 State = dict[str, Any]
 Frame = dict[str, Any]
 
 
-def room_event_types() -> set[str]:
+def room_event_types() -> frozenset[str]:
     """The ``type`` of every room event: one per member of the ``RoomEventFrame`` union."""
-    return {
-        typing.get_args(typing.get_type_hints(frame)["type"])[0]
-        for frame in typing.get_args(RoomEventFrame)
-    }
+    return ROOM_EVENT_TYPES
 
 
 def room_event_schemas() -> dict[str, type]:
@@ -157,10 +154,14 @@ def reduces(event_type: str) -> Callable[[Reducer], Reducer]:
 
 
 def apply(state: State, frame: Frame, me: int) -> State:
-    """The state after ``frame``, a room event of this room or an ``unread`` frame, for ``me``."""
+    """The state after ``frame`` for ``me``: a room event of this room, or one of the
+    person's own ``unread`` and ``thread.unread`` frames."""
     state = copy.deepcopy(state)
     if frame["type"] == "unread":
         _apply_unread(state, frame, me)
+        return state
+    if frame["type"] == "thread.unread":
+        _apply_thread_unread(state, frame)
         return state
     # Resume rule 2: events come once each, in seq order, with no gap.
     assert frame["seq"] == state["head_seq"] + 1, (
@@ -260,8 +261,9 @@ def _message_deleted(state: State, event: Frame, me: int) -> None:
             thread["unread"] -= 1
         root = state["messages"][root_id]
         root["reply_count"] = max(0, root["reply_count"] - 1)
-    # Deleting blanks the body and HTML; everything else stays (protocol, message.delete).
-    message.update(body="", html="", deleted=True)
+    # Deleting blanks the body, HTML and mentions; everything else stays (protocol,
+    # message.delete).
+    message.update(body="", html="", deleted=True, mentions=[])
 
 
 @reduces("member.joined")
@@ -269,6 +271,27 @@ def _member_joined(state: State, event: Frame, me: int) -> None:
     person = event["member"]
     state["members"][person["id"]] = {"person": person, "role": event["role"]}
     state["room"]["member_count"] = len(state["members"])
+
+
+PERSON_REF_KEYS = frozenset({"id", "name", "handle", "title", "org"})
+
+
+def _replace_person(value: Any, person: Frame) -> Any:
+    """``value`` with every reference to ``person`` (a ``PersonRef`` with its id) replaced."""
+    if isinstance(value, dict):
+        if value.keys() == PERSON_REF_KEYS and value["id"] == person["id"]:
+            return dict(person)
+        return {key: _replace_person(item, person) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_replace_person(item, person) for item in value]
+    return value
+
+
+@reduces("member.updated")
+def _member_updated(state: State, event: Frame, me: int) -> None:
+    # The person as now shown, wherever shown: member list, authors, assignees.
+    for part in ("members", "messages", "work_items"):
+        state[part] = _replace_person(state[part], event["member"])
 
 
 @reduces("member.left")
@@ -313,14 +336,23 @@ def _workitem_updated(state: State, event: Frame, me: int) -> None:
 
 
 def _apply_unread(state: State, frame: Frame, me: int) -> None:
-    """``unread`` (after a ``read`` from any of my sockets): the new marker and count.
-
-    It does not carry the mention count: that is recounted from the messages held.
-    """
+    """``unread`` (after a ``read`` from any of my sockets): the new marker and counts."""
     read = state["read"]
     read["last_read_seq"] = frame["last_read_seq"]
     read["unread"] = frame["count"]
-    read["mentions"] = _mentions(state, me)
+    read["mentions"] = frame["mentions"]
+    assert read["mentions"] == _mentions(state, me), "unread.mentions is not the mentions held"
+
+
+def _apply_thread_unread(state: State, frame: Frame) -> None:
+    """``thread.unread`` (after ``thread.follow`` or ``thread.read`` from any of my sockets)."""
+    if frame["following"]:
+        state["threads"][frame["root"]] = {
+            "last_read_seq": frame["last_read_seq"],
+            "unread": frame["count"],
+        }
+    else:
+        state["threads"].pop(frame["root"], None)
 
 
 def resume(state: State, subscribed: Frame, me: int) -> State:

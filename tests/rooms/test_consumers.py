@@ -274,6 +274,7 @@ async def test_read_moves_the_marker_and_updates_the_persons_other_sockets(live_
         "type": "unread",
         "room": live_team.shared.id,
         "count": 1,
+        "mentions": 0,
         "last_read_seq": last["seq"] - 1,
     }
     assert (await tab1.expect("unread"))["count"] == 1

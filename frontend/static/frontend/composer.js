@@ -1,3 +1,4 @@
+// @ts-check
 // The Markdown composer: Enter sends, Shift+Enter adds a line, a preview
 // toggle, @mention completion from the room's members, and a throttled
 // typing notice. It says plainly who will see what you write (`scopeText`).
@@ -6,10 +7,31 @@
 // No `maxlength` on the box: it would cut a long paste short without a word.
 
 import { h } from "./dom.js";
+import { errorCode, errorText } from "./errors.js";
 import { renderPreview } from "./md.js";
+import { TYPING_MIN_INTERVAL } from "./wire.gen.js";
 
-const TYPING_EVERY = 2000; // the server forwards one notice per 2 s anyway
+/** @import { PersonRef } from "./wire.gen.js" */
 
+// The server forwards one notice per (room, thread) in this interval anyway.
+const TYPING_EVERY = TYPING_MIN_INTERVAL * 1000;
+
+/**
+ * @typedef {object} ComposerOptions
+ * @property {"shared" | "internal"} [scope] who reads what is written here
+ * @property {string} [scopeText] that, in words
+ * @property {string} [placeholder]
+ * @property {string} [label]
+ * @property {string} [sendLabel]
+ * @property {(body: string) => boolean | void} onSend false keeps the text; a throw with code "too_large" shows why
+ * @property {() => void} [onTyping]
+ * @property {() => ReadonlyArray<PersonRef>} [members] whom `@` offers
+ * @property {number} [maxChars] for the counter only
+ */
+
+/** @typedef {{start: number, items: ReadonlyArray<PersonRef>, index: number}} Mention the open @ list */
+
+/** @param {ComposerOptions} options */
 export function createComposer({
   scope = "shared",
   scopeText = "",
@@ -22,7 +44,8 @@ export function createComposer({
   maxChars = 10000,
 }) {
   let lastTyping = 0;
-  let mention = null; // {start, items, index}
+  /** @type {Mention | null} */
+  let mention = null;
   const id = `composer-${Math.random().toString(36).slice(2, 8)}`;
 
   const input = h("textarea", {
@@ -66,6 +89,7 @@ export function createComposer({
     input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
   }
 
+  /** @param {boolean} on */
   function showPreview(on) {
     previewButton.setAttribute("aria-pressed", String(on));
     previewButton.textContent = on ? "Edit" : "Preview";
@@ -76,6 +100,7 @@ export function createComposer({
     } else input.focus();
   }
 
+  /** @param {string} text */
   function showProblem(text) {
     problem.textContent = text;
     problem.hidden = !text;
@@ -87,9 +112,9 @@ export function createComposer({
     try {
       if (onSend(body) === false) return;
     } catch (error) {
-      if (error?.code !== "too_large") throw error;
+      if (errorCode(error) !== "too_large") throw error;
       showPreview(false);
-      showProblem(error.message);
+      showProblem(errorText(error));
       return;
     }
     showProblem("");
@@ -110,18 +135,19 @@ export function createComposer({
 
   function updateMentions() {
     const upto = input.value.slice(0, input.selectionStart);
-    const m = upto.match(/(^|\s)@([\w.+-]*)$/);
-    if (!m) return closeMentions();
-    const query = m[2].toLowerCase();
+    const typed = upto.match(/(^|\s)@([\w.+-]*)$/)?.[2];
+    if (typed === undefined) return closeMentions();
+    const query = typed.toLowerCase();
     const items = members()
       .filter((p) => p.handle && (p.handle.startsWith(query) || p.name.toLowerCase().includes(query)))
       .slice(0, 6);
     if (!items.length) return closeMentions();
-    mention = { start: upto.length - m[2].length - 1, items, index: 0 };
-    drawMentions();
+    mention = { start: upto.length - typed.length - 1, items, index: 0 };
+    drawMentions(mention);
   }
 
-  function drawMentions() {
+  /** @param {Mention} mention */
+  function drawMentions(mention) {
     suggest.replaceChildren(
       ...mention.items.map((p, i) =>
         h(
@@ -134,7 +160,7 @@ export function createComposer({
             onmousedown: (e) => {
               e.preventDefault();
               mention.index = i;
-              pickMention();
+              pickMention(mention);
             },
           },
           h("strong", {}, p.name),
@@ -148,8 +174,10 @@ export function createComposer({
     input.setAttribute("aria-activedescendant", `${id}-opt-${mention.index}`);
   }
 
-  function pickMention() {
+  /** @param {Mention} mention */
+  function pickMention(mention) {
     const person = mention.items[mention.index];
+    if (!person) return closeMentions();
     const before = input.value.slice(0, mention.start);
     const after = input.value.slice(input.selectionStart);
     input.value = `${before}@${person.handle} ${after}`;
@@ -165,11 +193,11 @@ export function createComposer({
         event.preventDefault();
         const n = mention.items.length;
         mention.index = (mention.index + (event.key === "ArrowDown" ? 1 : n - 1)) % n;
-        return drawMentions();
+        return drawMentions(mention);
       }
       if (event.key === "Enter" || event.key === "Tab") {
         event.preventDefault();
-        return pickMention();
+        return pickMention(mention);
       }
       if (event.key === "Escape") {
         event.preventDefault();
@@ -197,7 +225,7 @@ export function createComposer({
     }
   });
   input.addEventListener("blur", () => setTimeout(closeMentions, 150));
-  previewButton.addEventListener("click", () => showPreview(preview.hidden));
+  previewButton.addEventListener("click", () => showPreview(Boolean(preview.hidden)));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     submit();
@@ -207,6 +235,10 @@ export function createComposer({
     el: form,
     input,
     focus: () => input.focus(),
+    /**
+     * @param {string} text
+     * @param {"shared" | "internal"} [kind]
+     */
     setScope(text, kind = scope) {
       scopeLine.textContent = text;
       scopeLine.className = `composer-scope scope-${kind}`;

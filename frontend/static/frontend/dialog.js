@@ -1,17 +1,31 @@
+// @ts-check
 // A modal confirmation for steps that cross a boundary or cannot be undone
 // (sharing a note with the partner, ending a partnership). A native <dialog>
 // opened with showModal(): the rest of the page is inert, focus stays inside,
 // Escape cancels. Nothing is preselected to confirm: focus starts on Cancel.
 
 import { h } from "./dom.js";
+import { errorText } from "./errors.js";
+
+/** @import { Child } from "./dom.js" */
 
 /**
- * Ask, and resolve to the value `onConfirm` returned, or null when cancelled.
- *
- * title: the question. content: nodes to show (what will happen, to whom).
- * confirmLabel: the button that does it, naming the consequence.
- * onConfirm(): does the work; throw to keep the dialog open with the error shown.
- * fields: optional form controls drawn above the buttons (a reason, say).
+ * @template T
+ * @typedef {object} DialogOptions
+ * @property {string} title the question
+ * @property {Child} content what will happen, to whom
+ * @property {string} confirmLabel the button that does it, naming the consequence
+ * @property {() => T | Promise<T>} onConfirm does the work; throw to keep the dialog open with the error shown
+ * @property {HTMLElement | null} [fields] form controls drawn above the buttons (a reason, say)
+ * @property {boolean} [danger]
+ */
+
+/**
+ * Ask, and resolve to the value `onConfirm` returned (true if it returned
+ * nothing), or null when cancelled.
+ * @template T
+ * @param {DialogOptions<T>} options
+ * @returns {Promise<NonNullable<T> | true | null>}
  */
 export function confirmDialog({ title, content, confirmLabel, onConfirm, fields = null, danger = false }) {
   return new Promise((resolve) => {
@@ -32,11 +46,12 @@ export function confirmDialog({ title, content, confirmLabel, onConfirm, fields 
     heading.id = `dialog-title-${Math.random().toString(36).slice(2)}`;
     dialog.setAttribute("aria-labelledby", heading.id);
     const returnFocus = document.activeElement;
+    /** @type {NonNullable<T> | true | null} */
     let result = null;
     const close = () => {
       dialog.close();
       dialog.remove();
-      if (returnFocus?.isConnected) returnFocus.focus({ preventScroll: true });
+      if (returnFocus instanceof HTMLElement && returnFocus.isConnected) returnFocus.focus({ preventScroll: true });
       resolve(result);
     };
     cancel.addEventListener("click", close);
@@ -61,7 +76,7 @@ export function confirmDialog({ title, content, confirmLabel, onConfirm, fields 
         result = (await onConfirm()) ?? true;
         close();
       } catch (e) {
-        error.textContent = e.message;
+        error.textContent = errorText(e);
         error.hidden = false;
         confirm.disabled = cancel.disabled = false;
       }

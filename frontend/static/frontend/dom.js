@@ -1,66 +1,151 @@
+// @ts-check
 // DOM helpers. Every piece of dynamic text goes into the page as text
 // (createElement / textContent). The one exception is `serverHTML`, for the
 // HTML the server rendered and sanitized (message.html, item.html).
 
+import { WORK_ITEM_STATUS_LABELS } from "./wire.gen.js";
+
+/**
+ * What `h()` accepts as a child: strings and numbers become text nodes;
+ * null, undefined and false are skipped; arrays are flattened.
+ * @typedef {Node | string | number | null | undefined | false | ReadonlyArray<Child>} Child
+ */
+
+/**
+ * `h()`'s properties: `class`, `dataset`, `aria` (aria-* attributes), `text`
+ * (textContent), `on<event>` listeners, DOM properties (a non-string value
+ * for a name the element has, such as `checked` or `draggable`), and
+ * attributes (anything else; `true` is an empty attribute). null, undefined
+ * and false leave a property out.
+ * @typedef {{
+ *   class?: string,
+ *   dataset?: Record<string, string | number | boolean>,
+ *   aria?: Record<string, string | number | boolean | null | undefined>,
+ *   text?: string,
+ *   [listener: `on${string}`]: ((event: Event) => void) | null | undefined,
+ *   [name: string]: unknown,
+ * }} Props
+ */
+
+/**
+ * The element type of a tag name (`h("input")` is an HTMLInputElement).
+ * @template {string} K
+ * @typedef {K extends keyof HTMLElementTagNameMap ? HTMLElementTagNameMap[K] : HTMLElement} ElementFor
+ */
+
 /**
  * h("button", {class: "x", onclick: fn, aria: {label: "Close"}}, "text", child)
- * Strings become text nodes; null/false children are skipped.
+ * @template {string} K
+ * @param {K} tag
+ * @param {Props | null} [props]
+ * @param {...Child} children
+ * @returns {ElementFor<K>}
  */
 export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(props || {})) {
     if (value === null || value === undefined || value === false) continue;
-    if (key === "class") el.className = value;
-    else if (key === "dataset") Object.assign(el.dataset, value);
-    else if (key === "aria") {
-      for (const [name, v] of Object.entries(value)) {
+    if (key === "class") el.className = String(value);
+    else if (key === "dataset") {
+      for (const [name, v] of Object.entries(/** @type {Record<string, unknown>} */ (value))) el.dataset[name] = String(v);
+    } else if (key === "aria") {
+      for (const [name, v] of Object.entries(/** @type {Record<string, unknown>} */ (value))) {
         if (v !== null && v !== undefined) el.setAttribute(`aria-${name}`, String(v));
       }
     } else if (key.startsWith("on") && typeof value === "function") {
-      el.addEventListener(key.slice(2), value);
-    } else if (key === "text") el.textContent = value;
-    else if (key in el && typeof value !== "string") el[key] = value;
+      el.addEventListener(key.slice(2), /** @type {EventListener} */ (value));
+    } else if (key === "text") el.textContent = String(value);
+    else if (key in el && typeof value !== "string") Reflect.set(el, key, value);
     else el.setAttribute(key, value === true ? "" : String(value));
   }
   append(el, children);
-  return el;
+  // What document.createElement's own overloads say it returns for `tag`.
+  return /** @type {ElementFor<K>} */ (el);
 }
 
+/**
+ * @template {Element | DocumentFragment} E
+ * @param {E} el
+ * @param {ReadonlyArray<Child>} children
+ * @returns {E}
+ */
 export function append(el, children) {
-  for (const child of children.flat(Infinity)) {
+  for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    if (Array.isArray(child)) append(el, child);
+    else el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return el;
 }
 
-/** The only place the app assigns innerHTML: sanitized HTML from the server. */
+/**
+ * The only place the app assigns innerHTML: sanitized HTML from the server.
+ * @template {Element} E
+ * @param {E} el
+ * @param {string} html
+ * @returns {E}
+ */
 export function serverHTML(el, html) {
   el.innerHTML = html; // rooms/markdown.py: markdown-it without raw HTML, then nh3 allow-list
   for (const a of el.querySelectorAll("a[href]")) {
+    if (!(a instanceof HTMLAnchorElement)) continue;
     a.target = "_blank";
     a.rel = "noopener noreferrer nofollow";
   }
   return el;
 }
 
-export function $(selector, root = document) {
-  return root.querySelector(selector);
+/**
+ * The element the page must have: throws, naming it, when it is missing or
+ * of another kind (the templates and the modules disagree: a bug).
+ * @template {Element} [T=HTMLElement]
+ * @param {string} selector
+ * @param {ParentNode} [root]
+ * @param {{new (): T, prototype: T}} [type] what it must be (HTMLElement by default)
+ * @returns {T}
+ */
+export function $(selector, root = document, type) {
+  const el = root.querySelector(selector);
+  if (!(el instanceof (type ?? HTMLElement))) throw new Error(`The page has no ${type?.name ?? "element"} ${selector}`);
+  return /** @type {T} */ (el);
 }
 
+/**
+ * The element, or null when this page has none.
+ * @param {string} selector
+ * @param {ParentNode} [root]
+ * @returns {HTMLElement | null}
+ */
+export function $maybe(selector, root = document) {
+  const el = root.querySelector(selector);
+  return el instanceof HTMLElement ? el : null;
+}
+
+/**
+ * @param {string} selector
+ * @param {ParentNode} [root]
+ * @returns {HTMLElement[]}
+ */
 export function $all(selector, root = document) {
-  return Array.from(root.querySelectorAll(selector));
+  return Array.from(root.querySelectorAll(selector)).filter((el) => el instanceof HTMLElement);
 }
 
+/**
+ * "AB" for "Anna Berg", "?" for nothing.
+ * @param {string | null | undefined} name
+ */
 export function initials(name) {
-  const parts = String(name || "?").trim().split(/\s+/);
-  return (parts[0][0] + (parts.length > 1 ? parts[parts.length - 1][0] : "")).toUpperCase();
+  const parts = String(name || "").trim().split(/\s+/).filter(Boolean);
+  const first = parts[0]?.[0] ?? "?";
+  const last = parts.length > 1 ? (parts[parts.length - 1]?.[0] ?? "") : "";
+  return (first + last).toUpperCase();
 }
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const dayFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
+/** @param {string | null | undefined} iso */
 export function shortTime(iso) {
   if (!iso) return "";
   const date = new Date(iso);
@@ -68,16 +153,23 @@ export function shortTime(iso) {
   return today ? timeFormat.format(date) : `${dayFormat.format(date)} ${timeFormat.format(date)}`;
 }
 
+/** @param {string | null | undefined} iso */
 export function fullTime(iso) {
   return iso ? fullFormat.format(new Date(iso)) : "";
 }
 
-/** A <time> element: short text, full date on hover, machine-readable value. */
+/**
+ * A <time> element: short text, full date on hover, machine-readable value.
+ * @param {string} iso
+ */
 export function timeEl(iso, cls = "time") {
   return h("time", { class: cls, datetime: iso, title: fullTime(iso) }, shortTime(iso));
 }
 
-/** "12:05" or "1:02:05" for a number of seconds. */
+/**
+ * "12:05" or "1:02:05" for a number of seconds.
+ * @param {number} seconds
+ */
 export function clock(seconds) {
   const s = Math.max(0, Math.floor(seconds));
   const hours = Math.floor(s / 3600);
@@ -86,11 +178,18 @@ export function clock(seconds) {
   return hours ? `${hours}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
+/**
+ * @param {number} n
+ * @param {string} one
+ */
 export function plural(n, one, many = `${one}s`) {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** Plain text of a Markdown source, for titles made from a message. */
+/**
+ * Plain text of a Markdown source, for titles made from a message.
+ * @param {string | null | undefined} markdown
+ */
 export function plainText(markdown) {
   return String(markdown || "")
     .replace(/```[\s\S]*?```/g, " ")
@@ -100,13 +199,25 @@ export function plainText(markdown) {
     .trim();
 }
 
+/**
+ * The page's boot object (`json_script`, frontend/views.py). Its shape is
+ * the page's to know: home.js and room.js each name theirs.
+ * @returns {unknown}
+ */
 export function readBoot() {
   const node = document.getElementById("boot");
-  return node ? JSON.parse(node.textContent) : {};
+  return node ? JSON.parse(node.textContent ?? "{}") : {};
 }
 
-/** A button that asks for a second click before doing something destructive. */
+/**
+ * A button that asks for a second click before doing something destructive.
+ * @param {string} label
+ * @param {string} confirmLabel
+ * @param {() => void} onConfirm
+ * @param {Props} [props]
+ */
 export function confirmButton(label, confirmLabel, onConfirm, props = {}) {
+  /** @type {ReturnType<typeof setTimeout> | null} */
   let armed = null;
   const button = h("button", { type: "button", ...props }, label);
   button.addEventListener("click", () => {
@@ -129,21 +240,26 @@ export function confirmButton(label, confirmLabel, onConfirm, props = {}) {
   return button;
 }
 
-export const STATUS_LABELS = {
-  open: "Open",
-  in_progress: "In progress",
-  blocked: "Blocked",
-  done: "Done",
-  cancelled: "Cancelled",
-};
+/**
+ * A label and its control, for the work item forms.
+ * @param {string} id the control's id
+ * @param {string} label
+ * @param {HTMLElement} control
+ */
+export function field(id, label, control) {
+  return h("div", { class: "field" }, h("label", { for: id }, label), control);
+}
 
-// WorkItem.TRANSITIONS (docs/protocol.md, workitem.update).
-export const TRANSITIONS = {
-  open: ["in_progress", "blocked", "done", "cancelled"],
-  in_progress: ["open", "blocked", "done", "cancelled"],
-  blocked: ["open", "in_progress", "cancelled"],
-  done: ["open"],
-  cancelled: ["open"],
-};
+/**
+ * A work item status as people read it (WorkItem.Status's label).
+ * @param {string} status
+ */
+export function statusLabel(status) {
+  return WORK_ITEM_STATUS_LABELS[status] ?? status;
+}
 
+/** @type {Readonly<Record<number, string>>} */
 export const PRIORITY_LABELS = { 1: "P1 · urgent", 2: "P2 · high", 3: "P3 · normal", 4: "P4 · low" };
+
+/** The priorities a work item may have, highest first (protocol.md, `workitem.create`). */
+export const PRIORITIES = [1, 2, 3, 4];

@@ -1,16 +1,23 @@
+// @ts-check
 // The home page: rooms with live unread and mention badges (shell.js), my
 // work, partnership decisions, a new room (the account manager's dedicated
 // room for a customer), and the invitations still pending.
 
 import { get, post } from "./api.js";
-import { $, $all, h, PRIORITY_LABELS, STATUS_LABELS, timeEl } from "./dom.js";
 import { confirmDialog } from "./dialog.js";
+import { $, $all, h, PRIORITY_LABELS, statusLabel, timeEl } from "./dom.js";
+import { errorText } from "./errors.js";
 import { revokeButton } from "./members.js";
 import { startShell } from "./shell.js";
+
+/** @import { Invitation, Partnership } from "./api.js" */
+/** @import { OrgRef, WorkItemData } from "./wire.gen.js" */
 
 const shell = startShell();
 const { boot } = shell;
 const me = boot.me;
+/** @type {Partnership[]} */
+const partnerships = boot.partnerships ?? [];
 
 // --- partnerships ---------------------------------------------------------------------
 for (const button of $all("[data-accept], [data-decline]")) {
@@ -18,21 +25,23 @@ for (const button of $all("[data-accept], [data-decline]")) {
     const accept = "accept" in button.dataset;
     const id = button.dataset.accept ?? button.dataset.decline;
     const row = button.closest("li");
-    const error = row.querySelector(".p-error");
+    if (!row) return;
+    const error = $(".p-error", row);
     for (const b of row.querySelectorAll("button")) b.disabled = true;
     try {
+      /** @type {{id: number, status: string}} */
       const result = await post(`/api/partnerships/${id}/${accept ? "accept" : "decline"}/`);
-      const chip = row.querySelector(".status-chip");
+      const chip = $(".status-chip", row);
       chip.textContent = result.status;
       chip.className = `status-chip status-${result.status}`;
       row.querySelector(".p-actions")?.remove();
-      const partnership = boot.partnerships.find((p) => p.id === result.id);
+      const partnership = partnerships.find((p) => p.id === result.id);
       if (partnership) partnership.status = result.status;
       fillWhere();
     } catch (e) {
       for (const b of row.querySelectorAll("button")) b.disabled = false;
       error.hidden = false;
-      error.textContent = e.message;
+      error.textContent = errorText(e);
     }
   });
 }
@@ -41,9 +50,14 @@ for (const button of $all("[data-end]")) {
   button.addEventListener("click", () => endPartnership(Number(button.dataset.end), button));
 }
 
-/** Ending is for both sides and cannot be undone: say what happens, and ask why. */
+/**
+ * Ending is for both sides and cannot be undone: say what happens, and ask why.
+ * @param {number} id
+ * @param {HTMLElement} button
+ */
 function endPartnership(id, button) {
-  const partnership = boot.partnerships.find((p) => p.id === id);
+  const partnership = partnerships.find((p) => p.id === id);
+  if (!partnership) return;
   const partner = partnerOf(partnership);
   const shared = [...shell.rooms.values()].filter((r) => r.partner?.id === partner.id && !r.archived);
   const reason = h("textarea", { id: "end-reason", rows: 3, maxlength: 2000, aria: { required: "true" } });
@@ -77,17 +91,23 @@ function endPartnership(id, button) {
 }
 
 // --- new room -----------------------------------------------------------------------
-const form = $("#new-room");
+const form = $("#new-room", document, HTMLFormElement);
 const openButton = $("#new-room-button");
-const where = $("#new-room-where");
+const where = $("#new-room-where", document, HTMLSelectElement);
 const hint = $("#new-room-hint");
+const cancelButton = $("[data-cancel]", form);
 
+/**
+ * The other side of a partnership.
+ * @param {Partnership} p
+ * @returns {OrgRef}
+ */
 function partnerOf(p) {
   return p.supplier.id === me.org?.id ? p.client : p.supplier;
 }
 
 function fillWhere() {
-  const active = boot.partnerships.filter((p) => p.status === "active");
+  const active = partnerships.filter((p) => p.status === "active");
   where.replaceChildren(
     ...active.map((p) => {
       const partner = partnerOf(p);
@@ -115,27 +135,31 @@ openButton.addEventListener("click", () => {
     $("#new-room-name").focus();
   }
 });
-form.querySelector("[data-cancel]").addEventListener("click", () => {
+cancelButton.addEventListener("click", () => {
   form.hidden = true;
   openButton.setAttribute("aria-expanded", "false");
   openButton.focus();
 });
 form.addEventListener("keydown", (e) => {
-  if (e.key === "Escape") form.querySelector("[data-cancel]").click();
+  if (e.key === "Escape") cancelButton.click();
 });
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const error = form.querySelector(".form-error");
+  const error = $(".form-error", form);
   error.hidden = true;
-  const body = { name: $("#new-room-name").value, topic: $("#new-room-topic").value };
-  if (where.value === "internal") body.kind = "internal";
-  else body.partnership = Number(where.value.slice(2));
+  const internal = where.value === "internal";
+  const body = {
+    name: $("#new-room-name", document, HTMLInputElement).value,
+    topic: $("#new-room-topic", document, HTMLInputElement).value,
+    ...(internal ? { kind: "internal" } : { partnership: Number(where.value.slice(2)) }),
+  };
   try {
+    /** @type {{id: number}} */
     const created = await post("/api/rooms/", body);
-    location.assign(`/rooms/${created.id}/${body.kind === "internal" ? "" : "?panel=members"}`);
+    location.assign(`/rooms/${created.id}/${internal ? "" : "?panel=members"}`);
   } catch (e) {
     error.hidden = false;
-    error.textContent = e.message;
+    error.textContent = errorText(e);
   }
 });
 
@@ -143,6 +167,7 @@ form.addEventListener("submit", async (event) => {
 async function loadMyWork() {
   const list = $("#my-work");
   try {
+    /** @type {{items: WorkItemData[]}} */
     const { items } = await get("/api/workitems/mine/");
     list.replaceChildren(
       ...(items.length
@@ -154,7 +179,7 @@ async function loadMyWork() {
               h(
                 "span",
                 { class: "work-meta" },
-                h("span", { class: `status-chip status-${item.status}` }, STATUS_LABELS[item.status]),
+                h("span", { class: `status-chip status-${item.status}` }, statusLabel(item.status)),
                 h("span", { class: `prio prio-${item.priority}`, title: PRIORITY_LABELS[item.priority] }, `P${item.priority}`),
                 item.escalation ? h("span", { class: `sev-chip sev-${item.escalation.severity}` }, `${item.escalation.severity} escalated`) : null,
                 item.due_date ? h("span", { class: "muted" }, `due ${item.due_date}`) : null,
@@ -165,7 +190,7 @@ async function loadMyWork() {
         : [h("li", { class: "muted" }, "Nothing assigned to you.")]),
     );
   } catch (e) {
-    list.replaceChildren(h("li", { class: "form-error" }, e.message));
+    list.replaceChildren(h("li", { class: "form-error" }, errorText(e)));
   }
 }
 
@@ -173,6 +198,7 @@ async function loadMyWork() {
 async function loadInvitations() {
   const list = $("#invitations");
   try {
+    /** @type {{invitations: Invitation[]}} */
     const { invitations } = await get("/api/invitations/");
     list.replaceChildren(
       ...(invitations.length
@@ -185,25 +211,26 @@ async function loadInvitations() {
               h("span", { class: "muted" }, ` → ${i.room ?? i.organization} · joins ${i.organization} · expires `, timeEl(i.expires_at)),
               revokeButton(i, {
                 onRevoked: loadInvitations,
-                onError: (e) => shell.toast("Could not revoke", e.message, { kind: "alert" }),
+                onError: (e) => shell.toast("Could not revoke", errorText(e), { kind: "alert" }),
               }),
             ),
           )
         : [h("li", { class: "muted" }, "None pending.")]),
     );
   } catch (e) {
-    list.replaceChildren(h("li", { class: "form-error" }, e.message));
+    list.replaceChildren(h("li", { class: "form-error" }, errorText(e)));
   }
 }
 
 // Work assigned or escalated elsewhere shows up here without a reload.
-let reload = null;
-for (const type of ["workitem.created", "workitem.updated"]) {
-  shell.socket.addEventListener(type, () => {
-    clearTimeout(reload);
-    reload = setTimeout(loadMyWork, 300);
-  });
-}
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let reload;
+const reloadMyWork = () => {
+  clearTimeout(reload);
+  reload = setTimeout(loadMyWork, 300);
+};
+shell.socket.on("workitem.created", reloadMyWork);
+shell.socket.on("workitem.updated", reloadMyWork);
 
 loadMyWork();
 loadInvitations();

@@ -1,3 +1,4 @@
+// @ts-check
 // A small Markdown renderer for the composer's preview. It builds DOM nodes
 // (never HTML strings), so nothing typed can become markup. The message
 // itself is rendered by the server (rooms/markdown.py); this preview covers
@@ -8,28 +9,35 @@ import { h } from "./dom.js";
 
 const SAFE_URL = /^(https?:|mailto:)/i;
 
+/**
+ * The preview of a Markdown source, as DOM nodes.
+ * @param {string} source
+ * @returns {DocumentFragment}
+ */
 export function renderPreview(source) {
   const root = document.createDocumentFragment();
   const lines = String(source).replace(/\r\n?/g, "\n").split("\n");
+  /** @param {number} n */
+  const at = (n) => lines[n] ?? ""; // only read below lines.length
   let i = 0;
   while (i < lines.length) {
-    const line = lines[i];
+    const line = at(i);
     if (/^\s*$/.test(line)) {
       i++;
       continue;
     }
-    const fence = line.match(/^\s*(```|~~~)/);
+    const fence = line.match(/^\s*(```|~~~)/)?.[1];
     if (fence) {
       const code = [];
       i++;
-      while (i < lines.length && !lines[i].trim().startsWith(fence[1])) code.push(lines[i++]);
+      while (i < lines.length && !at(i).trim().startsWith(fence)) code.push(at(i++));
       i++;
       root.append(h("pre", {}, h("code", {}, code.join("\n"))));
       continue;
     }
     const heading = line.match(/^(#{1,6})\s+(.*)$/);
     if (heading) {
-      root.append(inline(h(`h${heading[1].length}`), heading[2]));
+      root.append(inline(h(`h${heading[1]?.length}`), heading[2] ?? ""));
       i++;
       continue;
     }
@@ -40,7 +48,7 @@ export function renderPreview(source) {
     }
     if (/^\s*>/.test(line)) {
       const quoted = [];
-      while (i < lines.length && /^\s*>/.test(lines[i])) quoted.push(lines[i++].replace(/^\s*>\s?/, ""));
+      while (i < lines.length && /^\s*>/.test(at(i))) quoted.push(at(i++).replace(/^\s*>\s?/, ""));
       const quote = h("blockquote");
       quote.append(renderPreview(quoted.join("\n")));
       root.append(quote);
@@ -51,15 +59,18 @@ export function renderPreview(source) {
     if (bullet.test(line) || number.test(line)) {
       const marker = bullet.test(line) ? bullet : number;
       const list = h(marker === bullet ? "ul" : "ol");
-      while (i < lines.length && marker.test(lines[i])) {
-        list.append(inline(h("li"), lines[i++].replace(marker, "")));
+      while (i < lines.length && marker.test(at(i))) {
+        list.append(inline(h("li"), at(i++).replace(marker, "")));
       }
       root.append(list);
       continue;
     }
-    const para = [];
-    while (i < lines.length && !/^\s*$/.test(lines[i]) && !/^(#{1,6}\s|\s*```|\s*>)/.test(lines[i])) {
-      para.push(lines[i++]);
+    // A paragraph takes this line whatever it is, so the loop always moves
+    // on: a line the block rules above pass over but the stop rule below
+    // matches ("# a\u2028b": `.` stops at U+2028) once hung the preview.
+    const para = [at(i++)];
+    while (i < lines.length && !/^\s*$/.test(at(i)) && !/^(#{1,6}\s|\s*```|\s*>)/.test(at(i))) {
+      para.push(at(i++));
     }
     const p = h("p");
     para.forEach((text, n) => {
@@ -73,24 +84,32 @@ export function renderPreview(source) {
 
 const INLINE = /(`+)([\s\S]*?)\1|\*\*([\s\S]+?)\*\*|__([\s\S]+?)__|~~([\s\S]+?)~~|\*([^*\s][^*]*?)\*|\b_([^_\s][^_]*?)_\b|\[([^\]]+)\]\(([^)\s]+)\)/;
 
+/**
+ * Append `text`'s inline Markdown to `parent`, as nodes.
+ * @template {HTMLElement} E
+ * @param {E} parent
+ * @param {string} text
+ * @returns {E}
+ */
 function inline(parent, text) {
   let rest = text;
   while (rest) {
     const m = rest.match(INLINE);
-    if (!m) {
+    if (!m || m.index === undefined) {
       parent.append(rest);
       break;
     }
     if (m.index) parent.append(rest.slice(0, m.index));
-    if (m[1]) parent.append(h("code", {}, m[2]));
-    else if (m[3] !== undefined || m[4] !== undefined) parent.append(inline(h("strong"), m[3] ?? m[4]));
-    else if (m[5] !== undefined) parent.append(inline(h("del"), m[5]));
-    else if (m[6] !== undefined || m[7] !== undefined) parent.append(inline(h("em"), m[6] ?? m[7]));
-    else if (m[8] !== undefined) {
+    const [, ticks, code, strong, strong2, strike, em, em2, label, url] = m;
+    if (ticks) parent.append(h("code", {}, code ?? ""));
+    else if (strong !== undefined || strong2 !== undefined) parent.append(inline(h("strong"), strong ?? strong2 ?? ""));
+    else if (strike !== undefined) parent.append(inline(h("del"), strike));
+    else if (em !== undefined || em2 !== undefined) parent.append(inline(h("em"), em ?? em2 ?? ""));
+    else if (label !== undefined && url !== undefined) {
       parent.append(
-        SAFE_URL.test(m[9])
-          ? inline(h("a", { href: m[9], target: "_blank", rel: "noopener noreferrer nofollow" }), m[8])
-          : inline(h("span"), m[8]),
+        SAFE_URL.test(url)
+          ? inline(h("a", { href: url, target: "_blank", rel: "noopener noreferrer nofollow" }), label)
+          : inline(h("span"), label),
       );
     }
     rest = rest.slice(m.index + m[0].length);

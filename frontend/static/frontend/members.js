@@ -1,3 +1,4 @@
+// @ts-check
 // The room's members panel: who is in the room (with presence), "Add people"
 // (colleagues, and for an owner of a shared room the partner's people you
 // already know), and "Invite by e-mail" for people without an account.
@@ -11,41 +12,71 @@
 import { del, get, post } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { h, initials, plural, timeEl } from "./dom.js";
+import { errorCode, errorText } from "./errors.js";
 
+/** @import { Invitation, Member } from "./api.js" */
+/** @import { RoomPage } from "./room.js" */
+/** @import { PersonRef } from "./wire.gen.js" */
+
+/** @typedef {{person: PersonRef, colleague: boolean}} Candidate `GET …/members/candidates/` */
+
+/**
+ * `POST /api/invitations/` (protocol.md).
+ * @typedef {{room: number, email: string, organization?: string, confirm_outside_domain?: boolean}} InvitationRequest
+ */
+
+/** @typedef {{id: number, email: string, organization: string, outside_domain: boolean, expires_at: string}} InvitationSent */
+
+/** @type {Readonly<Record<string, number>>} presence -> order in the lists */
 const RANK = { active: 0, away: 1 };
 
+/** @param {string | undefined} state */
 export function stateLabel(state) {
-  return { active: "online", away: "away" }[state] ?? "offline";
+  return state === "active" ? "online" : state === "away" ? "away" : "offline";
 }
 
-/** Members by presence (online, away, offline), then name. */
+/**
+ * Members by presence (online, away, offline), then name.
+ * @param {ReadonlyMap<number, Member>} members
+ * @param {ReadonlyMap<number, string>} presence
+ */
 export function sortedMembers(members, presence) {
-  return [...members.values()].sort(
-    (a, b) =>
-      (RANK[presence.get(a.person.id)] ?? 2) - (RANK[presence.get(b.person.id)] ?? 2) ||
-      a.person.name.localeCompare(b.person.name),
-  );
+  /** @param {Member} m */
+  const rank = (m) => RANK[presence.get(m.person.id) ?? ""] ?? 2;
+  return [...members.values()].sort((a, b) => rank(a) - rank(b) || a.person.name.localeCompare(b.person.name));
 }
 
+/**
+ * @param {PersonRef} person
+ * @param {boolean} partner
+ */
 function orgBadge(person, partner) {
   return h("span", { class: `org-badge ${partner ? "partner" : "mine"}` }, partner ? "⇄ " : "", person.org?.name ?? "");
 }
 
 export class MembersPanel {
   /**
-   * page: the room page context (room.js): roomId, room, me, panel, isPartnerOrg.
-   * members: Map(person id -> {person, role}); presence: Map(person id -> state).
+   * @param {RoomPage} page
+   * @param {ReadonlyMap<number, Member>} members person id ->
+   * @param {ReadonlyMap<number, string>} presence person id -> state
    */
   constructor(page, members, presence) {
     this.page = page;
     this.members = members;
     this.presence = presence;
-    this.view = null; // {heading, list, candidates}: while the panel is open
-    this.invitations = null; // the last GET /api/invitations/
+    /** @type {{heading: HTMLElement, list: HTMLElement, adder: {el: HTMLElement, reload: () => void}} | null} while the panel is open */
+    this.view = null;
+    /** @type {Invitation[] | null} the last GET /api/invitations/ */
+    this.invitations = null;
   }
 
   get isOpen() {
     return Boolean(this.view) && this.page.panel.is("members");
+  }
+
+  /** The panel's parts while it is open. */
+  get openView() {
+    return this.page.panel.is("members") ? this.view : null;
   }
 
   toggle() {
@@ -70,10 +101,11 @@ export class MembersPanel {
 
   /** Members or presence changed. */
   refresh() {
-    if (!this.isOpen) return;
-    this.view.heading.textContent = plural(this.members.size, "member");
-    this.view.list.replaceChildren(...this.memberItems());
-    this.view.adder.reload();
+    const view = this.openView;
+    if (!view) return;
+    view.heading.textContent = plural(this.members.size, "member");
+    view.list.replaceChildren(...this.memberItems());
+    view.adder.reload();
   }
 
   memberItems() {
@@ -107,16 +139,18 @@ export class MembersPanel {
     const status = h("p", { class: "form-status", role: "status" });
     const hint =
       room.kind === "shared" && room.role === "owner"
-        ? `Your colleagues, and people of ${room.partner.name} you already share a room with.`
+        ? `Your colleagues, and people of ${room.partner?.name} you already share a room with.`
         : room.kind === "shared"
-          ? `Your colleagues. Only the room's owners add people of ${room.partner.name}.`
+          ? `Your colleagues. Only the room's owners add people of ${room.partner?.name}.`
           : "Your colleagues.";
-    let timer = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let timer;
     let asked = 0;
     const load = async () => {
       const ask = ++asked;
       const q = search.value.trim();
       try {
+        /** @type {{candidates: Candidate[]}} */
         const data = await get(`/api/rooms/${roomId}/members/candidates/${q ? `?q=${encodeURIComponent(q)}` : ""}`);
         if (ask !== asked) return; // an older answer arriving late
         results.replaceChildren(
@@ -125,7 +159,7 @@ export class MembersPanel {
             : [h("li", { class: "muted" }, q ? "Nobody you can add matches." : "Everyone you can add is here.")]),
         );
       } catch (error) {
-        results.replaceChildren(h("li", { class: "form-error" }, error.message));
+        results.replaceChildren(h("li", { class: "form-error" }, errorText(error)));
       }
     };
     search.addEventListener("input", () => {
@@ -146,6 +180,10 @@ export class MembersPanel {
     return { el, reload: load };
   }
 
+  /**
+   * @param {Candidate} candidate
+   * @param {HTMLElement} status where to say how it went
+   */
   candidateItem({ person, colleague }, status) {
     const partner = !colleague;
     const button = h(
@@ -161,7 +199,7 @@ export class MembersPanel {
         status.textContent = `${person.name} was added.`;
         // member.joined redraws the list; the picker reloads with it.
       } catch (error) {
-        status.textContent = error.message;
+        status.textContent = errorText(error);
         button.disabled = false;
       }
     });
@@ -179,8 +217,9 @@ export class MembersPanel {
   inviteForm() {
     const { me, room, roomId } = this.page;
     const email = h("input", { id: "invite-email", type: "email", name: "email", required: true, placeholder: "name@company.example", autocomplete: "off" });
+    /** @type {[string | undefined, string][]} slug, label */
     const orgs = [[me.org?.slug, `${me.org?.name} (your organization)`]];
-    if (room.kind === "shared") orgs.push([room.partner.slug, `${room.partner.name} (partner)`]);
+    if (room.kind === "shared") orgs.push([room.partner?.slug, `${room.partner?.name} (partner)`]);
     const org = h(
       "select",
       { id: "invite-org", name: "organization", aria: { describedby: "invite-org-help" } },
@@ -211,6 +250,7 @@ export class MembersPanel {
       h("h4", {}, "Pending invitations to this room"),
       pending,
     );
+    /** @param {Invitation[]} invitations */
     const drawPending = (invitations) => {
       const here = invitations.filter((i) => i.room_id === roomId);
       pending.replaceChildren(
@@ -219,8 +259,10 @@ export class MembersPanel {
     };
     const refresh = async () => {
       try {
-        this.invitations = (await get("/api/invitations/")).invitations;
-        drawPending(this.invitations);
+        /** @type {{invitations: Invitation[]}} */
+        const data = await get("/api/invitations/");
+        this.invitations = data.invitations;
+        drawPending(data.invitations);
       } catch {
         pending.replaceChildren(h("li", { class: "muted" }, "Could not load invitations."));
       }
@@ -231,6 +273,7 @@ export class MembersPanel {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       status.textContent = "";
+      /** @type {InvitationRequest} */
       const body = { room: roomId, email: email.value.trim() };
       if (org.value) body.organization = org.value;
       try {
@@ -240,8 +283,8 @@ export class MembersPanel {
         email.value = "";
         refresh();
       } catch (error) {
-        status.textContent = error.message;
-        if (error.code === "organization_required") {
+        status.textContent = errorText(error);
+        if (errorCode(error) === "organization_required") {
           org.setAttribute("aria-invalid", "true");
           org.focus();
         }
@@ -250,31 +293,43 @@ export class MembersPanel {
     return form;
   }
 
-  /** POST the invitation; an address outside your domains is confirmed in a dialog first. */
+  /**
+   * POST the invitation; an address outside your domains is confirmed in a dialog first.
+   * Null when the person did not confirm.
+   * @param {InvitationRequest} body
+   * @returns {Promise<InvitationSent | null>}
+   */
   async invite(body) {
     try {
       return await post("/api/invitations/", body);
     } catch (error) {
-      if (error.code !== "confirmation_required") throw error;
-      const { me } = this.page;
-      return confirmDialog({
-        title: `Make ${body.email} a member of ${me.org.name}?`,
+      if (errorCode(error) !== "confirmation_required") throw error;
+      const org = this.page.me.org?.name;
+      const sent = await confirmDialog({
+        title: `Make ${body.email} a member of ${org}?`,
         content: [
-          h("p", {}, error.message),
+          h("p", {}, errorText(error)),
           h(
             "p",
             {},
-            `Once they accept, they are a colleague: they can be added to ${me.org.name}'s internal rooms and see what is shared with ${me.org.name}. `,
+            `Once they accept, they are a colleague: they can be added to ${org}'s internal rooms and see what is shared with ${org}. `,
             "The invitation is marked “outside your domains” and recorded in the audit log.",
           ),
         ],
-        confirmLabel: `Invite as a member of ${me.org.name}`,
+        confirmLabel: `Invite as a member of ${org}`,
         danger: true,
+        /** @returns {Promise<InvitationSent>} */
         onConfirm: () => post("/api/invitations/", { ...body, confirm_outside_domain: true }),
       });
+      return sent === true ? null : sent;
     }
   }
 
+  /**
+   * @param {Invitation} i
+   * @param {HTMLElement} status
+   * @param {() => void} refresh
+   */
   pendingItem(i, status, refresh) {
     return h(
       "li",
@@ -282,12 +337,16 @@ export class MembersPanel {
       h("span", { class: "inv-email" }, i.email),
       i.outside_domain ? h("span", { class: "warn-chip", title: "Not on a verified domain of the organization they join" }, "outside your domains") : null,
       h("span", { class: "muted" }, ` · joins ${i.organization} · invited by ${i.invited_by} · expires `, timeEl(i.expires_at)),
-      revokeButton(i, { onRevoked: refresh, onError: (error) => (status.textContent = error.message) }),
+      revokeButton(i, { onRevoked: refresh, onError: (error) => (status.textContent = errorText(error)) }),
     );
   }
 }
 
-/** "Revoke" for a pending invitation (the members panel and the home page). */
+/**
+ * "Revoke" for a pending invitation (the members panel and the home page).
+ * @param {Invitation} invitation
+ * @param {{onRevoked: () => void, onError: (error: unknown) => void}} then
+ */
 export function revokeButton(invitation, { onRevoked, onError }) {
   return h(
     "button",

@@ -1,17 +1,75 @@
+// @ts-check
 // One message, drawn from its wire shape (docs/protocol.md, message.new).
 // Text goes in as text; `message.html` is the only server HTML inserted.
 
-import { confirmButton, h, initials, plural, serverHTML, shortTime, STATUS_LABELS, timeEl } from "./dom.js";
+import { confirmButton, h, initials, plural, serverHTML, shortTime, statusLabel, timeEl } from "./dom.js";
+import { errorText } from "./errors.js";
+
+/** @import { Me } from "./api.js" */
+/** @import { MessageData, WorkItemData } from "./wire.gen.js" */
 
 /**
- * ctx: {
- *   me: {id, org}, canModerate(message) -> bool (rooms/moderation.py, via the room's `moderation`),
- *   presence: Map(person id -> state),
- *   itemForThread(rootId) -> WorkItem | undefined,
- *   partnerOf(message) -> organization name the message's room is shared with,
- *   inThread: bool (drawn in the thread panel),
- *   actions: {openThread, edit, remove, makeItem, openItem, retry, discard, shareBack?(msg) -> Node|null}
- * }
+ * An optimistic copy of a message being sent: no id or seq until the server
+ * stores it (messagelist.js replaces it then).
+ * @typedef {Omit<MessageData, "id" | "seq" | "room"> & {id: null, seq: null}} PendingMessage
+ */
+
+/** @typedef {"pending" | "failed"} SendState */
+
+/**
+ * What tells which shared room a message in an internal room was mirrored
+ * from: its provenance, or the mirror whose root copy it is (or replies to).
+ * @typedef {{id: number | null, thread: number | null, mirror?: MessageData["mirror"]}} MirrorSource
+ */
+
+/**
+ * What a message can do, wired by the room page (room.js).
+ * @typedef {object} MessageActions
+ * @property {(message: MessageData) => void} openThread
+ * @property {(message: MessageData) => void} edit
+ * @property {(message: MessageData) => void} remove
+ * @property {(message: MessageData) => void} makeItem
+ * @property {(item: WorkItemData) => void} openItem
+ * @property {(clientId: string) => void} retry
+ * @property {(clientId: string) => void} discard
+ * @property {((message: MessageData) => HTMLElement | null) | null} [shareBack]
+ */
+
+/**
+ * What drawing a message needs to know about the page.
+ * @typedef {object} MessageContext
+ * @property {Me} me
+ * @property {ReadonlyMap<number, string>} [presence] person id -> "active" | "away" | "offline"
+ * @property {boolean} inThread drawn in the thread panel
+ * @property {(message: MessageData) => boolean} [canModerate] rooms/moderation.py, via the room's `moderation`
+ * @property {(rootId: number) => WorkItemData | undefined} [itemForThread]
+ * @property {(message: MirrorSource) => string} [partnerOf] the organization the message's room is shared with
+ * @property {MessageActions} actions
+ */
+
+/**
+ * A bridge copy's provenance (protocol.md, `mirror`). The server declares
+ * `MessageData.mirror` as a plain dict, so its fields are read here, once,
+ * as what the protocol says they are.
+ * @param {{mirror?: MessageData["mirror"]}} message
+ */
+export function provenance(message) {
+  const p = message.mirror;
+  if (!p) return null;
+  /** @param {unknown} v */
+  const text = (v) => (typeof v === "string" ? v : "");
+  return {
+    room: typeof p.room === "number" ? p.room : null,
+    roomName: text(p.room_name),
+    author: text(p.author),
+    org: text(p.org),
+  };
+}
+
+/**
+ * @param {MessageData | PendingMessage} message
+ * @param {MessageContext} ctx
+ * @param {SendState | null} [sendState]
  */
 export function renderMessage(message, ctx, sendState = null) {
   const mine = message.author.id === ctx.me.id;
@@ -76,21 +134,21 @@ export function renderMessage(message, ctx, sendState = null) {
 
   const main = h("div", { class: "msg-main" }, head);
 
-  if (message.mirror && message.kind === "mirror" && ctx.inThread && message.thread) {
-    main.append(h("div", { class: "provenance compact" }, `⤷ from ${message.mirror.room_name}`));
-  } else if (message.mirror && message.kind === "mirror") {
-    const p = message.mirror;
+  const p = provenance(message);
+  if (p && message.kind === "mirror" && ctx.inThread && message.thread) {
+    main.append(h("div", { class: "provenance compact" }, `⤷ from ${p.roomName}`));
+  } else if (p && message.kind === "mirror") {
     main.append(
       h(
         "div",
-        { class: "provenance", title: `Said by ${p.author} (${p.org}) in ${p.room_name}` },
+        { class: "provenance", title: `Said by ${p.author} (${p.org}) in ${p.roomName}` },
         h("span", { class: "provenance-icon", aria: { hidden: "true" } }, "⤷"),
         "Mirrored from the shared room ",
-        h("strong", {}, p.room_name),
+        h("strong", {}, p.roomName),
         ctx.partnerOf ? ` (shared with ${ctx.partnerOf(message)})` : "",
       ),
     );
-  } else if (message.mirror && message.kind === "notice") {
+  } else if (p && message.kind === "notice") {
     main.append(h("div", { class: "provenance" }, "⤷ Work item change in the shared room"));
   }
 
@@ -100,14 +158,14 @@ export function renderMessage(message, ctx, sendState = null) {
   else body.textContent = message.body; // optimistic copy: the server has not rendered it yet
   main.append(body);
 
-  if (message.kind === "workitem" && !message.deleted && !ctx.inThread) {
+  if (message.kind === "workitem" && !message.deleted && !ctx.inThread && message.id !== null) {
     const item = ctx.itemForThread?.(message.id);
     if (item) {
       main.append(
         h(
           "div",
           { class: "msg-item" },
-          h("span", { class: `status-chip status-${item.status}` }, STATUS_LABELS[item.status]),
+          h("span", { class: `status-chip status-${item.status}` }, statusLabel(item.status)),
           item.escalation ? h("span", { class: `sev-chip sev-${item.escalation.severity}` }, `${item.escalation.severity} escalated`) : null,
           h("button", { type: "button", class: "link", onclick: () => ctx.actions.openItem(item) }, "Open work item"),
         ),
@@ -115,11 +173,12 @@ export function renderMessage(message, ctx, sendState = null) {
     }
   }
 
-  if (!ctx.inThread && !message.thread && message.reply_count > 0) {
+  if (!ctx.inThread && !message.thread && message.reply_count > 0 && message.id !== null) {
+    const stored = message;
     main.append(
       h(
         "button",
-        { type: "button", class: "replies", onclick: () => ctx.actions.openThread(message), aria: { label: `${plural(message.reply_count, "reply", "replies")}, open thread` } },
+        { type: "button", class: "replies", onclick: () => ctx.actions.openThread(stored), aria: { label: `${plural(message.reply_count, "reply", "replies")}, open thread` } },
         plural(message.reply_count, "reply", "replies"),
         message.last_reply_at ? h("span", { class: "muted" }, ` · last ${shortTime(message.last_reply_at)}`) : null,
       ),
@@ -132,6 +191,11 @@ export function renderMessage(message, ctx, sendState = null) {
   return li;
 }
 
+/**
+ * @param {MessageData | PendingMessage} message
+ * @param {SendState | null} sendState
+ * @param {MessageContext} ctx
+ */
 function sendStateEl(message, sendState, ctx) {
   if (sendState === "pending") {
     return h(
@@ -154,8 +218,15 @@ function sendStateEl(message, sendState, ctx) {
   return null;
 }
 
-function actionsFor(message, ctx, mine, sendState) {
-  if (sendState || message.deleted || !message.id) return null;
+/**
+ * @param {MessageData | PendingMessage} shown
+ * @param {MessageContext} ctx
+ * @param {boolean} mine
+ * @param {SendState | null} sendState
+ */
+function actionsFor(shown, ctx, mine, sendState) {
+  if (sendState || shown.deleted || shown.id === null) return null;
+  const message = shown; // stored: it has an id
   const buttons = [];
   const a = ctx.actions;
   if (!ctx.inThread && !message.thread) {
@@ -179,11 +250,20 @@ function actionsFor(message, ctx, mine, sendState) {
   return h("div", { class: "msg-actions", role: "toolbar", aria: { label: "Message actions" } }, buttons);
 }
 
+/**
+ * @param {string} label
+ * @param {string} text
+ * @param {() => void} onclick
+ */
 function tool(label, text, onclick) {
   return h("button", { type: "button", class: "tool", aria: { label }, title: label, onclick }, text);
 }
 
-/** An inline editor that replaces a message's body; Enter saves, Escape cancels. */
+/**
+ * An inline editor that replaces a message's body; Enter saves, Escape cancels.
+ * @param {MessageData} message
+ * @param {{onSave: (body: string) => Promise<void>, onCancel: () => void}} handlers
+ */
 export function inlineEditor(message, { onSave, onCancel }) {
   const area = h("textarea", { class: "edit-input", rows: 2, aria: { label: "Edit message" } });
   area.value = message.body;
@@ -195,7 +275,7 @@ export function inlineEditor(message, { onSave, onCancel }) {
       await onSave(body);
     } catch (e) {
       error.hidden = false;
-      error.textContent = e.message;
+      error.textContent = errorText(e);
     }
   };
   area.addEventListener("keydown", (event) => {
@@ -226,160 +306,4 @@ export function inlineEditor(message, { onSave, onCancel }) {
     area.setSelectionRange(area.value.length, area.value.length);
   });
   return form;
-}
-
-/**
- * An ordered list of messages (the room's, or one thread's) that reconciles
- * optimistic sends: a pending entry is keyed by its client_id until the
- * server's message.new (or ack) names its id; then it is replaced in place,
- * so a message never shows twice.
- */
-export class MessageList {
-  constructor(ol, ctx) {
-    this.ol = ol;
-    this.ctx = ctx;
-    this.byId = new Map(); // id -> {message, li}
-    this.pending = new Map(); // client_id -> {message, li, state}
-  }
-
-  get(id) {
-    return this.byId.get(id)?.message;
-  }
-
-  has(id) {
-    return this.byId.has(id);
-  }
-
-  messages() {
-    return [...this.byId.values()].map((entry) => entry.message);
-  }
-
-  clear() {
-    this.byId.clear();
-    this.pending.clear();
-    this.ol.replaceChildren();
-  }
-
-  /** A message from the server: new, edited, or the confirmation of an optimistic send. */
-  upsert(message) {
-    const existing = this.byId.get(message.id);
-    if (existing) {
-      existing.message = message;
-      const li = renderMessage(message, this.ctx);
-      existing.li.replaceWith(li);
-      existing.li = li;
-      return false;
-    }
-    const li = renderMessage(message, this.ctx);
-    const mine = message.author.id === this.ctx.me.id;
-    const pending = mine && message.client_id ? this.pending.get(message.client_id) : null;
-    if (pending) {
-      pending.li.remove();
-      this.pending.delete(message.client_id);
-    }
-    this.insertBySeq(li, message.seq);
-    this.byId.set(message.id, { message, li });
-    return !pending;
-  }
-
-  insertBySeq(li, seq) {
-    let after = null;
-    for (let node = this.ol.lastElementChild; node; node = node.previousElementSibling) {
-      if (!node.dataset.seq) continue; // pending sends and dividers
-      if (Number(node.dataset.seq) < seq) {
-        after = node;
-        break;
-      }
-    }
-    if (after) {
-      // Keep a divider that sits right after `after` in front of newer messages.
-      after.after(li);
-    } else {
-      const first = [...this.ol.children].find((n) => n.dataset.seq);
-      if (first) first.before(li);
-      else this.ol.prepend(li);
-    }
-    // Pending sends stay below every stored message.
-    for (const entry of this.pending.values()) this.ol.append(entry.li);
-  }
-
-  /** Older history, in ascending seq order, all older than what is shown. */
-  prepend(messages) {
-    const fragment = document.createDocumentFragment();
-    for (const message of messages) {
-      if (this.byId.has(message.id)) continue;
-      const li = renderMessage(message, this.ctx);
-      this.byId.set(message.id, { message, li });
-      fragment.append(li);
-    }
-    this.ol.prepend(fragment);
-  }
-
-  addPending(clientId, body, thread = null) {
-    const me = this.ctx.me;
-    const message = {
-      id: null,
-      seq: null,
-      kind: "message",
-      author: { id: me.id, name: me.name, handle: me.handle, title: me.title, org: me.org },
-      client_id: clientId,
-      body,
-      html: "",
-      thread,
-      created_at: new Date().toISOString(),
-      edited_at: null,
-      deleted: false,
-      reply_count: 0,
-      last_reply_at: null,
-      mentions: [],
-    };
-    const li = renderMessage(message, this.ctx, "pending");
-    this.pending.set(clientId, { message, li, state: "pending" });
-    this.ol.append(li);
-    return li;
-  }
-
-  setPendingState(clientId, state, detail = "") {
-    const entry = this.pending.get(clientId);
-    if (!entry) return false;
-    entry.state = state;
-    const li = renderMessage(entry.message, this.ctx, state);
-    if (detail) li.title = detail;
-    entry.li.replaceWith(li);
-    entry.li = li;
-    return true;
-  }
-
-  dropPending(clientId) {
-    const entry = this.pending.get(clientId);
-    if (!entry) return false;
-    entry.li.remove();
-    this.pending.delete(clientId);
-    return true;
-  }
-
-  /** The server stored our message as `id`; its message.new may already be here. */
-  acked(clientId, id) {
-    const entry = this.pending.get(clientId);
-    if (!entry) return false;
-    if (this.byId.has(id)) this.dropPending(clientId);
-    else entry.li.querySelector(".send-state")?.replaceChildren("Sent");
-    return true;
-  }
-
-  markDeleted(id) {
-    const message = this.get(id);
-    if (!message) return;
-    this.upsert({ ...message, deleted: true, body: "", html: "" });
-  }
-
-  /** Redraw (reply counts, work item chips, presence). */
-  refresh(id) {
-    const message = this.get(id);
-    if (message) this.upsert(message);
-  }
-
-  refreshAll(predicate = () => true) {
-    for (const message of this.messages()) if (predicate(message)) this.upsert(message);
-  }
 }

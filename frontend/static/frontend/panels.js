@@ -1,3 +1,4 @@
+// @ts-check
 // The room page's one side panel (thread, work item, members, forms). On a
 // phone it covers the screen. Escape closes it and focus goes back to where
 // it was.
@@ -5,12 +6,17 @@
 import { $ } from "./dom.js";
 
 export class Panel {
+  /** @param {HTMLElement} aside */
   constructor(aside) {
     this.aside = aside;
     this.title = $("#panel-title", aside);
     this.body = $("#panel-body", aside);
+    /** @type {string | null} */
     this.key = null;
+    /** @type {(() => void) | null} */
     this.onClose = null;
+    /** @type {Element | null} */
+    this.returnFocus = null;
     $("#panel-close", aside).addEventListener("click", () => this.close());
     document.addEventListener("keydown", (event) => {
       if (event.key !== "Escape" || event.defaultPrevented || this.aside.hidden) return;
@@ -19,7 +25,13 @@ export class Panel {
     });
   }
 
-  /** Show `content` under `title`; `key` names what is shown ("thread:12", "members"). */
+  /**
+   * Show `content` under `title`; `key` names what is shown ("thread:12", "members").
+   * @param {string} key
+   * @param {string} title
+   * @param {Node} content
+   * @param {{onClose?: (() => void) | null, focus?: HTMLElement | null}} [options]
+   */
   open(key, title, content, { onClose = null, focus = null } = {}) {
     const wasOpen = !this.aside.hidden;
     if (this.onClose) this.onClose();
@@ -30,7 +42,7 @@ export class Panel {
     this.body.replaceChildren(content);
     this.body.scrollTop = 0;
     this.aside.hidden = false;
-    this.aside.dataset.kind = key.split(":")[0];
+    this.aside.dataset.kind = key.split(":")[0] ?? key;
     document.body.classList.add("panel-open");
     (focus || this.title).focus({ preventScroll: true });
   }
@@ -43,13 +55,15 @@ export class Panel {
     this.aside.hidden = true;
     this.body.replaceChildren();
     document.body.classList.remove("panel-open");
-    if (this.returnFocus?.isConnected) this.returnFocus.focus({ preventScroll: true });
+    if (this.returnFocus instanceof HTMLElement && this.returnFocus.isConnected) this.returnFocus.focus({ preventScroll: true });
   }
 
+  /** @param {string} key */
   is(key) {
     return !this.aside.hidden && this.key === key;
   }
 
+  /** @param {string} title */
   setTitle(title) {
     this.title.textContent = title;
   }

@@ -1,35 +1,73 @@
-// The room page: live message list with history and unread marker, the
-// composer, typing and presence, threads, members and invitations, and the
-// work item board (board.js). All of it is drawn from the protocol's frames
-// and the JSON API (docs/protocol.md).
+// @ts-check
+// The room page: the message list and its history (history.js), the
+// composer, who is here and typing (people.js), threads (thread.js), and the
+// work item board (board.js), all drawn from the protocol's frames and the
+// JSON API (docs/protocol.md). This module builds the page context those
+// modules share, routes the socket's frames for this room to them, and
+// switches between the Messages and Board views.
 
 import { get } from "./api.js";
 import { WorkItems } from "./board.js";
 import { createComposer } from "./composer.js";
-import { $, $all, fullTime, h, initials, plural } from "./dom.js";
-import { MembersPanel, sortedMembers, stateLabel } from "./members.js";
-import { inlineEditor, MessageList } from "./messages.js";
+import { $, fullTime, h } from "./dom.js";
+import { errorText } from "./errors.js";
+import { RoomHistory } from "./history.js";
+import { inlineEditor, provenance } from "./messages.js";
 import { Panel } from "./panels.js";
+import { RoomPeople } from "./people.js";
 import { startShell } from "./shell.js";
 import { ThreadView } from "./thread.js";
 
-const PAGE = 50;
+/** @import { Me, Mirror, RoomListing } from "./api.js" */
+/** @import { MessageContext, MirrorSource } from "./messages.js" */
+/** @import { MessageList } from "./messagelist.js" */
+/** @import { CausewaySocket } from "./socket.js" */
+/** @import { MessageData, OrgRef, PersonRef, RoomArchivedEvent, WorkItemData } from "./wire.gen.js" */
+
+/**
+ * The room page, as the modules it hosts see it (history.js, people.js,
+ * thread.js, board.js and its panels, members.js).
+ * @typedef {object} RoomPage
+ * @property {number} roomId
+ * @property {RoomListing} room this room, as the room list has it (kept current)
+ * @property {Me} me
+ * @property {CausewaySocket} socket
+ * @property {Panel} panel the one side panel
+ * @property {typeof import("./shell.js").toast} toast
+ * @property {(where?: {inThread?: boolean, thread?: ThreadView | null}) => MessageContext} messageContext
+ * @property {() => PersonRef[]} memberList the members, by name
+ * @property {() => PersonRef[]} mentionable the members but you
+ * @property {() => RoomListing[]} internalRooms yours, not archived: where a thread can be mirrored
+ * @property {(id: number) => string} roomName
+ * @property {(rootId: number) => Mirror[]} mirrorsOf this room's live mirrors of a thread
+ * @property {(copyId: number) => Mirror | null} mirrorForCopy the mirror whose root copy (here) this is
+ * @property {(mirror: Mirror) => void} addMirror
+ * @property {(message: MirrorSource) => string} partnerForMirror the partner a mirrored thread is shared with
+ * @property {(org: OrgRef | null | undefined) => boolean} isPartnerOrg
+ * @property {(id: number) => string} personName
+ * @property {(item: WorkItemData) => void} onItemChanged
+ * @property {(thread: ThreadView) => void} threadOpened
+ * @property {(thread: ThreadView) => void} threadClosed
+ */
 
 let view = "messages";
-let pinned = true;
-const shell = startShell({ current: Number($("#main").dataset.room), isReading: (id) => id === roomId && reading() });
+const shell = startShell({
+  current: Number($("#main").dataset.room),
+  isReading: (id) => id === roomId && roomHistory.reading(),
+});
 const { boot, socket, toast } = shell;
 const me = boot.me;
+if (!boot.room) throw new Error("The room page's boot has no room.");
 const room = boot.room;
 const roomId = room.id;
 const panel = new Panel($("#panel"));
-const members = new Map(); // person id -> {person, role}
-const presence = new Map(); // person id -> "active" | "away" | "offline"
-const typists = new Map(); // person id -> {thread, until}
+/** @type {Mirror[]} */
 let mirrors = [];
+/** @type {ThreadView | null} */
 let activeThread = null;
 
-// --- the page context shared with the thread and board modules ---------------------
+// --- the page context shared with the modules it hosts ---------------------------------
+/** @type {RoomPage} */
 const page = {
   roomId,
   room,
@@ -40,7 +78,7 @@ const page = {
   messageContext({ inThread = false, thread = null } = {}) {
     return {
       me,
-      presence,
+      presence: people.presence,
       inThread,
       // The server's rule (rooms/moderation.py), as the room list states it for you.
       canModerate: (m) => room.moderation === "all" || (room.moderation === "own_org" && m.author.org?.id === me.org?.id),
@@ -48,7 +86,7 @@ const page = {
       partnerOf: (m) => page.partnerForMirror(m),
       actions: {
         openThread: (m) => openThread(m.id),
-        edit: (m) => editMessage(m, thread ? thread.list : main),
+        edit: (m) => editMessage(m, thread ? thread.list : roomHistory.list),
         remove: (m) => removeMessage(m),
         makeItem: (m) => work.openCreate(m),
         openItem: (item) => work.open(item.id),
@@ -64,7 +102,7 @@ const page = {
       },
     };
   },
-  memberList: () => [...members.values()].map((m) => m.person).sort((a, b) => a.name.localeCompare(b.name)),
+  memberList: () => people.list(),
   mentionable: () => page.memberList().filter((p) => p.id !== me.id),
   internalRooms: () => [...shell.rooms.values()].filter((r) => r.kind === "internal" && !r.archived),
   roomName: (id) => shell.rooms.get(id)?.name ?? `room ${id}`,
@@ -74,43 +112,35 @@ const page = {
     mirrors = [mirror, ...mirrors.filter((m) => m.id !== mirror.id)];
   },
   partnerForMirror(message) {
-    const mirror = page.mirrorForCopy(message.thread ?? message.id);
-    const source = message.mirror?.room ?? mirror?.source_room;
-    const partner = shell.rooms.get(source)?.partner;
+    const p = provenance(message);
+    const copy = message.thread ?? message.id; // the root copy, here
+    const source = p?.room ?? (copy === null ? null : page.mirrorForCopy(copy)?.source_room);
+    const partner = source ? shell.rooms.get(source)?.partner : undefined;
     if (partner) return partner.name;
-    const org = message.mirror?.org;
+    const org = p?.org;
     return org && org !== me.org?.name ? org : "the partner company";
   },
   isPartnerOrg: (org) => Boolean(org && me.org && org.id !== me.org.id),
-  personName: (id) => members.get(id)?.person.name ?? `person #${id}`,
-  onItemChanged: (item) => main.refresh(item.thread),
+  personName: (id) => people.name(id),
+  onItemChanged: (item) => roomHistory.list.refresh(item.thread),
   threadOpened(thread) {
     activeThread = thread;
-    drawTyping();
+    people.drawTyping();
   },
   threadClosed(thread) {
     if (activeThread === thread) activeThread = null;
   },
 };
 
-// --- messages ----------------------------------------------------------------------
-const scroller = $("#scroller");
-const main = new MessageList($("#messages"), page.messageContext());
+const people = new RoomPeople(page, () => activeThread);
+const roomHistory = new RoomHistory(page, { isVisible: () => view === "messages" });
 const work = new WorkItems(page, { board: $("#board"), banners: $("#escalations"), count: $("#board-count") });
-const unreadMarker = room.last_read_seq; // where "new since you last read" starts, for this visit
-const headAtLoad = room.head_seq;
-let oldestSeq = null;
-let hasMore = true;
-let loadingOlder = null;
-let divider = null;
-let newBelow = 0;
-let readSent = room.last_read_seq;
 
 const composer = createComposer({
   scope: room.kind,
   scopeText:
     room.kind === "shared"
-      ? `Shared with ${room.partner.name}: people of both companies see this room.`
+      ? `Shared with ${room.partner?.name}: people of both companies see this room.`
       : `Internal: only ${me.org?.name ?? "your organization"} sees this room.`,
   placeholder: `Message ${room.name}`,
   label: `Message ${room.name}`,
@@ -118,185 +148,54 @@ const composer = createComposer({
   members: page.mentionable,
   onSend(body) {
     const clientId = socket.sendMessage(roomId, body);
-    main.addPending(clientId, body);
-    scrollToBottom();
+    roomHistory.list.addPending(clientId, body);
+    roomHistory.scrollToBottom();
   },
   onTyping: () => socket.send({ type: "typing", room: roomId }),
 });
 $("#composer-slot").append(composer.el);
 
-function atBottom() {
-  return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
-}
-
-function scrollToBottom() {
-  scroller.scrollTop = scroller.scrollHeight;
-  pinned = true;
-  newBelow = 0;
-  $("#jump-latest").hidden = true;
-}
-
-function reading() {
-  return document.visibilityState === "visible" && view === "messages" && pinned;
-}
-
-function markRead() {
-  if (!reading() || !socket.live) return;
-  const seq = socket.lastSeq(roomId);
-  if (seq > readSent) {
-    readSent = seq;
-    socket.send({ type: "read", room: roomId, seq });
-  }
-}
-
-function historyState() {
-  const state = $("#history-state");
-  if (loadingOlder) state.textContent = "Loading earlier messages…";
-  else if (!hasMore) state.textContent = `This is the beginning of ${room.name}.`;
-  else state.textContent = "";
-}
-
-async function loadLatest() {
-  main.clear();
-  divider = null;
-  const data = await get(`/api/rooms/${roomId}/messages/?limit=${PAGE}`);
-  main.prepend(data.messages);
-  oldestSeq = data.messages[0]?.seq ?? null;
-  hasMore = data.messages.length === PAGE;
-  historyState();
-  placeDivider();
-  scrollToBottom();
-  return data.head_seq;
-}
-
-function loadOlder() {
-  if (!hasMore || oldestSeq === null) return Promise.resolve();
-  if (loadingOlder) return loadingOlder;
-  loadingOlder = (async () => {
-    historyState();
-    try {
-      const data = await get(`/api/rooms/${roomId}/messages/?before=${oldestSeq}&limit=${PAGE}`);
-      // Keep what is on screen where it is: measure, prepend, shift by the growth.
-      const height = scroller.scrollHeight;
-      const top = scroller.scrollTop;
-      main.prepend(data.messages);
-      if (data.messages.length) oldestSeq = data.messages[0].seq;
-      hasMore = data.messages.length === PAGE;
-      placeDivider();
-      scroller.scrollTop = top + (scroller.scrollHeight - height);
-    } catch (error) {
-      toast("Could not load earlier messages", error.message, { kind: "alert" });
-    } finally {
-      loadingOlder = null;
-      historyState();
-    }
-  })();
-  return loadingOlder;
-}
-
-function placeDivider() {
-  divider?.remove();
-  divider = null;
-  if (unreadMarker >= headAtLoad) return;
-  const first = main
-    .messages()
-    .filter((m) => m.seq > unreadMarker && m.seq <= headAtLoad && m.author.id !== me.id)
-    .sort((a, b) => a.seq - b.seq)[0];
-  if (!first) return;
-  divider = h("li", { class: "unread-divider", role: "separator", aria: { label: "New messages since you last read" } }, h("span", {}, "New since you last read"));
-  main.byId.get(first.id).li.before(divider);
-  dividerObserver.observe(divider);
-}
-
-const jumpUnread = $("#jump-unread");
-const dividerObserver = new IntersectionObserver(
-  (entries) => {
-    if (entries.some((e) => e.isIntersecting)) jumpUnread.hidden = true;
-  },
-  { root: scroller },
-);
-if (room.unread > 0 && unreadMarker < headAtLoad) {
-  jumpUnread.textContent = `Jump to first unread (${room.unread})`;
-  jumpUnread.hidden = false;
-}
-jumpUnread.addEventListener("click", async () => {
-  jumpUnread.disabled = true;
-  while (!divider && hasMore) await loadOlder();
-  jumpUnread.disabled = false;
-  jumpUnread.hidden = true;
-  if (divider) {
-    divider.scrollIntoView({ block: "start" });
-    pinned = atBottom();
-    (divider.nextElementSibling?.querySelector("button, a") ?? scroller).focus({ preventScroll: true });
-  } else toast("Nothing unread here", "Unread replies are in their threads.");
-});
-
-$("#jump-latest").addEventListener("click", () => {
-  scrollToBottom();
-  markRead();
-});
-
-scroller.addEventListener(
-  "scroll",
-  () => {
-    pinned = atBottom();
-    if (pinned) {
-      newBelow = 0;
-      $("#jump-latest").hidden = true;
-      markRead();
-    }
-  },
-  { passive: true },
-);
-// Keep the newest message in view when the composer grows or the window resizes.
-new ResizeObserver(() => {
-  if (pinned) scroller.scrollTop = scroller.scrollHeight;
-}).observe(scroller);
-document.addEventListener("visibilitychange", markRead);
-window.addEventListener("focus", markRead);
-
+/**
+ * The list showing this optimistic send: the room's, or the open thread's.
+ * @param {string} clientId
+ * @returns {MessageList | null}
+ */
 function listWithPending(clientId) {
-  if (main.pending.has(clientId)) return main;
+  if (roomHistory.list.pending.has(clientId)) return roomHistory.list;
   if (activeThread?.list.pending.has(clientId)) return activeThread.list;
   return null;
 }
 
+// --- this room's frames ---------------------------------------------------------------
+/**
+ * @param {MessageData} message
+ * @param {{isNew: boolean}} how
+ */
 function onRoomMessage(message, { isNew }) {
-  typists.delete(message.author.id);
-  drawTyping();
+  people.wrote(message.author.id);
   if (message.thread === null) {
-    if (!isNew && !main.has(message.id)) return; // an edit of a message we have not loaded
-    const wasPinned = pinned;
-    const mine = message.author.id === me.id;
-    const added = main.upsert(message);
-    if (isNew && (wasPinned || mine)) scrollToBottom();
-    else if (isNew && added) {
-      newBelow += 1;
-      const pill = $("#jump-latest");
-      pill.textContent = `${plural(newBelow, "new message")} below ↓`;
-      pill.hidden = false;
-    }
+    if (!roomHistory.show(message, { isNew })) return;
     if (activeThread?.rootId === message.id) activeThread.onMessage(message);
   } else {
-    const root = main.get(message.thread);
+    const root = roomHistory.list.get(message.thread);
     if (root && isNew) {
-      main.upsert({ ...root, reply_count: root.reply_count + 1, last_reply_at: message.created_at });
-      if (pinned) scroller.scrollTop = scroller.scrollHeight;
+      roomHistory.list.upsert({ ...root, reply_count: root.reply_count + 1, last_reply_at: message.created_at });
+      roomHistory.keepPinned();
     }
     if (activeThread?.rootId === message.thread) activeThread.onMessage(message);
   }
-  markRead();
+  roomHistory.markRead();
 }
 
-socket.addEventListener("message.new", (e) => {
-  if (e.detail.room === roomId) onRoomMessage(e.detail.message, { isNew: true });
+socket.on("message.new", (frame) => {
+  if (frame.room === roomId) onRoomMessage(frame.message, { isNew: true });
 });
-socket.addEventListener("message.edited", (e) => {
-  if (e.detail.room === roomId) onRoomMessage(e.detail.message, { isNew: false });
+socket.on("message.edited", (frame) => {
+  if (frame.room === roomId) onRoomMessage(frame.message, { isNew: false });
 });
-socket.addEventListener("message.deleted", (e) => {
-  const { room: r, id, thread } = e.detail;
+socket.on("message.deleted", ({ room: r, id, thread }) => {
   if (r !== roomId) return;
+  const main = roomHistory.list;
   if (thread === null) {
     main.markDeleted(id);
     if (activeThread?.rootId === id) activeThread.list.markDeleted(id);
@@ -306,53 +205,71 @@ socket.addEventListener("message.deleted", (e) => {
     if (activeThread?.rootId === thread) activeThread.list.markDeleted(id);
   }
 });
-socket.addEventListener("ack", (e) => {
-  if (e.detail.room !== roomId) return;
-  listWithPending(e.detail.client_id)?.acked(e.detail.client_id, e.detail.id);
+socket.on("ack", (frame) => {
+  if (frame.room !== roomId) return;
+  listWithPending(frame.client_id)?.acked(frame.client_id, frame.id);
 });
-socket.addEventListener("sendfailed", (e) => {
-  const list = listWithPending(e.detail.client_id);
+socket.on("sendfailed", ({ client_id: clientId, detail }) => {
+  const list = listWithPending(clientId);
   if (!list) return;
-  list.setPendingState(e.detail.client_id, "failed", e.detail.detail);
-  toast("Message not sent", e.detail.detail, { kind: "alert" });
+  list.setPendingState(clientId, "failed", detail);
+  toast("Message not sent", detail, { kind: "alert" });
 });
-socket.addEventListener("resync", async (e) => {
-  if (e.detail.room !== roomId) return;
-  await loadLatest();
+socket.on("resync", async (frame) => {
+  if (frame.room !== roomId) return;
+  await roomHistory.loadLatest();
   work.load();
 });
-socket.addEventListener("subscribed", (e) => {
-  if (e.detail.room !== roomId) return;
-  members.clear();
-  for (const m of e.detail.members) members.set(m.person.id, m);
-  presence.clear();
-  for (const [id, state] of Object.entries(e.detail.presence)) presence.set(Number(id), state);
-  drawPeople();
-  markRead();
+socket.on("subscribed", (frame) => {
+  if (frame.room !== roomId) return;
+  people.subscribed(frame);
+  roomHistory.markRead();
 });
-socket.addEventListener("presence", (e) => {
-  presence.set(e.detail.user, e.detail.state);
-  drawPresence(e.detail.user);
+socket.on("presence", (frame) => people.presenceChanged(frame));
+socket.on("member.joined", (frame) => {
+  if (frame.room === roomId) people.joined(frame);
 });
-socket.addEventListener("member.joined", (e) => {
-  if (e.detail.room !== roomId) return;
-  members.set(e.detail.member.id, { person: e.detail.member, role: e.detail.role });
-  drawPeople();
+socket.on("member.updated", (frame) => {
+  if (frame.room !== roomId) return;
+  people.updated(frame.member);
+  roomHistory.list.renamed(frame.member);
+  activeThread?.list.renamed(frame.member);
 });
-socket.addEventListener("member.left", (e) => {
-  if (e.detail.room !== roomId) return;
-  members.delete(e.detail.user);
-  drawPeople();
+socket.on("member.left", (frame) => {
+  if (frame.room === roomId) people.left(frame.user);
 });
-socket.addEventListener("room.updated", (e) => {
-  if (e.detail.room !== roomId) return;
-  room.name = e.detail.name;
-  room.topic = e.detail.topic;
+socket.on("typing", (frame) => {
+  if (frame.room === roomId) people.typing(frame);
+});
+socket.on("room.updated", (frame) => {
+  if (frame.room !== roomId) return;
+  room.name = frame.name;
+  room.topic = frame.topic;
   $("#room-name").textContent = room.name;
   $("#room-topic").textContent = room.topic;
   document.title = document.title.replace(/[^)]*· Causeway$/, `${room.name} · Causeway`);
 });
-// The partnership ended: the room stays readable, and nothing in it can change.
+socket.on("room.archived", (frame) => {
+  if (frame.room !== roomId) return;
+  showArchived(frame);
+  toast("This room is now archived", "The partnership ended. You can still read everything here.", { kind: "alert" });
+});
+socket.on("room.removed", (frame) => {
+  if (frame.room !== roomId) return;
+  toast("You are no longer in this room", "Taking you home…", { kind: "alert" });
+  setTimeout(() => location.assign("/"), 1500);
+});
+socket.on("workitem.created", (frame) => {
+  if (frame.room === roomId) work.apply(frame.item);
+});
+socket.on("workitem.updated", (frame) => {
+  if (frame.room === roomId) work.apply(frame.item, { changes: frame.changes, by: frame.by });
+});
+
+/**
+ * The partnership ended: the room stays readable, and nothing in it can change.
+ * @param {Pick<RoomArchivedEvent, "reason" | "archived_at"> & {by: {name: string, org: {name: string} | null} | null}} archived
+ */
 function showArchived({ reason, by, archived_at: at }) {
   room.archived = true;
   $("#main").classList.add("room-archived");
@@ -367,50 +284,19 @@ function showArchived({ reason, by, archived_at: at }) {
 }
 if (room.archived && room.ended) {
   const { by, org, reason, at } = room.ended;
-  showArchived({ reason, by: by ? { name: by, org: { name: org } } : null, archived_at: at });
-}
-
-socket.addEventListener("room.archived", (e) => {
-  if (e.detail.room !== roomId) return;
-  showArchived(e.detail);
-  toast("This room is now archived", "The partnership ended. You can still read everything here.", { kind: "alert" });
-});
-socket.addEventListener("room.removed", (e) => {
-  if (e.detail.room !== roomId) return;
-  toast("You are no longer in this room", "Taking you home…", { kind: "alert" });
-  setTimeout(() => location.assign("/"), 1500);
-});
-socket.addEventListener("workitem.created", (e) => {
-  if (e.detail.room === roomId) work.apply(e.detail.item);
-});
-socket.addEventListener("workitem.updated", (e) => {
-  if (e.detail.room === roomId) work.apply(e.detail.item, { changes: e.detail.changes, by: e.detail.by });
-});
-socket.addEventListener("typing", (e) => {
-  const { room: r, user, thread, expires_in: ttl } = e.detail;
-  if (r !== roomId || user === me.id) return;
-  typists.set(user, { thread: thread ?? null, until: Date.now() + ttl * 1000 });
-  drawTyping();
-});
-setInterval(drawTyping, 1000);
-
-function drawTyping() {
-  const now = Date.now();
-  for (const [id, t] of typists) if (t.until < now) typists.delete(id);
-  const names = (thread) =>
-    [...typists.entries()].filter(([, t]) => t.thread === thread).map(([id]) => members.get(id)?.person.name ?? "Someone");
-  const mainNames = names(null);
-  const line = $("#typing");
-  const text = mainNames.length ? `${mainNames.join(", ")} ${mainNames.length > 1 ? "are" : "is"} typing…` : "";
-  if (line.textContent !== text) line.textContent = text;
-  activeThread?.setTyping(names(activeThread.rootId));
+  showArchived({ reason, by: by ? { name: by, org: { name: org ?? "" } } : null, archived_at: at });
 }
 
 // --- editing and deleting ------------------------------------------------------------
+/**
+ * @param {MessageData} message
+ * @param {MessageList} list
+ */
 function editMessage(message, list) {
   const entry = list.byId.get(message.id);
   if (!entry) return;
   const body = entry.li.querySelector(".msg-body");
+  if (!body) return;
   const editor = inlineEditor(message, {
     async onSave(text) {
       await socket.request({ type: "message.edit", room: roomId, id: message.id, body: text });
@@ -424,19 +310,24 @@ function editMessage(message, list) {
   entry.li.querySelector(".msg-actions")?.remove();
 }
 
+/** @param {MessageData} message */
 async function removeMessage(message) {
   try {
     await socket.request({ type: "message.delete", room: roomId, id: message.id });
   } catch (error) {
-    toast("Could not delete the message", error.message, { kind: "alert" });
+    toast("Could not delete the message", errorText(error), { kind: "alert" });
   }
 }
 
 // --- threads -------------------------------------------------------------------------
+/** @param {number} rootId */
 function openThread(rootId) {
-  const root = main.get(rootId) ?? { id: rootId, thread: null, kind: "message" };
+  const root = roomHistory.list.get(rootId) ?? { id: rootId, thread: null, kind: "message" };
   const item = work.byThread.get(rootId);
-  if (item) return work.open(item.id);
+  if (item) {
+    work.open(item.id); // a work item's thread is its discussion, in its panel
+    return;
+  }
   const thread = new ThreadView(page, root);
   const mirrored = root.kind === "mirror";
   panel.open(`thread:${rootId}`, mirrored ? "Mirrored thread" : "Thread", thread.el, {
@@ -447,46 +338,12 @@ function openThread(rootId) {
   thread.load();
 }
 
-// --- people: header strip, presence dots, members panel --------------------------------
-const membersPanel = new MembersPanel(page, members, presence);
-
-function drawPeople() {
-  const list = $("#people");
-  const shown = sortedMembers(members, presence).slice(0, 6);
-  list.replaceChildren(
-    ...shown.map(({ person }) => {
-      const state = presence.get(person.id) ?? "offline";
-      const partner = page.isPartnerOrg(person.org);
-      return h(
-        "li",
-        {
-          class: `person-chip${partner ? " partner" : ""}`,
-          dataset: { person: person.id, state },
-          title: `${person.name} · ${person.org?.name ?? ""} · ${stateLabel(state)}`,
-        },
-        h("span", { class: `avatar small${partner ? " partner" : ""}`, aria: { hidden: "true" } }, initials(person.name), h("span", { class: "presence", dataset: { presenceFor: person.id, state } })),
-        h("span", { class: "sr-only" }, `${person.name}, ${stateLabel(state)}`),
-      );
-    }),
-  );
-  if (members.size > shown.length) list.append(h("li", { class: "more" }, `+${members.size - shown.length}`));
-  const online = [...members.keys()].filter((id) => presence.get(id) === "active").length;
-  $("#members-button").replaceChildren(h("span", { class: "long" }, "Members · "), `${online}/${members.size} online`);
-  membersPanel.refresh();
-}
-
-function drawPresence(personId) {
-  if (!members.has(personId)) return;
-  const state = presence.get(personId) ?? "offline";
-  for (const dot of $all(`[data-presence-for="${personId}"]`)) dot.dataset.state = state;
-  drawPeople();
-}
-
-$("#members-button").addEventListener("click", () => membersPanel.toggle());
-$("#people").addEventListener("click", () => membersPanel.open());
-
 // --- views: messages and board ---------------------------------------------------------
 const tabs = { messages: $("#tab-messages"), board: $("#tab-board") };
+/**
+ * @param {"messages" | "board"} name
+ * @param {{focus?: boolean}} [options]
+ */
 function showView(name, { focus = false } = {}) {
   view = name;
   for (const [key, tab] of Object.entries(tabs)) {
@@ -499,10 +356,10 @@ function showView(name, { focus = false } = {}) {
   const url = new URL(location.href);
   if (name === "board") url.searchParams.set("view", "board");
   else url.searchParams.delete("view");
-  history.replaceState(null, "", url);
+  window.history.replaceState(null, "", url);
   if (name === "messages") {
-    if (pinned) scroller.scrollTop = scroller.scrollHeight;
-    markRead();
+    roomHistory.keepPinned();
+    roomHistory.markRead();
   }
 }
 tabs.messages.addEventListener("click", () => showView("messages"));
@@ -516,39 +373,36 @@ $(".tabs").addEventListener("keydown", (e) => {
 $("#new-item").addEventListener("click", () => work.openCreate());
 
 // --- start ----------------------------------------------------------------------------
-const mirrorsLoaded = get("/api/mirrors/")
+/** @type {Promise<{mirrors: Mirror[]}>} */
+const mirrorsAnswer = get("/api/mirrors/");
+const mirrorsLoaded = mirrorsAnswer
   .then((data) => {
     mirrors = data.mirrors;
-    main.refreshAll((m) => m.kind === "mirror");
+    roomHistory.list.refreshAll((m) => m.kind === "mirror");
   })
   .catch(() => {});
 
 (async () => {
   try {
-    const head = await loadLatest();
+    const head = await roomHistory.loadLatest();
     socket.watch(roomId, head);
   } catch (error) {
-    $("#history-state").textContent = `Could not load messages: ${error.message}`;
+    $("#history-state").textContent = `Could not load messages: ${errorText(error)}`;
     socket.watch(roomId, room.head_seq);
   }
-  new IntersectionObserver(
-    (entries) => {
-      if (entries.some((e) => e.isIntersecting)) loadOlder();
-    },
-    { root: scroller, rootMargin: "400px 0px 0px 0px" },
-  ).observe($("#history-top"));
+  roomHistory.pageBackwards();
   try {
     await work.load();
-    main.refreshAll((m) => m.kind === "workitem");
+    roomHistory.list.refreshAll((m) => m.kind === "workitem");
   } catch (error) {
-    toast("Could not load work items", error.message, { kind: "alert" });
+    toast("Could not load work items", errorText(error), { kind: "alert" });
   }
   await mirrorsLoaded;
   const params = new URLSearchParams(location.search);
   if (params.get("view") === "board") showView("board");
   if (params.get("item")) work.open(Number(params.get("item")));
   else if (params.get("thread")) openThread(Number(params.get("thread")));
-  else if (params.get("panel") === "members") membersPanel.open();
+  else if (params.get("panel") === "members") people.panel.open();
   else if (!matchMedia("(max-width: 700px)").matches && document.activeElement === document.body) {
     composer.focus();
   }

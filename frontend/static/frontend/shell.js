@@ -1,14 +1,45 @@
+// @ts-check
 // What every signed-in page shares: the socket, the connection indicator,
 // the notification bell and toasts, and the live unread and mention badges
 // of the person's rooms (sidebar on the room page, cards on the home page).
 
 import { get, post } from "./api.js";
-import { $, $all, h, readBoot, timeEl } from "./dom.js";
+import { $, $all, $maybe, h, readBoot, timeEl } from "./dom.js";
 import { CausewaySocket } from "./socket.js";
+import { applyUnread, countArrival, takeCounts } from "./unread.js";
+
+/** @import { Me, Partnership, RoomListing } from "./api.js" */
+/** @import { SocketState } from "./socket.js" */
+/** @import { RoomCounts } from "./unread.js" */
+/** @import { NotificationEvent } from "./wire.gen.js" */
+
+/**
+ * What a page embeds for its module (frontend/views.py, `json_script`): every
+ * page has you and your rooms; the room page its room, the home page your
+ * organization's partnerships.
+ * @typedef {object} Boot
+ * @property {Me} me
+ * @property {RoomListing[]} rooms
+ * @property {RoomListing} [room]
+ * @property {Partnership[]} [partnerships]
+ */
+
+/** @typedef {RoomListing & RoomCounts} ShellRoom a room with its live badge counts */
+
+/** @typedef {NotificationEvent & {read: boolean}} Notification `GET /api/notifications/` */
+
+/**
+ * @typedef {object} Shell
+ * @property {Boot} boot
+ * @property {CausewaySocket} socket
+ * @property {Map<number, ShellRoom>} rooms
+ * @property {typeof toast} toast
+ */
 
 const WATCH_LIMIT = 60;
 const POLL_EVERY = 30000;
 
+/** @type {Record<SocketState, string>} */
 const STATE_TEXT = {
   idle: "",
   connecting: "Connecting…",
@@ -18,9 +49,17 @@ const STATE_TEXT = {
   "signed-out": "Signed out",
 };
 
+/**
+ * Start what every page shares.
+ * @param {{current?: number | null, isReading?: (room: number) => boolean}} [page]
+ *   current: the room this page shows (it watches that one itself);
+ *   isReading: whether the person is reading that room now (no badge for it)
+ * @returns {Shell}
+ */
 export function startShell({ current = null, isReading = () => false } = {}) {
-  const boot = readBoot();
+  const boot = /** @type {Boot} The page's own boot (frontend/views.py). */ (readBoot());
   const socket = new CausewaySocket();
+  /** @type {Map<number, ShellRoom>} */
   const rooms = new Map(boot.rooms.map((r) => [r.id, { ...r, counted: new Set() }]));
   const shell = { boot, socket, rooms, toast };
 
@@ -29,8 +68,8 @@ export function startShell({ current = null, isReading = () => false } = {}) {
   // A frame the server refused for its size (socket.js): without this the
   // person would only see a message that never arrives. Sends it marked
   // failed are already told by the page ("Message not sent").
-  socket.addEventListener("toolarge", (e) => {
-    if (!e.detail.failed) toast("Message too large", e.detail.detail, { kind: "alert" });
+  socket.on("toolarge", ({ failed, detail }) => {
+    if (!failed) toast("Message too large", detail, { kind: "alert" });
   });
 
   // Every room the person is in is watched from the seq the page was drawn
@@ -44,10 +83,12 @@ export function startShell({ current = null, isReading = () => false } = {}) {
     const polled = new Set(others.slice(WATCH_LIMIT).map((r) => r.id));
     setInterval(async () => {
       try {
-        for (const fresh of (await get("/api/rooms/")).rooms) {
+        /** @type {{rooms: RoomListing[]}} */
+        const data = await get("/api/rooms/");
+        for (const fresh of data.rooms) {
           const room = rooms.get(fresh.id);
           if (!room || !polled.has(fresh.id)) continue;
-          Object.assign(room, { unread: fresh.unread, mentions: fresh.mentions, last_read_seq: fresh.last_read_seq });
+          takeCounts(room, fresh);
           drawBadges(room);
         }
       } catch {
@@ -55,53 +96,44 @@ export function startShell({ current = null, isReading = () => false } = {}) {
       }
     }, POLL_EVERY);
   }
-  socket.addEventListener("message.new", (e) => {
-    const { room: roomId, message } = e.detail;
-    const room = rooms.get(roomId);
-    if (!room) return;
-    room.head_seq = Math.max(room.head_seq, e.detail.seq);
-    if (message.author.id === boot.me.id || message.deleted) return;
-    if (message.seq <= room.last_read_seq || room.counted.has(message.id)) return;
-    if (isReading(roomId)) return;
-    room.counted.add(message.id);
-    room.unread += 1;
-    if (message.mentions?.includes(boot.me.id)) room.mentions += 1;
-    drawBadges(room);
+  socket.on("message.new", (frame) => {
+    const room = rooms.get(frame.room);
+    if (room && countArrival(room, frame, { me: boot.me.id, reading: () => isReading(frame.room) })) drawBadges(room);
   });
-  socket.addEventListener("unread", (e) => {
-    const room = rooms.get(e.detail.room);
+  socket.on("unread", (frame) => {
+    const room = rooms.get(frame.room);
     if (!room) return;
-    room.unread = e.detail.count;
-    room.last_read_seq = e.detail.last_read_seq;
-    if (room.unread === 0 || room.last_read_seq >= room.head_seq) room.mentions = 0;
-    else room.mentions = Math.min(room.mentions, room.unread);
+    applyUnread(room, frame);
     drawBadges(room);
   });
   // Too much was missed to replay: take the counts from the server again.
-  socket.addEventListener("resync", async (e) => {
-    if (e.detail.room === current || !rooms.has(e.detail.room)) return;
+  socket.on("resync", async ({ room: roomId }) => {
+    if (roomId === current || !rooms.has(roomId)) return;
     try {
-      const fresh = (await get("/api/rooms/")).rooms.find((r) => r.id === e.detail.room);
-      const room = rooms.get(e.detail.room);
+      /** @type {{rooms: RoomListing[]}} */
+      const data = await get("/api/rooms/");
+      const fresh = data.rooms.find((r) => r.id === roomId);
+      const room = rooms.get(roomId);
       if (!fresh || !room) return;
-      Object.assign(room, { unread: fresh.unread, mentions: fresh.mentions, last_read_seq: fresh.last_read_seq });
+      takeCounts(room, fresh);
       room.counted.clear();
       drawBadges(room);
     } catch {
       // the badge stays as it was
     }
   });
-  socket.addEventListener("room.updated", (e) => {
-    for (const el of $all(`a[data-room="${e.detail.room}"] .room-name`)) el.textContent = e.detail.name;
+  socket.on("room.updated", ({ room, name }) => {
+    for (const el of $all(`a[data-room="${room}"] .room-name`)) el.textContent = name;
   });
-  socket.addEventListener("room.removed", (e) => {
-    rooms.delete(e.detail.room);
-    for (const el of $all(`a[data-room="${e.detail.room}"]`)) el.closest("li")?.remove();
+  socket.on("room.removed", ({ room }) => {
+    rooms.delete(room);
+    for (const el of $all(`a[data-room="${room}"]`)) el.closest("li")?.remove();
   });
   for (const room of rooms.values()) drawBadges(room);
   queueMicrotask(() => socket.start());
   return shell;
 
+  /** @param {ShellRoom} room */
   function drawBadges(room) {
     for (const badge of $all(`[data-unread="${room.id}"]`)) {
       badge.textContent = room.unread > 99 ? "99+" : String(room.unread);
@@ -120,13 +152,14 @@ export function startShell({ current = null, isReading = () => false } = {}) {
   }
 }
 
+/** @param {CausewaySocket} socket */
 function connectionIndicator(socket) {
-  const pill = $("#conn");
-  const banner = $("#conn-banner");
+  const pill = $maybe("#conn");
   if (!pill) return;
-  let bannerTimer = null;
-  socket.addEventListener("state", (e) => {
-    const { state } = e.detail;
+  const banner = $("#conn-banner");
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let bannerTimer;
+  socket.on("state", ({ state }) => {
     pill.dataset.state = state;
     document.body.dataset.conn = state;
     $(".conn-text", pill).textContent = STATE_TEXT[state] ?? state;
@@ -150,9 +183,14 @@ function connectionIndicator(socket) {
   });
 }
 
-/** Bottom-corner messages; text only. */
+/**
+ * Bottom-corner messages; text only.
+ * @param {string} title
+ * @param {string} [body]
+ * @param {{href?: string | null, kind?: "info" | "alert"}} [options]
+ */
 export function toast(title, body = "", { href = null, kind = "info" } = {}) {
-  let box = $("#toasts");
+  let box = $maybe("#toasts");
   if (!box) {
     box = h("div", { id: "toasts", class: "toasts", role: "status", aria: { live: "polite" } });
     document.body.append(box);
@@ -169,17 +207,20 @@ export function toast(title, body = "", { href = null, kind = "info" } = {}) {
   setTimeout(() => item.remove(), 8000);
 }
 
+/** @param {NotificationEvent} n */
 function notificationHref(n) {
   if (!n.room) return "/";
   return n.work_item ? `/rooms/${n.room}/?item=${n.work_item}` : `/rooms/${n.room}/`;
 }
 
+/** @param {CausewaySocket} socket */
 function notifications(socket) {
-  const bell = $("#bell");
+  const bell = $maybe("#bell");
   if (!bell) return;
   const count = $("#bell-count");
   const panel = $("#notif-panel");
   const list = $("#notif-list");
+  /** @type {Notification[]} */
   let items = [];
 
   const draw = () => {
@@ -201,17 +242,19 @@ function notifications(socket) {
     );
   };
 
-  get("/api/notifications/")
+  /** @type {Promise<{notifications: Notification[]}>} */
+  const loaded = get("/api/notifications/");
+  loaded
     .then((data) => {
       items = data.notifications;
       draw();
     })
     .catch(() => {});
 
-  socket.addEventListener("notification", (e) => {
-    items.unshift({ ...e.detail, read: false });
+  socket.on("notification", (frame) => {
+    items.unshift({ ...frame, read: false });
     draw();
-    toast(e.detail.title, e.detail.body, { href: notificationHref(e.detail), kind: "alert" });
+    toast(frame.title, frame.body, { href: notificationHref(frame), kind: "alert" });
   });
 
   const close = () => {
@@ -240,6 +283,7 @@ function notifications(socket) {
     }
   });
   document.addEventListener("click", (e) => {
-    if (!panel.hidden && !panel.contains(e.target) && !bell.contains(e.target)) close();
+    const target = e.target instanceof Node ? e.target : null;
+    if (!panel.hidden && !panel.contains(target) && !bell.contains(target)) close();
   });
 }

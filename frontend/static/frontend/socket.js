@@ -1,74 +1,102 @@
-// One multiplexed socket per tab (docs/protocol.md). It
-// - reconnects with exponential backoff, at once when the browser says the
-//   network is back, and notices a dead connection with an application ping;
-// - resumes every watched room with `since` = the last seq it applied, so a
-//   reconnect replays exactly what was missed, and re-subscribes on a gap;
-// - keeps each `message.send` until its `ack` and resends it, with the same
-//   client_id, after a reconnect: the server stores it once (idempotency key);
-// - never sends a frame over hello's `limits.frame_max_bytes` (nor a body
-//   over `message_max_chars`): `sendMessage` throws, `request` rejects, with
-//   code "too_large" and a sentence for the person. A frame the server
-//   refuses anyway (a `too_large` it cannot match to a send, or close 1009
-//   from a proxy) is reported as "toolarge", and the sends it may concern
-//   are marked failed instead of being resent on every reconnect.
+// @ts-check
+// One multiplexed socket per tab (docs/protocol.md). It reconnects with
+// exponential backoff (at once when the network is back) and notices a dead
+// connection with an application ping; resumes every watched room from the
+// last seq it applied (cursors.js), and re-subscribes on a gap; keeps each
+// `message.send` until its `ack` and resends it with the same client_id after
+// a reconnect (outbox.js); and never sends a frame over hello's limits:
+// `sendMessage` throws, `request` rejects, with code "too_large". A frame the
+// server refuses anyway (a `too_large` it cannot match to a send, or close
+// 1009 from a proxy) is reported as "toolarge", and the sends it may concern
+// are marked failed instead of being resent on every reconnect.
 //
-// Events (EventTarget): "state" {state, retryIn}, one per frame type
-// ("message.new", "typing", ...), "sendfailed" {client_id, code, detail},
-// "toolarge" {detail, failed: how many sends it marked failed}.
+// Events (`on`): "state" {state, retryIn}, each server frame by its type,
+// "sendfailed" {client_id, code, detail}, "toolarge" {detail, failed}.
+// The browser comes in through a SocketEnv (socketenv.js): the unit tests
+// (tests/frontend/js/socket.test.js) drive the socket with a fake one.
 
-const ROOM_EVENTS = new Set([
-  "message.new", "message.edited", "message.deleted",
-  "member.joined", "member.left", "room.updated", "room.archived",
-  "workitem.created", "workitem.updated",
-]);
-const REPLIES = new Set(["ok", "error", "pong", "subscribed", "unsubscribed"]);
+import { CodedError } from "./errors.js";
+import { RoomCursors } from "./cursors.js";
+import { DetailEvent, Emitter } from "./emitter.js";
+import { lengthProblem, Outbox, PendingRequests, sizeProblem } from "./outbox.js";
+import { browserEnv } from "./socketenv.js";
+import { CLOSE_SESSION_ENDED, REPLY_TYPES, ROOM_EVENT_TYPES } from "./wire.gen.js";
+
+/** @import { MessageSendFrame } from "./outbox.js" */
+/** @import { Connection, SocketEnv } from "./socketenv.js" */
+/** @import { FrameOfType, HelloFrame, PersonRef, RoomEventFrame, ServerFrame, SocketFrame } from "./wire.gen.js" */
+
+/** @typedef {"idle" | "connecting" | "live" | "reconnecting" | "offline" | "signed-out"} SocketState */
+
+/**
+ * A frame the client sends (docs/protocol.md, "Client frames"). The server
+ * parses these by hand; there is no schema to generate them from.
+ * @typedef {{type: string, [field: string]: unknown}} ClientFrame
+ */
+
+/**
+ * Everything `on` can listen to: each server frame by its type, and the socket's own.
+ * @typedef {FrameOfType & {
+ *   state: {state: SocketState, retryIn?: number},
+ *   sendfailed: {client_id: string, code: string, detail: string},
+ *   toolarge: {detail: string, failed: number},
+ * }} SocketEvents
+ */
+
+/** @typedef {{message_max_chars: number, frame_max_bytes: number, typing_ttl: number}} Limits */
+
+const ROOM_EVENTS = new Set(/** @type {ReadonlyArray<string>} */ (ROOM_EVENT_TYPES));
+const REPLIES = new Set(REPLY_TYPES);
 const PING_EVERY = 20000;
 const PONG_WITHIN = 8000;
 const REQUEST_TIMEOUT = 15000;
-const SEND_TIMEOUT = 15000;
+export const SEND_TIMEOUT = 15000;
+const CHECK_OUTBOX_EVERY = 2500;
 const CLOSE_TOO_BIG = 1009;
 const encoder = new TextEncoder();
 
-/** Bytes as KB with one decimal, rounded up: a frame over the limit never reads as the limit. */
-function kb(bytes) {
-  const tenths = Math.ceil(bytes / 102.4);
-  return tenths % 10 ? (tenths / 10).toFixed(1) : String(tenths / 10);
+/**
+ * @param {ServerFrame} frame
+ * @returns {frame is RoomEventFrame}
+ */
+function isRoomEvent(frame) {
+  return ROOM_EVENTS.has(frame.type);
 }
 
-function tooLarge(message) {
-  return Object.assign(new Error(message), { code: "too_large" });
-}
-
-export function uuid() {
-  if (crypto.randomUUID && window.isSecureContext) return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const x = Array.from(b, (v) => v.toString(16).padStart(2, "0")).join("");
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
-}
-
-export class CausewaySocket extends EventTarget {
-  constructor(url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/`) {
+/** @extends {Emitter<SocketEvents>} */
+export class CausewaySocket extends Emitter {
+  /**
+   * @param {string} [url]
+   * @param {SocketEnv} [env]
+   */
+  constructor(url, env = browserEnv()) {
     super();
-    this.url = url;
-    this.rooms = new Map(); // room id -> {last: seq of the last applied room event}
-    this.outbox = new Map(); // client_id -> {frame, status: "pending" | "failed"}
-    this.requests = new Map(); // ref -> {resolve, reject, timer}
-    this.nextRef = 1;
+    this.url = url ?? `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/`;
+    this.env = env;
+    this.rooms = new RoomCursors();
+    this.outbox = new Outbox();
+    this.requests = new PendingRequests(env, REQUEST_TIMEOUT);
     this.backoff = 500;
+    /** @type {SocketState} */
     this.state = "idle";
+    /** @type {PersonRef | null} */
     this.me = null;
-    // The server's defaults until hello says otherwise (protocol.md, "Limits").
+    /** @type {Limits} The server's defaults until hello says otherwise (protocol.md, "Limits"). */
     this.limits = { message_max_chars: 10000, frame_max_bytes: 65536, typing_ttl: 6 };
+    /** @type {Connection | null} */
     this.ws = null;
     this.everLive = false;
-    window.addEventListener("offline", () => this.abandon("offline"));
-    window.addEventListener("online", () => this.reconnectNow());
-    setInterval(() => this.checkOutbox(), 2500);
-    document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "visible" && this.state === "reconnecting") this.reconnectNow();
+    /** @type {number | undefined} */ this.retryTimer = undefined;
+    /** @type {number | undefined} */ this.pingTimer = undefined;
+    /** @type {number | undefined} */ this.pongTimer = undefined;
+    env.listen({
+      offline: () => this.abandon("offline"),
+      online: () => this.reconnectNow(),
+      visible: () => {
+        if (this.state === "reconnecting") this.reconnectNow();
+      },
     });
+    env.setInterval(() => this.checkOutbox(), CHECK_OUTBOX_EVERY);
   }
 
   get live() {
@@ -80,79 +108,86 @@ export class CausewaySocket extends EventTarget {
     return this;
   }
 
+  /**
+   * @param {SocketState} state
+   * @param {{retryIn?: number}} [extra]
+   */
   setState(state, extra = {}) {
     this.state = state;
-    this.dispatchEvent(new CustomEvent("state", { detail: { state, ...extra } }));
+    this.emit("state", { state, ...extra });
   }
 
   connect() {
-    clearTimeout(this.retryTimer);
-    if (!navigator.onLine) return this.setState("offline");
+    this.env.clearTimeout(this.retryTimer);
+    if (!this.env.online()) return this.setState("offline");
     this.setState(this.everLive ? "reconnecting" : "connecting");
-    const ws = new WebSocket(this.url);
-    this.ws = ws;
     let opened = false;
-    ws.onopen = () => {
-      opened = true;
-    };
-    ws.onmessage = (event) => {
-      let frame;
-      try {
-        frame = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      this.onFrame(frame);
-    };
-    ws.onclose = async (event) => {
-      if (ws !== this.ws) return;
-      this.closed();
-      if (event.code === 4403) return this.signedOut();
-      if (event.code === CLOSE_TOO_BIG) this.refusedAsTooLarge("The connection was closed: a message was too large to send.", true);
-      // A refused handshake looks like 1006 to a browser: ask whether we are
-      // still signed in before retrying forever (protocol.md, "Connecting").
-      if (!opened && navigator.onLine && (await this.signedIn()) === false) return this.signedOut();
-      this.scheduleReconnect();
-    };
+    const ws = this.env.open(this.url, {
+      open: () => {
+        opened = true;
+      },
+      message: (data) => {
+        if (ws !== this.ws) return; // abandoned: its last frames come too late
+        /** @type {unknown} */
+        let frame;
+        try {
+          frame = JSON.parse(String(data));
+        } catch {
+          return;
+        }
+        // The one place a frame becomes its type: the server sends what its
+        // TypedDicts (wire.gen.js) say.
+        this.onFrame(/** @type {ServerFrame} */ (frame));
+      },
+      close: async (code) => {
+        if (ws !== this.ws) return;
+        this.closed();
+        if (code === CLOSE_SESSION_ENDED) return this.signedOut();
+        if (code === CLOSE_TOO_BIG) this.refusedAsTooLarge("The connection was closed: a message was too large to send.", true);
+        // A refused handshake looks like 1006 to a browser: ask whether we are
+        // still signed in before retrying forever (protocol.md, "Connecting").
+        if (!opened && this.env.online() && (await this.env.signedIn()) === false) return this.signedOut();
+        this.scheduleReconnect();
+      },
+    });
+    this.ws = ws;
   }
 
-  /** Drop the connection now (the network went away, or a ping went unanswered). */
+  /**
+   * Drop the connection now (the network went away, or a ping went unanswered).
+   * @param {"offline" | "timeout"} reason
+   */
   abandon(reason) {
     const ws = this.ws;
     if (!ws) {
       if (reason === "offline" && this.state !== "signed-out") {
-        clearTimeout(this.retryTimer);
+        this.env.clearTimeout(this.retryTimer);
         this.setState("offline");
       }
       return;
     }
-    ws.onopen = ws.onmessage = ws.onclose = null;
+    this.closed(); // from here on `ws` is not this.ws: its events are ignored
     try {
       ws.close();
     } catch {
       // already closing
     }
-    this.closed();
     if (reason === "offline") this.setState("offline");
     else this.scheduleReconnect();
   }
 
   closed() {
     this.ws = null;
-    clearInterval(this.pingTimer);
-    clearTimeout(this.pongTimer);
-    for (const [ref, pending] of this.requests) {
-      clearTimeout(pending.timer);
-      pending.reject(Object.assign(new Error("The connection was lost."), { code: "offline" }));
-      this.requests.delete(ref);
-    }
+    this.env.clearInterval(this.pingTimer);
+    this.env.clearTimeout(this.pongTimer);
+    this.requests.rejectAll();
   }
 
   scheduleReconnect() {
-    if (!navigator.onLine) return this.setState("offline");
-    const delay = this.backoff * (1 + Math.random() * 0.3);
+    if (!this.env.online()) return this.setState("offline");
+    const delay = this.backoff * (1 + this.env.random() * 0.3);
     this.backoff = Math.min(this.backoff * 2, 15000);
-    this.retryTimer = setTimeout(() => this.connect(), delay);
+    this.retryTimer = this.env.setTimeout(() => this.connect(), delay);
     this.setState("reconnecting", { retryIn: delay });
   }
 
@@ -162,36 +197,32 @@ export class CausewaySocket extends EventTarget {
     this.connect();
   }
 
-  async signedIn() {
-    try {
-      const response = await fetch("/api/rooms/", { credentials: "same-origin" });
-      return response.status !== 401;
-    } catch {
-      return null; // server unreachable: keep retrying
-    }
-  }
-
   signedOut() {
-    clearTimeout(this.retryTimer);
+    this.env.clearTimeout(this.retryTimer);
     this.setState("signed-out");
-    location.assign(`/accounts/login/?next=${encodeURIComponent(location.pathname)}`);
+    this.env.signIn();
   }
 
   // --- rooms ------------------------------------------------------------------
 
-  /** Receive a room's events after `since` (the seq the page's data is current to). */
+  /**
+   * Receive a room's events after `since` (the seq the page's data is current to).
+   * @param {number} room
+   * @param {number} since
+   */
   watch(room, since) {
-    this.rooms.set(room, { last: since });
+    this.rooms.watch(room, since);
     if (this.live) this.sendRaw({ type: "subscribe", room, since });
   }
 
+  /** @param {number} room */
   unwatch(room) {
-    if (!this.rooms.delete(room)) return;
-    if (this.live) this.sendRaw({ type: "unsubscribe", room });
+    if (this.rooms.forget(room) && this.live) this.sendRaw({ type: "unsubscribe", room });
   }
 
+  /** @param {number} room */
   lastSeq(room) {
-    return this.rooms.get(room)?.last ?? 0;
+    return this.rooms.last(room);
   }
 
   // --- sending ------------------------------------------------------------------
@@ -200,60 +231,64 @@ export class CausewaySocket extends EventTarget {
    * Send a message optimistically; returns its client_id. Kept until acked.
    * Throws (code "too_large", a sentence for the person) if the server would
    * refuse it for its size: then nothing is sent or kept.
+   * @param {number} room
+   * @param {string} body
+   * @param {number | null} [thread]
    */
   sendMessage(room, body, thread = null) {
-    const chars = [...body].length; // code points, as the server counts
-    const maxChars = this.limits.message_max_chars;
-    if (chars > maxChars) {
-      const n = (x) => x.toLocaleString("en-US");
-      throw tooLarge(`This message is too long to send (${n(chars)} characters; the limit is ${n(maxChars)}).`);
-    }
-    const clientId = uuid();
+    const tooLong = lengthProblem(body, this.limits.message_max_chars);
+    if (tooLong) throw tooLong;
+    const clientId = this.env.uuid();
+    /** @type {MessageSendFrame} */
     const frame = { type: "message.send", room, client_id: clientId, body };
     if (thread) frame.thread = thread;
     const problem = this.sizeProblem(frame);
     if (problem) throw problem;
-    this.outbox.set(clientId, { frame, status: "pending", sentAt: this.live ? Date.now() : null });
+    this.outbox.add(frame, this.live ? this.env.now() : null);
     if (this.live) this.sendRaw(frame);
     return clientId;
   }
 
+  /** @param {string} clientId */
   retry(clientId) {
     const entry = this.outbox.get(clientId);
     if (!entry) return;
     const problem = this.sizeProblem(entry.frame);
     if (problem) return this.emit("sendfailed", { client_id: clientId, code: problem.code, detail: problem.message });
-    entry.status = "pending";
-    entry.sentAt = this.live ? Date.now() : null;
+    this.outbox.retry(clientId, this.live ? this.env.now() : null);
     if (this.live) this.sendRaw(entry.frame);
   }
 
   /** A send the live server has not answered for a while is marked failed, for a retry. */
   checkOutbox() {
     if (!this.live) return;
-    const now = Date.now();
-    for (const [clientId, entry] of this.outbox) {
-      if (entry.status === "pending" && entry.sentAt && now - entry.sentAt > SEND_TIMEOUT) {
-        entry.status = "failed";
-        this.emit("sendfailed", { client_id: clientId, code: "timeout", detail: "No answer from the server." });
-      }
+    for (const clientId of this.outbox.expire(this.env.now(), SEND_TIMEOUT)) {
+      this.emit("sendfailed", { client_id: clientId, code: "timeout", detail: "No answer from the server." });
     }
   }
 
+  /** @param {string} clientId */
   discard(clientId) {
     this.outbox.delete(clientId);
   }
 
-  /** Fire and forget (typing, read): dropped while disconnected. */
+  /**
+   * Fire and forget (typing, read): dropped while disconnected.
+   * @param {ClientFrame} frame
+   */
   send(frame) {
     if (this.live) this.sendRaw(frame);
   }
 
-  /** A frame answered by `ok` (or `error`) with our ref. */
+  /**
+   * A frame answered by `ok` (or `error`) with our ref.
+   * @param {ClientFrame} frame
+   * @returns {Promise<SocketFrame>}
+   */
   request(frame) {
     return new Promise((resolve, reject) => {
       if (!this.live) {
-        reject(Object.assign(new Error("Not connected. Try again when the connection is back."), { code: "offline" }));
+        reject(new CodedError("offline", "Not connected. Try again when the connection is back."));
         return;
       }
       const problem = this.sizeProblem(frame);
@@ -261,18 +296,13 @@ export class CausewaySocket extends EventTarget {
         reject(problem);
         return;
       }
-      const ref = `r${this.nextRef++}`;
-      const timer = setTimeout(() => {
-        this.requests.delete(ref);
-        reject(Object.assign(new Error("No answer from the server."), { code: "timeout" }));
-      }, REQUEST_TIMEOUT);
-      this.requests.set(ref, { resolve, reject, timer });
-      this.sendRaw({ ...frame, ref });
+      this.sendRaw({ ...frame, ref: this.requests.add(resolve, reject) });
     });
   }
 
+  /** @param {ClientFrame} frame */
   sendRaw(frame) {
-    if (this.ws?.readyState !== WebSocket.OPEN) return;
+    if (!this.ws?.isOpen()) return;
     const text = JSON.stringify(frame);
     // The callers above check first; this keeps any other frame from
     // costing the connection.
@@ -280,98 +310,81 @@ export class CausewaySocket extends EventTarget {
     this.ws.send(text);
   }
 
-  /** Why the server would refuse `frame` for its size (an Error), or null. */
+  /**
+   * Why the server would refuse `frame` for its size, or null.
+   * @param {ClientFrame} frame
+   */
   sizeProblem(frame) {
-    const size = encoder.encode(JSON.stringify(frame)).length;
-    const limit = this.limits.frame_max_bytes;
-    if (size <= limit) return null;
-    return tooLarge(`This message is too large to send (${kb(size)} KB; the limit is ${kb(limit)} KB).`);
+    return sizeProblem(frame, this.limits.frame_max_bytes);
   }
 
   /**
-   * The server (or a proxy) refused a frame for its size without saying which.
-   * After an answer, the culprit is the largest send still waiting (others
-   * waiting are smaller, or would be refused too). After a close, every send
-   * still waiting is marked failed, so the reconnect does not send the
-   * culprit again, and again; the person can retry the ones that fit.
+   * The server (or a proxy) refused a frame for its size without saying
+   * which: Outbox.refuseTooLarge picks the sends it concerns.
+   * @param {string} detail
    */
   refusedAsTooLarge(detail, closed = false) {
-    const waiting = [...this.outbox].filter(([, entry]) => entry.status === "pending" && (closed || entry.sentAt));
-    const size = ([, entry]) => encoder.encode(JSON.stringify(entry.frame)).length;
-    const culprits = closed ? waiting : waiting.sort((a, b) => size(b) - size(a)).slice(0, 1);
-    for (const [clientId, entry] of culprits) {
-      entry.status = "failed";
-      this.emit("sendfailed", { client_id: clientId, code: "too_large", detail });
-    }
-    this.emit("toolarge", { detail, failed: culprits.length });
+    const failed = this.outbox.refuseTooLarge({ closed });
+    for (const clientId of failed) this.emit("sendfailed", { client_id: clientId, code: "too_large", detail });
+    this.emit("toolarge", { detail, failed: failed.length });
   }
 
   // --- receiving ----------------------------------------------------------------
 
+  /** @param {ServerFrame} frame */
   onFrame(frame) {
-    const type = frame.type;
-    if (type === "hello") return this.onHello(frame);
-    if (ROOM_EVENTS.has(type)) {
-      const room = this.rooms.get(frame.room);
-      if (!room) return;
-      if (frame.seq <= room.last) return; // already applied
-      if (frame.seq > room.last + 1) {
-        // A gap: ask for exactly what is missing (the server replays it in order).
-        this.sendRaw({ type: "subscribe", room: frame.room, since: room.last });
-        return;
-      }
-      room.last = frame.seq;
-    } else if (type === "resync") {
-      const room = this.rooms.get(frame.room);
-      if (room) room.last = frame.head_seq;
-    } else if (type === "ack") {
+    if (frame.type === "hello") return this.onHello(frame);
+    if (isRoomEvent(frame)) {
+      const step = this.rooms.advance(frame);
+      // A gap: ask for exactly what is missing (the server replays it in order).
+      if (step === "gap") this.sendRaw({ type: "subscribe", room: frame.room, since: this.rooms.last(frame.room) });
+      if (step !== "apply") return;
+    } else if (frame.type === "resync") {
+      this.rooms.resync(frame.room, frame.head_seq);
+    } else if (frame.type === "ack") {
       this.outbox.delete(frame.client_id);
-    } else if (type === "room.removed") {
-      this.rooms.delete(frame.room);
-    } else if (type === "pong") {
-      clearTimeout(this.pongTimer);
-    } else if (type === "error" && frame.ref && this.outbox.has(frame.ref)) {
-      this.outbox.get(frame.ref).status = "failed";
+    } else if (frame.type === "room.removed") {
+      this.rooms.forget(frame.room);
+    } else if (frame.type === "pong") {
+      this.env.clearTimeout(this.pongTimer);
+    } else if (frame.type === "error" && typeof frame.ref === "string" && this.outbox.has(frame.ref)) {
+      this.outbox.fail(frame.ref);
       this.emit("sendfailed", { client_id: frame.ref, code: frame.code, detail: frame.detail });
-    } else if (type === "error" && frame.code === "too_large" && !this.requests.has(frame.ref)) {
+    } else if (frame.type === "error" && frame.code === "too_large" && !this.requests.has(frame.ref)) {
       // Over the frame limit: refused before parsing, so `ref` is null.
       this.refusedAsTooLarge(`The server refused it as too large: ${frame.detail}`);
     }
-    if (REPLIES.has(type) && frame.ref && this.requests.has(frame.ref)) {
-      const pending = this.requests.get(frame.ref);
-      this.requests.delete(frame.ref);
-      clearTimeout(pending.timer);
-      if (type === "error") pending.reject(Object.assign(new Error(frame.detail), { code: frame.code }));
-      else pending.resolve(frame);
-    }
-    this.emit(type, frame);
+    if (REPLIES.has(frame.type) && "ref" in frame && frame.ref) this.requests.settle(frame);
+    this.emitFrame(frame);
   }
 
+  /**
+   * Hand a frame to the page, as the event of its type.
+   * @template {ServerFrame} F
+   * @param {F} frame
+   */
+  emitFrame(frame) {
+    this.dispatchEvent(new DetailEvent(frame.type, frame));
+  }
+
+  /** @param {HelloFrame} frame */
   onHello(frame) {
     this.me = frame.me;
     this.limits = { ...this.limits, ...frame.limits };
     this.backoff = 500;
     this.everLive = true;
     this.setState("live");
-    for (const [room, { last }] of this.rooms) this.sendRaw({ type: "subscribe", room, since: last });
-    for (const entry of this.outbox.values()) {
-      if (entry.status !== "pending") continue;
-      entry.sentAt = Date.now();
-      this.sendRaw(entry.frame);
-    }
-    clearInterval(this.pingTimer);
-    this.pingTimer = setInterval(() => this.ping(), PING_EVERY);
-    this.emit("hello", frame);
+    for (const { room, since } of this.rooms.all()) this.sendRaw({ type: "subscribe", room, since });
+    for (const sendFrame of this.outbox.resend(this.env.now())) this.sendRaw(sendFrame);
+    this.env.clearInterval(this.pingTimer);
+    this.pingTimer = this.env.setInterval(() => this.ping(), PING_EVERY);
+    this.emitFrame(frame);
   }
 
   ping() {
     if (!this.live) return;
     this.sendRaw({ type: "ping", ref: "keepalive" });
-    clearTimeout(this.pongTimer);
-    this.pongTimer = setTimeout(() => this.abandon("timeout"), PONG_WITHIN);
-  }
-
-  emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
+    this.env.clearTimeout(this.pongTimer);
+    this.pongTimer = this.env.setTimeout(() => this.abandon("timeout"), PONG_WITHIN);
   }
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // A thread: its first message, the replies, a typing line and a composer.
 // Shown in the side panel, and inside a work item's panel (its discussion).
 // In a shared room it offers "Mirror to my internal room"; under a mirror's
@@ -8,18 +9,36 @@ import { del, get, post } from "./api.js";
 import { createComposer } from "./composer.js";
 import { confirmDialog } from "./dialog.js";
 import { h } from "./dom.js";
-import { MessageList } from "./messages.js";
+import { errorCode, errorText } from "./errors.js";
+import { MessageList } from "./messagelist.js";
+import { provenance } from "./messages.js";
+import { typingText } from "./people.js";
+
+/** @import { Mirror, RoomListing } from "./api.js" */
+/** @import { RoomPage } from "./room.js" */
+/** @import { MessageData } from "./wire.gen.js" */
+
+/**
+ * A thread's first message: the whole message once loaded, at first what the
+ * page knows of it (at least its id).
+ * @typedef {Pick<MessageData, "id" | "thread" | "kind"> & Partial<MessageData>} ThreadRoot
+ */
 
 export class ThreadView {
   /**
-   * page: the room page's context (see room.js `page`).
-   * root: the thread's first message (at least {id}).
+   * @param {RoomPage} page
+   * @param {ThreadRoot} root
+   * @param {{mirrorControls?: boolean, embedded?: boolean}} [options]
    */
   constructor(page, root, { mirrorControls = true, embedded = false } = {}) {
     this.page = page;
     this.rootId = root.id;
+    /** @type {ThreadRoot} */
     this.root = root;
-    this.mirror = page.mirrorForCopy(root.id); // set when this is a mirror's copy
+    /** @type {Mirror | null} set when this is a mirror's copy */
+    this.mirror = page.mirrorForCopy(root.id);
+    /** @type {string | undefined} what the info box shows, to redraw only on a change */
+    this.infoKey = undefined;
     this.ol = h("ol", { class: "messages thread-messages", aria: { label: "Thread messages", live: "polite" } });
     this.typingLine = h("div", { class: "typing", aria: { live: "polite" } });
     this.list = new MessageList(this.ol, page.messageContext({ inThread: true, thread: this }));
@@ -42,28 +61,35 @@ export class ThreadView {
     this.drawInfo();
   }
 
+  /** @returns {{kind: RoomListing["kind"], text: string}} who reads the replies */
   scope() {
     const page = this.page;
     if (page.room.kind === "shared") {
-      return { kind: "shared", text: `Shared with ${page.room.partner.name}: people of both companies see replies here.` };
+      return { kind: "shared", text: `Shared with ${page.room.partner?.name}: people of both companies see replies here.` };
     }
     if (this.mirror || this.root.kind === "mirror") {
-      return { kind: "internal", text: `Internal: not visible to ${page.partnerForMirror(this.root)}` };
+      return { kind: "internal", text: `Internal: not visible to ${this.partner()}` };
     }
-    return { kind: "internal", text: `Internal: only ${page.me.org.name} sees this room.` };
+    return { kind: "internal", text: `Internal: only ${page.me.org?.name} sees this room.` };
+  }
+
+  /** The partner of the shared room this (mirrored) thread comes from. */
+  partner() {
+    return this.page.partnerForMirror(this.root);
   }
 
   async load() {
     try {
+      /** @type {{messages: MessageData[]}} [root, replies…] in seq order */
       const data = await get(`/api/rooms/${this.page.roomId}/threads/${this.rootId}/`);
       for (const message of data.messages) this.list.upsert(message);
-      this.root = data.messages[0];
+      this.root = data.messages[0] ?? this.root;
       this.mirror = this.page.mirrorForCopy(this.rootId);
       this.drawInfo();
       const last = data.messages[data.messages.length - 1];
-      this.page.socket.send({ type: "thread.read", room: this.page.roomId, root: this.rootId, seq: last.seq });
+      if (last) this.page.socket.send({ type: "thread.read", room: this.page.roomId, root: this.rootId, seq: last.seq });
     } catch (error) {
-      this.ol.replaceChildren(h("li", { class: "form-error" }, error.message));
+      this.ol.replaceChildren(h("li", { class: "form-error" }, errorText(error)));
     }
     if (!this.embedded) this.scrollToEnd();
   }
@@ -73,13 +99,17 @@ export class ThreadView {
     if (scroller && (force || !this.embedded)) scroller.scrollTop = scroller.scrollHeight;
   }
 
+  /** @param {string} body */
   send(body) {
     const clientId = this.page.socket.sendMessage(this.page.roomId, body, this.rootId);
     this.list.addPending(clientId, body, this.rootId);
     this.scrollToEnd(true);
   }
 
-  // Frames routed here by the room page.
+  /**
+   * A message of this thread, new or edited, routed here by the room page.
+   * @param {MessageData} message
+   */
   onMessage(message) {
     const atEnd = this.isAtEnd();
     this.list.upsert(message);
@@ -91,8 +121,9 @@ export class ThreadView {
     return !scroller || scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 60;
   }
 
+  /** @param {ReadonlyArray<string>} names who is typing in this thread */
   setTyping(names) {
-    this.typingLine.textContent = names.length ? `${names.join(", ")} ${names.length > 1 ? "are" : "is"} typing…` : "";
+    this.typingLine.textContent = typingText(names);
   }
 
   // --- mirror and share-back ---------------------------------------------------
@@ -109,12 +140,11 @@ export class ThreadView {
     if (page.room.kind === "shared" && this.mirrorControls && !this.root.thread && !this.root.deleted) {
       this.info.append(this.mirrorBox());
     } else if (page.room.kind === "internal" && (this.mirror || this.root.kind === "mirror")) {
-      const p = this.root.mirror || {};
       this.info.append(
         h(
           "div",
           { class: "mirror-box internal" },
-          h("p", {}, "Mirror of a thread in the shared room ", h("strong", {}, p.room_name || "?"), ` (shared with ${page.partnerForMirror(this.root)}).`),
+          h("p", {}, "Mirror of a thread in the shared room ", h("strong", {}, provenance(this.root)?.roomName || "?"), ` (shared with ${this.partner()}).`),
           h("p", { class: "muted" }, "New replies there appear here. Replies you write here are internal notes; “Share back…” on a note shows you what would cross, and posts it in the shared thread only if you confirm."),
           this.mirror && !this.mirror.stopped_at
             ? h("button", { type: "button", class: "button small", onclick: () => this.stopMirror() }, "Stop mirroring")
@@ -128,6 +158,7 @@ export class ThreadView {
 
   mirrorBox() {
     const page = this.page;
+    const partner = page.room.partner?.name;
     const targets = page.internalRooms();
     const existing = page.mirrorsOf(this.rootId);
     const box = h("div", { class: "mirror-box" });
@@ -151,6 +182,7 @@ export class ThreadView {
     const id = `mirror-target-${this.rootId}`;
     // Nothing is chosen for the person: mirroring into the wrong room puts the
     // thread in front of the wrong colleagues. Each room says who is in it.
+    /** @param {RoomListing} r */
     const colleagues = (r) => {
       const others = Math.max(0, (r.member_count ?? 1) - 1);
       return others ? `${others} ${others === 1 ? "colleague" : "colleagues"}` : "only you";
@@ -172,6 +204,7 @@ export class ThreadView {
       button.disabled = true;
       status.textContent = "";
       try {
+        /** @type {Mirror} */
         const mirror = await post("/api/mirrors/", {
           source_room: page.roomId,
           thread: this.rootId,
@@ -181,16 +214,16 @@ export class ThreadView {
         status.replaceChildren(
           "Mirrored to ",
           h("a", { href: `/rooms/${mirror.target_room}/?thread=${mirror.root_copy}` }, page.roomName(mirror.target_room)),
-          `. ${page.room.partner.name} is not told.`,
+          `. ${partner} is not told.`,
         );
       } catch (error) {
-        status.textContent = error.code === "conflict" ? "Already mirrored into that room." : error.message;
+        status.textContent = errorCode(error) === "conflict" ? "Already mirrored into that room." : errorText(error);
       } finally {
         button.disabled = !select.value;
       }
     });
     box.append(
-      h("p", { class: "muted" }, `Follow this thread privately in one of your internal rooms. ${page.room.partner.name} does not see the mirror.`),
+      h("p", { class: "muted" }, `Follow this thread privately in one of your internal rooms. ${partner} does not see the mirror.`),
       h("div", { class: "inline-form" }, h("label", { for: id, class: "sr-only" }, "Internal room"), select, button),
       status,
       list,
@@ -199,24 +232,29 @@ export class ThreadView {
   }
 
   async stopMirror() {
+    if (!this.mirror) return;
     try {
+      /** @type {Mirror} */
       const stopped = await del(`/api/mirrors/${this.mirror.id}/`);
       this.page.addMirror(stopped);
       this.mirror = stopped;
     } catch (error) {
-      this.page.toast("Could not stop the mirror", error.message);
+      this.page.toast("Could not stop the mirror", errorText(error));
     }
     this.drawInfo();
     this.list.refreshAll();
   }
 
-  /** The "Share back…" control for an internal note under this mirror, or null. */
+  /**
+   * The "Share back…" control for an internal note under this mirror, or null.
+   * @param {MessageData} message
+   */
   shareBackFor(message) {
     const mirror = this.mirror;
     if (!mirror || mirror.stopped_at || message.thread !== this.rootId) return null;
-    if (message.kind !== "message" || message.deleted || message.author.org?.id !== this.page.me.org.id) return null;
+    if (message.kind !== "message" || message.deleted || message.author.org?.id !== this.page.me.org?.id) return null;
     if (message.shared_back) return null; // the server says so, to everyone in this room
-    const partner = this.page.partnerForMirror(this.root);
+    const partner = this.partner();
     return h(
       "button",
       {
@@ -224,17 +262,21 @@ export class ThreadView {
         class: "tool share-back",
         aria: { label: `Share this note with ${partner}…` },
         title: `Share this note with ${partner}…`,
-        onclick: () => this.confirmShareBack(message),
+        onclick: () => this.confirmShareBack(message, mirror),
       },
       "Share back…",
     );
   }
 
-  /** Sharing a note crosses to the partner: show exactly what, and to whom, before it goes. */
-  confirmShareBack(message) {
+  /**
+   * Sharing a note crosses to the partner: show exactly what, and to whom, before it goes.
+   * @param {MessageData} message
+   * @param {Mirror} mirror
+   */
+  confirmShareBack(message, mirror) {
     const page = this.page;
-    const partner = page.partnerForMirror(this.root);
-    const roomName = this.root.mirror?.room_name || page.roomName(this.mirror.source_room);
+    const partner = this.partner();
+    const roomName = provenance(this.root)?.roomName || page.roomName(mirror.source_room);
     const body = message.body; // what the person reads is what the server is asked to share
     return confirmDialog({
       title: `Share this note with ${partner}?`,
@@ -247,15 +289,15 @@ export class ThreadView {
           "Visible to ",
           h("span", { class: "dialog-audience" }, partner),
           ` in ${roomName}`,
-          `, and to everyone of ${page.me.org.name} there. Sharing cannot be undone.`,
+          `, and to everyone of ${page.me.org?.name} there. Sharing cannot be undone.`,
         ),
       ],
       confirmLabel: `Share with ${partner}`,
       onConfirm: async () => {
         try {
-          await post(`/api/mirrors/${this.mirror.id}/share-back/`, { message: message.id, confirmed_body: body });
+          await post(`/api/mirrors/${mirror.id}/share-back/`, { message: message.id, confirmed_body: body });
         } catch (error) {
-          if (error.code === "conflict" && /already/i.test(error.message)) return true;
+          if (errorCode(error) === "conflict" && /already/i.test(errorText(error))) return true;
           throw error;
         }
         return true;

@@ -1,0 +1,219 @@
+// @ts-check
+// The messages of the room, or of one thread, in seq order, reconciled with
+// the person's optimistic sends.
+
+import { renderMessage } from "./messages.js";
+
+/** @import { MessageContext, PendingMessage, SendState } from "./messages.js" */
+/** @import { MessageData, PersonRef } from "./wire.gen.js" */
+
+/**
+ * An ordered list of messages (the room's, or one thread's) that reconciles
+ * optimistic sends: a pending entry is keyed by its client_id until the
+ * server's message.new (or ack) names its id; then it is replaced in place,
+ * so a message never shows twice.
+ */
+export class MessageList {
+  /**
+   * @param {HTMLElement} ol
+   * @param {MessageContext} ctx
+   */
+  constructor(ol, ctx) {
+    this.ol = ol;
+    this.ctx = ctx;
+    /** @type {Map<number, {message: MessageData, li: HTMLElement}>} id -> */
+    this.byId = new Map();
+    /** @type {Map<string, {message: PendingMessage, li: HTMLElement, state: SendState}>} client_id -> */
+    this.pending = new Map();
+  }
+
+  /** @param {number} id */
+  get(id) {
+    return this.byId.get(id)?.message;
+  }
+
+  /** @param {number} id */
+  has(id) {
+    return this.byId.has(id);
+  }
+
+  messages() {
+    return [...this.byId.values()].map((entry) => entry.message);
+  }
+
+  clear() {
+    this.byId.clear();
+    this.pending.clear();
+    this.ol.replaceChildren();
+  }
+
+  /**
+   * A message from the server: new, edited, or the confirmation of an
+   * optimistic send. True if it adds a message the person had not seen.
+   * @param {MessageData} message
+   */
+  upsert(message) {
+    const existing = this.byId.get(message.id);
+    if (existing) {
+      existing.message = message;
+      const li = renderMessage(message, this.ctx);
+      existing.li.replaceWith(li);
+      existing.li = li;
+      return false;
+    }
+    const li = renderMessage(message, this.ctx);
+    const mine = message.author.id === this.ctx.me.id;
+    const pending = mine && message.client_id ? this.pending.get(message.client_id) : null;
+    if (pending) {
+      pending.li.remove();
+      this.pending.delete(message.client_id);
+    }
+    this.insertBySeq(li, message.seq);
+    this.byId.set(message.id, { message, li });
+    return !pending;
+  }
+
+  /**
+   * @param {HTMLElement} li
+   * @param {number} seq
+   */
+  insertBySeq(li, seq) {
+    /** @param {Element | null} node */
+    const seqOf = (node) => (node instanceof HTMLElement && node.dataset.seq ? Number(node.dataset.seq) : null);
+    let after = null;
+    for (let node = this.ol.lastElementChild; node; node = node.previousElementSibling) {
+      const nodeSeq = seqOf(node);
+      if (nodeSeq === null) continue; // pending sends and dividers
+      if (nodeSeq < seq) {
+        after = node;
+        break;
+      }
+    }
+    if (after) {
+      // Keep a divider that sits right after `after` in front of newer messages.
+      after.after(li);
+    } else {
+      const first = [...this.ol.children].find((n) => seqOf(n) !== null);
+      if (first) first.before(li);
+      else this.ol.prepend(li);
+    }
+    // Pending sends stay below every stored message.
+    for (const entry of this.pending.values()) this.ol.append(entry.li);
+  }
+
+  /**
+   * Older history, in ascending seq order, all older than what is shown.
+   * @param {ReadonlyArray<MessageData>} messages
+   */
+  prepend(messages) {
+    const fragment = document.createDocumentFragment();
+    for (const message of messages) {
+      if (this.byId.has(message.id)) continue;
+      const li = renderMessage(message, this.ctx);
+      this.byId.set(message.id, { message, li });
+      fragment.append(li);
+    }
+    this.ol.prepend(fragment);
+  }
+
+  /**
+   * Show a message being sent, below every stored one.
+   * @param {string} clientId
+   * @param {string} body
+   * @param {number | null} [thread]
+   */
+  addPending(clientId, body, thread = null) {
+    const me = this.ctx.me;
+    /** @type {PendingMessage} */
+    const message = {
+      id: null,
+      seq: null,
+      kind: "message",
+      author: { id: me.id, name: me.name, handle: me.handle, title: me.title, org: me.org },
+      client_id: clientId,
+      body,
+      html: "",
+      thread,
+      created_at: new Date().toISOString(),
+      edited_at: null,
+      deleted: false,
+      reply_count: 0,
+      last_reply_at: null,
+      mentions: [],
+    };
+    const li = renderMessage(message, this.ctx, "pending");
+    this.pending.set(clientId, { message, li, state: "pending" });
+    this.ol.append(li);
+    return li;
+  }
+
+  /**
+   * @param {string} clientId
+   * @param {SendState} state
+   * @param {string} [detail] why it failed, on hover
+   */
+  setPendingState(clientId, state, detail = "") {
+    const entry = this.pending.get(clientId);
+    if (!entry) return false;
+    entry.state = state;
+    const li = renderMessage(entry.message, this.ctx, state);
+    if (detail) li.title = detail;
+    entry.li.replaceWith(li);
+    entry.li = li;
+    return true;
+  }
+
+  /** @param {string} clientId */
+  dropPending(clientId) {
+    const entry = this.pending.get(clientId);
+    if (!entry) return false;
+    entry.li.remove();
+    this.pending.delete(clientId);
+    return true;
+  }
+
+  /**
+   * The server stored our message as `id`; its message.new may already be here.
+   * @param {string} clientId
+   * @param {number} id
+   */
+  acked(clientId, id) {
+    const entry = this.pending.get(clientId);
+    if (!entry) return false;
+    if (this.byId.has(id)) this.dropPending(clientId);
+    else entry.li.querySelector(".send-state")?.replaceChildren("Sent");
+    return true;
+  }
+
+  /** @param {number} id */
+  markDeleted(id) {
+    const message = this.get(id);
+    if (!message) return;
+    this.upsert({ ...message, deleted: true, body: "", html: "" });
+  }
+
+  /**
+   * Redraw (reply counts, work item chips, presence).
+   * @param {number} id
+   */
+  refresh(id) {
+    const message = this.get(id);
+    if (message) this.upsert(message);
+  }
+
+  /**
+   * A person changed their name, title or handle (`member.updated`): their
+   * messages show them as they are now.
+   * @param {PersonRef} person
+   */
+  renamed(person) {
+    for (const message of this.messages()) {
+      if (message.author.id === person.id) this.upsert({ ...message, author: person });
+    }
+  }
+
+  /** @param {(message: MessageData) => boolean} [predicate] */
+  refreshAll(predicate = () => true) {
+    for (const message of this.messages()) if (predicate(message)) this.upsert(message);
+  }
+}

@@ -1,0 +1,163 @@
+// @ts-check
+// Who is in the room and what they are doing: the members with their
+// presence (from `subscribed`, `presence`, `member.joined`/`member.left`),
+// the header strip of faces, the "… is typing" lines (the room's, and the
+// open thread's), and the members panel (members.js). Typing notices are
+// never stored: each is shown for its `expires_in`, unless renewed.
+
+import { $, $all, h, initials } from "./dom.js";
+import { MembersPanel, sortedMembers, stateLabel } from "./members.js";
+
+/** @import { Member } from "./api.js" */
+/** @import { RoomPage } from "./room.js" */
+/** @import { ThreadView } from "./thread.js" */
+/** @import { MemberJoinedEvent, PersonRef, PresenceEvent, SubscribedFrame, TypingEvent } from "./wire.gen.js" */
+
+const SHOWN = 6; // faces in the header strip
+
+/**
+ * "Anna is typing…", "Anna, Ben are typing…", or "".
+ * @param {ReadonlyArray<string>} names
+ */
+export function typingText(names) {
+  return names.length ? `${names.join(", ")} ${names.length > 1 ? "are" : "is"} typing…` : "";
+}
+
+export class RoomPeople {
+  /**
+   * @param {RoomPage} page
+   * @param {() => ThreadView | null} activeThread the thread open in the panel
+   */
+  constructor(page, activeThread) {
+    this.page = page;
+    this.activeThread = activeThread;
+    /** @type {Map<number, Member>} person id -> */
+    this.members = new Map();
+    /** @type {Map<number, string>} person id -> "active" | "away" | "offline" */
+    this.presence = new Map();
+    /** @type {Map<number, {thread: number | null, until: number}>} person id -> */
+    this.typists = new Map();
+    this.panel = new MembersPanel(page, this.members, this.presence);
+    $("#members-button").addEventListener("click", () => this.panel.toggle());
+    $("#people").addEventListener("click", () => this.panel.open());
+    setInterval(() => this.drawTyping(), 1000);
+  }
+
+  /** @param {number} id */
+  name(id) {
+    return this.members.get(id)?.person.name ?? `person #${id}`;
+  }
+
+  /** The members' people, by name. */
+  list() {
+    return [...this.members.values()].map((m) => m.person).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  // --- frames (room.js routes this room's here) ---------------------------------------
+
+  /** @param {SubscribedFrame} frame */
+  subscribed(frame) {
+    this.members.clear();
+    // `members` is a plain list of dicts in rooms.events.SubscribedFrame; each
+    // is {person, role} (protocol.md, `subscribed`).
+    for (const m of /** @type {Member[]} */ (frame.members)) this.members.set(m.person.id, m);
+    this.presence.clear();
+    for (const [id, state] of Object.entries(frame.presence)) this.presence.set(Number(id), state);
+    this.draw();
+  }
+
+  /** @param {PresenceEvent} frame */
+  presenceChanged({ user, state }) {
+    this.presence.set(user, state);
+    if (!this.members.has(user)) return;
+    for (const dot of $all(`[data-presence-for="${user}"]`)) dot.dataset.state = state;
+    this.draw();
+  }
+
+  /** @param {MemberJoinedEvent} frame */
+  joined({ member, role }) {
+    this.members.set(member.id, { person: member, role });
+    this.draw();
+  }
+
+  /**
+   * A member changed their name, title or handle (`member.updated`).
+   * @param {PersonRef} person
+   */
+  updated(person) {
+    const held = this.members.get(person.id);
+    if (held) held.person = person;
+    this.draw();
+  }
+
+  /** @param {number} user */
+  left(user) {
+    this.members.delete(user);
+    this.draw();
+  }
+
+  /** @param {TypingEvent} frame */
+  typing({ user, thread, expires_in: ttl }) {
+    if (user === this.page.me.id) return; // our own notices come back too
+    this.typists.set(user, { thread: thread ?? null, until: Date.now() + ttl * 1000 });
+    this.drawTyping();
+  }
+
+  /**
+   * Their message arrived: they are done typing it.
+   * @param {number} user
+   */
+  wrote(user) {
+    this.typists.delete(user);
+    this.drawTyping();
+  }
+
+  // --- drawing ----------------------------------------------------------------------------
+
+  drawTyping() {
+    const now = Date.now();
+    for (const [id, t] of this.typists) if (t.until < now) this.typists.delete(id);
+    /** @param {number | null} thread */
+    const names = (thread) =>
+      [...this.typists.entries()]
+        .filter(([, t]) => t.thread === thread)
+        .map(([id]) => this.members.get(id)?.person.name ?? "Someone");
+    const line = $("#typing");
+    const text = typingText(names(null));
+    if (line.textContent !== text) line.textContent = text;
+    const thread = this.activeThread();
+    thread?.setTyping(names(thread.rootId));
+  }
+
+  /** The header strip (faces with presence), the online count, the open members panel. */
+  draw() {
+    const { members, presence } = this;
+    const list = $("#people");
+    const shown = sortedMembers(members, presence).slice(0, SHOWN);
+    list.replaceChildren(
+      ...shown.map(({ person }) => {
+        const state = presence.get(person.id) ?? "offline";
+        const partner = this.page.isPartnerOrg(person.org);
+        return h(
+          "li",
+          {
+            class: `person-chip${partner ? " partner" : ""}`,
+            dataset: { person: person.id, state },
+            title: `${person.name} · ${person.org?.name ?? ""} · ${stateLabel(state)}`,
+          },
+          h(
+            "span",
+            { class: `avatar small${partner ? " partner" : ""}`, aria: { hidden: "true" } },
+            initials(person.name),
+            h("span", { class: "presence", dataset: { presenceFor: person.id, state } }),
+          ),
+          h("span", { class: "sr-only" }, `${person.name}, ${stateLabel(state)}`),
+        );
+      }),
+    );
+    if (members.size > shown.length) list.append(h("li", { class: "more" }, `+${members.size - shown.length}`));
+    const online = [...members.keys()].filter((id) => presence.get(id) === "active").length;
+    $("#members-button").replaceChildren(h("span", { class: "long" }, "Members · "), `${online}/${members.size} online`);
+    this.panel.refresh();
+  }
+}
