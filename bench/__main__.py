@@ -210,7 +210,8 @@ def scenario_resume(args: argparse.Namespace, redis: RedisServer) -> dict[str, A
     report.print_simple(
         "resume", f"1000 missed events caught up in {result['seconds']:.2f} s", result
     )
-    return result
+    resumed: dict[str, Any] = result
+    return resumed
 
 
 def scenario_storm(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]:

@@ -189,4 +189,5 @@ def seed(config: dict[str, str], spec: dict[str, Any]) -> dict[str, Any]:
     )
     if out.returncode != 0:
         raise RuntimeError(f"seeding failed: {out.stderr.decode()[-3000:]}")
-    return json.loads(out.stdout.decode().strip().splitlines()[-1])
+    seeded: dict[str, Any] = json.loads(out.stdout.decode().strip().splitlines()[-1])
+    return seeded

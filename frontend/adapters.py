@@ -53,9 +53,9 @@ class CausewayAccountAdapter(DefaultAccountAdapter):
         return email
 
     def save_user(
-        self, request: HttpRequest, user: Any, form: BaseForm, commit: bool = True
+        self, request: HttpRequest, new: Any, form: BaseForm, commit: bool = True
     ) -> User:
-        user = super().save_user(request, user, form, commit=False)
+        user: User = super().save_user(request, new, form, commit=False)
         # Before the first save, which derives the handle from the name.
         user.display_name = form.cleaned_data.get("display_name", "")
         user.title = form.cleaned_data.get("title", "")

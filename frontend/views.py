@@ -28,17 +28,18 @@ from rooms.actions.invitations import check_accept_invitation, find_invitation
 from rooms.actions.people import check_update_profile
 from rooms.selectors.access import access_membership
 from rooms.selectors.rooms import room_list
+from rooms.wire.types import RoomListEntry
 
 
-def _groups(rooms: list[dict[str, Any]]) -> dict[str, Any]:
+def _groups(rooms: list[RoomListEntry]) -> dict[str, Any]:
     """Rooms as the sidebar and the home page show them: by partner, internal, archived."""
-    shared: dict[str, list[dict[str, Any]]] = {}
+    shared: dict[str, list[RoomListEntry]] = {}
     internal = []
     archived = []
     for room in rooms:
         if room["archived"]:
             archived.append(room)
-        elif room["kind"] == "shared":
+        elif "partner" in room:
             shared.setdefault(room["partner"]["name"], []).append(room)
         else:
             internal.append(room)

@@ -17,7 +17,7 @@ class OrganizationAdmin(admin.ModelAdmin[Organization]):
 
 
 @admin.register(User)
-class PersonAdmin(UserAdmin):
+class PersonAdmin(UserAdmin[User]):
     ordering = ("email",)
     list_display = ("email", "display_name", "organization", "org_role", "is_active")
     list_filter = ("organization", "org_role", "is_active", "is_staff")

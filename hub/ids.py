@@ -23,7 +23,9 @@ def new_id() -> int:
     return _LOW + secrets.randbelow(_HIGH - _LOW)
 
 
-class RandomIdField(models.BigIntegerField):
+# Subscripted for the type checker (django_stubs_ext.monkeypatch, in settings, makes
+# it work at run time): the field is an int in and an int out.
+class RandomIdField(models.BigIntegerField[int, int]):
     """A ``BigIntegerField`` primary key filled with ``new_id()`` on insert.
 
     A collision needs two of some millions of rows to draw the same of ~9e15

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import Q
 
@@ -23,8 +23,16 @@ def me_for(user: User) -> dict[str, Any]:
     }
 
 
-def partnership_end(partnership: Partnership) -> dict[str, Any] | None:
-    """Who ended a partnership, when and why: both sides see it."""
+class PartnershipEnding(TypedDict):
+    """Who ended a partnership (names as shown then), when and why: both sides see it."""
+
+    by: str | None
+    org: str | None
+    reason: str
+    at: str
+
+
+def partnership_end(partnership: Partnership) -> PartnershipEnding | None:
     if partnership.ended_at is None:
         return None
     by = partnership.ended_by

@@ -22,4 +22,7 @@ def db(fn: Callable[P, T]) -> Callable[P, Awaitable[T]]:
     Channels' wrapper closes the thread's connection around each call: with
     the pool (``DB_POOL_SIZE``) that returns it to the pool.
     """
-    return database_sync_to_async(fn, thread_sensitive=not PARALLEL_DB)
+    wrapped: Callable[P, Awaitable[T]] = database_sync_to_async(
+        fn, thread_sensitive=not PARALLEL_DB
+    )
+    return wrapped

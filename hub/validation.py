@@ -56,10 +56,10 @@ def clean_text(value: Any, what: str, *, max_chars: int, allow_empty: bool = Fal
         raise Invalid(f"`{what}` must be a string.")
     if len(value) > max_chars:
         raise TooLarge(f"`{what}` is longer than {max_chars} characters.")
-    value = _CONTROL_CHARS.sub("", value).strip()
-    if not value and not allow_empty:
+    text: str = _CONTROL_CHARS.sub("", value).strip()
+    if not text and not allow_empty:
         raise Invalid(f"`{what}` must not be empty.")
-    return value
+    return text
 
 
 def parse_id(value: Any, what: str = "id") -> int:

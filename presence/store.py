@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 ACTIVE = "active"
 AWAY = "away"
@@ -99,9 +102,9 @@ class RedisPresenceStore:
         self.url = url
         self.prefix = prefix
         self.index_key = f"{prefix}:presence:expiry"
-        self._clients: dict[asyncio.AbstractEventLoop, object] = {}
+        self._clients: dict[asyncio.AbstractEventLoop, Redis] = {}
 
-    def _redis(self):  # type: ignore[no-untyped-def]
+    def _redis(self) -> Redis:
         # redis.asyncio connections belong to one event loop.
         from redis import asyncio as aioredis
 
@@ -179,7 +182,8 @@ class RedisPresenceStore:
     async def sweep(self) -> list[int]:
         redis = self._redis()
         now = time.time()
-        expired = await redis.zrangebyscore(self.index_key, "-inf", now)
+        # Members only, no scores asked for: each is the bytes of "user:conn".
+        expired = cast(list[bytes], await redis.zrangebyscore(self.index_key, "-inf", now))
         gone = []
         for member in expired:
             # Every live process sweeps; ZREM decides which one owns an entry.

@@ -14,15 +14,12 @@ is the server's check, written in terms of it.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from hub.models import User
 from rooms.models.rooms import Membership, Room
+from rooms.wire.types import ModerationScope
 
-Scope = Literal["all", "own_org", "none"]
 
-
-def moderation_scope(person: User, room: Room, role: str) -> Scope:
+def moderation_scope(person: User, room: Room, role: str) -> ModerationScope:
     """Whose messages, other than their own, ``person`` may delete in ``room``."""
     if room.is_shared:
         return "own_org" if person.is_org_admin else "none"

@@ -115,10 +115,10 @@ def _search_words(value: Any, info: ValidationInfo) -> str:
         value = ""
     if not isinstance(value, str) or "\x00" in value:
         raise Invalid("NUL characters are not allowed.")
-    value = value.strip()
-    if not 2 <= len(value) <= 200:
+    words: str = value.strip()
+    if not 2 <= len(words) <= 200:
         raise Invalid("`q` must be 2 to 200 characters.")
-    return value
+    return words
 
 
 def _filter_words(value: Any, info: ValidationInfo) -> str:

@@ -10,7 +10,6 @@ duplicate, and the live push, sent after commit, is only ever a copy of it.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -28,7 +27,12 @@ from rooms.models.rooms import Membership, Room
 from rooms.moderation import may_delete
 from rooms.selectors.access import access_membership, access_message, access_room_for_write
 from rooms.wire.serializers import message_data
-from rooms.wire.types import MessageDeletedEvent, MessageEditedEvent, MessageNewEvent
+from rooms.wire.types import (
+    MessageDeletedEvent,
+    MessageEditedEvent,
+    MessageNewEvent,
+    MirrorProvenance,
+)
 
 _MENTION = re.compile(r"(?<![\w.])@([a-z0-9._+-]{1,64})", re.IGNORECASE)
 
@@ -75,7 +79,7 @@ def do_send_message(
     thread_root: Message | None,
     kind: str = Message.Kind.MESSAGE,
     mirror_source: Message | None = None,
-    provenance: dict[str, Any] | None = None,
+    provenance: MirrorProvenance | None = None,
     shared_from: Message | None = None,
 ) -> tuple[Message, bool]:
     """Store and publish a message; ``(existing, False)`` if ``client_id`` was used already.
@@ -122,7 +126,7 @@ def _insert_message(
     thread_root: Message | None,
     kind: str,
     mirror_source: Message | None,
-    provenance: dict[str, Any] | None,
+    provenance: MirrorProvenance | None,
     shared_from: Message | None,
 ) -> tuple[Message, bool]:
     seq = next_seq(room.pk)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -14,7 +16,7 @@ from rooms.log import append_event
 from rooms.models.invitations import Invitation
 from rooms.models.rooms import Membership
 from rooms.wire.serializers import person_ref
-from rooms.wire.types import MemberUpdatedEvent
+from rooms.wire.types import MemberUpdatedEvent, PersonRef
 
 
 def do_deactivate_person(actor: User | None, person: User) -> None:
@@ -92,10 +94,11 @@ def do_update_profile(person: User, changes: dict[str, str]) -> None:
             .values_list("room_id", flat=True)
         )
         for room_id in room_ids:
-            append_event(
-                room_id,
-                lambda seq, room_id=room_id: MemberUpdatedEvent(
-                    type="member.updated", room=room_id, seq=seq, member=ref
-                ),
-                archived_ok=True,
-            )
+            append_event(room_id, _member_updated(room_id, ref), archived_ok=True)
+
+
+def _member_updated(room_id: int, person: PersonRef) -> Callable[[int], MemberUpdatedEvent]:
+    def build(seq: int) -> MemberUpdatedEvent:
+        return MemberUpdatedEvent(type="member.updated", room=room_id, seq=seq, member=person)
+
+    return build

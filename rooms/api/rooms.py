@@ -26,7 +26,7 @@ from rooms.schemas import (
 from rooms.selectors.access import access_membership, access_message
 from rooms.selectors.messages import message_page, search_messages, thread_messages
 from rooms.selectors.rooms import member_candidates, room_list, room_members
-from rooms.wire.serializers import message_data, person_ref
+from rooms.wire.serializers import member_entry, message_data, person_ref
 
 
 @api(("GET", "POST"))
@@ -88,10 +88,7 @@ def members(request: AuthedRequest, room_id: int) -> JsonResponse:
     return JsonResponse(
         {
             "room": membership.room_id,
-            "members": [
-                {"person": person_ref(m.user), "role": m.role}
-                for m in room_members(membership.room)
-            ],
+            "members": [member_entry(m) for m in room_members(membership.room)],
         }
     )
 

@@ -19,6 +19,7 @@ from rooms.actions.messages import do_delete_message, do_edit_message, do_send_m
 from rooms.models.bridge import Mirror, MirrorDelivery, OutboxEntry
 from rooms.models.log import RoomEvent
 from rooms.models.messages import Message
+from rooms.wire.types import MirroredMessage
 
 
 class Sink(Protocol):
@@ -56,7 +57,7 @@ class RoomMirrorSink:
         return applied
 
 
-def _provenance(source: Message) -> dict[str, Any]:
+def _provenance(source: Message) -> MirroredMessage:
     author = source.author
     return {
         "room": source.room_id,

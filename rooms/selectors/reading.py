@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from hub.models import User
 from rooms.models.messages import Mention, Message, ThreadFollow
-from rooms.wire.types import ThreadUnreadEvent
+from rooms.wire.types import ThreadReading, ThreadUnreadEvent
 
 # The one unread rule, as data: the server's counts are built from it, and the
 # web app receives it (frontend wire.gen.js) for the counts it keeps live.
@@ -82,7 +80,7 @@ def thread_reading(user: User, room_id: int, root_id: int) -> ThreadUnreadEvent:
     )
 
 
-def followed_threads(user: User, room_id: int) -> list[dict[str, Any]]:
+def followed_threads(user: User, room_id: int) -> list[ThreadReading]:
     unread = (
         Message.objects.filter(
             _rule_filter(user, THREAD_RULE),

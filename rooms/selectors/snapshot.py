@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from hub.models import User
 from rooms.selectors.access import access_membership
 from rooms.selectors.messages import events_after
 from rooms.selectors.reading import followed_threads, unread_count
 from rooms.selectors.rooms import room_members
-from rooms.wire.serializers import person_ref
+from rooms.wire.serializers import member_entry
+from rooms.wire.types import MemberEntry, ThreadReading
+
+
+class Snapshot(TypedDict):
+    room: int
+    head: int
+    members: list[MemberEntry]
+    last_read_seq: int
+    unread: int
+    threads: list[ThreadReading]
+    # The stored frames after the client's `since`; None: too many, page over HTTP.
+    replay: list[dict[str, Any]] | None
 
 
 def subscription_snapshot(
-    user: User, room_id: Any, since: int | None, page: int, replay_limit: int
-) -> dict[str, Any]:
+    user: User, room_id: int, since: int | None, page: int, replay_limit: int
+) -> Snapshot:
     """What a socket needs to subscribe: head, members, unread and the events to replay.
 
     ``replay`` is None when the gap is too large (the client pages history over
@@ -34,13 +46,10 @@ def subscription_snapshot(
         replay = []  # a client that missed nothing: the common reconnect
     else:
         replay = events_after(room.id, since, head)
-    members = [
-        {"person": person_ref(m.user), "role": m.role} for m in room_members(membership.room)
-    ]
     return {
         "room": room.id,
         "head": head,
-        "members": members,
+        "members": [member_entry(m) for m in room_members(membership.room)],
         "last_read_seq": membership.last_read_seq,
         "unread": unread_count(user, room.id, membership.last_read_seq),
         "threads": followed_threads(user, room.id),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import QuerySet
 
@@ -11,10 +11,16 @@ from hub.models import User
 from rooms.models.workitems import Escalation, WorkItem, WorkItemChange
 from rooms.selectors.access import access_membership, rooms_for_user
 from rooms.wire.serializers import work_item_data
+from rooms.wire.types import WorkItemData
 
 
-def _work_items(qs: QuerySet[Any]) -> list[dict[str, Any]]:
+class Board(TypedDict):
+    room: int
+    head_seq: int
+    columns: dict[str, list[WorkItemData]]
 
+
+def _work_items(qs: QuerySet[WorkItem]) -> list[WorkItemData]:
     items = list(
         qs.select_related(
             "assignee__organization", "created_by__organization", "raised_by_org"
@@ -26,22 +32,20 @@ def _work_items(qs: QuerySet[Any]) -> list[dict[str, Any]]:
         .exclude(status=Escalation.Status.RESOLVED)
         .select_related("raised_by__organization", "acknowledged_by__organization")
     }
-    return [dict(work_item_data(item, live.get(item.pk))) for item in items]
+    return [work_item_data(item, live.get(item.pk)) for item in items]
 
 
-def work_item_board(user: User, room_id: int) -> dict[str, Any]:
+def work_item_board(user: User, room_id: int) -> Board:
     """The room's work items by status."""
-
     membership = access_membership(user, room_id, readonly=True)
-    columns: dict[str, list[dict[str, Any]]] = {status: [] for status in WorkItem.Status.values}
+    columns: dict[str, list[WorkItemData]] = {status: [] for status in WorkItem.Status.values}
     for item in _work_items(WorkItem.objects.filter(room_id=membership.room_id)):
         columns[item["status"]].append(item)
     return {"room": membership.room_id, "head_seq": membership.room.last_seq, "columns": columns}
 
 
-def my_work(user: User) -> list[dict[str, Any]]:
+def my_work(user: User) -> list[WorkItemData]:
     """Open work assigned to the person, across the rooms they are in."""
-
     return _work_items(
         WorkItem.objects.filter(
             assignee=user,
@@ -52,7 +56,7 @@ def my_work(user: User) -> list[dict[str, Any]]:
 
 
 def work_item_detail(user: User, room_id: int, item_id: int) -> dict[str, Any]:
-
+    """The item and its change history, oldest first."""
     membership = access_membership(user, room_id, readonly=True)
     found = _work_items(WorkItem.objects.filter(room_id=membership.room_id, pk=item_id))
     if not found:

@@ -9,7 +9,6 @@ room's stream and the replay merge are ``rooms.socket.subscriptions``.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
@@ -21,11 +20,11 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from hub import publish
-from hub.errors import ActionError, Invalid, NotFound, RateLimited, TooLarge
+from hub.errors import ActionError, NotFound
 from hub.models import User
 from hub.schemas import Schema, parse
 from hub.threads import db
-from hub.validation import check_text, text_problem
+from hub.validation import check_text
 from presence.actions import do_connect, do_disconnect, do_set_state, do_typing, states
 from rooms.actions.messages import check_delete_message, check_edit_message, check_send_message
 from rooms.actions.reading import check_follow_thread, check_mark_read, check_mark_thread_read
@@ -51,6 +50,7 @@ from rooms.selectors.rooms import presence_room_ids
 from rooms.selectors.snapshot import subscription_snapshot
 from rooms.socket.auth import session_is_valid
 from rooms.socket.fanout import Fanout
+from rooms.socket.frames import FrameBucket, Ref, UnknownType, decode_frame, frame_ref
 from rooms.socket.subscriptions import Subscriptions
 from rooms.wire.serializers import person_ref
 from rooms.wire.types import ErrorFrame, SocketFrame
@@ -65,29 +65,6 @@ ROOMS_OF = db(presence_room_ids)
 TYPING_MIN_INTERVAL = 2.0
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SESSION_ENDED = 4403
-Ref = str | int | None
-
-
-class ProtocolError(ActionError):
-    pass
-
-
-class BadJson(ProtocolError):
-    code = "bad_json"
-
-
-class UnknownType(ProtocolError):
-    code = "unknown_type"
-
-
-def _ref(frame: dict[str, Any]) -> Ref:
-    """The frame's ``ref`` (or a send's ``client_id``) to echo; None if it is unusable."""
-    ref = frame.get("ref", frame.get("client_id"))
-    if isinstance(ref, str) and len(ref) <= 64 and not text_problem(ref):
-        return ref
-    if isinstance(ref, int) and not isinstance(ref, bool):
-        return ref
-    return None
 
 
 class CausewayConsumer(AsyncWebsocketConsumer):
@@ -115,11 +92,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         self.session_key = session.session_key if session is not None else None
         self.conn_id = uuid.uuid4().hex
         self.last_typing: dict[tuple[int, int | None], float] = {}
-        limit, window = settings.CAUSEWAY_RATE_LIMIT_FRAMES
-        self.bucket_capacity = float(limit)
-        self.bucket_rate = limit / window
-        self.bucket = float(limit)
-        self.bucket_at = time.monotonic()
+        self.bucket = FrameBucket(*settings.CAUSEWAY_RATE_LIMIT_FRAMES)
         self.closed = False
         self.fanout = await Fanout.get()
         self.subs = Subscriptions(self.fanout, self)
@@ -156,16 +129,16 @@ class CausewayConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         raw: dict[str, Any] = {}
         try:
-            self.take_token()
-            raw = self.decode(text_data)
+            self.bucket.take()
+            raw = decode_frame(text_data)
             check_text(raw)
             route = self.routes().get(raw["type"])
             if route is None:
                 raise UnknownType(f"Unknown frame type {raw['type'][:40]!r}.")
             schema, handler = route
-            await handler(parse(schema, raw), _ref(raw))
+            await handler(parse(schema, raw), frame_ref(raw))
         except ActionError as error:
-            await self.send_error(error.code, error.detail, _ref(raw))
+            await self.send_error(error.code, error.detail, frame_ref(raw))
         except DatabaseError:
             # Rolled back: nothing was stored and nothing was published.
             logger.warning("database unavailable for a %s frame", raw.get("type"), exc_info=True)
@@ -173,41 +146,12 @@ class CausewayConsumer(AsyncWebsocketConsumer):
                 "unavailable",
                 "The database is busy or unavailable; nothing was stored. Retry (with the "
                 "same client_id for a message).",
-                _ref(raw),
+                frame_ref(raw),
             )
         except Exception:
             ref = uuid.uuid4().hex[:12]
             logger.exception("socket handler failed (ref %s)", ref)
-            await self.send_error("internal", f"Something went wrong (ref {ref}).", _ref(raw))
-
-    def decode(self, text_data: str | None) -> dict[str, Any]:
-        if text_data is None:
-            raise BadJson("Frames must be JSON text; binary frames are not accepted.")
-        limit = settings.CAUSEWAY_FRAME_MAX_BYTES
-        # Characters never outnumber UTF-8 bytes; encode only when it can matter.
-        if len(text_data) > limit or (
-            len(text_data) * 4 > limit and len(text_data.encode()) > limit
-        ):
-            raise TooLarge(f"Frames are limited to {settings.CAUSEWAY_FRAME_MAX_BYTES} bytes.")
-        try:
-            frame = json.loads(text_data)
-        except (ValueError, RecursionError):
-            raise BadJson("The frame is not valid JSON.") from None
-        if not isinstance(frame, dict):
-            raise Invalid("A frame must be a JSON object.")
-        if not isinstance(frame.get("type"), str):
-            raise Invalid("A frame needs a string `type`.")
-        return frame
-
-    def take_token(self) -> None:
-        now = time.monotonic()
-        self.bucket = min(
-            self.bucket_capacity, self.bucket + (now - self.bucket_at) * self.bucket_rate
-        )
-        self.bucket_at = now
-        if self.bucket < 1:
-            raise RateLimited("Too many frames; slow down.")
-        self.bucket -= 1
+            await self.send_error("internal", f"Something went wrong (ref {ref}).", frame_ref(raw))
 
     def routes(self) -> dict[str, tuple[type[Schema], Callable[[Any, Ref], Awaitable[None]]]]:
         """Each client frame type: the schema that parses it, and its handler."""

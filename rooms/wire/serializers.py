@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date, datetime
 
+from hub.models import Organization, User
+from rooms.models.messages import Message
+from rooms.models.notifications import Notification
+from rooms.models.rooms import Membership
+from rooms.models.workitems import Escalation, WorkItem
 from rooms.wire.types import (
     EscalationData,
+    MemberEntry,
     MessageData,
     NotificationEvent,
     OrgRef,
@@ -14,17 +20,21 @@ from rooms.wire.types import (
 )
 
 
-def iso(value: Any) -> str | None:
+def iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def org_ref(org: Any) -> OrgRef | None:
+def org_ref(org: Organization | None) -> OrgRef | None:
     if org is None:
         return None
     return {"id": org.id, "name": org.name, "slug": org.slug}
 
 
-def person_ref(user: Any) -> PersonRef:
+def member_entry(membership: Membership) -> MemberEntry:
+    return {"person": person_ref(membership.user), "role": membership.role}
+
+
+def person_ref(user: User) -> PersonRef:
     return {
         "id": user.id,
         "name": user.name,
@@ -34,7 +44,7 @@ def person_ref(user: Any) -> PersonRef:
     }
 
 
-def message_data(message: Any, mentions: list[int] | None = None) -> MessageData:
+def message_data(message: Message, mentions: list[int] | None = None) -> MessageData:
     """The wire shape of a message. Requires ``author__organization`` loaded
     (and ``shared_back_by__organization``, or one query per shared-back note).
 
@@ -77,7 +87,7 @@ def message_data(message: Any, mentions: list[int] | None = None) -> MessageData
     return data
 
 
-def escalation_data(escalation: Any) -> EscalationData:
+def escalation_data(escalation: Escalation) -> EscalationData:
     return {
         "id": escalation.id,
         "severity": escalation.severity,
@@ -94,7 +104,7 @@ def escalation_data(escalation: Any) -> EscalationData:
     }
 
 
-def work_item_data(item: Any, escalation: Any = None) -> WorkItemData:
+def work_item_data(item: WorkItem, escalation: Escalation | None = None) -> WorkItemData:
     """The wire shape of a work item, with its live escalation (if any) passed in."""
     return {
         "id": item.id,
@@ -118,7 +128,7 @@ def work_item_data(item: Any, escalation: Any = None) -> WorkItemData:
     }
 
 
-def notification_frame(notification: Any) -> NotificationEvent:
+def notification_frame(notification: Notification) -> NotificationEvent:
     return {
         "type": "notification",
         "id": notification.id,

@@ -12,6 +12,8 @@ from __future__ import annotations
 import typing
 from typing import Any, Literal, NotRequired, TypedDict
 
+from hub.selectors import PartnershipEnding
+
 
 class OrgRef(TypedDict):
     id: int
@@ -32,6 +34,28 @@ class SharedBack(TypedDict):
     at: str
 
 
+class MirroredMessage(TypedDict):
+    """Where a mirror copy's original was said (names as they were then)."""
+
+    room: int
+    room_name: str
+    message: int
+    author: str
+    org: str
+    at: str
+
+
+class MirroredEvent(TypedDict):
+    """The shared room's event a mirror notice reports (a work item's change)."""
+
+    room: int
+    event_seq: int
+    at: str
+
+
+MirrorProvenance = MirroredMessage | MirroredEvent
+
+
 class MessageData(TypedDict):
     id: int
     room: int
@@ -49,7 +73,7 @@ class MessageData(TypedDict):
     last_reply_at: str | None
     mentions: list[int]
     # Only on mirror copies in an internal room: where the original was said.
-    mirror: NotRequired[dict[str, Any]]
+    mirror: NotRequired[MirrorProvenance]
     # Only on an internal note that was shared back into the shared thread.
     shared_back: NotRequired[SharedBack]
 
@@ -198,6 +222,37 @@ class ThreadUnreadEvent(TypedDict):
     count: int
 
 
+RoomKind = Literal["shared", "internal"]  # rooms.models.Room.Kind
+
+# Whose messages, besides your own, you may delete in a room (rooms.moderation).
+ModerationScope = Literal["all", "own_org", "none"]
+
+
+class PartnerRef(TypedDict):
+    id: int
+    name: str
+    slug: str
+
+
+class RoomListEntry(TypedDict):
+    """One room of ``GET /api/rooms/``: the person's rooms with their reading state."""
+
+    id: int
+    kind: RoomKind
+    name: str
+    topic: str
+    head_seq: int
+    last_read_seq: int
+    unread: int
+    mentions: int
+    role: str
+    member_count: int
+    moderation: ModerationScope
+    archived: bool
+    partner: NotRequired[PartnerRef]
+    ended: NotRequired[PartnershipEnding | None]
+
+
 class HelloFrame(TypedDict):
     type: Literal["hello"]
     protocol: int
@@ -205,15 +260,28 @@ class HelloFrame(TypedDict):
     limits: dict[str, int | float]
 
 
+class MemberEntry(TypedDict):
+    person: PersonRef
+    role: str
+
+
+class ThreadReading(TypedDict):
+    """A thread the person follows: their marker in it and its unread replies."""
+
+    root: int
+    last_read_seq: int
+    unread: int
+
+
 class SubscribedFrame(TypedDict):
     type: Literal["subscribed"]
     room: int
     head_seq: int
-    members: list[dict[str, Any]]
+    members: list[MemberEntry]
     presence: dict[str, str]
     last_read_seq: int
     unread: int
-    threads: list[dict[str, Any]]
+    threads: list[ThreadReading]
     ref: str | int | None
 
 

@@ -6,6 +6,7 @@ when it no longer says what the server's schemas and rules say.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import types
@@ -18,8 +19,9 @@ from django.core.management.base import CommandError
 
 from frontend.management.commands import export_client_types as command
 from frontend.management.commands.export_client_types import js_type, render
-from rooms.models import WorkItem
-from rooms.wire.types import RoomEventFrame
+from rooms.models import Room, WorkItem
+from rooms.selectors.reading import UNREAD_RULE
+from rooms.wire.types import RoomEventFrame, RoomKind
 
 
 def test_committed_wire_module_is_what_the_server_generates_now() -> None:
@@ -63,6 +65,10 @@ def test_transitions_are_the_models_in_status_order() -> None:
     for status, targets in WorkItem.TRANSITIONS.items():
         shown = re.findall(r'"(\w+)"', lines[status])
         assert shown == [s for s in order if s in targets]
+
+
+def test_the_unread_rule_is_the_servers() -> None:
+    assert json.loads(_exported("UNREAD_RULE").removeprefix("Object.freeze(")[:-1]) == UNREAD_RULE
 
 
 class Inner(TypedDict):
@@ -115,3 +121,8 @@ def test_shapes_a_wire_package_re_exports_are_written(monkeypatch: pytest.Monkey
     assert " * @typedef {object} Shape" in generated
     assert " * @typedef {object} Inner" in generated
     assert " * @typedef {Shape | Inner} Either" in generated
+
+
+def test_the_wire_literals_name_the_models_values() -> None:
+    """Literal types the client is checked against are the stored values, no more or less."""
+    assert set(get_args(RoomKind)) == set(Room.Kind.values)

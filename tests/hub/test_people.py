@@ -11,8 +11,11 @@ from hub.errors import Conflict, Invalid
 from hub.models import User
 from hub.schemas import ProfileChange, parse
 from rooms.actions.messages import check_send_message
+from rooms.actions.partnerships import check_end_partnership
 from rooms.actions.people import check_update_profile as check_profile
+from rooms.models.log import RoomEvent
 from rooms.models.messages import Mention
+from rooms.models.rooms import Room
 from tests.conftest import Team, make_person
 
 
@@ -107,3 +110,30 @@ def test_the_partner_never_receives_any_part_of_an_email_address(team: Team):
     for body in bodies:
         assert "zq7private" not in body
         assert "supplier-mail" not in body
+
+
+def test_a_profile_change_is_a_member_updated_event_in_every_room_of_the_person(team: Team):
+    """Everyone who shows the person (member lists, authors) is in one of their rooms,
+    archived ones included; nobody else's room gets an event."""
+    check_end_partnership(team.client_admin, partnership_id=team.partnership.id, reason="Done.")
+    heads = {room.id: room.last_seq for room in Room.objects.all()}
+    check_update_profile(team.supplier_member, display_name="Sue S.", title="Planner")
+    events = {
+        e.room_id: e.payload
+        for e in RoomEvent.objects.filter(type="member.updated").order_by("room_id", "seq")
+    }
+    assert set(events) == {team.shared.id, team.supplier_internal.id}
+    assert events[team.shared.id]["seq"] == heads[team.shared.id] + 1
+    member = events[team.shared.id]["member"]
+    assert (member["id"], member["name"], member["title"]) == (
+        team.supplier_member.id,
+        "Sue S.",
+        "Planner",
+    )
+    assert Room.objects.get(pk=team.client_internal.id).last_seq == heads[team.client_internal.id]
+
+
+def test_a_refused_profile_change_appends_nothing(team: Team):
+    with pytest.raises(Conflict):
+        check_update_profile(team.client_member, handle=team.supplier_member.handle)
+    assert not RoomEvent.objects.filter(type="member.updated").exists()

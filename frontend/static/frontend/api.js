@@ -4,12 +4,13 @@
 //
 // The typedefs below are the HTTP bodies the pages read that have no wire
 // schema on the server yet (they are built as plain dicts in hub/selectors.py,
-// rooms/selectors.py and the views), so they are written here by hand from
-// docs/protocol.md. Shapes the server does declare come from wire.gen.js.
+// rooms/selectors/ and the views), so they are written here by hand from
+// docs/protocol.md. Shapes the server does declare (the room list, a
+// partnership's end) come from wire.gen.js.
 
 import { CodedError } from "./errors.js";
 
-/** @import { ModerationScope, OrgRef, PersonRef } from "./wire.gen.js" */
+/** @import { OrgRef, PartnershipEnding, PersonRef, RoomListEntry } from "./wire.gen.js" */
 
 /**
  * You, as `GET /api/me/` and every page's boot show you (hub.selectors.me_for).
@@ -17,27 +18,13 @@ import { CodedError } from "./errors.js";
  */
 
 /**
- * Who ended a partnership, why and when (hub.selectors.partnership_end).
- * @typedef {{by: string | null, org: string | null, reason: string, at: string}} Ended
+ * Who ended a partnership, why and when (hub.selectors.PartnershipEnding).
+ * @typedef {PartnershipEnding} Ended
  */
 
 /**
- * One of your rooms, as `GET /api/rooms/` lists it (rooms.selectors.room_list).
- * @typedef {object} RoomListing
- * @property {number} id
- * @property {"shared" | "internal"} kind
- * @property {string} name
- * @property {string} topic
- * @property {number} head_seq
- * @property {number} last_read_seq
- * @property {number} unread
- * @property {number} mentions
- * @property {string} role
- * @property {number} member_count
- * @property {ModerationScope} moderation
- * @property {boolean} archived
- * @property {OrgRef} [partner] on shared rooms
- * @property {Ended | null} [ended] on archived rooms
+ * One of your rooms, as `GET /api/rooms/` lists it (rooms.wire.types.RoomListEntry).
+ * @typedef {RoomListEntry} RoomListing
  */
 
 /**

@@ -2,7 +2,7 @@
 // The messages of the room, or of one thread, in seq order, reconciled with
 // the person's optimistic sends.
 
-import { renderMessage } from "./messages.js";
+import { inlineEditor, renderMessage } from "./messages.js";
 
 /** @import { MessageContext, PendingMessage, SendState } from "./messages.js" */
 /** @import { MessageData, PersonRef } from "./wire.gen.js" */
@@ -199,6 +199,29 @@ export class MessageList {
   refresh(id) {
     const message = this.get(id);
     if (message) this.upsert(message);
+  }
+
+  /**
+   * Edit a message in place: its body becomes an editor until saved or cancelled.
+   * @param {MessageData} message
+   * @param {(text: string) => Promise<void>} save sends the edit; throws if refused
+   */
+  editInPlace(message, save) {
+    const entry = this.byId.get(message.id);
+    if (!entry) return;
+    const body = entry.li.querySelector(".msg-body");
+    if (!body) return;
+    const editor = inlineEditor(message, {
+      onSave: async (text) => {
+        await save(text);
+        // An unchanged body publishes nothing: close the editor here. Otherwise
+        // message.edited redraws the message everywhere, this list included.
+        if (text === this.get(message.id)?.body) this.refresh(message.id);
+      },
+      onCancel: () => this.refresh(message.id),
+    });
+    body.replaceWith(editor);
+    entry.li.querySelector(".msg-actions")?.remove();
   }
 
   /**

@@ -48,22 +48,15 @@ import { errorText } from "./errors.js";
  */
 
 /**
- * A bridge copy's provenance (protocol.md, `mirror`). The server declares
- * `MessageData.mirror` as a plain dict, so its fields are read here, once,
- * as what the protocol says they are.
+ * A bridge copy's provenance (protocol.md, `mirror`): where the original was
+ * said. A mirror notice (a work item's change) names the room only.
  * @param {{mirror?: MessageData["mirror"]}} message
  */
 export function provenance(message) {
   const p = message.mirror;
   if (!p) return null;
-  /** @param {unknown} v */
-  const text = (v) => (typeof v === "string" ? v : "");
-  return {
-    room: typeof p.room === "number" ? p.room : null,
-    roomName: text(p.room_name),
-    author: text(p.author),
-    org: text(p.org),
-  };
+  if (!("message" in p)) return { room: p.room, roomName: "", author: "", org: "" };
+  return { room: p.room, roomName: p.room_name, author: p.author, org: p.org };
 }
 
 /**

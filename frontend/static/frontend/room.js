@@ -12,7 +12,7 @@ import { createComposer } from "./composer.js";
 import { $, fullTime, h } from "./dom.js";
 import { errorText } from "./errors.js";
 import { RoomHistory } from "./history.js";
-import { inlineEditor, provenance } from "./messages.js";
+import { provenance } from "./messages.js";
 import { Panel } from "./panels.js";
 import { RoomPeople } from "./people.js";
 import { startShell } from "./shell.js";
@@ -86,7 +86,10 @@ const page = {
       partnerOf: (m) => page.partnerForMirror(m),
       actions: {
         openThread: (m) => openThread(m.id),
-        edit: (m) => editMessage(m, thread ? thread.list : roomHistory.list),
+        edit: (m) =>
+          (thread ? thread.list : roomHistory.list).editInPlace(m, async (body) => {
+            await socket.request({ type: "message.edit", room: roomId, id: m.id, body });
+          }),
         remove: (m) => removeMessage(m),
         makeItem: (m) => work.openCreate(m),
         openItem: (item) => work.open(item.id),
@@ -288,28 +291,6 @@ if (room.archived && room.ended) {
 }
 
 // --- editing and deleting ------------------------------------------------------------
-/**
- * @param {MessageData} message
- * @param {MessageList} list
- */
-function editMessage(message, list) {
-  const entry = list.byId.get(message.id);
-  if (!entry) return;
-  const body = entry.li.querySelector(".msg-body");
-  if (!body) return;
-  const editor = inlineEditor(message, {
-    async onSave(text) {
-      await socket.request({ type: "message.edit", room: roomId, id: message.id, body: text });
-      // An unchanged body publishes nothing: close the editor here. Otherwise
-      // message.edited redraws the message everywhere, this list included.
-      if (text === list.get(message.id)?.body) list.refresh(message.id);
-    },
-    onCancel: () => list.refresh(message.id),
-  });
-  body.replaceWith(editor);
-  entry.li.querySelector(".msg-actions")?.remove();
-}
-
 /** @param {MessageData} message */
 async function removeMessage(message) {
   try {

@@ -7,6 +7,15 @@
 // --- wire shapes (TypedDicts) ---------------------------------------------------
 
 /**
+ * hub.selectors.PartnershipEnding
+ * @typedef {object} PartnershipEnding
+ * @property {string | null} by
+ * @property {string | null} org
+ * @property {string} reason
+ * @property {string} at
+ */
+
+/**
  * rooms.wire.types.OrgRef
  * @typedef {object} OrgRef
  * @property {number} id
@@ -32,6 +41,25 @@
  */
 
 /**
+ * rooms.wire.types.MirroredMessage
+ * @typedef {object} MirroredMessage
+ * @property {number} room
+ * @property {string} room_name
+ * @property {number} message
+ * @property {string} author
+ * @property {string} org
+ * @property {string} at
+ */
+
+/**
+ * rooms.wire.types.MirroredEvent
+ * @typedef {object} MirroredEvent
+ * @property {number} room
+ * @property {number} event_seq
+ * @property {string} at
+ */
+
+/**
  * rooms.wire.types.MessageData
  * @typedef {object} MessageData
  * @property {number} id
@@ -49,7 +77,7 @@
  * @property {number} reply_count
  * @property {string | null} last_reply_at
  * @property {number[]} mentions
- * @property {Record<string, unknown>} [mirror]
+ * @property {MirroredMessage | MirroredEvent} [mirror]
  * @property {SharedBack} [shared_back]
  */
 
@@ -223,6 +251,33 @@
  */
 
 /**
+ * rooms.wire.types.PartnerRef
+ * @typedef {object} PartnerRef
+ * @property {number} id
+ * @property {string} name
+ * @property {string} slug
+ */
+
+/**
+ * rooms.wire.types.RoomListEntry
+ * @typedef {object} RoomListEntry
+ * @property {number} id
+ * @property {"shared" | "internal"} kind
+ * @property {string} name
+ * @property {string} topic
+ * @property {number} head_seq
+ * @property {number} last_read_seq
+ * @property {number} unread
+ * @property {number} mentions
+ * @property {string} role
+ * @property {number} member_count
+ * @property {"all" | "own_org" | "none"} moderation
+ * @property {boolean} archived
+ * @property {PartnerRef} [partner]
+ * @property {PartnershipEnding | null} [ended]
+ */
+
+/**
  * rooms.wire.types.HelloFrame
  * @typedef {object} HelloFrame
  * @property {"hello"} type
@@ -232,16 +287,31 @@
  */
 
 /**
+ * rooms.wire.types.MemberEntry
+ * @typedef {object} MemberEntry
+ * @property {PersonRef} person
+ * @property {string} role
+ */
+
+/**
+ * rooms.wire.types.ThreadReading
+ * @typedef {object} ThreadReading
+ * @property {number} root
+ * @property {number} last_read_seq
+ * @property {number} unread
+ */
+
+/**
  * rooms.wire.types.SubscribedFrame
  * @typedef {object} SubscribedFrame
  * @property {"subscribed"} type
  * @property {number} room
  * @property {number} head_seq
- * @property {Record<string, unknown>[]} members
+ * @property {MemberEntry[]} members
  * @property {Record<string, string>} presence
  * @property {number} last_read_seq
  * @property {number} unread
- * @property {Record<string, unknown>[]} threads
+ * @property {ThreadReading[]} threads
  * @property {string | number | null} ref
  */
 
@@ -330,6 +400,11 @@
  */
 
 /**
+ * rooms.wire.types.MirrorProvenance
+ * @typedef {MirroredMessage | MirroredEvent} MirrorProvenance
+ */
+
+/**
  * rooms.wire.types.SocketFrame
  * @typedef {HelloFrame | SubscribedFrame | ResyncFrame | UnsubscribedFrame | AckFrame | OkFrame | PongFrame | RoomRemovedFrame | SessionEndedFrame | ErrorFrame} SocketFrame
  */
@@ -406,7 +481,7 @@ export const SEVERITIES = Object.freeze(["S1", "S2", "S3"]);
 /** @typedef {"all" | "own_org" | "none"} ModerationScope */
 
 /**
- * rooms.moderation.Scope: whose messages, besides your own, you may delete in a room (the room list's `moderation`).
+ * rooms.wire.types.ModerationScope: whose messages, besides your own, you may delete in a room (the room list's `moderation`).
  * @type {ReadonlyArray<ModerationScope>}
  */
 export const MODERATION_SCOPES = Object.freeze(["all", "own_org", "none"]);
