@@ -422,25 +422,27 @@ class Peer:
         """Return once every frame sent to this socket before now has arrived.
 
         The ping covers the socket's own replies (frames are handled in
-        order); the fence frame, published to the person's group through the
-        channel layer after the step, covers every event published before it.
+        order, so its pong comes after everything sent before it was
+        handled, and committed). Only then is the fence frame published to
+        the person's group: it follows every event those frames published,
+        on the same path, and covers the events of the step's other actions.
+        Publishing it before the pong raced a frame still being handled (a
+        ``read`` whose ``unread`` came after the fence).
         """
         token = uuid.uuid4().hex
         await self.wire.send({"type": "ping", "ref": f"fence-{token}"})
-        waiting = {"pong"}
+        await self._until(lambda f: f.get("type") == "pong" and f.get("ref") == f"fence-{token}")
         if publish:
-            waiting.add(FENCE)
             await sync_to_async(hub_publish.send)(
                 hub_publish.deliver_message(
                     hub_publish.user_group(self.person.pk), {"type": FENCE, "token": token}
                 )
             )
-        while waiting:
-            frame = await self.recv()
-            if frame.get("type") == "pong" and frame.get("ref") == f"fence-{token}":
-                waiting.discard("pong")
-            if frame.get("type") == FENCE and frame.get("token") == token:
-                waiting.discard(FENCE)
+            await self._until(lambda f: f.get("type") == FENCE and f.get("token") == token)
+
+    async def _until(self, found: Callable[[dict[str, Any]], bool]) -> None:
+        while not found(await self.recv()):
+            pass
 
     def take(self) -> list[dict[str, Any]]:
         """This step's frames, grouped per room in subscription order, the person's own first."""
