@@ -398,7 +398,8 @@ def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
 def schema_problems(value: Any, schema: Any, path: str) -> list[str]:
     """Keys a frame has that its ``TypedDict`` does not name, or lacks that it requires.
 
-    Recurses into fields typed as another ``TypedDict`` (or one of them | None).
+    Recurses into fields typed as another ``TypedDict``, or a union of them (the
+    value must fit one of them) and None.
     """
     if typing.is_typeddict(schema):
         if not isinstance(value, dict):
@@ -417,5 +418,6 @@ def schema_problems(value: Any, schema: Any, path: str) -> list[str]:
     if isinstance(schema, types.UnionType) or typing.get_origin(schema) is typing.Union:
         options = [a for a in typing.get_args(schema) if typing.is_typeddict(a)]
         if options and value is not None:
-            return schema_problems(value, options[0], path)
+            tried = [schema_problems(value, option, path) for option in options]
+            return [] if [] in tried else min(tried, key=len)
     return []
