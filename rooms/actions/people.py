@@ -60,6 +60,10 @@ def check_update_profile(
     }
     if not changes:
         raise Invalid("Give a `display_name`, `title` or `handle`.")
+    # The profile page sends every field: only what differs is a change to tell.
+    changes = {field: value for field, value in changes.items() if getattr(person, field) != value}
+    if not changes:
+        return person
     handle_taken = User.objects.filter(handle=changes.get("handle")).exclude(pk=person.pk)
     if "handle" in changes and handle_taken.exists():
         raise Conflict(f"@{changes['handle']} is taken; choose another handle.")

@@ -137,3 +137,9 @@ def test_a_refused_profile_change_appends_nothing(team: Team):
     with pytest.raises(Conflict):
         check_update_profile(team.client_member, handle=team.supplier_member.handle)
     assert not RoomEvent.objects.filter(type="member.updated").exists()
+
+
+def test_saving_an_unchanged_profile_tells_nobody(team: Team):
+    person = team.supplier_member
+    check_update_profile(person, display_name=person.display_name, handle=person.handle)
+    assert not RoomEvent.objects.filter(type="member.updated").exists()

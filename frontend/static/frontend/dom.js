@@ -135,9 +135,14 @@ export function $all(selector, root = document) {
  * @param {string | null | undefined} name
  */
 export function initials(name) {
-  const parts = String(name || "").trim().split(/\s+/).filter(Boolean);
-  const first = parts[0]?.[0] ?? "?";
-  const last = parts.length > 1 ? (parts[parts.length - 1]?.[0] ?? "") : "";
+  // The first letter or digit of each word: "Ben O. (Supply)" is BS, not B(.
+  const letters = String(name || "")
+    .trim()
+    .split(/\s+/)
+    .map((word) => word.match(/[\p{L}\p{N}]/u)?.[0])
+    .filter((letter) => letter !== undefined);
+  const first = letters[0] ?? "?";
+  const last = letters.length > 1 ? (letters[letters.length - 1] ?? "") : "";
   return (first + last).toUpperCase();
 }
 
