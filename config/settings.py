@@ -163,7 +163,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     # Redis pub/sub, not channels-redis's list-based layer: each server
     # process subscribes once per room and person it has sockets for
-    # (rooms/fanout.py), so a room event is one PUBLISH, pushed to the
+    # (rooms/socket/fanout.py), so a room event is one PUBLISH, pushed to the
     # processes, where the list-based layer spends four round trips and a Lua
     # script per send plus a blocking pop per receive. Pub/sub is at most
     # once (a process disconnected from Redis misses what was published

@@ -1,4 +1,4 @@
-"""Writes to organizations, partnerships, people and invitations."""
+"""Writes to partnerships, and the organization an address belongs to."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ def me_for(user: User) -> dict[str, Any]:
 
 
 class PartnershipEnding(TypedDict):
-    """Who ended a partnership (names as shown then), when and why: both sides see it."""
+    """Who ended a partnership (by their current names), when and why: both sides see it."""
 
     by: str | None
     org: str | None

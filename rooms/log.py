@@ -61,6 +61,13 @@ def next_seq(room_id: int, *, archived_ok: bool = False) -> int:
     return int(row[0])
 
 
+def lock_order(kind: str, room_id: int) -> tuple[bool, int]:
+    """Where a room comes when one transaction writes to several: shared rooms
+    before internal ones (as mirror creation and share-back lock them), each
+    kind by id. Sort by it, and no two such writes wait on each other in a cycle."""
+    return (kind != Room.Kind.SHARED, room_id)
+
+
 def lock_room(room_id: int) -> None:
     """Take the room's row lock first: every writer locks room, then message, in that order."""
     Room.objects.select_for_update().only("id").get(pk=room_id)

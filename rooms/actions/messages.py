@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -58,16 +57,6 @@ def record_mentions(message: Message, *, replace: bool = False) -> list[int]:
         Mention(message=message, user=u, room_id=message.room_id, seq=message.seq) for u in members
     )
     return sorted(u.pk for u in members)
-
-
-def _max_body() -> int:
-    return int(settings.CAUSEWAY_MESSAGE_MAX_CHARS)
-
-
-# --- rooms and membership -------------------------------------------------
-
-
-# --- messages ---------------------------------------------------------------
 
 
 def do_send_message(
@@ -284,6 +273,3 @@ def check_delete_message(actor: User, *, room_id: int, message_id: int) -> int:
     ratelimit.hit(actor.id, "writes")
     do_delete_message(actor, message)
     return message.pk
-
-
-# --- read markers and threads ----------------------------------------------

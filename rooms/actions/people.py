@@ -12,7 +12,7 @@ from hub import audit, publish
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.models import User
 from rooms.actions.members import do_remove_member
-from rooms.log import append_event
+from rooms.log import append_event, lock_order
 from rooms.models.invitations import Invitation
 from rooms.models.rooms import Membership
 from rooms.wire.serializers import person_ref
@@ -30,7 +30,8 @@ def do_deactivate_person(actor: User | None, person: User) -> None:
             invitation.revoked_at = timezone.now()
             invitation.save(update_fields=["revoked_at"])
             audit.record(actor, "invitation.revoked", invitation, reason="inviter deactivated")
-        for membership in Membership.objects.active().filter(user=person):
+        memberships = Membership.objects.active().filter(user=person).select_related("room")
+        for membership in sorted(memberships, key=lambda m: lock_order(m.room.kind, m.room_id)):
             do_remove_member(actor, membership, reason="deactivated")
         publish.publish_control_on_commit(publish.user_group(person.pk), "auth.recheck")
 
@@ -90,14 +91,8 @@ def do_update_profile(person: User, changes: dict[str, str]) -> None:
         audit.record(person, "person.profile_changed", person, fields=sorted(changes))
         person = User.objects.select_related("organization").get(pk=person.pk)
         ref = person_ref(person)
-        # In room order, the order every multi-room write locks them in.
-        room_ids = (
-            Membership.objects.active()
-            .filter(user=person)
-            .order_by("room_id")
-            .values_list("room_id", flat=True)
-        )
-        for room_id in room_ids:
+        rooms = Membership.objects.active().filter(user=person).values_list("room__kind", "room_id")
+        for _kind, room_id in sorted(rooms, key=lambda room: lock_order(*room)):
             append_event(room_id, _member_updated(room_id, ref), archived_ok=True)
 
 

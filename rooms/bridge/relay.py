@@ -40,7 +40,8 @@ def failpoint(name: str) -> None:
         os._exit(137)
 
 
-# The sinks every entry goes to (rooms.apps registers them at start-up).
+# The sinks every entry goes to: the room mirror first; an external connector
+# (a webhook, another chat network) is appended here at start-up.
 sinks: list[Sink] = [RoomMirrorSink()]
 
 # How long a worker has to deliver an entry to the external sinks before

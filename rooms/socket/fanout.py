@@ -155,7 +155,7 @@ class Fanout:
         process's stream after its head. Sockets that joined at the same time
         but read an older head never see the events between their head and
         the returned seq from the stream: they read those from the database
-        (``consumers.on_subscribe`` does).
+        (``CausewayConsumer.on_subscribe`` does).
         """
         async with self.lock:
             if room_id not in self.next_seq:
