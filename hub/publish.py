@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypedDict
 
 from asgiref.sync import async_to_sync
@@ -38,6 +38,8 @@ logger = logging.getLogger("causeway.publish")
 # Control messages travel on a person's group and are acted on by their
 # sockets; they are never forwarded to a browser as they are.
 ControlKind = Literal["room.revoked", "auth.recheck"]
+# A frame as the apps type it (each a TypedDict of its wire types): any JSON object.
+Frame = Mapping[str, object]
 
 
 class DeliverMessage(TypedDict):
@@ -67,7 +69,7 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def encode(frame: Any) -> str:
+def encode(frame: Frame) -> str:
     """A frame as the wire carries it: compact JSON that opens with its ``type``.
 
     Replayed events come back from a PostgreSQL jsonb column, which reorders
@@ -79,7 +81,7 @@ def encode(frame: Any) -> str:
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
 
 
-def deliver_message(group: str, frame: Any, seq: int | None = None) -> DeliverMessage:
+def deliver_message(group: str, frame: Frame, seq: int | None = None) -> DeliverMessage:
     return {"type": "fanout.deliver", "group": group, "seq": seq, "text": encode(frame)}
 
 
@@ -136,7 +138,7 @@ async def asend(message: LayerMessage) -> None:
         logger.exception("publish to %s failed", message["group"])
 
 
-def publish_on_commit(group: str, frame: Any, seq: int | None = None) -> None:
+def publish_on_commit(group: str, frame: Frame, seq: int | None = None) -> None:
     """Publish ``frame`` to ``group`` once the current transaction commits."""
     message = deliver_message(group, frame, seq)
     transaction.on_commit(lambda: send(message), robust=True)
@@ -147,6 +149,6 @@ def publish_control_on_commit(group: str, kind: ControlKind, **data: Any) -> Non
     transaction.on_commit(lambda: send(message), robust=True)
 
 
-async def apublish(group: str, frame: Any) -> None:
+async def apublish(group: str, frame: Frame) -> None:
     """An ephemeral frame (typing, presence) with no database write behind it."""
     await asend(deliver_message(group, frame))

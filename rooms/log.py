@@ -14,7 +14,6 @@ at start-up): the log knows nothing of mirrors.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from django.db import connection
 
@@ -23,6 +22,7 @@ from hub.errors import Archived, NotFound
 from rooms.models.log import RoomEvent
 from rooms.models.messages import Message
 from rooms.models.rooms import Room
+from rooms.wire.types import RoomEventFrame
 
 ThreadHook = Callable[[RoomEvent, int], None]
 
@@ -75,13 +75,13 @@ def lock_room(room_id: int) -> None:
 
 def append_event(
     room_id: int,
-    build: Callable[[int], Any],
+    build: Callable[[int], RoomEventFrame],
     *,
     seq: int | None = None,
     message: Message | None = None,
     thread_root_id: int | None = None,
     archived_ok: bool = False,
-) -> tuple[int, Any]:
+) -> tuple[int, RoomEventFrame]:
     """Allocate the room's next seq, store the frame ``build(seq)`` returns, publish on commit.
 
     ``thread_root_id`` names the thread the event changes: the thread hooks
