@@ -1,12 +1,17 @@
-"""The Redis cache backend: one client per pool, one round trip per rate-limit count."""
+"""The Redis cache backend: one pool and client per process, one round trip per count."""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+
 import pytest
+import redis
 from django.conf import settings
 from django.core.cache import caches
 
 from hub.cache import CausewayRedisCache
+from hub.threads import db
 
 pytestmark = pytest.mark.redis
 
@@ -33,3 +38,26 @@ def test_count_in_window_counts_and_expires_with_the_window(redis_cache):
     ttl = client.ttl(redis_cache.make_key("rl:x"))
     assert 0 < ttl <= 7
     assert redis_cache.get("rl:x") == 3
+
+
+def test_database_threads_share_the_processs_connections():
+    """Each call in a database thread sees a fresh copy of Django's per-context caches.
+
+    They must still share the process's pool: a new TCP connection per call
+    (a session read, a rate-limit count) cost a socket handshake most of its time.
+    """
+    server = redis.Redis.from_url(settings.REDIS_URL)
+
+    def connections_made() -> int:
+        return int(server.info("stats")["total_connections_received"])
+
+    async def many_reads() -> None:
+        read = db(lambda: caches["default"].get("nothing-here"))
+        for _ in range(5):
+            await asyncio.gather(*(read() for _ in range(20)))
+
+    # A context that never touched the cache, as a Daphne process's event loop.
+    contextvars.Context().run(asyncio.run, many_reads())  # the pool's first connections
+    before = connections_made()
+    contextvars.Context().run(asyncio.run, many_reads())
+    assert connections_made() - before < 10
