@@ -194,6 +194,10 @@ if REDIS_URL:
             "KEY_PREFIX": os.environ.get("CACHE_PREFIX", "causeway"),
         }
     }
+    # Sessions read from the Redis cache, written through to PostgreSQL (which
+    # stays the record): a socket handshake then costs no session query, and
+    # a reconnect storm does not queue thousands of them.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CHANNEL_LAYERS = {
         "default": {
@@ -279,6 +283,10 @@ CAUSEWAY_REPLAY_LIMIT = int(os.environ.get("CAUSEWAY_REPLAY_LIMIT", "1000"))
 CAUSEWAY_PAGE_SIZE = 50
 CAUSEWAY_PRESENCE_TTL_SECONDS = float(os.environ.get("CAUSEWAY_PRESENCE_TTL", "45"))
 CAUSEWAY_PRESENCE_HEARTBEAT_SECONDS = float(os.environ.get("CAUSEWAY_PRESENCE_HEARTBEAT", "15"))
+# A person whose last socket closed is shown offline after this grace
+# (presence.announce): a network blip or a deploy shorter than it shows
+# nobody offline, and a reconnect storm publishes no presence.
+CAUSEWAY_PRESENCE_GRACE_SECONDS = float(os.environ.get("CAUSEWAY_PRESENCE_GRACE", "2"))
 CAUSEWAY_TYPING_TTL_SECONDS = 6
 # (count, window in seconds)
 CAUSEWAY_RATE_LIMIT_WRITES = (int(os.environ.get("CAUSEWAY_RATE_WRITES", "30")), 10)

@@ -134,6 +134,12 @@ def access_person(user: User, person_id: int) -> User:
     return person
 
 
+DATABASE_SESSION_ENGINES = (
+    "django.contrib.sessions.backends.db",
+    "django.contrib.sessions.backends.cached_db",
+)
+
+
 def revoked_access(
     sockets: list[tuple[int, str | None, list[int]]],
 ) -> tuple[set[int], set[str], set[tuple[int, int]]]:
@@ -150,7 +156,8 @@ def revoked_access(
         User.objects.filter(pk__in=user_ids, is_active=False).values_list("pk", flat=True)
     )
     ended: set[str] = set()
-    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
+    # Both engines keep every session in the database table (cached_db writes through).
+    if settings.SESSION_ENGINE in DATABASE_SESSION_ENGINES:
         keys = {key for _, key, _ in sockets if key}
         alive = set(
             Session.objects.filter(

@@ -1,7 +1,9 @@
 """Who is on a socket: resolved once at the handshake, re-checked while it is open.
 
 ``SocketAuthMiddleware`` reads the session cookie, the session and the person
-in one trip to a database thread. Channels' ``AuthMiddlewareStack`` makes two
+in one trip to a database thread: the session from the Redis cache when
+there is one (``cached_db``), the person with their organization in one
+query. Channels' ``AuthMiddlewareStack`` makes two
 trips on the process's single database thread, so a reconnect storm queues
 every handshake behind one thread; and its session wrapper inspects the
 session on every frame sent, which sockets never save. Logout, password
@@ -17,10 +19,16 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+    get_user,
+    load_backend,
+)
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.base import SessionBase
-from django.db.models import prefetch_related_objects
 from django.http.cookie import parse_cookie
 from django.utils.crypto import constant_time_compare
 
@@ -34,18 +42,47 @@ def session_store(session_key: str | None) -> SessionBase:
 
 
 def socket_identity(session_key: str | None) -> tuple[SessionBase, User | AnonymousUser]:
-    """The handshake's session and its person (with organization), or AnonymousUser.
-
-    Django's own ``get_user`` decides, so the session hash check (password
-    change ends sessions) and the backends are exactly those of HTTP.
-    """
+    """The handshake's session and its person (with organization), or AnonymousUser."""
     session = session_store(session_key)
-    user = get_user(SimpleNamespace(session=session))  # type: ignore[arg-type]
-    if not user.is_authenticated:
-        return session, AnonymousUser()
-    # Here, in the database thread: the socket reads it on the event loop.
-    prefetch_related_objects([user], "organization")
-    return session, user
+    return session, session_user(session)
+
+
+def session_user(session: SessionBase) -> User | AnonymousUser:
+    """Django's ``get_user`` for a socket, with the organization in the same query.
+
+    The same rules as HTTP: the backend the person signed in with must still
+    be configured and let them in (``user_can_authenticate``: active), and the
+    session's hash must match the password's (a password change ends other
+    sessions, which are flushed as ``get_user`` flushes them). A hash made with
+    a fallback secret is accepted; rotating it is left to the next HTTP
+    request, since a socket never writes its session.
+    """
+    try:
+        user_id = User._meta.pk.to_python(session[SESSION_KEY])
+        backend_path = session[BACKEND_SESSION_KEY]
+    except KeyError:
+        return AnonymousUser()
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return AnonymousUser()
+    backend = load_backend(backend_path)
+    if not isinstance(backend, ModelBackend):
+        # A backend of another kind loads people its own way.
+        other = get_user(SimpleNamespace(session=session))  # type: ignore[arg-type]
+        return other if isinstance(other, User) else AnonymousUser()
+    user = User._default_manager.select_related("organization").filter(pk=user_id).first()
+    if user is None or not backend.user_can_authenticate(user):
+        return AnonymousUser()
+    session_hash = session.get(HASH_SESSION_KEY)
+    if session_hash and (
+        constant_time_compare(session_hash, user.get_session_auth_hash())
+        or any(
+            constant_time_compare(session_hash, fallback)
+            for fallback in user.get_session_auth_fallback_hash()
+        )
+    ):
+        return user
+    session.flush()
+    return AnonymousUser()
 
 
 class SocketAuthMiddleware:

@@ -227,13 +227,14 @@ def test_a_request_that_cannot_get_a_pooled_connection_in_time_answers_503_json(
     blocker = psycopg.connect(database_url())
     try:
         assert http_request(server, "GET", "/api/rooms/", session_key=key).status == 200
-        # Every session read now waits, holding the process's only connection.
-        blocker.execute("LOCK TABLE django_session IN ACCESS EXCLUSIVE MODE")
+        # Every read of a person now waits, holding the process's only connection
+        # (sessions come from the Redis cache: locking their table would hold nothing).
+        blocker.execute("LOCK TABLE hub_user IN ACCESS EXCLUSIVE MODE")
         with ThreadPoolExecutor(1) as pool:
             first = pool.submit(http_request, server, "GET", "/api/rooms/", session_key=key)
             wait_until(
                 lambda: server_connections(app, waiting_on_lock=True) == 1,
-                "the first request waiting for the session table",
+                "the first request waiting for the people table",
             )
             second = http_request(server, "GET", "/api/rooms/", session_key=key)
             blocker.rollback()

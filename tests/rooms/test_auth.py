@@ -20,6 +20,17 @@ def test_a_signed_in_session_gives_the_person_with_their_organization(django_ass
         assert user.organization.name == person.organization.name
 
 
+@pytest.mark.redis
+def test_a_handshake_reads_the_session_from_the_cache_and_the_person_in_one_query(
+    django_assert_num_queries,
+):
+    person = make_person(make_org())
+    key = session_cookie(person)
+    with django_assert_num_queries(1):
+        _, user = socket_identity(key)
+        assert user.organization.name == person.organization.name
+
+
 def test_no_cookie_or_an_unknown_session_is_anonymous():
     assert not socket_identity(None)[1].is_authenticated
     assert not socket_identity("no-such-session-key")[1].is_authenticated
