@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from presence.announce import RoomsOf, announce_presence, announce_typing
+from presence.announce import PresenceAnnouncer, RoomsOf, announce_changes, announce_typing
 from presence.heartbeat import PresenceKeeper
-from presence.store import ACTIVE, OFFLINE, get_store
+from presence.store import get_store
 
 logger = logging.getLogger("causeway.presence")
 
@@ -22,19 +22,18 @@ async def do_connect(user_id: int, conn_id: str, socket: object, rooms_of: Rooms
     keeper.add(conn_id, user_id, socket)
     try:
         if await get_store().connect(user_id, conn_id, keeper.ttl()):
-            await get_store().set_state(user_id, ACTIVE)
-            await announce_presence(user_id, ACTIVE, rooms_of)
+            await PresenceAnnouncer.get(rooms_of).arrived(user_id)
     except Exception:
         # The heartbeat registers this socket again; the socket must not fail for it.
         logger.warning("presence connect failed", exc_info=True)
 
 
 async def do_disconnect(user_id: int, conn_id: str, rooms_of: RoomsOf) -> None:
-    """A socket closed: offline once the person has no other."""
+    """A socket closed: offline once the person has no other (told after the grace)."""
     PresenceKeeper.get(rooms_of).remove(conn_id)
     try:
         if await get_store().disconnect(user_id, conn_id):
-            await announce_presence(user_id, OFFLINE, rooms_of)
+            PresenceAnnouncer.get(rooms_of).note_gone([user_id])
     except Exception:
         # The heartbeat expiry cleans up what we could not.
         logger.warning("presence disconnect failed", exc_info=True)
@@ -43,7 +42,7 @@ async def do_disconnect(user_id: int, conn_id: str, rooms_of: RoomsOf) -> None:
 async def do_set_state(user_id: int, state: str, rooms_of: RoomsOf) -> None:
     """``active`` or ``away``, as the person's client says."""
     await get_store().set_state(user_id, state)
-    await announce_presence(user_id, state, rooms_of)
+    await announce_changes([user_id], rooms_of)
 
 
 async def do_typing(user_id: int, room_id: int, thread: int | None, ttl: int) -> None:

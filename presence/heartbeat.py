@@ -8,8 +8,8 @@ import weakref
 
 from django.conf import settings
 
-from presence.announce import RoomsOf, announce_presence
-from presence.store import OFFLINE, get_store
+from presence.announce import PresenceAnnouncer, RoomsOf
+from presence.store import get_store
 
 logger = logging.getLogger("causeway.presence")
 
@@ -55,6 +55,7 @@ class PresenceKeeper:
         if keeper is not None and keeper.task is not None:
             keeper.task.cancel()
             await asyncio.gather(keeper.task, return_exceptions=True)
+        await PresenceAnnouncer.shutdown_all()
 
     @staticmethod
     def ttl() -> float:
@@ -72,9 +73,9 @@ class PresenceKeeper:
                 if waited >= heartbeat:
                     waited = 0.0
                     await store.refresh(self.live_entries(), self.ttl())
-                for user_id in await store.sweep():
-                    if self.rooms_of is not None:
-                        await announce_presence(user_id, OFFLINE, self.rooms_of)
+                gone = await store.sweep()
+                if gone and self.rooms_of is not None:
+                    PresenceAnnouncer.get(self.rooms_of).note_gone(gone)
             except asyncio.CancelledError:
                 raise
             except Exception:

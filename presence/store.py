@@ -29,7 +29,7 @@ STATES = (ACTIVE, AWAY)
 
 class PresenceStore(Protocol):
     async def connect(self, user_id: int, conn_id: str, ttl: float) -> bool:
-        """Register a connection; True if the person was offline before."""
+        """Register a connection; True if the person was offline before (and is now active)."""
         ...
 
     async def refresh(self, entries: list[tuple[int, str]], ttl: float) -> None: ...
@@ -46,11 +46,20 @@ class PresenceStore(Protocol):
         """Expire dead connections; the people who went offline because of it."""
         ...
 
+    async def announce_changes(self, user_ids: list[int]) -> dict[int, str]:
+        """Of these people, those whose state is not the one last announced: their state now.
+
+        Records it as announced, in one atomic step shared by all processes,
+        so one change is announced once however many processes saw it.
+        """
+        ...
+
 
 class LocalPresenceStore:
     def __init__(self) -> None:
         self.conns: dict[int, dict[str, float]] = {}
         self.state: dict[int, str] = {}
+        self.announced: dict[int, str] = {}
 
     def _live(self, user_id: int, now: float) -> dict[str, float]:
         conns = self.conns.get(user_id, {})
@@ -63,6 +72,8 @@ class LocalPresenceStore:
         conns = self.conns.setdefault(user_id, {})
         was_offline = not self._live(user_id, now)
         conns[conn_id] = now + ttl
+        if was_offline:
+            self.state[user_id] = ACTIVE
         return was_offline
 
     async def refresh(self, entries: list[tuple[int, str]], ttl: float) -> None:
@@ -96,12 +107,56 @@ class LocalPresenceStore:
                 del self.conns[user_id]
         return gone
 
+    async def announce_changes(self, user_ids: list[int]) -> dict[int, str]:
+        changed = {}
+        for user_id, state in (await self.states(user_ids)).items():
+            if self.announced.get(user_id) != state:
+                self.announced[user_id] = state
+                changed[user_id] = state
+        return changed
+
+
+# Drop expired connections, count the live ones, add this one (to the person's
+# set and the expiry index); an arriving person (none live before) is active.
+CONNECT_SCRIPT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local before = redis.call('ZCARD', KEYS[1])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+if before == 0 then
+  redis.call('SET', KEYS[3], ARGV[6], 'EX', 86400)
+end
+return before
+"""
+
+
+# KEYS: the announced-states hash, then per person their connections and state;
+# ARGV: now, then the people. Returns person, state, person, state... of changes.
+ANNOUNCE_SCRIPT = """
+local out = {}
+for j = 1, #ARGV - 1 do
+  local person = ARGV[j + 1]
+  local state = 'offline'
+  if redis.call('ZCOUNT', KEYS[2 * j], ARGV[1], '+inf') > 0 then
+    state = redis.call('GET', KEYS[2 * j + 1]) or 'active'
+  end
+  if redis.call('HGET', KEYS[1], person) ~= state then
+    redis.call('HSET', KEYS[1], person, state)
+    table.insert(out, person)
+    table.insert(out, state)
+  end
+end
+return out
+"""
+
 
 class RedisPresenceStore:
     def __init__(self, url: str, prefix: str) -> None:
         self.url = url
         self.prefix = prefix
         self.index_key = f"{prefix}:presence:expiry"
+        self.announced_key = f"{prefix}:presence:announced"
         self._clients: dict[asyncio.AbstractEventLoop, Redis] = {}
 
     def _redis(self) -> Redis:
@@ -130,15 +185,22 @@ class RedisPresenceStore:
         return f"{self.prefix}:presence:state:{user_id}"
 
     async def connect(self, user_id: int, conn_id: str, ttl: float) -> bool:
+        # One round trip, also on arrival (when the state is set too): a
+        # reconnect storm makes one per socket.
         now = time.time()
-        key = self._conns(user_id)
-        async with self._redis().pipeline(transaction=True) as pipe:
-            pipe.zremrangebyscore(key, "-inf", now)
-            pipe.zcard(key)
-            pipe.zadd(key, {conn_id: now + ttl})
-            pipe.zadd(self.index_key, {f"{user_id}:{conn_id}": now + ttl})
-            pipe.expire(key, int(ttl * 4))
-            _, before, *_ = await pipe.execute()
+        before = await self._redis().eval(
+            CONNECT_SCRIPT,
+            3,
+            self._conns(user_id),
+            self.index_key,
+            self._state(user_id),
+            now,
+            now + ttl,
+            conn_id,
+            f"{user_id}:{conn_id}",
+            int(ttl * 4),
+            ACTIVE,
+        )  # fmt: skip
         return int(before) == 0
 
     async def refresh(self, entries: list[tuple[int, str]], ttl: float) -> None:
@@ -196,6 +258,17 @@ class RedisPresenceStore:
             if int(await redis.zcount(key, time.time(), "+inf")) == 0:
                 gone.append(user_id)
         return gone
+
+    async def announce_changes(self, user_ids: list[int]) -> dict[int, str]:
+        if not user_ids:
+            return {}
+        keys = [self.announced_key]
+        for user_id in user_ids:
+            keys += [self._conns(user_id), self._state(user_id)]
+        reply = await self._redis().eval(
+            ANNOUNCE_SCRIPT, len(keys), *keys, time.time(), *user_ids
+        )  # fmt: skip
+        return {int(reply[i]): reply[i + 1].decode() for i in range(0, len(reply), 2)}
 
 
 _store: PresenceStore | None = None

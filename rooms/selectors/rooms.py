@@ -153,10 +153,13 @@ def member_candidates(
     return [(p, p.organization_id == user.organization_id) for p in found]
 
 
-def presence_room_ids(user_id: int) -> list[int]:
-    """The rooms whose members see this person's presence: live rooms they are in."""
-    return list(
+def presence_room_ids(user_ids: list[int]) -> dict[int, list[int]]:
+    """The rooms whose members see each person's presence: live rooms they are in."""
+    rooms: dict[int, list[int]] = {user_id: [] for user_id in user_ids}
+    for user_id, room_id in (
         Membership.objects.active()
-        .filter(user_id=user_id, room__archived_at__isnull=True)
-        .values_list("room_id", flat=True)
-    )
+        .filter(user_id__in=user_ids, room__archived_at__isnull=True)
+        .values_list("user_id", "room_id")
+    ):
+        rooms[user_id].append(room_id)
+    return rooms

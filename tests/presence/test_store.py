@@ -48,3 +48,24 @@ async def test_disconnecting_an_unknown_connection_changes_nothing(store):
     await store.connect(9, "real", ttl=30)
     assert await store.disconnect(9, "never-connected") is False
     assert await store.states([9]) == {9: "active"}
+
+
+async def test_a_change_is_announced_once_however_many_processes_saw_it(store):
+    await store.connect(11, "tab", ttl=30)
+    assert await store.announce_changes([11]) == {11: "active"}
+    assert await store.announce_changes([11]) == {}
+    await store.set_state(11, "away")
+    await store.connect(11, "second-tab", ttl=30)
+    assert await store.announce_changes([11]) == {11: "away"}
+    await store.disconnect(11, "tab")
+    await store.disconnect(11, "second-tab")
+    assert await store.announce_changes([11]) == {11: "offline"}
+    assert await store.announce_changes([11]) == {}
+
+
+async def test_a_person_arriving_is_active_again_after_being_away(store):
+    await store.connect(12, "tab", ttl=30)
+    await store.set_state(12, "away")
+    await store.disconnect(12, "tab")
+    assert await store.connect(12, "tab-2", ttl=30) is True
+    assert await store.states([12]) == {12: "active"}
