@@ -6,10 +6,12 @@ import pytest
 from django.utils import timezone
 
 from hub.errors import Archived, NotFound
-from rooms.actions.members import do_remove_member
+from rooms.actions.members import do_add_member, do_remove_member
+from rooms.actions.people import check_update_profile
 from rooms.models.rooms import Membership, Room
 from rooms.selectors.access import access_room_for_write
 from rooms.selectors.snapshot import subscription_snapshot
+from tests.conftest import make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +80,31 @@ def test_a_subscription_snapshot_is_five_queries_and_names_every_member(
         "slug": team.client.slug,
     }
     assert snapshot["head"] == Room.objects.get(pk=team.shared.pk).last_seq
+
+
+def test_subscribers_at_the_same_head_share_one_read_of_the_member_list(
+    team, django_assert_num_queries
+):
+    """A reconnect storm reads each room's members once, not once per socket."""
+    head = Room.objects.get(pk=team.shared.pk).last_seq
+    first = subscription_snapshot(team.client_member, team.shared.pk, head, 50, 1000)
+    with django_assert_num_queries(3):
+        second = subscription_snapshot(team.supplier_member, team.shared.pk, head, 50, 1000)
+    assert second["members"] == first["members"]
+
+
+def test_the_member_list_after_a_join_or_a_profile_change_is_read_anew(team):
+    before = subscription_snapshot(team.client_member, team.shared.pk, None, 50, 1000)
+    newcomer = make_person(team.client, name="Newcomer")
+    do_add_member(team.client_admin, team.shared, newcomer)
+    check_update_profile(team.supplier_member, display_name="Renamed Supplier")
+    after = subscription_snapshot(team.client_member, team.shared.pk, None, 50, 1000)
+    names = {m["person"]["id"]: m["person"]["name"] for m in after["members"]}
+    assert after["head"] > before["head"]
+    assert newcomer.pk in names and newcomer.pk not in {
+        m["person"]["id"] for m in before["members"]
+    }
+    assert names[team.supplier_member.pk].startswith("Renamed Supplier")
 
 
 def test_a_client_that_missed_nothing_gets_an_empty_replay_without_reading_the_log(
