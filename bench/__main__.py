@@ -156,6 +156,16 @@ def scenario_ack(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]
     return result
 
 
+def scenario_store(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]:
+    """What storing one message costs the servers, with nobody to deliver it to."""
+    result = causeway_traffic(
+        pg_config(redis), 2, redis, rooms=20, members=0, senders=1, rate=100,
+        duration=args.duration,
+    )  # fmt: skip
+    report.print_traffic("store", "100 msg/s over 20 rooms, no receivers", result)
+    return result
+
+
 def scenario_hot_room(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]:
     result = causeway_traffic(
         pg_config(redis), 2, redis, rooms=1, members=10, senders=20, rate=200,
@@ -248,6 +258,7 @@ SCENARIOS = {
     "fanout": scenario_fanout,
     "many_rooms": scenario_many_rooms,
     "ack": scenario_ack,
+    "store": scenario_store,
     "hot_room": scenario_hot_room,
     "idle": scenario_idle,
     "resume": scenario_resume,

@@ -127,6 +127,8 @@ def measure_traffic(
         "server_cpu_s": round(cpu, 3),
         "cpu_us_per_delivery": round(cpu / delivered * 1e6, 1) if delivered else None,
         "cpu_s_per_1000_deliveries": round(cpu / delivered * 1000, 4) if delivered else None,
+        # Everything the servers did, per message stored (deliveries included).
+        "cpu_ms_per_message": round(cpu / sent.acked * 1000, 3) if sent.acked else None,
         "server_rss_mb": [round(rss_bytes(s.pid) / 2**20, 1) for s in servers],
         "redis_memory_mb": round((redis.used_memory() if redis else 0) / 2**20, 2),
         "redis_memory_delta_mb": round(((redis.used_memory() if redis else 0) - redis0) / 2**20, 2),
@@ -154,9 +156,11 @@ def measure_idle(
     rss0 = rss_bytes(server.pid)
     chunks = [endpoints[i::processes] for i in range(processes)]
     started = time.time()
+    cpu0 = cpu_seconds(server.pid)
     procs = [spawn(loadgen.idle_process, chunk) for chunk in chunks if chunk]
     reports = [expect(conn, "ready", 600) for _, conn in procs]
     elapsed = time.time() - started
+    cpu = cpu_seconds(server.pid) - cpu0
     opened = sum(r["open"] for r in reports)
     time.sleep(2.0)
     rss1 = rss_bytes(server.pid)
@@ -170,6 +174,7 @@ def measure_idle(
         "opened": opened,
         "failed": sum(r["failed"] for r in reports),
         "connects_per_s": round(opened / max(r["seconds"] for r in reports), 1),
+        "cpu_ms_per_connect": round(cpu / opened * 1000, 2) if opened else None,
         "wall_seconds": round(elapsed, 2),
         "rss_before_mb": round(rss0 / 2**20, 1),
         "rss_after_mb": round(rss1 / 2**20, 1),

@@ -51,7 +51,7 @@ def print_traffic(name: str, what: str, r: dict[str, Any]) -> None:
         f"{fmt(d.get('p99'))}/{fmt(d.get('max'))}   ack p50/p99 ms: {fmt(a.get('p50'))}/"
         f"{fmt(a.get('p99'))}   deliveries/s {r['deliveries_per_s']}   lost {r['lost']}   "
         f"gaps {r['gaps']}   cpu us/delivery {fmt(r['cpu_us_per_delivery'])}   "
-        f"redis {r['redis_memory_mb']} MB"
+        f"cpu ms/message {fmt(r.get('cpu_ms_per_message'))}   redis {r['redis_memory_mb']} MB"
     )
 
 
@@ -66,7 +66,8 @@ def print_idle(out: dict[str, Any]) -> None:
         print(
             f"  {idle_label(target):32} opened {r['opened']}/{r['target']} "
             f"({r['failed']} failed)  {fmt(r['kb_per_socket'])} KB/socket  "
-            f"{fmt(r['connects_per_s'])} connects/s"
+            f"{fmt(r['connects_per_s'])} connects/s  "
+            f"{fmt(r.get('cpu_ms_per_connect'))} ms CPU/connect"
         )
 
 
@@ -95,7 +96,87 @@ def ratios(row: dict[str, Any]) -> dict[str, dict[str, float | None]]:
     return out
 
 
+def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
+    """Each figure the targets name (docs/performance.md): (figure, measured, target, met)."""
+    sc = results["scenarios"]
+    rows: list[tuple[str, str, str, bool | None]] = []
+
+    def add(figure: str, value: float | None, target: str, met: bool | None) -> None:
+        rows.append((figure, fmt(value) if value is not None else "-", target, met))
+
+    idle = sc.get("idle")
+    if idle and idle.get("causeway"):
+        mine, chan = (
+            idle["causeway"]["connects_per_s"],
+            idle.get("channels", {}).get("connects_per_s"),
+        )
+        ratio = round(mine / chan, 2) if chan else None
+        add("connects/s, one process", mine, ">= 300", mine >= 300)
+        add(
+            "connects/s vs Channels consumer (ratio)",
+            ratio,
+            ">= 0.8",
+            ratio >= 0.8 if ratio else None,
+        )
+        kb = idle["causeway"]["kb_per_socket"]
+        add("idle socket KB", kb, "<= 32", kb <= 32 if kb else None)
+        failed = idle["causeway"]["failed"]
+        add(f"failed handshakes of {idle['causeway']['target']} idle", failed, "0", failed == 0)
+    storm = sc.get("storm")
+    if storm:
+        seconds = storm["all_resumed_s"]
+        ok = storm["resumed"] == storm["clients"] and seconds <= 15
+        add(f"reconnect storm, {storm['clients']} clients, s", seconds, "<= 15 (5,000)", ok)
+    store = sc.get("store")
+    if store:
+        cpu = store.get("cpu_ms_per_message")
+        add("server CPU per stored message, ms", cpu, "<= 1", cpu <= 1 if cpu else None)
+    ack = sc.get("ack")
+    if ack:
+        p99 = ack["ack_ms"].get("p99")
+        add("send->ack p99 ms, 200 msg/s over 50 rooms", p99, "<= 30", p99 <= 30 if p99 else None)
+    hot = sc.get("hot_room")
+    if hot:
+        p99 = hot["delivery_ms"].get("p99")
+        add("hot room delivery p99 ms", p99, "<= 50", p99 <= 50 if p99 else None)
+    for size, row in (sc.get("fanout") or {}).items():
+        r = ratios(row).get("asgi", {}).get("cpu_per_delivery")
+        if 100 <= int(size) <= 500:
+            add(
+                f"fan-out CPU/delivery vs raw ASGI, {size} members",
+                r,
+                "<= 1.3",
+                r <= 1.3 if r else None,
+            )
+        if int(size) == 1000:
+            p99 = row["causeway"]["delivery_ms"].get("p99")
+            add("1,000-member room p99 ms", p99, "<= 150", p99 <= 150 if p99 else None)
+    lost = sum(
+        r.get("lost", 0) + r.get("gaps", 0)
+        for name in ("many_rooms", "ack", "store", "hot_room")
+        if (r := sc.get(name))
+    ) + sum(
+        row[t].get("lost", 0) + row[t].get("gaps", 0)
+        for row in (sc.get("fanout") or {}).values()
+        for t in TARGETS
+        if t in row
+    )
+    add("lost + gaps, every scenario", lost, "0", lost == 0)
+    return rows
+
+
+def print_targets(results: dict[str, Any]) -> None:
+    rows = targets(results)
+    if not rows:
+        return
+    print("\ntargets (docs/performance.md)")
+    for figure, value, target, met in rows:
+        verdict = {True: "met", False: "NOT met", None: "-"}[met]
+        print(f"  {figure:52} {value:>10}   target {target:14} {verdict}")
+
+
 def summary(results: dict[str, Any]) -> None:
+    print_targets(results)
     fanout = results["scenarios"].get("fanout")
     if not fanout:
         return
@@ -158,6 +239,12 @@ def markdown(results: dict[str, Any]) -> str:
         f"{results['duration_s']} s of load per run{' (quick mode)' if results['quick'] else ''}; "
         "the load generator ran on the same machine."
     )
+    rows = targets(results)
+    if rows:
+        lines += ["", "### Targets", "", "| figure | measured | target | |", "|---|---:|---|---|"]
+        for figure, value, target, met in rows:
+            verdict = {True: "met", False: "**not met**", None: "-"}[met]
+            lines.append(f"| {figure} | {value} | {target} | {verdict} |")
     fanout = results["scenarios"].get("fanout")
     if fanout:
         lines += [
@@ -200,6 +287,7 @@ def markdown(results: dict[str, Any]) -> str:
             "Many rooms (10 sockets each, one message per room per second, typing and presence)",
         ),
         ("ack", "send -> ack, 200 msg/s over 50 rooms (PostgreSQL)"),
+        ("store", "Storing: 100 msg/s over 20 rooms, no receivers (CPU per stored message)"),
         ("hot_room", "Hot room: 20 senders, 200 msg/s into one room (sequence under contention)"),
     ):
         r = results["scenarios"].get(name)
@@ -211,13 +299,14 @@ def markdown(results: dict[str, Any]) -> str:
             f"### {title}",
             "",
             "| sockets | delivery p50/p95/p99/max ms | ack p50/p95/p99 ms | deliveries/s "
-            "| lost | gaps | CPU µs/delivery | Redis MB |",
-            "|---:|---|---|---:|---:|---:|---:|---:|",
+            "| lost | gaps | CPU µs/delivery | CPU ms/message | Redis MB |",
+            "|---:|---|---|---:|---:|---:|---:|---:|---:|",
             f"| {r['sockets']} | {fmt(d.get('p50'))} / {fmt(d.get('p95'))} / "
             f"{fmt(d.get('p99'))} / {fmt(d.get('max'))} | {fmt(a.get('p50'))} / "
             f"{fmt(a.get('p95'))} / {fmt(a.get('p99'))} "
             f"| {fmt(r['deliveries_per_s'])} | {r['lost']} | {r['gaps']} "
-            f"| {fmt(r['cpu_us_per_delivery'])} | {r['redis_memory_mb']} |",
+            f"| {fmt(r['cpu_us_per_delivery'])} | {fmt(r.get('cpu_ms_per_message'))} "
+            f"| {r['redis_memory_mb']} |",
         ]
     idle = results["scenarios"].get("idle")
     if idle:
@@ -225,13 +314,15 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             "### Idle capacity (one process)",
             "",
-            "| server | sockets opened | failed | KB RSS per socket | connects/s |",
-            "|---|---:|---:|---:|---:|",
+            "| server | sockets opened | failed | KB RSS per socket | connects/s "
+            "| CPU ms/connect |",
+            "|---|---:|---:|---:|---:|---:|",
         ]
         for target, r in idle.items():
             lines.append(
                 f"| {idle_label(target)} | {r['opened']} / {r['target']} | {r['failed']} "
-                f"| {fmt(r['kb_per_socket'])} | {fmt(r['connects_per_s'])} |"
+                f"| {fmt(r['kb_per_socket'])} | {fmt(r['connects_per_s'])} "
+                f"| {fmt(r.get('cpu_ms_per_connect'))} |"
             )
     resume = results["scenarios"].get("resume")
     if resume:
