@@ -18,7 +18,7 @@ from django.utils import timezone
 from hub import audit, ratelimit
 from hub.errors import Forbidden, NotFound, RateLimited
 from hub.models import User
-from rooms.log import append_event, lock_room, next_seq
+from rooms.log import append_event, append_message, lock_room, next_seq
 from rooms.markdown import render_markdown
 from rooms.models.log import RoomEvent
 from rooms.models.messages import Mention, Message, MessageEdit, ThreadFollow
@@ -36,6 +36,11 @@ from rooms.wire.types import (
 _MENTION = re.compile(r"(?<![\w.])@([a-z0-9._+-]{1,64})", re.IGNORECASE)
 
 
+def may_mention(message: Message) -> bool:
+    """Whether ``message`` can mention anyone (a cheap test, before any query)."""
+    return "@" in message.body and message.kind == Message.Kind.MESSAGE
+
+
 def record_mentions(message: Message, *, replace: bool = False) -> list[int]:
     """Store who ``message`` mentions: active room members named by their @handle.
 
@@ -43,7 +48,7 @@ def record_mentions(message: Message, *, replace: bool = False) -> list[int]:
     """
     if replace:
         Mention.objects.filter(message=message).delete()
-    if "@" not in message.body or message.kind != Message.Kind.MESSAGE:
+    if not may_mention(message):
         return []
     handles = {h.lower().rstrip(".") for h in _MENTION.findall(message.body)}
     if not handles:
@@ -118,9 +123,8 @@ def _insert_message(
     provenance: MirrorProvenance | None,
     shared_from: Message | None,
 ) -> tuple[Message, bool]:
-    seq = next_seq(room.pk)
     now = timezone.now()
-    message = Message.objects.create(
+    message = Message(
         room=room,
         kind=kind,
         mirror_source=mirror_source,
@@ -129,11 +133,22 @@ def _insert_message(
         author=author,
         client_id=client_id,
         body=body,
+        # Rendered before the room's lock is taken: others wait on that lock.
         body_html=render_markdown(body),
         thread_root=thread_root,
-        seq=seq,
         created_at=now,
     )
+    if thread_root is None and not may_mention(message):
+        # The common message: seq, message and event in one statement.
+        append_message(
+            message,
+            lambda seq: MessageNewEvent(
+                type="message.new", room=room.id, seq=seq, message=message_data(message, [])
+            ),
+        )
+        return message, True
+    seq = message.seq = next_seq(room.pk)
+    message.save(force_insert=True)
     message.author = author
     if thread_root is not None:
         Message.objects.filter(pk=thread_root.pk).update(

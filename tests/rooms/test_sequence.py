@@ -73,3 +73,50 @@ def test_concurrent_resends_of_one_client_id_store_one_message(live_team):
     assert Message.objects.filter(room=room, client_id="same").count() == 1
     assert sorted(created for _, created in results) == [False, False, False, True]
     assert len({m.id for m, _ in results}) == 1
+
+
+def test_a_stored_message_its_log_entry_and_its_live_frame_are_one_and_the_same(
+    live_team, monkeypatch
+):
+    """The common message takes its seq, row and log entry in one statement."""
+    import json
+
+    from hub import publish
+
+    sent: list[dict] = []
+    real_send = publish.send
+
+    def recording_send(message):
+        sent.append(json.loads(message["text"]))
+        real_send(message)
+
+    monkeypatch.setattr(publish, "send", recording_send)
+    room = live_team.shared
+    message, created = check_send_message(
+        live_team.client_member, room_id=room.id, client_id="one-statement", body="plain text"
+    )
+    assert created
+    stored = Message.objects.get(pk=message.pk)
+    event = RoomEvent.objects.get(room=room, seq=stored.seq)
+    assert stored.seq == message.seq == Room.objects.get(pk=room.pk).last_seq
+    assert event.message_id == stored.pk and event.type == "message.new"
+    assert event.payload["seq"] == event.payload["message"]["seq"] == stored.seq
+    assert event.payload["message"]["html"] == stored.body_html == "<p>plain text</p>"
+    assert sent == [event.payload]
+
+
+def test_a_message_into_a_room_archived_meanwhile_is_refused_and_leaves_no_trace(live_team):
+    from django.utils import timezone
+
+    from hub.errors import Archived
+    from rooms.actions.messages import do_send_message
+
+    room = Room.objects.get(pk=live_team.shared.pk)
+    head = room.last_seq
+    Room.objects.filter(pk=room.pk).update(archived_at=timezone.now())
+    with pytest.raises(Archived):
+        do_send_message(
+            live_team.client_member, room, client_id="late", body="too late", thread_root=None
+        )
+    assert Room.objects.get(pk=room.pk).last_seq == head
+    assert not Message.objects.filter(client_id="late").exists()
