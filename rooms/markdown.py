@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -19,7 +21,22 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"style"}, "td": {"style"}, "ol": {"start"}}
 
 
+# One line of letters, digits, spaces and a little punctuation, starting with a
+# letter and ending without a space: nothing in it is Markdown or HTML syntax
+# (no list marker or heading can start it, no emphasis, link, code, entity or
+# tag can occur), so it renders as a paragraph of itself. Most chat messages
+# are such lines; the parser and the sanitizer cost them ~0.3 ms each.
+# tests/rooms/test_markdown.py holds it to the full renderer.
+_PLAIN_LINE = re.compile(r"[A-Za-z](?:[A-Za-z0-9 ,.;:?-]*[A-Za-z0-9,.;:?-])?")
+
+
 def render_markdown(source: str) -> str:
+    if _PLAIN_LINE.fullmatch(source):
+        return f"<p>{source}</p>"
+    return render_full(source)
+
+
+def render_full(source: str) -> str:
     html = _parser.render(source)
     return nh3.clean(
         html,
