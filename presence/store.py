@@ -166,15 +166,21 @@ class RedisPresenceStore:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            # redis-py 8's pool holds 100 by default and fails bursts of
-            # connects beyond that (django/channels_redis#422).
-            client = aioredis.Redis.from_url(
+            # A bounded pool whose callers wait for a free connection: redis-py
+            # 8's default pool opens a new connection whenever none is free
+            # (each costs a TCP connect and a package-metadata lookup), and a
+            # burst of handshakes would open hundreds; its default cap of 100
+            # fails beyond that (django/channels_redis#422). A round trip is
+            # short, so a few dozen connections serve any burst.
+            pool = aioredis.BlockingConnectionPool.from_url(
                 self.url,
+                max_connections=64,
+                timeout=5,
                 socket_timeout=5,
                 socket_connect_timeout=5,
                 health_check_interval=15,
-                max_connections=2000,
             )
+            client = aioredis.Redis(connection_pool=pool)
             self._clients[loop] = client
         return client
 

@@ -69,8 +69,11 @@ def session_user(session: SessionBase) -> User | AnonymousUser:
         # A backend of another kind loads people its own way.
         other = get_user(SimpleNamespace(session=session))  # type: ignore[arg-type]
         return other if isinstance(other, User) else AnonymousUser()
-    user = User._default_manager.select_related("organization").filter(pk=user_id).first()
-    if user is None or not backend.user_can_authenticate(user):
+    try:
+        user = User._default_manager.select_related("organization").get(pk=user_id)
+    except User.DoesNotExist:
+        return AnonymousUser()
+    if not backend.user_can_authenticate(user):
         return AnonymousUser()
     session_hash = session.get(HASH_SESSION_KEY)
     if session_hash and (
