@@ -31,6 +31,15 @@ def test_a_handshake_reads_the_session_from_the_cache_and_the_person_in_one_quer
         assert user.organization.name == person.organization.name
 
 
+def test_a_person_of_no_organization_is_loaded_without_one():
+    person = make_person(make_org())
+    person.organization = None
+    person.is_superuser = person.is_staff = True  # only an operator may have none
+    person.save()
+    _, user = socket_identity(session_cookie(person))
+    assert user.pk == person.pk and user.organization is None
+
+
 def test_no_cookie_or_an_unknown_session_is_anonymous():
     assert not socket_identity(None)[1].is_authenticated
     assert not socket_identity("no-such-session-key")[1].is_authenticated
