@@ -270,6 +270,19 @@ def sender_process(
     async def run() -> SenderResult:
         result = SenderResult()
         opened, _ = await open_many(endpoints, do_subscribe=False)
+        for _attempt in range(5):
+            # A server still busy with the receivers' arrival (a 1,000-member
+            # room) may let a handshake time out: try the missing ones again.
+            if len(opened) == len(endpoints):
+                break
+            await asyncio.sleep(2.0)
+            have = {id(ep) for _, ep in opened}
+            more, _ = await open_many(
+                [ep for ep in endpoints if id(ep) not in have], do_subscribe=False
+            )
+            opened += more
+        if not opened:
+            raise RuntimeError(f"the sender could not open any socket: {ERRORS[:3]}")
         sockets = [ws for ws, _ in opened]
         targets = [ep for _, ep in opened]
         pending: dict[str, float] = {}
