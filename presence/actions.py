@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from presence.announce import PresenceAnnouncer, RoomsOf, announce_changes, announce_typing
+from presence.announce import RoomsOf, announce_changes, announce_typing
 from presence.heartbeat import PresenceKeeper
 from presence.store import get_store
 
@@ -22,7 +22,7 @@ async def do_connect(user_id: int, conn_id: str, socket: object, rooms_of: Rooms
     keeper.add(conn_id, user_id, socket)
     try:
         if await get_store().connect(user_id, conn_id, keeper.ttl()):
-            await PresenceAnnouncer.get(rooms_of).arrived(user_id)
+            await keeper.announcer.arrived(user_id)
     except Exception:
         # The heartbeat registers this socket again; the socket must not fail for it.
         logger.warning("presence connect failed", exc_info=True)
@@ -30,10 +30,11 @@ async def do_connect(user_id: int, conn_id: str, socket: object, rooms_of: Rooms
 
 async def do_disconnect(user_id: int, conn_id: str, rooms_of: RoomsOf) -> None:
     """A socket closed: offline once the person has no other (told after the grace)."""
-    PresenceKeeper.get(rooms_of).remove(conn_id)
+    keeper = PresenceKeeper.get(rooms_of)
+    keeper.remove(conn_id)
     try:
         if await get_store().disconnect(user_id, conn_id):
-            PresenceAnnouncer.get(rooms_of).note_gone([user_id])
+            keeper.announcer.note_gone([user_id])
     except Exception:
         # The heartbeat expiry cleans up what we could not.
         logger.warning("presence disconnect failed", exc_info=True)

@@ -36,29 +36,21 @@ RoomsOf = Callable[[list[int]], Awaitable[dict[int, list[int]]]]
 
 
 class PresenceAnnouncer:
-    """This event loop's people who went offline, announced after the grace."""
+    """One event loop's people who went offline, announced after the grace.
 
-    _by_loop: dict[asyncio.AbstractEventLoop, PresenceAnnouncer] = {}
+    Owned by the loop's ``PresenceKeeper`` (``presence.heartbeat``). Without
+    ``rooms_of`` (a keeper made for a test) nothing is announced.
+    """
 
-    def __init__(self, rooms_of: RoomsOf) -> None:
+    def __init__(self, rooms_of: RoomsOf | None) -> None:
         self.rooms_of = rooms_of
         self.pending: set[int] = set()
         self.task: asyncio.Task[None] | None = None
 
-    @classmethod
-    def get(cls, rooms_of: RoomsOf) -> PresenceAnnouncer:
-        loop = asyncio.get_running_loop()
-        announcer = cls._by_loop.get(loop)
-        if announcer is None:
-            announcer = cls._by_loop[loop] = cls(rooms_of)
-        return announcer
-
-    @classmethod
-    async def shutdown_all(cls) -> None:
-        announcer = cls._by_loop.pop(asyncio.get_running_loop(), None)
-        if announcer is not None and announcer.task is not None:
-            announcer.task.cancel()
-            await asyncio.gather(announcer.task, return_exceptions=True)
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
 
     def note_gone(self, user_ids: list[int]) -> None:
         """These people may have gone offline: announced if still gone after the grace."""
@@ -68,7 +60,7 @@ class PresenceAnnouncer:
 
     async def arrived(self, user_id: int) -> None:
         """The person came online: announce it now, unless they left moments ago here."""
-        if user_id in self.pending:
+        if user_id in self.pending or self.rooms_of is None:
             return  # the grace's end finds them back, and announces nothing
         await announce_changes([user_id], self.rooms_of)
 
@@ -76,7 +68,8 @@ class PresenceAnnouncer:
         await asyncio.sleep(float(settings.CAUSEWAY_PRESENCE_GRACE_SECONDS))
         people, self.pending = sorted(self.pending), set()
         try:
-            await announce_changes(people, self.rooms_of)
+            if self.rooms_of is not None:
+                await announce_changes(people, self.rooms_of)
         except Exception:
             # Best effort, like all presence: the next change announces the
             # state then current, and every subscribe carries the states.

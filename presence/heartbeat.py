@@ -27,6 +27,8 @@ class PresenceKeeper:
         # is gone, and its entry then expires like a crashed process's.
         self.connections: dict[str, tuple[int, weakref.ref[object]]] = {}
         self.task: asyncio.Task[None] | None = None
+        # Who left, told after the grace (presence.announce).
+        self.announcer = PresenceAnnouncer(rooms_of)
 
     def add(self, conn_id: str, user_id: int, socket: object) -> None:
         self.connections[conn_id] = (user_id, weakref.ref(socket))
@@ -55,7 +57,8 @@ class PresenceKeeper:
         if keeper is not None and keeper.task is not None:
             keeper.task.cancel()
             await asyncio.gather(keeper.task, return_exceptions=True)
-        await PresenceAnnouncer.shutdown_all()
+        if keeper is not None:
+            await keeper.announcer.stop()
 
     @staticmethod
     def ttl() -> float:
@@ -74,8 +77,8 @@ class PresenceKeeper:
                     waited = 0.0
                     await store.refresh(self.live_entries(), self.ttl())
                 gone = await store.sweep()
-                if gone and self.rooms_of is not None:
-                    PresenceAnnouncer.get(self.rooms_of).note_gone(gone)
+                if gone:
+                    self.announcer.note_gone(gone)
             except asyncio.CancelledError:
                 raise
             except Exception:
