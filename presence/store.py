@@ -131,6 +131,19 @@ return before
 """
 
 
+# KEYS: per person their connections and state; ARGV: now. Each one's state.
+STATES_SCRIPT = """
+local out = {}
+for j = 1, #KEYS / 2 do
+  local state = 'offline'
+  if redis.call('ZCOUNT', KEYS[2 * j - 1], ARGV[1], '+inf') > 0 then
+    state = redis.call('GET', KEYS[2 * j]) or 'active'
+  end
+  out[j] = state
+end
+return out
+"""
+
 # KEYS: the announced-states hash, then per person their connections and state;
 # ARGV: now, then the people. Returns person, state, person, state... of changes.
 ANNOUNCE_SCRIPT = """
@@ -233,19 +246,15 @@ class RedisPresenceStore:
         await self._redis().set(self._state(user_id), state, ex=86400)
 
     async def states(self, user_ids: list[int]) -> dict[int, str]:
+        # One script, not two commands per person: a subscribe asks for every
+        # member, and a reconnect storm subscribes thousands of times.
         if not user_ids:
             return {}
-        now = time.time()
-        async with self._redis().pipeline(transaction=False) as pipe:
-            for uid in user_ids:
-                pipe.zcount(self._conns(uid), now, "+inf")
-                pipe.get(self._state(uid))
-            replies = await pipe.execute()
-        result = {}
-        for i, uid in enumerate(user_ids):
-            live, state = replies[2 * i], replies[2 * i + 1]
-            result[uid] = (state.decode() if state else ACTIVE) if int(live) else OFFLINE
-        return result
+        keys: list[str] = []
+        for user_id in user_ids:
+            keys += [self._conns(user_id), self._state(user_id)]
+        reply = await self._redis().eval(STATES_SCRIPT, len(keys), *keys, time.time())
+        return {user_id: state.decode() for user_id, state in zip(user_ids, reply, strict=True)}
 
     async def sweep(self) -> list[int]:
         redis = self._redis()
