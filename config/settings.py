@@ -283,10 +283,6 @@ CAUSEWAY_REPLAY_LIMIT = int(os.environ.get("CAUSEWAY_REPLAY_LIMIT", "1000"))
 CAUSEWAY_PAGE_SIZE = 50
 CAUSEWAY_PRESENCE_TTL_SECONDS = float(os.environ.get("CAUSEWAY_PRESENCE_TTL", "45"))
 CAUSEWAY_PRESENCE_HEARTBEAT_SECONDS = float(os.environ.get("CAUSEWAY_PRESENCE_HEARTBEAT", "15"))
-# A person whose last socket closed is shown offline after this grace
-# (presence.announce): a network blip or a deploy shorter than it shows
-# nobody offline, and a reconnect storm publishes no presence.
-CAUSEWAY_PRESENCE_GRACE_SECONDS = float(os.environ.get("CAUSEWAY_PRESENCE_GRACE", "2"))
 CAUSEWAY_TYPING_TTL_SECONDS = 6
 # (count, window in seconds)
 CAUSEWAY_RATE_LIMIT_WRITES = (int(os.environ.get("CAUSEWAY_RATE_WRITES", "30")), 10)

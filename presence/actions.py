@@ -22,19 +22,18 @@ async def do_connect(user_id: int, conn_id: str, socket: object, rooms_of: Rooms
     keeper.add(conn_id, user_id, socket)
     try:
         if await get_store().connect(user_id, conn_id, keeper.ttl()):
-            await keeper.announcer.arrived(user_id)
+            await announce_changes([user_id], rooms_of)
     except Exception:
         # The heartbeat registers this socket again; the socket must not fail for it.
         logger.warning("presence connect failed", exc_info=True)
 
 
 async def do_disconnect(user_id: int, conn_id: str, rooms_of: RoomsOf) -> None:
-    """A socket closed: offline once the person has no other (told after the grace)."""
-    keeper = PresenceKeeper.get(rooms_of)
-    keeper.remove(conn_id)
+    """A socket closed: offline once the person has no other."""
+    PresenceKeeper.get(rooms_of).remove(conn_id)
     try:
         if await get_store().disconnect(user_id, conn_id):
-            keeper.announcer.note_gone([user_id])
+            await announce_changes([user_id], rooms_of)
     except Exception:
         # The heartbeat expiry cleans up what we could not.
         logger.warning("presence disconnect failed", exc_info=True)

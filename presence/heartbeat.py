@@ -8,7 +8,7 @@ import weakref
 
 from django.conf import settings
 
-from presence.announce import PresenceAnnouncer, RoomsOf
+from presence.announce import RoomsOf, announce_changes
 from presence.store import get_store
 
 logger = logging.getLogger("causeway.presence")
@@ -27,8 +27,6 @@ class PresenceKeeper:
         # is gone, and its entry then expires like a crashed process's.
         self.connections: dict[str, tuple[int, weakref.ref[object]]] = {}
         self.task: asyncio.Task[None] | None = None
-        # Who left, told after the grace (presence.announce).
-        self.announcer = PresenceAnnouncer(rooms_of)
 
     def add(self, conn_id: str, user_id: int, socket: object) -> None:
         self.connections[conn_id] = (user_id, weakref.ref(socket))
@@ -57,8 +55,6 @@ class PresenceKeeper:
         if keeper is not None and keeper.task is not None:
             keeper.task.cancel()
             await asyncio.gather(keeper.task, return_exceptions=True)
-        if keeper is not None:
-            await keeper.announcer.stop()
 
     @staticmethod
     def ttl() -> float:
@@ -77,8 +73,8 @@ class PresenceKeeper:
                     waited = 0.0
                     await store.refresh(self.live_entries(), self.ttl())
                 gone = await store.sweep()
-                if gone:
-                    self.announcer.note_gone(gone)
+                if gone and self.rooms_of is not None:
+                    await announce_changes(gone, self.rooms_of)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -270,17 +270,6 @@ def fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-# Tests that watch someone leave wait for the frame; the grace that keeps a
-# blip from showing anyone offline (2 s in production) only slows them. The
-# tests of the grace itself set their own.
-TEST_PRESENCE_GRACE_SECONDS = 0.2
-
-
-@pytest.fixture(autouse=True)
-def short_presence_grace(settings: Any) -> None:
-    settings.CAUSEWAY_PRESENCE_GRACE_SECONDS = TEST_PRESENCE_GRACE_SECONDS
-
-
 @pytest.fixture(autouse=True)
 def generous_rate_limits(settings: Any) -> None:
     """Tests send bursts; the rate-limit tests set their own limits."""

@@ -53,8 +53,6 @@ def server_env(extra_env: dict[str, str] | None = None) -> dict[str, str]:
             "DB_POOL_SIZE": "4",
             "SECRET_KEY": settings.SECRET_KEY,
             "CAUSEWAY_INPROCESS_WORKER": "0",
-            # As in-process tests (tests/conftest.py): leaving shows quickly.
-            "CAUSEWAY_PRESENCE_GRACE": "0.2",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
         }
