@@ -131,29 +131,39 @@ return before
 """
 
 
+# A person's state, the one rule of both scripts below (LocalPresenceStore
+# keeps the same in Python): offline without a live connection, otherwise
+# the state they set, active if none.
+_STATE_OF = """
+local function state_of(conns, state, now)
+  if redis.call('ZCOUNT', conns, now, '+inf') > 0 then
+    return redis.call('GET', state) or 'active'
+  end
+  return 'offline'
+end
+"""
+
 # KEYS: per person their connections and state; ARGV: now. Each one's state.
-STATES_SCRIPT = """
+STATES_SCRIPT = (
+    _STATE_OF
+    + """
 local out = {}
 for j = 1, #KEYS / 2 do
-  local state = 'offline'
-  if redis.call('ZCOUNT', KEYS[2 * j - 1], ARGV[1], '+inf') > 0 then
-    state = redis.call('GET', KEYS[2 * j]) or 'active'
-  end
-  out[j] = state
+  out[j] = state_of(KEYS[2 * j - 1], KEYS[2 * j], ARGV[1])
 end
 return out
 """
+)
 
 # KEYS: the announced-states hash, then per person their connections and state;
 # ARGV: now, then the people. Returns person, state, person, state... of changes.
-ANNOUNCE_SCRIPT = """
+ANNOUNCE_SCRIPT = (
+    _STATE_OF
+    + """
 local out = {}
 for j = 1, #ARGV - 1 do
   local person = ARGV[j + 1]
-  local state = 'offline'
-  if redis.call('ZCOUNT', KEYS[2 * j], ARGV[1], '+inf') > 0 then
-    state = redis.call('GET', KEYS[2 * j + 1]) or 'active'
-  end
+  local state = state_of(KEYS[2 * j], KEYS[2 * j + 1], ARGV[1])
   if redis.call('HGET', KEYS[1], person) ~= state then
     redis.call('HSET', KEYS[1], person, state)
     table.insert(out, person)
@@ -162,6 +172,7 @@ for j = 1, #ARGV - 1 do
 end
 return out
 """
+)
 
 
 class RedisPresenceStore:
@@ -202,6 +213,10 @@ class RedisPresenceStore:
 
     def _state(self, user_id: int) -> str:
         return f"{self.prefix}:presence:state:{user_id}"
+
+    def _person_keys(self, user_ids: list[int]) -> list[str]:
+        """Each person's connections and state keys, in turn (the scripts' KEYS)."""
+        return [key for user_id in user_ids for key in (self._conns(user_id), self._state(user_id))]
 
     async def connect(self, user_id: int, conn_id: str, ttl: float) -> bool:
         # One round trip, also on arrival (when the state is set too): a
@@ -250,9 +265,7 @@ class RedisPresenceStore:
         # member, and a reconnect storm subscribes thousands of times.
         if not user_ids:
             return {}
-        keys: list[str] = []
-        for user_id in user_ids:
-            keys += [self._conns(user_id), self._state(user_id)]
+        keys = self._person_keys(user_ids)
         reply = await self._redis().eval(STATES_SCRIPT, len(keys), *keys, time.time())
         return {user_id: state.decode() for user_id, state in zip(user_ids, reply, strict=True)}
 
@@ -277,9 +290,7 @@ class RedisPresenceStore:
     async def announce_changes(self, user_ids: list[int]) -> dict[int, str]:
         if not user_ids:
             return {}
-        keys = [self.announced_key]
-        for user_id in user_ids:
-            keys += [self._conns(user_id), self._state(user_id)]
+        keys = [self.announced_key, *self._person_keys(user_ids)]
         reply = await self._redis().eval(
             ANNOUNCE_SCRIPT, len(keys), *keys, time.time(), *user_ids
         )  # fmt: skip
