@@ -24,9 +24,14 @@ _CLIENTS_LOCK = threading.Lock()
 
 
 class ReusingRedisCacheClient(RedisCacheClient):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Once per cache object, not on every command.
+        self._options_key = repr(sorted(self._pool_options.items()))  # type: ignore[attr-defined]
+
     def _shared(self, write: bool) -> tuple[Any, Any]:
         server = self._servers[self._get_connection_pool_index(write)]  # type: ignore[attr-defined]
-        key = (server, repr(sorted(self._pool_options.items())))  # type: ignore[attr-defined]
+        key = (server, self._options_key)
         shared = _CLIENTS.get(key)
         if shared is None:
             with _CLIENTS_LOCK:
