@@ -283,6 +283,13 @@ CAUSEWAY_REPLAY_LIMIT = int(os.environ.get("CAUSEWAY_REPLAY_LIMIT", "1000"))
 CAUSEWAY_PAGE_SIZE = 50
 CAUSEWAY_PRESENCE_TTL_SECONDS = float(os.environ.get("CAUSEWAY_PRESENCE_TTL", "45"))
 CAUSEWAY_PRESENCE_HEARTBEAT_SECONDS = float(os.environ.get("CAUSEWAY_PRESENCE_HEARTBEAT", "15"))
+# A person whose last socket closed is shown offline after this grace
+# (presence.actions.do_disconnect): a network blip or a deploy shorter than
+# it shows nobody offline, and a reconnect storm announces no presence.
+CAUSEWAY_PRESENCE_GRACE_SECONDS = float(os.environ.get("CAUSEWAY_PRESENCE_GRACE", "5"))
+# Presence changes are published once per tick per room, for everyone who
+# changed in it (presence.announce): a crowd arriving is a few frames.
+CAUSEWAY_PRESENCE_TICK_SECONDS = float(os.environ.get("CAUSEWAY_PRESENCE_TICK", "0.25"))
 CAUSEWAY_TYPING_TTL_SECONDS = 6
 # (count, window in seconds)
 CAUSEWAY_RATE_LIMIT_WRITES = (int(os.environ.get("CAUSEWAY_RATE_WRITES", "30")), 10)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypedDict
+from typing import Literal, TypedDict
 
 
 class TypingEvent(TypedDict):
@@ -15,6 +15,6 @@ class TypingEvent(TypedDict):
 
 class PresenceEvent(TypedDict):
     type: Literal["presence"]
-    room: NotRequired[int]
-    user: int
-    state: str
+    room: int
+    # person id (as text, a JSON object's key) -> "active", "away" or "offline"
+    people: dict[str, str]

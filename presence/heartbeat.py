@@ -8,7 +8,7 @@ import weakref
 
 from django.conf import settings
 
-from presence.announce import RoomsOf, announce_changes
+from presence.announce import PresenceAnnouncer, RoomsOf
 from presence.store import get_store
 
 logger = logging.getLogger("causeway.presence")
@@ -27,6 +27,8 @@ class PresenceKeeper:
         # is gone, and its entry then expires like a crashed process's.
         self.connections: dict[str, tuple[int, weakref.ref[object]]] = {}
         self.task: asyncio.Task[None] | None = None
+        # Who may have changed, announced at the next tick (presence.announce).
+        self.announcer = PresenceAnnouncer(rooms_of)
 
     def add(self, conn_id: str, user_id: int, socket: object) -> None:
         self.connections[conn_id] = (user_id, weakref.ref(socket))
@@ -55,14 +57,26 @@ class PresenceKeeper:
         if keeper is not None and keeper.task is not None:
             keeper.task.cancel()
             await asyncio.gather(keeper.task, return_exceptions=True)
+        if keeper is not None:
+            await keeper.announcer.stop()
 
     @staticmethod
     def ttl() -> float:
         return float(settings.CAUSEWAY_PRESENCE_TTL_SECONDS)
 
+    @classmethod
+    async def flush_all(cls) -> None:
+        """Announce now what this loop's keeper noted (tests, before they fence)."""
+        keeper = cls._by_loop.get(asyncio.get_running_loop())
+        if keeper is not None:
+            await keeper.announcer.flush()
+
     async def _run(self) -> None:
         heartbeat = float(settings.CAUSEWAY_PRESENCE_HEARTBEAT_SECONDS)
-        sweep_every = min(5.0, heartbeat)
+        grace = float(settings.CAUSEWAY_PRESENCE_GRACE_SECONDS)
+        # A departure is announced by the sweep after the grace: sweep at
+        # least that often, so it shows within twice the grace.
+        sweep_every = min(5.0, heartbeat, grace if grace > 0 else 5.0)
         waited = 0.0
         while True:
             await asyncio.sleep(sweep_every)
@@ -71,10 +85,12 @@ class PresenceKeeper:
                 store = get_store()
                 if waited >= heartbeat:
                     waited = 0.0
-                    await store.refresh(self.live_entries(), self.ttl())
-                gone = await store.sweep()
-                if gone and self.rooms_of is not None:
-                    await announce_changes(gone, self.rooms_of)
+                    entries = self.live_entries()
+                    if await store.refresh(entries, self.ttl()):
+                        # The store lost its state (Redis restarted): announce
+                        # our people again, or snapshots would show them gone.
+                        self.announcer.note(user_id for user_id, _ in entries)
+                self.announcer.note(await store.sweep())
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Protocol, cast
+import uuid
+from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 
@@ -32,15 +33,35 @@ class PresenceStore(Protocol):
         """Register a connection; True if the person was offline before (and is now active)."""
         ...
 
-    async def refresh(self, entries: list[tuple[int, str]], ttl: float) -> None: ...
+    async def refresh(self, entries: list[tuple[int, str]], ttl: float) -> bool:
+        """Extend these connections' entries; True if the store had lost its state.
 
-    async def disconnect(self, user_id: int, conn_id: str) -> bool:
-        """Drop a connection; True if the person is now offline."""
+        (A Redis restarted empty: the caller announces its people again.)
+        """
+        ...
+
+    async def disconnect(self, user_id: int, conn_id: str, linger: float = 0) -> bool:
+        """Drop a connection; True if the person is now offline.
+
+        With ``linger`` the entry is kept that long instead, as if its socket
+        were still open, and then expires like a dead process's (the sweep
+        tells who went offline): a socket back within it shows no change.
+        """
         ...
 
     async def set_state(self, user_id: int, state: str) -> None: ...
 
-    async def states(self, user_ids: list[int]) -> dict[int, str]: ...
+    async def states(self, user_ids: list[int]) -> dict[int, str]:
+        """Each person's state now."""
+        ...
+
+    async def announced(self, user_ids: list[int], viewer: int | None = None) -> dict[int, str]:
+        """Each person's state as last announced (offline if never): what
+        subscribers were told, so a subscribe's snapshot agrees with the
+        ``presence`` frames that follow it. The ``viewer``'s own is their
+        state now (they are connected; their arrival may not be announced yet).
+        """
+        ...
 
     async def sweep(self) -> list[int]:
         """Expire dead connections; the people who went offline because of it."""
@@ -59,7 +80,7 @@ class LocalPresenceStore:
     def __init__(self) -> None:
         self.conns: dict[int, dict[str, float]] = {}
         self.state: dict[int, str] = {}
-        self.announced: dict[int, str] = {}
+        self.announced_states: dict[int, str] = {}
 
     def _live(self, user_id: int, now: float) -> dict[str, float]:
         conns = self.conns.get(user_id, {})
@@ -76,15 +97,20 @@ class LocalPresenceStore:
             self.state[user_id] = ACTIVE
         return was_offline
 
-    async def refresh(self, entries: list[tuple[int, str]], ttl: float) -> None:
+    async def refresh(self, entries: list[tuple[int, str]], ttl: float) -> bool:
         expires = time.time() + ttl
         for user_id, conn_id in entries:
             self.conns.setdefault(user_id, {})[conn_id] = expires
+        return False  # this process's memory is never lost while it runs
 
-    async def disconnect(self, user_id: int, conn_id: str) -> bool:
+    async def disconnect(self, user_id: int, conn_id: str, linger: float = 0) -> bool:
         conns = self.conns.get(user_id, {})
-        if conns.pop(conn_id, None) is None:
+        if conn_id not in conns:
             return False
+        if linger > 0:
+            conns[conn_id] = min(conns[conn_id], time.time() + linger)
+            return False
+        del conns[conn_id]
         return not self._live(user_id, time.time())
 
     async def set_state(self, user_id: int, state: str) -> None:
@@ -96,6 +122,12 @@ class LocalPresenceStore:
             uid: (self.state.get(uid, ACTIVE) if self._live(uid, now) else OFFLINE)
             for uid in user_ids
         }
+
+    async def announced(self, user_ids: list[int], viewer: int | None = None) -> dict[int, str]:
+        seen = {uid: self.announced_states.get(uid, OFFLINE) for uid in user_ids}
+        if viewer in seen:
+            seen.update(await self.states([viewer]))
+        return seen
 
     async def sweep(self) -> list[int]:
         now = time.time()
@@ -110,8 +142,8 @@ class LocalPresenceStore:
     async def announce_changes(self, user_ids: list[int]) -> dict[int, str]:
         changed = {}
         for user_id, state in (await self.states(user_ids)).items():
-            if self.announced.get(user_id) != state:
-                self.announced[user_id] = state
+            if self.announced_states.get(user_id) != state:
+                self.announced_states[user_id] = state
                 changed[user_id] = state
         return changed
 
@@ -175,12 +207,49 @@ return out
 )
 
 
+# KEYS: the announced-states hash, then maybe the viewer's connections and
+# state; ARGV: now, then the people. Returns the viewer's state now (or
+# false), then each one's as last announced.
+ANNOUNCED_SCRIPT = (
+    _STATE_OF
+    + """
+local out = {false}
+if #KEYS == 3 then
+  out[1] = state_of(KEYS[2], KEYS[3], ARGV[1])
+end
+for j = 2, #ARGV do
+  out[j] = redis.call('HGET', KEYS[1], ARGV[j]) or 'offline'
+end
+return out
+"""
+)
+
+# KEYS: the expiry index; ARGV: now, the connections keys' prefix. Expires
+# every entry due, returns the people left with no live connection.
+SWEEP_SCRIPT = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local gone = {}
+for _, member in ipairs(due) do
+  redis.call('ZREM', KEYS[1], member)
+  local sep = string.find(member, ':', 1, true)
+  local person = string.sub(member, 1, sep - 1)
+  local conns = ARGV[2] .. person
+  redis.call('ZREM', conns, string.sub(member, sep + 1))
+  if redis.call('ZCOUNT', conns, ARGV[1], '+inf') == 0 then
+    table.insert(gone, person)
+  end
+end
+return gone
+"""
+
+
 class RedisPresenceStore:
     def __init__(self, url: str, prefix: str) -> None:
         self.url = url
         self.prefix = prefix
         self.index_key = f"{prefix}:presence:expiry"
         self.announced_key = f"{prefix}:presence:announced"
+        self.marker_key = f"{prefix}:presence:process:{uuid.uuid4().hex}"
         self._clients: dict[asyncio.AbstractEventLoop, Redis] = {}
 
     def _redis(self) -> Redis:
@@ -237,19 +306,32 @@ class RedisPresenceStore:
         )  # fmt: skip
         return int(before) == 0
 
-    async def refresh(self, entries: list[tuple[int, str]], ttl: float) -> None:
-        if not entries:
-            return
+    async def refresh(self, entries: list[tuple[int, str]], ttl: float) -> bool:
         expires = time.time() + ttl
         async with self._redis().pipeline(transaction=False) as pipe:
+            # This process's marker: gone means Redis lost everything (a
+            # restart; it keeps nothing on disk), the announced states too.
+            pipe.exists(self.marker_key)
+            pipe.set(self.marker_key, 1, ex=int(ttl * 4))
             for user_id, conn_id in entries:
                 pipe.zadd(self._conns(user_id), {conn_id: expires})
                 pipe.expire(self._conns(user_id), int(ttl * 4))
-            pipe.zadd(self.index_key, {f"{u}:{c}": expires for u, c in entries})
-            await pipe.execute()
+            if entries:
+                pipe.zadd(self.index_key, {f"{u}:{c}": expires for u, c in entries})
+            marker_was_there, *_ = await pipe.execute()
+        return not marker_was_there
 
-    async def disconnect(self, user_id: int, conn_id: str) -> bool:
+    async def disconnect(self, user_id: int, conn_id: str, linger: float = 0) -> bool:
         key = self._conns(user_id)
+        if linger > 0:
+            # The entry stays until the linger ends (never later than it would
+            # have), and the sweep of whichever process comes first expires it.
+            expires = time.time() + linger
+            async with self._redis().pipeline(transaction=False) as pipe:
+                pipe.zadd(key, {conn_id: expires}, xx=True, lt=True)
+                pipe.zadd(self.index_key, {f"{user_id}:{conn_id}": expires}, xx=True, lt=True)
+                await pipe.execute()
+            return False
         async with self._redis().pipeline(transaction=True) as pipe:
             pipe.zrem(key, conn_id)
             pipe.zrem(self.index_key, f"{user_id}:{conn_id}")
@@ -269,23 +351,26 @@ class RedisPresenceStore:
         reply = await self._redis().eval(STATES_SCRIPT, len(keys), *keys, time.time())
         return {user_id: state.decode() for user_id, state in zip(user_ids, reply, strict=True)}
 
+    async def announced(self, user_ids: list[int], viewer: int | None = None) -> dict[int, str]:
+        if not user_ids:
+            return {}
+        own = self._person_keys([viewer]) if viewer in user_ids else []
+        reply = await self._redis().eval(
+            ANNOUNCED_SCRIPT, 1 + len(own), self.announced_key, *own, time.time(), *user_ids
+        )  # fmt: skip
+        seen = {user_id: state.decode() for user_id, state in zip(user_ids, reply[1:], strict=True)}
+        if viewer is not None and own:
+            seen[viewer] = reply[0].decode()
+        return seen
+
     async def sweep(self) -> list[int]:
-        redis = self._redis()
-        now = time.time()
-        # Members only, no scores asked for: each is the bytes of "user:conn".
-        expired = cast(list[bytes], await redis.zrangebyscore(self.index_key, "-inf", now))
-        gone = []
-        for member in expired:
-            # Every live process sweeps; ZREM decides which one owns an entry.
-            if not await redis.zrem(self.index_key, member):
-                continue
-            user_id_text, conn_id = member.decode().split(":", 1)
-            user_id = int(user_id_text)
-            key = self._conns(user_id)
-            await redis.zrem(key, conn_id)
-            if int(await redis.zcount(key, time.time(), "+inf")) == 0:
-                gone.append(user_id)
-        return gone
+        # One script: after a storm's grace there are thousands of entries,
+        # and every live process sweeps (the script runs atomically, so each
+        # entry is expired, and its person reported, once).
+        reply = await self._redis().eval(
+            SWEEP_SCRIPT, 1, self.index_key, time.time(), f"{self.prefix}:presence:conns:"
+        )  # fmt: skip
+        return sorted({int(user_id) for user_id in reply})
 
     async def announce_changes(self, user_ids: list[int]) -> dict[int, str]:
         if not user_ids:

@@ -66,6 +66,7 @@ from django.test import Client as DjangoClient
 
 from hub import publish as hub_publish
 from hub.models import Organization, Partnership, User
+from presence.heartbeat import PresenceKeeper
 from rooms.actions.escalation_clock import run_escalation_clock
 from rooms.actions.escalation_settings import check_set_escalation_contacts
 from rooms.actions.members import do_add_member
@@ -578,6 +579,10 @@ class Run:
     async def settle(self, label: str, *, checkpoint: bool = False) -> None:
         """Wait until the step's effects have all arrived, then record what B received."""
         await self.transport.relay()
+        # Presence is announced once per tick (presence.announce); the twins
+        # run with a tick too long to fire, so each step's changes are
+        # announced here, together, in both twins alike.
+        await PresenceKeeper.flush_all()
         for peer in self.peers.values():
             await peer.fence(publish=peer.recorded)
         for peer in self.recorders:
@@ -834,7 +839,7 @@ def normalize(recording: Any, tag: str) -> Any:
             # map's person ids are already numbered by the member list.
             for k in sorted(value, key=str):
                 v = value[k]
-                if key == "presence" and str(k).isdigit():
+                if key in ("presence", "people") and str(k).isdigit():
                     out[ids("person", k)] = walk(v, None)
                 elif k == "id" and _is_int(v):
                     kind = _id_kind(key, value)

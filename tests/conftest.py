@@ -190,6 +190,13 @@ class Socket:
             if frame.get("type") == type_ and all(frame.get(k) == v for k, v in match.items()):
                 return frame
 
+    async def presence(self, user: int, timeout: float = 3) -> str:
+        """The next state announced for ``user`` (a frame holds everyone of a tick)."""
+        while True:
+            frame = await self.expect("presence", timeout)
+            if str(user) in frame["people"]:
+                return str(frame["people"][str(user)])
+
     async def nothing(self, timeout: float = 0.3) -> None:
         assert await self.comm.receive_nothing(timeout=timeout), "expected no frame"
 
@@ -268,6 +275,14 @@ def published(monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callback
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def no_presence_grace(settings: Any) -> None:
+    """Tests that watch someone leave wait for the frame; the grace that keeps
+    a blip from showing anyone offline (5 s in production) only slows them.
+    The tests of the grace set their own."""
+    settings.CAUSEWAY_PRESENCE_GRACE_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)

@@ -53,6 +53,8 @@ def server_env(extra_env: dict[str, str] | None = None) -> dict[str, str]:
             "DB_POOL_SIZE": "4",
             "SECRET_KEY": settings.SECRET_KEY,
             "CAUSEWAY_INPROCESS_WORKER": "0",
+            # As in-process tests (tests/conftest.py): leaving shows at once.
+            "CAUSEWAY_PRESENCE_GRACE": "0",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
         }
@@ -226,6 +228,15 @@ class Client:
             frame = await self.recv(remaining)
             if frame.get("type") == type_ and all(frame.get(k) == v for k, v in match.items()):
                 return frame
+
+    async def presence(self, user: int, timeout: float = 5, state: str | None = None) -> str:
+        """The next state announced for ``user`` (a frame holds everyone of a tick)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = await self.expect("presence", max(deadline - time.monotonic(), 0.01))
+            got = frame["people"].get(str(user))
+            if got is not None and state in (None, got):
+                return str(got)
 
     async def drain(self, quiet: float = 0.3) -> list[dict[str, Any]]:
         got = []

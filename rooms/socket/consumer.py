@@ -190,7 +190,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             raise
         head = snapshot["head"]
         start, caught_up = await self.subs.between_heads(room_id, head)
-        presence = await states([m["person"]["id"] for m in snapshot["members"]])
+        presence = await states(self.user.pk, [m["person"]["id"] for m in snapshot["members"]])
         if not self.subs.still_subscribing(room_id):
             return  # revoked (or unsubscribed) while we were reading
         await self.send_frame(

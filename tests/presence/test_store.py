@@ -69,3 +69,41 @@ async def test_a_person_arriving_is_active_again_after_being_away(store):
     await store.disconnect(12, "tab")
     assert await store.connect(12, "tab-2", ttl=30) is True
     assert await store.states([12]) == {12: "active"}
+
+
+async def test_subscribers_are_shown_the_state_last_announced_not_the_live_one(store):
+    await store.connect(13, "tab", ttl=30)
+    assert await store.announced([13, 14]) == {13: "offline", 14: "offline"}
+    await store.announce_changes([13])
+    await store.disconnect(13, "tab")
+    assert await store.announced([13]) == {13: "active"}
+    await store.announce_changes([13])
+    assert await store.announced([13]) == {13: "offline"}
+
+
+async def test_a_lingering_connection_keeps_its_person_online_until_it_expires(store):
+    await store.connect(15, "tab", ttl=30)
+    assert await store.disconnect(15, "tab", linger=0.3) is False
+    assert await store.states([15]) == {15: "active"}
+    await asyncio.sleep(0.4)
+    assert await store.sweep() == [15]
+    assert await store.states([15]) == {15: "offline"}
+
+
+async def test_a_connection_back_within_the_linger_keeps_its_person_online(store):
+    await store.connect(16, "tab", ttl=30)
+    await store.disconnect(16, "tab", linger=0.2)
+    assert await store.connect(16, "tab-again", ttl=30) is False
+    await asyncio.sleep(0.3)
+    assert await store.sweep() == []
+    assert await store.states([16]) == {16: "active"}
+
+
+async def test_a_refresh_says_when_the_store_lost_its_state(store):
+    await store.connect(17, "tab", ttl=30)
+    await store.refresh([(17, "tab")], ttl=30)
+    assert await store.refresh([(17, "tab")], ttl=30) is False
+    if isinstance(store, RedisPresenceStore):
+        # What a Redis restart does to this process's marker (and everything else).
+        await store._redis().delete(store.marker_key)
+        assert await store.refresh([(17, "tab")], ttl=30) is True

@@ -121,7 +121,8 @@ async def test_resume_with_since_replays_exactly_what_was_missed(live_team, conn
     got = [await back.recv() for _ in range(100)]
     assert [f["seq"] for f in got] == list(range(head + 1, head + 101))
     assert [f["message"]["body"] for f in got] == [f"n{i}" for i in range(100)]
-    await back.nothing()
+    # Nothing more of the room's log (their own arrival is announced a tick later).
+    assert [f for f in await back.drain() if "seq" in f] == []
 
 
 async def test_sockets_subscribing_together_each_get_everything_after_their_own_head(
@@ -306,15 +307,13 @@ async def test_presence_set_and_disconnect_reach_room_members(live_team, connect
     watcher = await connect(live_team.client_member)
     await subscribed(watcher, live_team.shared)
     other = await connect(live_team.supplier_member)
-    online = await watcher.expect("presence", user=live_team.supplier_member.id)
-    assert online["state"] == "active"
+    assert await watcher.presence(live_team.supplier_member.id) == "active"
     await other.send({"type": "presence.set", "state": "away"})
-    assert (await watcher.expect("presence", user=live_team.supplier_member.id))["state"] == "away"
+    assert await watcher.presence(live_team.supplier_member.id) == "away"
     await other.send({"type": "presence.set", "state": "sleeping"})
     assert (await other.expect("error"))["code"] == "invalid"
     await other.close()
-    offline = await watcher.expect("presence", user=live_team.supplier_member.id)
-    assert offline["state"] == "offline"
+    assert await watcher.presence(live_team.supplier_member.id) == "offline"
 
 
 async def test_someone_who_comes_back_is_shown_online_to_whoever_saw_them_gone(live_team, connect):
@@ -327,7 +326,61 @@ async def test_someone_who_comes_back_is_shown_online_to_whoever_saw_them_gone(l
     sub = await subscribed(watcher, live_team.shared)
     assert sub["presence"][str(supplier)] == "offline"
     await connect(live_team.supplier_member)
-    assert (await watcher.expect("presence", user=supplier))["state"] == "active"
+    assert await watcher.presence(supplier) == "active"
+
+
+async def test_a_socket_that_drops_and_comes_back_within_the_grace_shows_nobody_offline(
+    live_team, connect, settings
+):
+    """A network blip or a deploy must not flash everyone offline and back."""
+    settings.CAUSEWAY_PRESENCE_GRACE_SECONDS = 1.0
+    supplier = live_team.supplier_member.id
+    watcher = await connect(live_team.client_member)
+    await subscribed(watcher, live_team.shared)
+    first = await connect(live_team.supplier_member)
+    assert await watcher.presence(supplier) == "active"
+    await first.close()
+    # Within the grace a subscribe still shows them: what was announced.
+    again = await connect(live_team.client_member)
+    assert (await subscribed(again, live_team.shared))["presence"][str(supplier)] == "active"
+    await connect(live_team.supplier_member)
+    frames = await watcher.drain(2.0)  # past the grace and a sweep
+    assert [f for f in frames if f["type"] == "presence" and str(supplier) in f["people"]] == []
+
+
+async def test_someone_who_does_not_come_back_is_shown_offline_after_the_grace(
+    live_team, connect, settings
+):
+    settings.CAUSEWAY_PRESENCE_GRACE_SECONDS = 0.5
+    supplier = live_team.supplier_member.id
+    watcher = await connect(live_team.client_member)
+    await subscribed(watcher, live_team.shared)
+    first = await connect(live_team.supplier_member)
+    assert await watcher.presence(supplier) == "active"
+    await first.close()
+    assert await watcher.presence(supplier, timeout=3) == "offline"
+
+
+async def test_people_arriving_in_one_tick_are_announced_in_one_frame_per_room(
+    live_team, connect, settings
+):
+    """A crowd arriving in a big room costs each member a frame, not one per arrival."""
+    from presence.heartbeat import PresenceKeeper
+
+    settings.CAUSEWAY_PRESENCE_TICK_SECONDS = 3600  # announced by the flush below only
+    watcher = await connect(live_team.client_member)
+    await subscribed(watcher, live_team.shared)
+    await PresenceKeeper.flush_all()
+    await watcher.drain(0.2)
+    await connect(live_team.supplier_member)
+    await connect(live_team.supplier_admin)
+    await PresenceKeeper.flush_all()
+    frame = await watcher.expect("presence", room=live_team.shared.id)
+    assert frame["people"] == {
+        str(live_team.supplier_member.id): "active",
+        str(live_team.supplier_admin.id): "active",
+    }
+    await watcher.nothing(0.3)
 
 
 async def test_ping_answers_pong_with_the_ref(live_team, connect):

@@ -72,16 +72,14 @@ async def test_typing_and_presence_cross_processes(live_team, servers):
     sub = await watcher.expect("subscribed")
     assert sub["presence"][str(live_team.supplier_member.id)] == "offline"
     typist = await client(b_proc, live_team.supplier_member)
-    online = await watcher.expect("presence", user=live_team.supplier_member.id)
-    assert online["state"] == "active"
+    assert await watcher.presence(live_team.supplier_member.id) == "active"
     await typist.send({"type": "subscribe", "room": live_team.shared.id})
     await typist.expect("subscribed")
     await typist.send({"type": "typing", "room": live_team.shared.id})
     typing = await watcher.expect("typing")
     assert typing["user"] == live_team.supplier_member.id
     await typist.send({"type": "presence.set", "state": "away"})
-    away = await watcher.expect("presence", user=live_team.supplier_member.id)
-    assert away["state"] == "away"
+    assert await watcher.presence(live_team.supplier_member.id) == "away"
     await watcher.close()
     await typist.close()
 
@@ -92,12 +90,10 @@ async def test_a_killed_process_leaves_no_ghost_presence(live_team, servers):
     await watcher.send({"type": "subscribe", "room": live_team.shared.id})
     await watcher.expect("subscribed")
     doomed = await client(b_proc, live_team.supplier_member)
-    await watcher.expect("presence", user=live_team.supplier_member.id, state="active")
+    await watcher.presence(live_team.supplier_member.id, state="active")
     killed_at = time.monotonic()
     b_proc.kill()  # no disconnect() runs
-    offline = await watcher.expect(
-        "presence", timeout=15, user=live_team.supplier_member.id, state="offline"
-    )
+    offline = await watcher.presence(live_team.supplier_member.id, timeout=15, state="offline")
     # TTL 3 s + sweep interval: gone well within the minute the product promises.
     assert offline and time.monotonic() - killed_at < 15
     await watcher.send({"type": "subscribe", "room": live_team.shared.id})

@@ -66,12 +66,17 @@ export class RoomPeople {
     this.draw();
   }
 
-  /** @param {PresenceEvent} frame */
-  presenceChanged({ user, state }) {
-    this.presence.set(user, state);
-    if (!this.members.has(user)) return;
-    for (const dot of $all(`[data-presence-for="${user}"]`)) dot.dataset.state = state;
-    this.draw();
+  /** @param {PresenceEvent} frame everyone of the room who changed in one tick */
+  presenceChanged({ people }) {
+    let shown = false;
+    for (const [id, state] of Object.entries(people)) {
+      const user = Number(id);
+      this.presence.set(user, state);
+      if (!this.members.has(user)) continue;
+      for (const dot of $all(`[data-presence-for="${user}"]`)) dot.dataset.state = state;
+      shown = true;
+    }
+    if (shown) this.draw();
   }
 
   /** @param {MemberJoinedEvent} frame */

@@ -394,9 +394,8 @@
  * presence.events.PresenceEvent
  * @typedef {object} PresenceEvent
  * @property {"presence"} type
- * @property {number} [room]
- * @property {number} user
- * @property {string} state
+ * @property {number} room
+ * @property {Record<string, string>} people
  */
 
 /**
