@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from typing import Any
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from hub.models import User
+from hub.prepared import Prepared
 from rooms.models.messages import Mention, Message, ThreadFollow
 from rooms.wire.types import ThreadReading, ThreadUnreadEvent
 
@@ -25,12 +28,12 @@ UNREAD_RULE: dict[str, bool] = {
 THREAD_RULE: dict[str, bool] = UNREAD_RULE | {"counts_thread_replies": True}
 
 
-def unread_filter(user: User) -> Q:
+def unread_filter(user: User | int) -> Q:
     """The messages ``UNREAD_RULE`` counts for ``user`` in a room (the read marker aside)."""
     return _rule_filter(user, UNREAD_RULE)
 
 
-def _rule_filter(user: User, rule: dict[str, bool]) -> Q:
+def _rule_filter(user: User | int, rule: dict[str, bool]) -> Q:
     q = Q()
     if not rule["counts_thread_replies"]:
         q &= Q(thread_root__isnull=True)
@@ -80,7 +83,7 @@ def thread_reading(user: User, room_id: int, root_id: int) -> ThreadUnreadEvent:
     )
 
 
-def followed_threads(user: User, room_id: int) -> list[ThreadReading]:
+def _followed_threads(user: int, room: int) -> QuerySet[Any, Any]:
     unread = (
         Message.objects.filter(
             _rule_filter(user, THREAD_RULE),
@@ -92,9 +95,19 @@ def followed_threads(user: User, room_id: int) -> list[ThreadReading]:
         .annotate(n=Count("id"))
         .values("n")
     )
-    follows = ThreadFollow.objects.filter(user=user, root__room_id=room_id).annotate(
-        unread=Coalesce(Subquery(unread), 0)
+    return (
+        ThreadFollow.objects.filter(user_id=user, root__room_id=room)
+        .annotate(unread=Coalesce(Subquery(unread), 0))
+        .values("root_id", "last_read_seq", "unread")
     )
+
+
+# Every subscribe reads it (a reconnect storm, thousands of times).
+_FOLLOWED_THREADS = Prepared(_followed_threads, "user", "room")
+
+
+def followed_threads(user: User, room_id: int) -> list[ThreadReading]:
     return [
-        {"root": f.root_id, "last_read_seq": f.last_read_seq, "unread": f.unread} for f in follows
+        {"root": f["root_id"], "last_read_seq": f["last_read_seq"], "unread": f["unread"]}
+        for f in _FOLLOWED_THREADS.rows(user=user.pk, room=room_id)
     ]

@@ -101,7 +101,7 @@ def room_list(user: User) -> list[RoomListEntry]:
     return result
 
 
-def room_members(room: Room) -> list[Membership]:
+def room_members(room: Room | int) -> list[Membership]:
     """Active members with what ``person_ref`` needs loaded, and nothing more.
 
     Every subscribe reads this (a reconnect storm, thousands of times): whole

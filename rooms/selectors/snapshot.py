@@ -7,11 +7,16 @@ import time
 from collections import OrderedDict
 from typing import Any, TypedDict
 
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from hub.errors import NotFound
 from hub.models import User
-from rooms.models.rooms import Room
-from rooms.selectors.access import access_membership
+from hub.prepared import Prepared
+from rooms.models.messages import Message
+from rooms.models.rooms import Membership
 from rooms.selectors.messages import events_after
-from rooms.selectors.reading import followed_threads, unread_count
+from rooms.selectors.reading import followed_threads, unread_filter
 from rooms.selectors.rooms import room_members
 from rooms.wire.serializers import member_entry
 from rooms.wire.types import MemberEntry, ThreadReading
@@ -33,14 +38,14 @@ class MemberLists:
         self.entries: OrderedDict[tuple[int, int], tuple[float, list[MemberEntry]]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, room: Room, head: int) -> list[MemberEntry]:
-        key, now = (room.pk, head), time.monotonic()
+    def get(self, room_id: int, head: int) -> list[MemberEntry]:
+        key, now = (room_id, head), time.monotonic()
         with self.lock:
             found = self.entries.get(key)
             if found is not None and found[0] > now:
                 self.entries.move_to_end(key)
                 return found[1]
-        members = [member_entry(m) for m in room_members(room)]
+        members = [member_entry(m) for m in room_members(room_id)]
         with self.lock:
             self.entries[key] = (now + self.ttl, members)
             self.entries.move_to_end(key)
@@ -63,34 +68,61 @@ class Snapshot(TypedDict):
     replay: list[dict[str, Any]] | None
 
 
+def _reading(user: int, room: int) -> QuerySet[Any, Any]:
+    """The person's membership (the access check), the room's head, their marker and unread."""
+    unread = (
+        Message.objects.filter(
+            unread_filter(user), room=OuterRef("room_id"), seq__gt=OuterRef("last_read_seq")
+        )
+        .order_by()
+        .values("room")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        Membership.objects.filter(room_id=room, user_id=user, left_at__isnull=True)
+        .annotate(unread=Coalesce(Subquery(unread), 0))
+        .values("last_read_seq", "room__last_seq", "unread")
+    )
+
+
+# Every subscribe reads it (a reconnect storm, thousands of times): compiled once.
+_READING = Prepared(_reading, "user", "room")
+
+
 def subscription_snapshot(
     user: User, room_id: int, since: int | None, page: int, replay_limit: int
 ) -> Snapshot:
     """What a socket needs to subscribe: head, members, unread and the events to replay.
 
-    ``replay`` is None when the gap is too large (the client pages history over
-    HTTP instead).
+    NotFound unless the person is an active member (an archived room is read
+    like any other). ``replay`` is None when the gap is too large (the client
+    pages history over HTTP instead).
     """
+    if not user.is_authenticated or not user.is_active:
+        raise NotFound()
     # Read after the socket joined the room's group, like the rest of the
-    # snapshot: the membership's room row carries the head.
-    membership = access_membership(user, room_id, readonly=True)
-    room = membership.room
-    head = room.last_seq
+    # snapshot: the room row carries the head.
+    found = _READING.rows(user=user.pk, room=room_id)
+    if not found:
+        raise NotFound()
+    reading = found[0]
+    head = int(reading["room__last_seq"])
     replay: list[dict[str, Any]] | None
     if since is None:
-        replay = events_after(room.id, max(0, head - page), head)
+        replay = events_after(room_id, max(0, head - page), head)
     elif since > head or head - since > replay_limit:
         replay = None
     elif since == head:
         replay = []  # a client that missed nothing: the common reconnect
     else:
-        replay = events_after(room.id, since, head)
+        replay = events_after(room_id, since, head)
     return {
-        "room": room.id,
+        "room": room_id,
         "head": head,
-        "members": member_lists.get(room, head),
-        "last_read_seq": membership.last_read_seq,
-        "unread": unread_count(user, room.id, membership.last_read_seq),
-        "threads": followed_threads(user, room.id),
+        "members": member_lists.get(room_id, head),
+        "last_read_seq": int(reading["last_read_seq"]),
+        "unread": int(reading["unread"]),
+        "threads": followed_threads(user, room_id),
         "replay": replay,
     }

@@ -59,7 +59,7 @@ logger = logging.getLogger("causeway.socket")
 P = ParamSpec("P")
 T = TypeVar("T")
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 # Whose rooms hear a person's presence (presence itself knows nothing of rooms).
 ROOMS_OF = db(presence_room_ids)
 TYPING_MIN_INTERVAL = 2.0

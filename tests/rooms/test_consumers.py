@@ -55,7 +55,7 @@ async def test_cross_origin_and_origin_less_handshakes_are_refused(live_team):
 async def test_hello_names_the_person_and_the_limits(live_team, connect):
     sock = await connect(live_team.client_member, hello=False)
     hello = await sock.recv()
-    assert hello["type"] == "hello" and hello["protocol"] == 1
+    assert hello["type"] == "hello" and hello["protocol"] == 2
     assert hello["me"]["id"] == live_team.client_member.id
     assert hello["limits"]["message_max_chars"] > 0
 

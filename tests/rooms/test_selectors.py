@@ -60,10 +60,10 @@ def test_a_room_that_does_not_exist_is_not_found(team):
         access_room_for_write(team.client_member, 10**12)
 
 
-def test_a_subscription_snapshot_is_five_queries_and_names_every_member(
+def test_a_subscription_snapshot_is_four_queries_and_names_every_member(
     team, django_assert_num_queries
 ):
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         snapshot = subscription_snapshot(team.client_member, team.shared.pk, None, 50, 1000)
     people = {m["person"]["id"]: m["person"] for m in snapshot["members"]}
     assert set(people) == {
@@ -88,7 +88,7 @@ def test_subscribers_at_the_same_head_share_one_read_of_the_member_list(
     """A reconnect storm reads each room's members once, not once per socket."""
     head = Room.objects.get(pk=team.shared.pk).last_seq
     first = subscription_snapshot(team.client_member, team.shared.pk, head, 50, 1000)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         second = subscription_snapshot(team.supplier_member, team.shared.pk, head, 50, 1000)
     assert second["members"] == first["members"]
 
@@ -111,7 +111,7 @@ def test_a_client_that_missed_nothing_gets_an_empty_replay_without_reading_the_l
     team, django_assert_num_queries
 ):
     head = Room.objects.get(pk=team.shared.pk).last_seq
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         snapshot = subscription_snapshot(team.client_member, team.shared.pk, head, 50, 1000)
     assert snapshot["replay"] == []
     assert snapshot["head"] == head
