@@ -18,7 +18,16 @@ import time
 from typing import Any
 
 from bench import harness, loadgen, report
-from bench.stack import RESULTS, RedisServer, Server, seed, start_baseline, start_causeway
+from bench.stack import (
+    RESULTS,
+    RedisServer,
+    Server,
+    cpu_seconds,
+    machine_cpu_seconds,
+    seed,
+    start_baseline,
+    start_causeway,
+)
 
 FANOUT_RATES = {10: 50, 100: 50, 200: 50, 500: 20, 1000: 10}
 BASELINES = ("websockets", "asgi", "channels")
@@ -235,9 +244,15 @@ def scenario_storm(args: argparse.Namespace, redis: RedisServer) -> dict[str, An
             eps += harness.endpoints_for("causeway", servers, room["members"], room["id"])
         procs = [harness.spawn(loadgen.storm_process, eps[i::4]) for i in range(4)]
         ready = [harness.expect(conn, "ready", 600) for _, conn in procs]
+        # Who used the machine while everyone came back: the servers, the load
+        # generators (their own count) and the rest (PostgreSQL, Redis).
+        server_cpu0 = sum(cpu_seconds(s.pid) for s in servers)
+        busy0, all0 = machine_cpu_seconds()
         for _, conn in procs:
             conn.send("drop")
         parts = [harness.expect(conn, "done", 600) for _, conn in procs]
+        busy, every = (b - a for a, b in zip((busy0, all0), machine_cpu_seconds(), strict=True))
+        server_cpu = sum(cpu_seconds(s.pid) for s in servers) - server_cpu0
         for proc, _ in procs:
             proc.join(10)
     finally:
@@ -249,6 +264,11 @@ def scenario_storm(args: argparse.Namespace, redis: RedisServer) -> dict[str, An
         "resumed": sum(p["resumed"] for p in parts),
         "errors": sum(p["errors"] for p in parts),
         "all_resumed_s": round(max(p["all_resumed_s"] for p in parts), 2),
+        "machine_busy_share": round(busy / every, 2) if every else None,
+        "server_cpu_s": round(server_cpu, 1),
+        "loadgen_cpu_s": round(sum(p["cpu_s"] for p in parts), 1),
+        "other_cpu_s": round(busy - server_cpu - sum(p["cpu_s"] for p in parts), 1),
+        "server_cpu_ms_per_resume": round(server_cpu / count * 1000, 2),
     }
     report.print_simple("reconnect storm", f"{count} clients", result)
     return result

@@ -398,7 +398,7 @@ def storm_process(conn: Connection, endpoints: list[Endpoint]) -> None:
         await asyncio.get_running_loop().run_in_executor(None, conn.recv)
         for ws, _ in opened:
             ws.transport.abort()  # a dropped connection, not a polite close
-        started = time.time()
+        started, cpu0 = time.time(), time.process_time()
         limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
         done_at: list[float] = []
         errors = 0
@@ -414,7 +414,12 @@ def storm_process(conn: Connection, endpoints: list[Endpoint]) -> None:
             await ws.close()
 
         await asyncio.gather(*(back(ep, getattr(ws, "head", 0)) for ws, ep in opened))
-        return {"resumed": len(done_at), "errors": errors, "all_resumed_s": max(done_at, default=0)}
+        return {
+            "resumed": len(done_at),
+            "errors": errors,
+            "all_resumed_s": max(done_at, default=0),
+            "cpu_s": time.process_time() - cpu0,
+        }
 
     conn.send(("done", asyncio.run(run())))
 
