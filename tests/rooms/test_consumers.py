@@ -621,3 +621,30 @@ async def test_an_ended_partnerships_room_tells_subscribers_and_refuses_writes(l
     assert not await sync_to_async(
         Message.objects.filter(room=t.shared, client_id="late-1").exists
     )()
+
+
+async def test_a_frame_that_needs_no_database_costs_no_database_thread(
+    live_team, connect, monkeypatch
+):
+    """Channels hops to a thread to close old database connections before every
+    handler and after a disconnect; every database call of ours closes them
+    itself (hub.threads.db), so a ping, a presence change or a close must not
+    queue for a thread."""
+    import channels.consumer
+    import channels.generic.websocket
+
+    hops = []
+
+    async def counted() -> None:
+        hops.append(1)
+
+    for module in (channels.consumer, channels.generic.websocket):
+        monkeypatch.setattr(module, "aclose_old_connections", counted)
+    sock = await connect(live_team.client_member)
+    await subscribed(sock, live_team.shared)
+    for i in range(5):
+        await sock.send({"type": "ping", "ref": i})
+        await sock.expect("pong", ref=i)
+    await sock.send({"type": "presence.set", "state": "away"})
+    await sock.close()
+    assert hops == []
