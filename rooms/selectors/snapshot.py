@@ -33,7 +33,7 @@ class MemberLists:
     admin appends no event, and shows within that time.
     """
 
-    def __init__(self, size: int = 4096, ttl: float = 10.0) -> None:
+    def __init__(self, size: int = 4096, ttl: float = 60.0) -> None:
         self.size, self.ttl = size, ttl
         self.entries: OrderedDict[tuple[int, int], tuple[float, list[MemberEntry]]] = OrderedDict()
         self.lock = threading.Lock()
