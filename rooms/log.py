@@ -103,22 +103,23 @@ def _message_append_sql() -> tuple[str, list[Field[object, object]]]:
     return sql, fields
 
 
+# Whether ``append_message`` can be used: its statement is PostgreSQL's.
+APPENDS_IN_ONE_STATEMENT = connection.vendor == "postgresql"
+
+
 def append_message(message: Message, build: Callable[[int], RoomEventFrame]) -> RoomEventFrame:
     """Store a new top-level ``message`` with the room's next seq, and its event ``build(seq)``.
 
-    On PostgreSQL in one statement, then the commit: the room's row lock is
-    held for one round trip, not for three and the Python between them
-    (twenty people writing into one room at once queue on that lock). The
-    frame ``build`` returns must carry the message under ``"message"``.
-    Not for thread replies: the thread hooks need the event row
-    (``append_event``). Must run inside ``transaction.atomic``; publishes on
-    commit. A ``client_id`` used before raises ``IntegrityError``, as a
-    separate insert would.
+    One statement (PostgreSQL only, ``APPENDS_IN_ONE_STATEMENT``), atomic on
+    its own: outside a transaction it commits as it ends, and the room's row
+    lock is held for that one round trip, not for three and the Python
+    between them (twenty people writing into one room at once queue on that
+    lock). The frame ``build`` returns must carry the message under
+    ``"message"``. Not for thread replies: the thread hooks need the event
+    row (``append_event``). Publishes on commit (at once, outside a
+    transaction). A ``client_id`` used before raises ``IntegrityError`` and
+    stores nothing, as a separate insert would.
     """
-    if connection.vendor != "postgresql":
-        message.seq = next_seq(message.room_id)
-        message.save(force_insert=True)
-        return append_event(message.room_id, build, seq=message.seq, message=message)[1]
     sql, fields = _message_append_sql()
     message.seq = 0  # a placeholder until the statement has taken the real one
     draft = build(0)

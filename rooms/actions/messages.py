@@ -9,16 +9,23 @@ duplicate, and the live push, sent after commit, is only ever a copy of it.
 
 from __future__ import annotations
 
+import contextlib
 import re
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from hub import audit, ratelimit
 from hub.errors import Forbidden, NotFound, RateLimited
 from hub.models import User
-from rooms.log import append_event, append_message, lock_room, next_seq
+from rooms.log import (
+    APPENDS_IN_ONE_STATEMENT,
+    append_event,
+    append_message,
+    lock_room,
+    next_seq,
+)
 from rooms.markdown import render_markdown
 from rooms.models.log import RoomEvent
 from rooms.models.messages import Mention, Message, MessageEdit, ThreadFollow
@@ -78,52 +85,13 @@ def do_send_message(
 ) -> tuple[Message, bool]:
     """Store and publish a message; ``(existing, False)`` if ``client_id`` was used already.
 
-    The hot path: one statement takes the room's lock and seq, then two
-    inserts. A resend of a ``client_id`` hits the unique key, which rolls the
-    whole write back (seq included) and answers with the first message.
+    The hot path, a top-level message that mentions nobody, is one statement
+    on PostgreSQL (``append_message``): the room's seq, the message and its
+    event, atomic on its own, so it runs without BEGIN and COMMIT (two round
+    trips fewer). Everything else is a transaction. A resend of a
+    ``client_id`` hits the unique key, which undoes the whole write (seq
+    included), and is answered with the first message.
     """
-    try:
-        with transaction.atomic():
-            return _insert_message(
-                author,
-                room,
-                client_id=client_id,
-                body=body,
-                thread_root=thread_root,
-                kind=kind,
-                mirror_source=mirror_source,
-                provenance=provenance,
-                shared_from=shared_from,
-            )
-    except IntegrityError:
-        existing = sent_before(room, author, client_id)
-        if existing is None:
-            raise
-        return existing, False
-
-
-def sent_before(room: Room, author: User, client_id: str) -> Message | None:
-    """The message ``author`` already sent with ``client_id`` in ``room``, if any."""
-    return (
-        Message.objects.select_related("author__organization")
-        .filter(room=room, author=author, client_id=client_id)
-        .first()
-    )
-
-
-def _insert_message(
-    author: User,
-    room: Room,
-    *,
-    client_id: str,
-    body: str,
-    thread_root: Message | None,
-    kind: str,
-    mirror_source: Message | None,
-    provenance: MirrorProvenance | None,
-    shared_from: Message | None,
-) -> tuple[Message, bool]:
-    now = timezone.now()
     message = Message(
         room=room,
         kind=kind,
@@ -136,23 +104,50 @@ def _insert_message(
         # Rendered before the room's lock is taken: others wait on that lock.
         body_html=render_markdown(body),
         thread_root=thread_root,
-        created_at=now,
+        created_at=timezone.now(),
     )
-    if thread_root is None and not may_mention(message):
-        # The common message: seq, message and event in one statement.
-        append_message(
-            message,
-            lambda seq: MessageNewEvent(
-                type="message.new", room=room.id, seq=seq, message=message_data(message, [])
-            ),
-        )
-        return message, True
+    try:
+        if APPENDS_IN_ONE_STATEMENT and thread_root is None and not may_mention(message):
+            # Inside a caller's transaction (the bridge's copies), a savepoint:
+            # a resend's error must not break the caller's transaction.
+            nested = connection.in_atomic_block
+            with transaction.atomic() if nested else contextlib.nullcontext():
+                append_message(
+                    message,
+                    lambda seq: MessageNewEvent(
+                        type="message.new", room=room.id, seq=seq, message=message_data(message, [])
+                    ),
+                )
+        else:
+            with transaction.atomic():
+                _insert_message(message, author, room, thread_root)
+    except IntegrityError:
+        existing = sent_before(room, author, client_id)
+        if existing is None:
+            raise
+        return existing, False
+    return message, True
+
+
+def sent_before(room: Room, author: User, client_id: str) -> Message | None:
+    """The message ``author`` already sent with ``client_id`` in ``room``, if any."""
+    return (
+        Message.objects.select_related("author__organization")
+        .filter(room=room, author=author, client_id=client_id)
+        .first()
+    )
+
+
+def _insert_message(
+    message: Message, author: User, room: Room, thread_root: Message | None
+) -> None:
+    """The general path, inside a transaction: seq, message, thread, mentions, event."""
     seq = message.seq = next_seq(room.pk)
     message.save(force_insert=True)
     message.author = author
     if thread_root is not None:
         Message.objects.filter(pk=thread_root.pk).update(
-            reply_count=F("reply_count") + 1, last_reply_at=now
+            reply_count=F("reply_count") + 1, last_reply_at=message.created_at
         )
         # Mirror copies carry the other side's authors: only the room's
         # own people follow its threads.
@@ -168,7 +163,6 @@ def _insert_message(
         message=message,
         thread_root_id=thread_root.pk if thread_root is not None else None,
     )
-    return message, True
 
 
 def check_send_message(

@@ -79,6 +79,21 @@ def test_resending_a_client_id_stores_nothing_new_and_returns_the_same_message(t
     assert Message.objects.filter(room=team.shared, client_id="abc").count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_resend_outside_any_transaction_takes_no_seq_and_stores_nothing(live_team):
+    """The common message is one statement with no transaction around it."""
+    t = live_team
+    first, _ = check_send_message(t.client_member, room_id=t.shared.id, client_id="k", body="hi")
+    again, created = check_send_message(
+        t.client_member, room_id=t.shared.id, client_id="k", body="hi"
+    )
+    assert not created and (again.id, again.seq) == (first.id, first.seq)
+    assert Room.objects.get(pk=t.shared.pk).last_seq == first.seq
+    assert RoomEvent.objects.filter(room=t.shared, seq__gt=first.seq).count() == 0
+    after, _ = check_send_message(t.client_member, room_id=t.shared.id, client_id="k2", body="x")
+    assert after.seq == first.seq + 1
+
+
 def test_markdown_is_sanitized_on_the_server(team):
     message = send(
         team.client_member, team.shared, "<script>alert(1)</script> [x](javascript:alert(1))"
