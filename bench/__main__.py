@@ -234,6 +234,9 @@ def scenario_resume(args: argparse.Namespace, redis: RedisServer) -> dict[str, A
 
 
 def scenario_storm(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]:
+    """5,000 clients dropped at once come back and resume; the baselines answer
+    a ``subscribe`` with a fixed ``subscribed`` (no session, no database): the
+    cost of the same handshakes, requests and closes on the bare server."""
     count = 1000 if args.quick else 5000
     config = pg_config(redis)
     data = seed(config, {"rooms": [{"members": 25, "senders": 0}] * (count // 25)})
@@ -242,23 +245,38 @@ def scenario_storm(args: argparse.Namespace, redis: RedisServer) -> dict[str, An
         eps = []
         for room in data["rooms"]:
             eps += harness.endpoints_for("causeway", servers, room["members"], room["id"])
-        procs = [harness.spawn(loadgen.storm_process, eps[i::4]) for i in range(4)]
-        ready = [harness.expect(conn, "ready", 600) for _, conn in procs]
-        # Who used the machine while everyone came back: the servers, the load
-        # generators (their own count) and the rest (PostgreSQL, Redis).
-        server_cpu0 = sum(cpu_seconds(s.pid) for s in servers)
-        busy0, all0 = machine_cpu_seconds()
-        for _, conn in procs:
-            conn.send("drop")
-        parts = [harness.expect(conn, "done", 600) for _, conn in procs]
-        busy, every = (b - a for a, b in zip((busy0, all0), machine_cpu_seconds(), strict=True))
-        server_cpu = sum(cpu_seconds(s.pid) for s in servers) - server_cpu0
-        for proc, _ in procs:
-            proc.join(10)
+        result = _storm(eps, servers)
     finally:
         stop_all(servers)
-    result = {
-        "clients": count,
+    report.print_simple("reconnect storm", f"{count} clients", result)
+    for kind in ("channels", "asgi"):
+        servers = start_baseline(kind, redis.url, 2)
+        try:
+            baseline = _storm(harness.endpoints_for(kind, servers, [""] * count, 0), servers)
+        finally:
+            stop_all(servers)
+        report.print_simple("reconnect storm", f"baseline {kind}", baseline)
+        result[f"baseline_{kind}"] = baseline
+    return result
+
+
+def _storm(eps: list[loadgen.Endpoint], servers: list[Server]) -> dict[str, Any]:
+    procs = [harness.spawn(loadgen.storm_process, eps[i::4]) for i in range(4)]
+    ready = [harness.expect(conn, "ready", 600) for _, conn in procs]
+    # Who used the machine while everyone came back: the servers, the load
+    # generators (their own count) and the rest (PostgreSQL, Redis, the kernel).
+    server_cpu0 = sum(cpu_seconds(s.pid) for s in servers)
+    busy0, all0 = machine_cpu_seconds()
+    for _, conn in procs:
+        conn.send("drop")
+    parts = [harness.expect(conn, "done", 600) for _, conn in procs]
+    busy, every = (b - a for a, b in zip((busy0, all0), machine_cpu_seconds(), strict=True))
+    server_cpu = sum(cpu_seconds(s.pid) for s in servers) - server_cpu0
+    for proc, _ in procs:
+        proc.join(10)
+    loadgen_cpu = sum(p["cpu_s"] for p in parts)
+    return {
+        "clients": len(eps),
         "subscribed_before_drop": sum(r["open"] for r in ready),
         "failed_before_drop": sum(r["failed"] for r in ready),
         "resumed": sum(p["resumed"] for p in parts),
@@ -266,12 +284,10 @@ def scenario_storm(args: argparse.Namespace, redis: RedisServer) -> dict[str, An
         "all_resumed_s": round(max(p["all_resumed_s"] for p in parts), 2),
         "machine_busy_share": round(busy / every, 2) if every else None,
         "server_cpu_s": round(server_cpu, 1),
-        "loadgen_cpu_s": round(sum(p["cpu_s"] for p in parts), 1),
-        "other_cpu_s": round(busy - server_cpu - sum(p["cpu_s"] for p in parts), 1),
-        "server_cpu_ms_per_resume": round(server_cpu / count * 1000, 2),
+        "loadgen_cpu_s": round(loadgen_cpu, 1),
+        "other_cpu_s": round(busy - server_cpu - loadgen_cpu, 1),
+        "server_cpu_ms_per_resume": round(server_cpu / len(eps) * 1000, 2),
     }
-    report.print_simple("reconnect storm", f"{count} clients", result)
-    return result
 
 
 SCENARIOS = {

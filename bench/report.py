@@ -127,6 +127,9 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
         seconds = storm["all_resumed_s"]
         ok = storm["resumed"] == storm["clients"] and seconds <= 15
         add(f"reconnect storm, {storm['clients']} clients, s", seconds, "<= 15 (5,000)", ok)
+        chan = storm.get("baseline_channels", {}).get("all_resumed_s")
+        if chan:
+            add("reconnect storm vs Channels consumer (ratio)", round(seconds / chan, 2), "-", None)
     store = sc.get("store")
     if store:
         cpu = store.get("cpu_ms_per_message")
@@ -339,9 +342,26 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             "### Reconnect storm",
             "",
-            f"{storm['clients']} clients, {storm.get('subscribed_before_drop', '?')} of them "
-            f"subscribed ({storm.get('failed_before_drop', '?')} failed to open), dropped at "
-            f"once: {storm['resumed']} resumed ({storm['errors']} errors), all within "
-            f"{storm['all_resumed_s']} s.",
+            f"{storm['clients']} clients on two processes, dropped at once, each back with a "
+            "handshake and a `subscribe` with `since`, then closed. The baselines answer the "
+            "`subscribe` with a fixed `subscribed` (no session, no database). CPU seconds are "
+            "of the resume phase; *other* is PostgreSQL, Redis and the kernel.",
+            "",
+            "| server | resumed | errors | all back, s | machine busy | server CPU s "
+            "| CPU ms/resume | load generator CPU s | other CPU s |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
+        runs = [(LABELS["causeway"], storm)] + [
+            (LABELS[kind], storm[f"baseline_{kind}"])
+            for kind in ("channels", "asgi")
+            if f"baseline_{kind}" in storm
+        ]
+        for name, run in runs:
+            busy = run.get("machine_busy_share")
+            lines.append(
+                f"| {name} | {run['resumed']} / {run['clients']} | {run['errors']} "
+                f"| {run['all_resumed_s']} | {f'{busy:.0%}' if busy is not None else '-'} "
+                f"| {run.get('server_cpu_s', '-')} | {run.get('server_cpu_ms_per_resume', '-')} "
+                f"| {run.get('loadgen_cpu_s', '-')} | {run.get('other_cpu_s', '-')} |"
+            )
     return "\n".join(lines) + "\n"

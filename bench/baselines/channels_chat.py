@@ -19,6 +19,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from bench.baselines import SUBSCRIBE, SUBSCRIBED  # noqa: E402
+
 GROUP = "bench"
 
 
@@ -31,6 +33,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_discard(GROUP, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is not None and text_data.startswith(SUBSCRIBE):
+            # The reconnect storm's resume: answered to its sender alone.
+            await self.send(text_data=SUBSCRIBED)
+            return
         await self.channel_layer.group_send(GROUP, {"type": "chat.message", "text": text_data})
 
     async def chat_message(self, event: dict[str, Any]) -> None:

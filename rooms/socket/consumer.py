@@ -86,12 +86,9 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = scope_user  # loaded with its organization by SocketAuthMiddleware
-        # The socket keeps only the session's key (for the revocation checks):
-        # the loaded session and the parsed cookies would otherwise live as
-        # long as the socket, a few KB each across thousands of idle sockets.
-        session = self.scope.pop("session", None)
-        self.scope.pop("cookies", None)
-        self.session_key = session.session_key if session is not None else None
+        # The session's key, for the revocation checks (SocketAuthMiddleware
+        # keeps the loaded session out of the scope).
+        self.session_key = self.scope.get("session_key")
         self.conn_id = uuid.uuid4().hex
         self.last_typing: dict[tuple[int, int | None], float] = {}
         self.bucket = FrameBucket(*settings.CAUSEWAY_RATE_LIMIT_FRAMES)
