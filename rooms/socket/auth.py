@@ -14,6 +14,7 @@ change and deactivation must still reach open sockets: they publish an
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from importlib import import_module
 from types import SimpleNamespace
@@ -140,7 +141,11 @@ class SocketAuthMiddleware:
         self.inner = inner
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        session_key, user = await _identify(scope)
+        # In a task of its own, so in a copy of the socket's context: what the
+        # database thread leaves in the context it returns to (Django keeps a
+        # cache object per context, ~1 KB) goes with the task, instead of
+        # staying in the socket's context for as long as the socket.
+        session_key, user = await asyncio.create_task(_identify(scope))
         return await self.inner(dict(scope, session_key=session_key, user=user), receive, send)
 
 

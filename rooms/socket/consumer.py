@@ -71,8 +71,9 @@ CLOSE_SESSION_ENDED = 4403
 
 class CausewayConsumer(AsyncWebsocketConsumer):
     # No per-socket channel: room and person events arrive through the
-    # process fanout, so the layer needs one receiver per process, not per socket.
-    channel_layer_alias = "causeway-no-per-socket-channel"
+    # process fanout, so the layer needs one receiver per process, not per
+    # socket, and the socket is the consumer's only source.
+    channel_layer = None
 
     user: User
     conn_id: str
@@ -118,6 +119,20 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         await self.subs.drop_all()
         await self.fanout.leave(publish.user_group(self.user.pk), self)
         await do_disconnect(self.user.pk, self.conn_id, ROOMS_OF)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        # Channels' loop (``await_many_dispatch``) reads each source in a task
+        # of its own and waits on them with ``asyncio.wait`` for every frame,
+        # to multiplex the socket with a per-socket channel we do not have: a
+        # task and ~2 KB per idle socket, and CPU on every frame. One source,
+        # read directly; frames are still handled one at a time, in order.
+        self.scope = scope
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
 
     # Channels closes old database connections before every handler and after
     # a disconnect, each time in a hop to its one thread-sensitive thread
