@@ -142,6 +142,12 @@ def test_supplier_and_client_chat_live_with_typing_presence_and_a_thread(
         "This message was deleted."
     )
 
+    # After a reload, the messages drawn from history show their authors' state too.
+    sue_page.reload()
+    expect(message(sue_page, "ship lot 7").locator(".presence")).to_have_attribute(
+        "data-state", "active"
+    )
+
     # The client leaves: the supplier sees them go offline.
     cleo.close()
     expect(person_chip(sue_page, t.client_member)).to_have_attribute("data-state", "offline")

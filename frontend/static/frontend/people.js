@@ -63,6 +63,11 @@ export class RoomPeople {
     for (const m of /** @type {Member[]} */ (frame.members)) this.members.set(m.person.id, m);
     this.presence.clear();
     for (const [id, state] of Object.entries(frame.presence)) this.presence.set(Number(id), state);
+    // Messages drawn before the snapshot (history) show their authors' state too.
+    for (const dot of $all("[data-presence-for]")) {
+      const state = this.presence.get(Number(dot.dataset.presenceFor));
+      if (state) dot.dataset.state = state;
+    }
     this.draw();
   }
 
