@@ -166,12 +166,30 @@ def scenario_ack(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]
 
 
 def scenario_store(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]:
-    """What storing one message costs the servers, with nobody to deliver it to."""
+    """What storing one message costs the servers, with nobody to deliver it to; and the
+    floor: the same load on a raw ASGI app that stores and publishes each message with
+    nothing else (``bench.baselines.store_floor``)."""
+    config = pg_config(redis)
     result = causeway_traffic(
-        pg_config(redis), 2, redis, rooms=20, members=0, senders=1, rate=100,
-        duration=args.duration,
-    )  # fmt: skip
+        config, 2, redis, rooms=20, members=0, senders=1, rate=100, duration=args.duration
+    )
     report.print_traffic("store", "100 msg/s over 20 rooms, no receivers", result)
+    servers = start_baseline("store_floor", redis.url, 2, config["DATABASE_URL"])
+    try:
+        floor = harness.measure_traffic(
+            receivers=[],
+            senders=harness.endpoints_for("store_floor", servers, [""] * 20, 0),
+            rate=100,
+            duration=args.duration,
+            servers=servers,
+            redis=redis,
+        )
+    finally:
+        stop_all(servers)
+    report.print_traffic(
+        "store", "baseline: the floor (raw ASGI, one statement, one PUBLISH)", floor
+    )
+    result["baseline_store_floor"] = floor
     return result
 
 

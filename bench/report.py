@@ -15,6 +15,8 @@ LABELS = {
     "channels": "baseline: Channels group chat",
 }
 
+STORE_FLOOR = "floor: raw ASGI, one statement, one PUBLISH"
+
 
 def fmt(value: Any) -> str:
     if value is None:
@@ -134,6 +136,9 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
     if store:
         cpu = store.get("cpu_ms_per_message")
         add("server CPU per stored message, ms", cpu, "<= 1", cpu <= 1 if cpu else None)
+        floor = store.get("baseline_store_floor", {}).get("cpu_ms_per_message")
+        if cpu and floor:
+            add("CPU per stored message vs the floor (ratio)", round(cpu / floor, 2), "-", None)
     ack = sc.get("ack")
     if ack:
         p99 = ack["ack_ms"].get("p99")
@@ -296,21 +301,27 @@ def markdown(results: dict[str, Any]) -> str:
         r = results["scenarios"].get(name)
         if not r:
             continue
-        d, a = r["delivery_ms"], r["ack_ms"]
         lines += [
             "",
             f"### {title}",
             "",
-            "| sockets | delivery p50/p95/p99/max ms | ack p50/p95/p99 ms | deliveries/s "
-            "| lost | gaps | CPU µs/delivery | CPU ms/message | Redis MB |",
-            "|---:|---|---|---:|---:|---:|---:|---:|---:|",
-            f"| {r['sockets']} | {fmt(d.get('p50'))} / {fmt(d.get('p95'))} / "
-            f"{fmt(d.get('p99'))} / {fmt(d.get('max'))} | {fmt(a.get('p50'))} / "
-            f"{fmt(a.get('p95'))} / {fmt(a.get('p99'))} "
-            f"| {fmt(r['deliveries_per_s'])} | {r['lost']} | {r['gaps']} "
-            f"| {fmt(r['cpu_us_per_delivery'])} | {fmt(r.get('cpu_ms_per_message'))} "
-            f"| {r['redis_memory_mb']} |",
+            "| server | sockets | delivery p50/p95/p99/max ms | ack p50/p95/p99 ms "
+            "| deliveries/s | lost | gaps | CPU µs/delivery | CPU ms/message | Redis MB |",
+            "|---|---:|---|---|---:|---:|---:|---:|---:|---:|",
         ]
+        runs = [(LABELS["causeway"], r)]
+        if "baseline_store_floor" in r:
+            runs.append((STORE_FLOOR, r["baseline_store_floor"]))
+        for label, run in runs:
+            d, a = run["delivery_ms"], run["ack_ms"]
+            lines.append(
+                f"| {label} | {run['sockets']} | {fmt(d.get('p50'))} / {fmt(d.get('p95'))} / "
+                f"{fmt(d.get('p99'))} / {fmt(d.get('max'))} | {fmt(a.get('p50'))} / "
+                f"{fmt(a.get('p95'))} / {fmt(a.get('p99'))} "
+                f"| {fmt(run['deliveries_per_s'])} | {run['lost']} | {run['gaps']} "
+                f"| {fmt(run['cpu_us_per_delivery'])} | {fmt(run.get('cpu_ms_per_message'))} "
+                f"| {run['redis_memory_mb']} |"
+            )
     idle = results["scenarios"].get("idle")
     if idle:
         lines += [

@@ -163,9 +163,11 @@ def start_causeway(config: dict[str, str], processes: int) -> list[Server]:
     return servers
 
 
-def start_baseline(kind: str, redis_url: str, processes: int = 1) -> list[Server]:
+def start_baseline(
+    kind: str, redis_url: str, processes: int = 1, database_url: str = ""
+) -> list[Server]:
     env = dict(os.environ)
-    env.update({"REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"})
+    env.update({"REDIS_URL": redis_url, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"})
     servers = []
     for _ in range(processes):
         port = free_port()
@@ -175,6 +177,7 @@ def start_baseline(kind: str, redis_url: str, processes: int = 1) -> list[Server
             app = {
                 "asgi": "bench.baselines.asgi_broadcast:application",
                 "channels": "bench.baselines.channels_chat:application",
+                "store_floor": "bench.baselines.store_floor:application",
             }[kind]
             argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app]
         servers.append(Server(kind, argv, env, port))

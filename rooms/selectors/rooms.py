@@ -11,11 +11,11 @@ from django_stubs_ext import WithAnnotations
 
 from hub.models import User
 from hub.selectors import partnership_end
-from rooms.models.messages import Mention, Message
+from rooms.models.messages import Mention
 from rooms.models.rooms import Membership, Room
 from rooms.moderation import moderation_scope
 from rooms.selectors.access import visible_people
-from rooms.selectors.reading import mention_filter, unread_filter
+from rooms.selectors.reading import mention_filter, unread_subquery
 from rooms.wire.types import RoomKind, RoomListEntry
 
 
@@ -27,15 +27,6 @@ class _Counts(TypedDict):
 
 def room_list(user: User) -> list[RoomListEntry]:
     """The person's rooms with unread counts, in one query."""
-    unread = (
-        Message.objects.filter(
-            unread_filter(user), room=OuterRef("room_id"), seq__gt=OuterRef("last_read_seq")
-        )
-        .order_by()
-        .values("room")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
     mentions = (
         Mention.objects.filter(
             mention_filter(user), room=OuterRef("room_id"), seq__gt=OuterRef("last_read_seq")
@@ -64,7 +55,7 @@ def room_list(user: User) -> list[RoomListEntry]:
             "room__organization",
         )
         .annotate(
-            unread=Coalesce(Subquery(unread), 0),
+            unread=Coalesce(unread_subquery(user), 0),
             mentions=Coalesce(Subquery(mentions), 0),
             member_count=Coalesce(Subquery(members), 0),
         )

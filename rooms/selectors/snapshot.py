@@ -7,16 +7,15 @@ import time
 from collections import OrderedDict
 from typing import Any, TypedDict
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 
 from hub.errors import NotFound
 from hub.models import User
 from hub.prepared import Prepared
-from rooms.models.messages import Message
 from rooms.models.rooms import Membership
 from rooms.selectors.messages import events_after
-from rooms.selectors.reading import followed_threads, unread_filter
+from rooms.selectors.reading import followed_threads, unread_subquery
 from rooms.selectors.rooms import room_members
 from rooms.wire.serializers import member_entry
 from rooms.wire.types import MemberEntry, ThreadReading
@@ -70,18 +69,9 @@ class Snapshot(TypedDict):
 
 def _reading(user: int, room: int) -> QuerySet[Any, Any]:
     """The person's membership (the access check), the room's head, their marker and unread."""
-    unread = (
-        Message.objects.filter(
-            unread_filter(user), room=OuterRef("room_id"), seq__gt=OuterRef("last_read_seq")
-        )
-        .order_by()
-        .values("room")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
     return (
         Membership.objects.filter(room_id=room, user_id=user, left_at__isnull=True)
-        .annotate(unread=Coalesce(Subquery(unread), 0))
+        .annotate(unread=Coalesce(unread_subquery(user), 0))
         .values("last_read_seq", "room__last_seq", "unread")
     )
 

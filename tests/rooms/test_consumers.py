@@ -329,17 +329,23 @@ async def test_someone_who_comes_back_is_shown_online_to_whoever_saw_them_gone(l
     assert await watcher.presence(supplier) == "active"
 
 
+async def supplier_seen_leaving(team, connect):
+    """A client watching the shared room sees the supplier arrive, then close their socket."""
+    watcher = await connect(team.client_member)
+    await subscribed(watcher, team.shared)
+    first = await connect(team.supplier_member)
+    assert await watcher.presence(team.supplier_member.id) == "active"
+    await first.close()
+    return watcher
+
+
 async def test_a_socket_that_drops_and_comes_back_within_the_grace_shows_nobody_offline(
     live_team, connect, settings
 ):
     """A network blip or a deploy must not flash everyone offline and back."""
     settings.CAUSEWAY_PRESENCE_GRACE_SECONDS = 1.0
     supplier = live_team.supplier_member.id
-    watcher = await connect(live_team.client_member)
-    await subscribed(watcher, live_team.shared)
-    first = await connect(live_team.supplier_member)
-    assert await watcher.presence(supplier) == "active"
-    await first.close()
+    watcher = await supplier_seen_leaving(live_team, connect)
     # Within the grace a subscribe still shows them: what was announced.
     again = await connect(live_team.client_member)
     assert (await subscribed(again, live_team.shared))["presence"][str(supplier)] == "active"
@@ -353,11 +359,7 @@ async def test_someone_who_does_not_come_back_is_shown_offline_after_the_grace(
 ):
     settings.CAUSEWAY_PRESENCE_GRACE_SECONDS = 0.5
     supplier = live_team.supplier_member.id
-    watcher = await connect(live_team.client_member)
-    await subscribed(watcher, live_team.shared)
-    first = await connect(live_team.supplier_member)
-    assert await watcher.presence(supplier) == "active"
-    await first.close()
+    watcher = await supplier_seen_leaving(live_team, connect)
     assert await watcher.presence(supplier, timeout=3) == "offline"
 
 
