@@ -186,9 +186,7 @@ def scenario_store(args: argparse.Namespace, redis: RedisServer) -> dict[str, An
         )
     finally:
         stop_all(servers)
-    report.print_traffic(
-        "store", "baseline: the floor (raw ASGI, one statement, one PUBLISH)", floor
-    )
+    report.print_traffic("store", report.STORE_FLOOR, floor)
     result["baseline_store_floor"] = floor
     return result
 
