@@ -107,3 +107,15 @@ async def test_a_refresh_says_when_the_store_lost_its_state(store):
         # What a Redis restart does to this process's marker (and everything else).
         await store._redis().delete(store.marker_key)
         assert await store.refresh([(17, "tab")], ttl=30) is True
+
+
+@pytest.mark.redis
+async def test_a_departure_in_its_grace_is_swept_by_another_process_if_its_own_dies():
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    dying, other = (RedisPresenceStore(settings.REDIS_URL, prefix) for _ in range(2))
+    await dying.connect(18, "tab", ttl=30)
+    await dying.disconnect(18, "tab", linger=0.2)
+    # The process that saw the socket close is gone before its grace ends.
+    await asyncio.sleep(0.3)
+    assert await other.sweep() == [18]
+    assert await other.states([18]) == {18: "offline"}
