@@ -163,7 +163,7 @@ return before
 """
 
 
-# A person's state, the one rule of both scripts below (LocalPresenceStore
+# A person's state, the one rule of the scripts below (LocalPresenceStore
 # keeps the same in Python): offline without a live connection, otherwise
 # the state they set, active if none.
 _STATE_OF = """
@@ -250,6 +250,9 @@ class RedisPresenceStore:
         self.index_key = f"{prefix}:presence:expiry"
         self.announced_key = f"{prefix}:presence:announced"
         self.marker_key = f"{prefix}:presence:process:{uuid.uuid4().hex}"
+        # A person's connections are at this prefix + their id (the sweep
+        # script builds the same keys from it).
+        self.conns_prefix = f"{prefix}:presence:conns:"
         self._clients: dict[asyncio.AbstractEventLoop, Redis] = {}
 
     def _redis(self) -> Redis:
@@ -278,7 +281,7 @@ class RedisPresenceStore:
         return client
 
     def _conns(self, user_id: int) -> str:
-        return f"{self.prefix}:presence:conns:{user_id}"
+        return f"{self.conns_prefix}{user_id}"
 
     def _state(self, user_id: int) -> str:
         return f"{self.prefix}:presence:state:{user_id}"
@@ -368,7 +371,7 @@ class RedisPresenceStore:
         # and every live process sweeps (the script runs atomically, so each
         # entry is expired, and its person reported, once).
         reply = await self._redis().eval(
-            SWEEP_SCRIPT, 1, self.index_key, time.time(), f"{self.prefix}:presence:conns:"
+            SWEEP_SCRIPT, 1, self.index_key, time.time(), self.conns_prefix
         )  # fmt: skip
         return sorted({int(user_id) for user_id in reply})
 
