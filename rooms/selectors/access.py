@@ -31,6 +31,12 @@ def readable_rooms(user: User) -> QuerySet[Room]:
     return Room.objects.filter(memberships__user=user, memberships__left_at__isnull=True)
 
 
+def check_active_person(user: User) -> None:
+    """``NotFound`` unless ``user`` is signed in and active: nobody else sees any room."""
+    if not user.is_authenticated or not user.is_active:
+        raise NotFound()
+
+
 def access_membership(user: User, room_id: int, *, readonly: bool = False) -> Membership:
     """The person's active membership of the room, or NotFound.
 
@@ -39,8 +45,7 @@ def access_membership(user: User, room_id: int, *, readonly: bool = False) -> Me
     the caller is about to change something in it. The default is the strict
     one, so a forgotten argument refuses a read rather than allowing a write.
     """
-    if not user.is_authenticated or not user.is_active:
-        raise NotFound()
+    check_active_person(user)
     try:
         membership = Membership.objects.select_related(
             "room", "room__partnership", "room__organization"
@@ -85,8 +90,7 @@ def access_room_for_write(user: User, room_id: int) -> Room:
 
     The room comes back with only the fields a write needs loaded.
     """
-    if not user.is_authenticated or not user.is_active:
-        raise NotFound()
+    check_active_person(user)
     sql, attnames = _room_for_write_query()
     with connection.cursor() as cursor:
         cursor.execute(sql, [room_id, user.pk])

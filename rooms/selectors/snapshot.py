@@ -14,6 +14,7 @@ from hub.errors import NotFound
 from hub.models import User
 from hub.prepared import Prepared
 from rooms.models.rooms import Membership
+from rooms.selectors.access import check_active_person
 from rooms.selectors.messages import events_after
 from rooms.selectors.reading import followed_threads, unread_subquery
 from rooms.selectors.rooms import room_members
@@ -89,8 +90,7 @@ def subscription_snapshot(
     like any other). ``replay`` is None when the gap is too large (the client
     pages history over HTTP instead).
     """
-    if not user.is_authenticated or not user.is_active:
-        raise NotFound()
+    check_active_person(user)
     # Read after the socket joined the room's group, like the rest of the
     # snapshot: the room row carries the head.
     found = _READING.rows(user=user.pk, room=room_id)
