@@ -244,7 +244,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         # Hashed names need `collectstatic` (the Procfile's release step);
@@ -299,6 +299,52 @@ CAUSEWAY_INVITATION_DAYS = 7
 # embedded default; with Redis, run `manage.py run_worker` instead.
 CAUSEWAY_INPROCESS_WORKER = env_bool("CAUSEWAY_INPROCESS_WORKER", not REDIS_URL)
 CAUSEWAY_ESCALATION_RENOTIFY_MINUTES = int(os.environ.get("CAUSEWAY_ESCALATION_RENOTIFY", "15"))
+
+# Files (README "Files and storage", docs/protocol.md "Files"). Stored through
+# Django's storage API under the "files" alias: a local folder by default,
+# S3-compatible object storage (django-storages) when a bucket is named.
+MEDIA_ROOT = Path(os.environ.get("CAUSEWAY_MEDIA_ROOT", "") or BASE_DIR / "var" / "media")
+CAUSEWAY_S3_BUCKET = os.environ.get("CAUSEWAY_S3_BUCKET", "")
+# Presigned S3 addresses (the browser is redirected to one after the access
+# check) live this long; locally served files are checked on every request.
+CAUSEWAY_FILE_URL_SECONDS = int(os.environ.get("CAUSEWAY_FILE_URL_SECONDS", "60"))
+if CAUSEWAY_S3_BUCKET:
+    STORAGES["files"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": CAUSEWAY_S3_BUCKET,
+            # Empty: AWS; otherwise any S3-compatible service (MinIO, Ceph, moto...).
+            "endpoint_url": os.environ.get("CAUSEWAY_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("CAUSEWAY_S3_REGION") or None,
+            # Credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the
+            # instance's role, as boto3 finds them.
+            "addressing_style": os.environ.get("CAUSEWAY_S3_ADDRESSING_STYLE") or None,
+            "signature_version": "s3v4",
+            "querystring_auth": True,
+            "querystring_expire": CAUSEWAY_FILE_URL_SECONDS,
+            "file_overwrite": False,
+            "default_acl": None,
+        },
+    }
+else:
+    STORAGES["files"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # No base_url: these files are only ever served through the access check.
+        "OPTIONS": {"location": MEDIA_ROOT / "files", "base_url": None},
+    }
+MB = 1024 * 1024
+CAUSEWAY_FILE_MAX_BYTES = int(os.environ.get("CAUSEWAY_FILE_MAX_MB", "25")) * MB
+CAUSEWAY_MESSAGE_FILES_MAX = int(os.environ.get("CAUSEWAY_MESSAGE_FILES_MAX", "10"))
+CAUSEWAY_MESSAGE_FILES_MAX_BYTES = int(os.environ.get("CAUSEWAY_MESSAGE_FILES_MAX_MB", "100")) * MB
+# Images are decoded only below these (a decompression bomb is refused unread).
+CAUSEWAY_IMAGE_MAX_PIXELS = int(os.environ.get("CAUSEWAY_IMAGE_MAX_PIXELS", "50000000"))
+CAUSEWAY_IMAGE_MAX_SIDE = int(os.environ.get("CAUSEWAY_IMAGE_MAX_SIDE", "20000"))
+# Uploads never sent with a message are removed by the background worker after this.
+CAUSEWAY_UPLOAD_GRACE_HOURS = float(os.environ.get("CAUSEWAY_UPLOAD_GRACE_HOURS", "24"))
+# Threads that detect, decode and store uploads (never the database threads).
+CAUSEWAY_FILE_THREADS = int(os.environ.get("CAUSEWAY_FILE_THREADS", "2"))
+# Uploads are read into memory up to this, spooled to a temporary file above.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * MB
 
 LOGGING: dict[str, Any] = {
     "version": 1,

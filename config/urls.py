@@ -5,7 +5,7 @@ from django.urls import include, path, register_converter
 from frontend import views as pages
 from hub import api as hub_api
 from hub.http import IdConverter
-from rooms.api import bridge, people, rooms, workitems
+from rooms.api import bridge, files, people, rooms, workitems
 
 # Ids in paths: positive and within the database's range, or no match (404).
 register_converter(IdConverter, "id")
@@ -25,6 +25,11 @@ api = [
     path("rooms/<id:room_id>/messages/", rooms.history, name="history"),
     path("rooms/<id:room_id>/threads/<id:root_id>/", rooms.thread, name="thread"),
     path("rooms/<id:room_id>/members/", rooms.members, name="members"),
+    path("rooms/<id:room_id>/files/", files.files, name="room-files"),
+    # Keys are token_urlsafe: letters, digits, "-" and "_" (anything else: 404).
+    path("files/<slug:key>/", files.download, name="file"),
+    path("files/<slug:key>/thumbnail/", files.thumbnail, name="file-thumbnail"),
+    path("organization/file-policy/", files.file_policy, name="file-policy"),
     path(
         "rooms/<id:room_id>/members/candidates/",
         rooms.candidates,

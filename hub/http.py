@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import logging
 from collections.abc import Callable
@@ -87,13 +88,16 @@ class IdConverter:
         return str(value)
 
 
-def api(methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
+def api(methods: tuple[str, ...] = ("GET",)) -> Callable[[Callable[..., Any]], View]:
     """Authenticated JSON endpoint: 401 when signed out, ActionErrors as JSON.
 
     CSRF stays on (Django's middleware): browsers send the token header.
     """
 
-    def decorate(view: View) -> View:
+    def decorate(view: Callable[..., Any]) -> View:
+        if inspect.iscoroutinefunction(view):
+            return _async_api(view, methods)
+
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method not in methods:
@@ -103,7 +107,8 @@ def api(methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
                 # request's first query, so a database outage surfaces here.
                 if not request.user.is_authenticated or not request.user.is_active:
                     return error_response("unauthenticated", "Sign in first.", 401)
-                return view(request, *args, **kwargs)
+                response: HttpResponse = view(request, *args, **kwargs)
+                return response
             except ActionError as error:
                 return error_response(error.code, error.detail, error.http_status)
             except DatabaseError:
@@ -113,3 +118,27 @@ def api(methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
         return wrapper
 
     return decorate
+
+
+def _async_api(view: Callable[..., Any], methods: tuple[str, ...]) -> View:
+    """``api`` for an async view (one that waits on files or other slow work off the loop)."""
+
+    @functools.wraps(view)
+    async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method not in methods:
+            return error_response("method_not_allowed", "Method not allowed.", 405)
+        try:
+            user = await request.auser()
+            if not user.is_authenticated or not user.is_active:
+                return error_response("unauthenticated", "Sign in first.", 401)
+            # The view reads ``request.user`` as sync views do, without a query.
+            request.user = user
+            response: HttpResponse = await view(request, *args, **kwargs)
+            return response
+        except ActionError as error:
+            return error_response(error.code, error.detail, error.http_status)
+        except DatabaseError:
+            logger.warning("database unavailable for %s", request.path, exc_info=True)
+            return unavailable_response()
+
+    return wrapper  # type: ignore[return-value]

@@ -1,11 +1,15 @@
-"""Running blocking database code from the event loop."""
+"""Running blocking code from the event loop: database work, and other slow work."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.db import connection
 
 P = ParamSpec("P")
@@ -26,3 +30,23 @@ def db(fn: Callable[P, T]) -> Callable[P, Awaitable[T]]:
         fn, thread_sensitive=not PARALLEL_DB
     )
     return wrapped
+
+
+_BLOCKING: ThreadPoolExecutor | None = None
+
+
+def blocking(fn: Callable[P, T]) -> Callable[P, Awaitable[T]]:
+    """``fn`` run in a small pool of its own, for work that is slow but needs no database
+    (decoding an image, writing a file to storage): it never holds up the
+    database threads that sends and subscribes wait on. ``CAUSEWAY_FILE_THREADS`` wide."""
+
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        global _BLOCKING
+        if _BLOCKING is None:
+            _BLOCKING = ThreadPoolExecutor(
+                max_workers=settings.CAUSEWAY_FILE_THREADS, thread_name_prefix="files"
+            )
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(_BLOCKING, functools.partial(fn, *args, **kwargs))
+
+    return run

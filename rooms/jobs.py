@@ -1,4 +1,4 @@
-"""Background work: the bridge relay and the escalation acknowledgement clock.
+"""Background work: the bridge relay, the escalation acknowledgement clock, file clean-up.
 
 Runs in the worker process (``python manage.py run_worker``, the Procfile
 ``worker:`` line; several may run: outbox entries are claimed with SKIP
@@ -18,6 +18,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from rooms.actions.escalation_clock import run_escalation_clock
+from rooms.actions.files import purge_released_uploads
 from rooms.bridge.relay import relay_all
 
 logger = logging.getLogger("causeway.jobs")
@@ -31,6 +32,7 @@ def tick(now: datetime.datetime | None = None) -> dict[str, Any]:
     return {
         "relayed": relay_all(now),
         "escalations_notified": run_escalation_clock(now),
+        "uploads_purged": purge_released_uploads(now),
     }
 
 
@@ -49,6 +51,9 @@ async def run_forever(
                 notified = await database_sync_to_async(run_escalation_clock)()
                 if notified:
                     logger.info("escalations re-notified: %s", notified)
+                purged = await database_sync_to_async(purge_released_uploads)()
+                if purged:
+                    logger.info("released uploads purged from storage: %s", purged)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -19,6 +19,7 @@ from hub.schemas import (
     Id,
     Name,
     Note,
+    OptionalBody,
     OptionalDate,
     QuerySeq,
     Reason,
@@ -29,6 +30,7 @@ from hub.schemas import (
     text,
 )
 from hub.validation import clean_text, parse_id
+from rooms.files.detect import KINDS
 
 Severity = Literal["S1", "S2", "S3"]
 Status = Literal["open", "in_progress", "blocked", "done", "cancelled"]
@@ -134,6 +136,13 @@ class SearchQuery(Schema):
     q: Annotated[str, BeforeValidator(_search_words)]
 
 
+class FilesQuery(Schema):
+    """GET /api/rooms/{room}/files/?q=&before="""
+
+    q: Annotated[str, BeforeValidator(_filter_words)] = ""
+    before: QuerySeq = None
+
+
 class CandidatesQuery(Schema):
     """GET /api/rooms/{room}/members/candidates/?q="""
 
@@ -149,10 +158,29 @@ class MemberNew(Schema):
 # --- messages ------------------------------------------------------------------------------
 
 
+def _file_keys(value: Any, info: ValidationInfo) -> list[str]:
+    if value is None:
+        return []
+    if (
+        not isinstance(value, list)
+        or len(value) > 50
+        or not all(isinstance(key, str) and 0 < len(key) <= 64 for key in value)
+    ):
+        raise Invalid("`files` must be a list of file ids.")
+    if len(set(value)) != len(value):
+        raise Invalid("`files` names a file twice.")
+    return list(value)
+
+
+FileKeys = Annotated[list[str], BeforeValidator(_file_keys)]
+
+
 class MessageSendFrame(InRoom):
     client_id: ClientId
-    body: Body
+    # May be empty when files are sent (``check_send_message`` checks).
+    body: OptionalBody = ""
     thread: Id | None = None
+    files: FileKeys = Field(default_factory=list)
 
 
 class MessageEditFrame(InRoom):
@@ -310,6 +338,33 @@ class ShareBack(Schema):
     body: Body | None = None
     # Compared with the note as it is, not cleaned: it must be the exact text.
     confirmed_body: str | None = None
+    # Every file of the note, as listed in the confirmation the person saw.
+    confirmed_files: FileKeys | None = None
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def _kinds(value: Any, info: ValidationInfo) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(k, str) and k in KINDS for k in value):
+        raise Invalid(f"`kinds` must be a list of: {', '.join(KINDS)} (empty: all).")
+    return [k for k in KINDS if k in value]
+
+
+def _max_mb(value: Any, info: ValidationInfo) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise Invalid("`max_mb` must be a whole number of megabytes (at least 1), or null.")
+    return value
+
+
+class FilePolicyChange(Schema):
+    """PUT /api/organization/file-policy/"""
+
+    model_config = Schema.model_config | {"extra": "forbid"}
+
+    uploads_allowed: StrictBool
+    kinds: Annotated[list[str], BeforeValidator(_kinds)] = Field(default_factory=list)
+    max_mb: Annotated[int | None, BeforeValidator(_max_mb)] = None
 
 
 # --- people, invitations, notifications, partnerships -------------------------------------

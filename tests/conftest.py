@@ -9,8 +9,10 @@ reason when they are missing.
 from __future__ import annotations
 
 import contextlib
+import io
 import itertools
 import os
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -109,6 +111,50 @@ def make_internal_room(owner: User, *members: User, name: str = "Internal") -> R
     for member in members:
         do_add_member(owner, room, member)
     return room
+
+
+def png_bytes(width: int = 64, height: int = 48, color: str = "teal") -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(out, "PNG")
+    return out.getvalue()
+
+
+# The smallest well-formed PDF that every reader opens: one empty page.
+PDF_BYTES = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def make_upload(
+    person: User, room: Room, data: bytes | None = None, name: str = "photo.png"
+) -> Any:
+    """An upload as the HTTP endpoint makes it (checks, detection, storage, row)."""
+    from rooms.actions.files import check_may_upload, do_record_upload, prepare_upload
+
+    data = png_bytes() if data is None else data
+    rules = check_may_upload(person, room_id=room.pk, size=len(data))
+    prepared = prepare_upload(io.BytesIO(data), name=name, size=len(data), rules=rules)
+    return do_record_upload(person, rules, prepared)
+
+
+def send_files(person: User, room: Room, uploads: list[Any], body: str = "", **kw: Any) -> Any:
+    """``person`` sends ``uploads`` (and ``body``) in ``room``, as ``message.send`` does."""
+    from rooms.actions.messages import check_send_message
+
+    message, _ = check_send_message(
+        person,
+        room_id=room.pk,
+        client_id=str(uuid.uuid4()),
+        body=body,
+        files=[u.key for u in uploads],
+        **kw,
+    )
+    return message
 
 
 class Team:
@@ -283,6 +329,18 @@ def no_presence_grace(settings: Any) -> None:
     a blip from showing anyone offline (5 s in production) only slows them.
     The tests of the grace set their own."""
     settings.CAUSEWAY_PRESENCE_GRACE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def files_in_tmp(settings: Any, tmp_path: Any) -> None:
+    """Every test stores files in a folder of its own (the S3 tests switch to a bucket)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "files": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "files", "base_url": None},
+        },
+    }
 
 
 @pytest.fixture(autouse=True)

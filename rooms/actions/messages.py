@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Sequence
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from hub import audit, ratelimit
-from hub.errors import Forbidden, NotFound, RateLimited
+from hub.errors import Forbidden, Invalid, NotFound, RateLimited
 from hub.models import User
+from rooms.actions.files import do_attach, do_release_uploads_of, uploads_to_send
 from rooms.log import (
     APPENDS_IN_ONE_STATEMENT,
     append_event,
@@ -27,12 +29,13 @@ from rooms.log import (
     next_seq,
 )
 from rooms.markdown import render_markdown
+from rooms.models.files import Upload
 from rooms.models.log import RoomEvent
 from rooms.models.messages import Mention, Message, MessageEdit, ThreadFollow
 from rooms.models.rooms import Membership, Room
 from rooms.moderation import may_delete
 from rooms.selectors.access import access_membership, access_message, access_room_for_write
-from rooms.wire.serializers import message_data
+from rooms.wire.serializers import file_data, message_data
 from rooms.wire.types import (
     MessageDeletedEvent,
     MessageEditedEvent,
@@ -82,8 +85,13 @@ def do_send_message(
     mirror_source: Message | None = None,
     provenance: MirrorProvenance | None = None,
     shared_from: Message | None = None,
+    uploads: Sequence[Upload] = (),
+    claim_uploads: bool = True,
 ) -> tuple[Message, bool]:
     """Store and publish a message; ``(existing, False)`` if ``client_id`` was used already.
+
+    ``uploads`` are shown with it (``do_attach``; ``claim_uploads`` when they
+    are sent for the first time, not copied from another message).
 
     The hot path, a top-level message that mentions nobody, is one statement
     on PostgreSQL (``append_message``): the room's seq, the message and its
@@ -107,7 +115,12 @@ def do_send_message(
         created_at=timezone.now(),
     )
     try:
-        if APPENDS_IN_ONE_STATEMENT and thread_root is None and not may_mention(message):
+        if (
+            APPENDS_IN_ONE_STATEMENT
+            and thread_root is None
+            and not uploads
+            and not may_mention(message)
+        ):
             # Inside a caller's transaction (the bridge's copies), a savepoint:
             # a resend's error must not break the caller's transaction.
             nested = connection.in_atomic_block
@@ -115,12 +128,15 @@ def do_send_message(
                 append_message(
                     message,
                     lambda seq: MessageNewEvent(
-                        type="message.new", room=room.id, seq=seq, message=message_data(message, [])
+                        type="message.new",
+                        room=room.id,
+                        seq=seq,
+                        message=message_data(message, [], []),
                     ),
                 )
         else:
             with transaction.atomic():
-                _insert_message(message, author, room, thread_root)
+                _insert_message(message, author, room, thread_root, uploads, claim_uploads)
     except IntegrityError:
         existing = sent_before(room, author, client_id)
         if existing is None:
@@ -139,12 +155,18 @@ def sent_before(room: Room, author: User, client_id: str) -> Message | None:
 
 
 def _insert_message(
-    message: Message, author: User, room: Room, thread_root: Message | None
+    message: Message,
+    author: User,
+    room: Room,
+    thread_root: Message | None,
+    uploads: Sequence[Upload],
+    claim_uploads: bool,
 ) -> None:
-    """The general path, inside a transaction: seq, message, thread, mentions, event."""
+    """The general path, inside a transaction: seq, message, files, thread, mentions, event."""
     seq = message.seq = next_seq(room.pk)
     message.save(force_insert=True)
     message.author = author
+    do_attach(message, uploads, claim=claim_uploads)
     if thread_root is not None:
         Message.objects.filter(pk=thread_root.pk).update(
             reply_count=F("reply_count") + 1, last_reply_at=message.created_at
@@ -155,7 +177,7 @@ def _insert_message(
         for follower in {thread_root.author, author}:
             if follower.organization_id in allowed:
                 ThreadFollow.objects.get_or_create(user=follower, root=thread_root)
-    data = message_data(message, record_mentions(message))
+    data = message_data(message, record_mentions(message), [file_data(u) for u in uploads])
     append_event(
         room.id,
         lambda seq: MessageNewEvent(type="message.new", room=room.id, seq=seq, message=data),
@@ -166,8 +188,17 @@ def _insert_message(
 
 
 def check_send_message(
-    author: User, *, room_id: int, client_id: str, body: str, thread: int | None = None
+    author: User,
+    *,
+    room_id: int,
+    client_id: str,
+    body: str,
+    thread: int | None = None,
+    files: Sequence[str] = (),
 ) -> tuple[Message, bool]:
+    """Send ``body`` (may be empty if ``files``) with the author's uploads named by ``files``."""
+    if not body and not files:
+        raise Invalid("`body` must not be empty.")
     room = access_room_for_write(author, room_id)
     thread_root = None
     if thread is not None:
@@ -184,7 +215,10 @@ def check_send_message(
         if existing is None:
             raise
         return existing, False
-    return do_send_message(author, room, client_id=client_id, body=body, thread_root=thread_root)
+    uploads = uploads_to_send(author, room, files)
+    return do_send_message(
+        author, room, client_id=client_id, body=body, thread_root=thread_root, uploads=uploads
+    )
 
 
 def do_edit_message(editor: User, message: Message, *, body: str) -> Message:
@@ -242,8 +276,11 @@ def do_delete_message(actor: User, message: Message) -> None:
         message.edits.all().delete()
         for event in RoomEvent.objects.filter(message=message).only("id", "payload"):
             if "message" in event.payload:
-                event.payload["message"].update(body="", html="", deleted=True, mentions=[])
+                event.payload["message"].update(
+                    body="", html="", deleted=True, mentions=[], files=[]
+                )
                 event.save(update_fields=["payload"])
+        do_release_uploads_of(message)
         if message.thread_root_id is not None:
             Message.objects.filter(pk=message.thread_root_id, reply_count__gt=0).update(
                 reply_count=F("reply_count") - 1

@@ -57,5 +57,6 @@ def share_back(request: AuthedRequest, mirror_id: int) -> JsonResponse:
         message_id=share.message,
         body=share.body,
         confirmed_body=share.confirmed_body,
+        confirmed_files=share.confirmed_files,
     )
     return JsonResponse({"room": shared.room_id, "id": shared.pk, "seq": shared.seq}, status=201)

@@ -14,12 +14,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from hub import audit, ratelimit
-from hub.errors import Conflict, Invalid, NotFound
+from hub.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from hub.models import User
+from rooms.actions.files import KIND_NAMES, attached_uploads, mb, upload_rules
 from rooms.actions.messages import do_send_message
 from rooms.bridge.sinks import _copy
 from rooms.log import append_event, lock_room
 from rooms.models.bridge import Mirror
+from rooms.models.files import Upload
 from rooms.models.messages import Message
 from rooms.models.rooms import Membership, Room
 from rooms.selectors.access import access_membership, access_message, rooms_for_user
@@ -156,13 +158,17 @@ def check_share_back(
     message_id: int | None = None,
     body: str | None = None,
     confirmed_body: str | None = None,
+    confirmed_files: list[str] | None = None,
 ) -> Message:
     """Post an internal note (or a new message) to the shared thread, as the actor.
 
     The one deliberate way anything crosses from the internal room. Sharing a
     note needs ``confirmed_body``: the exact text the person was shown and
-    agreed to share. A note edited since then is refused (``Conflict``), so
-    what crosses is always what the person saw.
+    agreed to share, and ``confirmed_files``: every file of the note they
+    were shown (the shared message shows the same files; nothing is stored
+    twice). A note changed since then is refused (``Conflict``), so what
+    crosses is always what the person saw; a file the actor's organization
+    does not allow into shared rooms is refused (``Forbidden``).
     """
     mirror = access_mirror(actor, mirror_id)
     access_membership(actor, mirror.source_room_id)
@@ -179,9 +185,16 @@ def check_share_back(
             raise Invalid("Share back an internal reply under this mirror.")
         if confirmed_body is None:
             raise Invalid("`confirmed_body` must repeat the exact text you agreed to share.")
+        uploads = attached_uploads(note)
+        if sorted(confirmed_files or []) != sorted(u.key for u in uploads):
+            raise Conflict(
+                "`confirmed_files` must list every file of the note, as you were shown it; "
+                "review it again."
+            )
+        check_may_cross(actor, mirror.source_room, uploads)
         text = note.body
     elif body is not None:
-        text = body
+        text, uploads = body, []
     else:
         raise Invalid("Share a `message` (an internal note) or a `body`.")
     ratelimit.hit(actor.pk, "writes")
@@ -208,6 +221,8 @@ def check_share_back(
             body=text,
             thread_root=mirror.source_root,
             shared_from=note,
+            uploads=uploads,
+            claim_uploads=False,
         )
         if note is not None:
             do_mark_shared_back(note, actor, when=shared.created_at)
@@ -220,6 +235,23 @@ def check_share_back(
             note=note.pk if note else None,
         )
     return shared
+
+
+def check_may_cross(actor: User, shared_room: Room, uploads: list[Upload]) -> None:
+    """The actor's organization's file policy, applied to files shared back into ``shared_room``."""
+    if not uploads:
+        return
+    rules = upload_rules(actor, shared_room)
+    for upload in uploads:
+        if rules.kinds is not None and upload.kind not in rules.kinds:
+            raise Forbidden(
+                f"Your organization does not allow {KIND_NAMES[upload.kind]} in shared rooms "
+                f"({upload.name})."
+            )
+        if upload.size > rules.max_bytes:
+            raise TooLarge(
+                f"{upload.name} is larger than the {mb(rules.max_bytes)} allowed in shared rooms."
+            )
 
 
 def do_mark_shared_back(note: Message, actor: User, *, when: datetime.datetime) -> None:

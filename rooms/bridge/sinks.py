@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Protocol
 
+from rooms.actions.files import attached_uploads
 from rooms.actions.messages import do_delete_message, do_edit_message, do_send_message
 from rooms.models.bridge import Mirror, MirrorDelivery, OutboxEntry
 from rooms.models.log import RoomEvent
@@ -70,6 +71,7 @@ def _provenance(source: Message) -> MirroredMessage:
 
 
 def _copy(mirror: Mirror, source: Message, *, thread_root: Message | None) -> Message:
+    """The internal room's copy of ``source``, showing the same files (no second upload)."""
     copy, _ = do_send_message(
         source.author,
         mirror.target_room,
@@ -79,6 +81,8 @@ def _copy(mirror: Mirror, source: Message, *, thread_root: Message | None) -> Me
         kind=Message.Kind.MIRROR,
         mirror_source=source,
         provenance=_provenance(source),
+        uploads=attached_uploads(source),
+        claim_uploads=False,
     )
     return copy
 

@@ -1,6 +1,7 @@
 """Rooms' models, one module per concept; every model is importable from here."""
 
 from rooms.models.bridge import Mirror, MirrorDelivery, OutboxEntry
+from rooms.models.files import Attachment, FilePolicy, Upload
 from rooms.models.invitations import Invitation
 from rooms.models.log import RoomEvent
 from rooms.models.messages import Mention, Message, MessageEdit, ThreadFollow
@@ -15,9 +16,11 @@ from rooms.models.workitems import (
 )
 
 __all__ = [
+    "Attachment",
     "Escalation",
     "EscalationContact",
     "EscalationRoom",
+    "FilePolicy",
     "Invitation",
     "Membership",
     "MembershipQuerySet",
@@ -31,6 +34,7 @@ __all__ = [
     "Room",
     "RoomEvent",
     "ThreadFollow",
+    "Upload",
     "WorkItem",
     "WorkItemChange",
 ]

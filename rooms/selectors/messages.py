@@ -25,7 +25,7 @@ def message_page(room: Room, *, before: int | None, after: int | None, limit: in
     qs = (
         Message.objects.filter(room=room, thread_root__isnull=True)
         .select_related("author__organization", "shared_back_by__organization")
-        .prefetch_related("mentions")
+        .prefetch_related("mentions", "attachments__upload")
     )
     if after is not None:
         return list(qs.filter(seq__gt=after).order_by("seq")[:limit])
@@ -38,17 +38,18 @@ def thread_messages(root: Message) -> list[Message]:
     return list(
         Message.objects.filter(Q(pk=root.pk) | Q(thread_root=root))
         .select_related("author__organization", "shared_back_by__organization")
-        .prefetch_related("mentions")
+        .prefetch_related("mentions", "attachments__upload")
         .order_by("seq")
     )
 
 
 def search_messages(user: User, query: str, limit: int = 50) -> list[Message]:
+    """Messages of the person's rooms whose text, or one of whose files' names, has ``query``."""
+    named = Message.objects.filter(attachments__upload__name__icontains=query).values("pk")
     return list(
-        Message.objects.filter(
-            room__in=readable_rooms(user), deleted_at__isnull=True, body__icontains=query
-        )
+        Message.objects.filter(room__in=readable_rooms(user), deleted_at__isnull=True)
+        .filter(Q(body__icontains=query) | Q(pk__in=named))
         .select_related("author__organization", "room")
-        .prefetch_related("mentions")
+        .prefetch_related("mentions", "attachments__upload")
         .order_by("-created_at")[:limit]
     )

@@ -259,6 +259,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             client_id=frame.client_id,
             body=frame.body,
             thread=frame.thread,
+            files=frame.files,
         )
         await self.send_frame(
             {

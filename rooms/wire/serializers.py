@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from hub.models import Organization, User
+from rooms.files.detect import INLINE_IMAGES
+from rooms.models.files import Upload
 from rooms.models.messages import Message
 from rooms.models.notifications import Notification
 from rooms.models.rooms import Membership
 from rooms.models.workitems import Escalation, WorkItem
 from rooms.wire.types import (
     EscalationData,
+    FileData,
     MemberEntry,
     MessageData,
     NotificationEvent,
@@ -44,12 +47,36 @@ def person_ref(user: User) -> PersonRef:
     }
 
 
-def message_data(message: Message, mentions: list[int] | None = None) -> MessageData:
-    """The wire shape of a message. Requires ``author__organization`` loaded
-    (and ``shared_back_by__organization``, or one query per shared-back note).
+# The access-checked file endpoints (config/urls.py routes them; a test holds the two equal).
+FILE_URL = "/api/files/{key}/"
+THUMBNAIL_URL = "/api/files/{key}/thumbnail/"
+_INLINE_TYPES = frozenset(INLINE_IMAGES.values())
 
-    ``mentions`` (person ids) is passed by writers that just computed it;
-    otherwise it is read from the message.
+
+def file_data(upload: Upload) -> FileData:
+    return {
+        "id": upload.key,
+        "name": upload.name,
+        "type": upload.content_type,
+        "kind": upload.kind,
+        "size": upload.size,
+        "width": upload.width,
+        "height": upload.height,
+        "inline": upload.content_type in _INLINE_TYPES,
+        "url": FILE_URL.format(key=upload.key),
+        "thumbnail": THUMBNAIL_URL.format(key=upload.key) if upload.thumbnail else None,
+    }
+
+
+def message_data(
+    message: Message, mentions: list[int] | None = None, files: list[FileData] | None = None
+) -> MessageData:
+    """The wire shape of a message. Requires ``author__organization`` loaded
+    (and ``shared_back_by__organization``, or one query per shared-back note;
+    and ``attachments__upload`` prefetched, or one query per message).
+
+    ``mentions`` (person ids) and ``files`` are passed by writers that just
+    stored them; otherwise they are read from the message.
     """
     deleted = message.deleted_at is not None
     data: MessageData = {
@@ -74,6 +101,14 @@ def message_data(message: Message, mentions: list[int] | None = None) -> Message
             else mentions
             if mentions is not None
             else sorted(m.user_id for m in message.mentions.all())
+        ),
+        # A deleted message's files are gone from everyone's view with it.
+        "files": (
+            []
+            if deleted
+            else files
+            if files is not None
+            else [file_data(a.upload) for a in message.attachments.all()]
         ),
     }
     if message.provenance is not None:

@@ -56,6 +56,36 @@ class MirroredEvent(TypedDict):
 MirrorProvenance = MirroredMessage | MirroredEvent
 
 
+class FileData(TypedDict):
+    """A file shown with a message. ``id`` is its random key; fetch it at ``url``."""
+
+    id: str
+    name: str
+    type: str
+    kind: str
+    size: int
+    width: int | None
+    height: int | None
+    # Shown inline (a safe image type); everything else is a download.
+    inline: bool
+    url: str
+    thumbnail: str | None
+
+
+class FilePolicyData(TypedDict):
+    """GET /api/organization/file-policy/: what the own people may upload into shared rooms."""
+
+    uploads_allowed: bool
+    # Allowed kinds; empty: all.
+    kinds: list[str]
+    # The organization's limit per file, or None for the server's.
+    max_bytes: int | None
+    server_max_bytes: int
+    message_files_max: int
+    message_max_bytes: int
+    can_change: bool
+
+
 class MessageData(TypedDict):
     id: int
     room: int
@@ -72,6 +102,7 @@ class MessageData(TypedDict):
     reply_count: int
     last_reply_at: str | None
     mentions: list[int]
+    files: list[FileData]
     # Only on mirror copies in an internal room: where the original was said.
     mirror: NotRequired[MirrorProvenance]
     # Only on an internal note that was shared back into the shared thread.

@@ -1,0 +1,198 @@
+"""HTTP for files: upload, the access-checked download, a room's Files list, the policy.
+
+Files never travel over the WebSocket: they are uploaded here first, then
+sent by naming their ids in ``message.send`` (docs/protocol.md "Files").
+The views are async: a file is detected, decoded and stored in the files
+threads (``hub.threads.blocking``), its rows read and written in the
+request's own thread (``sync_to_async``: Django gives each request one), and
+nothing slow runs on the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import IO, Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.http import (
+    HttpResponse,
+    HttpResponseNotModified,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.http.multipartparser import MultiPartParserError
+from django.utils.http import content_disposition_header
+
+from hub.errors import Invalid, TooLarge
+from hub.http import AuthedRequest, api, body, query
+from hub.threads import blocking
+from rooms.actions.files import (
+    check_may_upload,
+    check_set_file_policy,
+    discard_prepared,
+    do_record_upload,
+    file_policy_data,
+    prepare_upload,
+)
+from rooms.files import storage
+from rooms.files.detect import INLINE_IMAGES
+from rooms.models.files import Upload
+from rooms.schemas import FilePolicyChange, FilesQuery
+from rooms.selectors.access import access_membership
+from rooms.selectors.files import access_upload, room_files
+from rooms.wire.serializers import file_data, person_ref
+
+CHUNK = 256 * 1024
+# On every file served from here: it is never run as a page, never sniffed
+# into another type, never embedded elsewhere.
+FILE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    ),
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Referrer-Policy": "no-referrer",
+    # Checked on every request: the browser may keep a copy but must ask again.
+    "Cache-Control": "private, no-cache",
+}
+
+
+@api(("GET", "POST"))
+async def files(request: AuthedRequest, room_id: int) -> JsonResponse:
+    """GET /api/rooms/{room}/files/?q=&before=: the room's files, newest first.
+    POST: upload one file (multipart field ``file``) to send in this room."""
+    if request.method == "POST":
+        return await _upload(request, room_id)
+    return await sync_to_async(_list)(request, room_id)
+
+
+async def _upload(request: AuthedRequest, room_id: int) -> JsonResponse:
+    try:
+        sent = request.FILES.getlist("file")
+    except MultiPartParserError:
+        raise Invalid("Send the file as multipart/form-data, in the field `file`.") from None
+    if len(sent) != 1:
+        raise Invalid("Send exactly one file, as multipart/form-data in the field `file`.")
+    file = sent[0]
+    size = int(file.size or 0)
+    rules = await sync_to_async(check_may_upload)(request.user, room_id=room_id, size=size)
+    stream: IO[bytes] = file.file  # type: ignore[assignment]
+    prepared = await blocking(prepare_upload)(stream, name=file.name or "", size=size, rules=rules)
+    try:
+        stored = await sync_to_async(do_record_upload)(request.user, rules, prepared)
+    except BaseException:
+        await blocking(discard_prepared)(prepared)
+        raise
+    return JsonResponse(file_data(stored), status=201)
+
+
+@api()
+async def download(request: AuthedRequest, key: str) -> HttpResponse | StreamingHttpResponse:
+    """GET /api/files/{id}/: the file, if the person may see it; 404 exactly as if missing."""
+    found = await sync_to_async(access_upload)(request.user, key)
+    inline = found.content_type in INLINE_IMAGES.values()
+    return await _serve(request, found, found.blob, found.content_type, found.name, inline)
+
+
+@api()
+async def thumbnail(request: AuthedRequest, key: str) -> HttpResponse | StreamingHttpResponse:
+    """GET /api/files/{id}/thumbnail/: an image's thumbnail (WebP), on the same check."""
+    found = await sync_to_async(access_upload)(request.user, key)
+    if not found.thumbnail:
+        return JsonResponse({"error": {"code": "not_found", "detail": "Not found."}}, status=404)
+    stem = found.name.rsplit(".", 1)[0]
+    return await _serve(request, found, found.thumbnail, "image/webp", f"{stem}.webp", True)
+
+
+async def _serve(
+    request: AuthedRequest, found: Upload, name: str, content_type: str, filename: str, inline: bool
+) -> HttpResponse | StreamingHttpResponse:
+    response: HttpResponse | StreamingHttpResponse
+    if storage.is_object_storage():
+        url = await blocking(storage.presigned_url)(
+            name, filename=filename, content_type=content_type, inline=inline
+        )
+        response = HttpResponseRedirect(url)
+        response["Cache-Control"] = "private, no-store"
+        return response
+    etag = f'"{found.key}-{"t" if name == found.thumbnail else "o"}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        handle = await blocking(storage.files_storage().open)(name, "rb")
+        size = await blocking(storage.files_storage().size)(name)
+        served_type = "text/plain; charset=utf-8" if content_type == "text/plain" else content_type
+        response = StreamingHttpResponse(_chunks(handle), content_type=served_type)
+        response["Content-Length"] = str(size)
+        response["Content-Disposition"] = content_disposition_header(not inline, filename) or ""
+    response["ETag"] = etag
+    for header, value in FILE_HEADERS.items():
+        response[header] = value
+    return response
+
+
+async def _chunks(handle: Any) -> AsyncIterator[bytes]:
+    """The file in chunks, each read off the event loop; closed at the end or on a disconnect."""
+    try:
+        while chunk := await blocking(handle.read)(CHUNK):
+            yield chunk
+    finally:
+        await blocking(handle.close)()
+
+
+def _list(request: AuthedRequest, room_id: int) -> JsonResponse:
+    membership = access_membership(request.user, room_id, readonly=True)
+    params = query(request, FilesQuery)
+    limit = settings.CAUSEWAY_PAGE_SIZE
+    page = room_files(
+        membership.room,
+        words=params.q,
+        before=params.before,
+        limit=limit + settings.CAUSEWAY_MESSAGE_FILES_MAX,
+    )
+    more = len(page) > limit
+    if more:
+        # Whole messages only: the page ends with all of its last message's files.
+        page = [a for a in page[: limit + settings.CAUSEWAY_MESSAGE_FILES_MAX]
+                if a.seq >= page[limit - 1].seq]  # fmt: skip
+    return JsonResponse(
+        {
+            "room": membership.room_id,
+            "files": [
+                {
+                    "file": file_data(a.upload),
+                    "message": a.message_id,
+                    "thread": a.message.thread_root_id,
+                    "seq": a.seq,
+                    "by": person_ref(a.message.author),
+                    "at": a.message.created_at.isoformat(),
+                }
+                for a in page
+            ],
+            # Files of one message share its seq: the next page starts below it.
+            "before": page[-1].seq if more else None,
+        }
+    )
+
+
+@api(("GET", "PUT"))
+def file_policy(request: AuthedRequest) -> JsonResponse:
+    """GET/PUT /api/organization/file-policy/: what the own organization's people may upload
+    into shared rooms (PUT: its admins)."""
+    if request.method == "PUT":
+        change = body(request, FilePolicyChange)
+        if change.max_mb is not None and change.max_mb * 1024 * 1024 > (
+            settings.CAUSEWAY_FILE_MAX_BYTES
+        ):
+            raise TooLarge(
+                f"The server's limit is {settings.CAUSEWAY_FILE_MAX_BYTES // (1024 * 1024)} MB."
+            )
+        check_set_file_policy(
+            request.user,
+            uploads_allowed=change.uploads_allowed,
+            kinds=change.kinds,
+            max_bytes=None if change.max_mb is None else change.max_mb * 1024 * 1024,
+        )
+    return JsonResponse(file_policy_data(request.user))

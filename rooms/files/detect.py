@@ -1,0 +1,142 @@
+"""What a file is, from its bytes: never from its name or the type the browser claims.
+
+Pillow identifies images (it reads their headers, no more), puremagic the
+other signatures; a ZIP container is opened to tell an Office or
+OpenDocument file from a plain archive, and anything else that is UTF-8
+text is text. The rest is ``application/octet-stream``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import zipfile
+from dataclasses import dataclass
+from typing import IO
+
+import puremagic
+from PIL import Image, UnidentifiedImageError
+
+# The kinds an organization's file policy speaks of (``Upload.Kind``).
+IMAGE, PDF, DOCUMENT, TEXT, ARCHIVE, OTHER = "image", "pdf", "document", "text", "archive", "other"
+KINDS = (IMAGE, PDF, DOCUMENT, TEXT, ARCHIVE, OTHER)
+
+# Shown inline (and thumbnailed); every other type is served as a download.
+INLINE_IMAGES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+_OTHER_IMAGES = {"TIFF": "image/tiff", "BMP": "image/bmp"}
+
+_DOCUMENTS = {
+    ".doc": "application/msword",
+    ".rtf": "application/rtf",
+}
+_ARCHIVES = {
+    ".gz": "application/gzip",
+    ".tar": "application/x-tar",
+    ".7z": "application/x-7z-compressed",
+    ".rar": "application/vnd.rar",
+    ".xz": "application/x-xz",
+    ".bz2": "application/x-bzip2",
+    ".zst": "application/zstd",
+}
+_OOXML = {
+    "word/": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xl/": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "ppt/": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
+HEAD_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Detected:
+    content_type: str
+    kind: str
+
+    @property
+    def inline(self) -> bool:
+        """Safe to show in the page (an image type browsers only ever render as an image)."""
+        return self.content_type in INLINE_IMAGES.values()
+
+
+def detect(stream: IO[bytes]) -> Detected:
+    """The type of the file in ``stream`` (read from the start; left at the start)."""
+    stream.seek(0)
+    head = stream.read(HEAD_BYTES)
+    stream.seek(0)
+    if not head:
+        return Detected("application/octet-stream", OTHER)
+    image = _image_format(stream)
+    if image is not None:
+        return image
+    if head.startswith(b"PK\x03\x04"):
+        return _zip(stream)
+    extension, mime = _signature(head)
+    if extension == ".pdf":
+        return Detected("application/pdf", PDF)
+    if extension in _DOCUMENTS:
+        return Detected(_DOCUMENTS[extension], DOCUMENT)
+    if extension in _ARCHIVES:
+        return Detected(_ARCHIVES[extension], ARCHIVE)
+    if mime.startswith(("image/heic", "image/heif")):
+        return Detected(mime, IMAGE)
+    if mime.startswith(("video/", "audio/")):
+        return Detected(mime, OTHER)
+    if _is_text(head):
+        # HTML, SVG and XML too: as text they are never run, whatever they say.
+        return Detected("text/plain", TEXT)
+    return Detected("application/octet-stream", OTHER)
+
+
+def _image_format(stream: IO[bytes]) -> Detected | None:
+    try:
+        with Image.open(stream, formats=[*INLINE_IMAGES, *_OTHER_IMAGES]) as image:
+            fmt = image.format or ""
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return None
+    finally:
+        stream.seek(0)
+    if fmt in INLINE_IMAGES:
+        return Detected(INLINE_IMAGES[fmt], IMAGE)
+    if fmt in _OTHER_IMAGES:
+        return Detected(_OTHER_IMAGES[fmt], IMAGE)
+    return None
+
+
+def _signature(head: bytes) -> tuple[str, str]:
+    """puremagic's most confident match: (extension, mime type), or ("", "")."""
+    try:
+        match = puremagic.magic_string(head)
+    except (puremagic.PureError, ValueError):
+        return "", ""
+    if not match:
+        return "", ""
+    return match[0].extension.lower(), (match[0].mime_type or "").lower()
+
+
+def _zip(stream: IO[bytes]) -> Detected:
+    """An Office Open XML or OpenDocument file, or a plain ZIP archive, by what it holds."""
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            names = archive.namelist()
+            if "mimetype" in names:
+                declared = archive.read("mimetype")[:100].decode("ascii", "replace").strip()
+                if declared.startswith("application/vnd.oasis.opendocument."):
+                    return Detected(declared, DOCUMENT)
+            if "[Content_Types].xml" in names:
+                for folder, mime in _OOXML.items():
+                    if any(name.startswith(folder) for name in names):
+                        return Detected(mime, DOCUMENT)
+        return Detected("application/zip", ARCHIVE)
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError):
+        return Detected("application/octet-stream", OTHER)
+    finally:
+        stream.seek(0)
+
+
+def _is_text(head: bytes) -> bool:
+    """UTF-8 without NUL bytes (a sequence cut off by the sample's end is fine)."""
+    if b"\x00" in head:
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
