@@ -89,6 +89,13 @@ def _image_format(stream: IO[bytes]) -> Detected | None:
     try:
         with Image.open(stream, formats=[*INLINE_IMAGES, *_OTHER_IMAGES]) as image:
             fmt = image.format or ""
+    except Image.DecompressionBombError:
+        # An image claiming more pixels than Pillow will open: its signature
+        # says which, and ``prepare_image`` refuses it.
+        stream.seek(0)
+        _, mime = _signature(stream.read(HEAD_BYTES))
+        known = {**INLINE_IMAGES, **_OTHER_IMAGES}.values()
+        return Detected(mime, IMAGE) if mime in known else None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         return None
     finally:

@@ -47,10 +47,7 @@ def prepare_image(
             if not (0 < width <= max_side and 0 < height <= max_side) or (
                 width * height * frames > max_pixels
             ):
-                raise TooLarge(
-                    f"Images are limited to {max_side} pixels a side and "
-                    f"{max_pixels / 1_000_000:g} megapixels."
-                )
+                raise _too_large(max_side, max_pixels)
             if not detected.inline:
                 return PreparedImage(width, height, None, None)
             image.load()
@@ -60,11 +57,18 @@ def prepare_image(
                 clean = _reencode(upright, image.format, image.info.get("icc_profile"))
             return PreparedImage(upright.width, upright.height, clean, _thumbnail(upright))
     except Image.DecompressionBombError:
-        raise TooLarge("That image is too large to open.") from None
+        # Over Pillow's own limit (above ours): refused before its header is even kept.
+        raise _too_large(max_side, max_pixels) from None
     except (OSError, ValueError, SyntaxError, EOFError):
         raise Invalid("That image could not be read; is the file complete?") from None
     finally:
         stream.seek(0)
+
+
+def _too_large(max_side: int, max_pixels: int) -> TooLarge:
+    return TooLarge(
+        f"Images are limited to {max_side} pixels a side and {max_pixels / 1_000_000:g} megapixels."
+    )
 
 
 def _reencode(image: Image.Image, fmt: str, icc: bytes | None) -> bytes:

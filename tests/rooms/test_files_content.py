@@ -1,0 +1,200 @@
+"""What a file is (from its bytes) and how images are made safe (``rooms.files``)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import struct
+import zipfile
+import zlib
+from typing import Any
+
+import pytest
+from PIL import Image
+from PIL.TiffImagePlugin import IFDRational
+
+from hub.errors import Invalid, TooLarge
+from rooms.files.detect import Detected, detect
+from rooms.files.images import prepare_image
+from tests.conftest import PDF_BYTES, Team, make_upload, png_bytes
+
+
+def image_bytes(fmt: str, size: tuple[int, int] = (40, 30), **save: Any) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, "orange").save(out, fmt, **save)
+    return out.getvalue()
+
+
+def zipped(*names: str) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name in names:
+            archive.writestr(name, "<x/>" if name != "mimetype" else "")
+    return out.getvalue()
+
+
+def odt() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", "<x/>")
+    return out.getvalue()
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (image_bytes("PNG"), Detected("image/png", "image")),
+        (image_bytes("JPEG"), Detected("image/jpeg", "image")),
+        (image_bytes("GIF"), Detected("image/gif", "image")),
+        (image_bytes("WEBP"), Detected("image/webp", "image")),
+        (image_bytes("TIFF"), Detected("image/tiff", "image")),
+        (PDF_BYTES, Detected("application/pdf", "pdf")),
+        (zipped("[Content_Types].xml", "word/document.xml"), Detected(DOCX, "document")),
+        (zipped("[Content_Types].xml", "xl/workbook.xml"), Detected(XLSX, "document")),
+        (odt(), Detected("application/vnd.oasis.opendocument.text", "document")),
+        (zipped("drawings/a.step", "readme.txt"), Detected("application/zip", "archive")),
+        (gzip.compress(b"log lines"), Detected("application/gzip", "archive")),
+        (b"part,qty\nA-1,3\n", Detected("text/plain", "text")),
+        ("Prüfbericht für Los 7 ✓\n".encode(), Detected("text/plain", "text")),
+        # Markup is text: it is never served as a page, whatever it holds.
+        (b"<html><script>alert(1)</script></html>", Detected("text/plain", "text")),
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>1</script></svg>',
+            Detected("text/plain", "text"),
+        ),  # fmt: skip
+        (b"MZ\x90\x00" + bytes(200), Detected("application/octet-stream", "other")),
+        (bytes(range(256)) * 8, Detected("application/octet-stream", "other")),
+    ],
+    ids=lambda v: v.content_type if isinstance(v, Detected) else None,
+)
+def test_the_type_is_read_from_the_content(data: bytes, expected: Detected) -> None:
+    assert detect(io.BytesIO(data)) == expected
+
+
+def test_the_name_and_the_browsers_type_change_nothing(team: Team) -> None:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(team.client_member)
+    page = io.BytesIO(b"<html><script>alert(document.cookie)</script></html>")
+    page.name = "photo.png"
+    response = client.post(
+        f"/api/rooms/{team.shared.id}/files/",
+        {"file": page},
+    )
+    assert response.status_code == 201
+    data = response.json()
+    assert (data["type"], data["kind"], data["inline"], data["thumbnail"]) == (
+        "text/plain",
+        "text",
+        False,
+        None,
+    )
+    served = client.get(data["url"])
+    assert served["Content-Type"] == "text/plain; charset=utf-8"
+    assert served["Content-Disposition"] == 'attachment; filename="photo.png"'
+    assert served["X-Content-Type-Options"] == "nosniff"
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims ``width`` x ``height`` (a decompression bomb's shape)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" * 1024)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def test_a_decompression_bomb_is_refused_from_its_header(team: Team) -> None:
+    bomb = png_claiming(100_000, 100_000)
+    assert len(bomb) < 200
+    with pytest.raises(TooLarge, match="20000 pixels a side and 50 megapixels"):
+        make_upload(team.client_member, team.shared, bomb, "bomb.png")
+
+
+def test_an_image_over_the_pixel_limit_is_refused(team: Team, settings: Any) -> None:
+    settings.CAUSEWAY_IMAGE_MAX_PIXELS = 100 * 100
+    make_upload(team.client_member, team.shared, png_bytes(100, 100), "ok.png")
+    with pytest.raises(TooLarge):
+        make_upload(team.client_member, team.shared, png_bytes(101, 100), "big.png")
+
+
+def test_a_truncated_image_is_a_clear_error(team: Team) -> None:
+    out = io.BytesIO()
+    Image.effect_noise((400, 400), 60).convert("RGB").save(out, "JPEG")
+    cut = out.getvalue()[: len(out.getvalue()) // 2]
+    with pytest.raises(Invalid, match="could not be read"):
+        make_upload(team.client_member, team.shared, cut, "cut.jpg")
+
+
+def photo_with_location() -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0112] = 6  # Orientation: rotated 90 degrees
+    exif[0x8825] = {  # GPS
+        1: "N",
+        2: (IFDRational(48), IFDRational(8), IFDRational(0)),
+        3: "E",
+        4: (IFDRational(11), IFDRational(34), IFDRational(0)),
+    }
+    return image_bytes(
+        "JPEG",
+        (300, 200),
+        exif=exif,
+        xmp=b"<x:xmpmeta>plant 4, line 3</x:xmpmeta>",
+        comment=b"plant 4",
+    )
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_location_and_other_metadata_are_stripped_and_the_photo_is_upright(fmt: str) -> None:
+    if fmt == "JPEG":
+        data = photo_with_location()
+    else:
+        with Image.open(io.BytesIO(photo_with_location())) as source:
+            data = image_bytes(fmt, (300, 200), exif=source.getexif())
+    assert b"PhoneMaker" in data
+    detected = detect(io.BytesIO(data))
+    prepared = prepare_image(io.BytesIO(data), detected, max_pixels=10**8, max_side=10**4)
+    assert prepared.clean is not None and prepared.thumbnail is not None
+    for stored in (prepared.clean, prepared.thumbnail):
+        assert b"PhoneMaker" not in stored and b"plant 4" not in stored
+        with Image.open(io.BytesIO(stored)) as image:
+            assert not image.getexif()
+            # Turned as the camera said; the orientation tag itself is gone.
+            assert image.width < image.height
+    assert (prepared.width, prepared.height) == (200, 300)
+
+
+def test_a_gif_keeps_its_bytes_and_gets_a_thumbnail(team: Team) -> None:
+    frames = [Image.new("P", (50, 50), color) for color in (1, 2, 3)]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100)
+    upload = make_upload(team.client_member, team.shared, out.getvalue(), "spin.gif")
+    from django.core.files.storage import storages
+
+    with storages["files"].open(upload.blob) as stored:
+        assert stored.read() == out.getvalue()
+    assert upload.thumbnail
+
+
+def test_file_names_are_cleaned_for_display_and_download(team: Team) -> None:
+    upload = make_upload(team.client_member, team.shared, b"text", "../../etc/\x07pass\nwd.txt")
+    assert upload.name == "passwd.txt"
+    long = make_upload(team.client_member, team.shared, b"text", "x" * 300 + ".pdf")
+    assert len(long.name) == 200 and long.name.endswith(".pdf")
+    assert make_upload(team.client_member, team.shared, b"text", "...").name == "file"
