@@ -13,7 +13,8 @@ import io
 import itertools
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -331,16 +332,23 @@ def no_presence_grace(settings: Any) -> None:
     settings.CAUSEWAY_PRESENCE_GRACE_SECONDS = 0
 
 
-@pytest.fixture(autouse=True)
-def files_in_tmp(settings: Any, tmp_path: Any) -> None:
-    """Every test stores files in a folder of its own (the S3 tests switch to a bucket)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "files": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "files", "base_url": None},
-        },
+@pytest.fixture(scope="session", autouse=True)
+def files_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The suite stores files in a temporary folder (the S3 tests switch to a bucket).
+
+    Session-wide, so that module-scoped worlds, made before any test's own
+    fixtures, store theirs there too; keys are random, so tests never collide.
+    Live servers get it as CAUSEWAY_MEDIA_ROOT."""
+    from django.test.utils import override_settings
+
+    media = tmp_path_factory.mktemp("media")
+    files = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": media / "files", "base_url": None},
     }
+    os.environ["CAUSEWAY_MEDIA_ROOT"] = str(media)
+    with override_settings(MEDIA_ROOT=media, STORAGES={**settings.STORAGES, "files": files}):
+        yield media
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ nothing slow runs on the event loop.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import IO, Any
 
@@ -25,7 +26,7 @@ from django.http import (
 from django.http.multipartparser import MultiPartParserError
 from django.utils.http import content_disposition_header
 
-from hub.errors import Invalid, TooLarge
+from hub.errors import Invalid, NotFound, TooLarge
 from hub.http import AuthedRequest, api, body, query
 from hub.threads import blocking
 from rooms.actions.files import (
@@ -43,6 +44,8 @@ from rooms.schemas import FilePolicyChange, FilesQuery
 from rooms.selectors.access import access_membership
 from rooms.selectors.files import access_upload, room_files
 from rooms.wire.serializers import file_data, person_ref
+
+logger = logging.getLogger("causeway.files")
 
 CHUNK = 256 * 1024
 # On every file served from here: it is never run as a page, never sniffed
@@ -121,8 +124,14 @@ async def _serve(
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
     else:
-        handle = await blocking(storage.files_storage().open)(name, "rb")
-        size = await blocking(storage.files_storage().size)(name)
+        try:
+            handle = await blocking(storage.files_storage().open)(name, "rb")
+            size = await blocking(storage.files_storage().size)(name)
+        except FileNotFoundError:
+            # Its row says it is there, the storage has lost it: say so in
+            # the log, and answer as for any file that is not there.
+            logger.error("file %s is missing from storage (%s)", found.key, name)
+            raise NotFound() from None
         served_type = "text/plain; charset=utf-8" if content_type == "text/plain" else content_type
         response = StreamingHttpResponse(_chunks(handle), content_type=served_type)
         response["Content-Length"] = str(size)

@@ -108,6 +108,11 @@ class CausewayConsumer(AsyncWebsocketConsumer):
                     "message_max_chars": settings.CAUSEWAY_MESSAGE_MAX_CHARS,
                     "frame_max_bytes": settings.CAUSEWAY_FRAME_MAX_BYTES,
                     "typing_ttl": settings.CAUSEWAY_TYPING_TTL_SECONDS,
+                    # The server's; an organization's policy may be narrower in
+                    # shared rooms (GET /api/organization/file-policy/).
+                    "file_max_bytes": settings.CAUSEWAY_FILE_MAX_BYTES,
+                    "message_files_max": settings.CAUSEWAY_MESSAGE_FILES_MAX,
+                    "message_files_max_bytes": settings.CAUSEWAY_MESSAGE_FILES_MAX_BYTES,
                 },
             }
         )

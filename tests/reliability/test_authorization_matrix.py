@@ -22,6 +22,7 @@ the module flushes the database when it is done, like a transactional test.
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -44,15 +45,20 @@ from rooms.actions.messages import do_send_message
 from rooms.actions.people import do_deactivate_person
 from rooms.actions.workitems import do_create_work_item
 from rooms.bridge.mirrors import check_create_mirror, do_create_mirror
+from rooms.models.files import FilePolicy, Upload
 from rooms.models.invitations import Invitation
 from rooms.models.messages import Message
 from rooms.models.rooms import Membership, Room
 from tests.conftest import (
+    PDF_BYTES,
     Team,
     make_internal_room,
     make_org,
     make_person,
     make_shared_room,
+    make_upload,
+    png_bytes,
+    send_files,
     session_cookie,
     socket_headers,
 )
@@ -114,6 +120,18 @@ MATRIX: list[tuple[str, str, tuple[Any, ...]]] = [
     ("client_internal.subscribe",       WS,   (SO,   HID,  HID,  OK_,  OK_,  HID,  OK_,  SO)),
     ("client_internal.history",         HTTP, (SO,   HID,  HID,  OK_,  OK_,  HID,  OK_,  SO)),
     ("client_internal.send",            WS,   (SO,   HID,  HID,  OK_,  OK_,  HID,  OK_,  SO)),
+    # Files: fetched on the same check as the messages that show them.
+    ("shared.file",                     HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    ("supplier_internal.file",          HTTP, (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    ("client_internal.file",            HTTP, (SO,   HID,  HID,  OK_,  OK_,  HID,  OK_,  SO)),
+    ("shared.files.list",               HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    ("supplier_internal.files.list",    HTTP, (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    ("shared.files.upload",             HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    ("client_internal.files.upload",    HTTP, (SO,   HID,  HID,  OK_,  OK_,  HID,  OK_,  SO)),
+    # A message with the sender's own upload (others': not found, as for a missing one).
+    ("shared.send_file",                WS,   (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    # An organization's own admins set its file policy; it governs only its own people.
+    ("file_policy.change",              HTTP, (SO,   FBD,  OK_,  FBD,  OK_,  FBD,  FBD,  SO)),
     # The supplier's mirror of a shared thread into its internal room.
     ("mirrors.list",                    HTTP, (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
     # A shared thread into the role's own organization's internal room.
@@ -233,6 +251,14 @@ class World:
             root_id=self.shared_message.id,
             target_room_id=t.supplier_internal.id,
         )
+        self.files: dict[int, Upload] = {}
+        for author, room in (
+            (t.supplier_member, t.shared),
+            (t.supplier_member, t.supplier_internal),
+            (t.client_member, t.client_internal),
+        ):
+            self.files[room.id] = make_upload(author, room, PDF_BYTES, "report.pdf")
+            send_files(author, room, [self.files[room.id]], "a file")
         self.second = make_shared_room(
             t.partnership,
             t.supplier_admin,
@@ -351,6 +377,8 @@ class Http:
     ok: Callable[[HttpResponse], bool] = lambda r: r.status_code in (200, 201)
     # Lists and search: how the object's absence shows (HIDDEN cells).
     absent: Callable[[Any], bool] | None = None
+    # Sent as multipart/form-data, field ``file`` (an upload).
+    upload: bytes | None = None
 
 
 @dataclass
@@ -674,6 +702,96 @@ def partnerships_accept(w: World, role: str) -> Http:
     )
 
 
+def _file(room_name: str) -> Callable[[World, str], Http]:
+    def plan(w: World, role: str) -> Http:
+        upload = w.files[w.room(room_name).id]
+        return Http(
+            "get",
+            f"/api/files/{upload.key}/",
+            missing_path=f"/api/files/{uuid.uuid4().hex}/",
+            ok=lambda r: (
+                r.status_code == 200
+                and b"".join(async_to_sync(_read)(r)) == PDF_BYTES
+                and r["Content-Disposition"].startswith("attachment")
+            ),
+        )
+
+    return plan
+
+
+async def _read(response: Any) -> list[bytes]:
+    return [chunk async for chunk in response.streaming_content]
+
+
+def _files_list(room_name: str) -> Callable[[World, str], Http]:
+    def plan(w: World, role: str) -> Http:
+        room = w.room(room_name)
+        key = w.files[room.id].key
+        return Http(
+            "get",
+            f"/api/rooms/{room.id}/files/",
+            missing_path=f"/api/rooms/{MISSING}/files/",
+            ok=lambda r: (
+                r.status_code == 200 and [f["file"]["id"] for f in r.json()["files"]] == [key]
+            ),
+        )
+
+    return plan
+
+
+def _upload(room_name: str) -> Callable[[World, str], Http]:
+    def plan(w: World, role: str) -> Http:
+        room = w.room(room_name)
+        return Http(
+            "post",
+            f"/api/rooms/{room.id}/files/",
+            missing_path=f"/api/rooms/{MISSING}/files/",
+            upload=png_bytes(),
+            ok=lambda r: (
+                r.status_code == 201
+                and Upload.objects.filter(key=r.json()["id"], room=room).exists()
+            ),
+        )
+
+    return plan
+
+
+def shared_send_file(w: World, role: str) -> Ws:
+    person = w.people[role]
+    t = w.team
+    may_upload = role in ("supplier_member", "supplier_admin", "client_member", "client_admin")
+    upload = make_upload(person if may_upload else t.supplier_member, t.shared)  # type: ignore[arg-type]
+    frame = {
+        "type": "message.send",
+        "client_id": uuid.uuid4().hex,
+        "files": [upload.key],
+        "ref": "m",
+    }
+    return Ws(
+        {**frame, "room": t.shared.id},
+        {**frame, "room": MISSING},
+        lambda f: (
+            f["type"] == "ack"
+            and Message.objects.get(pk=f["id"]).attachments.get().upload_id == upload.pk
+        ),
+    )
+
+
+def file_policy_change(w: World, role: str) -> Http:
+    person = w.people[role]
+    return Http(
+        "put",
+        "/api/organization/file-policy/",
+        {"uploads_allowed": True, "kinds": ["image", "pdf"], "max_mb": 20},
+        ok=lambda r: (
+            r.status_code == 200
+            and person is not None
+            and FilePolicy.objects.get(organization_id=person.organization_id).kinds
+            == ["image", "pdf"]
+        ),
+    )
+
+
 def admin(w: World, role: str) -> Http:
     return Http("get", "/admin/")
 
@@ -704,6 +822,15 @@ RESOURCES: dict[tuple[str, str], Callable[[World, str], Http | Ws]] = {
     ("client_internal.subscribe", WS): _subscribe("client_internal"),
     ("client_internal.history", HTTP): _history("client_internal"),
     ("client_internal.send", WS): _send("client_internal"),
+    ("shared.file", HTTP): _file("shared"),
+    ("supplier_internal.file", HTTP): _file("supplier_internal"),
+    ("client_internal.file", HTTP): _file("client_internal"),
+    ("shared.files.list", HTTP): _files_list("shared"),
+    ("supplier_internal.files.list", HTTP): _files_list("supplier_internal"),
+    ("shared.files.upload", HTTP): _upload("shared"),
+    ("client_internal.files.upload", HTTP): _upload("client_internal"),
+    ("shared.send_file", WS): shared_send_file,
+    ("file_policy.change", HTTP): file_policy_change,
     ("mirrors.list", HTTP): mirrors_list,
     ("mirrors.create", HTTP): mirrors_create,
     ("mirrors.create_into_supplier", HTTP): mirrors_create_into_supplier,
@@ -736,7 +863,17 @@ def http_client(w: World, role: str) -> Client:
     return client
 
 
-def request(client: Client, method: str, path: str, data: dict[str, Any] | None) -> HttpResponse:
+def request(
+    client: Client,
+    method: str,
+    path: str,
+    data: dict[str, Any] | None,
+    upload: bytes | None = None,
+) -> HttpResponse:
+    if upload is not None:
+        file = io.BytesIO(upload)
+        file.name = "matrix.png"
+        return client.post(path, {"file": file})
     if method == "get":
         return client.get(path)
     if path.startswith("/accounts/"):
@@ -774,8 +911,9 @@ async def exchange(session_key: str | None, frames: list[dict[str, Any]]) -> lis
 
 def check_http(w: World, case: Case, plan: Http) -> None:
     client = http_client(w, case.role)
-    response = request(client, plan.method, plan.path, plan.data)
-    shown = f"{response.status_code} {response.content[:300]!r}"
+    response = request(client, plan.method, plan.path, plan.data, plan.upload)
+    content = b"<a file>" if response.streaming else response.content[:300]
+    shown = f"{response.status_code} {content!r}"
     if case.expected == OK:
         assert plan.ok(response), shown
     elif case.expected == HIDDEN:
@@ -785,7 +923,7 @@ def check_http(w: World, case: Case, plan: Http) -> None:
         if plan.missing_path is not None:
             # The same request, with an id that exists nowhere.
             data = plan.missing_data if plan.missing_data is not None else plan.data
-            missing = request(client, plan.method, plan.missing_path, data)
+            missing = request(client, plan.method, plan.missing_path, data, plan.upload)
             if plan.absent is None:
                 assert (response.status_code, response.content) == (404, NOT_FOUND_BODY), shown
             assert (response.status_code, response.content) == (

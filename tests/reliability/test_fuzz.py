@@ -34,6 +34,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
+from django.db.models import F
 from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
@@ -47,16 +48,21 @@ from rooms.actions.messages import do_delete_message, do_send_message
 from rooms.actions.workitems import do_create_work_item
 from rooms.bridge.mirrors import check_create_mirror
 from rooms.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
+from rooms.models.files import Attachment, Upload
 from rooms.models.log import RoomEvent
 from rooms.models.messages import Message, MessageEdit
 from rooms.models.rooms import Room
 from rooms.models.workitems import WorkItem, WorkItemChange
 from rooms.wire.types import ROOM_EVENT_TYPES
 from tests.conftest import (
+    PDF_BYTES,
     Team,
     make_internal_room,
     make_org,
     make_person,
+    make_upload,
+    png_bytes,
+    send_files,
     session_cookie,
     socket_headers,
 )
@@ -184,6 +190,18 @@ class World:
             supplier=prospect, client=t.client, proposed_by=make_person(prospect, admin=True)
         )
 
+        # Uploads of the people fuzzing (one sent already) and one of the other side's room.
+        sent = make_upload(t.client_member, t.shared, PDF_BYTES, "sent.pdf")
+        send_files(t.client_member, t.shared, [sent], "with a file")
+        hidden_file = make_upload(t.supplier_member, t.supplier_internal, png_bytes(), "x.png")
+        send_files(t.supplier_member, t.supplier_internal, [hidden_file], "theirs")
+        self.file_keys = [
+            sent.key,
+            hidden_file.key,
+            make_upload(t.client_member, t.shared).key,
+            make_upload(t.supplier_admin, t.shared).key,
+            make_upload(t.client_member, t.client_internal).key,
+        ]
         own = say(t.client_member, self.own_room, "mine")
         internal_own = say(t.client_member, t.client_internal, "my note")
         self.rooms = [t.shared.id, t.client_internal.id, self.own_room.id, t.supplier_internal.id]
@@ -256,6 +274,10 @@ def assert_consistent() -> None:
         seqs[e["room_id"]].append(e["seq"])
     for room_id, last_seq in Room.objects.values_list("id", "last_seq"):
         assert sorted(seqs[room_id]) == list(range(1, last_seq + 1)), f"room {room_id} log"
+
+    # A file is shown only by messages it was sent with, and marked as sent.
+    assert not Upload.objects.filter(attachments__isnull=False, attached_at__isnull=True).exists()
+    assert not Attachment.objects.exclude(room_id=F("message__room_id")).exists()
 
     deleted = {m["id"] for m in messages if m["deleted_at"] is not None}
     for m in messages:
@@ -377,6 +399,7 @@ def frame_fields(w: World) -> dict[str, dict[str, st.SearchStrategy[Any]]]:
             "client_id": st.one_of(st.uuids().map(str), st.sampled_from(["again", "twice"])),
             "body": WORDS,
             "thread": message,
+            "files": st.lists(st.sampled_from(w.file_keys), max_size=2, unique=True),
         },
         "message.edit": {"room": room, "id": message, "body": WORDS},
         "message.delete": {"room": room, "id": message},
@@ -746,6 +769,13 @@ def request_bodies(w: World) -> dict[str, st.SearchStrategy[dict[str, Any]]]:
         "me": st.fixed_dictionaries(
             {}, optional={"display_name": WORDS, "title": TEXT, "handle": WORDS}
         ),
+        "file-policy": st.fixed_dictionaries(
+            {"uploads_allowed": st.booleans()},
+            optional={
+                "kinds": st.lists(st.sampled_from(["image", "pdf", "text"]), max_size=2),
+                "max_mb": st.integers(1, 25),
+            },
+        ),
     }
 
 
@@ -790,6 +820,7 @@ def routes(w: World) -> dict[str, tuple[dict[str, st.SearchStrategy[Any]], list[
     people = st.sampled_from([*w.expendable_ids, MISSING, 2**63 - 1])
     partnership = ids([t.partnership.id, w.proposal.id])
     word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12)
+    file_key = st.one_of(st.sampled_from(w.file_keys), word)
     return {
         "rooms": ({}, ["GET", "POST"]),
         "room": ({"room_id": room}, ["PATCH"]),
@@ -831,6 +862,10 @@ def routes(w: World) -> dict[str, tuple[dict[str, st.SearchStrategy[Any]], list[
         "invitation": ({"invitation_id": ids([w.invitation.pk])}, ["DELETE"]),
         "deactivate-person": ({"person_id": people}, ["POST"]),
         "me": ({}, ["GET", "PATCH"]),
+        "room-files": ({"room_id": room}, ["GET", "POST"]),
+        "file": ({"key": file_key}, ["GET"]),
+        "file-thumbnail": ({"key": file_key}, ["GET"]),
+        "file-policy": ({}, ["GET", "PUT"]),
     }
 
 
@@ -872,6 +907,11 @@ def api_request(draw: Any, w: World) -> tuple[str, str, str, bytes, str]:
     return method, f"{url}?{query}" if query else url, content_type, body, name
 
 
+FILE_ANSWERS = {
+    (name, "GET", status) for name in ("file", "file-thumbnail") for status in (200, 304)
+}
+
+
 @pytest.mark.timeout(120)
 def test_no_request_to_the_api_answers_5xx_or_breaks_the_records(world: World) -> None:
     clients = {}
@@ -888,8 +928,13 @@ def test_no_request_to_the_api_answers_5xx_or_breaks_the_records(world: World) -
     def run(role: str, request: tuple[str, str, str, bytes, str]) -> None:
         method, path, content_type, body, _name = request
         response = clients[role].generic(method, path, body, content_type=content_type)
+        if response.streaming:  # a file (only ever a GET of a file that may be seen)
+            assert (_name, method, response.status_code) in FILE_ANSWERS, (method, path)
+            return
         shown = (method, path, body[:200], response.status_code, response.content[:300])
         assert response.status_code < 500, shown
+        if (_name, method, response.status_code) in FILE_ANSWERS:
+            return  # 304: the browser's copy is still good
         assert response["Content-Type"] == "application/json", shown
         answer = json.loads(response.content)
         if response.status_code >= 400:

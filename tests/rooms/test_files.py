@@ -181,12 +181,13 @@ def test_an_upload_request_without_a_file_is_a_clear_error(team: Team) -> None:
 
 
 def test_uploading_into_a_room_you_are_not_in_is_not_found(team: Team) -> None:
+    stored_before = storages["files"].listdir("")[0]
     response = post_file(client_for(team.client_member), team.supplier_internal.id, b"x", "a.txt")
     assert (response.status_code, response.content) == (404, NOT_FOUND)
     response = post_file(client_for(team.client_member), 2**62, b"x", "a.txt")
     assert (response.status_code, response.content) == (404, NOT_FOUND)
     assert Upload.objects.count() == 0
-    assert not storages["files"].exists("")  # nothing was stored: the folder was never made
+    assert storages["files"].listdir("")[0] == stored_before
 
 
 # --- download --------------------------------------------------------------------------------
@@ -494,3 +495,48 @@ def test_someone_outside_both_organizations_never_fetches_a_file(team: Team) -> 
     outsider = make_person(make_org("Elsewhere"))
     response = client_for(outsider).get(FILE_URL.format(key=upload.key))
     assert (response.status_code, response.content) == (404, NOT_FOUND)
+
+
+# --- over the socket -------------------------------------------------------------------------
+
+
+async def test_files_are_sent_over_the_socket_and_a_delete_removes_them_from_every_view(
+    live_team: Team, connect: Any
+) -> None:
+    from asgiref.sync import sync_to_async
+
+    t = live_team
+    sender, watcher = await connect(t.client_member), await connect(t.supplier_member)
+    for sock in (sender, watcher):
+        await sock.send({"type": "subscribe", "room": t.shared.id})
+        await sock.expect("subscribed")
+    upload = await sync_to_async(make_upload)(t.client_member, t.shared, PDF_BYTES, "8D.pdf")
+    frame = {"type": "message.send", "room": t.shared.id, "client_id": "f-1", "files": [upload.key]}
+    await sender.send(frame)
+    ack = await sender.expect("ack", client_id="f-1")
+    new = await watcher.expect("message.new")
+    assert new["message"]["body"] == ""
+    assert [f["id"] for f in new["message"]["files"]] == [upload.key]
+    assert new["message"]["files"][0]["name"] == "8D.pdf"
+
+    await sender.send({**frame, "client_id": "f-2"})
+    refused = await sender.expect("error")
+    assert refused["code"] == "conflict"
+
+    await sender.send({"type": "message.delete", "room": t.shared.id, "id": ack["id"]})
+    deleted = await watcher.expect("message.deleted")
+    assert deleted["id"] == ack["id"]
+    # A client that missed it all replays the log: the files are gone there too.
+    late = await connect(t.supplier_admin)
+    await late.send({"type": "subscribe", "room": t.shared.id, "since": 0})
+    replayed = [f async for f in _frames_until(late, "message.deleted")]
+    stored = next(f for f in replayed if f.get("type") == "message.new")
+    assert stored["message"]["files"] == [] and stored["message"]["deleted"] is True
+
+
+async def _frames_until(sock: Any, last: str) -> Any:
+    while True:
+        frame = await sock.recv()
+        yield frame
+        if frame.get("type") == last:
+            return

@@ -66,7 +66,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         (
             b'<svg xmlns="http://www.w3.org/2000/svg"><script>1</script></svg>',
             Detected("text/plain", "text"),
-        ),  # fmt: skip
+        ),
         (b"MZ\x90\x00" + bytes(200), Detected("application/octet-stream", "other")),
         (bytes(range(256)) * 8, Detected("application/octet-stream", "other")),
     ],
