@@ -45,7 +45,9 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import hashlib
 import html
+import io
 import itertools
 import json
 import re
@@ -197,6 +199,14 @@ class Transport(Protocol):
         self, person: User, method: str, path: str, body: Any = None
     ) -> tuple[int, Any]: ...
 
+    async def upload(self, person: User, room_id: int, name: str, data: bytes) -> tuple[int, Any]:
+        """POST a file to the room (multipart), as the web app does."""
+        ...
+
+    async def fetch(self, person: User, path: str) -> dict[str, Any]:
+        """GET a file: status, the headers it is served with, and a digest of its bytes."""
+        ...
+
     async def relay(self) -> None:
         """Return once the bridge has relayed everything pending."""
         ...
@@ -213,6 +223,25 @@ def _parse(status: int, content_type: str, text: str) -> tuple[int, Any]:
     if content_type.startswith("application/json"):
         return status, json.loads(text)
     return status, text
+
+
+SERVED_HEADERS = (
+    "Content-Type",
+    "Content-Disposition",
+    "Content-Length",
+    "X-Content-Type-Options",
+    "Content-Security-Policy",
+    "Cache-Control",
+)
+
+
+def served(status: int, headers: Any, body: bytes) -> dict[str, Any]:
+    """What a file's GET shows: status, the headers that matter, the bytes' digest."""
+    return {
+        "status": status,
+        "headers": {name: headers.get(name) for name in SERVED_HEADERS},
+        "sha256": hashlib.sha256(body).hexdigest(),
+    }
 
 
 def _dead_letters() -> list[str]:
@@ -266,6 +295,23 @@ class InProcess:
             )
 
         return await sync_to_async(call)()
+
+    async def upload(self, person: User, room_id: int, name: str, data: bytes) -> tuple[int, Any]:
+        def call() -> tuple[int, Any]:
+            file = io.BytesIO(data)
+            file.name = name
+            response = self._client(person).post(f"/api/rooms/{room_id}/files/", {"file": file})
+            return response.status_code, json.loads(response.content)
+
+        return await sync_to_async(call)()
+
+    async def fetch(self, person: User, path: str) -> dict[str, Any]:
+        response = await sync_to_async(self._client(person).get)(path)
+        if response.streaming:
+            body = b"".join([chunk async for chunk in response.streaming_content])
+        else:
+            body = response.content
+        return served(response.status_code, response.headers, body)
 
     async def relay(self) -> None:
         def drain() -> list[str]:
@@ -338,6 +384,54 @@ class Live:
                 )
 
         return await asyncio.to_thread(call)
+
+    async def _raw(
+        self, person: User, method: str, path: str, data: bytes | None, content_type: str
+    ) -> tuple[int, Any, bytes]:
+        server = self._server(person)
+        key = await self._session(person)
+        csrf = secrets.token_hex(16)
+        request = urllib.request.Request(
+            f"{server.origin}{path}",
+            data=data,
+            method=method,
+            headers={
+                "Cookie": f"{settings.SESSION_COOKIE_NAME}={key}; csrftoken={csrf}",
+                "X-CSRFToken": csrf,
+                "Origin": server.origin,
+                "Content-Type": content_type,
+            },
+        )
+
+        def call() -> tuple[int, Any, bytes]:
+            try:
+                with urllib.request.urlopen(request, timeout=15) as response:
+                    return response.status, response.headers, response.read()
+            except urllib.error.HTTPError as error:
+                return error.code, error.headers, error.read()
+
+        return await asyncio.to_thread(call)
+
+    async def upload(self, person: User, room_id: int, name: str, data: bytes) -> tuple[int, Any]:
+        boundary = secrets.token_hex(16)
+        head = (
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        )
+        body = head.encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        status, _, content = await self._raw(
+            person,
+            "POST",
+            f"/api/rooms/{room_id}/files/",
+            body,
+            f"multipart/form-data; boundary={boundary}",
+        )
+        return status, json.loads(content)
+
+    async def fetch(self, person: User, path: str) -> dict[str, Any]:
+        status, headers, body = await self._raw(person, "GET", path, None, "application/json")
+        return served(status, headers, body)
 
     async def relay(self) -> None:
         def state() -> tuple[bool, int, list[str]]:
@@ -532,7 +626,13 @@ class Run:
     # --- actions over the public protocol
 
     async def say(
-        self, person: User, room: Room | int, body: str, *, thread: int | None = None
+        self,
+        person: User,
+        room: Room | int,
+        body: str,
+        *,
+        thread: int | None = None,
+        files: list[str] | None = None,
     ) -> dict[str, Any]:
         """``message.send`` with a client id like the web app's (``crypto.randomUUID()``)."""
         frame: dict[str, Any] = {
@@ -543,7 +643,16 @@ class Run:
         }
         if thread is not None:
             frame["thread"] = thread
+        if files:
+            frame["files"] = files
         return await self.peer(person).request(frame)
+
+    async def upload(self, person: User, room: Room | int, name: str, data: bytes) -> Any:
+        """Upload a file to send in ``room``; its ``FileData``."""
+        room_id = room if isinstance(room, int) else room.pk
+        status, body = await self.transport.upload(person, room_id, name, data)
+        assert status == 201, (name, status, body)
+        return body
 
     async def send(
         self, person: User, frame: dict[str, Any], *, error: str | None = None
@@ -650,6 +759,17 @@ class Run:
                         "thread", f"{base}/threads/{message['id']}/", room=rid, root=message["id"]
                     )
             await get("members", f"{base}/members/", room=rid)
+            listed = await get("files", f"{base}/files/", room=rid)
+            for entry in listed["files"]:
+                for url in (entry["file"]["url"], entry["file"]["thumbnail"]):
+                    if url:
+                        got.append(
+                            {
+                                "request": "file",
+                                "url": url,
+                                **await self.transport.fetch(person, url),
+                            }
+                        )
             board = await get("board", f"{base}/workitems/", room=rid)
             for column in board["columns"].values():
                 for item in column:
@@ -715,6 +835,7 @@ _TIME = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:[+-]\d{2}:?\d{2}|Z)?"
 )
 _ROOM_URL = re.compile(r"/rooms/(\d+)/")
+_FILE_URL = re.compile(r"/api/files/([A-Za-z0-9_-]{20,})/")
 _INVITATION_URL = re.compile(r"/invitations/[A-Za-z0-9_-]{20,}/")
 _MIRROR_COPY = re.compile(r"mirror-(\d+)-(\d+)")
 _MIRROR_NOTICE = re.compile(r"mirror-(\d+)-event-(\d+)")
@@ -789,11 +910,12 @@ class Ids:
     """Each (kind, id) becomes ``<kind:n>``, n counting first appearances of that kind."""
 
     def __init__(self) -> None:
-        self.seen: dict[tuple[str, int], str] = {}
+        self.seen: dict[tuple[str, int | str], str] = {}
         self.counts: dict[str, int] = {}
 
     def __call__(self, kind: str, value: int | str) -> str:
-        key = (kind, int(value))
+        # File ids are random strings; every other id is a number.
+        key = (kind, int(value) if _is_int(value) or str(value).isdigit() else str(value))
         if key not in self.seen:
             self.counts[kind] = self.counts.get(kind, 0) + 1
             self.seen[key] = f"<{kind}:{self.counts[kind]}>"
@@ -822,6 +944,7 @@ def normalize(recording: Any, tag: str) -> Any:
             return _HEX32.sub("<hex32>", value)
         value = _TIME.sub("<time>", value)
         value = _ROOM_URL.sub(lambda m: f"/rooms/{ids('room', m[1])}/", value)
+        value = _FILE_URL.sub(lambda m: f"/api/files/{ids('file', m[1])}/", value)
         value = _INVITATION_URL.sub("/invitations/<token>/", value)
         if key == "page":
             value = _PAGE_IDS.sub(
@@ -844,6 +967,8 @@ def normalize(recording: Any, tag: str) -> Any:
                 elif k == "id" and _is_int(v):
                     kind = _id_kind(key, value)
                     out[k] = ids(kind, v) if kind else v
+                elif k == "id" and key in ("files", "file") and isinstance(v, str):
+                    out[k] = ids("file", v)
                 else:
                     out[k] = walk(v, k)
             return out

@@ -13,7 +13,7 @@ from rooms.actions.members import check_add_member, check_remove_member
 from rooms.actions.rooms import check_update_room
 from rooms.models.rooms import Room
 from tests import boundary
-from tests.conftest import make_internal_room, make_org, make_person
+from tests.conftest import PDF_BYTES, make_internal_room, make_org, make_person, png_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -292,6 +292,62 @@ async def test_a_shared_back_note_looks_like_a_reply_typed_in_the_shared_thread(
         in_process, share_back_scenario, name="share-back", search_words=SHARE_BACK_WORDS
     )
     boundary.assert_partner_sees_the_same("share-back", recorded)
+
+
+async def files_scenario(run: boundary.Run) -> None:
+    """B posts a photo; A discusses it internally with files and shares one report back.
+
+    Without internal activity, A uploads the same report into the shared
+    thread itself. Either way B sees one photo and one report, nothing else:
+    not the internal files, not that they exist, not when they were uploaded.
+    """
+    w = run.world
+    photo = await run.upload(w.dev, w.shared, "crack.png", png_bytes(640, 480))
+    root = await run.say(w.dev, w.shared, "Crack on flange 7", files=[photo["id"]])
+    await run.settle("dev posts a photo of the defect", checkpoint=True)
+    note_body = "Root cause: porosity in the casting"
+    if run.internal:
+        mirror = await run.http(
+            w.ben,
+            "POST",
+            "/api/mirrors/",
+            {"source_room": w.shared.id, "thread": root["id"], "target_room": w.a_internal.id},
+            expect=201,
+        )
+        await run.connect(w.ines)
+        report = await run.upload(w.ines, w.a_internal, "8D report.pdf", PDF_BYTES)
+        note = await run.say(
+            w.ines, w.a_internal, note_body, thread=mirror["root_copy"], files=[report["id"]]
+        )
+        costs = await run.upload(w.anna, w.a_internal, "scrap cost.csv", b"lot,eur\n7,4200\n")
+        await run.say(w.anna, w.a_internal, "What it costs us", files=[costs["id"]])
+        # Uploaded for the shared room, never sent: B must not notice it either.
+        await run.upload(w.ben, w.shared, "draft.pdf", PDF_BYTES)
+    await run.settle("A discusses the photo with its own files")
+    if run.internal:
+        await run.http(
+            w.ben,
+            "POST",
+            f"/api/mirrors/{mirror['id']}/share-back/",
+            {"message": note["id"], "confirmed_body": note_body, "confirmed_files": [report["id"]]},
+            expect=201,
+        )
+    else:
+        report = await run.upload(w.ben, w.shared, "8D report.pdf", PDF_BYTES)
+        await run.say(w.ben, w.shared, note_body, thread=root["id"], files=[report["id"]])
+    await run.settle("the 8D report reaches the shared thread", checkpoint=True)
+    await run.say(w.dev, w.shared, "Thanks, the report helps", thread=root["id"])
+    await run.settle("dev thanks them", checkpoint=True)
+
+
+FILE_WORDS = ["8D", "report", "crack", "scrap", "cost", "draft", "porosity"]
+
+
+async def test_the_partner_sees_only_the_files_shared_on_purpose(in_process):
+    recorded = await boundary.twins(
+        in_process, files_scenario, name="files", search_words=FILE_WORDS
+    )
+    boundary.assert_partner_sees_the_same("files", recorded)
 
 
 async def escalation_scenario(run: boundary.Run) -> None:
@@ -769,3 +825,10 @@ async def test_a_shared_back_note_looks_like_a_typed_reply_across_processes(two_
         two_processes, share_back_scenario, name="share-back-live", search_words=SHARE_BACK_WORDS
     )
     boundary.assert_partner_sees_the_same("share-back-live", recorded)
+
+
+async def test_the_partner_sees_only_the_files_shared_on_purpose_across_processes(two_processes):
+    recorded = await boundary.twins(
+        two_processes, files_scenario, name="files-live", search_words=FILE_WORDS
+    )
+    boundary.assert_partner_sees_the_same("files-live", recorded)
