@@ -7,6 +7,7 @@ deactivation cutting delivery at once (tests/rooms/test_consumers.py).
 
 from __future__ import annotations
 
+import io
 import json
 import time
 import uuid
@@ -25,7 +26,7 @@ from rooms.actions.invitations import do_create_invitation
 from rooms.actions.messages import do_send_message
 from rooms.actions.workitems import do_create_work_item
 from rooms.bridge.mirrors import do_create_mirror
-from tests.conftest import Team, make_org, make_person
+from tests.conftest import Team, make_org, make_person, make_upload, send_files
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 NEW_PASSWORD = "a-Fresh-passphrase-2026!"
@@ -78,6 +79,9 @@ class Ids:
         self.proposal = Partnership.objects.create(
             supplier=t.supplier, client=prospect, proposed_by=make_person(prospect, admin=True)
         ).pk
+        upload = make_upload(t.supplier_member, t.shared)
+        send_files(t.supplier_member, t.shared, [upload])
+        self.file = upload.key
         self.other_org = make_org("Another")
         self.newcomer = make_person(t.supplier, name="Newt Newcomer")
 
@@ -110,6 +114,10 @@ class Ids:
             "invitations": {},
             "invitation": {"invitation_id": self.invitation},
             "deactivate-person": {"person_id": t.supplier_member.id},
+            "room-files": {"room_id": t.shared.id},
+            "file": {"key": self.file},
+            "file-thumbnail": {"key": self.file},
+            "file-policy": {},
         }[name]
 
     def url(self, name: str) -> str:
@@ -176,6 +184,8 @@ WRITES = [
     Write("invitation", "DELETE", 200),
     Write("me", "PATCH", 200, {"title": "Account lead"}),
     Write("deactivate-person", "POST", 200),
+    Write("room-files", "POST", 201, {"file": b"part,qty\n1,2\n"}),
+    Write("file-policy", "PUT", 200, {"uploads_allowed": True, "kinds": ["pdf"]}),
 ]
 
 
@@ -195,6 +205,10 @@ def csrf_token(client: Client) -> str:
 
 
 def send(client: Client, method: str, url: str, data: dict[str, Any], **headers: Any) -> Any:
+    if isinstance(data.get("file"), bytes):  # an upload: multipart/form-data, as browsers send it
+        file = io.BytesIO(data["file"])
+        file.name = "parts.csv"
+        return client.post(url, {"file": file}, **headers)
     return client.generic(method, url, json.dumps(data), content_type="application/json", **headers)
 
 
@@ -204,7 +218,15 @@ def is_csrf_failure(response: Any) -> bool:
 
 def test_every_api_route_is_in_the_table():
     named = {write.name for write in WRITES}
-    get_only = {"history", "thread", "my-work", "search", "member-candidates"}
+    get_only = {
+        "history",
+        "thread",
+        "my-work",
+        "search",
+        "member-candidates",
+        "file",
+        "file-thumbnail",
+    }
     assert named | get_only == api_route_names()
 
 

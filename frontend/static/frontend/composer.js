@@ -8,10 +8,12 @@
 
 import { h } from "./dom.js";
 import { errorCode, errorText } from "./errors.js";
+import { acceptFiles } from "./files.js";
 import { renderPreview } from "./md.js";
 import { TYPING_MIN_INTERVAL } from "./wire.gen.js";
 
-/** @import { PersonRef } from "./wire.gen.js" */
+/** @import { FileData, PersonRef } from "./wire.gen.js" */
+/** @import { FileTray } from "./files.js" */
 
 // The server forwards one notice per (room, thread) in this interval anyway.
 const TYPING_EVERY = TYPING_MIN_INTERVAL * 1000;
@@ -23,7 +25,8 @@ const TYPING_EVERY = TYPING_MIN_INTERVAL * 1000;
  * @property {string} [placeholder]
  * @property {string} [label]
  * @property {string} [sendLabel]
- * @property {(body: string) => boolean | void} onSend false keeps the text; a throw with code "too_large" shows why
+ * @property {(body: string, files: FileData[]) => boolean | void} onSend false keeps the text; a throw with code "too_large" shows why
+ * @property {FileTray | null} [tray] files to send with the message (null: no attaching here)
  * @property {() => void} [onTyping]
  * @property {() => ReadonlyArray<PersonRef>} [members] whom `@` offers
  * @property {number} [maxChars] for the counter only
@@ -42,6 +45,7 @@ export function createComposer({
   onTyping = () => {},
   members = () => [],
   maxChars = 10000,
+  tray = null,
 }) {
   let lastTyping = 0;
   /** @type {Mention | null} */
@@ -58,6 +62,9 @@ export function createComposer({
   const preview = h("div", { class: "preview message-body", hidden: true, aria: { label: "Preview" } });
   const previewButton = h("button", { type: "button", class: "link small", aria: { pressed: "false" } }, "Preview");
   const send = h("button", { type: "submit", class: "button primary send" }, sendLabel);
+  const attach = tray
+    ? h("button", { type: "button", class: "link small attach", aria: { label: "Attach files" }, title: "Attach files (or drop or paste them here)", onclick: () => tray.choose() }, "Attach")
+    : null;
   const counter = h("span", { class: "counter", aria: { live: "polite" } });
   const problem = h("p", { class: "composer-problem", role: "alert", hidden: true });
   const suggest = h("ul", { class: "mention-list", role: "listbox", hidden: true, aria: { label: "People to mention" } });
@@ -71,13 +78,16 @@ export function createComposer({
       { class: "composer-box" },
       suggest,
       problem,
+      tray ? tray.el : null,
+      tray ? tray.picker : null,
       input,
       preview,
       h(
         "div",
         { class: "composer-bar" },
-        h("span", { class: "hint" }, "Markdown · Enter to send · Shift+Enter for a new line"),
+        h("span", { class: "hint" }, `Markdown · Enter to send · Shift+Enter for a new line${tray ? " · drop or paste files" : ""}`),
         counter,
+        attach,
         previewButton,
         send,
       ),
@@ -106,11 +116,34 @@ export function createComposer({
     problem.hidden = !text;
   }
 
-  function submit() {
+  let waiting = false;
+
+  /** @param {boolean} on the message waits for its files: nothing can change it meanwhile */
+  function setWaiting(on) {
+    waiting = on;
+    input.readOnly = on;
+    send.disabled = on;
+    send.textContent = on ? "Sending when uploaded…" : sendLabel;
+  }
+
+  async function submit() {
     const body = input.value.trim();
-    if (!body) return;
+    if (waiting || (!body && !tray?.count)) return;
+    /** @type {FileData[]} */
+    let files = [];
+    if (tray?.count) {
+      setWaiting(true);
+      const ready = await tray.ready();
+      setWaiting(false);
+      if (ready === null) {
+        showProblem("A file could not be uploaded: remove it, or attach it again.");
+        return;
+      }
+      if (!ready.length && !body) return; // every file was cancelled meanwhile
+      files = ready;
+    }
     try {
-      if (onSend(body) === false) return;
+      if (onSend(body, files) === false) return;
     } catch (error) {
       if (errorCode(error) !== "too_large") throw error;
       showPreview(false);
@@ -119,6 +152,7 @@ export function createComposer({
     }
     showProblem("");
     input.value = "";
+    tray?.clear();
     counter.textContent = "";
     showPreview(false);
     grow();
@@ -226,6 +260,7 @@ export function createComposer({
   });
   input.addEventListener("blur", () => setTimeout(closeMentions, 150));
   previewButton.addEventListener("click", () => showPreview(Boolean(preview.hidden)));
+  if (tray) acceptFiles(form, input, tray);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     submit();

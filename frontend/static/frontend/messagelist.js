@@ -5,7 +5,7 @@
 import { inlineEditor, renderMessage } from "./messages.js";
 
 /** @import { MessageContext, PendingMessage, SendState } from "./messages.js" */
-/** @import { MessageData, PersonRef } from "./wire.gen.js" */
+/** @import { FileData, MessageData, PersonRef } from "./wire.gen.js" */
 
 /**
  * An ordered list of messages (the room's, or one thread's) that reconciles
@@ -121,8 +121,9 @@ export class MessageList {
    * @param {string} clientId
    * @param {string} body
    * @param {number | null} [thread]
+   * @param {FileData[]} [files] stored already: the message is sent only once they are
    */
-  addPending(clientId, body, thread = null) {
+  addPending(clientId, body, thread = null, files = []) {
     const me = this.ctx.me;
     /** @type {PendingMessage} */
     const message = {
@@ -140,6 +141,7 @@ export class MessageList {
       reply_count: 0,
       last_reply_at: null,
       mentions: [],
+      files,
     };
     const li = renderMessage(message, this.ctx, "pending");
     this.pending.set(clientId, { message, li, state: "pending" });

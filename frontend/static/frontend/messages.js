@@ -4,6 +4,7 @@
 
 import { confirmButton, h, initials, plural, serverHTML, shortTime, statusLabel, timeEl } from "./dom.js";
 import { errorText } from "./errors.js";
+import { renderFiles } from "./files.js";
 
 /** @import { Me } from "./api.js" */
 /** @import { MessageData, WorkItemData } from "./wire.gen.js" */
@@ -150,6 +151,7 @@ export function renderMessage(message, ctx, sendState = null) {
   else if (message.html) serverHTML(body, message.html);
   else body.textContent = message.body; // optimistic copy: the server has not rendered it yet
   main.append(body);
+  if (!message.deleted && message.files?.length) main.append(renderFiles(message.files));
 
   if (message.kind === "workitem" && !message.deleted && !ctx.inThread && message.id !== null) {
     const item = ctx.itemForThread?.(message.id);

@@ -11,6 +11,7 @@ import { WorkItems } from "./board.js";
 import { createComposer } from "./composer.js";
 import { $, fullTime, h } from "./dom.js";
 import { errorText } from "./errors.js";
+import { FileTray, filesPanel } from "./files.js";
 import { RoomHistory } from "./history.js";
 import { provenance } from "./messages.js";
 import { Panel } from "./panels.js";
@@ -48,6 +49,7 @@ import { ThreadView } from "./thread.js";
  * @property {(item: WorkItemData) => void} onItemChanged
  * @property {(thread: ThreadView) => void} threadOpened
  * @property {(thread: ThreadView) => void} threadClosed
+ * @property {() => FileTray | null} newTray files for a new message here (null: the room is read-only)
  */
 
 let view = "messages";
@@ -133,7 +135,17 @@ const page = {
   threadClosed(thread) {
     if (activeThread === thread) activeThread = null;
   },
+  newTray: () => (room.archived ? null : newTray()),
 };
+
+/** Files for one message: the server's limits from hello (a policy may refuse more, and says so). */
+function newTray() {
+  return new FileTray({
+    roomId,
+    maxFiles: socket.limits.message_files_max ?? 10,
+    maxBytes: socket.limits.file_max_bytes ?? 25 * 1024 * 1024,
+  });
+}
 
 const people = new RoomPeople(page, () => activeThread);
 const roomHistory = new RoomHistory(page, { isVisible: () => view === "messages" });
@@ -149,9 +161,10 @@ const composer = createComposer({
   label: `Message ${room.name}`,
   maxChars: socket.limits.message_max_chars,
   members: page.mentionable,
-  onSend(body) {
-    const clientId = socket.sendMessage(roomId, body);
-    roomHistory.list.addPending(clientId, body);
+  tray: page.newTray(),
+  onSend(body, files) {
+    const clientId = socket.sendMessage(roomId, body, null, files.map((f) => f.id));
+    roomHistory.list.addPending(clientId, body, null, files);
     roomHistory.scrollToBottom();
   },
   onTyping: () => socket.send({ type: "typing", room: roomId }),
@@ -300,6 +313,30 @@ async function removeMessage(message) {
   }
 }
 
+// --- the Files panel -------------------------------------------------------------------
+/** @type {ReturnType<typeof filesPanel> | null} */
+let files = null;
+function openFiles() {
+  if (panel.is("files")) return panel.close();
+  files = filesPanel(roomId, {
+    // A top-level message opens as its thread: the message, with any replies.
+    openMessage: (entry) => openThread(entry.thread ?? entry.message),
+  });
+  panel.open("files", "Files", files.el, {
+    onClose: () => {
+      files = null;
+    },
+    focus: files.search,
+  });
+}
+$("#files-button").addEventListener("click", openFiles);
+socket.on("message.new", (frame) => {
+  if (frame.room === roomId && frame.message.files.length) files?.refresh();
+});
+socket.on("message.deleted", (frame) => {
+  if (frame.room === roomId) files?.refresh();
+});
+
 // --- threads -------------------------------------------------------------------------
 /** @param {number} rootId */
 function openThread(rootId) {
@@ -384,6 +421,7 @@ const mirrorsLoaded = mirrorsAnswer
   if (params.get("item")) work.open(Number(params.get("item")));
   else if (params.get("thread")) openThread(Number(params.get("thread")));
   else if (params.get("panel") === "members") people.panel.open();
+  else if (params.get("panel") === "files") openFiles();
   else if (!matchMedia("(max-width: 700px)").matches && document.activeElement === document.body) {
     composer.focus();
   }

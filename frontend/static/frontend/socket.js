@@ -43,7 +43,11 @@ import { CLOSE_SESSION_ENDED, REPLY_TYPES, ROOM_EVENT_TYPES } from "./wire.gen.j
  * }} SocketEvents
  */
 
-/** @typedef {{message_max_chars: number, frame_max_bytes: number, typing_ttl: number}} Limits */
+/**
+ * hello's `limits` (docs/protocol.md, "Limits"); the file limits are the server's
+ * (an organization's policy may be narrower in shared rooms).
+ * @typedef {{message_max_chars: number, frame_max_bytes: number, typing_ttl: number, file_max_bytes?: number, message_files_max?: number, message_files_max_bytes?: number}} Limits
+ */
 
 const ROOM_EVENTS = new Set(/** @type {ReadonlyArray<string>} */ (ROOM_EVENT_TYPES));
 const REPLIES = new Set(REPLY_TYPES);
@@ -234,14 +238,16 @@ export class CausewaySocket extends Emitter {
    * @param {number} room
    * @param {string} body
    * @param {number | null} [thread]
+   * @param {string[]} [files] ids of the sender's uploads (files.js), sent with it
    */
-  sendMessage(room, body, thread = null) {
+  sendMessage(room, body, thread = null, files = []) {
     const tooLong = lengthProblem(body, this.limits.message_max_chars);
     if (tooLong) throw tooLong;
     const clientId = this.env.uuid();
     /** @type {MessageSendFrame} */
     const frame = { type: "message.send", room, client_id: clientId, body };
     if (thread) frame.thread = thread;
+    if (files.length) frame.files = files;
     const problem = this.sizeProblem(frame);
     if (problem) throw problem;
     this.outbox.add(frame, this.live ? this.env.now() : null);

@@ -8,15 +8,16 @@
 import { del, get, post } from "./api.js";
 import { createComposer } from "./composer.js";
 import { confirmDialog } from "./dialog.js";
-import { h } from "./dom.js";
+import { h, plural } from "./dom.js";
 import { errorCode, errorText } from "./errors.js";
+import { formatSize, kindLabel } from "./files.js";
 import { MessageList } from "./messagelist.js";
 import { provenance } from "./messages.js";
 import { typingText } from "./people.js";
 
 /** @import { Mirror, RoomListing } from "./api.js" */
 /** @import { RoomPage } from "./room.js" */
-/** @import { MessageData } from "./wire.gen.js" */
+/** @import { FileData, MessageData } from "./wire.gen.js" */
 
 /**
  * A thread's first message: the whole message once loaded, at first what the
@@ -51,7 +52,8 @@ export class ThreadView {
       sendLabel: "Reply",
       maxChars: page.socket.limits.message_max_chars,
       members: () => page.mentionable(),
-      onSend: (body) => this.send(body),
+      tray: page.newTray(),
+      onSend: (body, files) => this.send(body, files),
       onTyping: () => page.socket.send({ type: "typing", room: page.roomId, thread: this.rootId }),
     });
     this.info = h("div", { class: "thread-info" });
@@ -99,10 +101,14 @@ export class ThreadView {
     if (scroller && (force || !this.embedded)) scroller.scrollTop = scroller.scrollHeight;
   }
 
-  /** @param {string} body */
-  send(body) {
-    const clientId = this.page.socket.sendMessage(this.page.roomId, body, this.rootId);
-    this.list.addPending(clientId, body, this.rootId);
+  /**
+   * @param {string} body
+   * @param {FileData[]} files
+   */
+  send(body, files) {
+    const ids = files.map((f) => f.id);
+    const clientId = this.page.socket.sendMessage(this.page.roomId, body, this.rootId, ids);
+    this.list.addPending(clientId, body, this.rootId, files);
     this.scrollToEnd(true);
   }
 
@@ -278,11 +284,22 @@ export class ThreadView {
     const partner = this.partner();
     const roomName = provenance(this.root)?.roomName || page.roomName(mirror.source_room);
     const body = message.body; // what the person reads is what the server is asked to share
+    const files = message.files; // and every file the note has, listed: the server wants them named
     return confirmDialog({
       title: `Share this note with ${partner}?`,
       content: [
-        h("p", {}, "This exact text will be posted in the shared thread, as you:"),
-        h("blockquote", { class: "dialog-quote", dataset: { shareText: "" } }, body),
+        h("p", {}, body ? "This exact text will be posted in the shared thread, as you:" : "This note will be posted in the shared thread, as you:"),
+        body ? h("blockquote", { class: "dialog-quote", dataset: { shareText: "" } }, body) : null,
+        files.length
+          ? [
+              h("p", {}, h("strong", {}, `${plural(files.length, "file")} will cross`), ` — ${partner} can open and download ${files.length === 1 ? "it" : "them"}:`),
+              h(
+                "ul",
+                { class: "dialog-files", aria: { label: "Files that will be shared" } },
+                ...files.map((f) => h("li", {}, h("span", { class: "file-name" }, f.name), h("span", { class: "muted" }, ` · ${kindLabel(f)} · ${formatSize(f.size)}`))),
+              ),
+            ]
+          : null,
         h(
           "p",
           {},
@@ -295,7 +312,11 @@ export class ThreadView {
       confirmLabel: `Share with ${partner}`,
       onConfirm: async () => {
         try {
-          await post(`/api/mirrors/${mirror.id}/share-back/`, { message: message.id, confirmed_body: body });
+          await post(`/api/mirrors/${mirror.id}/share-back/`, {
+            message: message.id,
+            confirmed_body: body,
+            confirmed_files: files.map((f) => f.id),
+          });
         } catch (error) {
           if (errorCode(error) === "conflict" && /already/i.test(errorText(error))) return true;
           throw error;

@@ -60,6 +60,33 @@
  */
 
 /**
+ * rooms.wire.types.FileData
+ * @typedef {object} FileData
+ * @property {string} id
+ * @property {string} name
+ * @property {string} type
+ * @property {string} kind
+ * @property {number} size
+ * @property {number | null} width
+ * @property {number | null} height
+ * @property {boolean} inline
+ * @property {string} url
+ * @property {string | null} thumbnail
+ */
+
+/**
+ * rooms.wire.types.FilePolicyData
+ * @typedef {object} FilePolicyData
+ * @property {boolean} uploads_allowed
+ * @property {string[]} kinds
+ * @property {number | null} max_bytes
+ * @property {number} server_max_bytes
+ * @property {number} message_files_max
+ * @property {number} message_max_bytes
+ * @property {boolean} can_change
+ */
+
+/**
  * rooms.wire.types.MessageData
  * @typedef {object} MessageData
  * @property {number} id
@@ -77,6 +104,7 @@
  * @property {number} reply_count
  * @property {string | null} last_reply_at
  * @property {number[]} mentions
+ * @property {FileData[]} files
  * @property {MirroredMessage | MirroredEvent} [mirror]
  * @property {SharedBack} [shared_back]
  */
