@@ -200,6 +200,71 @@ def scenario_hot_room(args: argparse.Namespace, redis: RedisServer) -> dict[str,
     return result
 
 
+def photo_bytes(target: int = 2**20) -> bytes:
+    """A noisy photo-like JPEG of about ``target`` bytes (noise does not compress)."""
+    import io
+
+    from PIL import Image
+
+    side = 600
+    while True:
+        out = io.BytesIO()
+        Image.effect_noise((side, side * 3 // 4), 50).convert("RGB").save(out, "JPEG", quality=90)
+        if out.tell() >= target:
+            return out.getvalue()
+        side = int(side * 1.15)
+
+
+def scenario_files(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]:
+    """Chat in a 100-member room at 20 msg/s, without and then with 100 uploads of a
+    1 MB photo during it (4 people uploading at once): the chat's delivery p99 with
+    uploads over without, and the uploads' throughput."""
+    config = pg_config(redis)
+    data = seed(config, {"rooms": [{"members": 100, "senders": 2}]})
+    room = data["rooms"][0]
+    photo = photo_bytes()
+    duration = max(args.duration, 10.0)
+    out: dict[str, Any] = {}
+    for label, uploads in (("without_uploads", 0), ("with_uploads", 100)):
+        servers = start_causeway(config, 2)
+        try:
+            receivers = harness.endpoints_for("causeway", servers, room["members"], room["id"])
+            senders = harness.endpoints_for("causeway", servers, room["senders"], room["id"])
+
+            def alongside(t0: float, servers: list[Server] = servers, n: int = uploads) -> Any:
+                return harness.spawn(
+                    loadgen.upload_process,
+                    f"http://127.0.0.1:{servers[0].port}",
+                    room["id"],
+                    room["members"][:4],
+                    n,
+                    photo,
+                    t0,
+                )
+
+            out[label] = harness.measure_traffic(
+                receivers=receivers,
+                senders=senders,
+                rate=20,
+                duration=duration,
+                servers=servers,
+                redis=redis,
+                alongside=alongside if uploads else None,
+            )
+        finally:
+            stop_all(servers)
+        report.print_traffic(
+            "files", f"100 members, 20 msg/s, {label.replace('_', ' ')}", out[label]
+        )
+    up = out["with_uploads"].get("alongside", {})
+    print(
+        f"  uploads: {up.get('ok')}/{up.get('uploads')} of {len(photo) / 2**20:.2f} MB in "
+        f"{up.get('seconds')} s = {up.get('uploads_per_s')}/s, {up.get('mb_per_s')} MB/s; "
+        f"upload p50/p99 ms {up.get('upload_ms_p50')}/{up.get('upload_ms_p99')}"
+    )
+    return out
+
+
 def scenario_idle(args: argparse.Namespace, redis: RedisServer) -> dict[str, Any]:
     count = 2000 if args.quick else 10_000
     data = seed(pg_config(redis), {"rooms": [{"members": 1, "senders": 0}]})
@@ -315,6 +380,7 @@ SCENARIOS = {
     "idle": scenario_idle,
     "resume": scenario_resume,
     "storm": scenario_storm,
+    "files": scenario_files,
 }
 
 

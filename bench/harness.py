@@ -67,8 +67,13 @@ def measure_traffic(
     servers: list[Server],
     redis: RedisServer | None,
     extras: dict[str, float] | None = None,
+    alongside: Callable[[float], tuple[Any, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Open the receivers, send at ``rate`` for ``duration`` s, collect everything."""
+    """Open the receivers, send at ``rate`` for ``duration`` s, collect everything.
+
+    ``alongside(t0)`` starts other load (a process) at the senders' start
+    time; its report ("done") is returned under ``"alongside"``.
+    """
     chunks = [receivers[i::RECEIVER_PROCESSES] for i in range(RECEIVER_PROCESSES)]
     chunks = [c for c in chunks if c]
     procs = [spawn(loadgen.receiver_process, chunk) for chunk in chunks]
@@ -80,6 +85,7 @@ def measure_traffic(
     redis0 = redis.used_memory() if redis else 0
     t0 = time.time() + 0.3
     sender_conn.send(t0)
+    other = alongside(t0) if alongside else None
     # Receivers listen until every send has been answered, then until each
     # socket has every stored message of its room (or DELIVERY_WAIT_SECONDS
     # pass): slow deliveries count as late, not lost.
@@ -92,7 +98,8 @@ def measure_traffic(
         expect(conn, "done", DELIVERY_WAIT_SECONDS + 60) for _, conn in procs
     ]
     cpu1 = {s.pid: cpu_seconds(s.pid) for s in servers}
-    for proc, _ in [*procs, (sender_proc, None)]:
+    other_result = expect(other[1], "done", DELIVERY_WAIT_SECONDS + 600) if other else None
+    for proc, _ in [*procs, (sender_proc, None), *([other] if other else [])]:
         proc.join(10)
     latencies = [v for r in results for v in r.latencies_ms]
     delivered = sum(r.received for r in results)
@@ -132,6 +139,7 @@ def measure_traffic(
         "server_rss_mb": [round(rss_bytes(s.pid) / 2**20, 1) for s in servers],
         "redis_memory_mb": round((redis.used_memory() if redis else 0) / 2**20, 2),
         "redis_memory_delta_mb": round(((redis.used_memory() if redis else 0) - redis0) / 2**20, 2),
+        **({"alongside": other_result} if other_result is not None else {}),
     }
 
 

@@ -443,3 +443,70 @@ def resume_process(conn: Connection, endpoint: Endpoint, since: int, expected: i
         return {"events": got, "seconds": elapsed, "gaps": gaps}
 
     conn.send(("done", asyncio.run(run())))
+
+
+def upload_process(
+    conn: Connection, origin: str, room: int, cookies: list[str], count: int, data: bytes, t0: float
+) -> None:
+    """``count`` uploads of ``data`` into ``room`` from t0, one at a time per person in
+    ``cookies`` (all at once), as browsers do; reports their times and throughput."""
+    import secrets
+    import urllib.error
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(cookie: str) -> tuple[bool, float]:
+        boundary = secrets.token_hex(12)
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="photo.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
+            ).encode()
+            + data
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        csrf = secrets.token_hex(16)
+        request = urllib.request.Request(
+            f"{origin}/api/rooms/{room}/files/",
+            data=body,
+            method="POST",
+            headers={
+                "Cookie": f"sessionid={cookie}; csrftoken={csrf}",
+                "X-CSRFToken": csrf,
+                "Origin": origin,
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+        )
+        start = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                ok = response.status == 201
+        except (urllib.error.URLError, OSError):
+            ok = False
+        return ok, (time.perf_counter() - start) * 1000
+
+    time.sleep(max(0.0, t0 - time.time()))
+    start = time.perf_counter()
+    with ThreadPoolExecutor(len(cookies)) as pool:
+        results = list(pool.map(one, [cookies[i % len(cookies)] for i in range(count)]))
+    seconds = time.perf_counter() - start
+    ok = sum(1 for good, _ in results if good)
+    times = sorted(ms for _, ms in results)
+    conn.send(
+        (
+            "done",
+            {
+                "uploads": count,
+                "ok": ok,
+                "failed": count - ok,
+                "bytes_each": len(data),
+                "seconds": round(seconds, 2),
+                "uploads_per_s": round(ok / seconds, 1) if seconds else None,
+                "mb_per_s": round(ok * len(data) / seconds / 2**20, 1) if seconds else None,
+                "upload_ms_p50": round(times[len(times) // 2], 1) if times else None,
+                "upload_ms_p99": round(times[min(len(times) - 1, int(len(times) * 0.99))], 1)
+                if times
+                else None,
+            },
+        )
+    )

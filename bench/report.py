@@ -147,6 +147,17 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
     if hot:
         p99 = hot["delivery_ms"].get("p99")
         add("hot room delivery p99 ms", p99, "<= 50", p99 <= 50 if p99 else None)
+    files = sc.get("files")
+    if files:
+        without = files["without_uploads"]["delivery_ms"].get("p99")
+        with_ = files["with_uploads"]["delivery_ms"].get("p99")
+        ratio = round(with_ / without, 2) if with_ and without else None
+        add("chat p99 with 100 x 1 MB uploads vs without (ratio)", ratio, "<= 2",
+            ratio <= 2 if ratio else None)  # fmt: skip
+        up = files["with_uploads"].get("alongside", {})
+        add("upload throughput, MB/s", up.get("mb_per_s"), "-", None)
+        failed = up.get("failed")
+        add("failed uploads", failed, "0", failed == 0 if failed is not None else None)
     for size, row in (sc.get("fanout") or {}).items():
         r = ratios(row).get("asgi", {}).get("cpu_per_delivery")
         if 100 <= int(size) <= 500:

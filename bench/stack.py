@@ -136,6 +136,8 @@ def causeway_env(config: dict[str, Any]) -> dict[str, str]:
             "CAUSEWAY_RATE_WRITES": "100000000",
             "CAUSEWAY_RATE_FRAMES": "100000000",
             "CAUSEWAY_REPLAY_LIMIT": "5000",
+            # Uploads (the files scenario) land in the results folder.
+            "CAUSEWAY_MEDIA_ROOT": str(RESULTS / "media"),
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -46,6 +46,14 @@ KIND_NAMES = {
     "archive": "archives",
     "other": "other files",
 }
+KIND_ONE = {
+    "image": "an image",
+    "pdf": "a PDF",
+    "document": "an Office document",
+    "text": "a text file",
+    "archive": "an archive",
+    "other": "a file of another kind",
+}
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
@@ -135,7 +143,7 @@ def prepare_upload(
         allowed = ", ".join(KIND_NAMES[k] for k in KINDS if k in rules.kinds)
         raise Forbidden(
             f"Your organization allows only {allowed or 'no files'} in shared rooms; "
-            f"this file is one of its {KIND_NAMES[detected.kind]}."
+            f"this is {KIND_ONE[detected.kind]}."
         )
     width = height = None
     content: bytes | File[bytes] = File(stream)

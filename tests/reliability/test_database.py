@@ -163,6 +163,10 @@ ROUTE_METHODS = {
     "invitation": "DELETE",
     "me": "PATCH",
     "deactivate-person": "POST",
+    "room-files": "GET",
+    "file": "GET",
+    "file-thumbnail": "GET",
+    "file-policy": "GET",
 }
 ROUTE_ARGS = {"action": "acknowledge", "decision": "accept"}
 

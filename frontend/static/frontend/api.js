@@ -75,7 +75,7 @@ import { CodedError } from "./errors.js";
  * @typedef {{seq: number, at: string, by: {id: number, name: string} | null, changes: Record<string, unknown[]>}} HistoryEntry
  */
 
-/** @typedef {"GET" | "POST" | "PATCH" | "DELETE"} Method */
+/** @typedef {"GET" | "POST" | "PUT" | "PATCH" | "DELETE"} Method */
 
 export class ApiError extends CodedError {
   /**
@@ -180,6 +180,13 @@ export const post = (path, body = {}) => api("POST", path, body);
  * @returns {Promise<T>}
  */
 export const patch = (path, body) => api("PATCH", path, body);
+/**
+ * @template [T=unknown]
+ * @param {string} path
+ * @param {unknown} body
+ * @returns {Promise<T>}
+ */
+export const put = (path, body) => api("PUT", path, body);
 /**
  * @template [T=unknown]
  * @param {string} path

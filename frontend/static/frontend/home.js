@@ -7,6 +7,7 @@ import { get, post } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { $, $all, h, PRIORITY_LABELS, statusLabel, timeEl } from "./dom.js";
 import { errorText } from "./errors.js";
+import { mountFilePolicy } from "./filepolicy.js";
 import { revokeButton } from "./members.js";
 import { startShell } from "./shell.js";
 
@@ -18,6 +19,8 @@ const { boot } = shell;
 const me = boot.me;
 /** @type {Partnership[]} */
 const partnerships = boot.partnerships ?? [];
+
+mountFilePolicy($("#file-policy"), me.org?.name ?? "Your organization");
 
 // --- partnerships ---------------------------------------------------------------------
 for (const button of $all("[data-accept], [data-decline]")) {
