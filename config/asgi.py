@@ -13,6 +13,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from config.bodylimit import BodyLimit  # noqa: E402
 from rooms.jobs import InProcessWorker  # noqa: E402
 from rooms.socket.auth import SocketAuthMiddleware  # noqa: E402
 from rooms.socket.routing import websocket_urlpatterns  # noqa: E402
@@ -20,7 +21,7 @@ from rooms.socket.routing import websocket_urlpatterns  # noqa: E402
 application = InProcessWorker(
     ProtocolTypeRouter(
         {
-            "http": django_asgi_app,
+            "http": BodyLimit(django_asgi_app),
             "websocket": AllowedHostsOriginValidator(
                 SocketAuthMiddleware(URLRouter(websocket_urlpatterns))
             ),
