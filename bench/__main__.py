@@ -201,15 +201,21 @@ def scenario_hot_room(args: argparse.Namespace, redis: RedisServer) -> dict[str,
 
 
 def photo_bytes(target: int = 2**20) -> bytes:
-    """A noisy photo-like JPEG of about ``target`` bytes (noise does not compress)."""
+    """A phone photo of about ``target`` bytes: noisy (noise does not compress), with the
+    EXIF a phone writes (camera, time, GPS), which the server strips."""
     import io
 
     from PIL import Image
+    from PIL.TiffImagePlugin import IFDRational
 
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0132] = "Phone", "Model 12", "2026:11:30 09:12:44"
+    exif[0x8825] = {1: "N", 2: (IFDRational(48), IFDRational(8), IFDRational(0))}
     side = 600
     while True:
         out = io.BytesIO()
-        Image.effect_noise((side, side * 3 // 4), 50).convert("RGB").save(out, "JPEG", quality=90)
+        noise = Image.effect_noise((side, side * 3 // 4), 50).convert("RGB")
+        noise.save(out, "JPEG", quality=90, exif=exif)
         if out.tell() >= target:
             return out.getvalue()
         side = int(side * 1.15)
@@ -220,18 +226,20 @@ def scenario_files(args: argparse.Namespace, redis: RedisServer) -> dict[str, An
     1 MB photo during it (4 people uploading at once): the chat's delivery p99 with
     uploads over without, and the uploads' throughput."""
     config = pg_config(redis)
-    data = seed(config, {"rooms": [{"members": 100, "senders": 2}]})
-    room = data["rooms"][0]
     photo = photo_bytes()
     duration = max(args.duration, 10.0)
     out: dict[str, Any] = {}
     for label, uploads in (("without_uploads", 0), ("with_uploads", 100)):
+        # A room of its own for each run: the same start for both.
+        room = seed(config, {"rooms": [{"members": 100, "senders": 2}]})["rooms"][0]
         servers = start_causeway(config, 2)
         try:
             receivers = harness.endpoints_for("causeway", servers, room["members"], room["id"])
             senders = harness.endpoints_for("causeway", servers, room["senders"], room["id"])
 
-            def alongside(t0: float, servers: list[Server] = servers, n: int = uploads) -> Any:
+            def alongside(
+                t0: float, servers: list[Server] = servers, room: Any = room, n: int = uploads
+            ) -> Any:
                 return harness.spawn(
                     loadgen.upload_process,
                     f"http://127.0.0.1:{servers[0].port}",

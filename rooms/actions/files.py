@@ -29,7 +29,7 @@ from hub.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from hub.models import User
 from rooms.files import storage
 from rooms.files.detect import IMAGE, KINDS, Detected, detect
-from rooms.files.images import prepare_image
+from rooms.files.images import Thumbnail, prepare_image
 from rooms.models.files import Attachment, FilePolicy, Upload, new_file_key
 from rooms.models.messages import Message
 from rooms.models.rooms import Room
@@ -147,7 +147,7 @@ def prepare_upload(
         )
     width = height = None
     content: bytes | File[bytes] = File(stream)
-    thumbnail: bytes | None = None
+    thumbnail: Thumbnail | None = None
     if detected.kind == IMAGE:
         image = prepare_image(
             stream,
@@ -164,7 +164,8 @@ def prepare_upload(
     thumb = ""
     try:
         if thumbnail is not None:
-            thumb = storage.save(storage.blob_name(key, storage.THUMBNAIL), thumbnail, "image/webp")
+            thumb_name = storage.blob_name(key, storage.thumbnail_part(thumbnail.extension))
+            thumb = storage.save(thumb_name, thumbnail.data, thumbnail.content_type)
     except Exception:
         storage.delete(blob)
         raise

@@ -1,12 +1,22 @@
 """Images made safe to store and show: bounded decoding, no metadata, a server-made thumbnail.
 
-The header is read first and an image over the size limits is refused
+The header is read first, and an image over the size limits is refused
 before a single pixel is decoded (a decompression bomb is a few KB that
-claims gigapixels). An image shown inline (JPEG, PNG, static WebP) is
-stored as Pillow re-encodes it: turned upright, with its ICC colour profile
-and without EXIF, GPS, XMP or comments, so a phone photo of a defect does
-not carry where it was taken. GIF has no EXIF and keeps its bytes (and its
-animation). Every inline image gets a WebP thumbnail, from its first frame.
+claims gigapixels). What is stored of an image shown inline carries no
+EXIF (GPS, camera, time), XMP, IPTC or comments, so a phone photo of a
+defect does not say where it was taken:
+
+- JPEG and PNG lose their metadata *without re-encoding*: their segments
+  (JPEG) or chunks (PNG) are copied, those that can carry metadata left
+  out, so the picture is bit for bit the one uploaded. A JPEG keeps its EXIF
+  orientation as the only EXIF it has, so it still shows upright; a PNG with
+  an EXIF orientation (rare) is turned upright and re-encoded (PNG is lossless).
+- WebP with EXIF or XMP is re-encoded by Pillow (without them); without, kept.
+- GIF keeps its bytes and its animation (GIF has no EXIF).
+
+Every inline image gets a thumbnail from its first frame, upright: a JPEG
+(WebP if it has transparency), 480 pixels on its long side. A JPEG upload is
+decoded for it at a reduced scale (``draft``), a fraction of the work.
 """
 
 from __future__ import annotations
@@ -21,6 +31,22 @@ from hub.errors import Invalid, TooLarge
 from rooms.files.detect import INLINE_IMAGES, Detected
 
 THUMBNAIL_SIDE = 480
+ORIENTATION = 0x0112
+
+# JPEG markers kept: APP0 (JFIF), APP2 (ICC profile and MPF), APP14 (Adobe: how
+# the colours are coded). Every other APPn (EXIF and XMP are APP1, IPTC APP13)
+# and comments (COM) may carry metadata and are left out.
+_JPEG_APP_KEPT = {0xE0, 0xE2, 0xEE}
+_JPEG_COM = 0xFE
+_JPEG_SOS = 0xDA
+_JPEG_EOI = 0xD9
+# PNG chunks kept: what the picture and its colours need, and APNG's frames.
+# Text (tEXt, zTXt, iTXt), eXIf, tIME and anything unknown are left out.
+_PNG_KEPT = {
+    b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP",
+    b"sBIT", b"pHYs", b"bKGD", b"cICP", b"mDCv", b"cLLi", b"acTL", b"fcTL", b"fdAT",
+}  # fmt: skip
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @dataclass(frozen=True)
@@ -29,13 +55,24 @@ class PreparedImage:
     height: int
     # The image to store instead of the upload's bytes (None: store them as they are).
     clean: bytes | None
-    thumbnail: bytes | None
+    thumbnail: Thumbnail | None
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    data: bytes
+    # "jpg" or "webp" (a picture with transparency).
+    extension: str
+
+    @property
+    def content_type(self) -> str:
+        return "image/jpeg" if self.extension == "jpg" else "image/webp"
 
 
 def prepare_image(
     stream: IO[bytes], detected: Detected, *, max_pixels: int, max_side: int
 ) -> PreparedImage:
-    """Check an image's size from its header, then (inline types only) decode it once."""
+    """Check an image's size from its header; for inline types, strip it and thumbnail it."""
     formats = [fmt for fmt, mime in INLINE_IMAGES.items() if mime == detected.content_type]
     stream.seek(0)
     try:
@@ -50,12 +87,33 @@ def prepare_image(
                 raise _too_large(max_side, max_pixels)
             if not detected.inline:
                 return PreparedImage(width, height, None, None)
-            image.load()
-            upright = ImageOps.exif_transpose(image) or image
+            fmt = image.format
+            has_metadata = bool({"exif", "xmp"} & set(image.info))
+            orientation = image.getexif().get(ORIENTATION, 1)
+        stream.seek(0)
+        data = stream.read()
+        if fmt == "JPEG":
+            clean = strip_jpeg(data)
+        elif fmt == "PNG" and orientation in (1, None):
+            clean = strip_png(data)
+        elif fmt == "PNG":
+            # An EXIF orientation in a PNG is rare; turned upright (losslessly) instead.
+            clean = _reencode_upright_png(data)
+        elif fmt == "WEBP" and has_metadata:
+            clean = _reencode_webp(data, animated=frames > 1)
+        else:
             clean = None
-            if image.format in ("JPEG", "PNG") or (image.format == "WEBP" and frames == 1):
-                clean = _reencode(upright, image.format, image.info.get("icc_profile"))
-            return PreparedImage(upright.width, upright.height, clean, _thumbnail(upright))
+        with Image.open(io.BytesIO(clean if clean is not None else data)) as shown:
+            if shown.format == "JPEG":
+                # Decoded at 1/2, 1/4 or 1/8 scale, as close to the thumbnail as it gets.
+                shown.draft("RGB", (THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+            shown.load()
+            upright = ImageOps.exif_transpose(shown) or shown
+            if shown.format == "JPEG":  # decoded smaller: its size is the header's
+                w, h = (height, width) if _turned(shown) else (width, height)
+            else:
+                w, h = upright.size
+            return PreparedImage(w, h, clean, _thumbnail(upright))
     except Image.DecompressionBombError:
         # Over Pillow's own limit (above ours): refused before its header is even kept.
         raise _too_large(max_side, max_pixels) from None
@@ -65,34 +123,132 @@ def prepare_image(
         stream.seek(0)
 
 
+def strip_jpeg(data: bytes) -> bytes:
+    """The JPEG without its metadata segments (and anything after its end), not re-encoded.
+
+    Its EXIF orientation, if any, is kept in a new EXIF segment that holds
+    nothing else. ``ValueError`` if the markers do not parse.
+    """
+    if data[:2] != b"\xff\xd8":
+        raise ValueError("not a JPEG")
+    kept = [b"\xff\xd8"]
+    orientation = 1
+    at = 2
+    while True:
+        if at + 4 > len(data) or data[at] != 0xFF:
+            raise ValueError("a JPEG marker was expected")
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        length = int.from_bytes(data[at + 2 : at + 4], "big")
+        segment = data[at : at + 2 + length]
+        if marker == _JPEG_SOS:
+            break
+        if marker == 0xE1 and segment[4:10] == b"Exif\x00\x00":
+            orientation = _orientation(segment[4:]) or orientation
+        elif marker in _JPEG_APP_KEPT or not (0xE0 <= marker <= 0xEF or marker == _JPEG_COM):
+            kept.append(segment)
+        at += 2 + length
+    if orientation != 1:
+        exif = Image.Exif()
+        exif[ORIENTATION] = orientation
+        payload = exif.tobytes()
+        kept.insert(1, b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload)
+    # From the first scan to the end of the image. Entropy-coded data never
+    # holds 0xFF but as 0xFF00 or a marker; a progressive JPEG's later scans
+    # and tables come as markers, and the first EOI ends the image (what some
+    # cameras append after it, a second picture or a maker's trailer, goes).
+    end = _jpeg_end(data, at)
+    kept.append(data[at:end])
+    return b"".join(kept)
+
+
+def _jpeg_end(data: bytes, at: int) -> int:
+    while True:
+        at = data.find(b"\xff", at)
+        if at < 0 or at + 1 >= len(data):
+            raise ValueError("the JPEG has no end")
+        marker = data[at + 1]
+        if marker == _JPEG_EOI:
+            return at + 2
+        if marker in (0x00, 0xFF) or 0xD0 <= marker <= 0xD7:
+            at += 1 if marker == 0xFF else 2
+            continue
+        if 0xE0 <= marker <= 0xEF or marker == _JPEG_COM:
+            raise ValueError("metadata between the scans of a JPEG")
+        length = int.from_bytes(data[at + 2 : at + 4], "big")
+        at += 2 + length
+
+
+def _orientation(exif_segment: bytes) -> int | None:
+    exif = Image.Exif()
+    try:
+        exif.load(exif_segment)
+    except Exception:  # a damaged EXIF block: no orientation to keep
+        return None
+    value = exif.get(ORIENTATION)
+    return value if isinstance(value, int) and 1 <= value <= 8 else None
+
+
+def strip_png(data: bytes) -> bytes:
+    """The PNG with only the chunks its picture needs (no text, eXIf or time), not re-encoded."""
+    if not data.startswith(_PNG_SIGNATURE):
+        raise ValueError("not a PNG")
+    kept = [_PNG_SIGNATURE]
+    at = len(_PNG_SIGNATURE)
+    while at + 12 <= len(data):
+        length = int.from_bytes(data[at : at + 4], "big")
+        kind = data[at + 4 : at + 8]
+        chunk = data[at : at + 12 + length]
+        if len(chunk) != 12 + length:
+            raise ValueError("a PNG chunk is cut short")
+        if kind in _PNG_KEPT:
+            kept.append(chunk)
+        at += 12 + length
+        if kind == b"IEND":
+            return b"".join(kept)
+    raise ValueError("the PNG has no end")
+
+
+def _reencode_webp(data: bytes, *, animated: bool) -> bytes:
+    """A WebP without EXIF or XMP (Pillow writes neither unless asked)."""
+    out = io.BytesIO()
+    with Image.open(io.BytesIO(data)) as image:
+        if animated:
+            image.save(out, "WEBP", save_all=True, quality=90)
+        else:
+            upright = ImageOps.exif_transpose(image) or image
+            upright.save(out, "WEBP", quality=90, icc_profile=image.info.get("icc_profile"))
+    return out.getvalue()
+
+
+def _reencode_upright_png(data: bytes) -> bytes:
+    out = io.BytesIO()
+    with Image.open(io.BytesIO(data)) as image:
+        upright = ImageOps.exif_transpose(image) or image
+        upright.save(out, "PNG", icc_profile=image.info.get("icc_profile"))
+    return out.getvalue()
+
+
+def _turned(image: Image.Image) -> bool:
+    """Whether the image's EXIF orientation turns it a quarter (width and height swap)."""
+    return image.getexif().get(ORIENTATION) in (5, 6, 7, 8)
+
+
 def _too_large(max_side: int, max_pixels: int) -> TooLarge:
     return TooLarge(
         f"Images are limited to {max_side} pixels a side and {max_pixels / 1_000_000:g} megapixels."
     )
 
 
-def _reencode(image: Image.Image, fmt: str, icc: bytes | None) -> bytes:
-    out = io.BytesIO()
-    options: dict[str, object] = {}
-    if icc:
-        options["icc_profile"] = icc
-    if fmt == "JPEG":
-        if image.mode not in ("RGB", "L", "CMYK"):
-            image = image.convert("RGB")
-        # An empty comment: Pillow would otherwise copy the original's.
-        image.save(out, "JPEG", quality=90, comment=b"", **options)
-    elif fmt == "PNG":
-        image.save(out, "PNG", **options)
-    else:
-        image.save(out, "WEBP", quality=90, **options)
-    return out.getvalue()
-
-
-def _thumbnail(image: Image.Image) -> bytes:
+def _thumbnail(image: Image.Image) -> Thumbnail:
+    """JPEG (a millisecond to encode), or WebP where the picture has transparency."""
     thumb = image.copy()
     thumb.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
-    has_alpha = thumb.mode in ("RGBA", "LA", "PA") or "transparency" in thumb.info
-    thumb = thumb.convert("RGBA" if has_alpha else "RGB")
     out = io.BytesIO()
-    thumb.save(out, "WEBP", quality=80)
-    return out.getvalue()
+    if thumb.mode in ("RGBA", "LA", "PA") or "transparency" in thumb.info:
+        thumb.convert("RGBA").save(out, "WEBP", quality=80, method=0)
+        return Thumbnail(out.getvalue(), "webp")
+    thumb.convert("RGB").save(out, "JPEG", quality=80)
+    return Thumbnail(out.getvalue(), "jpg")

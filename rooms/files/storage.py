@@ -12,7 +12,15 @@ from django.core.files.storage import Storage, storages
 from django.utils.http import content_disposition_header
 
 ORIGINAL = "original"
-THUMBNAIL = "thumbnail.webp"
+
+
+def thumbnail_part(extension: str) -> str:
+    return f"thumbnail.{extension}"
+
+
+def thumbnail_type(name: str) -> str:
+    """A stored thumbnail's type, from the name it was stored under."""
+    return "image/webp" if name.endswith(".webp") else "image/jpeg"
 
 
 def files_storage() -> Storage:

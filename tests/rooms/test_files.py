@@ -209,18 +209,27 @@ def test_a_pdf_is_a_download_with_protective_headers(team: Team) -> None:
     assert (thumb.status_code, thumb.content) == (404, NOT_FOUND)
 
 
-def test_an_image_is_shown_inline_and_its_thumbnail_is_a_small_webp(team: Team) -> None:
+def test_an_image_is_shown_inline_and_its_thumbnail_is_small(team: Team) -> None:
     upload = make_upload(team.client_member, team.shared, png_bytes(2000, 1000), "line.png")
     send_files(team.client_member, team.shared, [upload])
     client = client_for(team.supplier_member)
     response = client.get(FILE_URL.format(key=upload.key))
     assert response["Content-Disposition"].startswith("inline")
     thumb = client.get(THUMBNAIL_URL.format(key=upload.key))
-    assert thumb["Content-Type"] == "image/webp"
+    assert thumb["Content-Type"] == "image/jpeg"
     from PIL import Image
 
     with Image.open(io.BytesIO(body_of(thumb))) as image:
-        assert image.format == "WEBP" and max(image.size) == 480
+        assert image.format == "JPEG" and image.size == (480, 240)
+    # With transparency, the thumbnail keeps it (WebP).
+    out = io.BytesIO()
+    Image.new("RGBA", (900, 900), (0, 0, 0, 0)).save(out, "PNG")
+    clear = make_upload(team.client_member, team.shared, out.getvalue(), "clear.png")
+    send_files(team.client_member, team.shared, [clear])
+    thumb = client.get(THUMBNAIL_URL.format(key=clear.key))
+    assert thumb["Content-Type"] == "image/webp"
+    with Image.open(io.BytesIO(body_of(thumb))) as image:
+        assert image.mode == "RGBA" and image.size == (480, 480)
 
 
 def test_a_browser_copy_is_revalidated_and_a_removed_member_loses_it(team: Team) -> None:

@@ -10,7 +10,7 @@ import zlib
 from typing import Any
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 from PIL.TiffImagePlugin import IFDRational
 
 from hub.errors import Invalid, TooLarge
@@ -171,13 +171,46 @@ def test_location_and_other_metadata_are_stripped_and_the_photo_is_upright(fmt: 
     detected = detect(io.BytesIO(data))
     prepared = prepare_image(io.BytesIO(data), detected, max_pixels=10**8, max_side=10**4)
     assert prepared.clean is not None and prepared.thumbnail is not None
-    for stored in (prepared.clean, prepared.thumbnail):
+    assert (prepared.width, prepared.height) == (200, 300)
+    for stored in (prepared.clean, prepared.thumbnail.data):
         assert b"PhoneMaker" not in stored and b"plant 4" not in stored
         with Image.open(io.BytesIO(stored)) as image:
-            assert not image.getexif()
-            # Turned as the camera said; the orientation tag itself is gone.
-            assert image.width < image.height
-    assert (prepared.width, prepared.height) == (200, 300)
+            # Nothing but, in a JPEG, the orientation: what shows the photo upright.
+            assert set(image.getexif()) <= ({0x0112} if image.format == "JPEG" else set())
+            assert "xmp" not in image.info and "comment" not in image.info
+            upright = ImageOps.exif_transpose(image) or image
+            assert upright.width < upright.height
+
+
+def test_a_jpeg_keeps_its_picture_bit_for_bit() -> None:
+    """Stripping leaves the coded picture alone: no re-encoding, no quality lost."""
+    data = photo_with_location()
+    prepared = prepare_image(
+        io.BytesIO(data), detect(io.BytesIO(data)), max_pixels=10**8, max_side=10**4
+    )
+    assert prepared.clean is not None
+    start = data.index(b"\xff\xda")  # the first scan, to the end of the image
+    assert prepared.clean.endswith(data[start:])
+    with Image.open(io.BytesIO(data)) as a, Image.open(io.BytesIO(prepared.clean)) as b:
+        assert a.tobytes() == b.tobytes()
+
+
+def test_a_png_loses_its_text_chunks_and_keeps_its_pixels() -> None:
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("Location", "plant 4, line 3")
+    info.add_itxt("Author", "Ines Holm")
+    out = io.BytesIO()
+    Image.new("RGBA", (64, 32), (10, 20, 30, 128)).save(out, "PNG", pnginfo=info)
+    data = out.getvalue()
+    prepared = prepare_image(
+        io.BytesIO(data), detect(io.BytesIO(data)), max_pixels=10**8, max_side=10**4
+    )
+    assert prepared.clean is not None
+    assert b"plant 4" not in prepared.clean and b"Ines" not in prepared.clean
+    with Image.open(io.BytesIO(data)) as a, Image.open(io.BytesIO(prepared.clean)) as b:
+        assert a.tobytes() == b.tobytes() and not b.text
 
 
 def test_a_gif_keeps_its_bytes_and_gets_a_thumbnail(team: Team) -> None:
