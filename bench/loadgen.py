@@ -456,25 +456,16 @@ def upload_process(
     from concurrent.futures import ThreadPoolExecutor
 
     def one(cookie: str) -> tuple[bool, float]:
-        boundary = secrets.token_hex(12)
-        body = (
-            (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-                f'filename="photo.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
-            ).encode()
-            + data
-            + f"\r\n--{boundary}--\r\n".encode()
-        )
         csrf = secrets.token_hex(16)
         request = urllib.request.Request(
-            f"{origin}/api/rooms/{room}/files/",
-            data=body,
+            f"{origin}/api/rooms/{room}/files/?name=photo.jpg",
+            data=data,
             method="POST",
             headers={
                 "Cookie": f"sessionid={cookie}; csrftoken={csrf}",
                 "X-CSRFToken": csrf,
                 "Origin": origin,
-                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "Content-Type": "image/jpeg",
             },
         )
         start = time.perf_counter()

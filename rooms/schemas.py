@@ -143,6 +143,20 @@ class FilesQuery(Schema):
     before: QuerySeq = None
 
 
+def _file_name(value: Any, info: ValidationInfo) -> str:
+    if value is None or value == "":
+        return "file"
+    if not isinstance(value, str) or len(value) > 1000:
+        raise Invalid("`name` must be a file name of at most 1000 characters.")
+    return value
+
+
+class UploadQuery(Schema):
+    """POST /api/rooms/{room}/files/?name= (cleaned for display by the upload)."""
+
+    name: Annotated[str, BeforeValidator(_file_name)] = "file"
+
+
 class CandidatesQuery(Schema):
     """GET /api/rooms/{room}/members/candidates/?q="""
 

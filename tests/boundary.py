@@ -47,7 +47,6 @@ import asyncio
 import difflib
 import hashlib
 import html
-import io
 import itertools
 import json
 import re
@@ -298,9 +297,11 @@ class InProcess:
 
     async def upload(self, person: User, room_id: int, name: str, data: bytes) -> tuple[int, Any]:
         def call() -> tuple[int, Any]:
-            file = io.BytesIO(data)
-            file.name = name
-            response = self._client(person).post(f"/api/rooms/{room_id}/files/", {"file": file})
+            response = self._client(person).post(
+                f"/api/rooms/{room_id}/files/?name={urllib.parse.quote(name)}",
+                data,
+                content_type="application/octet-stream",
+            )
             return response.status_code, json.loads(response.content)
 
         return await sync_to_async(call)()
@@ -413,19 +414,12 @@ class Live:
         return await asyncio.to_thread(call)
 
     async def upload(self, person: User, room_id: int, name: str, data: bytes) -> tuple[int, Any]:
-        boundary = secrets.token_hex(16)
-        head = (
-            f"--{boundary}\r\n"
-            f'Content-Disposition: form-data; name="file"; filename="{name}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n"
-        )
-        body = head.encode() + data + f"\r\n--{boundary}--\r\n".encode()
         status, _, content = await self._raw(
             person,
             "POST",
-            f"/api/rooms/{room_id}/files/",
-            body,
-            f"multipart/form-data; boundary={boundary}",
+            f"/api/rooms/{room_id}/files/?name={urllib.parse.quote(name)}",
+            data,
+            "application/octet-stream",
         )
         return status, json.loads(content)
 

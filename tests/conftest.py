@@ -143,6 +143,18 @@ def make_upload(
     return do_record_upload(person, rules, prepared)
 
 
+def post_file(client: Any, room_id: int, data: bytes, name: str, **extra: Any) -> Any:
+    """Upload over HTTP as the web app does: the body is the file, its name in ``?name=``."""
+    from urllib.parse import quote
+
+    return client.post(
+        f"/api/rooms/{room_id}/files/?name={quote(name)}",
+        data,
+        content_type="application/octet-stream",
+        **extra,
+    )
+
+
 def send_files(person: User, room: Room, uploads: list[Any], body: str = "", **kw: Any) -> Any:
     """``person`` sends ``uploads`` (and ``body``) in ``room``, as ``message.send`` does."""
     from rooms.actions.messages import check_send_message

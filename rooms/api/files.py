@@ -1,7 +1,8 @@
 """HTTP for files: upload, the access-checked download, a room's Files list, the policy.
 
-Files never travel over the WebSocket: they are uploaded here first, then
-sent by naming their ids in ``message.send`` (docs/protocol.md "Files").
+Files never travel over the WebSocket: they are uploaded here first (the
+request's body is the file), then sent by naming their ids in
+``message.send`` (docs/protocol.md "Files").
 The views are async: a file is detected, decoded and stored in the files
 threads (``hub.threads.blocking``), its rows read and written in the
 request's own thread (``sync_to_async``: Django gives each request one), and
@@ -11,6 +12,7 @@ nothing slow runs on the event loop.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import AsyncIterator
 from typing import IO, Any
 
@@ -23,7 +25,6 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
-from django.http.multipartparser import MultiPartParserError
 from django.utils.http import content_disposition_header
 
 from hub.errors import Invalid, NotFound, TooLarge
@@ -40,7 +41,7 @@ from rooms.actions.files import (
 from rooms.files import storage
 from rooms.files.detect import INLINE_IMAGES
 from rooms.models.files import Upload
-from rooms.schemas import FilePolicyChange, FilesQuery
+from rooms.schemas import FilePolicyChange, FilesQuery, UploadQuery
 from rooms.selectors.access import access_membership
 from rooms.selectors.files import access_upload, room_files
 from rooms.wire.serializers import file_data, person_ref
@@ -65,25 +66,29 @@ FILE_HEADERS = {
 @api(("GET", "POST"))
 async def files(request: AuthedRequest, room_id: int) -> JsonResponse:
     """GET /api/rooms/{room}/files/?q=&before=: the room's files, newest first.
-    POST: upload one file (multipart field ``file``) to send in this room."""
+    POST /api/rooms/{room}/files/?name=: upload one file (the body is its bytes)."""
     if request.method == "POST":
         return await _upload(request, room_id)
     return await sync_to_async(_list)(request, room_id)
 
 
 async def _upload(request: AuthedRequest, room_id: int) -> JsonResponse:
-    try:
-        # Parsing the multipart body is a few ms of Python per MB: not on the loop.
-        sent = await blocking(request.FILES.getlist)("file")
-    except MultiPartParserError:
-        raise Invalid("Send the file as multipart/form-data, in the field `file`.") from None
-    if len(sent) != 1:
-        raise Invalid("Send exactly one file, as multipart/form-data in the field `file`.")
-    file = sent[0]
-    size = int(file.size or 0)
+    """The body is the file itself, not a form: Daphne's HTTP server (Twisted) parses
+    every multipart POST body with Python's e-mail parser on the event loop, which
+    stalled every socket of the process for the length of each upload."""
+    kind = request.content_type or ""
+    if kind.startswith(("multipart/", "application/x-www-form-urlencoded")):
+        raise Invalid(
+            "Send the file's bytes as the request body (not a form), its name in `?name=`."
+        )
+    name = query(request, UploadQuery).name
+    size = int(request.META.get("CONTENT_LENGTH") or 0)
     rules = await sync_to_async(check_may_upload)(request.user, room_id=room_id, size=size)
-    stream: IO[bytes] = file.file  # type: ignore[assignment]
-    prepared = await blocking(prepare_upload)(stream, name=file.name or "", size=size, rules=rules)
+    stream = await blocking(_spool)(request, size)
+    try:
+        prepared = await blocking(prepare_upload)(stream, name=name, size=size, rules=rules)
+    finally:
+        stream.close()
     try:
         stored = await sync_to_async(do_record_upload)(request.user, rules, prepared)
     except BaseException:
@@ -143,6 +148,21 @@ async def _serve(
     for header, value in FILE_HEADERS.items():
         response[header] = value
     return response
+
+
+def _spool(request: AuthedRequest, size: int) -> IO[bytes]:
+    """The request's body in a seekable file of its own (memory, or disk past 4 MB)."""
+    # Closed by the caller, once prepared.
+    spooled = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)  # noqa: SIM115
+    copied = 0
+    while chunk := request.read(CHUNK):
+        copied += len(chunk)
+        spooled.write(chunk)
+    if copied != size:
+        spooled.close()
+        raise Invalid("The upload was cut short; send it again.")
+    spooled.seek(0)
+    return spooled
 
 
 async def _chunks(handle: Any) -> AsyncIterator[bytes]:

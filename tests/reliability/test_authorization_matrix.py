@@ -22,7 +22,6 @@ the module flushes the database when it is done, like a transactional test.
 
 from __future__ import annotations
 
-import io
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -871,9 +870,7 @@ def request(
     upload: bytes | None = None,
 ) -> HttpResponse:
     if upload is not None:
-        file = io.BytesIO(upload)
-        file.name = "matrix.png"
-        return client.post(path, {"file": file})
+        return client.post(f"{path}?name=matrix.png", upload, content_type="image/png")
     if method == "get":
         return client.get(path)
     if path.startswith("/accounts/"):

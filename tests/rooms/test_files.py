@@ -37,6 +37,7 @@ from tests.conftest import (
     make_person,
     make_upload,
     png_bytes,
+    post_file,
     send_files,
 )
 
@@ -47,12 +48,6 @@ def client_for(person: User) -> Client:
     client = Client()
     client.force_login(person)
     return client
-
-
-def post_file(client: Client, room_id: int, data: bytes, name: str, **extra: Any) -> Any:
-    file = io.BytesIO(data)
-    file.name = name
-    return client.post(f"/api/rooms/{room_id}/files/", {"file": file}, **extra)
 
 
 def body_of(response: Any) -> bytes:
@@ -170,14 +165,18 @@ def test_limits_per_file_per_message_and_in_number(team: Team, settings: Any) ->
     assert post_file(client, team.shared.id, b"", "empty.txt").status_code == 400
 
 
-def test_an_upload_request_without_a_file_is_a_clear_error(team: Team) -> None:
+def test_a_form_instead_of_the_files_bytes_is_a_clear_error(team: Team) -> None:
     client = client_for(team.client_member)
-    response = client.post(
-        f"/api/rooms/{team.shared.id}/files/", b"{}", content_type="application/json"
-    )
+    file = io.BytesIO(b"a,b\n")
+    file.name = "parts.csv"
+    response = client.post(f"/api/rooms/{team.shared.id}/files/", {"file": file})
     assert response.status_code == 400
-    assert "multipart/form-data" in response.json()["error"]["detail"]
-    assert Upload.objects.count() == 0
+    assert response.json()["error"]["detail"] == (
+        "Send the file's bytes as the request body (not a form), its name in `?name=`."
+    )
+    unnamed = client.post(f"/api/rooms/{team.shared.id}/files/", b"a,b\n", content_type="text/csv")
+    assert unnamed.status_code == 201 and unnamed.json()["name"] == "file"
+    assert Upload.objects.count() == 1
 
 
 def test_uploading_into_a_room_you_are_not_in_is_not_found(team: Team) -> None:

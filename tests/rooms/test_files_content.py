@@ -81,11 +81,9 @@ def test_the_name_and_the_browsers_type_change_nothing(team: Team) -> None:
 
     client = Client()
     client.force_login(team.client_member)
-    page = io.BytesIO(b"<html><script>alert(document.cookie)</script></html>")
-    page.name = "photo.png"
+    page = b"<html><script>alert(document.cookie)</script></html>"
     response = client.post(
-        f"/api/rooms/{team.shared.id}/files/",
-        {"file": page},
+        f"/api/rooms/{team.shared.id}/files/?name=photo.png", page, content_type="image/png"
     )
     assert response.status_code == 201
     data = response.json()

@@ -7,7 +7,6 @@ short-lived presigned address that serves the bytes with the same headers.
 
 from __future__ import annotations
 
-import io
 import socket
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from django.test import Client
 from rooms.actions.messages import check_delete_message
 from rooms.jobs import tick
 from rooms.models.files import Upload
-from tests.conftest import PDF_BYTES, Team, make_upload, png_bytes, send_files
+from tests.conftest import PDF_BYTES, Team, make_upload, png_bytes, post_file, send_files
 
 KEY_ID, SECRET = "causeway-test", "causeway-test-secret"
 
@@ -115,9 +114,7 @@ def test_a_file_is_stored_in_the_bucket_and_fetched_through_a_presigned_redirect
     team: Team, bucket: Any
 ) -> None:
     client = client_for(team.client_member)
-    file = io.BytesIO(PDF_BYTES)
-    file.name = "Certificate of conformance.pdf"
-    response = client.post(f"/api/rooms/{team.shared.id}/files/", {"file": file})
+    response = post_file(client, team.shared.id, PDF_BYTES, "Certificate of conformance.pdf")
     assert response.status_code == 201, response.content
     key = response.json()["id"]
     upload = Upload.objects.get(key=key)

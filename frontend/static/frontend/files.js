@@ -47,7 +47,8 @@ export function kindLabel(file) {
 export function uploadFile(roomId, file, onProgress) {
   const xhr = new XMLHttpRequest();
   const done = new Promise((resolve, reject) => {
-    xhr.open("POST", `/api/rooms/${roomId}/files/`);
+    // The body is the file itself, its name in the query (docs/protocol.md, "Files").
+    xhr.open("POST", `/api/rooms/${roomId}/files/?name=${encodeURIComponent(file.name || "pasted file")}`);
     xhr.setRequestHeader("X-CSRFToken", csrfToken());
     xhr.setRequestHeader("Accept", "application/json");
     xhr.responseType = "json";
@@ -63,9 +64,8 @@ export function uploadFile(roomId, file, onProgress) {
     });
     xhr.addEventListener("error", () => reject(new ApiError(0, "network", "The upload was interrupted; try again.")));
     xhr.addEventListener("abort", () => reject(new ApiError(0, "cancelled", "Cancelled.")));
-    const form = new FormData();
-    form.append("file", file, file.name || "pasted file");
-    xhr.send(form);
+    xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    xhr.send(file);
   });
   return { done, abort: () => xhr.abort() };
 }
