@@ -341,8 +341,10 @@ CAUSEWAY_IMAGE_MAX_PIXELS = int(os.environ.get("CAUSEWAY_IMAGE_MAX_PIXELS", "500
 CAUSEWAY_IMAGE_MAX_SIDE = int(os.environ.get("CAUSEWAY_IMAGE_MAX_SIDE", "20000"))
 # Uploads never sent with a message are removed by the background worker after this.
 CAUSEWAY_UPLOAD_GRACE_HOURS = float(os.environ.get("CAUSEWAY_UPLOAD_GRACE_HOURS", "24"))
-# Threads that detect, decode and store uploads (never the database threads).
-CAUSEWAY_FILE_THREADS = int(os.environ.get("CAUSEWAY_FILE_THREADS", "2"))
+# Threads per process that detect, decode and store uploads (never the database
+# threads). One: a burst of photo uploads then costs the chat's p99 less than 2x
+# on a 2-core machine (docs/performance.md, "Files"); scale with processes.
+CAUSEWAY_FILE_THREADS = int(os.environ.get("CAUSEWAY_FILE_THREADS", "1"))
 # Uploads are read into memory up to this, spooled to a temporary file above.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * MB
 
