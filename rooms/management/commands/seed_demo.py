@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -11,10 +12,12 @@ from django.db import transaction
 from hub.actions import check_accept_partnership, check_propose_partnership
 from hub.models import Organization, Partnership, User
 from rooms.actions.escalation_settings import check_set_escalation_contacts
+from rooms.actions.files import check_may_upload, do_record_upload, prepare_upload
 from rooms.actions.members import do_add_member
 from rooms.actions.messages import do_send_message
 from rooms.actions.rooms import check_create_internal_room, check_create_shared_room
 from rooms.actions.workitems import check_create_work_item
+from rooms.models.files import Upload
 from rooms.models.messages import Message
 from rooms.models.rooms import Room
 from rooms.models.workitems import EscalationContact, WorkItem
@@ -90,12 +93,17 @@ class Command(BaseCommand):
                         people[email], shared, client_id=f"demo-{i}", body=body, thread_root=None
                     )
                 root = Message.objects.filter(room=shared).order_by("seq").last()
+                ben = people["ben@northwind.example"]
                 do_send_message(
-                    people["ben@northwind.example"],
+                    ben,
                     shared,
                     client_id="demo-reply",
                     body="Attached to the thread: report QA-2291, all lots passed.",
                     thread_root=root,
+                    uploads=[
+                        demo_upload(ben, shared, "QA-2291 incoming inspection.pdf", report_pdf()),
+                        demo_upload(ben, shared, "NW-220 lot 7.png", lot_photo()),
+                    ],
                 )
             if not WorkItem.objects.filter(room=shared).exists():
                 check_create_work_item(
@@ -128,3 +136,47 @@ class Command(BaseCommand):
         for email, name, title, org_slug, role in PEOPLE:
             self.stdout.write(f"  {email:<26} {name} ({title}, {org_slug} {role})")
         self.stdout.write(f"Password for all: {DEMO_PASSWORD}")
+
+
+def demo_upload(person: User, room: Room, name: str, data: bytes) -> Upload:
+    """An upload as the web app makes one (checked, detected, stored)."""
+    rules = check_may_upload(person, room_id=room.pk, size=len(data))
+    prepared = prepare_upload(io.BytesIO(data), name=name, size=len(data), rules=rules)
+    return do_record_upload(person, rules, prepared)
+
+
+def report_pdf() -> bytes:
+    """A one-page inspection report (a PDF drawn with Pillow)."""
+    from PIL import Image, ImageDraw
+
+    page = Image.new("RGB", (850, 1100), "white")
+    draw = ImageDraw.Draw(page)
+    lines = [
+        "Northwind Components - Incoming inspection report QA-2291",
+        "",
+        "Part: NW-220 valve body      Lots: 5, 6, 7      Samples: 3 x 32",
+        "Dimensions: all within drawing 4711 rev B",
+        "Pressure test 16 bar: passed (96 of 96)",
+        "Surface: no porosity found",
+        "",
+        "Result: all lots passed.",
+    ]
+    for i, line in enumerate(lines):
+        draw.text((70, 90 + 34 * i), line, fill="black", font_size=22)
+    out = io.BytesIO()
+    page.save(out, "PDF", resolution=100)
+    return out.getvalue()
+
+
+def lot_photo() -> bytes:
+    """A picture of lot 7's label (drawn, so the demo needs no image files)."""
+    from PIL import Image, ImageDraw
+
+    photo = Image.new("RGB", (960, 640), (58, 74, 92))
+    draw = ImageDraw.Draw(photo)
+    draw.rounded_rectangle((180, 170, 780, 470), radius=24, fill=(236, 239, 243))
+    draw.text((230, 220), "NW-220", fill=(27, 35, 48), font_size=72)
+    draw.text((230, 330), "Lot 7  ·  4,000 pcs  ·  QA passed", fill=(47, 91, 211), font_size=34)
+    out = io.BytesIO()
+    photo.save(out, "PNG")
+    return out.getvalue()
