@@ -134,13 +134,11 @@ PDF_BYTES = (
 def make_upload(
     person: User, room: Room, data: bytes | None = None, name: str = "photo.png"
 ) -> Any:
-    """An upload as the HTTP endpoint makes it (checks, detection, storage, row)."""
-    from rooms.actions.files import check_may_upload, do_record_upload, prepare_upload
+    """An upload as the HTTP endpoint makes it (checks, detection, row, storage)."""
+    from rooms.actions.files import upload_file
 
     data = png_bytes() if data is None else data
-    rules = check_may_upload(person, room_id=room.pk, size=len(data))
-    prepared = prepare_upload(io.BytesIO(data), name=name, size=len(data), rules=rules)
-    return do_record_upload(person, rules, prepared)
+    return upload_file(person, room_id=room.pk, stream=io.BytesIO(data), name=name, size=len(data))
 
 
 def post_file(client: Any, room_id: int, data: bytes, name: str, **extra: Any) -> Any:

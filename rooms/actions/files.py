@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import logging
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO
@@ -71,14 +72,20 @@ class UploadRules:
 
 @dataclass(frozen=True)
 class PreparedUpload:
+    """An upload checked and made safe, not stored yet (``store_upload`` stores it)."""
+
     key: str
     name: str
     detected: Detected
     size: int
     width: int | None
     height: int | None
+    # Its bytes: what was uploaded (a spooled file), or the image made safe.
+    content: bytes | IO[bytes]
+    thumbnail: Thumbnail | None
+    # The names its bytes are stored under.
     blob: str
-    thumbnail: str
+    thumbnail_blob: str
 
 
 def mb(size: int) -> str:
@@ -121,6 +128,8 @@ def check_may_upload(uploader: User, *, room_id: int, size: int) -> UploadRules:
 def clean_file_name(name: str) -> str:
     """The name shown and offered for download: no path, no control characters, <= 200 chars."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    # Format characters too (U+202E and its kind would show "fdp.exe" as "exe.pdf").
+    name = "".join(c for c in name if unicodedata.category(c) != "Cf")
     name = _UNSAFE_NAME.sub("", name).strip().lstrip(".") or "file"
     if len(name) > 200:
         stem, dot, extension = name.rpartition(".")
@@ -134,9 +143,9 @@ def clean_file_name(name: str) -> str:
 def prepare_upload(
     stream: IO[bytes], *, name: str, size: int, rules: UploadRules
 ) -> PreparedUpload:
-    """Detect, check against ``rules``, make an image safe, store the bytes. No database.
+    """Detect, check against ``rules``, make an image safe. No database, no storage.
 
-    Runs in a files thread. What it stored is removed again if it fails.
+    Runs in the files thread (``hub.threads.blocking``): the CPU-heavy part.
     """
     detected = detect(stream)
     if rules.kinds is not None and detected.kind not in rules.kinds:
@@ -146,7 +155,7 @@ def prepare_upload(
             f"this is {KIND_ONE[detected.kind]}."
         )
     width = height = None
-    content: bytes | File[bytes] = File(stream)
+    content: bytes | IO[bytes] = stream
     thumbnail: Thumbnail | None = None
     if detected.kind == IMAGE:
         image = prepare_image(
@@ -159,21 +168,30 @@ def prepare_upload(
         if image.clean is not None:
             content, size = image.clean, len(image.clean)
     key = new_file_key()
-    stream.seek(0)
-    blob = storage.save(storage.blob_name(key, storage.ORIGINAL), content, detected.content_type)
     thumb = ""
-    try:
-        if thumbnail is not None:
-            thumb_name = storage.blob_name(key, storage.thumbnail_part(thumbnail.extension))
-            thumb = storage.save(thumb_name, thumbnail.data, thumbnail.content_type)
-    except Exception:
-        storage.delete(blob)
-        raise
-    return PreparedUpload(key, clean_file_name(name), detected, size, width, height, blob, thumb)
+    if thumbnail is not None:
+        thumb = storage.blob_name(key, storage.thumbnail_part(thumbnail.extension))
+    return PreparedUpload(
+        key=key,
+        name=clean_file_name(name),
+        detected=detected,
+        size=size,
+        width=width,
+        height=height,
+        content=content,
+        thumbnail=thumbnail,
+        blob=storage.blob_name(key, storage.ORIGINAL),
+        thumbnail_blob=thumb,
+    )
 
 
 def do_record_upload(uploader: User, rules: UploadRules, prepared: PreparedUpload) -> Upload:
-    """The upload's row: from now on it is the uploader's to send in ``rules.room``."""
+    """The upload's row, written before its bytes are stored (``store_upload``).
+
+    So bytes never outlive their row: an upload interrupted after this (the
+    browser cancelled, storage failed) is a row never sent, which the worker
+    removes, bytes and all, after the grace.
+    """
     assert uploader.organization_id is not None  # access_room_for_write: a member of a room
     return Upload.objects.create(
         key=prepared.key,
@@ -187,21 +205,86 @@ def do_record_upload(uploader: User, rules: UploadRules, prepared: PreparedUploa
         width=prepared.width,
         height=prepared.height,
         blob=prepared.blob,
-        thumbnail=prepared.thumbnail,
+        thumbnail=prepared.thumbnail_blob,
     )
 
 
-def discard_prepared(prepared: PreparedUpload) -> None:
-    """Remove what ``prepare_upload`` stored (its row could not be written)."""
-    storage.delete(prepared.blob)
-    storage.delete(prepared.thumbnail)
+def store_upload(prepared: PreparedUpload) -> None:
+    """Put a recorded upload's bytes in storage (I/O, no database)."""
+    content = prepared.content
+    try:
+        if not isinstance(content, bytes):
+            content.seek(0)
+        storage.save(prepared.blob, content if isinstance(content, bytes) else File(content),
+                     prepared.detected.content_type)  # fmt: skip
+        if prepared.thumbnail is not None:
+            storage.save(
+                prepared.thumbnail_blob,
+                prepared.thumbnail.data,
+                prepared.thumbnail.content_type,
+            )
+    finally:
+        if not isinstance(content, bytes):
+            content.close()
+
+
+def do_drop_upload(upload: Upload) -> None:
+    """An upload whose bytes could not be stored: released, so the worker deletes what got there."""
+    Upload.objects.filter(pk=upload.pk).update(released_at=timezone.now())
+
+
+def upload_file(uploader: User, *, room_id: int, stream: IO[bytes], name: str, size: int) -> Upload:
+    """The whole upload in one call (the demo data, the tests); the HTTP view runs its
+    steps apart, each in the thread it belongs to."""
+    rules = check_may_upload(uploader, room_id=room_id, size=size)
+    prepared = prepare_upload(stream, name=name, size=size, rules=rules)
+    upload = do_record_upload(uploader, rules, prepared)
+    try:
+        store_upload(prepared)
+    except Exception:
+        do_drop_upload(upload)
+        raise
+    return upload
+
+
+def copy_for_sharing(upload: Upload, sharer: User, room: Room) -> Upload:
+    """A new upload of the same bytes for ``room``: what a share-back shows there.
+
+    New key, new storage objects, made now: nothing of it (its id, the time
+    object storage says it was stored) ties it to the internal note's upload.
+    The row comes first, unsent, so the worker removes it if the share fails.
+    """
+    assert sharer.organization_id is not None
+    key = new_file_key()
+    thumb = ""
+    if upload.thumbnail:
+        thumb = storage.blob_name(key, storage.thumbnail_part(upload.thumbnail.rsplit(".", 1)[-1]))
+    copy = Upload.objects.create(
+        key=key,
+        uploaded_by=sharer,
+        organization_id=sharer.organization_id,
+        room=room,
+        name=upload.name,
+        content_type=upload.content_type,
+        kind=upload.kind,
+        size=upload.size,
+        width=upload.width,
+        height=upload.height,
+        blob=storage.blob_name(key, storage.ORIGINAL),
+        thumbnail=thumb,
+    )
+    storage.copy(upload.blob, copy.blob, upload.content_type)
+    if thumb:
+        storage.copy(upload.thumbnail, thumb, storage.thumbnail_type(thumb))
+    return copy
 
 
 def uploads_to_send(author: User, room: Room, keys: Sequence[str]) -> list[Upload]:
     """The author's own uploads for ``room`` named by ``keys``, in that order, within limits.
 
-    Anyone else's upload, one for another room, or one removed is "not
-    found" alike. One already sent is refused by ``do_attach``.
+    Anyone else's upload, one for another room, one removed, and one sent
+    already are "not found" alike: whether a sent one is still shown
+    somewhere (a mirror's copy, say) must not show in the answer.
     """
     if not keys:
         return []
@@ -210,7 +293,11 @@ def uploads_to_send(author: User, room: Room, keys: Sequence[str]) -> list[Uploa
     found = {
         upload.key: upload
         for upload in Upload.objects.filter(
-            key__in=keys, uploaded_by=author, room=room, released_at__isnull=True
+            key__in=keys,
+            uploaded_by=author,
+            room=room,
+            attached_at__isnull=True,
+            released_at__isnull=True,
         )
     }
     if len(found) != len(keys):
@@ -236,7 +323,9 @@ def do_attach(message: Message, uploads: Sequence[Upload], *, claim: bool) -> No
     ids = [upload.pk for upload in uploads]
     unsent = Upload.objects.filter(pk__in=ids, attached_at__isnull=True)
     if claim:
-        if unsent.update(attached_at=message.created_at) != len(ids):
+        # Not sent meanwhile by a concurrent send, nor removed by the worker.
+        claimed = unsent.filter(released_at__isnull=True).update(attached_at=message.created_at)
+        if claimed != len(ids):
             raise Conflict("That file was sent already; upload it again to send it again.")
     else:
         unsent.update(attached_at=message.created_at)

@@ -215,6 +215,11 @@ def check_send_message(
         if existing is None:
             raise
         return existing, False
+    if files:
+        # A resend: its files were sent with it, and are no longer "to send".
+        existing = sent_before(room, author, client_id)
+        if existing is not None:
+            return existing, False
     uploads = uploads_to_send(author, room, files)
     return do_send_message(
         author, room, client_id=client_id, body=body, thread_root=thread_root, uploads=uploads

@@ -11,6 +11,7 @@ nothing slow runs on the event loop.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
 from collections.abc import AsyncIterator
@@ -33,10 +34,11 @@ from hub.threads import blocking
 from rooms.actions.files import (
     check_may_upload,
     check_set_file_policy,
-    discard_prepared,
+    do_drop_upload,
     do_record_upload,
     file_policy_data,
     prepare_upload,
+    store_upload,
 )
 from rooms.files import storage
 from rooms.files.detect import INLINE_IMAGES
@@ -84,15 +86,21 @@ async def _upload(request: AuthedRequest, room_id: int) -> JsonResponse:
     name = query(request, UploadQuery).name
     size = int(request.META.get("CONTENT_LENGTH") or 0)
     rules = await sync_to_async(check_may_upload)(request.user, room_id=room_id, size=size)
-    stream = await blocking(_spool)(request, size)
+    # Each step in the thread it belongs to: copying the body is I/O, detecting
+    # and making an image safe is CPU (the files thread), the row is the
+    # database's, storing is I/O again. The row comes before the bytes, so
+    # nothing is stored that no row accounts for, even if the browser cancels.
+    stream = await asyncio.to_thread(_spool, request, size)
     try:
         prepared = await blocking(prepare_upload)(stream, name=name, size=size, rules=rules)
-    finally:
-        stream.close()
-    try:
-        stored = await sync_to_async(do_record_upload)(request.user, rules, prepared)
     except BaseException:
-        await blocking(discard_prepared)(prepared)
+        stream.close()
+        raise
+    stored = await sync_to_async(do_record_upload)(request.user, rules, prepared)
+    try:
+        await asyncio.to_thread(store_upload, prepared)
+    except BaseException:
+        await sync_to_async(do_drop_upload)(stored)
         raise
     return JsonResponse(file_data(stored), status=201)
 
@@ -122,8 +130,8 @@ async def _serve(
 ) -> HttpResponse | StreamingHttpResponse:
     response: HttpResponse | StreamingHttpResponse
     if storage.is_object_storage():
-        url = await blocking(storage.presigned_url)(
-            name, filename=filename, content_type=content_type, inline=inline
+        url = await asyncio.to_thread(
+            storage.presigned_url, name, filename=filename, content_type=content_type, inline=inline
         )
         response = HttpResponseRedirect(url)
         response["Cache-Control"] = "private, no-store"
@@ -133,8 +141,10 @@ async def _serve(
         response = HttpResponseNotModified()
     else:
         try:
-            handle = await blocking(storage.files_storage().open)(name, "rb")
-            size = await blocking(storage.files_storage().size)(name)
+            # Reads are I/O, on the default executor: never queued behind the
+            # files thread's image work.
+            handle = await asyncio.to_thread(storage.files_storage().open, name, "rb")
+            size = await asyncio.to_thread(storage.files_storage().size, name)
         except FileNotFoundError:
             # Its row says it is there, the storage has lost it: say so in
             # the log, and answer as for any file that is not there.
@@ -168,10 +178,10 @@ def _spool(request: AuthedRequest, size: int) -> IO[bytes]:
 async def _chunks(handle: Any) -> AsyncIterator[bytes]:
     """The file in chunks, each read off the event loop; closed at the end or on a disconnect."""
     try:
-        while chunk := await blocking(handle.read)(CHUNK):
+        while chunk := await asyncio.to_thread(handle.read, CHUNK):
             yield chunk
     finally:
-        await blocking(handle.close)()
+        await asyncio.to_thread(handle.close)
 
 
 def _list(request: AuthedRequest, room_id: int) -> JsonResponse:

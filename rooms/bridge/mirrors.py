@@ -16,7 +16,13 @@ from django.utils import timezone
 from hub import audit, ratelimit
 from hub.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from hub.models import User
-from rooms.actions.files import KIND_NAMES, attached_uploads, mb, upload_rules
+from rooms.actions.files import (
+    KIND_NAMES,
+    attached_uploads,
+    copy_for_sharing,
+    mb,
+    upload_rules,
+)
 from rooms.actions.messages import do_send_message
 from rooms.bridge.sinks import _copy
 from rooms.log import append_event, lock_room
@@ -165,8 +171,8 @@ def check_share_back(
     The one deliberate way anything crosses from the internal room. Sharing a
     note needs ``confirmed_body``: the exact text the person was shown and
     agreed to share, and ``confirmed_files``: every file of the note they
-    were shown (the shared message shows the same files; nothing is stored
-    twice). A note changed since then is refused (``Conflict``), so what
+    were shown (the shared message shows copies of them, which nothing ties
+    to the note's). A note changed since then is refused (``Conflict``), so what
     crosses is always what the person saw; a file the actor's organization
     does not allow into shared rooms is refused (``Forbidden``).
     """
@@ -198,6 +204,9 @@ def check_share_back(
     else:
         raise Invalid("Share a `message` (an internal note) or a `body`.")
     ratelimit.hit(actor.pk, "writes")
+    # The shared room gets copies of the note's files, stored before the
+    # transaction (no storage round trip under the rooms' locks).
+    uploads = [copy_for_sharing(upload, actor, mirror.source_room) for upload in uploads]
     with transaction.atomic():
         # Lock order: the shared room before anything in the internal room.
         lock_room(mirror.source_room_id)
@@ -222,7 +231,6 @@ def check_share_back(
             thread_root=mirror.source_root,
             shared_from=note,
             uploads=uploads,
-            claim_uploads=False,
         )
         if note is not None:
             do_mark_shared_back(note, actor, when=shared.created_at)

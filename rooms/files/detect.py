@@ -14,14 +14,23 @@ from dataclasses import dataclass
 from typing import IO
 
 import puremagic
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 # The kinds an organization's file policy speaks of (``Upload.Kind``).
 IMAGE, PDF, DOCUMENT, TEXT, ARCHIVE, OTHER = "image", "pdf", "document", "text", "archive", "other"
 KINDS = (IMAGE, PDF, DOCUMENT, TEXT, ARCHIVE, OTHER)
 
 # Shown inline (and thumbnailed); every other type is served as a download.
-INLINE_IMAGES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+INLINE_IMAGES = {
+    "JPEG": "image/jpeg",
+    # A JPEG with more pictures after it (MPF: depth maps, HDR gain maps):
+    # phones write these; the first picture is what is shown and kept. Pillow
+    # opens them with its JPEG plugin and names them MPO.
+    "MPO": "image/jpeg",
+    "PNG": "image/png",
+    "GIF": "image/gif",
+    "WEBP": "image/webp",
+}
 _OTHER_IMAGES = {"TIFF": "image/tiff", "BMP": "image/bmp"}
 
 _DOCUMENTS = {
@@ -43,6 +52,16 @@ _OOXML = {
     "ppt/": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 }
 HEAD_BYTES = 64 * 1024
+
+# Every Pillow plugin registered now: ``Image.open(formats=...)`` only looks up
+# the ones loaded so far (WebP, say, only after ``init``).
+Image.init()
+
+
+def open_as(*content_types: str) -> list[str]:
+    """The Pillow plugins that open images of these types (MPO comes through JPEG)."""
+    known = {**INLINE_IMAGES, **_OTHER_IMAGES}
+    return [fmt for fmt, mime in known.items() if mime in content_types and fmt in Image.OPEN]
 
 
 @dataclass(frozen=True)
@@ -87,7 +106,9 @@ def detect(stream: IO[bytes]) -> Detected:
 
 def _image_format(stream: IO[bytes]) -> Detected | None:
     try:
-        with Image.open(stream, formats=[*INLINE_IMAGES, *_OTHER_IMAGES]) as image:
+        with Image.open(
+            stream, formats=open_as(*INLINE_IMAGES.values(), *_OTHER_IMAGES.values())
+        ) as image:
             fmt = image.format or ""
     except Image.DecompressionBombError:
         # An image claiming more pixels than Pillow will open: its signature
@@ -96,7 +117,7 @@ def _image_format(stream: IO[bytes]) -> Detected | None:
         _, mime = _signature(stream.read(HEAD_BYTES))
         known = {**INLINE_IMAGES, **_OTHER_IMAGES}.values()
         return Detected(mime, IMAGE) if mime in known else None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+    except Exception:  # UnidentifiedImageError, or a crafted header Pillow trips over
         return None
     finally:
         stream.seek(0)
@@ -124,7 +145,9 @@ def _zip(stream: IO[bytes]) -> Detected:
         with zipfile.ZipFile(stream) as archive:
             names = archive.namelist()
             if "mimetype" in names:
-                declared = archive.read("mimetype")[:100].decode("ascii", "replace").strip()
+                # At most 100 bytes inflated: the entry may be a zip bomb.
+                with archive.open("mimetype") as entry:
+                    declared = entry.read(100).decode("ascii", "replace").strip()
                 if declared.startswith("application/vnd.oasis.opendocument."):
                     return Detected(declared, DOCUMENT)
             if "[Content_Types].xml" in names:
@@ -132,7 +155,7 @@ def _zip(stream: IO[bytes]) -> Detected:
                     if any(name.startswith(folder) for name in names):
                         return Detected(mime, DOCUMENT)
         return Detected("application/zip", ARCHIVE)
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError):
+    except Exception:  # damaged, encrypted, truncated: an archive we cannot tell apart
         return Detected("application/octet-stream", OTHER)
     finally:
         stream.seek(0)

@@ -11,8 +11,11 @@ defect does not say where it was taken:
   out, so the picture is bit for bit the one uploaded. A JPEG keeps its EXIF
   orientation as the only EXIF it has, so it still shows upright; a PNG with
   an EXIF orientation (rare) is turned upright and re-encoded (PNG is lossless).
+- GIF loses its comments and application blocks (XMP) the same way; its
+  frames, timing and loop count stay.
 - WebP with EXIF or XMP is re-encoded by Pillow (without them); without, kept.
-- GIF keeps its bytes and its animation (GIF has no EXIF).
+- Image types only ever downloaded (TIFF, BMP, HEIC) are stored as uploaded,
+  metadata included; their size is checked if Pillow reads their header.
 
 Every inline image gets a thumbnail from its first frame, upright: a JPEG
 (WebP if it has transparency), 480 pixels on its long side. A JPEG upload is
@@ -22,22 +25,27 @@ decoded for it at a reduced scale (``draft``), a fraction of the work.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from typing import IO
 
 from PIL import Image, ImageOps
 
-from hub.errors import Invalid, TooLarge
-from rooms.files.detect import INLINE_IMAGES, Detected
+from hub.errors import ActionError, Invalid, TooLarge
+from rooms.files.detect import Detected, open_as
 
 THUMBNAIL_SIDE = 480
 ORIENTATION = 0x0112
 
-# JPEG markers kept: APP0 (JFIF), APP2 (ICC profile and MPF), APP14 (Adobe: how
-# the colours are coded). Every other APPn (EXIF and XMP are APP1, IPTC APP13)
-# and comments (COM) may carry metadata and are left out.
-_JPEG_APP_KEPT = {0xE0, 0xE2, 0xEE}
+# JPEG application segments kept: APP0 JFIF (without its thumbnail), APP2
+# ICC_PROFILE (the colours) and APP14 Adobe (how the colours are coded). Every
+# other APPn (EXIF and XMP are APP1, FlashPix and MPF APP2, IPTC APP13) and
+# comments (COM) may carry metadata or point at what was cut, and are left out.
+_JPEG_APP0, _JPEG_APP2, _JPEG_APP14 = 0xE0, 0xE2, 0xEE
 _JPEG_COM = 0xFE
+# Fill bytes (runs of 0xFF) before a marker; a marker after any fill bytes.
+_FILL = re.compile(rb"\xff*")
+_MARKER = re.compile(rb"\xff+([^\xff])")
 _JPEG_SOS = 0xDA
 _JPEG_EOI = 0xD9
 # PNG chunks kept: what the picture and its colours need, and APNG's frames.
@@ -51,8 +59,9 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 @dataclass(frozen=True)
 class PreparedImage:
-    width: int
-    height: int
+    # None: a picture Pillow cannot read (HEIC, say), stored as a download.
+    width: int | None
+    height: int | None
     # The image to store instead of the upload's bytes (None: store them as they are).
     clean: bytes | None
     thumbnail: Thumbnail | None
@@ -72,27 +81,28 @@ class Thumbnail:
 def prepare_image(
     stream: IO[bytes], detected: Detected, *, max_pixels: int, max_side: int
 ) -> PreparedImage:
-    """Check an image's size from its header; for inline types, strip it and thumbnail it."""
-    formats = [fmt for fmt, mime in INLINE_IMAGES.items() if mime == detected.content_type]
+    """Check an image's size from its header; for inline types, strip it and thumbnail it.
+
+    Whatever a crafted file makes Pillow or the strippers raise is ``Invalid``
+    (never a server error); a size over the limits is ``TooLarge``.
+    """
+    if not detected.inline:
+        return _downloadable(stream, max_pixels=max_pixels, max_side=max_side)
+    formats = open_as(detected.content_type)
     stream.seek(0)
     try:
-        with Image.open(stream, formats=formats or None) as image:
+        with Image.open(stream, formats=formats) as image:
             width, height = image.size
             # WebP states its frame count in its header; GIF's is only known
             # by decoding, and only its first frame is ever decoded here.
             frames = getattr(image, "n_frames", 1) if image.format == "WEBP" else 1
-            if not (0 < width <= max_side and 0 < height <= max_side) or (
-                width * height * frames > max_pixels
-            ):
-                raise _too_large(max_side, max_pixels)
-            if not detected.inline:
-                return PreparedImage(width, height, None, None)
+            _check_size(width, height, frames, max_pixels=max_pixels, max_side=max_side)
             fmt = image.format
             has_metadata = bool({"exif", "xmp"} & set(image.info))
             orientation = image.getexif().get(ORIENTATION, 1)
         stream.seek(0)
         data = stream.read()
-        if fmt == "JPEG":
+        if fmt in ("JPEG", "MPO"):
             clean = strip_jpeg(data)
         elif fmt == "PNG" and orientation in (1, None):
             clean = strip_png(data)
@@ -101,6 +111,8 @@ def prepare_image(
             clean = _reencode_upright_png(data)
         elif fmt == "WEBP" and has_metadata:
             clean = _reencode_webp(data, animated=frames > 1)
+        elif fmt == "GIF":
+            clean = strip_gif(data)
         else:
             clean = None
         with Image.open(io.BytesIO(clean if clean is not None else data)) as shown:
@@ -114,13 +126,39 @@ def prepare_image(
             else:
                 w, h = upright.size
             return PreparedImage(w, h, clean, _thumbnail(upright))
+    except ActionError:
+        raise
     except Image.DecompressionBombError:
         # Over Pillow's own limit (above ours): refused before its header is even kept.
         raise _too_large(max_side, max_pixels) from None
-    except (OSError, ValueError, SyntaxError, EOFError):
+    except Exception:  # OSError, ValueError, struct.error, a mistyped EXIF tag's TypeError...
         raise Invalid("That image could not be read; is the file complete?") from None
     finally:
         stream.seek(0)
+
+
+def _downloadable(stream: IO[bytes], *, max_pixels: int, max_side: int) -> PreparedImage:
+    """An image type that is only ever downloaded (TIFF, BMP, HEIC): its size, if
+    Pillow can read its header (within the limits); it is never decoded."""
+    stream.seek(0)
+    try:
+        with Image.open(stream) as image:
+            width, height = image.size
+    except Image.DecompressionBombError:
+        raise _too_large(max_side, max_pixels) from None
+    except Exception:  # a format Pillow does not read: stored as it is, a download
+        return PreparedImage(None, None, None, None)
+    finally:
+        stream.seek(0)
+    _check_size(width, height, 1, max_pixels=max_pixels, max_side=max_side)
+    return PreparedImage(width, height, None, None)
+
+
+def _check_size(width: int, height: int, frames: int, *, max_pixels: int, max_side: int) -> None:
+    if not (0 < width <= max_side and 0 < height <= max_side) or (
+        width * height * frames > max_pixels
+    ):
+        raise _too_large(max_side, max_pixels)
 
 
 def strip_jpeg(data: bytes) -> bytes:
@@ -135,19 +173,28 @@ def strip_jpeg(data: bytes) -> bytes:
     orientation = 1
     at = 2
     while True:
-        if at + 4 > len(data) or data[at] != 0xFF:
+        if at >= len(data) or data[at] != 0xFF:
             raise ValueError("a JPEG marker was expected")
+        at = _FILL.match(data, at).end() - 1  # type: ignore[union-attr]  # past fill bytes
+        if at + 4 > len(data):
+            raise ValueError("a JPEG segment is cut short")
         marker = data[at + 1]
-        if marker == 0xFF:  # fill byte
-            at += 1
-            continue
         length = int.from_bytes(data[at + 2 : at + 4], "big")
         segment = data[at : at + 2 + length]
         if marker == _JPEG_SOS:
             break
-        if marker == 0xE1 and segment[4:10] == b"Exif\x00\x00":
-            orientation = _orientation(segment[4:]) or orientation
-        elif marker in _JPEG_APP_KEPT or not (0xE0 <= marker <= 0xEF or marker == _JPEG_COM):
+        payload = segment[4:]
+        if marker == 0xE1 and payload.startswith(b"Exif\x00\x00"):
+            orientation = _orientation(payload) or orientation
+        elif marker == _JPEG_APP0 and payload.startswith(b"JFIF\x00") and len(payload) >= 14:
+            # Its thumbnail (if any) goes: it may show what the picture was before an edit.
+            jfif = payload[:12] + b"\x00\x00"
+            kept.append(b"\xff\xe0" + (len(jfif) + 2).to_bytes(2, "big") + jfif)
+        elif (
+            (marker == _JPEG_APP2 and payload.startswith(b"ICC_PROFILE\x00"))
+            or (marker == _JPEG_APP14)
+            or not (0xE0 <= marker <= 0xEF or marker == _JPEG_COM)
+        ):
             kept.append(segment)
         at += 2 + length
     if orientation != 1:
@@ -166,18 +213,22 @@ def strip_jpeg(data: bytes) -> bytes:
 
 def _jpeg_end(data: bytes, at: int) -> int:
     while True:
-        at = data.find(b"\xff", at)
-        if at < 0 or at + 1 >= len(data):
+        found = _MARKER.search(data, at)
+        if found is None:
             raise ValueError("the JPEG has no end")
-        marker = data[at + 1]
+        at = found.start()
+        marker = found[1][0]
         if marker == _JPEG_EOI:
-            return at + 2
-        if marker in (0x00, 0xFF) or 0xD0 <= marker <= 0xD7:
-            at += 1 if marker == 0xFF else 2
+            return found.end()
+        if marker == 0x00 or 0xD0 <= marker <= 0xD7:  # a stuffed 0xFF, a restart
+            at = found.end()
             continue
+        at = found.end() - 2  # the marker itself, after any fill bytes
         if 0xE0 <= marker <= 0xEF or marker == _JPEG_COM:
             raise ValueError("metadata between the scans of a JPEG")
         length = int.from_bytes(data[at + 2 : at + 4], "big")
+        if length < 2:
+            raise ValueError("a JPEG segment with no length")
         at += 2 + length
 
 
@@ -209,6 +260,50 @@ def strip_png(data: bytes) -> bytes:
         if kind == b"IEND":
             return b"".join(kept)
     raise ValueError("the PNG has no end")
+
+
+def strip_gif(data: bytes) -> bytes:
+    """The GIF without comments and application blocks (XMP), its frames and loop kept."""
+    if data[:6] not in (b"GIF87a", b"GIF89a") or len(data) < 13:
+        raise ValueError("not a GIF")
+    at = 13
+    if data[10] & 0x80:  # a global colour table
+        at += 3 * 2 ** ((data[10] & 0x07) + 1)
+    kept = [data[:at]]
+    while at < len(data):
+        block = data[at]
+        if block == 0x3B:  # the trailer
+            kept.append(b"\x3b")
+            return b"".join(kept)
+        if block == 0x21:  # an extension: label, then sub-blocks
+            label = data[at + 1]
+            end = _sub_blocks_end(data, at + 2)
+            body = data[at + 2 : end]
+            if label in (0xF9, 0x01) or (
+                label == 0xFF and body[1:12] in (b"NETSCAPE2.0", b"ANIMEXTS1.0")
+            ):
+                kept.append(data[at:end])  # frame timing, plain text, the loop count
+            at = end
+        elif block == 0x2C:  # an image: descriptor, local colour table, LZW data
+            flags = data[at + 9]
+            start = at + 10 + (3 * 2 ** ((flags & 0x07) + 1) if flags & 0x80 else 0)
+            end = _sub_blocks_end(data, start + 1)
+            kept.append(data[at:end])
+            at = end
+        else:
+            raise ValueError("an unknown GIF block")
+    raise ValueError("the GIF has no end")
+
+
+def _sub_blocks_end(data: bytes, at: int) -> int:
+    """Where a chain of GIF sub-blocks (each its length, then its bytes) ends."""
+    while True:
+        if at >= len(data):
+            raise ValueError("a GIF block is cut short")
+        size = data[at]
+        at += 1 + size
+        if size == 0:
+            return at
 
 
 def _reencode_webp(data: bytes, *, animated: bool) -> bytes:

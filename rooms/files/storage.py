@@ -49,6 +49,12 @@ def save(name: str, content: bytes | File[bytes], content_type: str) -> str:
     return stored
 
 
+def copy(source: str, target: str, content_type: str) -> str:
+    """Store a second copy of ``source`` as ``target`` (streamed, not read into memory)."""
+    with files_storage().open(source, "rb") as handle:
+        return save(target, File(handle), content_type)
+
+
 def delete(name: str) -> None:
     if name:
         files_storage().delete(name)

@@ -112,6 +112,10 @@ def test_files_are_dropped_with_progress_and_seen_on_the_other_side(
     tray = page.locator("#composer-slot .file-tray")
     expect(tray.locator(".file-chip")).to_have_count(3)
     expect(tray.locator(".file-chip.uploading progress").first).to_be_visible()
+    # The bar moves as the bytes go (the upload is throttled to watch it).
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.file-tray progress')].some((p) => p.value >= 15)"
+    )
     screenshot(page, "files-uploading")
     # Cancel the one dropped by mistake while it is still on its way.
     tray.get_by_role("button", name="Cancel wrong file.jpg").click()

@@ -24,7 +24,7 @@ from hub.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from hub.models import AuditEntry, User
 from rooms.actions.files import purge_released_uploads
 from rooms.actions.messages import check_delete_message, check_send_message
-from rooms.bridge.mirrors import check_create_mirror, check_share_back
+from rooms.bridge.mirrors import check_create_mirror, check_share_back, check_stop_mirror
 from rooms.jobs import tick
 from rooms.models.files import FilePolicy, Upload
 from rooms.models.messages import Message
@@ -132,7 +132,7 @@ def test_only_the_uploader_sends_an_upload_and_only_in_its_room(team: Team) -> N
     assert not Message.objects.filter(body__in=["not mine", "wrong room", "x"]).exists()
 
 
-def test_a_resend_is_answered_with_the_first_message_and_a_second_use_is_refused(
+def test_a_resend_is_answered_with_the_first_message_and_a_second_use_is_not_found(
     team: Team,
 ) -> None:
     upload = make_upload(team.client_member, team.shared)
@@ -140,9 +140,34 @@ def test_a_resend_is_answered_with_the_first_message_and_a_second_use_is_refused
     first, created = check_send_message(team.client_member, client_id="c-1", **args)
     again, created_again = check_send_message(team.client_member, client_id="c-1", **args)
     assert created and not created_again and again.pk == first.pk
-    with pytest.raises(Conflict, match="sent already"):
+    with pytest.raises(NotFound):
         check_send_message(team.client_member, client_id="c-2", **args)
     assert Message.objects.filter(body="spec").count() == 1
+
+
+def test_resending_a_deleted_messages_file_says_nothing_of_a_partners_mirror(team: Team) -> None:
+    """Whether the supplier kept a copy (a mirror) must not change the client's answer."""
+
+    def resend_after_delete(mirrored: bool) -> str:
+        upload = make_upload(team.client_member, team.shared)
+        message = send_files(team.client_member, team.shared, [upload], "oops")
+        if mirrored:
+            mirror = check_create_mirror(
+                team.supplier_admin,
+                source_room_id=team.shared.id,
+                root_id=message.pk,
+                target_room_id=team.supplier_internal.id,
+            )
+            check_stop_mirror(team.supplier_admin, mirror_id=mirror.pk)
+        check_delete_message(team.client_member, room_id=team.shared.id, message_id=message.pk)
+        try:
+            send_files(team.client_member, team.shared, [upload], "again")
+        except (NotFound, Conflict) as error:
+            return f"{error.code}: {error.detail}"
+        return "sent"
+
+    assert resend_after_delete(True) == resend_after_delete(False)
+    assert resend_after_delete(False).startswith("not_found")
 
 
 def test_limits_per_file_per_message_and_in_number(team: Team, settings: Any) -> None:
@@ -456,11 +481,15 @@ def test_a_note_with_files_is_shared_back_only_with_every_file_confirmed(team: T
         confirmed_body=note.body,
         confirmed_files=[report.key],
     )
-    assert [a.upload_id for a in shared.attachments.all()] == [report.pk]
-    response = partner.get(FILE_URL.format(key=report.key))
+    # The shared room shows a copy: same name and bytes, its own key, made at the share.
+    (copy,) = [a.upload for a in shared.attachments.all()]
+    assert copy.key != report.key and copy.name == report.name
+    assert copy.created_at >= shared.created_at - datetime.timedelta(seconds=5)
+    response = partner.get(FILE_URL.format(key=copy.key))
     assert response.status_code == 200 and body_of(response) == PDF_BYTES
+    assert partner.get(FILE_URL.format(key=report.key)).status_code == 404
     listed = partner.get(f"/api/rooms/{team.shared.id}/files/").json()["files"]
-    assert listed[0]["file"]["id"] == report.key
+    assert listed[0]["file"]["id"] == copy.key
     # Who and when are the shared message's: the share, not the internal upload.
     assert listed[0]["by"]["id"] == team.supplier_admin.id
     assert listed[0]["at"] == shared.created_at.isoformat()
@@ -492,8 +521,9 @@ def test_a_deleted_internal_note_keeps_the_file_its_share_made_visible(team: Tea
     check_delete_message(
         team.supplier_member, room_id=team.supplier_internal.id, message_id=note.pk
     )
-    assert tick()["uploads_purged"] == 0
-    assert client_for(team.client_member).get(FILE_URL.format(key=report.key)).status_code == 200
+    tick()
+    (copy,) = Upload.objects.filter(name=report.name).exclude(pk=report.pk)
+    assert client_for(team.client_member).get(FILE_URL.format(key=copy.key)).status_code == 200
 
 
 def test_someone_outside_both_organizations_never_fetches_a_file(team: Team) -> None:
@@ -528,7 +558,7 @@ async def test_files_are_sent_over_the_socket_and_a_delete_removes_them_from_eve
 
     await sender.send({**frame, "client_id": "f-2"})
     refused = await sender.expect("error")
-    assert refused["code"] == "conflict"
+    assert refused["code"] == "not_found"
 
     await sender.send({"type": "message.delete", "room": t.shared.id, "id": ack["id"]})
     deleted = await watcher.expect("message.deleted")

@@ -12,7 +12,7 @@ from django.db import transaction
 from hub.actions import check_accept_partnership, check_propose_partnership
 from hub.models import Organization, Partnership, User
 from rooms.actions.escalation_settings import check_set_escalation_contacts
-from rooms.actions.files import check_may_upload, do_record_upload, prepare_upload
+from rooms.actions.files import upload_file
 from rooms.actions.members import do_add_member
 from rooms.actions.messages import do_send_message
 from rooms.actions.rooms import check_create_internal_room, check_create_shared_room
@@ -140,9 +140,7 @@ class Command(BaseCommand):
 
 def demo_upload(person: User, room: Room, name: str, data: bytes) -> Upload:
     """An upload as the web app makes one (checked, detected, stored)."""
-    rules = check_may_upload(person, room_id=room.pk, size=len(data))
-    prepared = prepare_upload(io.BytesIO(data), name=name, size=len(data), rules=rules)
-    return do_record_upload(person, rules, prepared)
+    return upload_file(person, room_id=room.pk, stream=io.BytesIO(data), name=name, size=len(data))
 
 
 def report_pdf() -> bytes:
