@@ -229,3 +229,125 @@ def test_file_names_are_cleaned_for_display_and_download(team: Team) -> None:
     long = make_upload(team.client_member, team.shared, b"text", "x" * 300 + ".pdf")
     assert len(long.name) == 200 and long.name.endswith(".pdf")
     assert make_upload(team.client_member, team.shared, b"text", "...").name == "file"
+
+
+def gps_exif() -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    exif[0x8825] = {1: "N", 2: (IFDRational(48), IFDRational(8), IFDRational(0))}
+    return exif
+
+
+def test_a_multi_picture_jpeg_is_an_image_and_keeps_only_its_first_picture() -> None:
+    """Phones write depth maps and HDR gain maps after the photo (MPF), each with EXIF."""
+    out = io.BytesIO()
+    first, second = Image.new("RGB", (64, 48), "red"), Image.new("RGB", (64, 48), "blue")
+    first.save(out, "MPO", save_all=True, append_images=[second], exif=gps_exif())
+    data = out.getvalue()
+    with Image.open(io.BytesIO(data)) as probe:
+        assert probe.format == "MPO"
+    detected = detect(io.BytesIO(data))
+    assert detected == Detected("image/jpeg", "image")
+    prepared = prepare_image(io.BytesIO(data), detected, max_pixels=10**8, max_side=10**4)
+    assert prepared.clean is not None and b"PhoneMaker" not in prepared.clean
+    assert prepared.clean.count(b"\xff\xd8") == 1  # one picture
+    with Image.open(io.BytesIO(prepared.clean)) as image:
+        assert image.format == "JPEG" and not image.getexif()
+
+
+def test_a_jfif_thumbnail_and_comments_are_dropped_and_fill_bytes_are_passed_over() -> None:
+    data = image_bytes("JPEG", (64, 48))
+    # A JFIF thumbnail (a stale 1x1 preview), then a long run of fill bytes before a marker.
+    jfif = b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x01\x01" + b"\xaa\xbb\xcc"
+    app0 = b"\xff\xe0" + (len(jfif) + 2).to_bytes(2, "big") + jfif
+    end_of_app0 = 4 + int.from_bytes(data[4:6], "big")
+    crafted = data[:2] + app0 + b"\xff" * 200_000 + data[end_of_app0:]
+    with Image.open(io.BytesIO(crafted)) as image:
+        image.load()
+    prepared = prepare_image(
+        io.BytesIO(crafted), detect(io.BytesIO(crafted)), max_pixels=10**8, max_side=10**4
+    )
+    assert prepared.clean is not None
+    assert b"\xaa\xbb\xcc" not in prepared.clean and b"\xff" * 100 not in prepared.clean
+    with Image.open(io.BytesIO(prepared.clean)) as a, Image.open(io.BytesIO(data)) as b:
+        assert a.tobytes() == b.tobytes()
+
+
+def test_a_gif_loses_comments_and_xmp_and_keeps_its_frames() -> None:
+    frames = [Image.new("RGB", (20, 20), color) for color in ("red", "green", "blue")]
+    out = io.BytesIO()
+    frames[0].save(
+        out, "GIF", save_all=True, append_images=frames[1:], duration=80, loop=0,
+        comment=b"taken at plant 4",
+    )  # fmt: skip
+    data = out.getvalue()
+    # An XMP application block after the header, as editors write it.
+    xmp = b"\x21\xff\x0bXMP DataXMP" + b"\x0cplant 4 xmp!" + b"\x00"
+    table_end = 13 + 3 * 2 ** ((data[10] & 7) + 1)
+    data = data[:table_end] + xmp + data[table_end:]
+    assert data.count(b"plant 4") == 2
+    prepared = prepare_image(
+        io.BytesIO(data), detect(io.BytesIO(data)), max_pixels=10**8, max_side=10**4
+    )
+    assert prepared.clean is not None and b"plant 4" not in prepared.clean
+    with Image.open(io.BytesIO(prepared.clean)) as image:
+        assert image.n_frames == 3 and image.info.get("loop") == 0
+
+
+def test_a_zip_bomb_is_told_apart_without_inflating_it() -> None:
+    import tracemalloc
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", b"\x00" * 200_000_000)
+    assert len(out.getvalue()) < 1_000_000
+    tracemalloc.start()
+    detected = detect(io.BytesIO(out.getvalue()))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert detected == Detected("application/zip", "archive")
+    assert peak < 20_000_000
+
+
+def test_damaged_and_crafted_files_are_refused_or_stored_never_a_server_error(
+    team: Team,
+) -> None:
+    import struct
+
+    # A damaged ODF-like zip: detected as something, never an exception.
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text" * 20)
+    damaged = bytearray(out.getvalue())
+    for i in range(38, 50):
+        damaged[i] ^= 0x5A
+    assert detect(io.BytesIO(bytes(damaged))).kind in ("archive", "other")
+    # EXIF whose XResolution is text: Pillow's exif_transpose trips over it.
+    entries = [(0x0112, 3, 1, struct.pack(">HH", 6, 0)), (0x011A, 2, 3, b"ab\x00\x00")]
+    ifd = (
+        struct.pack(">H", len(entries))
+        + b"".join(
+            struct.pack(">HHI", tag, kind, count) + value for tag, kind, count, value in entries
+        )
+        + b"\x00\x00\x00\x00"
+    )
+    exif = b"Exif\x00\x00MM\x00*" + struct.pack(">I", 8) + ifd
+    for fmt in ("WEBP", "PNG"):
+        out = io.BytesIO()
+        Image.new("RGB", (40, 30), "red").save(out, fmt, exif=exif)
+        with pytest.raises(Invalid, match="could not be read"):
+            make_upload(team.client_member, team.shared, out.getvalue(), f"x.{fmt.lower()}")
+
+
+def test_an_image_pillow_cannot_read_is_kept_as_a_download(team: Team) -> None:
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(500)
+    upload = make_upload(team.client_member, team.shared, heic, "IMG_0042.HEIC")
+    assert (upload.content_type, upload.kind) == ("image/heif", "image")
+    assert (upload.width, upload.height, upload.thumbnail) == (None, None, "")
+
+
+def test_a_name_cannot_hide_its_real_extension() -> None:
+    from rooms.actions.files import clean_file_name
+
+    assert clean_file_name("invoice\u202efdp.exe") == "invoicefdp.exe"
+    assert clean_file_name("report\u200b.pdf") == "report.pdf"

@@ -123,6 +123,8 @@ export function createComposer({
     waiting = on;
     input.readOnly = on;
     send.disabled = on;
+    if (tray) tray.locked = on;
+    if (attach) attach.disabled = on;
     send.textContent = on ? "Sending when uploaded…" : sendLabel;
   }
 

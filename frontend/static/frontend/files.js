@@ -95,6 +95,8 @@ export class FileTray {
     this.onChange = onChange;
     /** @type {TrayItem[]} */
     this.items = [];
+    /** While the message waits for its uploads, its files cannot change (composer.js). */
+    this.locked = false;
     this.el = h("ul", { class: "file-tray", aria: { label: "Files to send" }, hidden: true });
     this.picker = h("input", { type: "file", multiple: true, hidden: true, tabindex: "-1", aria: { hidden: "true" } });
     this.picker.addEventListener("change", () => {
@@ -105,11 +107,12 @@ export class FileTray {
 
   /** Open the browser's file picker. */
   choose() {
-    this.picker.click();
+    if (!this.locked) this.picker.click();
   }
 
   /** @param {File[]} files */
   add(files) {
+    if (this.locked) return;
     for (const file of files) {
       if (this.items.length >= this.maxFiles) {
         this.note(`At most ${this.maxFiles} files per message.`);
@@ -159,7 +162,7 @@ export class FileTray {
 
   /** @param {TrayItem} item */
   remove(item) {
-    item.abort();
+    item.abort(); // allowed while locked: the message then goes without it
     this.items = this.items.filter((i) => i !== item);
     this.draw();
   }
