@@ -114,7 +114,8 @@ def test_files_are_dropped_with_progress_and_seen_on_the_other_side(
     expect(tray.locator(".file-chip.uploading progress").first).to_be_visible()
     # The bar moves as the bytes go (the upload is throttled to watch it).
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.file-tray progress')].some((p) => p.value >= 15)"
+        "() => [...document.querySelectorAll('.file-chip.uploading progress')]"
+        ".some((p) => p.value >= 15)"
     )
     screenshot(page, "files-uploading")
     # Cancel the one dropped by mistake while it is still on its way.
@@ -139,7 +140,8 @@ def test_files_are_dropped_with_progress_and_seen_on_the_other_side(
     expect(theirs.locator(".file-card")).to_contain_text("PDF · ")
     thumb = theirs.locator(".file-thumb img")
     expect(thumb).to_be_visible()
-    assert thumb.evaluate("img => img.complete && img.naturalWidth > 0")
+    expect(thumb).to_have_js_property("complete", True)
+    assert thumb.evaluate("img => img.naturalWidth") > 0  # loaded, through the access check
     screenshot(phone, "files-in-a-message-phone")
     theirs.get_by_role("button", name="View flange 7 crack.jpg").click()
     viewer = phone.locator("dialog.viewer")
@@ -231,7 +233,12 @@ def test_sharing_back_a_note_lists_the_file_that_will_cross(
     reply.get_by_role("button", name=re.compile("1 reply")).click()
     shared = cleo_page.locator("#panel .msg", has_text="Certificate attached")
     expect(shared.locator(".file-card")).to_contain_text("3.1 cert lot 9.pdf")
-    assert cleo_page.request.get(url).status == 200
+    # What crossed is a copy, made at the share: its own address; the note's stays internal.
+    href = shared.locator(".file-card a.file-name").get_attribute("href")
+    assert href is not None and href != f"/api/files/{cert.key}/"
+    copy = cleo_page.request.get(cleo.url(href))
+    assert copy.status == 200 and copy.body() == PDF_BYTES
+    assert cleo_page.request.get(url).status == 404
 
 
 def test_an_admin_limits_uploads_into_shared_rooms_and_the_composer_says_why(
