@@ -109,11 +109,8 @@ def api(methods: tuple[str, ...] = ("GET",)) -> Callable[[Callable[..., Any]], V
                     return error_response("unauthenticated", "Sign in first.", 401)
                 response: HttpResponse = view(request, *args, **kwargs)
                 return response
-            except ActionError as error:
-                return error_response(error.code, error.detail, error.http_status)
-            except DatabaseError:
-                logger.warning("database unavailable for %s", request.path, exc_info=True)
-                return unavailable_response()
+            except (ActionError, DatabaseError) as error:
+                return _failure(request, error)
 
         return wrapper
 
@@ -135,10 +132,15 @@ def _async_api(view: Callable[..., Any], methods: tuple[str, ...]) -> View:
             request.user = user
             response: HttpResponse = await view(request, *args, **kwargs)
             return response
-        except ActionError as error:
-            return error_response(error.code, error.detail, error.http_status)
-        except DatabaseError:
-            logger.warning("database unavailable for %s", request.path, exc_info=True)
-            return unavailable_response()
+        except (ActionError, DatabaseError) as error:
+            return _failure(request, error)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _failure(request: HttpRequest, error: ActionError | DatabaseError) -> JsonResponse:
+    """An action's refusal as its JSON error; a database that failed as the 503."""
+    if isinstance(error, ActionError):
+        return error_response(error.code, error.detail, error.http_status)
+    logger.warning("database unavailable for %s", request.path, exc_info=error)
+    return unavailable_response()

@@ -4,6 +4,7 @@ tells the partner organization what A did internally (the twin recorder, tests/b
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -125,6 +126,19 @@ def in_process(connect, settings):
     return boundary.InProcess(connect)
 
 
+async def mirror_into_a(run: boundary.Run, root: int) -> dict[str, Any]:
+    """Ben mirrors the shared thread ``root`` into A's internal room."""
+    w = run.world
+    mirror: dict[str, Any] = await run.http(
+        w.ben,
+        "POST",
+        "/api/mirrors/",
+        {"source_room": w.shared.id, "thread": root, "target_room": w.a_internal.id},
+        expect=201,
+    )
+    return mirror
+
+
 async def mirror_scenario(run: boundary.Run) -> None:
     """A mirrors a shared thread, writes, edits and deletes notes, then stops, while both talk."""
     w, mirror = run.world, None
@@ -133,13 +147,7 @@ async def mirror_scenario(run: boundary.Run) -> None:
     ben_reply = await run.say(w.ben, w.shared, "Looking into the forecast now", thread=root["id"])
     await run.settle("ben replies in the shared thread")
     if run.internal:
-        mirror = await run.http(
-            w.ben,
-            "POST",
-            "/api/mirrors/",
-            {"source_room": w.shared.id, "thread": root["id"], "target_room": w.a_internal.id},
-            expect=201,
-        )
+        mirror = await mirror_into_a(run, root["id"])
         await run.subscribe(w.anna, w.a_internal)
     await run.settle("ben mirrors the thread into A's internal room")
     reply = await run.say(w.dev, w.shared, "We need an answer by Friday", thread=root["id"])
@@ -234,13 +242,7 @@ async def share_back_scenario(run: boundary.Run) -> None:
     root = await run.say(w.dev, w.shared, "Can you expedite lot 7?")
     await run.settle("dev asks in a new thread")
     if run.internal:
-        mirror = await run.http(
-            w.ben,
-            "POST",
-            "/api/mirrors/",
-            {"source_room": w.shared.id, "thread": root["id"], "target_room": w.a_internal.id},
-            expect=201,
-        )
+        mirror = await mirror_into_a(run, root["id"])
     await run.settle("ben mirrors the thread")
     # Written by A's internal-only colleague, shared back by Ben; it mentions B's admin.
     note_body = f"@{w.carla.handle} yes: lot 7 ships by Friday"
@@ -307,13 +309,7 @@ async def files_scenario(run: boundary.Run) -> None:
     await run.settle("dev posts a photo of the defect", checkpoint=True)
     note_body = "Root cause: porosity in the casting"
     if run.internal:
-        mirror = await run.http(
-            w.ben,
-            "POST",
-            "/api/mirrors/",
-            {"source_room": w.shared.id, "thread": root["id"], "target_room": w.a_internal.id},
-            expect=201,
-        )
+        mirror = await mirror_into_a(run, root["id"])
         await run.connect(w.ines)
         report = await run.upload(w.ines, w.a_internal, "8D report.pdf", PDF_BYTES)
         note = await run.say(
@@ -489,13 +485,7 @@ async def search_scenario(run: boundary.Run) -> None:
     await run.settle("they talk about the V-12 forecast")
     if run.internal:
         await run.say(w.ben, w.a_internal, "Valve V-12: the margin is thin, the forecast padded")
-        mirror = await run.http(
-            w.ben,
-            "POST",
-            "/api/mirrors/",
-            {"source_room": w.shared.id, "thread": root["id"], "target_room": w.a_internal.id},
-            expect=201,
-        )
+        mirror = await mirror_into_a(run, root["id"])
         await run.say(w.anna, w.a_internal, "V-12 forecast review", thread=mirror["root_copy"])
         await run.send(
             w.anna,
@@ -523,13 +513,7 @@ async def partnership_end_scenario(run: boundary.Run) -> None:
     await run.say(w.ben, w.shared, "We will follow it", thread=root["id"])
     await run.settle("they talk in the shared room")
     if run.internal:
-        mirror = await run.http(
-            w.ben,
-            "POST",
-            "/api/mirrors/",
-            {"source_room": w.shared.id, "thread": root["id"], "target_room": w.a_internal.id},
-            expect=201,
-        )
+        mirror = await mirror_into_a(run, root["id"])
         await run.say(w.anna, w.a_internal, "We lose 30% of volume", thread=mirror["root_copy"])
         await run.http(
             w.ben,
