@@ -296,7 +296,10 @@ export function inlineEditor(message, { onSave, onCancel }) {
       h("span", { class: "muted small" }, "Enter to save · Escape to cancel"),
     ),
   );
+  // Once the editor is in the page: the caret at the end, unless the person (or a
+  // test's fill) got there first and chose where to type.
   setTimeout(() => {
+    if (document.activeElement === area) return;
     area.focus();
     area.setSelectionRange(area.value.length, area.value.length);
   });
