@@ -199,7 +199,7 @@ class Transport(Protocol):
     ) -> tuple[int, Any]: ...
 
     async def upload(self, person: User, room_id: int, name: str, data: bytes) -> tuple[int, Any]:
-        """POST a file to the room (multipart), as the web app does."""
+        """POST a file to the room (the body is the file), as the web app does."""
         ...
 
     async def fetch(self, person: User, path: str) -> dict[str, Any]:
@@ -296,12 +296,10 @@ class InProcess:
         return await sync_to_async(call)()
 
     async def upload(self, person: User, room_id: int, name: str, data: bytes) -> tuple[int, Any]:
+        from tests.conftest import post_file
+
         def call() -> tuple[int, Any]:
-            response = self._client(person).post(
-                f"/api/rooms/{room_id}/files/?name={urllib.parse.quote(name)}",
-                data,
-                content_type="application/octet-stream",
-            )
+            response = post_file(self._client(person), room_id, data, name)
             return response.status_code, json.loads(response.content)
 
         return await sync_to_async(call)()

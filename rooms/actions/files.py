@@ -1,12 +1,13 @@
 """Uploads: checked, stored, sent with a message, shown in mirrors, released.
 
-An upload is three steps, so the event loop and the database threads never
-wait on a file: ``check_may_upload`` (database thread: may this person
-upload into this room, and how much?), ``prepare_upload`` (a files thread:
-what is it, is it allowed, make the image safe, store the bytes; no
-database), ``do_record_upload`` (database thread: the row). The upload is
-then the uploader's alone until they send it with a message in that same
-room (``uploads_to_send``, ``do_attach``).
+An upload is four steps, so the event loop and the database threads never
+wait on a file: ``check_may_upload`` (database: may this person upload into
+this room, and how much?), ``prepare_upload`` (the files thread: what is it,
+is it allowed, make the image safe; no database, no storage),
+``do_record_upload`` (database: the row), ``store_upload`` (I/O: the bytes,
+after their row). ``upload_file`` runs them in one call. The upload is then
+the uploader's alone until they send it with a message in that same room
+(``uploads_to_send``, ``do_attach``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from hub import audit, ratelimit
 from hub.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from hub.models import User
 from rooms.files import storage
-from rooms.files.detect import IMAGE, KINDS, Detected, detect
+from rooms.files.detect import IMAGE, KIND_WORDS, KINDS, Detected, detect
 from rooms.files.images import Thumbnail, prepare_image
 from rooms.models.files import Attachment, FilePolicy, Upload, new_file_key
 from rooms.models.messages import Message
@@ -39,22 +40,6 @@ from rooms.wire.types import FilePolicyData
 
 logger = logging.getLogger("causeway.files")
 
-KIND_NAMES = {
-    "image": "images",
-    "pdf": "PDFs",
-    "document": "Office documents",
-    "text": "text files",
-    "archive": "archives",
-    "other": "other files",
-}
-KIND_ONE = {
-    "image": "an image",
-    "pdf": "a PDF",
-    "document": "an Office document",
-    "text": "a text file",
-    "archive": "an archive",
-    "other": "a file of another kind",
-}
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
@@ -149,10 +134,10 @@ def prepare_upload(
     """
     detected = detect(stream)
     if rules.kinds is not None and detected.kind not in rules.kinds:
-        allowed = ", ".join(KIND_NAMES[k] for k in KINDS if k in rules.kinds)
+        allowed = ", ".join(KIND_WORDS[k]["many"] for k in KINDS if k in rules.kinds)
         raise Forbidden(
             f"Your organization allows only {allowed or 'no files'} in shared rooms; "
-            f"this is {KIND_ONE[detected.kind]}."
+            f"this is {KIND_WORDS[detected.kind]['one']}."
         )
     width = height = None
     content: bytes | IO[bytes] = stream
@@ -215,8 +200,8 @@ def store_upload(prepared: PreparedUpload) -> None:
     try:
         if not isinstance(content, bytes):
             content.seek(0)
-        storage.save(prepared.blob, content if isinstance(content, bytes) else File(content),
-                     prepared.detected.content_type)  # fmt: skip
+        original = content if isinstance(content, bytes) else File(content)
+        storage.save(prepared.blob, original, prepared.detected.content_type)
         if prepared.thumbnail is not None:
             storage.save(
                 prepared.thumbnail_blob,
@@ -258,7 +243,7 @@ def copy_for_sharing(upload: Upload, sharer: User, room: Room) -> Upload:
     key = new_file_key()
     thumb = ""
     if upload.thumbnail:
-        thumb = storage.blob_name(key, storage.thumbnail_part(upload.thumbnail.rsplit(".", 1)[-1]))
+        thumb = storage.blob_name(key, storage.thumbnail_part(storage.extension(upload.thumbnail)))
     copy = Upload.objects.create(
         key=key,
         uploaded_by=sharer,
@@ -316,19 +301,18 @@ def do_attach(message: Message, uploads: Sequence[Upload], *, claim: bool) -> No
 
     ``claim``: the uploads are being sent for the first time, and must not
     have been sent before (two sends racing with one upload: one wins). A
-    mirror copy or a shared-back note shows uploads sent already.
+    mirror's copy shows its original's uploads, which were sent with it.
     """
     if not uploads:
         return
-    ids = [upload.pk for upload in uploads]
-    unsent = Upload.objects.filter(pk__in=ids, attached_at__isnull=True)
     if claim:
+        ids = [upload.pk for upload in uploads]
         # Not sent meanwhile by a concurrent send, nor removed by the worker.
-        claimed = unsent.filter(released_at__isnull=True).update(attached_at=message.created_at)
+        claimed = Upload.objects.filter(
+            pk__in=ids, attached_at__isnull=True, released_at__isnull=True
+        ).update(attached_at=message.created_at)
         if claimed != len(ids):
             raise Conflict("That file was sent already; upload it again to send it again.")
-    else:
-        unsent.update(attached_at=message.created_at)
     Attachment.objects.bulk_create(
         Attachment(message=message, upload=upload, room_id=message.room_id, seq=message.seq,
                    position=position)
@@ -410,6 +394,8 @@ def check_set_file_policy(
     """An organization admin sets what their own people may upload into shared rooms."""
     if not actor.is_org_admin or actor.organization_id is None:
         raise Forbidden("Only an admin of your organization can change its file policy.")
+    if max_bytes is not None and max_bytes > settings.CAUSEWAY_FILE_MAX_BYTES:
+        raise TooLarge(f"The server's limit is {mb(settings.CAUSEWAY_FILE_MAX_BYTES)}.")
     with transaction.atomic():
         policy, _ = FilePolicy.objects.select_for_update().get_or_create(
             organization_id=actor.organization_id

@@ -3,10 +3,11 @@
 Files never travel over the WebSocket: they are uploaded here first (the
 request's body is the file), then sent by naming their ids in
 ``message.send`` (docs/protocol.md "Files").
-The views are async: a file is detected, decoded and stored in the files
-threads (``hub.threads.blocking``), its rows read and written in the
-request's own thread (``sync_to_async``: Django gives each request one), and
-nothing slow runs on the event loop.
+The views are async: a file is detected and made safe in the files thread
+(``hub.threads.blocking``), its bytes copied, stored and read on the default
+executor (I/O), its rows read and written in the request's own thread
+(``sync_to_async``: Django gives each request one); nothing slow runs on the
+event loop.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from django.http import (
 )
 from django.utils.http import content_disposition_header
 
-from hub.errors import Invalid, NotFound, TooLarge
+from hub.errors import Invalid, NotFound
 from hub.http import AuthedRequest, api, body, query
 from hub.threads import blocking
 from rooms.actions.files import (
@@ -41,7 +42,7 @@ from rooms.actions.files import (
     store_upload,
 )
 from rooms.files import storage
-from rooms.files.detect import INLINE_IMAGES
+from rooms.files.detect import shown_inline
 from rooms.models.files import Upload
 from rooms.schemas import FilePolicyChange, FilesQuery, UploadQuery
 from rooms.selectors.access import access_membership
@@ -109,7 +110,7 @@ async def _upload(request: AuthedRequest, room_id: int) -> JsonResponse:
 async def download(request: AuthedRequest, key: str) -> HttpResponse | StreamingHttpResponse:
     """GET /api/files/{id}/: the file, if the person may see it; 404 exactly as if missing."""
     found = await sync_to_async(access_upload)(request.user, key)
-    inline = found.content_type in INLINE_IMAGES.values()
+    inline = shown_inline(found.content_type)
     return await _serve(request, found, found.blob, found.content_type, found.name, inline)
 
 
@@ -118,11 +119,12 @@ async def thumbnail(request: AuthedRequest, key: str) -> HttpResponse | Streamin
     """GET /api/files/{id}/thumbnail/: an image's thumbnail (JPEG or WebP), on the same check."""
     found = await sync_to_async(access_upload)(request.user, key)
     if not found.thumbnail:
-        return JsonResponse({"error": {"code": "not_found", "detail": "Not found."}}, status=404)
-    stem = found.name.rsplit(".", 1)[0]
-    kind = storage.thumbnail_type(found.thumbnail)
-    name = f"{stem}.{found.thumbnail.rsplit('.', 1)[-1]}"
-    return await _serve(request, found, found.thumbnail, kind, name, True)
+        raise NotFound()
+    extension = storage.extension(found.thumbnail)
+    name = f"{found.name.rsplit('.', 1)[0]}.{extension}"
+    return await _serve(
+        request, found, found.thumbnail, storage.thumbnail_type(extension), name, True
+    )
 
 
 async def _serve(
@@ -197,8 +199,7 @@ def _list(request: AuthedRequest, room_id: int) -> JsonResponse:
     more = len(page) > limit
     if more:
         # Whole messages only: the page ends with all of its last message's files.
-        page = [a for a in page[: limit + settings.CAUSEWAY_MESSAGE_FILES_MAX]
-                if a.seq >= page[limit - 1].seq]  # fmt: skip
+        page = [a for a in page if a.seq >= page[limit - 1].seq]
     return JsonResponse(
         {
             "room": membership.room_id,
@@ -225,12 +226,6 @@ def file_policy(request: AuthedRequest) -> JsonResponse:
     into shared rooms (PUT: its admins)."""
     if request.method == "PUT":
         change = body(request, FilePolicyChange)
-        if change.max_mb is not None and change.max_mb * 1024 * 1024 > (
-            settings.CAUSEWAY_FILE_MAX_BYTES
-        ):
-            raise TooLarge(
-                f"The server's limit is {settings.CAUSEWAY_FILE_MAX_BYTES // (1024 * 1024)} MB."
-            )
         check_set_file_policy(
             request.user,
             uploads_allowed=change.uploads_allowed,

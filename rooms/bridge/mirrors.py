@@ -17,7 +17,6 @@ from hub import audit, ratelimit
 from hub.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from hub.models import User
 from rooms.actions.files import (
-    KIND_NAMES,
     attached_uploads,
     copy_for_sharing,
     mb,
@@ -25,6 +24,7 @@ from rooms.actions.files import (
 )
 from rooms.actions.messages import do_send_message
 from rooms.bridge.sinks import _copy
+from rooms.files.detect import KIND_WORDS
 from rooms.log import append_event, lock_room
 from rooms.models.bridge import Mirror
 from rooms.models.files import Upload
@@ -252,9 +252,9 @@ def check_may_cross(actor: User, shared_room: Room, uploads: list[Upload]) -> No
     rules = upload_rules(actor, shared_room)
     for upload in uploads:
         if rules.kinds is not None and upload.kind not in rules.kinds:
+            kinds = KIND_WORDS[upload.kind]["many"]
             raise Forbidden(
-                f"Your organization does not allow {KIND_NAMES[upload.kind]} in shared rooms "
-                f"({upload.name})."
+                f"Your organization does not allow {kinds} in shared rooms ({upload.name})."
             )
         if upload.size > rules.max_bytes:
             raise TooLarge(

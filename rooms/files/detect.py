@@ -19,6 +19,17 @@ from PIL import Image
 # The kinds an organization's file policy speaks of (``Upload.Kind``).
 IMAGE, PDF, DOCUMENT, TEXT, ARCHIVE, OTHER = "image", "pdf", "document", "text", "archive", "other"
 KINDS = (IMAGE, PDF, DOCUMENT, TEXT, ARCHIVE, OTHER)
+# How each kind is said: a file's label on its card, many of them in a
+# sentence (a policy, its errors), one of them. The web client gets this
+# table from here (``FILE_KINDS`` in wire.gen.js).
+KIND_WORDS: dict[str, dict[str, str]] = {
+    IMAGE: {"label": "Image", "many": "images", "one": "an image"},
+    PDF: {"label": "PDF", "many": "PDFs", "one": "a PDF"},
+    DOCUMENT: {"label": "Document", "many": "Office documents", "one": "an Office document"},
+    TEXT: {"label": "Text", "many": "text files", "one": "a text file"},
+    ARCHIVE: {"label": "Archive", "many": "archives", "one": "an archive"},
+    OTHER: {"label": "File", "many": "other files", "one": "a file of another kind"},
+}
 
 # Shown inline (and thumbnailed); every other type is served as a download.
 INLINE_IMAGES = {
@@ -51,6 +62,9 @@ _OOXML = {
     "xl/": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "ppt/": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 }
+# Pillow's format name -> type, for every image type Causeway knows.
+_IMAGES = {**INLINE_IMAGES, **_OTHER_IMAGES}
+_INLINE_TYPES = frozenset(INLINE_IMAGES.values())
 HEAD_BYTES = 64 * 1024
 
 # Every Pillow plugin registered now: ``Image.open(formats=...)`` only looks up
@@ -60,8 +74,13 @@ Image.init()
 
 def open_as(*content_types: str) -> list[str]:
     """The Pillow plugins that open images of these types (MPO comes through JPEG)."""
-    known = {**INLINE_IMAGES, **_OTHER_IMAGES}
-    return [fmt for fmt, mime in known.items() if mime in content_types and fmt in Image.OPEN]
+    return [fmt for fmt, mime in _IMAGES.items() if mime in content_types and fmt in Image.OPEN]
+
+
+def shown_inline(content_type: str) -> bool:
+    """Safe to show in the page (an image type browsers only ever render as an image);
+    every other type is served as a download. The one rule for both."""
+    return content_type in _INLINE_TYPES
 
 
 @dataclass(frozen=True)
@@ -71,8 +90,7 @@ class Detected:
 
     @property
     def inline(self) -> bool:
-        """Safe to show in the page (an image type browsers only ever render as an image)."""
-        return self.content_type in INLINE_IMAGES.values()
+        return shown_inline(self.content_type)
 
 
 def detect(stream: IO[bytes]) -> Detected:
@@ -106,26 +124,19 @@ def detect(stream: IO[bytes]) -> Detected:
 
 def _image_format(stream: IO[bytes]) -> Detected | None:
     try:
-        with Image.open(
-            stream, formats=open_as(*INLINE_IMAGES.values(), *_OTHER_IMAGES.values())
-        ) as image:
+        with Image.open(stream, formats=open_as(*_IMAGES.values())) as image:
             fmt = image.format or ""
     except Image.DecompressionBombError:
         # An image claiming more pixels than Pillow will open: its signature
         # says which, and ``prepare_image`` refuses it.
         stream.seek(0)
         _, mime = _signature(stream.read(HEAD_BYTES))
-        known = {**INLINE_IMAGES, **_OTHER_IMAGES}.values()
-        return Detected(mime, IMAGE) if mime in known else None
+        return Detected(mime, IMAGE) if mime in _IMAGES.values() else None
     except Exception:  # UnidentifiedImageError, or a crafted header Pillow trips over
         return None
     finally:
         stream.seek(0)
-    if fmt in INLINE_IMAGES:
-        return Detected(INLINE_IMAGES[fmt], IMAGE)
-    if fmt in _OTHER_IMAGES:
-        return Detected(_OTHER_IMAGES[fmt], IMAGE)
-    return None
+    return Detected(_IMAGES[fmt], IMAGE) if fmt in _IMAGES else None
 
 
 def _signature(head: bytes) -> tuple[str, str]:

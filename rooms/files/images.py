@@ -33,6 +33,7 @@ from PIL import Image, ImageOps
 
 from hub.errors import ActionError, Invalid, TooLarge
 from rooms.files.detect import Detected, open_as
+from rooms.files.storage import thumbnail_type
 
 THUMBNAIL_SIDE = 480
 ORIENTATION = 0x0112
@@ -75,7 +76,7 @@ class Thumbnail:
 
     @property
     def content_type(self) -> str:
-        return "image/jpeg" if self.extension == "jpg" else "image/webp"
+        return thumbnail_type(self.extension)
 
 
 def prepare_image(

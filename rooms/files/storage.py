@@ -18,9 +18,14 @@ def thumbnail_part(extension: str) -> str:
     return f"thumbnail.{extension}"
 
 
+def extension(name: str) -> str:
+    """What a stored name ends with after its last dot ("jpg" of "key/thumbnail.jpg")."""
+    return name.rsplit(".", 1)[-1]
+
+
 def thumbnail_type(name: str) -> str:
-    """A stored thumbnail's type, from the name it was stored under."""
-    return "image/webp" if name.endswith(".webp") else "image/jpeg"
+    """A thumbnail's type, from its extension or the name it is stored under."""
+    return "image/webp" if extension(name) == "webp" else "image/jpeg"
 
 
 def files_storage() -> Storage:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from hub.models import Organization, User
-from rooms.files.detect import INLINE_IMAGES
+from rooms.files.detect import shown_inline
 from rooms.models.files import Upload
 from rooms.models.messages import Message
 from rooms.models.notifications import Notification
@@ -50,7 +50,6 @@ def person_ref(user: User) -> PersonRef:
 # The access-checked file endpoints (config/urls.py routes them; a test holds the two equal).
 FILE_URL = "/api/files/{key}/"
 THUMBNAIL_URL = "/api/files/{key}/thumbnail/"
-_INLINE_TYPES = frozenset(INLINE_IMAGES.values())
 
 
 def file_data(upload: Upload) -> FileData:
@@ -62,7 +61,7 @@ def file_data(upload: Upload) -> FileData:
         "size": upload.size,
         "width": upload.width,
         "height": upload.height,
-        "inline": upload.content_type in _INLINE_TYPES,
+        "inline": shown_inline(upload.content_type),
         "url": FILE_URL.format(key=upload.key),
         "thumbnail": THUMBNAIL_URL.format(key=upload.key) if upload.thumbnail else None,
     }

@@ -38,6 +38,7 @@ MODERATION_SCOPE = "rooms.wire.types.ModerationScope"  # the room list's `modera
 UNREAD_RULE = "rooms.selectors.reading.UNREAD_RULE"  # what the unread counts count
 CLOSE_SESSION_ENDED = "rooms.socket.consumer.CLOSE_SESSION_ENDED"
 TYPING_MIN_INTERVAL = "rooms.socket.consumer.TYPING_MIN_INTERVAL"
+FILE_KINDS = "rooms.files.detect.KIND_WORDS"  # how each kind of file is said
 
 OUTPUT = Path(__file__).resolve().parents[2] / "static" / "frontend" / "wire.gen.js"
 
@@ -303,6 +304,14 @@ def render() -> str:
             "number",
             "TYPING_MIN_INTERVAL",
             json.dumps(interval),
+        ),
+        _const(
+            f"{FILE_KINDS}: each kind of file (`FileData.kind`, a file policy's `kinds`), in"
+            " the server's order, and how it is said: a card's `label`, `many` in a"
+            " sentence, `one` of them.",
+            "Readonly<Record<string, Readonly<{label: string, many: string, one: string}>>>",
+            "FILE_KINDS",
+            "Object.freeze(" + json.dumps(dict(import_string(FILE_KINDS))) + ")",
         ),
     ]
     return "\n\n".join(parts) + "\n"

@@ -7,18 +7,16 @@ import { get, put } from "./api.js";
 import { h } from "./dom.js";
 import { errorText } from "./errors.js";
 import { formatSize } from "./files.js";
+import { FILE_KINDS } from "./wire.gen.js";
 
 /** @import { FilePolicyData } from "./wire.gen.js" */
 
-// kind, its checkbox, and how a sentence says it (as the server's messages do)
-const KINDS = /** @type {const} */ ([
-  ["image", "Images", "images"],
-  ["pdf", "PDFs", "PDFs"],
-  ["document", "Office documents", "Office documents"],
-  ["text", "Text files", "text files"],
-  ["archive", "Archives", "archives"],
-  ["other", "Other files", "other files"],
-]);
+// Every kind, in the server's order, as its checkbox and a sentence say it.
+const KINDS = Object.entries(FILE_KINDS).map(([kind, { many }]) => ({
+  kind,
+  label: many.charAt(0).toUpperCase() + many.slice(1),
+  words: many,
+}));
 
 /**
  * @param {HTMLElement} card the section to fill
@@ -42,7 +40,7 @@ export async function mountFilePolicy(card, orgName) {
  */
 function describe(policy, orgName) {
   if (!policy.uploads_allowed) return `${orgName} does not allow its people to upload files into shared rooms.`;
-  const kinds = policy.kinds.length ? KINDS.filter(([k]) => policy.kinds.includes(k)).map(([, , words]) => words).join(", ") : "any kind of file";
+  const kinds = policy.kinds.length ? KINDS.filter(({ kind }) => policy.kinds.includes(kind)).map(({ words }) => words).join(", ") : "any kind of file";
   return `In shared rooms, ${orgName}'s people may upload ${kinds}, up to ${formatSize(policy.max_bytes ?? policy.server_max_bytes)} each.`;
 }
 
@@ -60,7 +58,7 @@ function summary(policy, orgName) {
  */
 function form(policy, orgName) {
   const allowed = h("input", { type: "checkbox", id: "policy-allowed", checked: policy.uploads_allowed });
-  const boxes = KINDS.map(([kind, label]) => {
+  const boxes = KINDS.map(({ kind, label }) => {
     const box = h("input", { type: "checkbox", id: `policy-kind-${kind}`, value: kind, checked: !policy.kinds.length || policy.kinds.includes(kind) });
     return { kind, box, row: h("label", { class: "check", for: `policy-kind-${kind}` }, box, ` ${label}`) };
   });

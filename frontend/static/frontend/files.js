@@ -7,6 +7,7 @@
 
 import { ApiError, csrfToken, get } from "./api.js";
 import { h, plural, shortTime } from "./dom.js";
+import { FILE_KINDS } from "./wire.gen.js";
 
 /** @import { FileData, PersonRef } from "./wire.gen.js" */
 
@@ -14,15 +15,6 @@ import { h, plural, shortTime } from "./dom.js";
  * One row of `GET /api/rooms/{room}/files/`.
  * @typedef {{file: FileData, message: number, thread: number | null, seq: number, by: PersonRef, at: string}} RoomFile
  */
-
-const KIND_LABELS = /** @type {Record<string, string>} */ ({
-  image: "Image",
-  pdf: "PDF",
-  document: "Document",
-  text: "Text",
-  archive: "Archive",
-  other: "File",
-});
 
 /** @param {number} bytes */
 export function formatSize(bytes) {
@@ -34,7 +26,7 @@ export function formatSize(bytes) {
 /** @param {FileData} file */
 export function kindLabel(file) {
   const ext = file.name.includes(".") ? file.name.split(".").pop()?.toUpperCase() : "";
-  return file.kind === "other" && ext ? ext : KIND_LABELS[file.kind] ?? "File";
+  return file.kind === "other" && ext ? ext : FILE_KINDS[file.kind]?.label ?? "File";
 }
 
 /**

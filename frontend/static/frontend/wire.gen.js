@@ -530,3 +530,9 @@ export const CLOSE_SESSION_ENDED = 4403;
  * @type {number}
  */
 export const TYPING_MIN_INTERVAL = 2;
+
+/**
+ * rooms.files.detect.KIND_WORDS: each kind of file (`FileData.kind`, a file policy's `kinds`), in the server's order, and how it is said: a card's `label`, `many` in a sentence, `one` of them.
+ * @type {Readonly<Record<string, Readonly<{label: string, many: string, one: string}>>>}
+ */
+export const FILE_KINDS = Object.freeze({"image": {"label": "Image", "many": "images", "one": "an image"}, "pdf": {"label": "PDF", "many": "PDFs", "one": "a PDF"}, "document": {"label": "Document", "many": "Office documents", "one": "an Office document"}, "text": {"label": "Text", "many": "text files", "one": "a text file"}, "archive": {"label": "Archive", "many": "archives", "one": "an archive"}, "other": {"label": "File", "many": "other files", "one": "a file of another kind"}});
