@@ -58,11 +58,13 @@ client-check: node_modules/.installed
 	node --test --test-reporter=spec tests/frontend/js/*.test.js
 
 # Uses PostgreSQL and Redis on their standard local ports when they answer
-# (required when CI=true), the embedded defaults otherwise.
+# (required when CI=true), the embedded defaults otherwise. Then the tests
+# marked `embedded` (search, whose engine differs) run again on SQLite.
 test: lint client-check
 	@eval "$$($(BIN)/python tests/services.py)" && \
 	  $(BIN)/python manage.py makemigrations --check --dry-run >/dev/null && \
 	  $(BIN)/pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL -u REDIS_URL CAUSEWAY_TEST_EMBEDDED=1 $(BIN)/pytest -m embedded -p no:cacheprovider
 
 $(VENV)/.installed-bench: bench/requirements.txt $(VENV)/.installed-dev
 	$(BIN)/pip install --quiet -r bench/requirements.txt

@@ -136,7 +136,49 @@ def _query_seq(value: Any, info: ValidationInfo) -> int | None:
     return number
 
 
+def _query_id(value: Any, info: ValidationInfo) -> int | None:
+    """An id from a query string (absent or empty: None)."""
+    if value is None or value == "":
+        return None
+    return parse_id(value, info.field_name or "id")
+
+
+def _query_bool(value: Any, info: ValidationInfo) -> bool | None:
+    """``true``/``false`` (or ``1``/``0``) from a query string (absent or empty: None)."""
+    if value is None or value == "":
+        return None
+    if value in ("true", "1"):
+        return True
+    if value in ("false", "0"):
+        return False
+    raise Invalid(f"`{info.field_name}` must be true or false.")
+
+
+def _query_time(value: Any, info: ValidationInfo) -> datetime.datetime | None:
+    """An ISO 8601 moment with its offset, or a date (midnight UTC), from a query string."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and len(value) <= 40:
+        try:
+            if len(value) == 10:
+                day = datetime.date.fromisoformat(value)
+                return datetime.datetime.combine(day, datetime.time(), datetime.UTC)
+            moment = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is not None:
+                return moment
+    raise Invalid(
+        f"`{info.field_name}` must be a date (YYYY-MM-DD) or a date and time with its "
+        "offset (2026-12-01T09:00:00+01:00)."
+    )
+
+
 Id = Annotated[int, BeforeValidator(_id)]
+QueryId = Annotated[int | None, BeforeValidator(_query_id)]
+QueryBool = Annotated[bool | None, BeforeValidator(_query_bool)]
+QueryTime = Annotated[datetime.datetime | None, BeforeValidator(_query_time)]
 QuerySeq = Annotated[int | None, BeforeValidator(_query_seq)]
 Seq = Annotated[int, BeforeValidator(_seq)]
 StrictBool = Annotated[bool, BeforeValidator(_strict_bool)]

@@ -21,7 +21,10 @@ from hub.schemas import (
     Note,
     OptionalBody,
     OptionalDate,
+    QueryBool,
+    QueryId,
     QuerySeq,
+    QueryTime,
     Reason,
     Schema,
     Seq,
@@ -117,10 +120,10 @@ def _search_words(value: Any, info: ValidationInfo) -> str:
         value = ""
     if not isinstance(value, str) or "\x00" in value:
         raise Invalid("NUL characters are not allowed.")
-    words: str = value.strip()
-    if not 2 <= len(words) <= 200:
-        raise Invalid("`q` must be 2 to 200 characters.")
-    return words
+    # Not stripped: a trailing space says the last word is whole (rooms.search.terms).
+    if len(value) > 200:
+        raise Invalid("`q` must be at most 200 characters.")
+    return value
 
 
 def _filter_words(value: Any, info: ValidationInfo) -> str:
@@ -131,9 +134,34 @@ def _filter_words(value: Any, info: ValidationInfo) -> str:
 
 
 class SearchQuery(Schema):
-    """GET /api/search/?q="""
+    """GET /api/search/?q=&room=&person=&organization=&after=&before=&in_thread=&has_files=&offset=
 
-    q: Annotated[str, BeforeValidator(_search_words)]
+    ``after`` is inclusive, ``before`` exclusive. Words, a filter, or both.
+    """
+
+    q: Annotated[str, BeforeValidator(_search_words)] = ""
+    room: QueryId = None
+    person: QueryId = None
+    organization: QueryId = None
+    after: QueryTime = None
+    before: QueryTime = None
+    in_thread: QueryBool = None
+    has_files: QueryBool = None
+    offset: QuerySeq = None
+
+    def filtered(self) -> bool:
+        return any(
+            value is not None
+            for value in (
+                self.room,
+                self.person,
+                self.organization,
+                self.after,
+                self.before,
+                self.in_thread,
+                self.has_files,
+            )
+        )
 
 
 class FilesQuery(Schema):

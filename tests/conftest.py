@@ -3,7 +3,8 @@
 Services: ``make test`` exports DATABASE_URL and REDIS_URL when PostgreSQL and
 Redis answer on their standard ports (tests/services.py). With CI=true both
 are required; locally the tests marked ``postgres`` / ``redis`` skip with a
-reason when they are missing.
+reason when they are missing. ``make test`` then runs the tests marked
+``embedded`` once more on the embedded defaults (``CAUSEWAY_TEST_EMBEDDED=1``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from rooms.actions.rooms import do_create_room
 from rooms.models.rooms import Room
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# `make test`'s second run: the tests marked `embedded`, on SQLite on purpose.
+ON_EMBEDDED = os.environ.get("CAUSEWAY_TEST_EMBEDDED") == "1"
 HAS_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 HAS_REDIS = bool(settings.REDIS_URL)
 
@@ -35,7 +38,7 @@ _counter = itertools.count(1)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    if IN_CI:
+    if IN_CI and not ON_EMBEDDED:
         missing = [
             name for name, ok in (("PostgreSQL", HAS_POSTGRES), ("Redis", HAS_REDIS)) if not ok
         ]

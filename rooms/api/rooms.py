@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.http import JsonResponse
 
@@ -24,9 +22,11 @@ from rooms.schemas import (
     SearchQuery,
 )
 from rooms.selectors.access import access_membership, access_message
-from rooms.selectors.messages import message_page, search_messages, thread_messages
+from rooms.selectors.messages import message_page, thread_messages
 from rooms.selectors.rooms import member_candidates, room_list, room_members
-from rooms.wire.serializers import member_entry, message_data, person_ref
+from rooms.selectors.search import search_messages
+from rooms.wire.serializers import member_entry, message_data, person_ref, room_ref
+from rooms.wire.types import SearchHit, SearchResults
 
 
 @api(("GET", "POST"))
@@ -117,10 +117,16 @@ def member(request: AuthedRequest, room_id: int, person_id: int) -> JsonResponse
 
 @api()
 def search(request: AuthedRequest) -> JsonResponse:
-    words = query(request, SearchQuery).q
-    results: list[dict[str, Any]] = []
-    for message in search_messages(request.user, words):
-        data: dict[str, Any] = dict(message_data(message))
-        data["room_name"] = message.room.name
-        results.append(data)
-    return JsonResponse({"results": results})
+    page = search_messages(request.user, query(request, SearchQuery))
+    results = SearchResults(
+        results=[
+            SearchHit(
+                message=message_data(hit.message),
+                room=room_ref(hit.message.room),
+                snippet=hit.snippet,
+            )
+            for hit in page.hits
+        ],
+        next=page.next_offset,
+    )
+    return JsonResponse(results)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
 from hub.models import Organization, User
 from rooms.files.detect import shown_inline
 from rooms.models.files import Upload
 from rooms.models.messages import Message
 from rooms.models.notifications import Notification
-from rooms.models.rooms import Membership
+from rooms.models.rooms import Membership, Room
 from rooms.models.workitems import Escalation, WorkItem
 from rooms.wire.types import (
     EscalationData,
@@ -19,6 +20,8 @@ from rooms.wire.types import (
     NotificationEvent,
     OrgRef,
     PersonRef,
+    RoomKind,
+    RoomRef,
     WorkItemData,
 )
 
@@ -35,6 +38,10 @@ def org_ref(org: Organization | None) -> OrgRef | None:
 
 def member_entry(membership: Membership) -> MemberEntry:
     return {"person": person_ref(membership.user), "role": membership.role}
+
+
+def room_ref(room: Room) -> RoomRef:
+    return {"id": room.pk, "name": room.name, "kind": cast(RoomKind, room.kind)}
 
 
 def person_ref(user: User) -> PersonRef:

@@ -284,6 +284,33 @@ class RoomListEntry(TypedDict):
     ended: NotRequired[PartnershipEnding | None]
 
 
+class SnippetPart(TypedDict):
+    """A piece of a search result's passage; ``hit`` where it matched what was typed."""
+
+    text: str
+    hit: bool
+
+
+class RoomRef(TypedDict):
+    id: int
+    name: str
+    kind: RoomKind
+
+
+class SearchHit(TypedDict):
+    """One result of ``GET /api/search/``."""
+
+    message: MessageData
+    room: RoomRef
+    snippet: list[SnippetPart]
+
+
+class SearchResults(TypedDict):
+    results: list[SearchHit]
+    # The ``offset`` of the next page, or null on the last.
+    next: int | None
+
+
 class HelloFrame(TypedDict):
     type: Literal["hello"]
     protocol: int

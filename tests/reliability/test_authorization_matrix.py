@@ -518,9 +518,10 @@ def shared_search(w: World, role: str) -> Http:
         # A search for text nobody wrote: a hidden message must look the same.
         missing_path=f"/api/search/?q=missing-{uuid.uuid4().hex}",
         ok=lambda r: (
-            r.status_code == 200 and w.shared_message.id in [m["id"] for m in r.json()["results"]]
+            r.status_code == 200
+            and w.shared_message.id in [h["message"]["id"] for h in r.json()["results"]]
         ),
-        absent=lambda body: body == {"results": []},
+        absent=lambda body: body == {"results": [], "next": None},
     )
 
 

@@ -327,8 +327,8 @@ def test_search_finds_a_message_by_its_files_name(team: Team) -> None:
     upload = make_upload(team.client_member, team.shared, PDF_BYTES, "Certificate 3.1 lot 9.pdf")
     message = send_files(team.client_member, team.shared, [upload])
     results = client_for(team.supplier_member).get("/api/search/?q=certificate").json()["results"]
-    assert [r["id"] for r in results] == [message.pk]
-    assert results[0]["files"][0]["name"] == "Certificate 3.1 lot 9.pdf"
+    assert [r["message"]["id"] for r in results] == [message.pk]
+    assert results[0]["message"]["files"][0]["name"] == "Certificate 3.1 lot 9.pdf"
 
 
 # --- deletion and clean-up -------------------------------------------------------------------

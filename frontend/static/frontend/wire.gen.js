@@ -306,6 +306,36 @@
  */
 
 /**
+ * rooms.wire.types.SnippetPart
+ * @typedef {object} SnippetPart
+ * @property {string} text
+ * @property {boolean} hit
+ */
+
+/**
+ * rooms.wire.types.RoomRef
+ * @typedef {object} RoomRef
+ * @property {number} id
+ * @property {string} name
+ * @property {"shared" | "internal"} kind
+ */
+
+/**
+ * rooms.wire.types.SearchHit
+ * @typedef {object} SearchHit
+ * @property {MessageData} message
+ * @property {RoomRef} room
+ * @property {SnippetPart[]} snippet
+ */
+
+/**
+ * rooms.wire.types.SearchResults
+ * @typedef {object} SearchResults
+ * @property {SearchHit[]} results
+ * @property {number | null} next
+ */
+
+/**
  * rooms.wire.types.HelloFrame
  * @typedef {object} HelloFrame
  * @property {"hello"} type
