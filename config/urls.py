@@ -23,6 +23,7 @@ api = [
     path("rooms/", rooms.rooms, name="rooms"),
     path("rooms/<id:room_id>/", rooms.room, name="room"),
     path("rooms/<id:room_id>/messages/", rooms.history, name="history"),
+    path("rooms/<id:room_id>/messages/<id:message_id>/", rooms.message, name="message"),
     path("rooms/<id:room_id>/threads/<id:root_id>/", rooms.thread, name="thread"),
     path("rooms/<id:room_id>/members/", rooms.members, name="members"),
     path("rooms/<id:room_id>/files/", files.files, name="room-files"),

@@ -22,11 +22,11 @@ from rooms.schemas import (
     SearchQuery,
 )
 from rooms.selectors.access import access_membership, access_message
-from rooms.selectors.messages import message_page, thread_messages
+from rooms.selectors.messages import message_page, messages_around, thread_messages
 from rooms.selectors.rooms import member_candidates, room_list, room_members
 from rooms.selectors.search import search_messages
 from rooms.wire.serializers import member_entry, message_data, person_ref, room_ref
-from rooms.wire.types import SearchHit, SearchResults
+from rooms.wire.types import MessageAround, SearchHit, SearchResults
 
 
 @api(("GET", "POST"))
@@ -64,6 +64,29 @@ def history(request: AuthedRequest, room_id: int) -> JsonResponse:
             "head_seq": membership.room.last_seq,
             "messages": [message_data(m) for m in page],
         }
+    )
+
+
+# A permalink opens with this many of the room's messages on each side.
+AROUND_EACH_SIDE = 25
+
+
+@api()
+def message(request: AuthedRequest, room_id: int, message_id: int) -> JsonResponse:
+    """A permalink: the message, and the room's messages around it (or around its thread)."""
+    target = access_message(request.user, room_id, message_id, readonly=True)
+    around = messages_around(target, each_side=AROUND_EACH_SIDE)
+    return JsonResponse(
+        MessageAround(
+            room=target.room_id,
+            head_seq=target.room.last_seq,
+            message=message_data(target),
+            anchor=around.anchor.pk,
+            thread=target.thread_root_id,
+            messages=[message_data(m) for m in around.messages],
+            older=around.older,
+            newer=around.newer,
+        )
     )
 
 

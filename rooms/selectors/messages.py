@@ -1,16 +1,15 @@
-"""History, threads, search and the event log's replay."""
+"""History, a message's surroundings, threads, and the event log's replay."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
-from hub.models import User
 from rooms.models.log import RoomEvent
 from rooms.models.messages import Message
 from rooms.models.rooms import Room
-from rooms.selectors.access import readable_rooms
 
 
 def events_after(room_id: int, since: int, until: int) -> list[dict[str, Any]]:
@@ -22,16 +21,45 @@ def events_after(room_id: int, since: int, until: int) -> list[dict[str, Any]]:
 
 
 def message_page(room: Room, *, before: int | None, after: int | None, limit: int) -> list[Message]:
-    qs = (
-        Message.objects.filter(room=room, thread_root__isnull=True)
-        .select_related("author__organization", "shared_back_by__organization")
-        .prefetch_related("mentions", "attachments__upload")
-    )
+    qs = _top_level(room.pk)
     if after is not None:
         return list(qs.filter(seq__gt=after).order_by("seq")[:limit])
     if before is not None:
         qs = qs.filter(seq__lt=before)
     return list(reversed(qs.order_by("-seq")[:limit]))
+
+
+@dataclass(frozen=True)
+class Around:
+    """The room's messages around one message (a permalink): ``anchor`` is the
+    message itself, or the root of the thread it replies in."""
+
+    anchor: Message
+    messages: list[Message]
+    older: bool  # more before the first
+    newer: bool  # more after the last
+
+
+def messages_around(target: Message, *, each_side: int) -> Around:
+    anchor = target.thread_root if target.thread_root_id is not None else target
+    assert anchor is not None
+    qs = _top_level(anchor.room_id)
+    before = list(qs.filter(seq__lt=anchor.seq).order_by("-seq")[: each_side + 1])
+    after = list(qs.filter(seq__gt=anchor.seq).order_by("seq")[: each_side + 1])
+    return Around(
+        anchor=anchor,
+        messages=[*reversed(before[:each_side]), anchor, *after[:each_side]],
+        older=len(before) > each_side,
+        newer=len(after) > each_side,
+    )
+
+
+def _top_level(room_id: int) -> QuerySet[Message]:
+    return (
+        Message.objects.filter(room_id=room_id, thread_root__isnull=True)
+        .select_related("author__organization", "shared_back_by__organization")
+        .prefetch_related("mentions", "attachments__upload")
+    )
 
 
 def thread_messages(root: Message) -> list[Message]:
@@ -40,16 +68,4 @@ def thread_messages(root: Message) -> list[Message]:
         .select_related("author__organization", "shared_back_by__organization")
         .prefetch_related("mentions", "attachments__upload")
         .order_by("seq")
-    )
-
-
-def search_messages(user: User, query: str, limit: int = 50) -> list[Message]:
-    """Messages of the person's rooms whose text, or one of whose files' names, has ``query``."""
-    named = Message.objects.filter(attachments__upload__name__icontains=query).values("pk")
-    return list(
-        Message.objects.filter(room__in=readable_rooms(user), deleted_at__isnull=True)
-        .filter(Q(body__icontains=query) | Q(pk__in=named))
-        .select_related("author__organization", "room")
-        .prefetch_related("mentions", "attachments__upload")
-        .order_by("-created_at")[:limit]
     )

@@ -284,6 +284,20 @@ class RoomListEntry(TypedDict):
     ended: NotRequired[PartnershipEnding | None]
 
 
+class MessageAround(TypedDict):
+    """``GET /api/rooms/{room}/messages/{id}/``: a permalink's message and the room around it."""
+
+    room: int
+    head_seq: int
+    message: MessageData
+    # The message the room's list centres on: the message, or its thread's root.
+    anchor: int
+    thread: int | None
+    messages: list[MessageData]
+    older: bool
+    newer: bool
+
+
 class SnippetPart(TypedDict):
     """A piece of a search result's passage; ``hit`` where it matched what was typed."""
 

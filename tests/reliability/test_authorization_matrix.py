@@ -115,6 +115,10 @@ MATRIX: list[tuple[str, str, tuple[Any, ...]]] = [
     ("shared.search",                   HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
     ("supplier_internal.subscribe",     WS,   (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
     ("supplier_internal.history",       HTTP, (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    # A permalink: the same check as the room's history.
+    ("shared.permalink",                HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    ("supplier_internal.permalink",     HTTP, (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    ("client_internal.permalink",       HTTP, (SO,   HID,  HID,  OK_,  OK_,  HID,  OK_,  SO)),
     ("supplier_internal.send",          WS,   (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
     ("client_internal.subscribe",       WS,   (SO,   HID,  HID,  OK_,  OK_,  HID,  OK_,  SO)),
     ("client_internal.history",         HTTP, (SO,   HID,  HID,  OK_,  OK_,  HID,  OK_,  SO)),
@@ -427,6 +431,20 @@ def _history(room_name: str) -> Callable[[World, str], Http]:
             ok=lambda r: (
                 r.status_code == 200 and expected.id in [m["id"] for m in r.json()["messages"]]
             ),
+        )
+
+    return plan
+
+
+def _permalink(room_name: str) -> Callable[[World, str], Http]:
+    def plan(w: World, role: str) -> Http:
+        room = w.room(room_name)
+        expected = w.shared_message if room == w.team.shared else w.internal_messages[room.id]
+        return Http(
+            "get",
+            f"/api/rooms/{room.id}/messages/{expected.id}/",
+            missing_path=f"/api/rooms/{room.id}/messages/{MISSING}/",
+            ok=lambda r: r.status_code == 200 and r.json()["message"]["id"] == expected.id,
         )
 
     return plan
@@ -818,6 +836,9 @@ RESOURCES: dict[tuple[str, str], Callable[[World, str], Http | Ws]] = {
     ("shared.search", HTTP): shared_search,
     ("supplier_internal.subscribe", WS): _subscribe("supplier_internal"),
     ("supplier_internal.history", HTTP): _history("supplier_internal"),
+    ("shared.permalink", HTTP): _permalink("shared"),
+    ("supplier_internal.permalink", HTTP): _permalink("supplier_internal"),
+    ("client_internal.permalink", HTTP): _permalink("client_internal"),
     ("supplier_internal.send", WS): _send("supplier_internal"),
     ("client_internal.subscribe", WS): _subscribe("client_internal"),
     ("client_internal.history", HTTP): _history("client_internal"),

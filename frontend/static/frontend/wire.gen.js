@@ -306,6 +306,19 @@
  */
 
 /**
+ * rooms.wire.types.MessageAround
+ * @typedef {object} MessageAround
+ * @property {number} room
+ * @property {number} head_seq
+ * @property {MessageData} message
+ * @property {number} anchor
+ * @property {number | null} thread
+ * @property {MessageData[]} messages
+ * @property {boolean} older
+ * @property {boolean} newer
+ */
+
+/**
  * rooms.wire.types.SnippetPart
  * @typedef {object} SnippetPart
  * @property {string} text
