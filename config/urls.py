@@ -74,6 +74,7 @@ api = [
         name="partnership-decision",
     ),
     path("me/", people.me, name="me"),
+    path("people/", people.people, name="people"),
     path("invitations/", people.invitations, name="invitations"),
     path("invitations/<id:invitation_id>/", people.invitation, name="invitation"),
     path(

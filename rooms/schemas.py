@@ -185,6 +185,12 @@ class UploadQuery(Schema):
     name: Annotated[str, BeforeValidator(_file_name)] = "file"
 
 
+class PeopleQuery(Schema):
+    """GET /api/people/?q="""
+
+    q: Annotated[str, BeforeValidator(_filter_words)] = ""
+
+
 class CandidatesQuery(Schema):
     """GET /api/rooms/{room}/members/candidates/?q="""
 

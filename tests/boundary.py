@@ -746,6 +746,12 @@ class Run:
             base = f"/api/rooms/{rid}"
             history = await get("messages", f"{base}/messages/?limit=200", room=rid)
             for message in history["messages"]:
+                await get(
+                    "permalink",
+                    f"{base}/messages/{message['id']}/",
+                    room=rid,
+                    message=message["id"],
+                )
                 if message["reply_count"] or message["kind"] == "workitem":
                     await get(
                         "thread", f"{base}/threads/{message['id']}/", room=rid, root=message["id"]
@@ -775,6 +781,7 @@ class Run:
             "/api/mirrors/",
             "/api/invitations/",
             "/api/partnerships/",
+            "/api/people/",
         ):
             await get(path, path)
         for word in self.search_words:
@@ -847,6 +854,7 @@ ID_KEYS = {
     "source_message": "message",
     "from_message": "message",
     "message": "message",  # an int in a mirror's provenance; a dict elsewhere
+    "anchor": "message",
     "user": "person",
     "person": "person",
     "assignee": "person",  # an int in a work item's `changes`
@@ -873,6 +881,7 @@ ID_OF = {
         ),
         "person",
     ),
+    "people": "person",
     **dict.fromkeys(("org", "raised_by_org", "partner", "supplier", "client"), "org"),
     **dict.fromkeys(("message", "messages", "results"), "message"),
     **dict.fromkeys(

@@ -3,18 +3,21 @@ partnership."""
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.http import JsonResponse
 
-from hub.http import AuthedRequest, api, body
+from hub.http import AuthedRequest, api, body, query
 from hub.schemas import ProfileChange
 from hub.selectors import me_for
 from rooms.actions.invitations import check_create_invitation, check_revoke_invitation
 from rooms.actions.notifications import check_mark_notifications_read
 from rooms.actions.partnerships import check_end_partnership
 from rooms.actions.people import check_deactivate_person, check_update_profile
-from rooms.schemas import InvitationNew, NotificationsRead, PartnershipEnd
+from rooms.schemas import InvitationNew, NotificationsRead, PartnershipEnd, PeopleQuery
+from rooms.selectors.access import visible_people
 from rooms.selectors.invitations import pending_invitations_sent
 from rooms.selectors.notifications import notifications_for
+from rooms.wire.serializers import person_ref
 
 
 @api(("GET", "PATCH"))
@@ -28,6 +31,22 @@ def me(request: AuthedRequest) -> JsonResponse:
             handle=change.handle,
         )
     return JsonResponse({"me": me_for(request.user)})
+
+
+# More than a picker needs; narrow with ?q=.
+PEOPLE_LIMIT = 200
+
+
+@api()
+def people(request: AuthedRequest) -> JsonResponse:
+    """The people you may know of: your colleagues, and anyone you share a room with."""
+    words = query(request, PeopleQuery).q
+    found = visible_people(request.user).select_related("organization")
+    if words:
+        found = found.filter(Q(display_name__icontains=words) | Q(handle__icontains=words))
+    return JsonResponse(
+        {"people": [person_ref(p) for p in found.order_by("display_name", "handle")[:PEOPLE_LIMIT]]}
+    )
 
 
 @api(("GET", "POST"))

@@ -104,12 +104,28 @@ def test_the_partner_never_receives_any_part_of_an_email_address(team: Team):
             f"/api/rooms/{team.shared.id}/messages/",
             f"/api/rooms/{team.shared.id}/members/",
             "/api/search/?q=hello",
+            "/api/people/",
             f"/rooms/{team.shared.id}/",
         )
     ]
     for body in bodies:
         assert "zq7private" not in body
         assert "supplier-mail" not in body
+
+
+def test_the_people_list_has_colleagues_and_those_you_share_a_room_with_only(team: Team):
+    stranger = make_person(team.supplier, name="Stan Nobody-Shares")
+    unrelated_partner = make_person(team.client, name="Cora Elsewhere")
+    client = Client()
+    client.force_login(team.client_member)
+    names = [p["name"] for p in client.get("/api/people/").json()["people"]]
+    # The partner's people appear once they share a room with you, never before.
+    assert "Sam Supplier-Admin" in names and "Sue Supplier" in names
+    assert stranger.name not in names
+    assert unrelated_partner.name in names  # a colleague
+    found = client.get("/api/people/", {"q": "sue"}).json()["people"]
+    assert [p["name"] for p in found] == ["Sue Supplier"]
+    assert found[0]["org"]["id"] == team.supplier.pk
 
 
 def test_a_profile_change_is_a_member_updated_event_in_every_room_of_the_person(team: Team):
