@@ -5,6 +5,12 @@
 // newest message is in view. Scrolling never jumps: older history is
 // prepended and the position moved by exactly the height added, and a new
 // message scrolls the list only if the newest one was in view.
+//
+// A permalink opens the list somewhere in the past instead (`loadAround`):
+// newer pages then load as the bottom comes near, until the list reaches the
+// present. Until then, live messages are kept aside (the pages bring them,
+// and anything a page missed is added when the list reaches the present),
+// nothing is marked read, and the pill offers the latest messages.
 
 import { get } from "./api.js";
 import { $, h, plural } from "./dom.js";
@@ -13,7 +19,7 @@ import { MessageList } from "./messagelist.js";
 import { firstUnread, offersJump, ReadMarker } from "./unread.js";
 
 /** @import { RoomPage } from "./room.js" */
-/** @import { MessageData } from "./wire.gen.js" */
+/** @import { MessageAround, MessageData } from "./wire.gen.js" */
 
 const PAGE = 50;
 
@@ -39,6 +45,14 @@ export class RoomHistory {
     this.hasMore = true;
     /** @type {Promise<void> | null} */
     this.loadingOlder = null;
+    // Opened at a permalink and not yet back at the present.
+    /** @type {number | null} */
+    this.newestSeq = null;
+    this.hasNewer = false;
+    /** @type {Promise<void> | null} */
+    this.loadingNewer = null;
+    /** @type {Map<number, MessageData>} live messages that arrived meanwhile */
+    this.aside = new Map();
     /** @type {HTMLElement | null} */
     this.divider = null;
     this.newBelow = 0;
@@ -58,7 +72,8 @@ export class RoomHistory {
       jumpUnread.hidden = false;
     }
     jumpUnread.addEventListener("click", () => this.toFirstUnread());
-    this.jumpLatest.addEventListener("click", () => {
+    this.jumpLatest.addEventListener("click", async () => {
+      if (this.hasNewer) await this.backToPresent();
       this.scrollToBottom();
       this.markRead();
     });
@@ -94,6 +109,16 @@ export class RoomHistory {
     ).observe($("#history-top"));
   }
 
+  /** Load newer pages as the bottom comes near (a permalink opened the list in the past). */
+  pageForwards() {
+    new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting)) this.loadNewer();
+      },
+      { root: this.scroller, rootMargin: "0px 0px 400px 0px" },
+    ).observe($("#history-bottom"));
+  }
+
   atBottom() {
     const { scroller } = this;
     return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
@@ -112,7 +137,7 @@ export class RoomHistory {
   }
 
   reading() {
-    return document.visibilityState === "visible" && this.view.isVisible() && this.pinned;
+    return document.visibilityState === "visible" && this.view.isVisible() && this.pinned && !this.hasNewer;
   }
 
   markRead() {
@@ -133,6 +158,8 @@ export class RoomHistory {
   async loadLatest() {
     this.list.clear();
     this.divider = null;
+    this.hasNewer = false;
+    this.aside.clear();
     /** @type {{head_seq: number, messages: MessageData[]}} */
     const data = await get(`/api/rooms/${this.page.roomId}/messages/?limit=${PAGE}`);
     this.list.prepend(data.messages);
@@ -142,6 +169,80 @@ export class RoomHistory {
     this.placeDivider();
     this.scrollToBottom();
     return data.head_seq;
+  }
+
+  /**
+   * A permalink: the room around the message (or around its thread's root),
+   * that message highlighted and in view.
+   * @param {number} messageId
+   * @returns {Promise<MessageAround>}
+   */
+  async loadAround(messageId) {
+    /** @type {MessageAround} */
+    const data = await get(`/api/rooms/${this.page.roomId}/messages/${messageId}/`);
+    this.list.clear();
+    this.divider = null;
+    this.aside.clear();
+    this.list.prepend(data.messages);
+    this.oldestSeq = data.messages[0]?.seq ?? null;
+    this.newestSeq = data.messages.at(-1)?.seq ?? null;
+    this.hasMore = data.older;
+    this.hasNewer = data.newer;
+    this.historyState();
+    this.placeDivider();
+    const anchor = this.list.byId.get(data.anchor);
+    if (anchor) {
+      anchor.li.classList.add("linked");
+      anchor.li.scrollIntoView({ block: "center" });
+      anchor.li.focus({ preventScroll: true });
+    }
+    this.pinned = !this.hasNewer && this.atBottom();
+    if (this.hasNewer) {
+      this.jumpLatest.textContent = "Jump to the latest messages ↓";
+      this.jumpLatest.hidden = false;
+    }
+    return data;
+  }
+
+  loadNewer() {
+    if (!this.hasNewer || this.newestSeq === null) return Promise.resolve();
+    if (this.loadingNewer) return this.loadingNewer;
+    const after = this.newestSeq;
+    this.loadingNewer = (async () => {
+      try {
+        /** @type {{messages: MessageData[]}} */
+        const data = await get(`/api/rooms/${this.page.roomId}/messages/?after=${after}&limit=${PAGE}`);
+        for (const message of data.messages) this.list.upsert(message);
+        this.newestSeq = data.messages.at(-1)?.seq ?? this.newestSeq;
+        if (data.messages.length < PAGE) this.reachedPresent();
+      } catch (error) {
+        this.page.toast("Could not load newer messages", errorText(error), { kind: "alert" });
+      } finally {
+        this.loadingNewer = null;
+      }
+    })();
+    return this.loadingNewer;
+  }
+
+  /** Paging forwards met the live stream: what arrived meanwhile is shown too. */
+  reachedPresent() {
+    this.hasNewer = false;
+    for (const message of this.aside.values()) {
+      if (message.seq > (this.newestSeq ?? 0) || !this.list.has(message.id)) this.list.upsert(message);
+    }
+    this.aside.clear();
+    this.newBelow = 0;
+    this.jumpLatest.hidden = true;
+    this.pinned = this.atBottom();
+    this.markRead();
+  }
+
+  /** "Jump to the latest messages" from a permalink: the latest page, as on a plain visit. */
+  async backToPresent() {
+    await this.loadLatest();
+    const url = new URL(location.href);
+    url.searchParams.delete("message");
+    window.history.replaceState(null, "", url);
   }
 
   loadOlder() {
@@ -217,6 +318,14 @@ export class RoomHistory {
    * @param {{isNew: boolean}} how
    */
   show(message, { isNew }) {
+    if (isNew && this.hasNewer) {
+      // Opened in the past: newer pages bring it; kept in case one already went by.
+      this.aside.set(message.id, message);
+      this.newBelow += 1;
+      this.jumpLatest.textContent = `${plural(this.newBelow, "new message")} · jump to the latest ↓`;
+      this.jumpLatest.hidden = false;
+      return true;
+    }
     if (!isNew && !this.list.has(message.id)) return false;
     const wasPinned = this.pinned;
     const mine = message.author.id === this.page.me.id;

@@ -34,6 +34,7 @@ import { renderFiles } from "./files.js";
  * @property {(clientId: string) => void} retry
  * @property {(clientId: string) => void} discard
  * @property {((message: MessageData) => HTMLElement | null) | null} [shareBack]
+ * @property {(message: MessageData) => void} [copyLink] the message's permalink to the clipboard
  */
 
 /**
@@ -232,6 +233,10 @@ function actionsFor(shown, ctx, mine, sendState) {
   }
   const share = a.shareBack?.(message);
   if (share) buttons.push(share);
+  if (a.copyLink) {
+    const copy = a.copyLink;
+    buttons.push(tool("Copy a link to this message", "Link", () => copy(message)));
+  }
   if (mine && message.kind === "message") buttons.push(tool("Edit message", "Edit", () => a.edit(message)));
   if (mine || ctx.canModerate?.(message)) {
     buttons.push(

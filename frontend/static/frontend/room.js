@@ -16,6 +16,7 @@ import { RoomHistory } from "./history.js";
 import { provenance } from "./messages.js";
 import { Panel } from "./panels.js";
 import { RoomPeople } from "./people.js";
+import { permalink } from "./search.js";
 import { startShell } from "./shell.js";
 import { ThreadView } from "./thread.js";
 
@@ -104,6 +105,7 @@ const page = {
           listWithPending(clientId)?.dropPending(clientId);
         },
         shareBack: thread ? (m) => thread.shareBackFor(m) : null,
+        copyLink: (m) => copyLink(m),
       },
     };
   },
@@ -313,6 +315,21 @@ async function removeMessage(message) {
   }
 }
 
+/**
+ * The message's permalink to the clipboard (anyone who may read the room can open it).
+ * @param {MessageData} message
+ */
+async function copyLink(message) {
+  const link = new URL(permalink(roomId, message.id), location.origin).href;
+  try {
+    await navigator.clipboard.writeText(link);
+    toast("Link copied", "Only people in this room can open it.");
+  } catch {
+    // No clipboard (an insecure origin, or refused): show it to copy by hand.
+    toast("Link to this message", link);
+  }
+}
+
 // --- the Files panel -------------------------------------------------------------------
 /** @type {ReturnType<typeof filesPanel> | null} */
 let files = null;
@@ -338,8 +355,11 @@ socket.on("message.deleted", (frame) => {
 });
 
 // --- threads -------------------------------------------------------------------------
-/** @param {number} rootId */
-function openThread(rootId) {
+/**
+ * @param {number} rootId
+ * @param {number | null} [linked] a reply to highlight (a permalink)
+ */
+function openThread(rootId, linked = null) {
   const root = roomHistory.list.get(rootId) ?? { id: rootId, thread: null, kind: "message" };
   const item = work.byThread.get(rootId);
   if (item) {
@@ -353,7 +373,12 @@ function openThread(rootId) {
     focus: thread.composer.input,
   });
   page.threadOpened(thread);
-  thread.load();
+  thread.load().then(() => {
+    const entry = linked === null ? null : thread.list.byId.get(linked);
+    if (!entry) return;
+    entry.li.classList.add("linked");
+    entry.li.scrollIntoView({ block: "center" });
+  });
 }
 
 // --- views: messages and board ---------------------------------------------------------
@@ -400,9 +425,35 @@ const mirrorsLoaded = mirrorsAnswer
   })
   .catch(() => {});
 
+/**
+ * The room as the URL asks: around a permalink's message, or at the latest.
+ * @param {number | null} linked
+ * @returns {Promise<{head: number, thread: number | null, reply: number | null}>} the head it loaded at; a reply and its thread to open
+ */
+async function loadRoom(linked) {
+  if (linked !== null) {
+    try {
+      const around = await roomHistory.loadAround(linked);
+      roomHistory.pageForwards();
+      const reply = around.thread === null ? null : around.message.id;
+      return { head: around.head_seq, thread: reply === null ? null : around.thread, reply };
+    } catch (error) {
+      toast("That message cannot be shown", `${errorText(error)} Showing the latest messages.`, { kind: "alert" });
+    }
+  }
+  return { head: await roomHistory.loadLatest(), thread: null, reply: null };
+}
+
 (async () => {
+  const params = new URLSearchParams(location.search);
+  const linked = Number(params.get("message")) || null;
+  /** @type {number | null} */
+  let linkedThread = null;
+  /** @type {number | null} */
+  let linkedReply = null;
   try {
-    const head = await roomHistory.loadLatest();
+    const { head, thread, reply } = await loadRoom(linked);
+    [linkedThread, linkedReply] = [thread, reply];
     socket.watch(roomId, head);
   } catch (error) {
     $("#history-state").textContent = `Could not load messages: ${errorText(error)}`;
@@ -416,9 +467,10 @@ const mirrorsLoaded = mirrorsAnswer
     toast("Could not load work items", errorText(error), { kind: "alert" });
   }
   await mirrorsLoaded;
-  const params = new URLSearchParams(location.search);
   if (params.get("view") === "board") showView("board");
-  if (params.get("item")) work.open(Number(params.get("item")));
+  if (linkedThread !== null) openThread(linkedThread, linkedReply);
+  else if (linked !== null) return; // the linked message has the focus
+  else if (params.get("item")) work.open(Number(params.get("item")));
   else if (params.get("thread")) openThread(Number(params.get("thread")));
   else if (params.get("panel") === "members") people.panel.open();
   else if (params.get("panel") === "files") openFiles();

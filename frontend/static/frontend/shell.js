@@ -1,10 +1,11 @@
 // @ts-check
 // What every signed-in page shares: the socket, the connection indicator,
-// the notification bell and toasts, and the live unread and mention badges
+// search, the notification bell and toasts, and the live unread and mention badges
 // of the person's rooms (sidebar on the room page, cards on the home page).
 
 import { get, post } from "./api.js";
 import { $, $all, $maybe, h, readBoot, timeEl } from "./dom.js";
+import { startSearch } from "./search.js";
 import { CausewaySocket } from "./socket.js";
 import { applyUnread, countArrival, takeCounts } from "./unread.js";
 
@@ -65,6 +66,7 @@ export function startShell({ current = null, isReading = () => false } = {}) {
 
   connectionIndicator(socket);
   notifications(socket);
+  startSearch({ me: boot.me, rooms });
   // A frame the server refused for its size (socket.js): without this the
   // person would only see a message that never arrives. Sends it marked
   // failed are already told by the page ("Message not sent").
