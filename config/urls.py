@@ -65,6 +65,7 @@ api = [
         name="ack-targets",
     ),
     path("search/", rooms.search, name="search"),
+    path("threads/", rooms.threads, name="threads"),
     path("partnerships/", hub_api.partnerships, name="partnerships"),
     # Before the decisions: ending archives rooms, which the hub app knows nothing of.
     path("partnerships/<id:partnership_id>/end/", people.end_partnership, name="partnership-end"),

@@ -185,6 +185,12 @@ class UploadQuery(Schema):
     name: Annotated[str, BeforeValidator(_file_name)] = "file"
 
 
+class PageQuery(Schema):
+    """GET /api/threads/?offset="""
+
+    offset: QuerySeq = None
+
+
 class PeopleQuery(Schema):
     """GET /api/people/?q="""
 

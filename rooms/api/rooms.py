@@ -17,16 +17,24 @@ from rooms.schemas import (
     CandidatesQuery,
     HistoryQuery,
     MemberNew,
+    PageQuery,
     RoomChange,
     RoomNew,
     SearchQuery,
 )
 from rooms.selectors.access import access_membership, access_message
 from rooms.selectors.messages import message_page, messages_around, thread_messages
+from rooms.selectors.reading import threads_followed
 from rooms.selectors.rooms import member_candidates, room_list, room_members
 from rooms.selectors.search import search_messages
 from rooms.wire.serializers import member_entry, message_data, person_ref, room_ref
-from rooms.wire.types import MessageAround, SearchHit, SearchResults
+from rooms.wire.types import (
+    FollowedThread,
+    FollowedThreads,
+    MessageAround,
+    SearchHit,
+    SearchResults,
+)
 
 
 @api(("GET", "POST"))
@@ -100,6 +108,31 @@ def thread(request: AuthedRequest, room_id: int, root_id: int) -> JsonResponse:
             message_data(m) for m in thread_messages(root)
         ]}
     )  # fmt: skip
+
+
+@api()
+def threads(request: AuthedRequest) -> JsonResponse:
+    """The threads you follow, latest activity first, with their unread replies."""
+    page = threads_followed(request.user, offset=query(request, PageQuery).offset or 0)
+    return JsonResponse(
+        FollowedThreads(
+            threads=[
+                FollowedThread(
+                    root=message_data(f.root),
+                    room=room_ref(f.root.room),
+                    unread=unread,
+                    last_read_seq=f.last_read_seq,
+                    last_reply=(
+                        message_data(page.last_replies[f.root_id])
+                        if f.root_id in page.last_replies
+                        else None
+                    ),
+                )
+                for f, unread in page.follows
+            ],
+            next=page.next_offset,
+        )
+    )
 
 
 @api(("GET", "POST"))

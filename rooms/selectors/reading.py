@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from hub.models import User
 from hub.prepared import Prepared
 from rooms.models.messages import Mention, Message, ThreadFollow
+from rooms.selectors.access import readable_rooms
 from rooms.wire.types import ThreadReading, ThreadUnreadEvent
 
 # The one unread rule, as data: the server's counts are built from it, and the
@@ -97,7 +99,9 @@ def thread_reading(user: User, room_id: int, root_id: int) -> ThreadUnreadEvent:
     )
 
 
-def _followed_threads(user: int, room: int) -> QuerySet[Any, Any]:
+def _thread_unread(user: User | int) -> Coalesce:
+    """A ``ThreadFollow`` row's unread replies by ``THREAD_RULE`` (it reads the row's
+    ``root_id`` and ``last_read_seq``)."""
     unread = (
         Message.objects.filter(
             _rule_filter(user, THREAD_RULE),
@@ -109,9 +113,13 @@ def _followed_threads(user: int, room: int) -> QuerySet[Any, Any]:
         .annotate(n=Count("id"))
         .values("n")
     )
+    return Coalesce(Subquery(unread), 0)
+
+
+def _followed_threads(user: int, room: int) -> QuerySet[Any, Any]:
     return (
         ThreadFollow.objects.filter(user_id=user, root__room_id=room)
-        .annotate(unread=Coalesce(Subquery(unread), 0))
+        .annotate(unread=_thread_unread(user))
         .values("root_id", "last_read_seq", "unread")
     )
 
@@ -125,3 +133,53 @@ def followed_threads(user: User, room_id: int) -> list[ThreadReading]:
         {"root": f["root_id"], "last_read_seq": f["last_read_seq"], "unread": f["unread"]}
         for f in _FOLLOWED_THREADS.rows(user=user.pk, room=room_id)
     ]
+
+
+THREADS_PAGE = 30
+
+
+@dataclass(frozen=True)
+class FollowedThreads:
+    follows: list[tuple[ThreadFollow, int]]  # each with its root and room loaded; unread
+    last_replies: dict[int, Message]  # root id -> its latest reply
+    next_offset: int | None
+
+
+def threads_followed(user: User, *, offset: int = 0) -> FollowedThreads:
+    """The threads ``user`` follows in rooms they may read now, latest activity first."""
+    follows = list(
+        ThreadFollow.objects.filter(
+            user=user,
+            root__room__in=readable_rooms(user),
+            root__deleted_at__isnull=True,
+        )
+        .annotate(
+            unread=_thread_unread(user),
+            active_at=Coalesce("root__last_reply_at", "root__created_at"),
+        )
+        .select_related(
+            "root__room", "root__author__organization", "root__shared_back_by__organization"
+        )
+        .prefetch_related("root__mentions", "root__attachments__upload")
+        .order_by(F("active_at").desc(), "-root_id")[offset : offset + THREADS_PAGE + 1]
+    )
+    more = len(follows) > THREADS_PAGE
+    follows = follows[:THREADS_PAGE]
+    latest = Subquery(
+        Message.objects.filter(thread_root=OuterRef("root_id"), deleted_at__isnull=True)
+        .order_by("-seq")
+        .values("id")[:1]
+    )
+    reply_ids = [
+        r
+        for r in ThreadFollow.objects.filter(pk__in=[f.pk for f in follows])
+        .annotate(last=latest)
+        .values_list("last", flat=True)
+        if r is not None
+    ]
+    replies = Message.objects.filter(pk__in=reply_ids).select_related("author__organization")
+    return FollowedThreads(
+        follows=[(f, f.unread) for f in follows],
+        last_replies={m.thread_root_id: m for m in replies if m.thread_root_id is not None},
+        next_offset=offset + THREADS_PAGE if more else None,
+    )

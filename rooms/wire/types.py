@@ -345,6 +345,22 @@ class ThreadReading(TypedDict):
     unread: int
 
 
+class FollowedThread(TypedDict):
+    """One thread of ``GET /api/threads/``: its first message, its room, and your reading."""
+
+    root: MessageData
+    room: RoomRef
+    unread: int
+    last_read_seq: int
+    # Its latest reply (text, author, time), or null when it has none yet.
+    last_reply: MessageData | None
+
+
+class FollowedThreads(TypedDict):
+    threads: list[FollowedThread]
+    next: int | None
+
+
 class SubscribedFrame(TypedDict):
     type: Literal["subscribed"]
     room: int

@@ -181,3 +181,52 @@ def test_on_a_phone_a_thread_reply_found_by_search_opens_in_its_thread(
     expect(reply).to_contain_text("Root cause: wrong weld rod batch")
     expect(reply).to_be_in_viewport()
     screenshot(page, "permalink-thread-phone")
+
+
+def test_a_followed_thread_shows_on_the_home_page_with_its_new_replies_live(
+    live_team: Team, servers: Any, sessions: Any
+) -> None:
+    t = live_team
+    prepare_for_browser(t.supplier_member, t.client_member)
+    root = off_loop(
+        lambda: check_send_message(
+            t.client_member,
+            room_id=t.shared.pk,
+            client_id="root",
+            body="Can you quote 500 extra brackets for March?",
+        )[0]
+    )
+    sue = sessions(servers[0], t.supplier_member, DESKTOP)
+    page = sue.open_room(t.shared)
+    asked = message(page, "quote 500 extra brackets")
+    asked.hover()  # the message's tools show on hover
+    asked.get_by_role("button", name="Reply in thread").click()
+    follow = page.locator("#panel .follow-toggle")
+    expect(follow).to_have_text("Follow")
+    expect(follow).to_have_attribute("aria-pressed", "false")
+    follow.click()
+    expect(follow).to_have_text("Following")
+    expect(follow).to_have_attribute("aria-pressed", "true")
+
+    page.goto(sue.url("/"))
+    card = page.locator("#followed-threads .followed", has_text="quote 500 extra brackets")
+    expect(card).to_be_visible()
+    expect(card.locator(".badge")).to_have_count(0)
+    # The client answers in the thread: the card counts it, live.
+    cleo = sessions(servers[1], t.client_member, DESKTOP)
+    cleo_page = cleo.open_room(t.shared, f"?thread={root.pk}")
+    reply = cleo_page.locator("#panel textarea")
+    reply.fill("Also: same drawing revision as last time")
+    reply.press("Enter")
+    expect(card.locator(".badge")).to_have_text("1")
+    expect(card).to_contain_text("Cleo Client: Also: same drawing revision")
+    screenshot(page, "threads-you-follow")
+
+    # Opening it reads it; unfollowing takes it off the list.
+    card.locator("a").click()
+    follow = page.locator("#panel .follow-toggle")
+    expect(follow).to_have_text("Following")
+    follow.click()
+    expect(follow).to_have_text("Follow")
+    page.goto(sue.url("/"))
+    expect(page.locator("#followed-threads")).to_contain_text("No threads yet")

@@ -827,6 +827,7 @@ def routes(w: World) -> dict[str, tuple[dict[str, st.SearchStrategy[Any]], list[
         "history": ({"room_id": room}, ["GET"]),
         "message": ({"room_id": room, "message_id": message}, ["GET"]),
         "people": ({}, ["GET"]),
+        "threads": ({}, ["GET"]),
         "thread": ({"room_id": room, "root_id": message}, ["GET"]),
         "members": ({"room_id": room}, ["GET", "POST"]),
         "member-candidates": ({"room_id": room}, ["GET"]),

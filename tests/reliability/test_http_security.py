@@ -90,6 +90,7 @@ class Ids:
             "rooms": {},
             "room": {"room_id": t.shared.id},
             "history": {"room_id": t.shared.id},
+            "message": {"room_id": t.shared.id, "message_id": self.root},
             "thread": {"room_id": t.shared.id, "root_id": self.root},
             "members": {"room_id": t.shared.id},
             "member-candidates": {"room_id": t.shared.id},
@@ -106,6 +107,8 @@ class Ids:
             "escalation-contacts": {"partnership_id": t.partnership.id},
             "ack-targets": {"partnership_id": t.partnership.id},
             "search": {},
+            "threads": {},
+            "people": {},
             "partnerships": {},
             "partnership-decision": {"partnership_id": self.proposal, "decision": "accept"},
             "partnership-end": {"partnership_id": t.partnership.id},
@@ -219,7 +222,10 @@ def test_every_api_route_is_in_the_table():
     named = {write.name for write in WRITES}
     get_only = {
         "history",
+        "message",
         "thread",
+        "threads",
+        "people",
         "my-work",
         "search",
         "member-candidates",

@@ -1,6 +1,6 @@
 // @ts-check
 // The home page: rooms with live unread and mention badges (shell.js), my
-// work, partnership decisions, a new room (the account manager's dedicated
+// work, the threads you follow (threads.js), partnership decisions, a new room (the account manager's dedicated
 // room for a customer), and the invitations still pending.
 
 import { get, post } from "./api.js";
@@ -10,6 +10,7 @@ import { errorText } from "./errors.js";
 import { mountFilePolicy } from "./filepolicy.js";
 import { revokeButton } from "./members.js";
 import { startShell } from "./shell.js";
+import { mountFollowedThreads } from "./threads.js";
 
 /** @import { Invitation, Partnership } from "./api.js" */
 /** @import { OrgRef, WorkItemData } from "./wire.gen.js" */
@@ -237,3 +238,4 @@ shell.socket.on("workitem.updated", reloadMyWork);
 
 loadMyWork();
 loadInvitations();
+mountFollowedThreads($("#followed-threads"), shell.socket);

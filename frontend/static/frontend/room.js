@@ -51,6 +51,8 @@ import { ThreadView } from "./thread.js";
  * @property {(thread: ThreadView) => void} threadOpened
  * @property {(thread: ThreadView) => void} threadClosed
  * @property {() => FileTray | null} newTray files for a new message here (null: the room is read-only)
+ * @property {(rootId: number) => boolean} isFollowing whether you follow the thread (subscribed, thread.unread)
+ * @property {(rootId: number, following: boolean) => void} setFollowing
  */
 
 let view = "messages";
@@ -68,6 +70,8 @@ const panel = new Panel($("#panel"));
 let mirrors = [];
 /** @type {ThreadView | null} */
 let activeThread = null;
+/** @type {Set<number>} the threads of this room you follow */
+const followed = new Set();
 
 // --- the page context shared with the modules it hosts ---------------------------------
 /** @type {RoomPage} */
@@ -138,6 +142,11 @@ const page = {
     if (activeThread === thread) activeThread = null;
   },
   newTray: () => (room.archived ? null : newTray()),
+  isFollowing: (rootId) => followed.has(rootId),
+  setFollowing(rootId, following) {
+    if (following) followed.add(rootId);
+    else followed.delete(rootId);
+  },
 };
 
 /** Files for one message: the server's limits from hello (a policy may refuse more, and says so). */
@@ -240,8 +249,16 @@ socket.on("resync", async (frame) => {
 });
 socket.on("subscribed", (frame) => {
   if (frame.room !== roomId) return;
+  followed.clear();
+  for (const t of frame.threads) followed.add(t.root);
+  activeThread?.drawFollow();
   people.subscribed(frame);
   roomHistory.markRead();
+});
+socket.on("thread.unread", (frame) => {
+  if (frame.room !== roomId) return;
+  page.setFollowing(frame.root, frame.following);
+  if (activeThread?.rootId === frame.root) activeThread.drawFollow();
 });
 socket.on("presence", (frame) => people.presenceChanged(frame));
 socket.on("member.joined", (frame) => {

@@ -57,10 +57,39 @@ export class ThreadView {
       onTyping: () => page.socket.send({ type: "typing", room: page.roomId, thread: this.rootId }),
     });
     this.info = h("div", { class: "thread-info" });
-    this.el = h("div", { class: "thread" }, this.info, this.ol, this.typingLine, this.composer.el);
+    // Following: its replies count as unread for you, and it is listed under
+    // "Threads you follow". Replying follows it (the server's rule).
+    this.followButton = h("button", { type: "button", class: "button small follow-toggle", aria: { pressed: "false" } }, "Follow");
+    this.followButton.addEventListener("click", () => this.toggleFollow());
+    this.tools = h("div", { class: "thread-tools" }, this.followButton);
+    this.el = h("div", { class: "thread" }, this.tools, this.info, this.ol, this.typingLine, this.composer.el);
     this.mirrorControls = mirrorControls;
     this.embedded = embedded; // inside a work item's panel: do not scroll the panel on load
     this.drawInfo();
+    this.drawFollow();
+  }
+
+  /** Show whether the person follows this thread (the page keeps what the server said). */
+  drawFollow() {
+    const following = this.page.isFollowing(this.rootId);
+    this.followButton.textContent = following ? "Following" : "Follow";
+    this.followButton.setAttribute("aria-pressed", String(following));
+    this.followButton.title = following ? "Stop following: its replies will not count as unread" : "Follow: its replies count as unread and it is listed on your home page";
+    this.tools.hidden = Boolean(this.root.thread) || Boolean(this.root.deleted);
+  }
+
+  async toggleFollow() {
+    const follow = !this.page.isFollowing(this.rootId);
+    this.followButton.disabled = true;
+    try {
+      await this.page.socket.request({ type: "thread.follow", room: this.page.roomId, root: this.rootId, follow });
+      this.page.setFollowing(this.rootId, follow);
+    } catch (error) {
+      this.page.toast(follow ? "Could not follow the thread" : "Could not stop following", errorText(error), { kind: "alert" });
+    } finally {
+      this.followButton.disabled = false;
+      this.drawFollow();
+    }
   }
 
   /** @returns {{kind: RoomListing["kind"], text: string}} who reads the replies */
@@ -88,6 +117,7 @@ export class ThreadView {
       this.root = data.messages[0] ?? this.root;
       this.mirror = this.page.mirrorForCopy(this.rootId);
       this.drawInfo();
+      this.drawFollow();
       const last = data.messages[data.messages.length - 1];
       if (last) this.page.socket.send({ type: "thread.read", room: this.page.roomId, root: this.rootId, seq: last.seq });
     } catch (error) {
@@ -109,6 +139,9 @@ export class ThreadView {
     const ids = files.map((f) => f.id);
     const clientId = this.page.socket.sendMessage(this.page.roomId, body, this.rootId, ids);
     this.list.addPending(clientId, body, this.rootId, files);
+    // Replying follows the thread (rooms.actions.messages), as it will be on the server.
+    this.page.setFollowing(this.rootId, true);
+    this.drawFollow();
     this.scrollToEnd(true);
   }
 

@@ -373,6 +373,23 @@
  */
 
 /**
+ * rooms.wire.types.FollowedThread
+ * @typedef {object} FollowedThread
+ * @property {MessageData} root
+ * @property {RoomRef} room
+ * @property {number} unread
+ * @property {number} last_read_seq
+ * @property {MessageData | null} last_reply
+ */
+
+/**
+ * rooms.wire.types.FollowedThreads
+ * @typedef {object} FollowedThreads
+ * @property {FollowedThread[]} threads
+ * @property {number | null} next
+ */
+
+/**
  * rooms.wire.types.SubscribedFrame
  * @typedef {object} SubscribedFrame
  * @property {"subscribed"} type
