@@ -8,6 +8,10 @@ live there, rules about the world (may this person do it?) in ``check_*``.
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+import functools
+import zoneinfo
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo
@@ -445,6 +449,44 @@ class NotificationsRead(Schema):
     """POST /api/notifications/"""
 
     ids: Annotated[list[int] | Literal["all"], BeforeValidator(_read_ids)]
+
+
+def _time_zone(value: Any, info: ValidationInfo) -> str:
+    if not isinstance(value, str) or value not in _time_zones():
+        raise Invalid("`time_zone` must be an IANA time zone, such as Europe/Berlin.")
+    return value
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _clock(value: Any, info: ValidationInfo) -> datetime.time:
+    if isinstance(value, str) and len(value) == 5:
+        with contextlib.suppress(ValueError):
+            return datetime.time.fromisoformat(value)
+    raise Invalid(f"`{info.field_name}` must be a time of day, HH:MM.")
+
+
+class QuietHours(Schema):
+    enabled: StrictBool
+    start: Annotated[datetime.time, BeforeValidator(_clock)]
+    end: Annotated[datetime.time, BeforeValidator(_clock)]
+
+
+class NotificationSettingsChange(Schema):
+    """PUT /api/me/notifications/ (any of the three)"""
+
+    time_zone: Annotated[str, BeforeValidator(_time_zone)] | None = None
+    quiet: QuietHours | None = None
+    email: dict[str, StrictBool] | None = None
+
+
+class RoomNotify(Schema):
+    """PUT /api/rooms/{room}/notify/"""
+
+    level: Literal["all", "mentions", "none"]
 
 
 class PartnershipEnd(Schema):

@@ -863,6 +863,9 @@ ID_KEYS = {
     "work_item": "workitem",
     "item": "workitem",
     "mirror": "mirror",
+    # notifications.updated: lists of notification ids (``read`` is a boolean elsewhere).
+    "read": "notification",
+    "removed": "notification",
 }
 # What the `id` of an object is, by the key that holds the object.
 ID_OF = {

@@ -21,6 +21,7 @@ from hub import audit, ratelimit
 from hub.errors import Forbidden, Invalid, NotFound, RateLimited
 from hub.models import User
 from rooms.actions.files import do_attach, do_release_uploads_of, uploads_to_send
+from rooms.actions.notifications import do_forget_message, do_notify_message
 from rooms.log import (
     APPENDS_IN_ONE_STATEMENT,
     append_event,
@@ -177,7 +178,9 @@ def _insert_message(
         for follower in {thread_root.author, author}:
             if follower.organization_id in allowed:
                 ThreadFollow.objects.get_or_create(user=follower, root=thread_root)
-    data = message_data(message, record_mentions(message), [file_data(u) for u in uploads])
+    mentioned = record_mentions(message)
+    do_notify_message(message, mentioned)
+    data = message_data(message, mentioned, [file_data(u) for u in uploads])
     append_event(
         room.id,
         lambda seq: MessageNewEvent(type="message.new", room=room.id, seq=seq, message=data),
@@ -286,6 +289,7 @@ def do_delete_message(actor: User, message: Message) -> None:
                 )
                 event.save(update_fields=["payload"])
         do_release_uploads_of(message)
+        do_forget_message(message)
         if message.thread_root_id is not None:
             Message.objects.filter(pk=message.thread_root_id, reply_count__gt=0).update(
                 reply_count=F("reply_count") - 1

@@ -7,6 +7,7 @@ from django.db import transaction
 from hub import publish
 from hub.errors import Invalid
 from hub.models import User
+from rooms.actions.notifications import do_read_notifications_of
 from rooms.models.messages import Message, ThreadFollow
 from rooms.models.rooms import Membership, Room
 from rooms.selectors.access import access_membership, access_message
@@ -21,6 +22,7 @@ def check_mark_read(reader: User, *, room_id: int, seq: int) -> UnreadEvent:
         # Markers only move forward, even when two tabs report out of order.
         Membership.objects.filter(pk=membership.pk, last_read_seq__lt=seq).update(last_read_seq=seq)
         membership.refresh_from_db(fields=["last_read_seq"])
+        do_read_notifications_of(reader, room_id=room_id, upto=membership.last_read_seq)
         frame = UnreadEvent(
             type="unread",
             room=membership.room_id,
@@ -54,6 +56,7 @@ def check_mark_thread_read(user: User, *, room_id: int, root_id: int, seq: int) 
         ThreadFollow.objects.filter(user=user, root=root, last_read_seq__lt=seq).update(
             last_read_seq=seq
         )
+        do_read_notifications_of(user, room_id=root.room_id, upto=seq, thread_root=root.pk)
         _publish_thread_reading(user, root)
 
 

@@ -18,6 +18,7 @@ from hub import ratelimit
 from hub.errors import Conflict, Invalid, NotFound
 from hub.models import User
 from rooms.actions.messages import do_send_message
+from rooms.actions.notifications import do_notify_assigned
 from rooms.log import append_event
 from rooms.markdown import render_markdown
 from rooms.models.messages import Message
@@ -112,6 +113,7 @@ def do_create_work_item(
         WorkItemChange.objects.create(
             work_item=item, changed_by=actor, changes={"created": [None, title]}, seq=seq
         )
+        do_notify_assigned(item, assignee, actor)
     return item
 
 
@@ -210,6 +212,8 @@ def do_update_work_item(
             thread_root_id=locked.thread_root_id,
         )
         WorkItemChange.objects.create(work_item=locked, changed_by=actor, changes=diff, seq=seq)
+        if "assignee" in diff and actor is not None:
+            do_notify_assigned(locked, locked.assignee, actor)
     return locked
 
 

@@ -5,19 +5,30 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.http import JsonResponse
+from django.utils import timezone
 
 from hub.http import AuthedRequest, api, body, query
 from hub.schemas import ProfileChange
 from hub.selectors import me_for
 from rooms.actions.invitations import check_create_invitation, check_revoke_invitation
-from rooms.actions.notifications import check_mark_notifications_read
+from rooms.actions.notifications import (
+    check_mark_notifications_read,
+    check_update_notification_settings,
+    settings_for,
+)
 from rooms.actions.partnerships import check_end_partnership
 from rooms.actions.people import check_deactivate_person, check_update_profile
-from rooms.schemas import InvitationNew, NotificationsRead, PartnershipEnd, PeopleQuery
+from rooms.schemas import (
+    InvitationNew,
+    NotificationSettingsChange,
+    NotificationsRead,
+    PartnershipEnd,
+    PeopleQuery,
+)
 from rooms.selectors.access import visible_people
 from rooms.selectors.invitations import pending_invitations_sent
 from rooms.selectors.notifications import notifications_for
-from rooms.wire.serializers import person_ref
+from rooms.wire.serializers import notification_settings_data, person_ref
 
 
 @api(("GET", "PATCH"))
@@ -46,6 +57,25 @@ def people(request: AuthedRequest) -> JsonResponse:
         found = found.filter(Q(display_name__icontains=words) | Q(handle__icontains=words))
     return JsonResponse(
         {"people": [person_ref(p) for p in found.order_by("display_name", "handle")[:PEOPLE_LIMIT]]}
+    )
+
+
+@api(("GET", "PUT"))
+def notification_settings(request: AuthedRequest) -> JsonResponse:
+    """Quiet hours in your time zone, and which topics are e-mailed to you."""
+    if request.method == "PUT":
+        change = body(request, NotificationSettingsChange)
+        quiet = change.quiet
+        check_update_notification_settings(
+            request.user,
+            time_zone=change.time_zone,
+            quiet_enabled=quiet.enabled if quiet is not None else None,
+            quiet_from=quiet.start if quiet is not None else None,
+            quiet_to=quiet.end if quiet is not None else None,
+            email=change.email,
+        )
+    return JsonResponse(
+        {"settings": notification_settings_data(settings_for(request.user), timezone.now())}
     )
 
 

@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from hub.errors import Invalid
 from hub.http import AuthedRequest, api, body, query
 from rooms.actions.members import check_add_member, check_remove_member
+from rooms.actions.notifications import check_set_room_notify
 from rooms.actions.rooms import (
     check_create_internal_room,
     check_create_shared_room,
@@ -20,6 +21,7 @@ from rooms.schemas import (
     PageQuery,
     RoomChange,
     RoomNew,
+    RoomNotify,
     SearchQuery,
 )
 from rooms.selectors.access import access_membership, access_message
@@ -108,6 +110,14 @@ def thread(request: AuthedRequest, room_id: int, root_id: int) -> JsonResponse:
             message_data(m) for m in thread_messages(root)
         ]}
     )  # fmt: skip
+
+
+@api(("PUT",))
+def room_notify(request: AuthedRequest, room_id: int) -> JsonResponse:
+    """What you are told of this room: all messages, mentions (and replies, work), nothing."""
+    level = body(request, RoomNotify).level
+    membership = check_set_room_notify(request.user, room_id=room_id, level=level)
+    return JsonResponse({"room": membership.room_id, "notify": membership.notify})
 
 
 @api()

@@ -84,6 +84,16 @@ class Membership(models.Model):
     # Everything up to this sequence number has been read.
     last_read_seq = models.BigIntegerField(default=0)
 
+    class Notify(models.TextChoices):
+        # Every new message in the room is announced (toast, browser); the bell
+        # and e-mail still carry only what concerns you.
+        ALL = "all", "All messages"
+        MENTIONS = "mentions", "Mentions, replies and work for you"
+        NONE = "none", "Nothing"
+
+    # What this person is told of this room (rooms.actions.notifications).
+    notify = models.CharField(max_length=10, choices=Notify.choices, default=Notify.MENTIONS)
+
     objects = MembershipQuerySet.as_manager()
 
     class Meta:

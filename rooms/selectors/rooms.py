@@ -16,7 +16,7 @@ from rooms.models.rooms import Membership, Room
 from rooms.moderation import moderation_scope
 from rooms.selectors.access import visible_people
 from rooms.selectors.reading import mention_filter, unread_subquery
-from rooms.wire.types import RoomKind, RoomListEntry
+from rooms.wire.types import NotifyLevel, RoomKind, RoomListEntry
 
 
 class _Counts(TypedDict):
@@ -75,6 +75,7 @@ def room_list(user: User) -> list[RoomListEntry]:
             "unread": membership.unread,
             "mentions": membership.mentions,
             "role": membership.role,
+            "notify": cast(NotifyLevel, membership.notify),
             "member_count": membership.member_count,
             "moderation": moderation_scope(user, room, membership.role),
             "archived": room.archived_at is not None,

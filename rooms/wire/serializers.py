@@ -9,7 +9,7 @@ from hub.models import Organization, User
 from rooms.files.detect import shown_inline
 from rooms.models.files import Upload
 from rooms.models.messages import Message
-from rooms.models.notifications import Notification
+from rooms.models.notifications import TOPICS, Notification, NotificationSettings
 from rooms.models.rooms import Membership, Room
 from rooms.models.workitems import Escalation, WorkItem
 from rooms.wire.types import (
@@ -18,6 +18,7 @@ from rooms.wire.types import (
     MemberEntry,
     MessageData,
     NotificationEvent,
+    NotificationSettingsData,
     OrgRef,
     PersonRef,
     RoomKind,
@@ -169,6 +170,22 @@ def work_item_data(item: WorkItem, escalation: Escalation | None = None) -> Work
     }
 
 
+def notification_settings_data(
+    found: NotificationSettings, now: datetime
+) -> NotificationSettingsData:
+    return {
+        "time_zone": found.time_zone,
+        "quiet": {
+            "enabled": found.quiet_enabled,
+            "start": found.quiet_from.strftime("%H:%M"),
+            "end": found.quiet_to.strftime("%H:%M"),
+        },
+        "email": {topic: found.emails(topic) for topic in TOPICS},
+        "topics": dict(TOPICS),
+        "quiet_now": found.is_quiet(now),
+    }
+
+
 def notification_frame(notification: Notification) -> NotificationEvent:
     return {
         "type": "notification",
@@ -178,5 +195,7 @@ def notification_frame(notification: Notification) -> NotificationEvent:
         "body": notification.body,
         "room": notification.room_id,
         "work_item": notification.work_item_id,
+        "message": notification.message_id,
+        "quiet": notification.quiet,
         "created_at": notification.created_at.isoformat(),
     }

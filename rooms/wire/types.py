@@ -231,7 +231,39 @@ class NotificationEvent(TypedDict):
     body: str
     room: int | None
     work_item: int | None
+    # The message it is about (a mention, a reply): its permalink.
+    message: int | None
+    # Made during the person's quiet hours: listed, not announced.
+    quiet: bool
     created_at: str
+
+
+class QuietHoursData(TypedDict):
+    enabled: bool
+    start: str  # HH:MM, the person's own clock
+    end: str
+
+
+class NotificationSettingsData(TypedDict):
+    """``GET /api/me/notifications/``: one person's choices."""
+
+    time_zone: str
+    quiet: QuietHoursData
+    # Topic -> whether it is e-mailed, for every topic.
+    email: dict[str, bool]
+    # Topic -> how it is said.
+    topics: dict[str, str]
+    # Whether it is quiet hours for the person now.
+    quiet_now: bool
+
+
+class NotificationsUpdatedEvent(TypedDict):
+    """Some of the person's notifications were read (by reading their messages) or removed
+    (their message was deleted)."""
+
+    type: Literal["notifications.updated"]
+    read: list[int]
+    removed: list[int]
 
 
 class UnreadEvent(TypedDict):
@@ -254,6 +286,7 @@ class ThreadUnreadEvent(TypedDict):
 
 
 RoomKind = Literal["shared", "internal"]  # rooms.models.Room.Kind
+NotifyLevel = Literal["all", "mentions", "none"]  # rooms.models.Membership.Notify
 
 # Whose messages, besides your own, you may delete in a room (rooms.moderation).
 ModerationScope = Literal["all", "own_org", "none"]
@@ -277,6 +310,8 @@ class RoomListEntry(TypedDict):
     unread: int
     mentions: int
     role: str
+    # What you are told of this room (Membership.Notify).
+    notify: NotifyLevel
     member_count: int
     moderation: ModerationScope
     archived: bool

@@ -769,6 +769,27 @@ def request_bodies(w: World) -> dict[str, st.SearchStrategy[dict[str, Any]]]:
         "me": st.fixed_dictionaries(
             {}, optional={"display_name": WORDS, "title": TEXT, "handle": WORDS}
         ),
+        "notification-settings": st.fixed_dictionaries(
+            {},
+            optional={
+                "time_zone": st.sampled_from(["Europe/Berlin", "UTC", "Mars/Olympus", ""]),
+                "quiet": st.fixed_dictionaries(
+                    {
+                        "enabled": st.booleans(),
+                        "start": st.sampled_from(["22:00", "07:30", "25:00", "7"]),
+                        "end": st.sampled_from(["07:00", "23:59", "x"]),
+                    }
+                ),
+                "email": st.dictionaries(
+                    st.sampled_from(["mention", "reply", "assigned", "escalation", "spam"]),
+                    st.booleans(),
+                    max_size=3,
+                ),
+            },
+        ),
+        "room-notify": st.fixed_dictionaries(
+            {"level": st.sampled_from(["all", "mentions", "none", "loud"])}
+        ),
         "file-policy": st.fixed_dictionaries(
             {"uploads_allowed": st.booleans()},
             optional={
@@ -869,6 +890,8 @@ def routes(w: World) -> dict[str, tuple[dict[str, st.SearchStrategy[Any]], list[
         "file": ({"key": file_key}, ["GET"]),
         "file-thumbnail": ({"key": file_key}, ["GET"]),
         "file-policy": ({}, ["GET", "PUT"]),
+        "notification-settings": ({}, ["GET", "PUT"]),
+        "room-notify": ({"room_id": room}, ["PUT"]),
     }
 
 

@@ -120,6 +120,8 @@ class Ids:
             "file": {"key": self.file},
             "file-thumbnail": {"key": self.file},
             "file-policy": {},
+            "notification-settings": {},
+            "room-notify": {"room_id": t.shared.id},
         }[name]
 
     def url(self, name: str) -> str:
@@ -188,6 +190,8 @@ WRITES = [
     Write("deactivate-person", "POST", 200),
     Write("room-files", "POST", 201, {"file": b"part,qty\n1,2\n"}),
     Write("file-policy", "PUT", 200, {"uploads_allowed": True, "kinds": ["pdf"]}),
+    Write("notification-settings", "PUT", 200, {"email": {"reply": False}}),
+    Write("room-notify", "PUT", 200, {"level": "none"}),
 ]
 
 

@@ -254,7 +254,35 @@
  * @property {string} body
  * @property {number | null} room
  * @property {number | null} work_item
+ * @property {number | null} message
+ * @property {boolean} quiet
  * @property {string} created_at
+ */
+
+/**
+ * rooms.wire.types.QuietHoursData
+ * @typedef {object} QuietHoursData
+ * @property {boolean} enabled
+ * @property {string} start
+ * @property {string} end
+ */
+
+/**
+ * rooms.wire.types.NotificationSettingsData
+ * @typedef {object} NotificationSettingsData
+ * @property {string} time_zone
+ * @property {QuietHoursData} quiet
+ * @property {Record<string, boolean>} email
+ * @property {Record<string, string>} topics
+ * @property {boolean} quiet_now
+ */
+
+/**
+ * rooms.wire.types.NotificationsUpdatedEvent
+ * @typedef {object} NotificationsUpdatedEvent
+ * @property {"notifications.updated"} type
+ * @property {number[]} read
+ * @property {number[]} removed
  */
 
 /**
@@ -298,6 +326,7 @@
  * @property {number} unread
  * @property {number} mentions
  * @property {string} role
+ * @property {"all" | "mentions" | "none"} notify
  * @property {number} member_count
  * @property {"all" | "own_org" | "none"} moderation
  * @property {boolean} archived
@@ -503,7 +532,7 @@
 
 /**
  * Every frame the server sends: each wire shape with a literal `type`.
- * @typedef {MessageNewEvent | MessageEditedEvent | MessageDeletedEvent | MemberJoinedEvent | MemberUpdatedEvent | MemberLeftEvent | RoomUpdatedEvent | RoomArchivedEvent | WorkItemCreatedEvent | WorkItemUpdatedEvent | NotificationEvent | UnreadEvent | ThreadUnreadEvent | HelloFrame | SubscribedFrame | ResyncFrame | UnsubscribedFrame | AckFrame | OkFrame | PongFrame | RoomRemovedFrame | SessionEndedFrame | ErrorFrame | TypingEvent | PresenceEvent} ServerFrame
+ * @typedef {MessageNewEvent | MessageEditedEvent | MessageDeletedEvent | MemberJoinedEvent | MemberUpdatedEvent | MemberLeftEvent | RoomUpdatedEvent | RoomArchivedEvent | WorkItemCreatedEvent | WorkItemUpdatedEvent | NotificationEvent | NotificationsUpdatedEvent | UnreadEvent | ThreadUnreadEvent | HelloFrame | SubscribedFrame | ResyncFrame | UnsubscribedFrame | AckFrame | OkFrame | PongFrame | RoomRemovedFrame | SessionEndedFrame | ErrorFrame | TypingEvent | PresenceEvent} ServerFrame
  */
 
 /**
