@@ -6,7 +6,7 @@
 // modules share, routes the socket's frames for this room to them, and
 // switches between the Messages and Board views.
 
-import { get } from "./api.js";
+import { get, put } from "./api.js";
 import { WorkItems } from "./board.js";
 import { createComposer } from "./composer.js";
 import { $, fullTime, h } from "./dom.js";
@@ -364,6 +364,24 @@ function openFiles() {
   });
 }
 $("#files-button").addEventListener("click", openFiles);
+
+// --- what you are told of this room ---------------------------------------------------
+const notifyLevel = $("#notify-level", document, HTMLSelectElement);
+notifyLevel.addEventListener("change", async () => {
+  const level = /** @type {RoomListing["notify"]} */ (notifyLevel.value);
+  const before = room.notify;
+  try {
+    await put(`/api/rooms/${roomId}/notify/`, { level });
+    room.notify = level;
+    const listed = shell.rooms.get(roomId);
+    if (listed) listed.notify = level;
+    const said = { all: "You will be told of every message here.", mentions: "You will be told of mentions, replies in threads you follow, and work for you.", none: "Muted: nothing here will notify you." };
+    toast("Notifications for this room", said[level]);
+  } catch (error) {
+    notifyLevel.value = before;
+    toast("Could not change notifications", errorText(error), { kind: "alert" });
+  }
+});
 socket.on("message.new", (frame) => {
   if (frame.room === roomId && frame.message.files.length) files?.refresh();
 });

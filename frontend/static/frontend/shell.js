@@ -5,14 +5,15 @@
 
 import { get, post } from "./api.js";
 import { $, $all, $maybe, h, readBoot, timeEl } from "./dom.js";
-import { startSearch } from "./search.js";
+import { canAskForDesktop, desktopNotice, isQuiet } from "./notify.js";
+import { permalink, startSearch } from "./search.js";
 import { CausewaySocket } from "./socket.js";
 import { applyUnread, countArrival, takeCounts } from "./unread.js";
 
 /** @import { Me, Partnership, RoomListing } from "./api.js" */
 /** @import { SocketState } from "./socket.js" */
 /** @import { RoomCounts } from "./unread.js" */
-/** @import { NotificationEvent } from "./wire.gen.js" */
+/** @import { NotificationEvent, NotificationSettingsData } from "./wire.gen.js" */
 
 /**
  * What a page embeds for its module (frontend/views.py, `json_script`): every
@@ -65,7 +66,7 @@ export function startShell({ current = null, isReading = () => false } = {}) {
   const shell = { boot, socket, rooms, toast };
 
   connectionIndicator(socket);
-  notifications(socket);
+  notifications(socket, { isReading, rooms, me: boot.me });
   startSearch({ me: boot.me, rooms });
   // A frame the server refused for its size (socket.js): without this the
   // person would only see a message that never arrives. Sends it marked
@@ -148,10 +149,18 @@ export function startShell({ current = null, isReading = () => false } = {}) {
       badge.setAttribute("aria-label", `${room.mentions} mentions of you`);
     }
     for (const link of $all(`a[data-room="${room.id}"]`)) link.classList.toggle("has-unread", room.unread > 0);
-    const total = [...rooms.values()].reduce((n, r) => n + r.unread, 0);
-    document.title = document.title.replace(/^\(\d+\+?\) /, "");
-    if (total) document.title = `(${total > 99 ? "99+" : total}) ${document.title}`;
+    titleCounts.messages = [...rooms.values()].reduce((n, r) => n + r.unread, 0);
+    drawTitle();
   }
+}
+
+/** What the page title counts: unread notifications, else a dot for unread messages. */
+const titleCounts = { messages: 0, notifications: 0 };
+function drawTitle() {
+  const base = document.title.replace(/^(\(\d+\+?\) |• )/, "");
+  const n = titleCounts.notifications;
+  if (n) document.title = `(${n > 99 ? "99+" : n}) ${base}`;
+  else document.title = titleCounts.messages ? `• ${base}` : base;
 }
 
 /** @param {CausewaySocket} socket */
@@ -209,14 +218,22 @@ export function toast(title, body = "", { href = null, kind = "info" } = {}) {
   setTimeout(() => item.remove(), 8000);
 }
 
-/** @param {NotificationEvent} n */
+/** @param {NotificationEvent} n where a notification leads: its message, its work item, its room */
 function notificationHref(n) {
   if (!n.room) return "/";
+  if (n.message) return permalink(n.room, n.message);
   return n.work_item ? `/rooms/${n.room}/?item=${n.work_item}` : `/rooms/${n.room}/`;
 }
 
-/** @param {CausewaySocket} socket */
-function notifications(socket) {
+/**
+ * The bell (the person's notifications, unread first), and how a new one is
+ * announced: a toast unless it is about the room being read, the browser's
+ * notification when the tab is hidden, nothing in quiet hours. The page
+ * title counts the unread ones.
+ * @param {CausewaySocket} socket
+ * @param {{isReading: (room: number) => boolean, rooms: Map<number, ShellRoom>, me: Me}} where
+ */
+function notifications(socket, { isReading, rooms, me }) {
   const bell = $maybe("#bell");
   if (!bell) return;
   const count = $("#bell-count");
@@ -224,15 +241,35 @@ function notifications(socket) {
   const list = $("#notif-list");
   /** @type {Notification[]} */
   let items = [];
+  /** @type {NotificationSettingsData | null} the person's quiet hours, for room-level notices */
+  let settings = null;
+  /** @type {Promise<{settings: NotificationSettingsData}>} */
+  const settingsLoaded = get("/api/me/notifications/");
+  settingsLoaded
+    .then((data) => {
+      settings = data.settings;
+    })
+    .catch(() => {});
+
+  const askDesktop = h("button", { type: "button", class: "link ask-desktop", hidden: !canAskForDesktop() }, "Also notify me in this browser's notifications when this tab is in the background");
+  askDesktop.addEventListener("click", async () => {
+    await Notification.requestPermission();
+    askDesktop.hidden = !canAskForDesktop();
+  });
+  panel.append(askDesktop);
 
   const draw = () => {
     const unread = items.filter((n) => !n.read).length;
     count.hidden = unread === 0;
     count.textContent = unread > 99 ? "99+" : String(unread);
     bell.setAttribute("aria-label", unread ? `Notifications, ${unread} unread` : "Notifications");
+    titleCounts.notifications = unread;
+    drawTitle();
+    // Unread first, each part newest first.
+    const ordered = [...items.filter((n) => !n.read), ...items.filter((n) => n.read)];
     list.replaceChildren(
-      ...(items.length
-        ? items.slice(0, 30).map((n) =>
+      ...(ordered.length
+        ? ordered.slice(0, 30).map((n) =>
             h(
               "li",
               { class: n.read ? "" : "unread" },
@@ -256,7 +293,27 @@ function notifications(socket) {
   socket.on("notification", (frame) => {
     items.unshift({ ...frame, read: false });
     draw();
-    toast(frame.title, frame.body, { href: notificationHref(frame), kind: "alert" });
+    if (frame.quiet) return;
+    const href = notificationHref(frame);
+    if (desktopNotice(frame.title, frame.body, href, `notification-${frame.id}`)) return;
+    if (frame.room !== null && isReading(frame.room) && frame.kind !== "assigned" && !frame.kind.startsWith("escalation")) return;
+    toast(frame.title, frame.body, { href, kind: "alert" });
+  });
+  socket.on("notifications.updated", ({ read, removed }) => {
+    const gone = new Set(removed);
+    const seen = new Set(read);
+    items = items.filter((n) => !gone.has(n.id)).map((n) => (seen.has(n.id) ? { ...n, read: true } : n));
+    draw();
+  });
+  // A room set to "All messages": every new message there is announced too
+  // (the bell keeps to what concerns you).
+  socket.on("message.new", ({ room: roomId, message }) => {
+    const room = rooms.get(roomId);
+    if (!room || room.notify !== "all" || message.author.id === me.id || isReading(roomId)) return;
+    if (settings && isQuiet(settings, new Date())) return;
+    const title = `${message.author.name} in ${room.name}`;
+    const href = permalink(roomId, message.id);
+    if (!desktopNotice(title, message.body, href, `room-${roomId}`)) toast(title, message.body, { href });
   });
 
   const close = () => {
