@@ -341,6 +341,8 @@ CAUSEWAY_IMAGE_MAX_PIXELS = int(os.environ.get("CAUSEWAY_IMAGE_MAX_PIXELS", "500
 CAUSEWAY_IMAGE_MAX_SIDE = int(os.environ.get("CAUSEWAY_IMAGE_MAX_SIDE", "20000"))
 # Uploads never sent with a message are removed by the background worker after this.
 CAUSEWAY_UPLOAD_GRACE_HOURS = float(os.environ.get("CAUSEWAY_UPLOAD_GRACE_HOURS", "24"))
+# How long someone is away, and a notification unread, before the e-mail digest.
+CAUSEWAY_DIGEST_AFTER_MINUTES = float(os.environ.get("CAUSEWAY_DIGEST_AFTER_MINUTES", "30"))
 # Threads per process that detect, decode and store uploads (never the database
 # threads). One: a burst of photo uploads then costs the chat's p99 less than 2x
 # on a 2-core machine (docs/performance.md, "Files"); scale with processes.

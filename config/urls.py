@@ -92,6 +92,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/", include((api, "api"))),
     path("invitations/<str:token>/", pages.accept_invitation, name="accept-invitation"),
+    path("notifications/unsubscribe/<str:token>/", pages.unsubscribe, name="unsubscribe"),
     path("healthz", healthz),
     path("", include("frontend.urls")),
 ]

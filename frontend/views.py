@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from frontend.adapters import INVITATION_SESSION_KEY
@@ -24,8 +25,10 @@ from hub.http import AuthedRequest
 from hub.models import User
 from hub.schemas import ProfileChange, parse
 from hub.selectors import me_for, partnerships_for
+from rooms.actions.digests import ALL_TOPICS, check_unsubscribe, read_unsubscribe_token
 from rooms.actions.invitations import check_accept_invitation, find_invitation
 from rooms.actions.people import check_update_profile
+from rooms.models.notifications import TOPICS
 from rooms.selectors.access import access_membership
 from rooms.selectors.rooms import room_list
 from rooms.wire.types import RoomListEntry
@@ -142,3 +145,21 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     # The invitation link proves the address: no second verification e-mail.
     get_adapter(request).stash_verified_email(request, invitation.email)
     return render(request, "hub/invitation_signup.html", {"invitation": invitation})
+
+
+@csrf_exempt  # the signed token is the proof; mail clients' one-click POST carries no CSRF token
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in a digest e-mail: GET asks, POST (a person's click, or a mail client's
+    RFC 8058 one-click) switches that topic's e-mail off. No sign-in needed."""
+    found = read_unsubscribe_token(token)
+    if found is None:
+        return render(request, "frontend/unsubscribe.html", {"state": "invalid"}, status=404)
+    topic = found[1]
+    what = "anything" if topic == ALL_TOPICS else TOPICS[topic].lower()
+    if request.method == "POST":
+        if check_unsubscribe(token) is None:
+            return render(request, "frontend/unsubscribe.html", {"state": "invalid"}, status=404)
+        return render(request, "frontend/unsubscribe.html", {"state": "done", "what": what})
+    if request.method != "GET":
+        return HttpResponse(status=405)
+    return render(request, "frontend/unsubscribe.html", {"state": "ask", "what": what})

@@ -87,3 +87,8 @@ def check_decline_partnership(actor: User, *, partnership_id: int) -> Partnershi
 
 
 # --- people ------------------------------------------------------------------------
+
+
+def do_note_seen(user_id: int) -> None:
+    """The person was here until now (one of their sockets closed)."""
+    User.objects.filter(pk=user_id).update(last_seen_at=timezone.now())

@@ -72,6 +72,9 @@ class User(AbstractUser):
         Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="people"
     )
     org_role = models.CharField(max_length=10, choices=OrgRole.choices, default=OrgRole.MEMBER)
+    # When the person's last socket closed: the e-mail digest waits until they
+    # have been away a while (rooms.actions.digests).
+    last_seen_at = models.DateTimeField(null=True, blank=True)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

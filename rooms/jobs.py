@@ -1,4 +1,5 @@
-"""Background work: the bridge relay, the escalation acknowledgement clock, file clean-up.
+"""Background work: the bridge relay, the escalation acknowledgement clock, e-mail digests,
+file clean-up.
 
 Runs in the worker process (``python manage.py run_worker``, the Procfile
 ``worker:`` line; several may run: outbox entries are claimed with SKIP
@@ -14,9 +15,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from presence.store import get_store
+from rooms.actions.digests import digest_candidates, send_digests
 from rooms.actions.escalation_clock import run_escalation_clock
 from rooms.actions.files import purge_released_uploads
 from rooms.bridge.relay import relay_all
@@ -32,8 +36,24 @@ def tick(now: datetime.datetime | None = None) -> dict[str, Any]:
     return {
         "relayed": relay_all(now),
         "escalations_notified": run_escalation_clock(now),
+        "digests_sent": send_digests(now, online=async_to_sync(online_of)(digest_candidates(now))),
         "uploads_purged": purge_released_uploads(now),
     }
+
+
+async def online_of(people: list[int]) -> set[int]:
+    """Who of ``people`` has a socket open now (the presence store, on any process)."""
+    states = await get_store().states(people)
+    return {person for person, state in states.items() if state != "offline"}
+
+
+async def run_digests() -> int:
+    candidates = await database_sync_to_async(digest_candidates)()
+    if not candidates:
+        return 0
+    online = await online_of(candidates)
+    sent: int = await database_sync_to_async(send_digests)(online=online)
+    return sent
 
 
 async def run_forever(
@@ -51,6 +71,9 @@ async def run_forever(
                 notified = await database_sync_to_async(run_escalation_clock)()
                 if notified:
                     logger.info("escalations re-notified: %s", notified)
+                digests = await run_digests()
+                if digests:
+                    logger.info("e-mail digests sent: %s", digests)
                 purged = await database_sync_to_async(purge_released_uploads)()
                 if purged:
                     logger.info("released uploads purged from storage: %s", purged)

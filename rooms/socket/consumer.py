@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from hub import publish
+from hub.actions import do_note_seen
 from hub.errors import ActionError, NotFound
 from hub.models import User
 from hub.schemas import Schema, parse
@@ -64,6 +65,8 @@ T = TypeVar("T")
 PROTOCOL_VERSION = 2
 # Whose rooms hear a person's presence (presence itself knows nothing of rooms).
 ROOMS_OF = db(presence_room_ids)
+# When the person was last here, for the e-mail digest.
+NOTE_SEEN = db(do_note_seen)
 TYPING_MIN_INTERVAL = 2.0
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SESSION_ENDED = 4403
@@ -124,6 +127,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         await self.subs.drop_all()
         await self.fanout.leave(publish.user_group(self.user.pk), self)
         await do_disconnect(self.user.pk, self.conn_id, ROOMS_OF)
+        await NOTE_SEEN(self.user.pk)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         # Channels' loop (``await_many_dispatch``) reads each source in a task
