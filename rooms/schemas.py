@@ -239,6 +239,8 @@ class MessageSendFrame(InRoom):
     body: OptionalBody = ""
     thread: Id | None = None
     files: FileKeys = Field(default_factory=list)
+    # A reply (``thread``) also shown in the room's timeline.
+    also_to_room: StrictBool = False
 
 
 class MessageEditFrame(InRoom):

@@ -88,6 +88,7 @@ def do_send_message(
     shared_from: Message | None = None,
     uploads: Sequence[Upload] = (),
     claim_uploads: bool = True,
+    in_room: bool = False,
 ) -> tuple[Message, bool]:
     """Store and publish a message; ``(existing, False)`` if ``client_id`` was used already.
 
@@ -113,6 +114,7 @@ def do_send_message(
         # Rendered before the room's lock is taken: others wait on that lock.
         body_html=render_markdown(body),
         thread_root=thread_root,
+        in_room=in_room and thread_root is not None,
         created_at=timezone.now(),
     )
     try:
@@ -198,10 +200,14 @@ def check_send_message(
     body: str,
     thread: int | None = None,
     files: Sequence[str] = (),
+    also_to_room: bool = False,
 ) -> tuple[Message, bool]:
-    """Send ``body`` (may be empty if ``files``) with the author's uploads named by ``files``."""
+    """Send ``body`` (may be empty if ``files``) with the author's uploads named by ``files``;
+    a reply (``thread``) with ``also_to_room`` shows in the room's timeline too."""
     if not body and not files:
         raise Invalid("`body` must not be empty.")
+    if also_to_room and thread is None:
+        raise Invalid("`also_to_room` is for a reply: name its `thread`.")
     room = access_room_for_write(author, room_id)
     thread_root = None
     if thread is not None:
@@ -225,7 +231,13 @@ def check_send_message(
             return existing, False
     uploads = uploads_to_send(author, room, files)
     return do_send_message(
-        author, room, client_id=client_id, body=body, thread_root=thread_root, uploads=uploads
+        author,
+        room,
+        client_id=client_id,
+        body=body,
+        thread_root=thread_root,
+        uploads=uploads,
+        in_room=also_to_room,
     )
 
 

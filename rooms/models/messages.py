@@ -39,6 +39,9 @@ class Message(models.Model):
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A thread reply also sent to the room: the room's timeline shows it too
+    # (and counts it as unread there), with its thread.
+    in_room = models.BooleanField(default=False)
     # Kept on the root so lists need no aggregate query.
     reply_count = models.PositiveIntegerField(default=0)
     last_reply_at = models.DateTimeField(null=True, blank=True)

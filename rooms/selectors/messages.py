@@ -41,7 +41,8 @@ class Around:
 
 
 def messages_around(target: Message, *, each_side: int) -> Around:
-    anchor = target.thread_root if target.thread_root_id is not None else target
+    in_timeline = target.thread_root_id is None or target.in_room
+    anchor = target if in_timeline else target.thread_root
     assert anchor is not None
     qs = _top_level(anchor.room_id)
     before = list(qs.filter(seq__lt=anchor.seq).order_by("-seq")[: each_side + 1])
@@ -55,8 +56,10 @@ def messages_around(target: Message, *, each_side: int) -> Around:
 
 
 def _top_level(room_id: int) -> QuerySet[Message]:
+    """The room's timeline: its top-level messages, and the replies also sent to the room."""
     return (
-        Message.objects.filter(room_id=room_id, thread_root__isnull=True)
+        Message.objects.filter(room_id=room_id)
+        .filter(Q(thread_root__isnull=True) | Q(in_room=True))
         .select_related("author__organization", "shared_back_by__organization")
         .prefetch_related("mentions", "attachments__upload")
     )

@@ -21,6 +21,8 @@ from rooms.wire.types import ThreadReading, ThreadUnreadEvent
 # and the "new since you last read" divider always agree.
 UNREAD_RULE: dict[str, bool] = {
     "counts_thread_replies": False,
+    # A reply also sent to the room is in the room's timeline: it counts there.
+    "counts_replies_sent_to_room": True,
     "counts_own": False,
     "counts_deleted": False,
 }
@@ -38,7 +40,10 @@ def unread_filter(user: User | int) -> Q:
 def _rule_filter(user: User | int, rule: dict[str, bool]) -> Q:
     q = Q()
     if not rule["counts_thread_replies"]:
-        q &= Q(thread_root__isnull=True)
+        in_timeline = Q(thread_root__isnull=True)
+        if rule["counts_replies_sent_to_room"]:
+            in_timeline |= Q(in_room=True)
+        q &= in_timeline
     if not rule["counts_own"]:
         q &= ~Q(author=user)
     if not rule["counts_deleted"]:

@@ -269,6 +269,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             body=frame.body,
             thread=frame.thread,
             files=frame.files,
+            also_to_room=frame.also_to_room,
         )
         await self.send_frame(
             {

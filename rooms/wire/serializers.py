@@ -96,6 +96,7 @@ def message_data(
         "body": "" if deleted else message.body,
         "html": "" if deleted else message.body_html,
         "thread": message.thread_root_id,
+        "in_room": message.in_room,
         "created_at": message.created_at.isoformat(),
         "edited_at": iso(message.edited_at),
         "deleted": deleted,

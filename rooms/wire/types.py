@@ -96,6 +96,8 @@ class MessageData(TypedDict):
     body: str
     html: str
     thread: int | None
+    # A reply that was also sent to the room: it shows in the room's timeline too.
+    in_room: bool
     created_at: str
     edited_at: str | None
     deleted: bool

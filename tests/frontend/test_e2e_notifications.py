@@ -96,8 +96,13 @@ def test_do_not_disturb_keeps_notifications_in_the_bell_without_a_toast(
     # The same start and end: all day.
     settings.get_by_label("From").fill("00:00")
     settings.get_by_label("Until").fill("00:00")
+    settings.get_by_label("Replies in threads you follow").uncheck()
     settings.get_by_role("button", name="Save notification settings").click()
     expect(settings.get_by_role("status")).to_have_text("Saved. Do not disturb is on now.")
+    page.reload()
+    expect(settings.get_by_label("Replies in threads you follow")).not_to_be_checked()
+    expect(settings.get_by_label("Mentions of you")).to_be_checked()
+    settings.get_by_role("button", name="Save notification settings").scroll_into_view_if_needed()
     screenshot(page, "notification-settings")
 
     page.goto(cleo.url("/"))

@@ -230,3 +230,35 @@ def test_a_followed_thread_shows_on_the_home_page_with_its_new_replies_live(
     expect(follow).to_have_text("Follow")
     page.goto(sue.url("/"))
     expect(page.locator("#followed-threads")).to_contain_text("No threads yet")
+
+
+def test_a_reply_also_sent_to_the_room_shows_in_the_partners_room_and_opens_its_thread(
+    live_team: Team, servers: Any, sessions: Any
+) -> None:
+    t = live_team
+    prepare_for_browser(t.supplier_member, t.client_member)
+    off_loop(
+        lambda: check_send_message(
+            t.client_member, room_id=t.shared.pk, client_id="root", body="Pallet size for lot 9?"
+        )
+    )
+    sue = sessions(servers[0], t.supplier_member, DESKTOP)
+    cleo = sessions(servers[1], t.client_member, DESKTOP)
+    page = sue.open_room(t.shared)
+    cleo_page = cleo.open_room(t.shared)
+    asked = message(page, "Pallet size for lot 9?")
+    asked.hover()
+    asked.get_by_role("button", name="Reply in thread").click()
+    page.locator("#panel").get_by_label("Also send to the room").check()
+    box = page.locator("#panel textarea")
+    box.fill("EUR pallets, as agreed")
+    box.press("Enter")
+    shown = message(cleo_page, "EUR pallets, as agreed")
+    expect(shown).to_be_visible()
+    expect(shown).to_contain_text("replied in a thread")
+    screenshot(cleo_page, "reply-also-in-room")
+    shown.get_by_role("button", name="↳ replied in a thread").click()
+    expect(cleo_page.locator("#panel .msg", has_text="Pallet size for lot 9?")).to_be_visible()
+    expect(cleo_page.locator("#panel .msg", has_text="EUR pallets, as agreed")).to_be_visible()
+    # The box is for one reply: the next one stays in the thread.
+    expect(page.locator("#panel").get_by_label("Also send to the room")).not_to_be_checked()

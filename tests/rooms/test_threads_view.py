@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from hub.errors import Invalid
 from hub.models import User
 from rooms.actions.members import check_remove_member
 from rooms.actions.messages import check_delete_message, check_send_message
@@ -106,3 +107,39 @@ def test_threads_come_in_pages(team: Team) -> None:
     assert len(rest["threads"]) == 3 and rest["next"] is None
     ids = {t["root"]["id"] for t in first["threads"] + rest["threads"]}
     assert len(ids) == THREADS_PAGE + 3
+
+
+def test_a_reply_also_sent_to_the_room_shows_and_counts_in_the_room_too(team: Team) -> None:
+    root = say(team.client_member, team.shared, "Which pallet size?")
+    reply, _ = check_send_message(
+        team.supplier_member,
+        room_id=team.shared.pk,
+        client_id="also",
+        body="EUR pallets, decided",
+        thread=root.pk,
+        also_to_room=True,
+    )
+    say(team.supplier_member, team.shared, "a reply only in the thread", thread=root)
+    client = Client()
+    client.force_login(team.client_admin)
+    history = client.get(f"/api/rooms/{team.shared.pk}/messages/").json()["messages"]
+    assert [(m["body"], m["thread"], m["in_room"]) for m in history] == [
+        ("Which pallet size?", None, False),
+        ("EUR pallets, decided", root.pk, True),
+    ]
+    rooms = {r["id"]: r for r in client.get("/api/rooms/").json()["rooms"]}
+    assert rooms[team.shared.pk]["unread"] == 2  # the root and the reply sent to the room
+    # Its permalink centres the room on the reply itself, and names its thread.
+    linked = client.get(f"/api/rooms/{team.shared.pk}/messages/{reply.pk}/").json()
+    assert (linked["anchor"], linked["thread"]) == (reply.pk, root.pk)
+
+
+def test_also_to_room_needs_a_thread(team: Team) -> None:
+    with pytest.raises(Invalid, match="for a reply"):
+        check_send_message(
+            team.supplier_member,
+            room_id=team.shared.pk,
+            client_id="x",
+            body="not a reply",
+            also_to_room=True,
+        )

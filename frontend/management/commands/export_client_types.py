@@ -285,10 +285,9 @@ def render() -> str:
         ),
         _const(
             f"{UNREAD_RULE}: what a room's unread count counts. A thread reply counts in"
-            " its thread (for those who follow it), never in the room; a mention counts"
-            " wherever it is.",
-            "Readonly<{counts_thread_replies: boolean, counts_own: boolean,"
-            " counts_deleted: boolean}>",
+            " its thread (for those who follow it), and in the room only if it was also"
+            " sent to the room; a mention counts wherever it is.",
+            "Readonly<{" + ", ".join(f"{key}: boolean" for key in unread_rule) + "}>",
             "UNREAD_RULE",
             "Object.freeze(" + json.dumps(unread_rule) + ")",
         ),

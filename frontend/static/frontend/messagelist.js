@@ -135,6 +135,7 @@ export class MessageList {
       body,
       html: "",
       thread,
+      in_room: false,
       created_at: new Date().toISOString(),
       edited_at: null,
       deleted: false,

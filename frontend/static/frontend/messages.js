@@ -147,6 +147,21 @@ export function renderMessage(message, ctx, sendState = null) {
     main.append(h("div", { class: "provenance" }, "⤷ Work item change in the shared room"));
   }
 
+  if (!ctx.inThread && message.thread !== null && message.in_room && message.id !== null) {
+    // A reply also sent to the room: it says so, and opens its thread.
+    const rootId = message.thread;
+    main.append(
+      h(
+        "button",
+        {
+          type: "button",
+          class: "link in-thread",
+          onclick: () => ctx.actions.openThread({ ...message, id: rootId, thread: null }),
+        },
+        "↳ replied in a thread",
+      ),
+    );
+  }
   const body = h("div", { class: "msg-body message-body" });
   if (message.deleted) body.append(h("em", { class: "muted" }, "This message was deleted."));
   else if (message.html) serverHTML(body, message.html);

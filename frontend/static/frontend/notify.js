@@ -97,7 +97,13 @@ export async function mountNotificationSettings(card) {
   const quietOn = h("input", { type: "checkbox", id: "notify-quiet", checked: settings.quiet.enabled });
   const start = h("input", { type: "time", id: "notify-start", value: settings.quiet.start, required: true });
   const end = h("input", { type: "time", id: "notify-end", value: settings.quiet.end, required: true });
-  const escalationMail = h("input", { type: "checkbox", id: "notify-mail-escalation", checked: settings.email.escalation });
+  // One switch per topic (the server's list): e-mailed in the digest when you
+  // are away, escalations at once.
+  const mail = Object.entries(settings.topics).map(([topic, label]) => ({
+    topic,
+    box: h("input", { type: "checkbox", id: `notify-mail-${topic}`, checked: settings.email[topic] ?? true }),
+    label,
+  }));
   const form = h(
     "form",
     { class: "notify-form" },
@@ -106,7 +112,13 @@ export async function mountNotificationSettings(card) {
     h("label", { class: "check" }, quietOn, " Do not disturb between"),
     h("div", { class: "inline-field" }, h("label", { class: "sr-only", for: "notify-start" }, "From"), start, " and ", h("label", { class: "sr-only", for: "notify-end" }, "Until"), end),
     h("p", { class: "muted small" }, "In these hours nothing pops up: notifications wait in the bell."),
-    h("label", { class: "check" }, escalationMail, " E-mail me escalations at once"),
+    h(
+      "fieldset",
+      { class: "notify-mail" },
+      h("legend", {}, "E-mail me about"),
+      ...mail.map(({ box, label }) => h("label", { class: "check" }, box, ` ${label}`)),
+      h("p", { class: "muted small" }, "In one digest when you have been away a while; escalations at once."),
+    ),
     status,
     h("div", { class: "form-actions" }, h("button", { type: "submit", class: "button primary" }, "Save notification settings")),
   );
@@ -117,7 +129,7 @@ export async function mountNotificationSettings(card) {
       ({ settings } = await put("/api/me/notifications/", {
         time_zone: zone.value,
         quiet: { enabled: quietOn.checked, start: start.value, end: end.value },
-        email: { escalation: escalationMail.checked },
+        email: Object.fromEntries(mail.map(({ topic, box }) => [topic, box.checked])),
       }));
       status.textContent = settings.quiet_now ? "Saved. Do not disturb is on now." : "Saved.";
     } catch (error) {

@@ -17,7 +17,7 @@ import { CodedError } from "./errors.js";
 
 /**
  * The frame of a message send (docs/protocol.md, `message.send`).
- * @typedef {{type: "message.send", room: number, client_id: string, body: string, thread?: number, files?: string[]}} MessageSendFrame
+ * @typedef {{type: "message.send", room: number, client_id: string, body: string, thread?: number, files?: string[], also_to_room?: boolean}} MessageSendFrame
  */
 
 /**

@@ -204,6 +204,8 @@ function onRoomMessage(message, { isNew }) {
     if (!roomHistory.show(message, { isNew })) return;
     if (activeThread?.rootId === message.id) activeThread.onMessage(message);
   } else {
+    // A reply also sent to the room is in the room's timeline too.
+    if (message.in_room) roomHistory.show(message, { isNew });
     const root = roomHistory.list.get(message.thread);
     if (root && isNew) {
       roomHistory.list.upsert({ ...root, reply_count: root.reply_count + 1, last_reply_at: message.created_at });
@@ -229,6 +231,7 @@ socket.on("message.deleted", ({ room: r, id, thread }) => {
   } else {
     const root = main.get(thread);
     if (root) main.upsert({ ...root, reply_count: Math.max(0, root.reply_count - 1) });
+    if (main.has(id)) main.markDeleted(id); // a reply that was also sent to the room
     if (activeThread?.rootId === thread) activeThread.list.markDeleted(id);
   }
 });

@@ -239,8 +239,9 @@ export class CausewaySocket extends Emitter {
    * @param {string} body
    * @param {number | null} [thread]
    * @param {string[]} [files] ids of the sender's uploads (files.js), sent with it
+   * @param {{alsoToRoom?: boolean}} [options] a reply that shows in the room's timeline too
    */
-  sendMessage(room, body, thread = null, files = []) {
+  sendMessage(room, body, thread = null, files = [], { alsoToRoom = false } = {}) {
     const tooLong = lengthProblem(body, this.limits.message_max_chars);
     if (tooLong) throw tooLong;
     const clientId = this.env.uuid();
@@ -248,6 +249,7 @@ export class CausewaySocket extends Emitter {
     const frame = { type: "message.send", room, client_id: clientId, body };
     if (thread) frame.thread = thread;
     if (files.length) frame.files = files;
+    if (thread && alsoToRoom) frame.also_to_room = true;
     const problem = this.sizeProblem(frame);
     if (problem) throw problem;
     this.outbox.add(frame, this.live ? this.env.now() : null);

@@ -56,13 +56,17 @@ export class ThreadView {
       onSend: (body, files) => this.send(body, files),
       onTyping: () => page.socket.send({ type: "typing", room: page.roomId, thread: this.rootId }),
     });
+    // "Also send to room": the reply shows in the room's timeline too (not in a
+    // work item's discussion, whose thread is its own place).
+    this.alsoToRoom = h("input", { type: "checkbox", class: "also-to-room" });
+    this.alsoBox = h("label", { class: "also-to-room-label", hidden: embedded }, this.alsoToRoom, " Also send to the room");
     this.info = h("div", { class: "thread-info" });
     // Following: its replies count as unread for you, and it is listed under
     // "Threads you follow". Replying follows it (the server's rule).
     this.followButton = h("button", { type: "button", class: "button small follow-toggle", aria: { pressed: "false" } }, "Follow");
     this.followButton.addEventListener("click", () => this.toggleFollow());
     this.tools = h("div", { class: "thread-tools" }, this.followButton);
-    this.el = h("div", { class: "thread" }, this.tools, this.info, this.ol, this.typingLine, this.composer.el);
+    this.el = h("div", { class: "thread" }, this.tools, this.info, this.ol, this.typingLine, this.composer.el, this.alsoBox);
     this.mirrorControls = mirrorControls;
     this.embedded = embedded; // inside a work item's panel: do not scroll the panel on load
     this.drawInfo();
@@ -137,7 +141,9 @@ export class ThreadView {
    */
   send(body, files) {
     const ids = files.map((f) => f.id);
-    const clientId = this.page.socket.sendMessage(this.page.roomId, body, this.rootId, ids);
+    const alsoToRoom = this.alsoToRoom.checked;
+    const clientId = this.page.socket.sendMessage(this.page.roomId, body, this.rootId, ids, { alsoToRoom });
+    this.alsoToRoom.checked = false; // one reply at a time, as chosen
     this.list.addPending(clientId, body, this.rootId, files);
     // Replying follows the thread (rooms.actions.messages), as it will be on the server.
     this.page.setFollowing(this.rootId, true);

@@ -17,7 +17,8 @@ import { UNREAD_RULE } from "./wire.gen.js";
  * @param {number} me
  */
 export function countsInRoom(message, me) {
-  if (message.thread !== null && !UNREAD_RULE.counts_thread_replies) return false;
+  const inTimeline = message.thread === null || (message.in_room && UNREAD_RULE.counts_replies_sent_to_room);
+  if (!inTimeline && !UNREAD_RULE.counts_thread_replies) return false;
   if (message.author.id === me && !UNREAD_RULE.counts_own) return false;
   return !message.deleted || UNREAD_RULE.counts_deleted;
 }

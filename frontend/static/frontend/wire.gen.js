@@ -98,6 +98,7 @@
  * @property {string} body
  * @property {string} html
  * @property {number | null} thread
+ * @property {boolean} in_room
  * @property {string} created_at
  * @property {string | null} edited_at
  * @property {boolean} deleted
@@ -603,10 +604,10 @@ export const SEVERITIES = Object.freeze(["S1", "S2", "S3"]);
 export const MODERATION_SCOPES = Object.freeze(["all", "own_org", "none"]);
 
 /**
- * rooms.selectors.reading.UNREAD_RULE: what a room's unread count counts. A thread reply counts in its thread (for those who follow it), never in the room; a mention counts wherever it is.
- * @type {Readonly<{counts_thread_replies: boolean, counts_own: boolean, counts_deleted: boolean}>}
+ * rooms.selectors.reading.UNREAD_RULE: what a room's unread count counts. A thread reply counts in its thread (for those who follow it), and in the room only if it was also sent to the room; a mention counts wherever it is.
+ * @type {Readonly<{counts_thread_replies: boolean, counts_replies_sent_to_room: boolean, counts_own: boolean, counts_deleted: boolean}>}
  */
-export const UNREAD_RULE = Object.freeze({"counts_thread_replies": false, "counts_own": false, "counts_deleted": false});
+export const UNREAD_RULE = Object.freeze({"counts_thread_replies": false, "counts_replies_sent_to_room": true, "counts_own": false, "counts_deleted": false});
 
 /**
  * rooms.socket.consumer.CLOSE_SESSION_ENDED: the close code after `session.ended`; do not reconnect.
