@@ -86,6 +86,33 @@ def test_a_reply_tells_the_threads_followers_once_each(team: Team) -> None:
     assert told(team.supplier_member) == [("reply", answer.pk)]
 
 
+def test_an_internal_note_tells_the_partner_nothing_until_it_is_shared_back(team: Team) -> None:
+    from rooms.bridge.mirrors import check_create_mirror, check_share_back
+    from rooms.bridge.relay import relay_all
+
+    root = say(team.client_member, team.shared, "Can you expedite lot 7?")
+    mirror = check_create_mirror(
+        team.supplier_member,
+        source_room_id=team.shared.pk,
+        root_id=root.pk,
+        target_room_id=team.supplier_internal.pk,
+    )
+    relay_all()
+    note = say(
+        team.supplier_admin,
+        team.supplier_internal,
+        f"@{team.client_member.handle} yes, by Friday",
+        thread=Message.objects.get(pk=mirror.root_copy_id),
+    )
+    # The note names a partner person who is not in the internal room: nothing.
+    assert told(team.client_member) == []
+    shared = check_share_back(
+        team.supplier_member, mirror_id=mirror.id, message_id=note.pk, confirmed_body=note.body
+    )
+    # Shared back on purpose, into the shared thread the client follows: a mention.
+    assert told(team.client_member) == [("mention", shared.pk)]
+
+
 def test_a_muted_room_tells_nothing_and_all_or_mentions_still_tell_mentions(team: Team) -> None:
     check_set_room_notify(team.client_member, room_id=team.shared.pk, level="none")
     check_set_room_notify(team.client_admin, room_id=team.shared.pk, level="all")
