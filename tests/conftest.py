@@ -171,6 +171,21 @@ def send_files(person: User, room: Room, uploads: list[Any], body: str = "", **k
     return message
 
 
+def say(person: User, room: Room, body: str, thread: Any = None, **kw: Any) -> Any:
+    """``person`` sends ``body`` in ``room`` (a reply in ``thread``), as ``message.send`` does."""
+    from rooms.actions.messages import check_send_message
+
+    message, _ = check_send_message(
+        person,
+        room_id=room.pk,
+        client_id=uuid.uuid4().hex,
+        body=body,
+        thread=thread.pk if thread is not None else None,
+        **kw,
+    )
+    return message
+
+
 class Team:
     """Two partner organizations with people on both sides and their rooms."""
 

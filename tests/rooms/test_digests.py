@@ -12,7 +12,6 @@ import email
 import email.policy
 import re
 import socket
-import uuid
 from collections.abc import Iterator
 from email.message import EmailMessage
 from typing import Any
@@ -24,12 +23,9 @@ from django.utils import timezone
 
 from hub.models import User
 from rooms.actions.digests import send_digests
-from rooms.actions.messages import check_send_message
 from rooms.actions.reading import check_mark_read
-from rooms.models.messages import Message
 from rooms.models.notifications import Notification, NotificationSettings
-from rooms.models.rooms import Room
-from tests.conftest import Team
+from tests.conftest import Team, say
 
 NOW = timezone.now()
 AN_HOUR_AGO = NOW - datetime.timedelta(hours=1)
@@ -43,7 +39,7 @@ class Inbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.received.append((list(envelope.rcpt_tos), parsed))  # type: ignore[arg-type]
+        self.received.append((list(envelope.rcpt_tos), parsed))
         return "250 OK"
 
     def to(self, person: User) -> list[EmailMessage]:
@@ -71,17 +67,6 @@ def smtp(settings: Any) -> Iterator[Inbox]:
     inbox.controller = controller  # type: ignore[attr-defined]
     yield inbox
     inbox.controller.stop()  # type: ignore[attr-defined]
-
-
-def say(person: User, room: Room, body: str, thread: Message | None = None) -> Message:
-    message, _ = check_send_message(
-        person,
-        room_id=room.pk,
-        client_id=uuid.uuid4().hex,
-        body=body,
-        thread=thread.pk if thread is not None else None,
-    )
-    return message
 
 
 def away(person: User, since: datetime.datetime = AN_HOUR_AGO) -> None:

@@ -5,7 +5,6 @@ rule that a notification about a message is read when the message is read."""
 from __future__ import annotations
 
 import datetime
-import uuid
 import zoneinfo
 from typing import Any
 
@@ -15,28 +14,16 @@ from django.test import Client
 from hub.models import User
 from hub.publish import user_group
 from hub.schemas import parse
-from rooms.actions.messages import check_delete_message, check_send_message
+from rooms.actions.messages import check_delete_message
 from rooms.actions.notifications import check_set_room_notify
 from rooms.actions.reading import check_follow_thread, check_mark_read, check_mark_thread_read
 from rooms.actions.workitems import check_create_work_item, check_update_work_item
 from rooms.models.messages import Message
 from rooms.models.notifications import Notification, NotificationSettings
-from rooms.models.rooms import Room
 from rooms.schemas import WorkItemChanges
-from tests.conftest import Team
+from tests.conftest import Team, say
 
 UTC = datetime.UTC
-
-
-def say(person: User, room: Room, body: str, thread: Message | None = None) -> Message:
-    message, _ = check_send_message(
-        person,
-        room_id=room.pk,
-        client_id=uuid.uuid4().hex,
-        body=body,
-        thread=thread.pk if thread is not None else None,
-    )
-    return message
 
 
 def told(person: User) -> list[tuple[str, int | None]]:

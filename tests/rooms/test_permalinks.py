@@ -5,7 +5,6 @@ Marked ``embedded``: run on PostgreSQL and again on SQLite by ``make test``.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -13,24 +12,11 @@ from django.test import Client
 
 from hub.models import User
 from rooms.actions.members import check_remove_member
-from rooms.actions.messages import check_send_message
 from rooms.api.rooms import AROUND_EACH_SIDE
-from rooms.models.messages import Message
 from rooms.models.rooms import Room
-from tests.conftest import Team
+from tests.conftest import Team, say
 
 pytestmark = pytest.mark.embedded
-
-
-def say(person: User, room: Room, body: str, thread: Message | None = None) -> Message:
-    message, _ = check_send_message(
-        person,
-        room_id=room.pk,
-        client_id=uuid.uuid4().hex,
-        body=body,
-        thread=thread.pk if thread is not None else None,
-    )
-    return message
 
 
 def open_link(viewer: User, room: Room, message_id: int) -> Any:

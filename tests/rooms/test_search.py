@@ -8,7 +8,6 @@ held to the same expectations.
 from __future__ import annotations
 
 import datetime
-import uuid
 from typing import Any
 
 import pytest
@@ -17,24 +16,12 @@ from django.utils import timezone
 
 from hub.models import User
 from rooms.actions.members import check_remove_member
-from rooms.actions.messages import check_delete_message, check_edit_message, check_send_message
+from rooms.actions.messages import check_delete_message, check_edit_message
 from rooms.models.messages import Message
-from rooms.models.rooms import Room
 from rooms.search.terms import Terms, fts5_match, parse_terms
-from tests.conftest import PDF_BYTES, Team, make_upload, send_files
+from tests.conftest import PDF_BYTES, Team, make_upload, say, send_files
 
 pytestmark = pytest.mark.embedded
-
-
-def say(person: User, room: Room, body: str, thread: Message | None = None) -> Message:
-    message, _ = check_send_message(
-        person,
-        room_id=room.pk,
-        client_id=uuid.uuid4().hex,
-        body=body,
-        thread=thread.pk if thread is not None else None,
-    )
-    return message
 
 
 def search(viewer: User, q: str = "", **filters: Any) -> dict[str, Any]:
