@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from django.db import IntegrityError, transaction
@@ -89,6 +90,6 @@ def check_decline_partnership(actor: User, *, partnership_id: int) -> Partnershi
 # --- people ------------------------------------------------------------------------
 
 
-def do_note_seen(user_id: int) -> None:
-    """The person was here until now (one of their sockets closed)."""
-    User.objects.filter(pk=user_id).update(last_seen_at=timezone.now())
+def do_note_seen(people: Iterable[int]) -> None:
+    """These people were here until now (a socket of theirs closed)."""
+    User.objects.filter(pk__in=list(people)).update(last_seen_at=timezone.now())

@@ -294,6 +294,7 @@ async def connect() -> AsyncIterator[Callable[..., Any]]:
     from presence.heartbeat import PresenceKeeper
     from presence.store import reset_store
     from rooms.socket.fanout import Fanout
+    from rooms.socket.seen import LastSeen
 
     opened: list[Socket] = []
 
@@ -320,6 +321,7 @@ async def connect() -> AsyncIterator[Callable[..., Any]]:
     finally:
         await Fanout.shutdown_all()
         await PresenceKeeper.shutdown_all()
+        LastSeen.shutdown_all()
         reset_store()
 
 

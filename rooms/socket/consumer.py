@@ -22,7 +22,6 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from hub import publish
-from hub.actions import do_note_seen
 from hub.errors import ActionError, NotFound
 from hub.models import User
 from hub.schemas import Schema, parse
@@ -54,6 +53,7 @@ from rooms.selectors.snapshot import subscription_snapshot
 from rooms.socket.auth import session_is_valid
 from rooms.socket.fanout import Fanout
 from rooms.socket.frames import FrameBucket, Ref, UnknownType, decode_frame, frame_ref
+from rooms.socket.seen import LastSeen
 from rooms.socket.subscriptions import Subscriptions
 from rooms.wire.serializers import person_ref
 from rooms.wire.types import ErrorFrame, SocketFrame
@@ -65,8 +65,6 @@ T = TypeVar("T")
 PROTOCOL_VERSION = 2
 # Whose rooms hear a person's presence (presence itself knows nothing of rooms).
 ROOMS_OF = db(presence_room_ids)
-# When the person was last here, for the e-mail digest.
-NOTE_SEEN = db(do_note_seen)
 TYPING_MIN_INTERVAL = 2.0
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SESSION_ENDED = 4403
@@ -127,7 +125,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         await self.subs.drop_all()
         await self.fanout.leave(publish.user_group(self.user.pk), self)
         await do_disconnect(self.user.pk, self.conn_id, ROOMS_OF)
-        await NOTE_SEEN(self.user.pk)
+        LastSeen.get().note(self.user.pk)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         # Channels' loop (``await_many_dispatch``) reads each source in a task

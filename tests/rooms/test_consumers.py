@@ -650,3 +650,26 @@ async def test_a_frame_that_needs_no_database_costs_no_database_thread(
     await sock.send({"type": "presence.set", "state": "away"})
     await sock.close()
     assert hops == []
+
+
+async def test_closing_sockets_notes_when_people_were_last_here_in_one_write(live_team, connect):
+    from rooms.socket.seen import LastSeen
+
+    sockets = [
+        await connect(person) for person in (live_team.supplier_member, live_team.client_member)
+    ]
+    for socket in sockets:
+        await socket.close()
+    seen = LastSeen.get()
+    assert seen.pending == {live_team.supplier_member.pk, live_team.client_member.pk}
+    await LastSeen.flush_all()
+    assert seen.pending == set()
+    noted = await sync_to_async(
+        lambda: dict(
+            User.objects.filter(
+                pk__in=[live_team.supplier_member.pk, live_team.client_member.pk]
+            ).values_list("pk", "last_seen_at")
+        )
+    )()
+    # Batched: one UPDATE for both (one moment), as the closes of a storm are.
+    assert len(set(noted.values())) == 1 and None not in noted.values()
