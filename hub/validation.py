@@ -8,8 +8,12 @@ from typing import Any
 from hub.errors import Invalid, TooLarge
 
 # C0 control characters other than tab and newlines: PostgreSQL refuses NUL
-# in text, and the rest only ever hide content.
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# in text, and the rest only ever hide content. And the bidirectional
+# embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): they only
+# ever reorder what is shown, so "file\u202egnp.exe" would read "fileexe.png".
+# The plain marks (LRM, RLM, ALM) stay: right-to-left text needs them, and
+# they cannot reverse a run.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 def text_problem(value: Any) -> str | None:
@@ -51,7 +55,8 @@ def check_text(data: Any) -> None:
 
 def clean_text(value: Any, what: str, *, max_chars: int, allow_empty: bool = False) -> str:
     """``value`` as stored text: a string of at most ``max_chars`` characters (else
-    ``TooLarge``), control characters removed, trimmed, and not empty unless allowed."""
+    ``TooLarge``), control and bidirectional override characters removed, trimmed, and
+    not empty unless allowed."""
     if not isinstance(value, str):
         raise Invalid(f"`{what}` must be a string.")
     if len(value) > max_chars:

@@ -846,6 +846,7 @@ _PAGE_KIND = {"room": "room", "mentions": "room", "unread": "room"}
 ID_KEYS = {
     "room": "room",
     "room_id": "room",
+    "work_item_room": "room",
     "target_room": "room",
     "source_room": "room",
     "thread": "message",

@@ -96,7 +96,7 @@ def _send_one(person: User, choices: NotificationSettings, now: datetime.datetim
             _due(now)
             .filter(person=person)
             .select_for_update(skip_locked=True, of=("self",))
-            .select_related("room")
+            .select_related("room", "work_item")
             .order_by("created_at", "id")
         )
         if not due:
@@ -121,8 +121,8 @@ def _link(notification: Notification) -> str:
         return f"{base}/"
     if notification.message_id is not None:
         return f"{base}/rooms/{notification.room_id}/?message={notification.message_id}"
-    if notification.work_item_id is not None:
-        return f"{base}/rooms/{notification.room_id}/?item={notification.work_item_id}"
+    if notification.work_item is not None:
+        return f"{base}/rooms/{notification.work_item.room_id}/?item={notification.work_item_id}"
     return f"{base}/rooms/{notification.room_id}/"
 
 

@@ -10,7 +10,7 @@ from rooms.wire.serializers import notification_frame
 
 
 def notifications_for(user: User, *, unread_only: bool = False) -> list[dict[str, Any]]:
-    qs = Notification.objects.filter(person=user)
+    qs = Notification.objects.filter(person=user).select_related("work_item")
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     return [

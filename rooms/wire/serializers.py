@@ -196,6 +196,9 @@ def notification_frame(notification: Notification) -> NotificationEvent:
         "body": notification.body,
         "room": notification.room_id,
         "work_item": notification.work_item_id,
+        "work_item_room": (
+            notification.work_item.room_id if notification.work_item is not None else None
+        ),
         "message": notification.message_id,
         "quiet": notification.quiet,
         "created_at": notification.created_at.isoformat(),

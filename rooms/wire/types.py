@@ -233,6 +233,9 @@ class NotificationEvent(TypedDict):
     body: str
     room: int | None
     work_item: int | None
+    # The room the work item is in (an escalation's ``room`` is the side's
+    # internal escalation room): where the item opens.
+    work_item_room: int | None
     # The message it is about (a mention, a reply): its permalink.
     message: int | None
     # Made during the person's quiet hours: listed, not announced.

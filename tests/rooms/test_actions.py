@@ -121,6 +121,16 @@ def test_control_characters_are_stripped(team):
     assert message.body == "abc\nd"
 
 
+def test_bidirectional_overrides_cannot_disguise_text_and_rtl_marks_stay(team):
+    # Shown as written, "file<RLO>gnp.exe" reads "fileexe.png".
+    disguised = send(team.client_member, team.shared, "open file\u202egnp.exe now")
+    assert disguised.body == "open filegnp.exe now"
+    isolated = send(team.client_member, team.shared, "a\u2066b\u2067c\u2068d\u2069e\u202ab\u202c")
+    assert isolated.body == "abcdeb"
+    hebrew = send(team.client_member, team.shared, "\u05e9\u05dc\u05d5\u05dd\u200f PO-12")
+    assert hebrew.body == "\u05e9\u05dc\u05d5\u05dd\u200f PO-12"
+
+
 def test_non_members_get_not_found_exactly_like_a_missing_room(team):
     outsider = make_person(make_org())
     with pytest.raises(NotFound) as forbidden:

@@ -697,6 +697,9 @@ def test_http_notifications_list_the_persons_own_and_mark_them_read(team):
     assert [(n["kind"], n["work_item"], n["read"]) for n in listed] == [
         ("escalation.raised", escalation.work_item_id, False)
     ]
+    # It opens the work item in the item's own room, not in the escalation room.
+    assert listed[0]["work_item_room"] == team.shared.id
+    assert listed[0]["room"] != team.shared.id
     marked = client.post("/api/notifications/", {"ids": "all"}, content_type=JSON)
     assert marked.json() == {"marked_read": 1}
     assert client.get("/api/notifications/", {"unread": "1"}).json() == {"notifications": []}

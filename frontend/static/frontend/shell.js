@@ -218,11 +218,15 @@ export function toast(title, body = "", { href = null, kind = "info" } = {}) {
   setTimeout(() => item.remove(), 8000);
 }
 
-/** @param {NotificationEvent} n where a notification leads: its message, its work item, its room */
-function notificationHref(n) {
-  if (!n.room) return "/";
-  if (n.message) return permalink(n.room, n.message);
-  return n.work_item ? `/rooms/${n.room}/?item=${n.work_item}` : `/rooms/${n.room}/`;
+/**
+ * Where a notification leads: its message; its work item, in the item's own
+ * room (an escalation's `room` is the side's escalation room); its room.
+ * @param {NotificationEvent} n
+ */
+export function notificationHref(n) {
+  if (n.message && n.room) return permalink(n.room, n.message);
+  if (n.work_item && n.work_item_room) return `/rooms/${n.work_item_room}/?item=${n.work_item}`;
+  return n.room ? `/rooms/${n.room}/` : "/";
 }
 
 /**

@@ -255,6 +255,7 @@
  * @property {string} body
  * @property {number | null} room
  * @property {number | null} work_item
+ * @property {number | null} work_item_room
  * @property {number | null} message
  * @property {boolean} quiet
  * @property {string} created_at
