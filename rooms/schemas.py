@@ -265,6 +265,8 @@ class UnsubscribeFrame(InRoom):
 
 class TypingFrame(InRoom):
     thread: Id | None = None
+    # The text was erased: whoever was told you are typing stops being told.
+    stop: StrictBool = False
 
 
 class ReadFrame(InRoom):

@@ -329,12 +329,18 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             raise NotFound("Subscribe to the room first.")
         now = time.monotonic()
         key = (frame.room, frame.thread)
-        if now - self.last_typing.get(key, 0.0) < TYPING_MIN_INTERVAL:
+        ttl = settings.CAUSEWAY_TYPING_TTL_SECONDS
+        if frame.stop:
+            # Only a notice this socket gave, still showing, is taken back:
+            # a stop is never a frame of its own to everyone.
+            if now - self.last_typing.pop(key, float("-inf")) >= ttl:
+                return
+            await do_typing(self.user.pk, frame.room, frame.thread, 0)
+            return
+        if now - self.last_typing.get(key, float("-inf")) < TYPING_MIN_INTERVAL:
             return  # throttled: the earlier notice is still showing
         self.last_typing[key] = now
-        await do_typing(
-            self.user.pk, frame.room, frame.thread, settings.CAUSEWAY_TYPING_TTL_SECONDS
-        )
+        await do_typing(self.user.pk, frame.room, frame.thread, ttl)
 
     async def on_read(self, frame: ReadFrame, ref: Ref) -> None:
         # The resulting `unread` frame reaches all of the person's sockets,

@@ -297,6 +297,26 @@ async def test_typing_reaches_subscribers_and_is_throttled(live_team, connect):
     await b.nothing(0.4)
 
 
+async def test_erasing_the_text_takes_the_typing_notice_back_at_once(live_team, connect):
+    a = await connect(live_team.supplier_member)
+    b = await connect(live_team.client_member)
+    await subscribed(a, live_team.shared)
+    await subscribed(b, live_team.shared)
+    await b.drain()
+    room = live_team.shared.id
+    # A stop with nothing showing says nothing to anyone.
+    await a.send({"type": "typing", "room": room, "stop": True})
+    await b.nothing(0.4)
+    await a.send({"type": "typing", "room": room})
+    assert (await b.expect("typing"))["expires_in"] > 0
+    await a.send({"type": "typing", "room": room, "stop": True})
+    stopped = await b.expect("typing")
+    assert (stopped["user"], stopped["expires_in"]) == (live_team.supplier_member.id, 0)
+    # Typing again right after is a new notice, not throttled by the old one.
+    await a.send({"type": "typing", "room": room})
+    assert (await b.expect("typing"))["expires_in"] > 0
+
+
 async def test_typing_in_a_room_you_are_not_subscribed_to_is_not_found(live_team, connect):
     a = await connect(live_team.supplier_member)
     await a.send({"type": "typing", "room": live_team.client_internal.id})

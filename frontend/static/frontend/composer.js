@@ -27,7 +27,7 @@ const TYPING_EVERY = TYPING_MIN_INTERVAL * 1000;
  * @property {string} [sendLabel]
  * @property {(body: string, files: FileData[]) => boolean | void} onSend false keeps the text; a throw with code "too_large" shows why
  * @property {FileTray | null} [tray] files to send with the message (null: no attaching here)
- * @property {() => void} [onTyping]
+ * @property {(stop?: boolean) => void} [onTyping] a typing notice; `true` takes it back (the text was erased)
  * @property {() => ReadonlyArray<PersonRef>} [members] whom `@` offers
  * @property {number} [maxChars] for the counter only
  */
@@ -258,6 +258,10 @@ export function createComposer({
     if (input.value && now - lastTyping > TYPING_EVERY) {
       lastTyping = now;
       onTyping();
+    } else if (!input.value && lastTyping) {
+      // Erased: the others stop seeing "… is typing" now, not when it expires.
+      lastTyping = 0;
+      onTyping(true);
     }
   });
   input.addEventListener("blur", () => setTimeout(closeMentions, 150));

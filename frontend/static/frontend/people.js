@@ -109,7 +109,8 @@ export class RoomPeople {
   /** @param {TypingEvent} frame */
   typing({ user, thread, expires_in: ttl }) {
     if (user === this.page.me.id) return; // our own notices come back too
-    this.typists.set(user, { thread: thread ?? null, until: Date.now() + ttl * 1000 });
+    if (ttl <= 0) this.typists.delete(user); // they erased what they were writing
+    else this.typists.set(user, { thread: thread ?? null, until: Date.now() + ttl * 1000 });
     this.drawTyping();
   }
 

@@ -178,7 +178,7 @@ const composer = createComposer({
     roomHistory.list.addPending(clientId, body, null, files);
     roomHistory.scrollToBottom();
   },
-  onTyping: () => socket.send({ type: "typing", room: roomId }),
+  onTyping: (stop = false) => socket.send(stop ? { type: "typing", room: roomId, stop } : { type: "typing", room: roomId }),
 });
 $("#composer-slot").append(composer.el);
 

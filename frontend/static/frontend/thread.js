@@ -54,7 +54,8 @@ export class ThreadView {
       members: () => page.mentionable(),
       tray: page.newTray(),
       onSend: (body, files) => this.send(body, files),
-      onTyping: () => page.socket.send({ type: "typing", room: page.roomId, thread: this.rootId }),
+      onTyping: (stop = false) =>
+        page.socket.send({ type: "typing", room: page.roomId, thread: this.rootId, ...(stop ? { stop } : {}) }),
     });
     // "Also send to room": the reply shows in the room's timeline too (not in a
     // work item's discussion, whose thread is its own place).
