@@ -36,9 +36,15 @@ def tick(now: datetime.datetime | None = None) -> dict[str, Any]:
     return {
         "relayed": relay_all(now),
         "escalations_notified": run_escalation_clock(now),
-        "digests_sent": send_digests(now, online=async_to_sync(online_of)(digest_candidates(now))),
+        "digests_sent": _digests_now(now),
         "uploads_purged": purge_released_uploads(now),
     }
+
+
+def _digests_now(now: datetime.datetime | None) -> int:
+    candidates = digest_candidates(now)
+    online = async_to_sync(online_of)(candidates) if candidates else set()
+    return send_digests(now, online=online, candidates=candidates)
 
 
 async def online_of(people: list[int]) -> set[int]:
@@ -52,7 +58,7 @@ async def run_digests() -> int:
     if not candidates:
         return 0
     online = await online_of(candidates)
-    sent: int = await database_sync_to_async(send_digests)(online=online)
+    sent: int = await database_sync_to_async(send_digests)(online=online, candidates=candidates)
     return sent
 
 

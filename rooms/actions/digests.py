@@ -30,7 +30,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from hub.models import User
-from rooms.actions.notifications import settings_for
+from rooms.actions.notifications import settings_for, settings_of
 from rooms.models.notifications import TOPICS, Notification, NotificationSettings, topic_of
 
 logger = logging.getLogger("causeway.digests")
@@ -72,20 +72,28 @@ def digest_candidates(now: datetime.datetime | None = None) -> list[int]:
     return list(_due(now).values_list("person_id", flat=True).distinct())
 
 
-def send_digests(now: datetime.datetime | None = None, *, online: Collection[int] = ()) -> int:
-    """Send every digest that is due; ``online``: people with a socket open now. Returns how
+def send_digests(
+    now: datetime.datetime | None = None,
+    *,
+    online: Collection[int] = (),
+    candidates: Collection[int] | None = None,
+) -> int:
+    """Send every digest that is due; ``online``: people with a socket open now;
+    ``candidates``: ``digest_candidates(now)`` if the caller has them already. Returns how
     many e-mails went out."""
     now = now or timezone.now()
     away_since = now - datetime.timedelta(minutes=settings.CAUSEWAY_DIGEST_AFTER_MINUTES)
+    if candidates is None:
+        candidates = digest_candidates(now)
+    people = [
+        person
+        for person in User.objects.filter(pk__in=list(candidates)).exclude(pk__in=list(online))
+        if person.last_seen_at is None or person.last_seen_at <= away_since
+    ]
+    choices = settings_of(p.pk for p in people)
     sent = 0
-    people = User.objects.filter(pk__in=digest_candidates(now)).exclude(pk__in=list(online))
     for person in people:
-        if person.last_seen_at is not None and person.last_seen_at > away_since:
-            continue
-        choices = settings_for(person)
-        if choices.is_quiet(now):
-            continue
-        if _send_one(person, choices, now):
+        if not choices[person.pk].is_quiet(now) and _send_one(person, choices[person.pk], now):
             sent += 1
     return sent
 

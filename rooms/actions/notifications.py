@@ -21,7 +21,7 @@ removes its notifications. So the bell, the badges and the e-mails agree.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from django.conf import settings
@@ -46,12 +46,19 @@ PREVIEW_CHARS = 200
 def settings_for(person: User | int) -> NotificationSettings:
     """The person's settings, or the defaults (not stored until changed)."""
     person_id = person if isinstance(person, int) else person.pk
-    found = NotificationSettings.objects.filter(person_id=person_id).first()
-    return found or NotificationSettings(person_id=person_id)
+    return settings_of([person_id])[person_id]
+
+
+def settings_of(person_ids: Iterable[int]) -> dict[int, NotificationSettings]:
+    """Each person's settings (the defaults for those who changed none), in one query."""
+    wanted = set(person_ids)
+    stored = {s.person_id: s for s in NotificationSettings.objects.filter(person_id__in=wanted)}
+    return {p: stored.get(p) or NotificationSettings(person_id=p) for p in wanted}
 
 
 def _create(
     person_id: int,
+    choices: NotificationSettings,
     *,
     kind: str,
     title: str,
@@ -70,7 +77,7 @@ def _create(
         work_item=item,
         message=message,
         seq=message.seq if message is not None else None,
-        quiet=settings_for(person_id).is_quiet(now),
+        quiet=choices.is_quiet(now),
         created_at=now,
     )
     publish.publish_on_commit(publish.user_group(person_id), notification_frame(notification))
@@ -107,6 +114,7 @@ def do_notify_message(message: Message, mentioned: Sequence[int]) -> None:
         return
     room = message.room
     author = message.author.name
+    choices = settings_of(kinds)
     for person_id, kind in kinds.items():
         if kind == "mention":
             title = f"{author} mentioned you in {room.name}"
@@ -114,6 +122,7 @@ def do_notify_message(message: Message, mentioned: Sequence[int]) -> None:
             title = f"{author} replied in a thread you follow in {room.name}"
         _create(
             person_id,
+            choices[person_id],
             kind=kind,
             title=title,
             body=_preview(message.body),
@@ -131,6 +140,7 @@ def do_notify_assigned(item: WorkItem, assignee: User | None, actor: User) -> No
         return
     _create(
         assignee.pk,
+        settings_for(assignee),
         kind="assigned",
         title=f"{actor.name} assigned you a work item in {item.room.name}",
         body=item.title,
@@ -193,9 +203,12 @@ def notify(
     people: list[User], *, kind: str, title: str, body: str, room: Room, item: WorkItem
 ) -> None:
     """An escalation's notice: in the app, and by e-mail at once to those who take it."""
+    choices = settings_of(p.pk for p in people)
     for person in people:
-        _create(person.pk, kind=kind, title=title, body=body, room=room, item=item)
-    emails = [p.email for p in people if settings_for(p).emails("escalation")]
+        _create(
+            person.pk, choices[person.pk], kind=kind, title=title, body=body, room=room, item=item
+        )
+    emails = [p.email for p in people if choices[p.pk].emails("escalation")]
     if emails:
         link = f"{settings.SITE_URL}/rooms/{room.pk}/"
         transaction.on_commit(

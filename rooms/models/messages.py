@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from hub.ids import RandomIdField
@@ -78,6 +79,15 @@ class Message(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def in_timeline(self) -> bool:
+        """Shown in the room's list (``IN_TIMELINE``), not only in a thread."""
+        return self.thread_root_id is None or self.in_room
+
+
+# The room's timeline: its top-level messages, and the replies also sent to the room.
+IN_TIMELINE = Q(thread_root__isnull=True) | Q(in_room=True)
 
 
 class Mention(models.Model):

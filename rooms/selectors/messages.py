@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from rooms.models.log import RoomEvent
-from rooms.models.messages import Message
+from rooms.models.messages import IN_TIMELINE, Message
 from rooms.models.rooms import Room
 
 
@@ -21,7 +21,7 @@ def events_after(room_id: int, since: int, until: int) -> list[dict[str, Any]]:
 
 
 def message_page(room: Room, *, before: int | None, after: int | None, limit: int) -> list[Message]:
-    qs = _top_level(room.pk)
+    qs = _timeline(room.pk)
     if after is not None:
         return list(qs.filter(seq__gt=after).order_by("seq")[:limit])
     if before is not None:
@@ -41,10 +41,9 @@ class Around:
 
 
 def messages_around(target: Message, *, each_side: int) -> Around:
-    in_timeline = target.thread_root_id is None or target.in_room
-    anchor = target if in_timeline else target.thread_root
+    anchor = target if target.in_timeline else target.thread_root
     assert anchor is not None
-    qs = _top_level(anchor.room_id)
+    qs = _timeline(anchor.room_id)
     before = list(qs.filter(seq__lt=anchor.seq).order_by("-seq")[: each_side + 1])
     after = list(qs.filter(seq__gt=anchor.seq).order_by("seq")[: each_side + 1])
     return Around(
@@ -55,11 +54,10 @@ def messages_around(target: Message, *, each_side: int) -> Around:
     )
 
 
-def _top_level(room_id: int) -> QuerySet[Message]:
-    """The room's timeline: its top-level messages, and the replies also sent to the room."""
+def _timeline(room_id: int) -> QuerySet[Message]:
+    """The room's timeline (``IN_TIMELINE``), loaded for the wire."""
     return (
-        Message.objects.filter(room_id=room_id)
-        .filter(Q(thread_root__isnull=True) | Q(in_room=True))
+        Message.objects.filter(IN_TIMELINE, room_id=room_id)
         .select_related("author__organization", "shared_back_by__organization")
         .prefetch_related("mentions", "attachments__upload")
     )

@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 
 from hub.models import User
 from hub.prepared import Prepared
-from rooms.models.messages import Mention, Message, ThreadFollow
+from rooms.models.messages import IN_TIMELINE, Mention, Message, ThreadFollow
 from rooms.selectors.access import readable_rooms
 from rooms.wire.types import ThreadReading, ThreadUnreadEvent
 
@@ -40,10 +40,7 @@ def unread_filter(user: User | int) -> Q:
 def _rule_filter(user: User | int, rule: dict[str, bool]) -> Q:
     q = Q()
     if not rule["counts_thread_replies"]:
-        in_timeline = Q(thread_root__isnull=True)
-        if rule["counts_replies_sent_to_room"]:
-            in_timeline |= Q(in_room=True)
-        q &= in_timeline
+        q &= IN_TIMELINE if rule["counts_replies_sent_to_room"] else Q(thread_root__isnull=True)
     if not rule["counts_own"]:
         q &= ~Q(author=user)
     if not rule["counts_deleted"]:
@@ -152,6 +149,11 @@ class FollowedThreads:
 
 def threads_followed(user: User, *, offset: int = 0) -> FollowedThreads:
     """The threads ``user`` follows in rooms they may read now, latest activity first."""
+    latest_reply = Subquery(
+        Message.objects.filter(thread_root=OuterRef("root_id"), deleted_at__isnull=True)
+        .order_by("-seq")
+        .values("id")[:1]
+    )
     follows = list(
         ThreadFollow.objects.filter(
             user=user,
@@ -161,6 +163,7 @@ def threads_followed(user: User, *, offset: int = 0) -> FollowedThreads:
         .annotate(
             unread=_thread_unread(user),
             active_at=Coalesce("root__last_reply_at", "root__created_at"),
+            last_reply_id=latest_reply,
         )
         .select_related(
             "root__room", "root__author__organization", "root__shared_back_by__organization"
@@ -170,19 +173,9 @@ def threads_followed(user: User, *, offset: int = 0) -> FollowedThreads:
     )
     more = len(follows) > THREADS_PAGE
     follows = follows[:THREADS_PAGE]
-    latest = Subquery(
-        Message.objects.filter(thread_root=OuterRef("root_id"), deleted_at__isnull=True)
-        .order_by("-seq")
-        .values("id")[:1]
-    )
-    reply_ids = [
-        r
-        for r in ThreadFollow.objects.filter(pk__in=[f.pk for f in follows])
-        .annotate(last=latest)
-        .values_list("last", flat=True)
-        if r is not None
-    ]
-    replies = Message.objects.filter(pk__in=reply_ids).select_related("author__organization")
+    replies = Message.objects.filter(
+        pk__in=[f.last_reply_id for f in follows if f.last_reply_id is not None]
+    ).select_related("author__organization")
     return FollowedThreads(
         follows=[(f, f.unread) for f in follows],
         last_replies={m.thread_root_id: m for m in replies if m.thread_root_id is not None},
