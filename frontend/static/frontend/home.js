@@ -8,6 +8,7 @@ import { confirmDialog } from "./dialog.js";
 import { $, $all, h, PRIORITY_LABELS, statusLabel, timeEl } from "./dom.js";
 import { errorText } from "./errors.js";
 import { mountFilePolicy } from "./filepolicy.js";
+import { itemLink } from "./links.js";
 import { revokeButton } from "./members.js";
 import { startShell } from "./shell.js";
 import { mountFollowedThreads } from "./threads.js";
@@ -179,7 +180,7 @@ async function loadMyWork() {
             h(
               "li",
               { dataset: { item: item.id } },
-              h("a", { href: `/rooms/${item.room}/?item=${item.id}` }, item.title),
+              h("a", { href: itemLink(item.room, item.id) }, item.title),
               h(
                 "span",
                 { class: "work-meta" },

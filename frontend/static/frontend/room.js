@@ -16,7 +16,7 @@ import { RoomHistory } from "./history.js";
 import { provenance } from "./messages.js";
 import { Panel } from "./panels.js";
 import { RoomPeople } from "./people.js";
-import { permalink } from "./search.js";
+import { permalink } from "./links.js";
 import { startShell } from "./shell.js";
 import { ThreadView } from "./thread.js";
 

@@ -10,20 +10,12 @@
 import { get } from "./api.js";
 import { h, plural, timeEl } from "./dom.js";
 import { errorText } from "./errors.js";
+import { permalink } from "./links.js";
 
 /** @import { Me, RoomListing } from "./api.js" */
 /** @import { PersonRef, SearchHit, SearchResults } from "./wire.gen.js" */
 
 const TYPING_PAUSE_MS = 250;
-
-/**
- * `/rooms/{room}/?message={id}`: opens the room around the message, and its thread if it is a reply.
- * @param {number} room
- * @param {number} message
- */
-export function permalink(room, message) {
-  return `/rooms/${room}/?message=${message}`;
-}
 
 /**
  * The start of a local calendar day as an ISO moment with the browser's offset

@@ -6,7 +6,8 @@
 import { get, post } from "./api.js";
 import { $, $all, $maybe, h, readBoot, timeEl } from "./dom.js";
 import { canAskForDesktop, desktopNotice, isQuiet } from "./notify.js";
-import { permalink, startSearch } from "./search.js";
+import { itemLink, permalink } from "./links.js";
+import { startSearch } from "./search.js";
 import { CausewaySocket } from "./socket.js";
 import { applyUnread, countArrival, takeCounts } from "./unread.js";
 
@@ -225,7 +226,7 @@ export function toast(title, body = "", { href = null, kind = "info" } = {}) {
  */
 export function notificationHref(n) {
   if (n.message && n.room) return permalink(n.room, n.message);
-  if (n.work_item && n.work_item_room) return `/rooms/${n.work_item_room}/?item=${n.work_item}`;
+  if (n.work_item && n.work_item_room) return itemLink(n.work_item_room, n.work_item);
   return n.room ? `/rooms/${n.room}/` : "/";
 }
 

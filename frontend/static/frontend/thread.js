@@ -11,6 +11,7 @@ import { confirmDialog } from "./dialog.js";
 import { h, plural } from "./dom.js";
 import { errorCode, errorText } from "./errors.js";
 import { formatSize, kindLabel } from "./files.js";
+import { threadLink } from "./links.js";
 import { MessageList } from "./messagelist.js";
 import { provenance } from "./messages.js";
 import { typingText } from "./people.js";
@@ -217,7 +218,7 @@ export class ThreadView {
           "li",
           {},
           "Mirrored to ",
-          h("a", { href: `/rooms/${m.target_room}/?thread=${m.root_copy}` }, page.roomName(m.target_room)),
+          h("a", { href: threadLink(m.target_room, m.root_copy) }, page.roomName(m.target_room)),
         ),
       ),
     );
@@ -259,7 +260,7 @@ export class ThreadView {
         page.addMirror(mirror);
         status.replaceChildren(
           "Mirrored to ",
-          h("a", { href: `/rooms/${mirror.target_room}/?thread=${mirror.root_copy}` }, page.roomName(mirror.target_room)),
+          h("a", { href: threadLink(mirror.target_room, mirror.root_copy) }, page.roomName(mirror.target_room)),
           `. ${partner} is not told.`,
         );
       } catch (error) {

@@ -7,21 +7,13 @@
 import { get } from "./api.js";
 import { h, plainText, plural, timeEl } from "./dom.js";
 import { errorText } from "./errors.js";
+import { threadLink } from "./links.js";
 
 /** @import { CausewaySocket } from "./socket.js" */
 /** @import { FollowedThread, FollowedThreads } from "./wire.gen.js" */
 
 const RELOAD_PAUSE_MS = 300;
 const PREVIEW_CHARS = 120;
-
-/**
- * `/rooms/{room}/?thread={root}`: the room with the thread open.
- * @param {number} room
- * @param {number} root
- */
-export function threadLink(room, root) {
-  return `/rooms/${room}/?thread=${root}`;
-}
 
 /** @param {string} text */
 function preview(text) {

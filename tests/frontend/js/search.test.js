@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { localDayStart, permalink } from "../../../frontend/static/frontend/search.js";
+import { permalink } from "../../../frontend/static/frontend/links.js";
+import { localDayStart } from "../../../frontend/static/frontend/search.js";
 
 describe("localDayStart", () => {
   test("is midnight of that day with this machine's offset, so the server reads the person's day", () => {
