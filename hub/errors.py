@@ -50,6 +50,12 @@ class RateLimited(ActionError):
     code = "rate_limited"
     http_status = 429
 
+    def __init__(self, detail: str = "", *, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        # Whole seconds until the window reopens (at least 1): the client
+        # holds its sends until then and sends them by itself.
+        self.retry_after = max(1, retry_after)
+
     def default_detail(self) -> str:
         return "Too many requests; slow down."
 

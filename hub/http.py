@@ -13,7 +13,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from hub.errors import ActionError, Invalid, TooLarge
+from hub.errors import ActionError, Invalid, RateLimited, TooLarge
 from hub.models import User
 from hub.schemas import S, parse
 from hub.validation import check_text
@@ -140,6 +140,19 @@ def _async_api(view: Callable[..., Any], methods: tuple[str, ...]) -> View:
 
 def _failure(request: HttpRequest, error: ActionError | DatabaseError) -> JsonResponse:
     """An action's refusal as its JSON error; a database that failed as the 503."""
+    if isinstance(error, RateLimited):
+        response = JsonResponse(
+            {
+                "error": {
+                    "code": error.code,
+                    "detail": error.detail,
+                    "retry_after": error.retry_after,
+                }
+            },
+            status=error.http_status,
+        )
+        response["Retry-After"] = str(error.retry_after)
+        return response
     if isinstance(error, ActionError):
         return error_response(error.code, error.detail, error.http_status)
     logger.warning("database unavailable for %s", request.path, exc_info=error)

@@ -6,6 +6,7 @@ and all server processes, which is what "per person" has to mean.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Literal
 
@@ -19,9 +20,13 @@ from hub.errors import RateLimited
 def hit(user_id: int, bucket: Literal["writes", "frames"]) -> None:
     """Count one use of ``bucket``; raise RateLimited past the limit."""
     limit, window = getattr(settings, f"CAUSEWAY_RATE_LIMIT_{bucket.upper()}")
-    key = f"rl:{bucket}:{user_id}:{int(time.time() // window)}"
+    now = time.time()
+    key = f"rl:{bucket}:{user_id}:{int(now // window)}"
     if count(key, window + 1) > limit:
-        raise RateLimited(f"At most {limit} per {window} s; slow down.")
+        raise RateLimited(
+            f"At most {limit} per {window} s; slow down.",
+            retry_after=math.ceil(window - now % window),
+        )
 
 
 def count(key: str, timeout: int) -> int:

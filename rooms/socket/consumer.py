@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from hub import publish
-from hub.errors import ActionError, NotFound
+from hub.errors import ActionError, NotFound, RateLimited
 from hub.models import User
 from hub.schemas import Schema, parse
 from hub.threads import db
@@ -177,6 +177,16 @@ class CausewayConsumer(AsyncWebsocketConsumer):
                 raise UnknownType(f"Unknown frame type {raw['type'][:40]!r}.")
             schema, handler = route
             await handler(parse(schema, raw), frame_ref(raw))
+        except RateLimited as error:
+            await self.send_frame(
+                ErrorFrame(
+                    type="error",
+                    code=error.code,
+                    detail=error.detail,
+                    ref=frame_ref(raw),
+                    retry_after=error.retry_after,
+                )
+            )
         except ActionError as error:
             await self.send_error(error.code, error.detail, frame_ref(raw))
         except DatabaseError:

@@ -8,6 +8,7 @@ a frame (JSON object, a string ``type``, within the size limit), which
 from __future__ import annotations
 
 import json
+import math
 import time
 from typing import Any
 
@@ -78,5 +79,8 @@ class FrameBucket:
         self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
         self.at = now
         if self.tokens < 1:
-            raise RateLimited("Too many frames; slow down.")
+            raise RateLimited(
+                "Too many frames; slow down.",
+                retry_after=math.ceil((1 - self.tokens) / self.rate),
+            )
         self.tokens -= 1

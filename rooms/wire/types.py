@@ -460,6 +460,8 @@ class ErrorFrame(TypedDict):
     code: str
     detail: str
     ref: str | int | None
+    # `rate_limited` only: whole seconds until the limit lets a frame through.
+    retry_after: NotRequired[int]
 
 
 SocketFrame = (

@@ -15,7 +15,14 @@ from playwright.sync_api import expect
 
 from rooms.models.messages import Message
 from tests.conftest import Team
-from tests.frontend.conftest import SERVER_ENV, off_loop, prepare_for_browser, screenshot
+from tests.frontend.conftest import (
+    DESKTOP,
+    SERVER_ENV,
+    composer,
+    off_loop,
+    prepare_for_browser,
+    screenshot,
+)
 from tests.live import DaphneProcess
 
 pytestmark = [
@@ -184,3 +191,54 @@ def test_a_message_too_large_to_send_is_explained_kept_and_never_sent(
         assert sorted(stored) == ["A short one instead", "After the reconnect"]
     finally:
         context.close()
+
+
+@pytest.fixture
+def strict_server(browser: Any, live_team: Team):
+    """Three writes per person per 10 s: the limit a fast typist meets at once."""
+    server = DaphneProcess({**SERVER_ENV, "CAUSEWAY_RATE_WRITES": "3"})
+    yield server
+    server.stop()
+
+
+def test_messages_over_the_rate_limit_wait_under_one_notice_and_go_by_themselves(
+    live_team: Team, strict_server: DaphneProcess, sessions: Any
+):
+    t = live_team
+    prepare_for_browser(t.supplier_member, t.client_member)
+    sue = sessions(strict_server, t.supplier_member, DESKTOP)
+    cleo = sessions(strict_server, t.client_member, DESKTOP)
+    page = sue.open_room(t.shared)
+    cleo_page = cleo.open_room(t.shared)
+    box = composer(page)
+    lines = [f"Pallet {n} loaded" for n in range(1, 8)]
+    for line in lines:
+        box.fill(line)
+        box.press("Enter")
+
+    # One notice, not one per message; the ones over the limit say they wait.
+    notice = page.locator("#toasts .toast")
+    expect(notice).to_have_count(1)
+    expect(notice).to_contain_text("Sending paused")
+    expect(notice).to_contain_text("by themselves")
+    # Those over the limit say they wait (how many depends on where the
+    # 10-second windows fall; seven in a second span at most two windows,
+    # which pass six).
+    expect(page.locator("#messages .send-state.held").first).to_contain_text("Waiting")
+    expect(page.locator("#messages .send-state.failed")).to_have_count(0)
+    screenshot(page, "rate-limit-held")
+
+    # Each goes when its window reopens, in order, once: the partner sees all seven.
+    received = cleo_page.locator("#messages .msg .msg-body")
+    expect(received).to_have_text(lines, timeout=45_000)
+    expect(page.locator("#messages .send-state")).to_have_count(0, timeout=15_000)
+    expect(page.locator("#toasts .toast")).to_have_count(0)
+    stored = off_loop(
+        lambda: list(
+            Message.objects.filter(room=t.shared, author=t.supplier_member)
+            .order_by("seq")
+            .values_list("body", flat=True)
+        )
+    )
+    assert stored == lines
+    screenshot(cleo_page, "rate-limit-all-arrived")

@@ -40,3 +40,15 @@ def test_a_new_window_starts_a_new_count(three_writes_per_minute, monkeypatch):
     later = ratelimit.time.time() + 60
     monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: later))
     ratelimit.hit(1, "writes")
+
+
+def test_a_refusal_says_how_many_seconds_remain_of_the_window(settings, monkeypatch):
+    settings.CAUSEWAY_RATE_LIMIT_WRITES = (1, 10)
+    cache.clear()
+    # 3.2 s into a 10-second window: it reopens in 6.8 s, said as 7.
+    start = (time.time() // 10) * 10 + 3.2
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: start))
+    ratelimit.hit(1, "writes")
+    with pytest.raises(RateLimited) as refused:
+        ratelimit.hit(1, "writes")
+    assert refused.value.retry_after == 7

@@ -541,7 +541,10 @@ async def test_flooding_is_rate_limited_per_person(live_team, connect, settings,
     await tab1.send(
         {"type": "message.send", "room": live_team.shared.id, "client_id": "fl-over", "body": "x"}
     )
-    assert (await tab1.expect("error"))["code"] == "rate_limited"
+    refused = await tab1.expect("error")
+    assert refused["code"] == "rate_limited" and refused["ref"] == "fl-over"
+    # When to send again: what is left of the 10-second window.
+    assert 1 <= refused["retry_after"] <= 10
     assert await Message.objects.filter(client_id__startswith="fl").acount() == 5
     # Other people are not affected.
     other = await connect(live_team.supplier_member)
@@ -558,10 +561,10 @@ async def test_frame_flood_is_rate_limited_per_socket(live_team, connect, settin
         await sock.send({"type": "ping"})
     frames = [await sock.recv() for _ in range(12)]
     assert [f["type"] for f in frames].count("pong") == 10
-    assert [f.get("code") for f in frames if f["type"] == "error"] == [
-        "rate_limited",
-        "rate_limited",
-    ]
+    refusals = [f for f in frames if f["type"] == "error"]
+    assert [f["code"] for f in refusals] == ["rate_limited", "rate_limited"]
+    # A token comes back every second (10 per 10 s).
+    assert [f["retry_after"] for f in refusals] == [1, 1]
 
 
 async def test_an_unexpected_failure_answers_internal_and_keeps_the_socket(

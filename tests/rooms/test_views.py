@@ -234,3 +234,20 @@ def test_add_people_offers_colleagues_and_for_owners_partner_people_they_know(te
             missing.content,
         )
     )
+
+
+def test_a_write_over_the_limit_gets_429_with_retry_after(team, settings):
+    settings.CAUSEWAY_RATE_LIMIT_WRITES = (1, 60)
+    client = login(team.client_member)
+    first = client.post(
+        f"/api/rooms/{team.shared.id}/workitems/", {"title": "One"}, content_type="application/json"
+    )
+    over = client.post(
+        f"/api/rooms/{team.shared.id}/workitems/", {"title": "Two"}, content_type="application/json"
+    )
+    assert first.status_code == 201
+    assert over.status_code == 429
+    error = over.json()["error"]
+    assert error["code"] == "rate_limited"
+    assert 1 <= error["retry_after"] <= 60
+    assert over["Retry-After"] == str(error["retry_after"])

@@ -15,7 +15,7 @@ import { renderFiles } from "./files.js";
  * @typedef {Omit<MessageData, "id" | "seq" | "room"> & {id: null, seq: null}} PendingMessage
  */
 
-/** @typedef {"pending" | "failed"} SendState */
+/** @typedef {"pending" | "held" | "failed"} SendState */
 
 /**
  * What tells which shared room a message in an internal room was mirrored
@@ -215,6 +215,9 @@ function sendStateEl(message, sendState, ctx) {
       h("span", { class: "when-live" }, "Sending…"),
       h("span", { class: "when-down" }, "Not sent yet: goes out when the connection is back"),
     );
+  }
+  if (sendState === "held") {
+    return h("span", { class: "send-state held", role: "status" }, "Waiting: sending faster than allowed, goes by itself in a moment");
   }
   if (sendState === "failed") {
     return h(

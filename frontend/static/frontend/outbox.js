@@ -7,7 +7,9 @@
 // An entry is "pending" while it waits (resent with the same client_id after
 // every reconnect: the server stores it once) and "failed" once the server
 // refused it, it went unanswered, or it was too large; a failed entry waits
-// for the person's Retry or Discard and is never resent by itself.
+// for the person's Retry or Discard and is never resent by itself. Over the
+// rate limit a send is neither: it is held (pending, not sent, sentAt null)
+// and goes out by itself when the server's `retry_after` has passed.
 //
 // PendingRequests: the other frames that expect an answer (`ok` or `error`
 // with their `ref`). They are never resent: a lost connection or no answer
@@ -126,6 +128,42 @@ export class Outbox {
     entry.status = "pending";
     entry.sentAt = sentAt;
     return entry.frame;
+  }
+
+  /**
+   * Pending again but not sent (the rate limit): the socket sends these when
+   * the window reopens. Returns the client_ids it holds, in the order sent.
+   * @param {Iterable<string>} clientIds
+   */
+  hold(clientIds) {
+    const held = [];
+    for (const clientId of clientIds) {
+      const entry = this.entries.get(clientId);
+      if (!entry || entry.status !== "pending") continue;
+      entry.sentAt = null;
+      held.push(clientId);
+    }
+    return held;
+  }
+
+  /** Every send that is waiting for an answer on this connection (sent, pending). */
+  unanswered() {
+    return [...this.entries].filter(([, entry]) => entry.status === "pending" && entry.sentAt !== null).map(([clientId]) => clientId);
+  }
+
+  /**
+   * The pending sends not yet sent (held, or written while offline), stamped as
+   * sent `now`, in the order written.
+   * @param {number} now
+   */
+  sendUnsent(now) {
+    const frames = [];
+    for (const entry of this.entries.values()) {
+      if (entry.status !== "pending" || entry.sentAt !== null) continue;
+      entry.sentAt = now;
+      frames.push(entry.frame);
+    }
+    return frames;
   }
 
   /**

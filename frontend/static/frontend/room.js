@@ -176,6 +176,7 @@ const composer = createComposer({
   onSend(body, files) {
     const clientId = socket.sendMessage(roomId, body, null, files.map((f) => f.id));
     roomHistory.list.addPending(clientId, body, null, files);
+    if (socket.holding) roomHistory.list.setPendingState(clientId, "held");
     roomHistory.scrollToBottom();
   },
   onTyping: (stop = false) => socket.send(stop ? { type: "typing", room: roomId, stop } : { type: "typing", room: roomId }),
@@ -244,6 +245,13 @@ socket.on("sendfailed", ({ client_id: clientId, detail }) => {
   if (!list) return;
   list.setPendingState(clientId, "failed", detail);
   toast("Message not sent", detail, { kind: "alert" });
+});
+// Over the rate limit: each waits, marked so, and goes by itself (shell.js says it once).
+socket.on("sendsheld", ({ client_ids: ids }) => {
+  for (const id of ids) listWithPending(id)?.setPendingState(id, "held");
+});
+socket.on("sendsreleased", ({ client_ids: ids }) => {
+  for (const id of ids) listWithPending(id)?.setPendingState(id, "pending");
 });
 socket.on("resync", async (frame) => {
   if (frame.room !== roomId) return;

@@ -75,6 +75,7 @@ export function startShell({ current = null, isReading = () => false } = {}) {
   socket.on("toolarge", ({ failed, detail }) => {
     if (!failed) toast("Message too large", detail, { kind: "alert" });
   });
+  heldSendsNotice(socket);
 
   // Every room the person is in is watched from the seq the page was drawn
   // at, so a message that arrives anywhere updates its badge. The open room
@@ -196,12 +197,14 @@ function connectionIndicator(socket) {
 }
 
 /**
- * Bottom-corner messages; text only.
+ * Bottom-corner messages; text only. A toast with a `key` replaces the one
+ * showing with the same key (one notice that changes, not a stack), and stays
+ * until `dismissToast(key)` or the person's ✕ when `sticky`.
  * @param {string} title
  * @param {string} [body]
- * @param {{href?: string | null, kind?: "info" | "alert"}} [options]
+ * @param {{href?: string | null, kind?: "info" | "alert", key?: string, sticky?: boolean}} [options]
  */
-export function toast(title, body = "", { href = null, kind = "info" } = {}) {
+export function toast(title, body = "", { href = null, kind = "info", key = "", sticky = false } = {}) {
   let box = $maybe("#toasts");
   if (!box) {
     box = h("div", { id: "toasts", class: "toasts", role: "status", aria: { live: "polite" } });
@@ -209,14 +212,49 @@ export function toast(title, body = "", { href = null, kind = "info" } = {}) {
   }
   const item = h(
     "div",
-    { class: `toast toast-${kind}` },
+    { class: `toast toast-${kind}`, dataset: key ? { key } : {} },
     h("strong", {}, title),
     body ? h("p", {}, body) : null,
     href ? h("a", { href }, "Open") : null,
     h("button", { type: "button", class: "icon-button", aria: { label: "Dismiss" }, onclick: () => item.remove() }, "✕"),
   );
-  box.append(item);
-  setTimeout(() => item.remove(), 8000);
+  const same = key ? box.querySelector(`[data-key="${CSS.escape(key)}"]`) : null;
+  if (same) same.replaceWith(item);
+  else box.append(item);
+  if (!sticky) setTimeout(() => item.remove(), 8000);
+}
+
+/** @param {string} key */
+export function dismissToast(key) {
+  $maybe("#toasts")?.querySelector(`[data-key="${CSS.escape(key)}"]`)?.remove();
+}
+
+/**
+ * Sends held by the rate limit (socket.js): one notice that counts down and
+ * goes when they have gone, instead of a "Message not sent" for each.
+ * @param {CausewaySocket} socket
+ */
+function heldSendsNotice(socket) {
+  const held = new Set();
+  /** @type {number | undefined} */
+  let ticker;
+  const draw = () => {
+    const n = held.size;
+    const what = n === 1 ? "Your message goes" : `Your ${n} messages go`;
+    toast("Sending paused", `You are sending faster than allowed. ${what} by themselves in ${socket.holdLeft} s.`, { key: "held-sends", sticky: true });
+  };
+  socket.on("sendsheld", ({ client_ids: ids }) => {
+    for (const id of ids) held.add(id);
+    draw();
+    clearInterval(ticker);
+    ticker = setInterval(() => (socket.holding ? draw() : clearInterval(ticker)), 1000);
+  });
+  socket.on("sendsreleased", ({ client_ids: ids }) => {
+    for (const id of ids) held.delete(id);
+    if (held.size) return;
+    clearInterval(ticker);
+    dismissToast("held-sends");
+  });
 }
 
 /**

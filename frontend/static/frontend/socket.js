@@ -10,8 +10,14 @@
 // 1009 from a proxy) is reported as "toolarge", and the sends it may concern
 // are marked failed instead of being resent on every reconnect.
 //
+// Over the rate limit (`rate_limited` with `retry_after`) sends are held,
+// not failed: every send until the window reopens waits, then they all go
+// out by themselves, in order, with their client_ids (a resend of one the
+// server stored is answered with its first ack).
+//
 // Events (`on`): "state" {state, retryIn}, each server frame by its type,
-// "sendfailed" {client_id, code, detail}, "toolarge" {detail, failed}.
+// "sendfailed" {client_id, code, detail}, "toolarge" {detail, failed},
+// "sendsheld" {client_ids, retry_after}, "sendsreleased" {client_ids}.
 // The browser comes in through a SocketEnv (socketenv.js): the unit tests
 // (tests/frontend/js/socket.test.js) drive the socket with a fake one.
 
@@ -40,6 +46,8 @@ import { CLOSE_SESSION_ENDED, REPLY_TYPES, ROOM_EVENT_TYPES } from "./wire.gen.j
  *   state: {state: SocketState, retryIn?: number},
  *   sendfailed: {client_id: string, code: string, detail: string},
  *   toolarge: {detail: string, failed: number},
+ *   sendsheld: {client_ids: string[], retry_after: number},
+ *   sendsreleased: {client_ids: string[]},
  * }} SocketEvents
  */
 
@@ -93,6 +101,9 @@ export class CausewaySocket extends Emitter {
     /** @type {number | undefined} */ this.retryTimer = undefined;
     /** @type {number | undefined} */ this.pingTimer = undefined;
     /** @type {number | undefined} */ this.pongTimer = undefined;
+    /** @type {number | undefined} */ this.releaseTimer = undefined;
+    /** When held sends may go (the rate limit's window reopens); 0: not holding. */
+    this.heldUntil = 0;
     env.listen({
       offline: () => this.abandon("offline"),
       online: () => this.reconnectNow(),
@@ -252,8 +263,10 @@ export class CausewaySocket extends Emitter {
     if (thread && alsoToRoom) frame.also_to_room = true;
     const problem = this.sizeProblem(frame);
     if (problem) throw problem;
-    this.outbox.add(frame, this.live ? this.env.now() : null);
-    if (this.live) this.sendRaw(frame);
+    const go = this.live && !this.holding;
+    this.outbox.add(frame, go ? this.env.now() : null);
+    if (go) this.sendRaw(frame);
+    else if (this.holding) this.emit("sendsheld", { client_ids: [clientId], retry_after: this.holdLeft });
     return clientId;
   }
 
@@ -263,8 +276,41 @@ export class CausewaySocket extends Emitter {
     if (!entry) return;
     const problem = this.sizeProblem(entry.frame);
     if (problem) return this.emit("sendfailed", { client_id: clientId, code: problem.code, detail: problem.message });
-    this.outbox.retry(clientId, this.live ? this.env.now() : null);
-    if (this.live) this.sendRaw(entry.frame);
+    const go = this.live && !this.holding;
+    this.outbox.retry(clientId, go ? this.env.now() : null);
+    if (go) this.sendRaw(entry.frame);
+  }
+
+  get holding() {
+    return this.heldUntil > this.env.now();
+  }
+
+  /** Whole seconds until held sends go. */
+  get holdLeft() {
+    return Math.max(1, Math.ceil((this.heldUntil - this.env.now()) / 1000));
+  }
+
+  /**
+   * The server refused sends for the rate limit: hold them, and every send
+   * after them, until `retryAfter` seconds have passed.
+   * @param {string[]} clientIds
+   * @param {number} retryAfter
+   */
+  holdSends(clientIds, retryAfter) {
+    const held = this.outbox.hold(clientIds);
+    this.heldUntil = Math.max(this.heldUntil, this.env.now() + retryAfter * 1000);
+    this.env.clearTimeout(this.releaseTimer);
+    this.releaseTimer = this.env.setTimeout(() => this.releaseSends(), this.heldUntil - this.env.now());
+    if (held.length) this.emit("sendsheld", { client_ids: held, retry_after: this.holdLeft });
+  }
+
+  /** The window reopened: the held sends go, in order (on the next connection if down). */
+  releaseSends() {
+    this.heldUntil = 0;
+    if (!this.live) return;
+    const frames = this.outbox.sendUnsent(this.env.now());
+    for (const frame of frames) this.sendRaw(frame);
+    if (frames.length) this.emit("sendsreleased", { client_ids: frames.map((f) => f.client_id) });
   }
 
   /** A send the live server has not answered for a while is marked failed, for a retry. */
@@ -355,6 +401,12 @@ export class CausewaySocket extends Emitter {
       this.rooms.forget(frame.room);
     } else if (frame.type === "pong") {
       this.env.clearTimeout(this.pongTimer);
+    } else if (frame.type === "error" && frame.code === "rate_limited" && typeof frame.ref === "string" && this.outbox.has(frame.ref)) {
+      this.holdSends([frame.ref], frame.retry_after ?? 1);
+    } else if (frame.type === "error" && frame.code === "rate_limited" && frame.ref === null) {
+      // The socket's frame allowance: refused before it was read, so any send
+      // still unanswered may be the one. Resending a stored one only brings its ack.
+      this.holdSends(this.outbox.unanswered(), frame.retry_after ?? 1);
     } else if (frame.type === "error" && typeof frame.ref === "string" && this.outbox.has(frame.ref)) {
       this.outbox.fail(frame.ref);
       this.emit("sendfailed", { client_id: frame.ref, code: frame.code, detail: frame.detail });
@@ -383,7 +435,8 @@ export class CausewaySocket extends Emitter {
     this.everLive = true;
     this.setState("live");
     for (const { room, since } of this.rooms.all()) this.sendRaw({ type: "subscribe", room, since });
-    for (const sendFrame of this.outbox.resend(this.env.now())) this.sendRaw(sendFrame);
+    if (this.holding) this.outbox.hold(this.outbox.unanswered());
+    else for (const sendFrame of this.outbox.resend(this.env.now())) this.sendRaw(sendFrame);
     this.env.clearInterval(this.pingTimer);
     this.pingTimer = this.env.setInterval(() => this.ping(), PING_EVERY);
     this.emitFrame(frame);

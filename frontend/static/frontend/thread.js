@@ -147,6 +147,7 @@ export class ThreadView {
     const clientId = this.page.socket.sendMessage(this.page.roomId, body, this.rootId, ids, { alsoToRoom });
     this.alsoToRoom.checked = false; // one reply at a time, as chosen
     this.list.addPending(clientId, body, this.rootId, files);
+    if (this.page.socket.holding) this.list.setPendingState(clientId, "held");
     // Replying follows the thread (rooms.actions.messages), as it will be on the server.
     this.page.setFollowing(this.rootId, true);
     this.drawFollow();

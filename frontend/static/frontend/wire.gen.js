@@ -497,6 +497,7 @@
  * @property {string} code
  * @property {string} detail
  * @property {string | number | null} ref
+ * @property {number} [retry_after]
  */
 
 /**

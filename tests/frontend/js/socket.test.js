@@ -146,13 +146,76 @@ describe("the outbox of sends", () => {
     const failed = record(socket, "sendfailed");
     const clientId = socket.sendMessage(12, "hello");
 
-    env.current.receive({ type: "error", code: "rate_limited", detail: "Too many requests; slow down.", ref: clientId });
+    env.current.receive({ type: "error", code: "forbidden", detail: "You may not write here.", ref: clientId });
     const again = reconnect(env);
 
-    assert.deepEqual(failed, [{ client_id: clientId, code: "rate_limited", detail: "Too many requests; slow down." }]);
+    assert.deepEqual(failed, [{ client_id: clientId, code: "forbidden", detail: "You may not write here." }]);
     assert.deepEqual(again.sentOfType("message.send"), []);
     socket.retry(clientId);
     assert.deepEqual(again.sentOfType("message.send").map((f) => f.client_id), [clientId]);
+  });
+
+  test("a send over the rate limit is held, not failed, and goes out by itself when the window reopens", () => {
+    const { env, socket } = liveSocket();
+    const failed = record(socket, "sendfailed");
+    const held = record(socket, "sendsheld");
+    const released = record(socket, "sendsreleased");
+    const first = socket.sendMessage(12, "one");
+    env.current.receive({ type: "error", code: "rate_limited", detail: "At most 30 per 10 s; slow down.", ref: first, retry_after: 4 });
+    // Sent while held: it waits with the first instead of being refused too.
+    const second = socket.sendMessage(12, "two");
+
+    assert.deepEqual(failed, []);
+    assert.deepEqual(held, [
+      { client_ids: [first], retry_after: 4 },
+      { client_ids: [second], retry_after: 4 },
+    ]);
+    assert.deepEqual(env.current.sentOfType("message.send").map((f) => f.client_id), [first]);
+    env.clock.advance(3999);
+    assert.equal(env.current.sentOfType("message.send").length, 1);
+    env.clock.advance(1);
+
+    // In the order they were written, with the same client_ids.
+    assert.deepEqual(env.current.sentOfType("message.send").map((f) => f.client_id), [first, first, second]);
+    assert.deepEqual(released, [{ client_ids: [first, second] }]);
+  });
+
+  test("a held send is not marked failed by the send timeout while it waits", () => {
+    const { env, socket } = liveSocket();
+    const failed = record(socket, "sendfailed");
+    const clientId = socket.sendMessage(12, "hello");
+    env.current.receive({ type: "error", code: "rate_limited", detail: "slow down", ref: clientId, retry_after: 30 });
+
+    env.clock.advance(SEND_TIMEOUT + 5000);
+    env.current.receive({ type: "pong", ref: "keepalive" });
+
+    assert.deepEqual(failed, []);
+  });
+
+  test("a reconnect while sends are held keeps them until the window reopens", () => {
+    const { env, socket } = liveSocket();
+    const clientId = socket.sendMessage(12, "hello");
+    env.current.receive({ type: "error", code: "rate_limited", detail: "slow down", ref: clientId, retry_after: 20 });
+
+    const again = reconnect(env); // 15 s of backoff: 5 s of the window remain
+    assert.deepEqual(again.sentOfType("message.send"), []);
+    env.clock.advance(5000);
+
+    assert.deepEqual(again.sentOfType("message.send").map((f) => f.client_id), [clientId]);
+  });
+
+  test("the socket's frame limit (no ref) holds every send still unanswered, which goes again once", () => {
+    const { env, socket } = liveSocket();
+    const held = record(socket, "sendsheld");
+    const a = socket.sendMessage(12, "a");
+    const b = socket.sendMessage(12, "b");
+    env.current.receive({ type: "ack", room: 12, client_id: a, id: 900, seq: 40, ref: a });
+    env.current.receive({ type: "error", code: "rate_limited", detail: "Too many frames; slow down.", ref: null, retry_after: 1 });
+
+    assert.deepEqual(held, [{ client_ids: [b], retry_after: 1 }]);
+    env.clock.advance(1000);
+
+    assert.deepEqual(env.current.sentOfType("message.send").map((f) => f.client_id), [a, b, b]);
   });
 
   test("a send the live server leaves unanswered is marked failed once the send timeout passes", () => {
