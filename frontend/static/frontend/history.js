@@ -284,10 +284,11 @@ export class RoomHistory {
     });
     const entry = first && this.list.byId.get(first.id);
     if (!entry) return;
+    // A list item holding the separator: a list may hold only list items.
     this.divider = h(
       "li",
-      { class: "unread-divider", role: "separator", aria: { label: "New messages since you last read" } },
-      h("span", {}, "New since you last read"),
+      { class: "unread-divider" },
+      h("span", { role: "separator", aria: { label: "New messages since you last read" } }, "New since you last read"),
     );
     entry.li.before(this.divider);
     this.dividerObserver.observe(this.divider);

@@ -1,0 +1,83 @@
+"""axe-core finds no serious or critical WCAG 2 A/AA violation on the pages people use.
+
+Sign-in, home, a room with messages (and a thread open), its board, at desktop
+and phone width, in real Chromium against a real Daphne.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from rooms.actions.workitems import check_create_work_item
+from tests.conftest import Team
+from tests.frontend.axe import serious_violations
+from tests.frontend.conftest import DESKTOP, PHONE, off_loop, prepare_for_browser, send
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.live,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def test_the_sign_in_page_has_no_serious_violations(servers: Any, browser: Any) -> None:
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        page = context.new_page()
+        page.goto(f"{servers[0].origin}/accounts/login/")
+        expect(page.get_by_label("Email")).to_be_visible()
+        assert serious_violations(page) == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_home_room_thread_and_board_have_no_serious_violations(
+    live_team: Team, servers: Any, sessions: Any, viewport: dict
+) -> None:
+    t = live_team
+    prepare_for_browser(t.supplier_member, t.client_member)
+    item = off_loop(
+        check_create_work_item,
+        t.client_member,
+        room_id=t.shared.pk,
+        title="Confirm the March allocation",
+        labels=["allocation"],
+    )
+    sue = sessions(servers[0], t.supplier_member, viewport)
+    page = sue.page
+    expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+    found = {"home": serious_violations(page)}
+
+    page = sue.open_room(t.shared)
+    send(page, "Pallets leave **Tuesday**; see the [plan](https://example.com/plan).")
+    expect(page.locator("#messages .msg")).not_to_have_count(0)
+    found["room"] = serious_violations(page)
+
+    page.locator("#tab-board").click()
+    expect(page.locator("#board")).to_contain_text("Confirm the March allocation")
+    found["board"] = serious_violations(page)
+
+    # The work item open in the side panel (its thread and details).
+    page = sue.open_room(t.shared, f"?item={item.pk}")
+    expect(page.locator("#panel")).to_be_visible()
+    expect(page.locator("#panel")).to_contain_text("Confirm the March allocation")
+    found["work item"] = serious_violations(page)
+
+    # The members panel and the search dialog.
+    page = sue.open_room(t.shared, "?panel=members")
+    expect(page.locator("#panel")).to_contain_text(t.client_member.display_name)
+    found["members"] = serious_violations(page)
+    page.keyboard.press("Escape")
+    page.locator("#scroller").focus()
+    page.keyboard.press("/")
+    page.keyboard.type("Tuesday")
+    expect(page.get_by_role("dialog")).to_contain_text("Tuesday")
+    found["search"] = serious_violations(page)
+
+    assert {name: problems for name, problems in found.items() if problems} == {}
