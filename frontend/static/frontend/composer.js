@@ -30,6 +30,7 @@ const TYPING_EVERY = TYPING_MIN_INTERVAL * 1000;
  * @property {(stop?: boolean) => void} [onTyping] a typing notice; `true` takes it back (the text was erased)
  * @property {() => ReadonlyArray<PersonRef>} [members] whom `@` offers
  * @property {number} [maxChars] for the counter only
+ * @property {() => boolean} [onEditLast] Up in an empty box: edit your last message; false if there is none
  */
 
 /** @typedef {{start: number, items: ReadonlyArray<PersonRef>, index: number}} Mention the open @ list */
@@ -46,6 +47,7 @@ export function createComposer({
   members = () => [],
   maxChars = 10000,
   tray = null,
+  onEditLast = () => false,
 }) {
   let lastTyping = 0;
   /** @type {Mention | null} */
@@ -245,6 +247,9 @@ export function createComposer({
       event.preventDefault();
       submit();
     }
+    // Up in an empty box edits your last message (as in Slack and Zulip).
+    const plain = !event.shiftKey && !event.ctrlKey && !event.metaKey && !event.altKey;
+    if (event.key === "ArrowUp" && plain && !input.value && onEditLast()) event.preventDefault();
   });
   input.addEventListener("input", () => {
     grow();

@@ -216,6 +216,8 @@ export function readBoot() {
 
 /**
  * A button that asks for a second click before doing something destructive.
+ * Armed, it goes back by itself after 4 s, or at once on Escape (which then
+ * closes nothing else: the panel it sits in stays open).
  * @param {string} label
  * @param {string} confirmLabel
  * @param {() => void} onConfirm
@@ -225,22 +227,27 @@ export function confirmButton(label, confirmLabel, onConfirm, props = {}) {
   /** @type {ReturnType<typeof setTimeout> | null} */
   let armed = null;
   const button = h("button", { type: "button", ...props }, label);
+  const disarm = () => {
+    if (armed) clearTimeout(armed);
+    armed = null;
+    button.textContent = label;
+    button.classList.remove("armed");
+  };
   button.addEventListener("click", () => {
     if (armed) {
-      clearTimeout(armed);
-      armed = null;
-      button.textContent = label;
-      button.classList.remove("armed");
+      disarm();
       onConfirm();
       return;
     }
     button.textContent = confirmLabel;
     button.classList.add("armed");
-    armed = setTimeout(() => {
-      armed = null;
-      button.textContent = label;
-      button.classList.remove("armed");
-    }, 4000);
+    armed = setTimeout(disarm, 4000);
+  });
+  button.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !armed) return;
+    event.preventDefault();
+    event.stopPropagation();
+    disarm();
   });
   return button;
 }

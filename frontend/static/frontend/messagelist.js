@@ -3,6 +3,7 @@
 // the person's optimistic sends.
 
 import { inlineEditor, renderMessage } from "./messages.js";
+import { rovingMessages } from "./msgkeys.js";
 
 /** @import { MessageContext, PendingMessage, SendState } from "./messages.js" */
 /** @import { FileData, MessageData, PersonRef } from "./wire.gen.js" */
@@ -25,6 +26,7 @@ export class MessageList {
     this.byId = new Map();
     /** @type {Map<string, {message: PendingMessage, li: HTMLElement, state: SendState}>} client_id -> */
     this.pending = new Map();
+    rovingMessages(ol);
   }
 
   /** @param {number} id */
@@ -214,17 +216,35 @@ export class MessageList {
     if (!entry) return;
     const body = entry.li.querySelector(".msg-body");
     if (!body) return;
+    // Saved or cancelled, the focus goes back where it was (the composer, after Up).
+    const from = document.activeElement;
+    const back = () => {
+      if (from instanceof HTMLElement && from.isConnected) from.focus({ preventScroll: true });
+    };
     const editor = inlineEditor(message, {
       onSave: async (text) => {
         await save(text);
         // An unchanged body publishes nothing: close the editor here. Otherwise
         // message.edited redraws the message everywhere, this list included.
         if (text === this.get(message.id)?.body) this.refresh(message.id);
+        back();
       },
-      onCancel: () => this.refresh(message.id),
+      onCancel: () => {
+        this.refresh(message.id);
+        back();
+      },
     });
     body.replaceWith(editor);
     entry.li.querySelector(".msg-actions")?.remove();
+  }
+
+  /**
+   * Your latest message here that you can still edit (Up in an empty composer).
+   * @returns {MessageData | null}
+   */
+  lastOwn() {
+    const mine = this.messages().filter((m) => m.author.id === this.ctx.me.id && m.kind === "message" && !m.deleted);
+    return mine.at(-1) ?? null;
   }
 
   /**

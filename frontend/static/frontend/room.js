@@ -180,6 +180,12 @@ const composer = createComposer({
     roomHistory.scrollToBottom();
   },
   onTyping: (stop = false) => socket.send(stop ? { type: "typing", room: roomId, stop } : { type: "typing", room: roomId }),
+  onEditLast: () => {
+    const last = roomHistory.list.lastOwn();
+    if (!last) return false;
+    roomHistory.list.ctx.actions.edit(last);
+    return true;
+  },
 });
 $("#composer-slot").append(composer.el);
 

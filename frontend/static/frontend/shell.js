@@ -8,6 +8,7 @@ import { $, $all, $maybe, h, readBoot, timeEl } from "./dom.js";
 import { canAskForDesktop, desktopNotice, isQuiet } from "./notify.js";
 import { itemLink, permalink } from "./links.js";
 import { startSearch } from "./search.js";
+import { startSwitcher } from "./switcher.js";
 import { CausewaySocket } from "./socket.js";
 import { applyUnread, countArrival, takeCounts } from "./unread.js";
 
@@ -69,6 +70,7 @@ export function startShell({ current = null, isReading = () => false } = {}) {
   connectionIndicator(socket);
   notifications(socket, { isReading, rooms, me: boot.me });
   startSearch({ me: boot.me, rooms });
+  startSwitcher({ rooms, current });
   // A frame the server refused for its size (socket.js): without this the
   // person would only see a message that never arrives. Sends it marked
   // failed are already told by the page ("Message not sent").

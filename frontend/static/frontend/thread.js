@@ -57,6 +57,12 @@ export class ThreadView {
       onSend: (body, files) => this.send(body, files),
       onTyping: (stop = false) =>
         page.socket.send({ type: "typing", room: page.roomId, thread: this.rootId, ...(stop ? { stop } : {}) }),
+      onEditLast: () => {
+        const last = this.list.lastOwn();
+        if (!last) return false;
+        this.list.ctx.actions.edit(last);
+        return true;
+      },
     });
     // "Also send to room": the reply shows in the room's timeline too (not in a
     // work item's discussion, whose thread is its own place).

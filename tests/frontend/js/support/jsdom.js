@@ -5,6 +5,6 @@
 import { JSDOM } from "jsdom";
 
 const { window } = new JSDOM("<!doctype html><html><body></body></html>");
-for (const name of ["window", "document", "Node", "HTMLElement", "HTMLAnchorElement", "DocumentFragment", "Element"]) {
+for (const name of ["window", "document", "Node", "HTMLElement", "HTMLAnchorElement", "DocumentFragment", "Element", "MutationObserver", "HTMLTextAreaElement", "HTMLInputElement", "HTMLSelectElement"]) {
   globalThis[name] = name === "window" ? window : window[name];
 }

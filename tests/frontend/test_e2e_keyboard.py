@@ -1,0 +1,180 @@
+"""The keyboard in real Chromium (issue 17): a room used without a mouse.
+
+The message list is one Tab stop with arrow keys between messages, actions
+by key, Escape that closes what it should and gives the focus back, Up that
+edits your last message, and Ctrl+K that switches rooms. At phone width the
+notifications popover stays on screen.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from rooms.actions.messages import check_send_message
+from tests.conftest import Team
+from tests.frontend.conftest import (
+    DESKTOP,
+    PHONE,
+    composer,
+    message,
+    off_loop,
+    prepare_for_browser,
+    screenshot,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.live,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def say(person: Any, room: Any, body: str) -> None:
+    off_loop(check_send_message, person, room_id=room.pk, client_id=uuid.uuid4().hex, body=body)
+
+
+def focused_message(page: Any) -> str:
+    return str(page.evaluate("() => document.activeElement.closest('li.msg')?.innerText ?? ''"))
+
+
+def test_the_message_list_is_one_tab_stop_with_arrows_and_actions_by_key(
+    live_team: Team, servers: Any, sessions: Any
+) -> None:
+    t = live_team
+    prepare_for_browser(t.supplier_member, t.client_member)
+    for n in range(1, 13):
+        say(t.client_member if n % 2 else t.supplier_member, t.shared, f"Update number {n}")
+    sue = sessions(servers[0], t.supplier_member, DESKTOP)
+    page = sue.open_room(t.shared)
+    expect(page.locator("#messages .msg")).to_have_count(12)
+
+    # From the top of the page to the composer: the twelve messages (and their
+    # ~60 buttons) are a single stop.
+    page.locator("body").focus()
+    page.evaluate("() => document.activeElement.blur()")
+    stops_in_messages = 0
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        inside = page.evaluate("() => !!document.activeElement.closest('#messages')")
+        stops_in_messages += 1 if inside else 0
+        if page.evaluate("() => document.activeElement.matches('#composer-slot textarea')"):
+            break
+    expect(composer(page)).to_be_focused()
+    assert stops_in_messages == 1
+
+    # Back into the list: it starts at the latest message; arrows move.
+    page.keyboard.press("Shift+Tab")
+    while "Update number" not in focused_message(page):
+        page.keyboard.press("Shift+Tab")
+    assert "Update number 12" in focused_message(page)
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    assert "Update number 10" in focused_message(page)
+    page.keyboard.press("Home")
+    assert "Update number 1\n" in focused_message(page) + "\n"
+    page.keyboard.press("End")
+    assert "Update number 12" in focused_message(page)
+    screenshot(page, "keyboard-message-focused")
+
+    # r replies in the thread; Escape closes the panel and focus comes back.
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("r")
+    expect(page.locator("#panel")).to_be_visible()
+    expect(page.locator("#panel-title")).to_contain_text("Thread")
+    page.keyboard.press("Escape")
+    expect(page.locator("#panel")).to_be_hidden()
+    assert "Update number 11" in focused_message(page)
+
+    # Delete arms "Confirm delete"; Escape takes it back and deletes nothing.
+    page.keyboard.press("ArrowDown")  # Sue's own message 12
+    page.keyboard.press("Delete")
+    armed = message(page, "Update number 12").locator("button.armed")
+    expect(armed).to_have_text("Confirm delete")
+    page.keyboard.press("Escape")
+    expect(armed).to_have_count(0)
+    expect(message(page, "Update number 12")).not_to_have_class("deleted")
+
+    # Enter steps into the message's buttons; Escape goes back to the message.
+    page.keyboard.press("Escape")
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.tagName") == "BUTTON"
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("() => document.activeElement.tagName") == "BUTTON"
+    page.keyboard.press("Escape")
+    assert "Update number 12" in focused_message(page)
+
+
+def test_up_in_an_empty_composer_edits_your_last_message(
+    live_team: Team, servers: Any, sessions: Any
+) -> None:
+    t = live_team
+    prepare_for_browser(t.supplier_member, t.client_member)
+    say(t.supplier_member, t.shared, "Trucks at 9")
+    say(t.client_member, t.shared, "Thanks")
+    sue = sessions(servers[0], t.supplier_member, DESKTOP)
+    cleo = sessions(servers[1], t.client_member, DESKTOP)
+    page = sue.open_room(t.shared)
+    cleo_page = cleo.open_room(t.shared)
+    box = composer(page)
+    box.focus()
+    box.press("ArrowUp")
+    editor = page.locator("#messages textarea.edit-input")
+    expect(editor).to_be_focused()
+    expect(editor).to_have_value("Trucks at 9")
+    editor.fill("Trucks at 10")
+    editor.press("Enter")
+    expect(message(cleo_page, "Trucks at 10")).to_contain_text("(edited)")
+    # The focus is back in the composer, ready for the next message.
+    expect(box).to_be_focused()
+    # Text in the box: Up is just a caret movement.
+    box.fill("line one\nline two")
+    box.press("ArrowUp")
+    expect(page.locator("textarea.edit-input")).to_have_count(0)
+
+
+def test_ctrl_k_switches_rooms_by_name(live_team: Team, servers: Any, sessions: Any) -> None:
+    t = live_team
+    prepare_for_browser(t.supplier_member)
+    sue = sessions(servers[0], t.supplier_member, DESKTOP)
+    page = sue.open_room(t.shared)
+    composer(page).focus()
+    page.keyboard.press("Control+k")
+    box = page.get_by_role("combobox", name="Room name")
+    expect(box).to_be_focused()
+    page.keyboard.type("supp int")
+    expect(page.locator("#switch-list [role=option]")).to_have_count(1)
+    expect(page.locator("#switch-list [aria-selected=true]")).to_contain_text(
+        t.supplier_internal.name
+    )
+    screenshot(page, "keyboard-switch-rooms")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/rooms/{t.supplier_internal.pk}/")
+    expect(page.locator("#room-name")).to_have_text(t.supplier_internal.name)
+    # Escape closes it and gives the focus back.
+    composer(page).focus()
+    page.keyboard.press("Control+k")
+    expect(box).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(composer(page)).to_be_focused()
+
+
+def test_the_notifications_popover_stays_on_a_phone_screen(
+    live_team: Team, servers: Any, sessions: Any
+) -> None:
+    t = live_team
+    prepare_for_browser(t.client_member)
+    cleo = sessions(servers[0], t.client_member, PHONE)
+    page = cleo.open_room(t.shared)
+    page.locator("#bell").click()
+    popover = page.locator("#notif-panel")
+    expect(popover).to_be_visible()
+    box = popover.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    screenshot(page, "phone-notifications")
