@@ -34,6 +34,16 @@ function controlsOf(li) {
  * @param {HTMLElement} ol
  */
 export function rovingMessages(ol) {
+  // Said by screen readers when the list takes the focus.
+  const hint = document.createElement("p");
+  hint.id = `keys-${Math.random().toString(36).slice(2, 8)}`;
+  hint.className = "sr-only";
+  hint.textContent = "Arrow keys move between messages. Enter reaches a message's actions; R replies, E edits your own, L copies its link.";
+  ol.setAttribute("aria-describedby", hint.id);
+  const placeHint = () => {
+    if (!hint.isConnected && ol.parentNode) ol.before(hint);
+  };
+  placeHint(); // a list built before it is in the page (a thread's) places it on first focus
   /** @type {string | null} the focusable message's data-id (or client id while pending) */
   let currentKey = null;
   /** @param {HTMLElement} li */
@@ -64,6 +74,7 @@ export function rovingMessages(ol) {
   };
 
   ol.addEventListener("focusin", (event) => {
+    placeHint();
     const li = event.target instanceof Element ? event.target.closest("li.msg") : null;
     if (!(li instanceof HTMLElement) || keyOf(li) === currentKey) return;
     currentKey = keyOf(li);
