@@ -162,7 +162,7 @@ def test_the_board_filters_live_in_the_address_and_the_compact_view_fits_a_phone
     t = live_team
     prepare_for_browser(t.supplier_member)
     new_item(t.supplier_member, t.shared, "Pack lot 7", labels=["logistics"], priority=2)
-    new_item(
+    drawing = new_item(
         t.client_member,
         t.shared,
         "Approve drawing",
@@ -181,6 +181,10 @@ def test_the_board_filters_live_in_the_address_and_the_compact_view_fits_a_phone
     expect(page.locator(".card-item")).to_have_count(1)
     expect(page.locator(".filter-state")).to_contain_text("Showing 1 of 3")
     assert "label=quality" in page.url and "escalated=true" in page.url
+    # An item that comes to match moves in, live.
+    escalate(t.client_member, t.shared, drawing, severity="S3")
+    expect(page.locator(".card-item")).to_have_count(2)
+    expect(page.locator(".filter-state")).to_contain_text("Showing 2 of 3")
 
     page.get_by_label("Label").select_option("")
     page.get_by_label("Escalated").select_option("")

@@ -7,7 +7,7 @@
 // the "new work item" form newitem.js.
 
 import { ApiError, get, patch } from "./api.js";
-import { filterFromParams, filterToParams, isFiltered, matches } from "./boardfilter.js";
+import { FILTER_NAMES, filterFromParams, filterToParams, isFiltered, matches } from "./boardfilter.js";
 import { h, initials, PRIORITIES, PRIORITY_LABELS, statusLabel } from "./dom.js";
 import { errorText } from "./errors.js";
 import { drawBanners, tickBanners } from "./escalation.js";
@@ -65,6 +65,8 @@ export class WorkItems {
     this.compact = params.get("compact") === "1";
     this.filtersEl = h("form", { class: "board-filters", aria: { label: "Filter the board" } });
     this.filtersEl.addEventListener("submit", (e) => e.preventDefault());
+    /** @type {ReturnType<WorkItems["makeFilters"]> | undefined} made on the first draw */
+    this.filterControls = undefined;
     board.before(this.filtersEl);
     setInterval(() => this.tick(), 1000);
   }
@@ -111,9 +113,47 @@ export class WorkItems {
 
   // --- filters ---------------------------------------------------------------------
 
-  /** The filter bar; its choices are the room's people, organizations and labels. */
+  /**
+   * The filter bar, made once: its selects keep their focus and their
+   * place while the board changes under them.
+   */
+  makeFilters() {
+    /**
+     * @param {string} name
+     * @param {string} label
+     */
+    const select = (name, label) => {
+      const el = h("select", { id: `filter-${name}`, name, onchange: () => this.setFilter() });
+      return { el, field: h("label", { class: "filter", for: `filter-${name}` }, h("span", { class: "filter-name" }, label), el) };
+    };
+    const controls = {
+      assignee: select("assignee", "Assignee"),
+      organization: select("organization", "Raised by"),
+      label: select("label", "Label"),
+      priority: select("priority", "Priority"),
+      escalated: select("escalated", "Escalated"),
+      compact: h("input", { type: "checkbox", id: "board-compact", checked: this.compact, onchange: () => this.setCompact(controls.compact.checked) }),
+      state: h("span", { class: "filter-state", role: "status" }),
+    };
+    this.filtersEl.replaceChildren(
+      h(
+        "div",
+        { class: "filter-row" },
+        controls.assignee.field,
+        controls.organization.field,
+        controls.label.field,
+        controls.priority.field,
+        controls.escalated.field,
+        h("label", { class: "filter compact-toggle" }, controls.compact, " Compact"),
+        controls.state,
+      ),
+    );
+    return controls;
+  }
+
+  /** The filter bar's choices (the room's people, organizations and labels) and what it shows. */
   drawFilters() {
-    if (this.filtersEl.contains(document.activeElement) && document.activeElement?.tagName === "SELECT") return; // the person is choosing
+    const c = (this.filterControls ??= this.makeFilters());
     const f = this.filter;
     const people = this.page.memberList();
     /** @type {Map<number, string>} */
@@ -126,43 +166,27 @@ export class WorkItems {
     }
     if (f.label) labels.add(f.label);
     /**
-     * @param {string} name
-     * @param {string} label
-     * @param {[string, string][]} options value -> text, after "Any"
+     * "Any", then `options` (value -> text); left alone while the person is in it.
+     * @param {HTMLSelectElement} el
+     * @param {[string, string][]} options
      * @param {string} current
      */
-    const select = (name, label, options, current) => {
-      const el = h(
-        "select",
-        { id: `filter-${name}`, name, onchange: () => this.setFilter() },
-        h("option", { value: "" }, "Any"),
-        options.map(([value, text]) => h("option", { value, selected: value === current }, text)),
-      );
-      return h("label", { class: "filter", for: `filter-${name}` }, h("span", { class: "filter-name" }, label), el);
+    const fill = (el, options, current) => {
+      if (el === document.activeElement) return;
+      el.replaceChildren(h("option", { value: "" }, "Any"), ...options.map(([value, text]) => h("option", { value, selected: value === current }, text)));
     };
+    fill(c.assignee.el, [["none", "Unassigned"], ...people.map((p) => /** @type {[string, string]} */ ([String(p.id), p.name]))], String(f.assignee ?? ""));
+    fill(c.organization.el, [...orgs].map(([id, name]) => /** @type {[string, string]} */ ([String(id), name])), String(f.organization ?? ""));
+    fill(c.label.el, [...labels].sort().map((l) => /** @type {[string, string]} */ ([l, l])), f.label ?? "");
+    fill(c.priority.el, PRIORITIES.map((p) => /** @type {[string, string]} */ ([String(p), `P${p} ${PRIORITY_LABELS[p]}`])), String(f.priority ?? ""));
+    fill(c.escalated.el, [["true", "Escalated"], ["false", "Not escalated"]], f.escalated === null ? "" : String(f.escalated));
+    c.compact.checked = this.compact;
     const shown = [...this.items.values()].filter((i) => matches(i, f)).length;
-    this.filtersEl.replaceChildren(h("div", { class: "filter-row" },
-      select("assignee", "Assignee", [["none", "Unassigned"], ...people.map((p) => /** @type {[string, string]} */ ([String(p.id), p.name]))], String(f.assignee ?? "")),
-      select("organization", "Raised by", [...orgs].map(([id, name]) => /** @type {[string, string]} */ ([String(id), name])), String(f.organization ?? "")),
-      select("label", "Label", [...labels].sort().map((l) => /** @type {[string, string]} */ ([l, l])), f.label ?? ""),
-      select("priority", "Priority", PRIORITIES.map((p) => /** @type {[string, string]} */ ([String(p), `P${p} ${PRIORITY_LABELS[p]}`])), String(f.priority ?? "")),
-      select("escalated", "Escalated", [["true", "Escalated"], ["false", "Not escalated"]], f.escalated === null ? "" : String(f.escalated)),
-      h(
-        "label",
-        { class: "filter compact-toggle" },
-        h("input", { type: "checkbox", id: "board-compact", checked: this.compact, onchange: (/** @type {Event} */ e) => this.setCompact(/** @type {HTMLInputElement} */ (e.target).checked) }),
-        " Compact",
-      ),
-      isFiltered(f)
-        ? h(
-            "span",
-            { class: "filter-state", role: "status" },
-            `Showing ${shown} of ${this.items.size}`,
-            " ",
-            h("button", { type: "button", class: "link", id: "clear-filters", onclick: () => this.setFilter(true) }, "Clear filters"),
-          )
-        : null,
-    ));
+    c.state.replaceChildren(
+      ...(isFiltered(f)
+        ? [`Showing ${shown} of ${this.items.size} `, h("button", { type: "button", class: "link", id: "clear-filters", onclick: () => this.setFilter(true) }, "Clear filters")]
+        : []),
+    );
   }
 
   /**
@@ -176,8 +200,9 @@ export class WorkItems {
     const url = new URL(location.href);
     filterToParams(this.filter, url.searchParams);
     window.history.replaceState(null, "", url);
+    if (clear && this.filterControls) for (const name of FILTER_NAMES) this.filterControls[name].el.value = "";
     this.draw();
-    if (clear) document.getElementById("filter-assignee")?.focus();
+    if (clear) this.filterControls?.assignee.el.focus();
   }
 
   /** @param {boolean} on */
