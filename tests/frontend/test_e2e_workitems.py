@@ -95,6 +95,10 @@ def test_an_edit_of_a_work_items_fields_shows_in_the_partners_history(
     expect(history).to_contain_text("labels none → ramp-up, valves")
     expect(history).to_contain_text("due date none → 2026-12-24")
     expect(cleo.locator("#item-title")).to_have_value("Ship 5k valves by Friday")
+    # The item's root in the room names it by its new title too.
+    expect(cleo.locator("#messages .msg.kind-workitem .msg-body")).to_have_text(
+        "Work item: Ship 5k valves by Friday"
+    )
     side_by_side("workitem-edited-history", sue, cleo)
 
 

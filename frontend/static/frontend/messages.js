@@ -168,7 +168,11 @@ export function renderMessage(message, ctx, sendState = null) {
     );
   }
   const body = h("div", { class: "msg-body message-body" });
+  // A work item's root names the item by its title now: the stored text has
+  // the title it was created with, and titles can be edited.
+  const liveItem = message.kind === "workitem" && message.id !== null ? ctx.itemForThread?.(message.id) : undefined;
   if (message.deleted) body.append(h("em", { class: "muted" }, "This message was deleted."));
+  else if (liveItem) body.append(h("p", {}, h("strong", {}, "Work item:"), " ", liveItem.title));
   else if (message.html) serverHTML(body, message.html);
   else body.textContent = message.body; // optimistic copy: the server has not rendered it yet
   main.append(body);

@@ -49,3 +49,16 @@ describe("a notice", () => {
     assert.ok(li.querySelector(".org-badge"));
   });
 });
+
+describe("a work item's root", () => {
+  test("names the item by its title now, not the one it was created with", () => {
+    const item = { id: 9, thread: 1, title: "Ship 5k valves by Friday", status: "open", escalation: null };
+    const li = renderMessage(stored("workitem", SAM, "**Work item:** Ship 4k valves"), { ...ctx, itemForThread: (id) => (id === 1 ? item : undefined) });
+    assert.equal(li.querySelector(".msg-body")?.textContent, "Work item: Ship 5k valves by Friday");
+  });
+
+  test("keeps its stored text while the item is not known yet", () => {
+    const li = renderMessage(stored("workitem", SAM, "Work item: Ship 4k valves"), ctx);
+    assert.equal(li.querySelector(".msg-body")?.textContent, "Work item: Ship 4k valves");
+  });
+});
