@@ -51,6 +51,7 @@ api = [
         name="escalation-action",
     ),
     path("workitems/mine/", workitems.mine, name="my-work"),
+    path("escalations/", workitems.escalations, name="open-escalations"),
     path("mirrors/", bridge.mirrors, name="mirrors"),
     path("mirrors/<id:mirror_id>/", bridge.mirror, name="mirror"),
     path("mirrors/<id:mirror_id>/share-back/", bridge.share_back, name="share-back"),

@@ -7,5 +7,6 @@ app_name = "frontend"
 urlpatterns = [
     path("", views.home, name="home"),
     path("rooms/<id:room_id>/", views.room, name="room"),
+    path("work/", views.work, name="work"),
     path("profile/", views.profile, name="profile"),
 ]

@@ -86,6 +86,15 @@ def room(request: AuthedRequest, room_id: int) -> HttpResponse:
 
 
 @login_required
+def work(request: AuthedRequest) -> HttpResponse:
+    """My work: assigned to me and raised by me, across my rooms (the lists come by API)."""
+    rooms = room_list(request.user)
+    return render(
+        request, "frontend/work.html", {"boot": {"me": me_for(request.user), "rooms": rooms}}
+    )
+
+
+@login_required
 def profile(request: AuthedRequest) -> HttpResponse:
     """Name, title and handle: what the other organization sees of a person."""
     person = request.user

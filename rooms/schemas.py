@@ -310,6 +310,42 @@ class WorkItemCreateFrame(WorkItemNew, InRoom):
     pass
 
 
+def _query_assignee(value: Any, info: ValidationInfo) -> int | Literal["none"] | None:
+    """A person's id, or ``none`` for the unassigned items (absent or empty: no filter)."""
+    if value is None or value == "":
+        return None
+    if value == "none":
+        return "none"
+    return parse_id(value, "assignee")
+
+
+def _query_priority(value: Any, info: ValidationInfo) -> int | None:
+    if value is None or value == "":
+        return None
+    if value not in ("1", "2", "3", "4"):
+        raise Invalid("`priority` must be 1 (highest) to 4.")
+    return int(value)
+
+
+def _query_label(value: Any, info: ValidationInfo) -> str | None:
+    if value is None or value == "":
+        return None
+    return clean_text(value, "label", max_chars=40)
+
+
+class BoardQuery(Schema):
+    """GET /api/rooms/{room}/workitems/?assignee=&organization=&label=&priority=&escalated=
+
+    Every filter given must hold (and); none given is the whole board.
+    """
+
+    assignee: Annotated[int | Literal["none"] | None, BeforeValidator(_query_assignee)] = None
+    organization: QueryId = None
+    label: Annotated[str | None, BeforeValidator(_query_label)] = None
+    priority: Annotated[int | None, BeforeValidator(_query_priority)] = None
+    escalated: QueryBool = None
+
+
 class WorkItemChanges(Schema):
     """The fields a change names; those it leaves out stay as they are."""
 
@@ -356,7 +392,9 @@ class Downgrade(Schema):
 
 
 class Resolve(Schema):
-    note: Note = ""
+    """POST /api/escalations/{id}/resolve/: what was done, told to both sides."""
+
+    note: Reason
 
 
 class EscalationContacts(Schema):

@@ -889,7 +889,8 @@ ID_OF = {
     **dict.fromkeys(("org", "raised_by_org", "partner", "supplier", "client"), "org"),
     **dict.fromkeys(("message", "messages", "results"), "message"),
     **dict.fromkeys(
-        ("item", "items", "open", "in_progress", "blocked", "done", "cancelled"), "workitem"
+        ("item", "items", "raised", "open", "in_progress", "blocked", "done", "cancelled"),
+        "workitem",
     ),
     "escalation": "escalation",
     "rooms": "room",

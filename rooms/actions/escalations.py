@@ -5,6 +5,11 @@ each side's escalation contacts in the app and by e-mail, opens (or reuses)
 an internal room on each side for it, and starts the acknowledgement clock.
 Nothing about one side's escalation room ever goes to the other side: its
 notices and notifications go only to that side's people.
+
+Acknowledging and resolving happen in the open, in the work item's own room
+(both sides of a shared room see it there already, on the item): a notice
+there says so, and the person who raised it (and, on resolving, the
+assignee) is told, never the person who did it.
 """
 
 from __future__ import annotations
@@ -65,6 +70,18 @@ def _side_room(item: WorkItem, organization: Organization, actor: User) -> Room:
     )
     EscalationRoom.objects.create(work_item=item, organization=organization, room=room)
     return room
+
+
+def _wait(minutes: int) -> str:
+    """ "30 minutes", "4 hours", "1 day": a span, the same on every clock (a moment would
+    need the reader's time zone, which a stored message cannot know)."""
+    if minutes % 1440 == 0:
+        days = minutes // 1440
+        return f"{days} day{'s' if days != 1 else ''}"
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def _side_notice(room: Room, author: User, body: str) -> None:
@@ -138,7 +155,7 @@ def do_escalate(
                 actor if actor.organization_id == organization.pk else contacts[0],
                 f"**{severity} escalation** raised by {actor.name} ({actor.organization}) "
                 f"on *{item.title}* in {room.name}: {reason}\n\n"
-                f"Acknowledge by {escalation.ack_due_at:%Y-%m-%d %H:%M} UTC.",
+                f"Acknowledge within {_wait(ack_minutes(room, severity))}.",
             )
             notify(
                 contacts,
@@ -207,7 +224,10 @@ def _change(
     item_changes: dict[str, Any] | None = None,
     note: str = "",
     guard: Callable[[Escalation], None] | None = None,
+    after: Callable[[Escalation], None] | None = None,
 ) -> Escalation:
+    """Change the escalation under its row lock, and its work item with it; ``after``
+    runs in the same transaction, once both are written."""
     with transaction.atomic():
         locked = Escalation.objects.select_for_update().get(pk=escalation.pk)
         if locked.status == Escalation.Status.RESOLVED:
@@ -237,7 +257,52 @@ def _change(
             changes=item_changes or {},
             extra={"escalation": [old_summary, summary(locked)]},
         )
+        if after is not None:
+            after(locked)
     return locked
+
+
+def _who(person: User) -> str:
+    return f"{person.name} ({person.organization})" if person.organization else person.name
+
+
+def _tell(
+    actor: User,
+    escalation: Escalation,
+    *,
+    kind: str,
+    headline: str,
+    note: str,
+    people: list[User],
+) -> None:
+    """A notice in the work item's room (``headline`` by the actor, then ``note``), and a
+    notification to ``people`` still active in that room, never to the actor."""
+    item = WorkItem.objects.select_related("room").get(pk=escalation.work_item_id)
+    room = item.room
+    body = f"**{escalation.severity} escalation {headline}** by {_who(actor)} on *{item.title}*"
+    do_send_message(
+        actor,
+        room,
+        client_id=f"notice-{uuid.uuid4().hex}",
+        body=f"{body}: {note}" if note else f"{body}.",
+        thread_root=None,
+        kind=Message.Kind.NOTICE,
+    )
+    in_room = set(
+        Membership.objects.active()
+        .filter(room=room, user__is_active=True, user_id__in=[p.pk for p in people])
+        .values_list("user_id", flat=True)
+    )
+    told = list({p.pk: p for p in people if p.pk in in_room and p.pk != actor.pk}.values())
+    if told:
+        notify(
+            told,
+            kind=kind,
+            title=f"{escalation.severity} escalation {headline} by {actor.name}: {item.title}",
+            body=note or f"In {room.name}.",
+            room=room,
+            item=item,
+        )
 
 
 def _require_open(escalation: Escalation) -> None:
@@ -248,6 +313,7 @@ def _require_open(escalation: Escalation) -> None:
 def check_acknowledge_escalation(
     actor: User, *, escalation_id: int, now: datetime.datetime | None = None
 ) -> Escalation:
+    """Someone takes it on: the reminders stop, and whoever raised it is told."""
     escalation = access_escalation(actor, escalation_id)
     _require_open(escalation)
     return _change(
@@ -260,6 +326,14 @@ def check_acknowledge_escalation(
             "acknowledged_by": actor,
             "acknowledged_at": _now(now),
         },
+        after=lambda done: _tell(
+            actor,
+            done,
+            kind="escalation.acknowledged",
+            headline="acknowledged",
+            note="",
+            people=[done.raised_by],
+        ),
     )
 
 
@@ -307,7 +381,21 @@ def check_downgrade_escalation(
 def check_resolve_escalation(
     actor: User, *, escalation_id: int, note: str = "", now: datetime.datetime | None = None
 ) -> Escalation:
+    """End it, with a note of what was done (the HTTP body requires one: ``Resolve``),
+    told in the room and to whoever raised it and whoever has the work."""
     escalation = access_escalation(actor, escalation_id)
+
+    def tell(done: Escalation) -> None:
+        assignee = WorkItem.objects.select_related("assignee").get(pk=done.work_item_id).assignee
+        _tell(
+            actor,
+            done,
+            kind="escalation.resolved",
+            headline="resolved",
+            note=note,
+            people=[done.raised_by, *([assignee] if assignee is not None else [])],
+        )
+
     return _change(
         actor,
         escalation,
@@ -318,4 +406,5 @@ def check_resolve_escalation(
             "resolved_at": _now(now),
         },
         note=note,
+        after=tell,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import JsonResponse
 
 from hub.errors import NotFound
-from hub.http import AuthedRequest, api, body
+from hub.http import AuthedRequest, api, body, query
 from rooms.actions.escalation_settings import check_set_ack_targets, check_set_escalation_contacts
 from rooms.actions.escalations import (
     check_acknowledge_escalation,
@@ -17,6 +17,7 @@ from rooms.actions.escalations import (
 from rooms.actions.workitems import check_create_work_item, check_update_work_item
 from rooms.schemas import (
     AckTargets,
+    BoardQuery,
     Downgrade,
     EscalationContacts,
     EscalationNew,
@@ -25,7 +26,12 @@ from rooms.schemas import (
     WorkItemChange,
     WorkItemNew,
 )
-from rooms.selectors.workitems import my_work, work_item_board, work_item_detail
+from rooms.selectors.workitems import (
+    my_work,
+    open_escalations,
+    work_item_board,
+    work_item_detail,
+)
 from rooms.wire.serializers import escalation_data
 
 
@@ -45,7 +51,7 @@ def work_items(request: AuthedRequest, room_id: int) -> JsonResponse:
             from_message=new.from_message,
         )
         return JsonResponse(work_item_detail(request.user, room_id, item.pk), status=201)
-    return JsonResponse(work_item_board(request.user, room_id))
+    return JsonResponse(work_item_board(request.user, room_id, query(request, BoardQuery)))
 
 
 @api(("GET", "PATCH"))
@@ -64,7 +70,12 @@ def work_item(request: AuthedRequest, room_id: int, item_id: int) -> JsonRespons
 
 @api()
 def mine(request: AuthedRequest) -> JsonResponse:
-    return JsonResponse({"items": my_work(request.user)})
+    return JsonResponse(dict(my_work(request.user)))
+
+
+@api()
+def escalations(request: AuthedRequest) -> JsonResponse:
+    return JsonResponse({"items": open_escalations(request.user)})
 
 
 @api(("POST",))

@@ -153,6 +153,23 @@ def test_home_hides_room_after_person_is_removed(team: Team):
     assert "Shared with Supplier" not in html
 
 
+def test_my_work_page_is_served_with_the_persons_own_rooms_only(team: Team):
+    response = signed_in(team.client_member).get("/work/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="assigned"' in html and 'id="raised"' in html
+    assert team.shared.name in html
+    assert team.supplier_internal.name not in html
+
+
+def test_my_work_page_signed_out_redirects_to_sign_in(db):
+    response = Client().get("/work/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
 def test_room_page_is_served_to_member(team: Team):
     response = signed_in(team.client_member).get(f"/rooms/{team.shared.id}/")
 

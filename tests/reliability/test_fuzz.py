@@ -866,6 +866,7 @@ def routes(w: World) -> dict[str, tuple[dict[str, st.SearchStrategy[Any]], list[
             ["POST"],
         ),
         "my-work": ({}, ["GET"]),
+        "open-escalations": ({}, ["GET"]),
         "mirrors": ({}, ["GET", "POST"]),
         "mirror": ({"mirror_id": ids([w.mirror.pk])}, ["DELETE"]),
         "share-back": ({"mirror_id": ids([w.mirror.pk])}, ["POST"]),

@@ -733,3 +733,130 @@ def test_http_ack_targets_are_set_by_an_admin(team):
     assert by_member.status_code == 403
     by_admin = login(team.supplier_admin).post(url, {"targets": {"S1": 10}}, content_type=JSON)
     assert by_admin.json() == {"targets": {"S1": 10, "S2": 240, "S3": 1440}}
+
+
+# --- telling both sides, open escalations -------------------------------------------------
+
+
+def notified(kind: str) -> list[int]:
+    return sorted(Notification.objects.filter(kind=kind).values_list("person_id", flat=True))
+
+
+def room_notices(room) -> list[tuple[int, str]]:
+    return list(
+        Message.objects.filter(room=room, kind="notice", thread_root=None)
+        .order_by("seq")
+        .values_list("author_id", "body")
+    )
+
+
+def test_acknowledging_tells_whoever_raised_it_and_says_so_in_the_items_room(
+    team, mailoutbox, django_capture_on_commit_callbacks
+):
+    escalation = raise_one(team)
+    with django_capture_on_commit_callbacks(execute=True):
+        check_acknowledge_escalation(team.supplier_member, escalation_id=escalation.id)
+    assert notified("escalation.acknowledged") == [team.client_member.id]
+    told = Notification.objects.get(kind="escalation.acknowledged")
+    assert (told.room_id, told.work_item_id) == (team.shared.id, escalation.work_item_id)
+    assert told.title == "S1 escalation acknowledged by Sue Supplier: Line 3 is down"
+    assert room_notices(team.shared) == [
+        (
+            team.supplier_member.id,
+            "**S1 escalation acknowledged** by Sue Supplier (Supplier) on *Line 3 is down*.",
+        )
+    ]
+    assert [m.to for m in mailoutbox][-1] == [team.client_member.email]
+
+
+def test_acknowledging_your_own_escalation_tells_nobody_but_still_posts_the_notice(team):
+    escalation = raise_one(team)
+    check_acknowledge_escalation(team.client_member, escalation_id=escalation.id)
+    assert notified("escalation.acknowledged") == []
+    assert len(room_notices(team.shared)) == 1
+
+
+def test_resolving_tells_the_raiser_and_the_assignee_with_the_note_never_the_resolver(team):
+    escalation = raise_one(team)
+    check_reassign_escalation(
+        team.client_admin, escalation_id=escalation.id, person_id=team.supplier_member.id
+    )
+    check_resolve_escalation(
+        team.supplier_admin, escalation_id=escalation.id, note="Spare valve fitted"
+    )
+    assert notified("escalation.resolved") == sorted(
+        [team.client_member.id, team.supplier_member.id]
+    )
+    assert set(
+        Notification.objects.filter(kind="escalation.resolved").values_list("body", flat=True)
+    ) == {"Spare valve fitted"}
+    assert room_notices(team.shared)[-1] == (
+        team.supplier_admin.id,
+        "**S1 escalation resolved** by Sam Supplier-Admin (Supplier) on *Line 3 is down*: "
+        "Spare valve fitted",
+    )
+
+
+def test_the_resolver_who_raised_it_and_has_the_work_is_not_told_of_their_own_act(team):
+    escalation = raise_one(team)
+    check_reassign_escalation(
+        team.client_member, escalation_id=escalation.id, person_id=team.client_member.id
+    )
+    check_resolve_escalation(team.client_member, escalation_id=escalation.id, note="Done")
+    assert notified("escalation.resolved") == []
+
+
+def test_someone_who_left_the_room_is_not_told_of_the_resolution(team):
+    escalation = raise_one(team)
+    Membership.objects.filter(room=team.shared, user=team.client_member).update(left_at=RAISED)
+    check_resolve_escalation(team.supplier_admin, escalation_id=escalation.id, note="Fixed")
+    assert notified("escalation.resolved") == []
+
+
+def test_http_resolving_needs_a_note(team):
+    escalation = raise_one(team)
+    client = login(team.supplier_member)
+    for body in ({}, {"note": ""}, {"note": "   "}):
+        refused = client.post(f"/api/escalations/{escalation.id}/resolve/", body, content_type=JSON)
+        assert refused.status_code == 400
+        assert refused.json()["error"]["code"] == "invalid"
+    assert Escalation.objects.get(pk=escalation.id).status == "open"
+    done = client.post(
+        f"/api/escalations/{escalation.id}/resolve/", {"note": "Fixed"}, content_type=JSON
+    )
+    assert done.status_code == 200
+    assert done.json()["escalation"]["status"] == "resolved"
+
+
+def test_the_raise_notice_gives_the_deadline_as_a_span_not_a_clock_time(team):
+    escalation = raise_one(team, severity="S2")
+    rooms = side_rooms(escalation.work_item)
+    for room in rooms.values():
+        body = Message.objects.get(room=room, kind="notice").body
+        assert body.endswith("Acknowledge within 4 hours.")
+
+
+def test_open_escalations_list_those_of_my_rooms_on_both_sides_and_nothing_else(team):
+    shared = raise_one(team, severity="S2")
+    internal_item = check_create_work_item(
+        team.supplier_member, room_id=team.supplier_internal.id, title="Margin"
+    )
+    internal = check_escalate(
+        team.supplier_member,
+        room_id=team.supplier_internal.id,
+        item_id=internal_item.id,
+        severity="S1",
+        reason="Internal only",
+    )
+    resolved = escalate(team.client_member, new_item(team, title="Old"), severity="S3")
+    check_resolve_escalation(team.client_member, escalation_id=resolved.id, note="Gone")
+
+    def listed(person) -> list[int]:
+        answer = login(person).get("/api/escalations/")
+        assert answer.status_code == 200
+        return [i["escalation"]["id"] for i in answer.json()["items"]]
+
+    # Most severe first; the supplier's internal escalation only for the supplier.
+    assert listed(team.supplier_member) == [internal.id, shared.id]
+    assert listed(team.client_member) == [shared.id]
+    assert listed(make_person(make_org())) == []

@@ -10,6 +10,7 @@ from django.test import Client
 
 from hub.errors import Conflict, Invalid, NotFound
 from hub.schemas import parse
+from rooms.actions.escalations import check_escalate
 from rooms.actions.messages import check_send_message
 from rooms.actions.workitems import check_create_work_item, check_update_work_item
 from rooms.models.log import RoomEvent
@@ -180,8 +181,8 @@ def test_board_groups_by_status_and_my_work_spans_rooms(team):
     assert [i["id"] for i in board["columns"]["open"]] == [shared.id]
     assert [i["id"] for i in board["columns"]["done"]] == [done.id]
     assert set(board["columns"]) == {"open", "in_progress", "blocked", "done", "cancelled"}
-    assert {i["id"] for i in my_work(team.supplier_member)} == {shared.id, internal.id}
-    assert my_work(team.client_member) == []
+    assert {i["id"] for i in my_work(team.supplier_member)["items"]} == {shared.id, internal.id}
+    assert my_work(team.client_member)["items"] == []
 
 
 def test_work_items_over_http(team):
@@ -204,7 +205,83 @@ def test_work_items_over_http(team):
     )
     assert refused.status_code == 400
     assert client.get(base).json()["columns"]["blocked"][0]["id"] == item_id
-    assert client.get("/api/workitems/mine/").json() == {"items": []}
+    assert client.get("/api/workitems/mine/").json() == {
+        "items": [],
+        "raised": [client.get(f"{base}{item_id}/").json()["item"]],
+    }
+
+
+def test_title_description_labels_and_due_date_can_be_edited_and_history_shows_each(team):
+    item = create(team, title="Ship 4k", description="First *draft*")
+    update(team.client_member, item, title="Ship 5k units", description="Now **5k**")
+    update(team.supplier_member, item, labels=["ramp-up"], due_date="2026-12-24")
+    detail = work_item_detail(team.client_member, team.shared.id, item.id)
+    assert detail["item"]["title"] == "Ship 5k units"
+    assert detail["item"]["html"] == "<p>Now <strong>5k</strong></p>"
+    assert [(h["by"]["id"] if h["by"] else None, h["changes"]) for h in detail["history"]] == [
+        (team.supplier_member.id, {"created": [None, "Ship 4k"]}),
+        (
+            team.client_member.id,
+            {"title": ["Ship 4k", "Ship 5k units"], "description": ["First *draft*", "Now **5k**"]},
+        ),
+        (team.supplier_member.id, {"labels": [[], ["ramp-up"]], "due_date": [None, "2026-12-24"]}),
+    ]
+
+
+def test_the_board_keeps_only_the_items_every_filter_given_holds_for(team):
+    mine = create(team, title="Mine", assignee=team.supplier_member.id, labels=["qa"], priority=1)
+    theirs = check_create_work_item(
+        team.client_member, room_id=team.shared.id, title="Theirs", labels=["qa", "ramp"]
+    )
+    nobody = create(team, title="Nobody's", priority=4)
+    check_escalate(
+        team.client_member, room_id=team.shared.id, item_id=nobody.id, severity="S2", reason="Late"
+    )
+    client = Client()
+    client.force_login(team.client_member)
+    base = f"/api/rooms/{team.shared.id}/workitems/"
+
+    def board(query: str) -> set[int]:
+        answer = client.get(f"{base}?{query}")
+        assert answer.status_code == 200
+        return {i["id"] for column in answer.json()["columns"].values() for i in column}
+
+    assert board("") == {mine.id, theirs.id, nobody.id}
+    assert board(f"assignee={team.supplier_member.id}") == {mine.id}
+    assert board("assignee=none") == {theirs.id, nobody.id}
+    assert board(f"organization={team.client.id}") == {theirs.id}
+    assert board("label=qa") == {mine.id, theirs.id}
+    assert board("label=qa&priority=1") == {mine.id}
+    assert board("escalated=true") == {nobody.id}
+    assert board("escalated=false&label=ramp") == {theirs.id}
+
+
+@pytest.mark.parametrize(
+    "query", ["priority=5", "priority=high", "assignee=me", "escalated=maybe", f"label={'x' * 41}"]
+)
+def test_a_bad_board_filter_is_a_clear_400(team, query):
+    client = Client()
+    client.force_login(team.client_member)
+    answer = client.get(f"/api/rooms/{team.shared.id}/workitems/?{query}")
+    assert answer.status_code in (400, 413)
+    assert answer.json()["error"]["code"] in ("invalid", "too_large")
+
+
+def test_my_work_lists_what_i_raised_across_rooms_whoever_does_it_but_not_finished_work(team):
+    shared = create(team, assignee=team.client_member.id)
+    internal = check_create_work_item(
+        team.supplier_member, room_id=team.supplier_internal.id, title="Internal margin review"
+    )
+    finished = create(team, title="Done already")
+    update(team.supplier_member, finished, status="done")
+    theirs = check_create_work_item(team.client_member, room_id=team.shared.id, title="Client's")
+    work = my_work(team.supplier_member)
+    assert {i["id"] for i in work["raised"]} == {shared.id, internal.id}
+    assert work["items"] == []
+    client_work = my_work(team.client_member)
+    assert {i["id"] for i in client_work["items"]} == {shared.id}
+    # The supplier's internal room stays out of the client's view entirely.
+    assert {i["id"] for i in client_work["raised"]} == {theirs.id}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,16 +1,18 @@
 // @ts-check
 // Escalations of work items (docs/protocol.md, "Escalations"): the banners
 // above the room with their acknowledgement clock, the box in a work item's
-// panel, and the form that raises one. Every action answers with a
+// panel with its actions (acknowledge; reassign, downgrade, and resolve with
+// a note, each a small form in place), and the form that raises one. Every action answers with a
 // `workitem.updated` that redraws them on every screen, so nothing here
 // changes what is shown by itself.
 
 import { post } from "./api.js";
-import { clock, fullTime, h, shortTime } from "./dom.js";
+import { clock, h, shortTime } from "./dom.js";
 import { errorText } from "./errors.js";
 import { SEVERITIES } from "./wire.gen.js";
+import { deadlineText } from "./zone.js";
 
-/** @import { EscalationData, WorkItemData } from "./wire.gen.js" */
+/** @import { EscalationData, PersonRef, WorkItemData } from "./wire.gen.js" */
 
 /** @typedef {(title: string, body?: string, options?: {kind?: "info" | "alert"}) => void} Toast */
 
@@ -24,7 +26,7 @@ const SEVERITY_WORDS = { S1: "critical", S2: "major", S3: "minor" };
  */
 export function clockText(e, now = Date.now()) {
   if (e.status === "acknowledged") {
-    return `Acknowledged by ${e.acknowledged_by?.name ?? "someone"} at ${shortTime(e.acknowledged_at)}`;
+    return `Acknowledged by ${e.acknowledged_by?.name ?? "someone"} at ${e.acknowledged_at ? deadlineText(e.acknowledged_at) : ""}`;
   }
   const left = (Date.parse(e.ack_due_at) - now) / 1000;
   return left >= 0 ? `Acknowledge within ${clock(left)}` : `Acknowledgement overdue by ${clock(-left)}`;
@@ -32,35 +34,178 @@ export function clockText(e, now = Date.now()) {
 
 /**
  * @param {EscalationData} escalation
- * @param {"acknowledge" | "resolve"} action
+ * @param {"acknowledge" | "reassign" | "downgrade" | "resolve"} action
+ * @param {Record<string, unknown>} body
+ */
+function act(escalation, action, body = {}) {
+  // The workitem.updated event redraws the banner and the box on every screen.
+  return post(`/api/escalations/${escalation.id}/${action}/`, body);
+}
+
+/**
+ * @param {EscalationData} escalation
  * @param {Toast} say
  */
-async function act(escalation, action, say) {
+async function acknowledge(escalation, say) {
   try {
-    await post(`/api/escalations/${escalation.id}/${action}/`, {});
-    // The workitem.updated event redraws the banner on every screen.
+    await act(escalation, "acknowledge");
   } catch (error) {
-    say(`Could not ${action}`, errorText(error), { kind: "alert" });
+    say("Could not acknowledge", errorText(error), { kind: "alert" });
   }
 }
 
 /**
+ * The banner's actions: acknowledging is one click; resolving asks for a note,
+ * in the work item's panel (`open`).
  * @param {EscalationData} e
- * @param {Toast} say
+ * @param {WorkItemData} item
+ * @param {{open: (id: number) => void | Promise<void>, toast: Toast}} how
  */
-function actions(e, say) {
+function bannerActions(e, item, { open, toast: say }) {
   const acked = e.status === "acknowledged";
   return [
-    acked ? null : h("button", { type: "button", class: "button small primary", onclick: () => act(e, "acknowledge", say) }, "Acknowledge"),
-    h("button", { type: "button", class: "button small", onclick: () => act(e, "resolve", say) }, "Resolve"),
+    acked ? null : h("button", { type: "button", class: "button small primary", onclick: () => acknowledge(e, say) }, "Acknowledge"),
+    h(
+      "button",
+      {
+        type: "button",
+        class: "button small",
+        onclick: async () => {
+          await open(item.id);
+          const resolve = document.querySelector(`.item-detail[data-item="${item.id}"] .esc-box [data-act="resolve"]`);
+          if (resolve instanceof HTMLElement) resolve.click();
+        },
+      },
+      "Resolve…",
+    ),
   ];
+}
+
+/**
+ * One action's form in the escalation box: its fields, a submit that posts
+ * `body()`, an error line, and Cancel (back to the buttons).
+ * @param {{label: string, fields: HTMLElement[], submit: string, danger?: boolean, send: () => Promise<unknown>, done: () => void}} spec
+ */
+function actionForm({ label, fields, submit, danger = false, send, done }) {
+  const error = h("p", { class: "form-error", role: "alert", hidden: true });
+  const form = h(
+    "form",
+    { class: "esc-action-form", aria: { label } },
+    ...fields,
+    error,
+    h(
+      "div",
+      { class: "form-actions" },
+      h("button", { type: "submit", class: `button small ${danger ? "danger" : "primary"}` }, submit),
+      h("button", { type: "button", class: "button small", onclick: done }, "Cancel"),
+    ),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    try {
+      await send();
+      done();
+    } catch (e) {
+      error.hidden = false;
+      error.textContent = errorText(e);
+    }
+  });
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      event.stopPropagation();
+      done();
+    }
+  });
+  setTimeout(() => {
+    const first = form.querySelector("select, textarea");
+    if (first instanceof HTMLElement) first.focus();
+  });
+  return form;
+}
+
+/**
+ * The box's actions: acknowledge, and reassign, downgrade and resolve, each
+ * with its own small form in place of the buttons.
+ * @param {EscalationData} e
+ * @param {{toast: Toast, people: () => PersonRef[]}} how
+ */
+function boxActions(e, { toast: say, people }) {
+  const slot = h("div", { class: "esc-actions-slot" });
+  const buttons = () => {
+    const lower = SEVERITIES.filter((s) => s > e.severity);
+    slot.replaceChildren(
+      h(
+        "div",
+        { class: "form-actions esc-actions" },
+        e.status === "acknowledged" ? null : h("button", { type: "button", class: "button small primary", dataset: { act: "acknowledge" }, onclick: () => acknowledge(e, say) }, "Acknowledge"),
+        h("button", { type: "button", class: "button small", dataset: { act: "reassign" }, onclick: reassign }, "Reassign…"),
+        lower.length ? h("button", { type: "button", class: "button small", dataset: { act: "downgrade" }, onclick: () => downgrade(lower) }, "Downgrade…") : null,
+        h("button", { type: "button", class: "button small", dataset: { act: "resolve" }, onclick: resolve }, "Resolve…"),
+      ),
+    );
+  };
+  const reassign = () => {
+    const person = h(
+      "select",
+      { id: "esc-person", name: "person", required: true },
+      h("option", { value: "" }, "Choose someone…"),
+      people().map((p) => h("option", { value: p.id }, `${p.name} (${p.org?.name ?? ""})`)),
+    );
+    slot.replaceChildren(
+      actionForm({
+        label: "Reassign the escalated work",
+        fields: [h("label", { for: "esc-person" }, "New owner (anyone in the room, either company)"), person],
+        submit: "Reassign",
+        send: () => act(e, "reassign", { person: Number(person.value) }),
+        done: buttons,
+      }),
+    );
+  };
+  /** @param {string[]} lower */
+  const downgrade = (lower) => {
+    const severity = h(
+      "select",
+      { id: "esc-severity", name: "severity" },
+      lower.map((s) => h("option", { value: s }, `${s} ${SEVERITY_WORDS[/** @type {keyof typeof SEVERITY_WORDS} */ (s)]}`)),
+    );
+    const reason = h("textarea", { id: "esc-downgrade-reason", name: "reason", rows: 2, maxLength: 2000 });
+    slot.replaceChildren(
+      actionForm({
+        label: "Downgrade the escalation",
+        fields: [
+          h("label", { for: "esc-severity" }, "New severity"),
+          severity,
+          h("label", { for: "esc-downgrade-reason" }, "Why (optional; kept in the audit log)"),
+          reason,
+        ],
+        submit: "Downgrade",
+        send: () => act(e, "downgrade", { severity: severity.value, reason: reason.value }),
+        done: buttons,
+      }),
+    );
+  };
+  const resolve = () => {
+    const note = h("textarea", { id: "esc-note", name: "note", rows: 3, required: true, maxLength: 2000 });
+    slot.replaceChildren(
+      actionForm({
+        label: "Resolve the escalation",
+        fields: [h("label", { for: "esc-note" }, "Resolution note (both companies see it, in the room)"), note],
+        submit: "Resolve",
+        send: () => act(e, "resolve", { note: note.value }),
+        done: buttons,
+      }),
+    );
+  };
+  buttons();
+  return slot;
 }
 
 /**
  * The banners of the room's escalated items, most severe first.
  * @param {HTMLElement} el
  * @param {Iterable<WorkItemData>} items
- * @param {{open: (id: number) => void, toast: Toast}} how
+ * @param {{open: (id: number) => void | Promise<void>, toast: Toast}} how
  */
 export function drawBanners(el, items, how) {
   /** @type {[WorkItemData, EscalationData][]} */
@@ -73,7 +218,7 @@ export function drawBanners(el, items, how) {
 /**
  * @param {WorkItemData} item
  * @param {EscalationData} e its escalation
- * @param {{open: (id: number) => void, toast: Toast}} how
+ * @param {{open: (id: number) => void | Promise<void>, toast: Toast}} how
  */
 function banner(item, e, { open, toast: say }) {
   const acked = e.status === "acknowledged";
@@ -89,7 +234,7 @@ function banner(item, e, { open, toast: say }) {
       h("span", { class: "esc-reason" }, ` “${e.reason}” · ${e.raised_by.name} (${e.raised_by.org?.name ?? ""})`),
     ),
     h("span", { class: "esc-clock", dataset: { due: e.ack_due_at } }, clockText(e)),
-    h("span", { class: "esc-actions" }, actions(e, say)),
+    h("span", { class: "esc-actions" }, bannerActions(e, item, { open, toast: say })),
   );
   if (!acked && (e.breached || Date.parse(e.ack_due_at) < Date.now())) el.classList.add("late");
   return el;
@@ -115,9 +260,9 @@ export function tickBanners(el, items) {
  * The work item panel's escalation box: the live escalation with its clock
  * and actions, or "Escalate…".
  * @param {WorkItemData} item
- * @param {{roomId: number, toast: Toast}} how
+ * @param {{roomId: number, toast: Toast, people: () => PersonRef[]}} how
  */
-export function escalationBox(item, { roomId, toast: say }) {
+export function escalationBox(item, { roomId, toast: say, people }) {
   const e = item.escalation;
   if (e) {
     const acked = e.status === "acknowledged";
@@ -126,8 +271,9 @@ export function escalationBox(item, { roomId, toast: say }) {
       { class: `esc-box sev-${e.severity}` },
       h("div", {}, h("span", { class: `sev-chip sev-${e.severity}` }, e.severity), " ", h("strong", {}, acked ? "Escalation acknowledged" : "Escalated"), ` by ${e.raised_by.name} (${e.raised_by.org?.name ?? ""}), ${shortTime(e.raised_at)}`),
       h("p", { class: "esc-reason" }, e.reason),
-      h("p", { class: "esc-clock", title: `Due ${fullTime(e.ack_due_at)}` }, clockText(e)),
-      h("div", { class: "form-actions" }, actions(e, say)),
+      h("p", { class: "esc-clock" }, clockText(e)),
+      acked ? null : h("p", { class: "esc-due muted" }, `Acknowledge by ${deadlineText(e.ack_due_at)}`),
+      boxActions(e, { toast: say, people }),
     );
   }
   const box = h("div", { class: "esc-box none" });

@@ -1,20 +1,20 @@
 // @ts-check
-// The home page: rooms with live unread and mention badges (shell.js), my
-// work, the threads you follow (threads.js), partnership decisions, a new room (the account manager's dedicated
+// The home page: rooms with live unread and mention badges (shell.js), the
+// open escalations of my rooms and my work (worklist.js), the threads you follow (threads.js), partnership decisions, a new room (the account manager's dedicated
 // room for a customer), and the invitations still pending.
 
 import { get, post } from "./api.js";
 import { confirmDialog } from "./dialog.js";
-import { $, $all, h, PRIORITY_LABELS, statusLabel, timeEl } from "./dom.js";
+import { $, $all, h, timeEl } from "./dom.js";
 import { errorText } from "./errors.js";
 import { mountFilePolicy } from "./filepolicy.js";
-import { itemLink } from "./links.js";
 import { revokeButton } from "./members.js";
 import { startShell } from "./shell.js";
 import { mountFollowedThreads } from "./threads.js";
+import { escalationRow, mountWorkList, workRow } from "./worklist.js";
 
 /** @import { Invitation, Partnership } from "./api.js" */
-/** @import { OrgRef, WorkItemData } from "./wire.gen.js" */
+/** @import { OrgRef } from "./wire.gen.js" */
 
 const shell = startShell();
 const { boot } = shell;
@@ -168,37 +168,9 @@ form.addEventListener("submit", async (event) => {
   }
 });
 
-// --- my work ------------------------------------------------------------------------
-async function loadMyWork() {
-  const list = $("#my-work");
-  try {
-    /** @type {{items: WorkItemData[]}} */
-    const { items } = await get("/api/workitems/mine/");
-    list.replaceChildren(
-      ...(items.length
-        ? items.map((item) =>
-            h(
-              "li",
-              { dataset: { item: item.id } },
-              h("a", { href: itemLink(item.room, item.id) }, item.title),
-              h(
-                "span",
-                { class: "work-meta" },
-                h("span", { class: `status-chip status-${item.status}` }, statusLabel(item.status)),
-                h("span", { class: `prio prio-${item.priority}`, title: PRIORITY_LABELS[item.priority] }, `P${item.priority}`),
-                item.escalation ? h("span", { class: `sev-chip sev-${item.escalation.severity}` }, `${item.escalation.severity} escalated`) : null,
-                item.due_date ? h("span", { class: "muted" }, `due ${item.due_date}`) : null,
-                h("span", { class: "muted" }, shell.rooms.get(item.room)?.name ?? ""),
-              ),
-            ),
-          )
-        : [h("li", { class: "muted" }, "Nothing assigned to you.")]),
-    );
-  } catch (e) {
-    list.replaceChildren(h("li", { class: "form-error" }, errorText(e)));
-  }
-}
-
+// --- my work and open escalations ----------------------------------------------------
+/** @param {number} room */
+const roomName = (room) => shell.rooms.get(room)?.name ?? "";
 // --- invitations ----------------------------------------------------------------------
 async function loadInvitations() {
   const list = $("#invitations");
@@ -228,15 +200,7 @@ async function loadInvitations() {
 }
 
 // Work assigned or escalated elsewhere shows up here without a reload.
-/** @type {ReturnType<typeof setTimeout> | undefined} */
-let reload;
-const reloadMyWork = () => {
-  clearTimeout(reload);
-  reload = setTimeout(loadMyWork, 300);
-};
-shell.socket.on("workitem.created", reloadMyWork);
-shell.socket.on("workitem.updated", reloadMyWork);
-
-loadMyWork();
+mountWorkList($("#my-work"), { path: "/api/workitems/mine/", key: "items", empty: "Nothing assigned to you.", row: (item) => workRow(item, roomName), socket: shell.socket });
+mountWorkList($("#open-escalations"), { path: "/api/escalations/", key: "items", empty: "No open escalations.", row: (item) => escalationRow(item, roomName), socket: shell.socket });
 loadInvitations();
 mountFollowedThreads($("#followed-threads"), shell.socket);

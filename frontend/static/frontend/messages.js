@@ -67,11 +67,16 @@ export function provenance(message) {
  * @param {SendState | null} [sendState]
  */
 export function renderMessage(message, ctx, sendState = null) {
-  const mine = message.author.id === ctx.me.id;
+  // A notice is Causeway speaking (an escalation raised, acknowledged,
+  // resolved; a mirrored work item change), never a person: no name, no
+  // avatar, no company, whichever account the server stored it under.
+  const system = message.kind === "notice";
+  const mine = !system && message.author.id === ctx.me.id;
   const myOrg = ctx.me.org?.id;
-  const authorOrg = message.author.org;
+  const authorOrg = system ? null : message.author.org;
   const fromPartner = Boolean(authorOrg && myOrg && authorOrg.id !== myOrg);
   const classes = ["msg", `kind-${message.kind}`];
+  if (system) classes.push("system-notice");
   if (mine) classes.push("mine");
   if (fromPartner) classes.push("from-partner");
   if (message.deleted) classes.push("deleted");
@@ -90,7 +95,7 @@ export function renderMessage(message, ctx, sendState = null) {
   });
 
   const state = ctx.presence?.get(message.author.id);
-  const avatar = h(
+  const avatar = system ? h("span", { class: "avatar system", aria: { hidden: "true" } }, "i") : h(
     "span",
     { class: `avatar${fromPartner ? " partner" : ""}`, aria: { hidden: "true" } },
     initials(message.author.name),
@@ -100,7 +105,7 @@ export function renderMessage(message, ctx, sendState = null) {
   const head = h(
     "div",
     { class: "msg-head" },
-    h("strong", { class: "author", title: message.author.title || null }, message.author.name),
+    system ? h("strong", { class: "author system" }, "Notice") : h("strong", { class: "author", title: message.author.title || null }, message.author.name),
     authorOrg
       ? h(
           "span",
@@ -163,7 +168,11 @@ export function renderMessage(message, ctx, sendState = null) {
     );
   }
   const body = h("div", { class: "msg-body message-body" });
+  // A work item's root names the item by its title now: the stored text has
+  // the title it was created with, and titles can be edited.
+  const liveItem = message.kind === "workitem" && message.id !== null ? ctx.itemForThread?.(message.id) : undefined;
   if (message.deleted) body.append(h("em", { class: "muted" }, "This message was deleted."));
+  else if (liveItem) body.append(h("p", {}, h("strong", {}, "Work item:"), " ", liveItem.title));
   else if (message.html) serverHTML(body, message.html);
   else body.textContent = message.body; // optimistic copy: the server has not rendered it yet
   main.append(body);

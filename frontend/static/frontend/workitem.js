@@ -131,7 +131,7 @@ export class ItemDetail {
     const escalationKey = JSON.stringify(item.escalation);
     if (escalationKey !== this.escalationKey) {
       this.escalationKey = escalationKey;
-      p.escalation.replaceChildren(escalationBox(item, { roomId: this.page.roomId, toast: this.page.toast }));
+      p.escalation.replaceChildren(escalationBox(item, { roomId: this.page.roomId, toast: this.page.toast, people: () => this.page.memberList() }));
     }
     const editing = p.fields.contains(document.activeElement);
     if (this.fieldsVersion !== item.version && !editing) {
@@ -156,6 +156,8 @@ export class ItemDetail {
   /** @param {WorkItemData} item */
   fieldsForm(item) {
     const people = this.page.memberList();
+    const title = h("input", { id: "item-title", name: "title", value: item.title, required: true, maxLength: 200 });
+    const description = h("textarea", { id: "item-description", name: "description", rows: 3, maxLength: 20000, placeholder: "Markdown" }, item.description);
     const assignee = h(
       "select",
       { id: "item-assignee", name: "assignee" },
@@ -176,6 +178,8 @@ export class ItemDetail {
     const form = h(
       "form",
       { class: "item-fields", aria: { label: "Work item fields" } },
+      field("item-title", "Title", title),
+      field("item-description", "Description", description),
       field("item-assignee", "Assignee", assignee),
       field("item-priority", "Priority", priority),
       field("item-due", "Due", due),
@@ -187,6 +191,8 @@ export class ItemDetail {
       const current = this.work.items.get(item.id) ?? item;
       /** @type {Record<string, unknown>} */
       const changes = {};
+      if (title.value.trim() !== current.title) changes.title = title.value;
+      if (description.value.trim() !== current.description) changes.description = description.value;
       const newAssignee = assignee.value ? Number(assignee.value) : null;
       if (newAssignee !== (current.assignee?.id ?? null)) changes.assignee = newAssignee;
       if (Number(priority.value) !== current.priority) changes.priority = Number(priority.value);
@@ -199,6 +205,7 @@ export class ItemDetail {
       }
       try {
         const data = await this.work.update(current, changes);
+        status.textContent = "Saved.";
         this.work.apply(data.item);
       } catch (e) {
         status.textContent = errorText(e);
@@ -240,6 +247,7 @@ function describeChanges(changes, page) {
     else if (name === "assignee") parts.push(`assigned ${typeof after === "number" ? page.personName(after) : "nobody"}`);
     else if (name === "escalation") parts.push(`escalation ${before ?? "none"} → ${after ?? "none"}`);
     else if (name === "description") parts.push("edited the description");
+    else if (name === "title") parts.push(`renamed “${before}” → “${after}”`);
     else parts.push(`${name.replace("_", " ")} ${fmt(before)} → ${fmt(after)}`);
   }
   return parts.join("; ");
