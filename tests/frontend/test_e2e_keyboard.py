@@ -178,3 +178,46 @@ def test_the_notifications_popover_stays_on_a_phone_screen(
     assert box is not None
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     screenshot(page, "phone-notifications")
+
+
+def test_escalation_banners_take_one_line_on_a_phone(
+    live_team: Team, servers: Any, sessions: Any
+) -> None:
+    from rooms.actions.escalations import check_escalate
+    from rooms.actions.workitems import check_create_work_item
+
+    t = live_team
+    prepare_for_browser(t.client_member)
+
+    def escalate(title: str, severity: str) -> None:
+        item = check_create_work_item(t.client_member, room_id=t.shared.pk, title=title)
+        check_escalate(
+            t.client_member,
+            room_id=t.shared.pk,
+            item_id=item.pk,
+            severity=severity,
+            reason="The line stops on Friday without these parts and nobody has confirmed",
+        )
+
+    off_loop(escalate, "Confirm the March allocation of bearings for line 4", "S1")
+    off_loop(escalate, "Replace the damaged pallets", "S2")
+    cleo = sessions(servers[0], t.client_member, PHONE)
+    page = cleo.open_room(t.shared)
+    banners = page.locator("#escalations .esc-banner")
+    expect(banners).to_have_count(2)
+    expect(banners.first).to_be_visible()
+    expect(banners.nth(1)).to_be_hidden()
+    screenshot(page, "phone-escalation-banners")
+    one_line = banners.first.bounding_box()
+    assert one_line is not None and one_line["height"] < 48
+    # Nothing of it runs off the screen: the clock and "+1 more" are on it.
+    more = page.get_by_role("button", name="+1 more").bounding_box()
+    assert more is not None and more["x"] + more["width"] <= PHONE["width"]
+    assert one_line["x"] + one_line["width"] <= PHONE["width"]
+    # The others open on request, still a line each.
+    page.get_by_role("button", name="+1 more").click()
+    expect(banners.nth(1)).to_be_visible()
+    second = banners.nth(1).bounding_box()
+    assert second is not None and second["height"] < 48
+    page.get_by_role("button", name="Fewer").click()
+    expect(banners.nth(1)).to_be_hidden()

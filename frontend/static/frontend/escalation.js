@@ -33,6 +33,26 @@ export function clockText(e, now = Date.now()) {
 }
 
 /**
+ * A banner's clock: the words and the time apart, so a phone can show the
+ * time alone ("29:55") and keep the line for the title.
+ * @param {HTMLElement} el
+ * @param {EscalationData} e
+ */
+function fillClock(el, e) {
+  const text = clockText(e);
+  const at = e.status === "acknowledged" ? -1 : text.lastIndexOf(" ");
+  if (at < 0) {
+    el.textContent = text;
+    return;
+  }
+  // Overdue reads red on the banner (`late`), with the words for a screen reader.
+  el.replaceChildren(
+    h("span", { class: "esc-clock-words" }, text.slice(0, at + 1)),
+    h("span", { class: "esc-clock-time" }, text.slice(at + 1)),
+  );
+}
+
+/**
  * @param {EscalationData} escalation
  * @param {"acknowledge" | "reassign" | "downgrade" | "resolve"} action
  * @param {Record<string, unknown>} body
@@ -210,9 +230,26 @@ function boxActions(e, { toast: say, people }) {
 export function drawBanners(el, items, how) {
   /** @type {[WorkItemData, EscalationData][]} */
   const escalated = [];
-  for (const item of items) if (item.escalation) escalated.push([item, item.escalation]);
+  const all = [...items]; // drawn again from the same list when opened
+  for (const item of all) if (item.escalation) escalated.push([item, item.escalation]);
   escalated.sort(([, a], [, b]) => a.severity.localeCompare(b.severity));
   el.replaceChildren(...escalated.map(([item, e]) => banner(item, e, how)));
+  // On a phone each banner is one line and only the most severe shows; this
+  // opens the others (app.css). On a wide screen every banner shows.
+  const others = escalated.length - 1;
+  if (others > 0) {
+    const expanded = el.classList.contains("expanded");
+    const more = h(
+      "button",
+      { type: "button", class: "link esc-more", aria: { expanded: expanded ? "true" : "false" } },
+      expanded ? "Fewer" : `+${others} more`,
+    );
+    more.addEventListener("click", () => {
+      el.classList.toggle("expanded");
+      drawBanners(el, all, how);
+    });
+    el.firstElementChild?.append(more);
+  } else el.classList.remove("expanded");
 }
 
 /**
@@ -233,9 +270,10 @@ function banner(item, e, { open, toast: say }) {
       h("button", { type: "button", class: "link esc-title", onclick: () => open(item.id) }, item.title),
       h("span", { class: "esc-reason" }, ` “${e.reason}” · ${e.raised_by.name} (${e.raised_by.org?.name ?? ""})`),
     ),
-    h("span", { class: "esc-clock", dataset: { due: e.ack_due_at } }, clockText(e)),
+    h("span", { class: "esc-clock", dataset: { due: e.ack_due_at } }),
     h("span", { class: "esc-actions" }, bannerActions(e, item, { open, toast: say })),
   );
+  fillClock(/** @type {HTMLElement} */ (el.querySelector(".esc-clock")), e);
   if (!acked && (e.breached || Date.parse(e.ack_due_at) < Date.now())) el.classList.add("late");
   return el;
 }
@@ -250,8 +288,8 @@ export function tickBanners(el, items) {
     if (!(bannerEl instanceof HTMLElement)) continue;
     const e = items.get(Number(bannerEl.dataset.item))?.escalation;
     const clockEl = bannerEl.querySelector(".esc-clock");
-    if (!e || !clockEl) continue;
-    clockEl.textContent = clockText(e);
+    if (!e || !(clockEl instanceof HTMLElement)) continue;
+    fillClock(clockEl, e);
     if (e.status === "open" && Date.parse(e.ack_due_at) < Date.now()) bannerEl.classList.add("late");
   }
 }
