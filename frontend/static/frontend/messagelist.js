@@ -145,6 +145,7 @@ export class MessageList {
       last_reply_at: null,
       mentions: [],
       files,
+      reactions: [],
     };
     const li = renderMessage(message, this.ctx, "pending");
     this.pending.set(clientId, { message, li, state: "pending" });
