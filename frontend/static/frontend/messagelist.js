@@ -60,6 +60,7 @@ export class MessageList {
       existing.message = message;
       const li = renderMessage(message, this.ctx);
       const focused = focusKeyIn(existing.li);
+      existing.li.dataset.redrawing = ""; // what it holds open is opened again in `li`
       existing.li.replaceWith(li);
       existing.li = li;
       if (focused !== null) refocus(li, focused);

@@ -182,7 +182,7 @@ export function renderMessage(message, ctx, sendState = null) {
   const more = message.deleted ? null : foldLong(body, message);
   if (more) main.append(more);
   if (!message.deleted && message.files?.length) main.append(renderFiles(message.files));
-  const reactions = message.deleted || message.id === null || sendState ? null : reactionBar(message, ctx.me.id, ctx.actions.react ?? null);
+  const reactions = message.deleted || message.id === null || sendState ? null : reactionBar(message, ctx.me.id, ctx.actions.react ?? null, ctx.inThread ? "thread" : "room");
   if (reactions) main.append(reactions.el);
 
   if (message.kind === "workitem" && !message.deleted && !ctx.inThread && message.id !== null) {
@@ -267,8 +267,9 @@ function actionsFor(shown, ctx, mine, sendState, openReactions) {
     buttons.push(tool("Create a work item from this message", "Work item", () => a.makeItem(message)));
   }
   if (openReactions && a.react) {
-    const react = tool("Add a reaction", "React", () => openReactions(react));
+    const react = tool("React to this message", "React", () => openReactions(react));
     react.setAttribute("aria-haspopup", "true");
+    react.dataset.focusKey = "reaction tool";
     buttons.push(react);
   }
   const share = a.shareBack?.(message);

@@ -14,6 +14,14 @@ import { REACTION_EMOJI } from "./wire.gen.js";
 /** @typedef {(message: MessageData, emoji: string, on: boolean) => void} React */
 
 /**
+ * The picker open now, if any, kept across a redraw of its message (someone
+ * else's reaction arriving while you choose): which bar (`key`), the button
+ * that opened it (`from`, its `data-focus-key`) and the emoji focused.
+ * @type {{key: string, from: string, emoji: string} | null}
+ */
+let kept = null;
+
+/**
  * Who reacted, as a sentence: "Sue Supplier and you reacted with 🎉".
  * @param {ReactionSummary} reaction
  * @param {number} me
@@ -31,9 +39,11 @@ export function reactedBy(reaction, me) {
  * @param {MessageData} message
  * @param {number} me
  * @param {React | null} react
+ * @param {string} [place] which list the message is drawn in (the room's, a thread's)
  */
-export function reactionBar(message, me, react) {
+export function reactionBar(message, me, react, place = "") {
   const reactions = message.reactions ?? []; // events logged before reactions existed carry none
+  const key = `${place}:${message.id}`;
   const bar = h("div", { class: "reactions", role: "group", aria: { label: "Reactions" } });
   for (const reaction of reactions) {
     const mine = reaction.people.some((p) => p.id === me);
@@ -62,18 +72,26 @@ export function reactionBar(message, me, react) {
 
   const close = (refocus = true) => {
     if (!picker) return;
-    picker.remove();
+    // Cleared first: removing the focused picker fires its focusout, which closes too.
+    const closing = picker;
     picker = null;
+    if (kept?.key === key) kept = null;
+    closing.remove();
     addButton?.setAttribute("aria-expanded", "false");
     if (refocus) opener?.focus();
     bar.hidden = !bar.querySelector(".reaction") && !addButton;
   };
 
-  /** @param {HTMLElement} from the button that opens it, focused again when it closes */
-  const open = (from) => {
+  /**
+   * @param {HTMLElement} from the button that opens it, focused again when it closes
+   * @param {string} [focus] the emoji to focus (the first by default)
+   */
+  const open = (from, focus = REACTION_EMOJI[0] ?? "") => {
     if (!react) return;
     if (picker) return close();
     opener = from;
+    const state = { key, from: from.dataset.focusKey ?? "", emoji: focus };
+    kept = state;
     const choices = REACTION_EMOJI.map((emoji) => {
       const mine = reactions.some((r) => r.emoji === emoji && r.people.some((p) => p.id === me));
       return h(
@@ -83,6 +101,9 @@ export function reactionBar(message, me, react) {
           class: `reaction-choice${mine ? " mine" : ""}`,
           aria: { label: mine ? `Remove ${emoji}` : `React with ${emoji}`, pressed: String(mine) },
           dataset: { emoji },
+          onfocus: () => {
+            state.emoji = emoji;
+          },
           onclick: () => {
             close();
             react(message, emoji, !mine);
@@ -108,13 +129,15 @@ export function reactionBar(message, me, react) {
       }
     });
     picker.addEventListener("focusout", (event) => {
+      // Being redrawn (messagelist.js): the new bar opens it again.
+      if (bar.closest("[data-redrawing]")) return;
       // Tabbing or clicking away closes it, leaving focus where it went.
       if (picker && !(event.relatedTarget instanceof Node && picker.contains(event.relatedTarget))) close(false);
     });
     bar.hidden = false;
     bar.append(picker);
     addButton?.setAttribute("aria-expanded", "true");
-    choices[0]?.focus();
+    (choices.find((c) => c.dataset.emoji === focus) ?? choices[0])?.focus();
   };
 
   const addButton =
@@ -134,5 +157,14 @@ export function reactionBar(message, me, react) {
       : null;
   if (addButton) bar.append(addButton);
   bar.hidden = !reactions.length;
+  const reopen = kept?.key === key ? kept : null;
+  if (reopen) {
+    // Once the redrawn message is in the page, with its buttons.
+    queueMicrotask(() => {
+      const buttons = [...(bar.closest(".msg")?.querySelectorAll("[data-focus-key]") ?? [])];
+      const from = buttons.find((b) => b instanceof HTMLElement && b.dataset.focusKey === reopen.from);
+      if (kept === reopen && bar.isConnected) open(from instanceof HTMLElement ? from : bar, reopen.emoji);
+    });
+  }
   return { el: bar, open };
 }

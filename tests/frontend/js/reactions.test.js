@@ -88,7 +88,7 @@ describe("the reaction bar", () => {
   test("a message without reactions shows no bar, but its React tool opens the picker of the server's emoji", () => {
     list.upsert(stored(1));
     assert.equal(li(1).querySelector(".reactions").hidden, true);
-    const tool = li(1).querySelector('[aria-label="Add a reaction"]');
+    const tool = li(1).querySelector('[aria-label="React to this message"]');
     tool.click();
     const choices = [...li(1).querySelectorAll(".reaction-choice")];
     assert.deepEqual(choices.map((c) => c.textContent), [...REACTION_EMOJI]);
@@ -137,12 +137,30 @@ describe("the reaction bar", () => {
     assert.equal(document.activeElement, li(1));
   });
 
+  test("an open picker stays open, on the same emoji, when someone else's reaction redraws the message", async () => {
+    list.upsert(stored(1, { reactions: [thumbs(SAM)] }));
+    li(1).querySelector(".reaction-add").click();
+    const key = (k) => document.activeElement.dispatchEvent(new window.KeyboardEvent("keydown", { key: k, bubbles: true }));
+    key("ArrowRight");
+    list.upsert(stored(1, { reactions: [thumbs(SAM), { emoji: "🎉", count: 1, people: [SAM] }] }));
+    await Promise.resolve();
+    assert.ok(li(1).querySelector(".reaction-picker"));
+    assert.equal(document.activeElement.textContent, REACTION_EMOJI[1]);
+    key("Escape");
+    assert.equal(li(1).querySelector(".reaction-picker"), null);
+    assert.equal(document.activeElement, li(1).querySelector(".reaction-add"));
+    // Closed: the next redraw opens nothing.
+    list.upsert(stored(1, { reactions: [thumbs(SAM)] }));
+    await Promise.resolve();
+    assert.equal(li(1).querySelector(".reaction-picker"), null);
+  });
+
   test("a read-only room shows reactions that cannot be pressed, and no picker", () => {
     list = listWith(null);
     list.upsert(stored(1, { reactions: [thumbs(SAM)] }));
     assert.equal(li(1).querySelector(".reaction").disabled, true);
     assert.equal(li(1).querySelector(".reaction-add"), null);
-    assert.equal(li(1).querySelector('[aria-label="Add a reaction"]'), null);
+    assert.equal(li(1).querySelector('[aria-label="React to this message"]'), null);
   });
 
   test("a message logged before reactions existed draws as one without", () => {
