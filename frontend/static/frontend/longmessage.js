@@ -6,9 +6,9 @@
 
 import { h } from "./dom.js";
 
-/** More lines or characters than this: folded (app.css `.folded` shows ~10 lines). */
-export const LONG_LINES = 12;
-export const LONG_CHARS = 1000;
+/** More lines or characters than this: folded (app.css `.folded` shows ~11 lines). */
+export const LONG_LINES = 20;
+export const LONG_CHARS = 1500;
 
 /** @type {Set<number>} the messages opened with "Show more" */
 const opened = new Set();

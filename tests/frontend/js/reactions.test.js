@@ -182,7 +182,8 @@ describe("a long message", () => {
   test("is long past its lines or characters", () => {
     assert.equal(isLong("short"), false);
     assert.equal(isLong(long), true);
-    assert.equal(isLong("x".repeat(1001)), true);
+    assert.equal(isLong("x".repeat(1500)), false);
+    assert.equal(isLong("x".repeat(1501)), true);
   });
 
   test("folds behind Show more, opens with Show less, and stays open when redrawn", () => {
