@@ -5,7 +5,7 @@ from django.urls import include, path, register_converter
 from frontend import views as pages
 from hub import api as hub_api
 from hub.http import IdConverter
-from rooms.api import bridge, files, people, rooms, workitems
+from rooms.api import bridge, files, markdown, people, rooms, workitems
 
 # Ids in paths: positive and within the database's range, or no match (404).
 register_converter(IdConverter, "id")
@@ -67,6 +67,7 @@ api = [
         name="ack-targets",
     ),
     path("search/", rooms.search, name="search"),
+    path("markdown/preview/", markdown.preview, name="markdown-preview"),
     path("threads/", rooms.threads, name="threads"),
     path("partnerships/", hub_api.partnerships, name="partnerships"),
     # Before the decisions: ending archives rooms, which the hub app knows nothing of.

@@ -38,6 +38,7 @@ from hub.schemas import (
 )
 from hub.validation import clean_text, parse_id
 from rooms.files.detect import KINDS
+from rooms.models.reactions import REACTION_EMOJI
 
 Severity = Literal["S1", "S2", "S3"]
 Status = Literal["open", "in_progress", "blocked", "done", "cancelled"]
@@ -250,6 +251,28 @@ class MessageEditFrame(InRoom):
 
 class MessageDeleteFrame(InRoom):
     id: Id
+
+
+def _emoji(value: Any, info: ValidationInfo) -> str:
+    if not isinstance(value, str) or value not in REACTION_EMOJI:
+        raise Invalid(f"`emoji` must be one of {' '.join(REACTION_EMOJI)}.")
+    return value
+
+
+Emoji = Annotated[str, BeforeValidator(_emoji)]
+
+
+class ReactionFrame(InRoom):
+    """``reaction.add`` and ``reaction.remove``: the actor's emoji on message ``id``."""
+
+    id: Id
+    emoji: Emoji
+
+
+class MarkdownPreview(Schema):
+    """``POST /api/markdown/preview/``: a message's text, limited as a message is."""
+
+    body: OptionalBody = ""
 
 
 # --- reading, typing, presence ---------------------------------------------------------------

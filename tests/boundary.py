@@ -907,6 +907,8 @@ FRAME_ID = {
     "notification": "notification",
     "ok:message.edit": "message",
     "ok:message.delete": "message",
+    "ok:reaction.add": "message",
+    "ok:reaction.remove": "message",
     "ok:workitem.create": "workitem",
     "ok:workitem.update": "workitem",
 }

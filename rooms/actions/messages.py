@@ -134,7 +134,7 @@ def do_send_message(
                         type="message.new",
                         room=room.id,
                         seq=seq,
-                        message=message_data(message, [], []),
+                        message=message_data(message, [], [], []),
                     ),
                 )
         else:
@@ -182,7 +182,7 @@ def _insert_message(
                 ThreadFollow.objects.get_or_create(user=follower, root=thread_root)
     mentioned = record_mentions(message)
     do_notify_message(message, mentioned)
-    data = message_data(message, mentioned, [file_data(u) for u in uploads])
+    data = message_data(message, mentioned, [file_data(u) for u in uploads], [])
     append_event(
         room.id,
         lambda seq: MessageNewEvent(type="message.new", room=room.id, seq=seq, message=data),
@@ -294,11 +294,15 @@ def do_delete_message(actor: User, message: Message) -> None:
         # Deleted means gone: no earlier edit and no replayed event may still
         # carry the text.
         message.edits.all().delete()
+        message.reactions.all().delete()
         for event in RoomEvent.objects.filter(message=message).only("id", "payload"):
-            if "message" in event.payload:
+            if isinstance(event.payload.get("message"), dict):
                 event.payload["message"].update(
-                    body="", html="", deleted=True, mentions=[], files=[]
+                    body="", html="", deleted=True, mentions=[], files=[], reactions=[]
                 )
+                event.save(update_fields=["payload"])
+            elif "reactions" in event.payload:
+                event.payload["reactions"] = []
                 event.save(update_fields=["payload"])
         do_release_uploads_of(message)
         do_forget_message(message)

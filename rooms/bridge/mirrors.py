@@ -23,6 +23,7 @@ from rooms.actions.files import (
     upload_rules,
 )
 from rooms.actions.messages import do_send_message
+from rooms.actions.reactions import do_sync_relayed
 from rooms.bridge.sinks import _copy
 from rooms.files.detect import KIND_WORDS
 from rooms.log import append_event, lock_room
@@ -70,9 +71,13 @@ def do_create_mirror(actor: User, source_root: Message, target_room: Room) -> Mi
             | Message.objects.filter(thread_root=source_root, deleted_at__isnull=True)
         ).select_related("author__organization", "room")
         root_copy = None
-        for source in thread.order_by("seq"):
+        for source in thread.order_by("seq").prefetch_related("reactions"):
             copy = _copy(mirror, source, thread_root=root_copy)
             root_copy = root_copy or copy
+            # Its reactions so far; later ones come through the outbox.
+            reactions = sorted(source.reactions.all(), key=lambda r: (r.created_at, r.pk))
+            if reactions:
+                do_sync_relayed(copy, [(r.user_id, r.emoji) for r in reactions])
         mirror.root_copy = root_copy
         mirror.save(update_fields=["root_copy"])
         audit.record(

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Protocol
 
 from rooms.actions.files import attached_uploads
 from rooms.actions.messages import do_delete_message, do_edit_message, do_send_message
+from rooms.actions.reactions import do_sync_relayed
 from rooms.models.bridge import Mirror, MirrorDelivery, OutboxEntry
 from rooms.models.log import RoomEvent
 from rooms.models.messages import Message
@@ -113,6 +114,13 @@ def apply_to_mirror(mirror: Mirror, event: RoomEvent) -> Message | None:
         if copy is not None:
             do_delete_message(source.deleted_by or mirror.created_by, copy)
         return copy
+    if event.type == "reaction.updated" and source is not None:
+        # The original's reactions as the event states them: applied in
+        # order, each entry leaves the copy as the original was then.
+        copy = _copy_of(mirror, source)
+        if copy is not None:
+            do_sync_relayed(copy, reactions_in(event.payload))
+        return copy
     if event.type == "workitem.updated":
         by = event.payload.get("by") or {}
         who = f"{by.get('name', 'Causeway')}"
@@ -137,6 +145,11 @@ def apply_to_mirror(mirror: Mirror, event: RoomEvent) -> Message | None:
         )
         return notice
     return None
+
+
+def reactions_in(frame: Any) -> list[tuple[int, str]]:
+    """(person id, emoji) of each reaction a ``reaction.updated`` frame lists."""
+    return [(p["id"], r["emoji"]) for r in frame.get("reactions", []) for p in r["people"]]
 
 
 def _show(value: Any) -> str:

@@ -6,6 +6,7 @@ from rooms.models.invitations import Invitation
 from rooms.models.log import RoomEvent
 from rooms.models.messages import Mention, Message, MessageEdit, ThreadFollow
 from rooms.models.notifications import Notification
+from rooms.models.reactions import Reaction
 from rooms.models.rooms import Membership, MembershipQuerySet, Room
 from rooms.models.workitems import (
     Escalation,
@@ -31,6 +32,7 @@ __all__ = [
     "MirrorDelivery",
     "Notification",
     "OutboxEntry",
+    "Reaction",
     "Room",
     "RoomEvent",
     "ThreadFollow",

@@ -59,7 +59,7 @@ def _timeline(room_id: int) -> QuerySet[Message]:
     return (
         Message.objects.filter(IN_TIMELINE, room_id=room_id)
         .select_related("author__organization", "shared_back_by__organization")
-        .prefetch_related("mentions", "attachments__upload")
+        .prefetch_related("mentions", "attachments__upload", "reactions__user__organization")
     )
 
 
@@ -67,6 +67,6 @@ def thread_messages(root: Message) -> list[Message]:
     return list(
         Message.objects.filter(Q(pk=root.pk) | Q(thread_root=root))
         .select_related("author__organization", "shared_back_by__organization")
-        .prefetch_related("mentions", "attachments__upload")
+        .prefetch_related("mentions", "attachments__upload", "reactions__user__organization")
         .order_by("seq")
     )

@@ -168,14 +168,20 @@ def threads_followed(user: User, *, offset: int = 0) -> FollowedThreads:
         .select_related(
             "root__room", "root__author__organization", "root__shared_back_by__organization"
         )
-        .prefetch_related("root__mentions", "root__attachments__upload")
+        .prefetch_related(
+            "root__mentions", "root__attachments__upload", "root__reactions__user__organization"
+        )
         .order_by(F("active_at").desc(), "-root_id")[offset : offset + THREADS_PAGE + 1]
     )
     more = len(follows) > THREADS_PAGE
     follows = follows[:THREADS_PAGE]
-    replies = Message.objects.filter(
-        pk__in=[f.last_reply_id for f in follows if f.last_reply_id is not None]
-    ).select_related("author__organization")
+    replies = (
+        Message.objects.filter(
+            pk__in=[f.last_reply_id for f in follows if f.last_reply_id is not None]
+        )
+        .select_related("author__organization")
+        .prefetch_related("reactions__user__organization")
+    )
     return FollowedThreads(
         follows=[(f, f.unread) for f in follows],
         last_replies={m.thread_root_id: m for m in replies if m.thread_root_id is not None},

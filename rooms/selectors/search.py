@@ -61,7 +61,7 @@ def search_messages(user: User, params: SearchQuery) -> SearchPage:
         messages = messages.order_by("-created_at", "-id")
     page = list(
         messages.select_related("author__organization", "room").prefetch_related(
-            "mentions", "attachments__upload"
+            "mentions", "attachments__upload", "reactions__user__organization"
         )[offset : offset + PAGE_SIZE + 1]
     )
     more = len(page) > PAGE_SIZE

@@ -29,6 +29,7 @@ from hub.threads import db
 from hub.validation import check_text
 from presence.actions import do_connect, do_disconnect, do_set_state, do_typing, states
 from rooms.actions.messages import check_delete_message, check_edit_message, check_send_message
+from rooms.actions.reactions import check_set_reaction
 from rooms.actions.reading import check_follow_thread, check_mark_read, check_mark_thread_read
 from rooms.actions.rooms import check_update_room
 from rooms.actions.workitems import check_create_work_item, check_update_work_item
@@ -38,6 +39,7 @@ from rooms.schemas import (
     MessageSendFrame,
     PingFrame,
     PresenceSetFrame,
+    ReactionFrame,
     ReadFrame,
     RoomUpdateFrame,
     SubscribeFrame,
@@ -211,6 +213,8 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             "message.send": (MessageSendFrame, self.on_message_send),
             "message.edit": (MessageEditFrame, self.on_message_edit),
             "message.delete": (MessageDeleteFrame, self.on_message_delete),
+            "reaction.add": (ReactionFrame, self.on_reaction),
+            "reaction.remove": (ReactionFrame, self.on_reaction),
             "room.update": (RoomUpdateFrame, self.on_room_update),
             "workitem.create": (WorkItemCreateFrame, self.on_workitem_create),
             "workitem.update": (WorkItemUpdateFrame, self.on_workitem_update),
@@ -301,6 +305,18 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             check_delete_message, self.user, room_id=frame.room, message_id=frame.id
         )
         await self.send_frame({"type": "ok", "op": "message.delete", "id": message_id, "ref": ref})
+
+    async def on_reaction(self, frame: ReactionFrame, ref: Ref) -> None:
+        op = frame.type  # "reaction.add" or "reaction.remove": the route chose
+        message = await self.act(
+            check_set_reaction,
+            self.user,
+            room_id=frame.room,
+            message_id=frame.id,
+            emoji=frame.emoji,
+            on=op == "reaction.add",
+        )
+        await self.send_frame({"type": "ok", "op": op, "id": message.pk, "ref": ref})
 
     async def on_workitem_create(self, frame: WorkItemCreateFrame, ref: Ref) -> None:
         item = await self.act(

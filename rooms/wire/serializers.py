@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import cast
 
@@ -10,6 +11,7 @@ from rooms.files.detect import shown_inline
 from rooms.models.files import Upload
 from rooms.models.messages import Message
 from rooms.models.notifications import TOPICS, Notification, NotificationSettings
+from rooms.models.reactions import Reaction
 from rooms.models.rooms import Membership, Room
 from rooms.models.workitems import Escalation, WorkItem
 from rooms.wire.types import (
@@ -21,6 +23,7 @@ from rooms.wire.types import (
     NotificationSettingsData,
     OrgRef,
     PersonRef,
+    ReactionSummary,
     RoomKind,
     RoomRef,
     WorkItemData,
@@ -75,15 +78,33 @@ def file_data(upload: Upload) -> FileData:
     }
 
 
+def reaction_summary(reactions: Iterable[Reaction]) -> list[ReactionSummary]:
+    """A message's reactions by emoji, each emoji where its first reaction came,
+    its people in the order they reacted. Requires ``user__organization`` loaded."""
+    summary: dict[str, ReactionSummary] = {}
+    for reaction in sorted(reactions, key=lambda r: (r.created_at, r.pk or 0)):
+        entry = summary.setdefault(
+            reaction.emoji, {"emoji": reaction.emoji, "count": 0, "people": []}
+        )
+        entry["count"] += 1
+        entry["people"].append(person_ref(reaction.user))
+    return list(summary.values())
+
+
 def message_data(
-    message: Message, mentions: list[int] | None = None, files: list[FileData] | None = None
+    message: Message,
+    mentions: list[int] | None = None,
+    files: list[FileData] | None = None,
+    reactions: list[ReactionSummary] | None = None,
 ) -> MessageData:
     """The wire shape of a message. Requires ``author__organization`` loaded
     (and ``shared_back_by__organization``, or one query per shared-back note;
-    and ``attachments__upload`` prefetched, or one query per message).
+    and ``mentions``, ``attachments__upload`` and ``reactions__user__organization``
+    prefetched, or queries per message).
 
-    ``mentions`` (person ids) and ``files`` are passed by writers that just
-    stored them; otherwise they are read from the message.
+    ``mentions`` (person ids), ``files`` and ``reactions`` are passed by
+    writers that just stored them (a new message has no reactions); otherwise
+    they are read from the message.
     """
     deleted = message.deleted_at is not None
     data: MessageData = {
@@ -117,6 +138,14 @@ def message_data(
             else files
             if files is not None
             else [file_data(a.upload) for a in message.attachments.all()]
+        ),
+        # A deleted message's reactions go with it.
+        "reactions": (
+            []
+            if deleted
+            else reactions
+            if reactions is not None
+            else reaction_summary(message.reactions.all())
         ),
     }
     if message.provenance is not None:

@@ -86,6 +86,14 @@ class FilePolicyData(TypedDict):
     can_change: bool
 
 
+class ReactionSummary(TypedDict):
+    """One emoji on a message: how many reacted with it, and who (in the order they did)."""
+
+    emoji: str
+    count: int
+    people: list[PersonRef]
+
+
 class MessageData(TypedDict):
     id: int
     room: int
@@ -105,6 +113,8 @@ class MessageData(TypedDict):
     last_reply_at: str | None
     mentions: list[int]
     files: list[FileData]
+    # Each emoji reacted with, in the order of its first reaction.
+    reactions: list[ReactionSummary]
     # Only on mirror copies in an internal room: where the original was said.
     mirror: NotRequired[MirrorProvenance]
     # Only on an internal note that was shared back into the shared thread.
@@ -131,6 +141,18 @@ class MessageDeletedEvent(TypedDict):
     seq: int
     id: int
     thread: int | None
+
+
+class ReactionUpdatedEvent(TypedDict):
+    """Someone added or removed a reaction: the message's reactions as they are now."""
+
+    type: Literal["reaction.updated"]
+    room: int
+    seq: int
+    # The message, and the thread it replies in (null for a top-level message).
+    message: int
+    thread: int | None
+    reactions: list[ReactionSummary]
 
 
 class MemberJoinedEvent(TypedDict):
@@ -482,6 +504,7 @@ RoomEventFrame = (
     MessageNewEvent
     | MessageEditedEvent
     | MessageDeletedEvent
+    | ReactionUpdatedEvent
     | MemberJoinedEvent
     | MemberLeftEvent
     | MemberUpdatedEvent

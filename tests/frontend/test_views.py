@@ -18,6 +18,7 @@ from rooms.actions.messages import do_send_message
 from rooms.actions.reading import check_mark_read
 from rooms.actions.rooms import check_update_room
 from rooms.models.messages import Message
+from rooms.models.reactions import Reaction
 from rooms.models.rooms import Membership, Room
 from tests.conftest import Team, make_org, make_person
 
@@ -321,6 +322,7 @@ def demo_counts() -> dict[str, int]:
         "rooms": Room.objects.count(),
         "memberships": Membership.objects.count(),
         "messages": Message.objects.count(),
+        "reactions": Reaction.objects.count(),
     }
 
 
@@ -334,6 +336,7 @@ def test_seed_demo_creates_demo_data(db, capsys):
         "rooms": 3,
         "memberships": 8,
         "messages": 6,  # history, a thread reply and the work item's thread root
+        "reactions": 3,  # both sides on the thread reply
     }
     assert Partnership.objects.get().status == Partnership.Status.ACTIVE
 

@@ -263,7 +263,15 @@ def _message_deleted(state: State, event: Frame, me: int) -> None:
         root["reply_count"] = max(0, root["reply_count"] - 1)
     # Deleting blanks the body, HTML and mentions; everything else stays (protocol,
     # message.delete).
-    message.update(body="", html="", deleted=True, mentions=[])
+    message.update(body="", html="", deleted=True, mentions=[], reactions=[])
+
+
+@reduces("reaction.updated")
+def _reaction_updated(state: State, event: Frame, me: int) -> None:
+    message = state["messages"][event["message"]]
+    assert message["thread"] == event["thread"], "reaction.updated names another thread"
+    # The message's reactions as they are now: replaced, not merged (protocol).
+    message["reactions"] = event["reactions"]
 
 
 @reduces("member.joined")

@@ -221,6 +221,59 @@ async def test_edit_and_delete_are_room_events(live_team, connect):
     }
 
 
+async def test_reactions_reach_both_sides_live_and_a_resume_replays_them(live_team, connect):
+    t, room = live_team, live_team.shared.id
+    a = await connect(t.supplier_member)
+    b = await connect(t.client_member)
+    await subscribed(a, t.shared)
+    head = (await subscribed(b, t.shared))["head_seq"]
+    await b.drain()
+    await a.send({"type": "message.send", "room": room, "client_id": "r", "body": "Shipped"})
+    ack = await a.expect("ack")
+    await b.send({"type": "reaction.add", "room": room, "id": ack["id"], "emoji": "🎉", "ref": "x"})
+    assert await b.expect("ok", ref="x") == {
+        "type": "ok",
+        "op": "reaction.add",
+        "id": ack["id"],
+        "ref": "x",
+    }
+    live = await a.expect("reaction.updated")
+    assert live["seq"] == ack["seq"] + 1 and live["message"] == ack["id"]
+    assert live["reactions"][0]["emoji"] == "🎉"
+    assert live["reactions"][0]["people"][0]["id"] == t.client_member.id
+    await b.close()
+    await a.send({"type": "reaction.add", "room": room, "id": ack["id"], "emoji": "🎉"})
+    await a.expect("ok", op="reaction.add")
+    await a.send({"type": "reaction.remove", "room": room, "id": ack["id"], "emoji": "🎉"})
+    await a.expect("ok", op="reaction.remove")
+    back = await connect(t.client_member)
+    await subscribed(back, t.shared, since=head)
+    replay = [await back.recv() for _ in range(4)]
+    assert [(f["type"], f["seq"]) for f in replay] == [
+        ("message.new", ack["seq"]),
+        ("reaction.updated", ack["seq"] + 1),
+        ("reaction.updated", ack["seq"] + 2),
+        ("reaction.updated", ack["seq"] + 3),
+    ]
+    assert [r["count"] for r in replay[2]["reactions"]] == [2]
+    assert [p["id"] for p in replay[3]["reactions"][0]["people"]] == [t.client_member.id]
+
+
+async def test_a_reaction_with_an_unknown_emoji_or_message_gets_an_error_frame(live_team, connect):
+    t, room = live_team, live_team.shared.id
+    a = await connect(t.supplier_member)
+    await subscribed(a, t.shared)
+    await a.send({"type": "message.send", "room": room, "client_id": "u", "body": "x"})
+    ack = await a.expect("ack")
+    await a.send({"type": "reaction.add", "room": room, "id": ack["id"], "emoji": "🦄", "ref": 1})
+    assert (await a.expect("error", ref=1))["code"] == "invalid"
+    internal = t.client_internal.id
+    await a.send(
+        {"type": "reaction.add", "room": internal, "id": ack["id"], "emoji": "👍", "ref": 2}
+    )
+    assert (await a.expect("error", ref=2))["code"] == "not_found"
+
+
 async def test_editing_someone_elses_message_is_forbidden(live_team, connect):
     a = await connect(live_team.supplier_member)
     b = await connect(live_team.client_member)

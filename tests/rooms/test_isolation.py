@@ -236,6 +236,57 @@ async def test_the_partner_cannot_tell_that_a_thread_was_mirrored_and_discussed(
     boundary.assert_partner_sees_the_same("mirror", recorded)
 
 
+async def reactions_scenario(run: boundary.Run) -> None:
+    """Both sides react in a mirrored thread; A also reacts on the copies in its internal room."""
+    w, mirror = run.world, None
+
+    def react(room: Room, message: int, emoji: str, on: bool = True) -> dict[str, Any]:
+        kind = "reaction.add" if on else "reaction.remove"
+        return {"type": kind, "room": room.id, "id": message, "emoji": emoji}
+
+    root = await run.say(w.dev, w.shared, "Lot 7 passed inspection")
+    reply = await run.say(w.ben, w.shared, "Great, shipping Friday", thread=root["id"])
+    await run.settle("dev opens a thread, ben replies")
+    if run.internal:
+        mirror = await mirror_into_a(run, root["id"])
+        await run.subscribe(w.anna, w.a_internal)
+    await run.settle("ben mirrors the thread into A's internal room")
+    await run.send(w.dev, react(w.shared, root["id"], "👍"))
+    await run.send(w.ben, react(w.shared, root["id"], "🎉"))
+    await run.settle("dev and ben react in the shared thread")
+    if run.internal:
+        assert mirror is not None
+        thread = await run.http(
+            w.anna, "GET", f"/api/rooms/{w.a_internal.id}/threads/{mirror['root_copy']}/"
+        )
+        copy_root, copy_reply = (m["id"] for m in thread["messages"])
+        await run.send(w.anna, react(w.a_internal, copy_root, "👀"))
+        await run.send(w.ben, react(w.a_internal, copy_reply, "✅"))
+        await run.send(w.anna, react(w.a_internal, copy_root, "👀", on=False))
+        await run.send(w.anna, react(w.a_internal, copy_root, "🙏"))
+        # The one ben gave in the shared room, taken off the copy: the copy
+        # follows the original again at its next change, as after an edit.
+        await run.send(w.ben, react(w.a_internal, copy_root, "🎉", on=False))
+    await run.settle("A reacts on the copies internally")
+    await run.send(w.dev, react(w.shared, reply["id"], "🚀"))
+    await run.send(w.dev, react(w.shared, root["id"], "👍", on=False))
+    await run.settle("dev changes his reactions", checkpoint=True)
+    if run.internal:
+        # Not vacuous: the copies hold both sides' relayed reactions and A's own.
+        shown = await run.http(w.anna, "GET", f"/api/rooms/{w.a_internal.id}/threads/{copy_root}/")
+        assert [[(r["emoji"], r["count"]) for r in m["reactions"]] for m in shown["messages"]] == [
+            [("🙏", 1), ("🎉", 1)],
+            [("✅", 1), ("🚀", 1)],
+        ], shown
+    await run.send(w.ben, react(w.shared, root["id"], "🎉", on=False))
+    await run.settle("ben takes his reaction back")
+
+
+async def test_the_partner_cannot_tell_what_a_reacted_with_internally(in_process):
+    recorded = await boundary.twins(in_process, reactions_scenario, name="reactions")
+    boundary.assert_partner_sees_the_same("reactions", recorded)
+
+
 async def share_back_scenario(run: boundary.Run) -> None:
     """A shares an internal note back; without internal activity A types the same reply."""
     w, mirror = run.world, None

@@ -37,6 +37,7 @@ from rooms.actions.escalation_clock import run_escalation_clock
 from rooms.actions.escalations import do_escalate
 from rooms.actions.members import do_remove_member
 from rooms.actions.messages import do_delete_message, do_send_message
+from rooms.actions.reactions import check_set_reaction
 from rooms.actions.workitems import do_create_work_item
 from rooms.bridge.mirrors import do_create_mirror
 from rooms.bridge.relay import relay_all
@@ -1010,6 +1011,56 @@ async def test_reading_on_another_socket_reaches_this_one_through_unread(
     )
     assert unread(run, t.shared) == (3, 1)
     assert mentions(run, t.shared) == (1, 0)
+
+
+# --- reaction.updated -------------------------------------------------------------------
+
+
+@covers("reaction.updated")
+async def test_reactions_from_both_sides_keep_the_messages_reactions(live_team, verify, actor):
+    t = live_team
+
+    def setup() -> tuple[Message, Message]:
+        root = say(t.client_member, t.shared, "Drawings attached")
+        return root, say(t.supplier_member, t.shared, "Thanks", thread=root)
+
+    root, reply = await sync_to_async(setup)()
+
+    async def react() -> None:
+        sue, cal = actor(t.supplier_member), actor(t.client_admin)
+        for who, message, emoji in ((sue, root, "👍"), (cal, root, "👍"), (cal, reply, "🎉")):
+            await who.frame(
+                {"type": "reaction.add", "room": t.shared.id, "id": message.id, "emoji": emoji}
+            )
+        await sue.frame(
+            {"type": "reaction.remove", "room": t.shared.id, "id": root.id, "emoji": "👍"}
+        )
+
+    run = await verify(t.client_member, [t.shared], react, expect=["reaction.updated"] * 4)
+    assert [r["count"] for r in run.after(t.shared)["messages"][root.id]["reactions"]] == [1]
+
+
+@covers("message.deleted")
+async def test_deleting_a_message_takes_its_reactions_away(live_team, verify, actor):
+    t = live_team
+
+    def setup() -> Message:
+        message = say(t.supplier_member, t.shared, "Wrong room")
+        check_set_reaction(
+            t.client_admin, room_id=t.shared.id, message_id=message.id, emoji="👀", on=True
+        )
+        return message
+
+    message = await sync_to_async(setup)()
+    run = await verify(
+        t.client_member,
+        [t.shared],
+        lambda: actor(t.supplier_member).frame(
+            {"type": "message.delete", "room": t.shared.id, "id": message.id}
+        ),
+        expect=["message.deleted"],
+    )
+    assert run.after(t.shared)["messages"][message.id]["reactions"] == []
 
 
 # --- many events in a row ------------------------------------------------------------

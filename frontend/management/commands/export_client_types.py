@@ -39,6 +39,7 @@ UNREAD_RULE = "rooms.selectors.reading.UNREAD_RULE"  # what the unread counts co
 CLOSE_SESSION_ENDED = "rooms.socket.consumer.CLOSE_SESSION_ENDED"
 TYPING_MIN_INTERVAL = "rooms.socket.consumer.TYPING_MIN_INTERVAL"
 FILE_KINDS = "rooms.files.detect.KIND_WORDS"  # how each kind of file is said
+REACTION_EMOJI = "rooms.models.reactions.REACTION_EMOJI"  # what a person may react with
 
 OUTPUT = Path(__file__).resolve().parents[2] / "static" / "frontend" / "wire.gen.js"
 
@@ -311,6 +312,16 @@ def render() -> str:
             "Readonly<Record<string, Readonly<{label: string, many: string, one: string}>>>",
             "FILE_KINDS",
             "Object.freeze(" + json.dumps(dict(import_string(FILE_KINDS))) + ")",
+        ),
+        _const(
+            f"{REACTION_EMOJI}: the emoji a person may react with, in the picker's order"
+            " (`reaction.add` refuses any other).",
+            "ReadonlyArray<string>",
+            "REACTION_EMOJI",
+            # As written, not \u escapes: the picker's source reads as it shows.
+            "Object.freeze(["
+            + ", ".join(json.dumps(e, ensure_ascii=False) for e in import_string(REACTION_EMOJI))
+            + "])",
         ),
     ]
     return "\n\n".join(parts) + "\n"

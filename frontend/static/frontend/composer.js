@@ -6,7 +6,7 @@
 // (socket.js, code "too_large"), the composer says why and keeps the text.
 // No `maxlength` on the box: it would cut a long paste short without a word.
 
-import { h } from "./dom.js";
+import { h, serverHTML } from "./dom.js";
 import { errorCode, errorText } from "./errors.js";
 import { acceptFiles } from "./files.js";
 import { renderPreview } from "./md.js";
@@ -101,15 +101,33 @@ export function createComposer({
     input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
   }
 
+  let previewRound = 0; // a reply for an earlier preview is dropped
   /** @param {boolean} on */
-  function showPreview(on) {
+  async function showPreview(on) {
     previewButton.setAttribute("aria-pressed", String(on));
     previewButton.textContent = on ? "Edit" : "Preview";
     preview.hidden = !on;
     input.hidden = on;
-    if (on) {
-      preview.replaceChildren(input.value.trim() ? renderPreview(input.value) : h("p", { class: "muted" }, "Nothing to preview."));
-    } else input.focus();
+    const round = ++previewRound;
+    if (!on) {
+      input.focus();
+      return;
+    }
+    if (!input.value.trim()) {
+      preview.replaceChildren(h("p", { class: "muted" }, "Nothing to preview."));
+      return;
+    }
+    // The server's renderer, the one the message will be shown with.
+    preview.setAttribute("aria-busy", "true");
+    preview.replaceChildren(h("p", { class: "muted" }, "Rendering the preview…"));
+    try {
+      const html = await renderPreview(input.value);
+      if (round === previewRound) serverHTML(preview, html);
+    } catch (error) {
+      if (round === previewRound) preview.replaceChildren(h("p", { class: "form-error", role: "alert" }, `No preview: ${errorText(error)}`));
+    } finally {
+      if (round === previewRound) preview.removeAttribute("aria-busy");
+    }
   }
 
   /** @param {string} text */

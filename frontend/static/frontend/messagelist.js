@@ -59,8 +59,11 @@ export class MessageList {
     if (existing) {
       existing.message = message;
       const li = renderMessage(message, this.ctx);
+      const focused = focusKeyIn(existing.li);
+      existing.li.dataset.redrawing = ""; // what it holds open is opened again in `li`
       existing.li.replaceWith(li);
       existing.li = li;
+      if (focused !== null) refocus(li, focused);
       return false;
     }
     const li = renderMessage(message, this.ctx);
@@ -145,6 +148,7 @@ export class MessageList {
       last_reply_at: null,
       mentions: [],
       files,
+      reactions: [],
     };
     const li = renderMessage(message, this.ctx, "pending");
     this.pending.set(clientId, { message, li, state: "pending" });
@@ -262,4 +266,31 @@ export class MessageList {
   refreshAll(predicate = () => true) {
     for (const message of this.messages()) if (predicate(message)) this.upsert(message);
   }
+}
+
+/**
+ * What had the focus inside a message about to be redrawn (a reaction, "Show
+ * more"): its `data-focus-key`, "" for anything else in it, null if elsewhere.
+ * @param {HTMLElement} li
+ */
+function focusKeyIn(li) {
+  const active = document.activeElement;
+  if (!(active instanceof HTMLElement) || !li.contains(active)) return null;
+  return active.dataset.focusKey ?? "";
+}
+
+/**
+ * Give the focus back after a redraw: to the same control, or to the message
+ * itself when that control is gone (a reaction you took away), never to the page.
+ * @param {HTMLElement} li
+ * @param {string} key
+ */
+function refocus(li, key) {
+  for (const el of li.querySelectorAll("[data-focus-key]")) {
+    if (el instanceof HTMLElement && key && el.dataset.focusKey === key) {
+      el.focus();
+      return;
+    }
+  }
+  li.focus();
 }

@@ -5,6 +5,8 @@
 import { confirmButton, h, initials, plural, serverHTML, shortTime, statusLabel, timeEl } from "./dom.js";
 import { errorText } from "./errors.js";
 import { renderFiles } from "./files.js";
+import { foldLong } from "./longmessage.js";
+import { reactionBar } from "./reactions.js";
 
 /** @import { Me } from "./api.js" */
 /** @import { MessageData, WorkItemData } from "./wire.gen.js" */
@@ -35,6 +37,7 @@ import { renderFiles } from "./files.js";
  * @property {(clientId: string) => void} discard
  * @property {((message: MessageData) => HTMLElement | null) | null} [shareBack]
  * @property {(message: MessageData) => void} [copyLink] the message's permalink to the clipboard
+ * @property {import("./reactions.js").React | null} [react] add (`on`) or remove your emoji; null: read-only room
  */
 
 /**
@@ -176,7 +179,11 @@ export function renderMessage(message, ctx, sendState = null) {
   else if (message.html) serverHTML(body, message.html);
   else body.textContent = message.body; // optimistic copy: the server has not rendered it yet
   main.append(body);
+  const more = message.deleted ? null : foldLong(body, message);
+  if (more) main.append(more);
   if (!message.deleted && message.files?.length) main.append(renderFiles(message.files));
+  const reactions = message.deleted || message.id === null || sendState ? null : reactionBar(message, ctx.me.id, ctx.actions.react ?? null, ctx.inThread ? "thread" : "room");
+  if (reactions) main.append(reactions.el);
 
   if (message.kind === "workitem" && !message.deleted && !ctx.inThread && message.id !== null) {
     const item = ctx.itemForThread?.(message.id);
@@ -205,7 +212,7 @@ export function renderMessage(message, ctx, sendState = null) {
     );
   }
 
-  const tools = actionsFor(message, ctx, mine, sendState);
+  const tools = actionsFor(message, ctx, mine, sendState, reactions?.open ?? null);
   li.append(avatar, main);
   if (tools) li.append(tools);
   return li;
@@ -246,8 +253,9 @@ function sendStateEl(message, sendState, ctx) {
  * @param {MessageContext} ctx
  * @param {boolean} mine
  * @param {SendState | null} sendState
+ * @param {((from: HTMLElement) => void) | null} openReactions the reaction picker, under the message
  */
-function actionsFor(shown, ctx, mine, sendState) {
+function actionsFor(shown, ctx, mine, sendState, openReactions) {
   if (sendState || shown.deleted || shown.id === null) return null;
   const message = shown; // stored: it has an id
   const buttons = [];
@@ -257,6 +265,12 @@ function actionsFor(shown, ctx, mine, sendState) {
   }
   if (!ctx.inThread && message.kind === "message") {
     buttons.push(tool("Create a work item from this message", "Work item", () => a.makeItem(message)));
+  }
+  if (openReactions && a.react) {
+    const react = tool("React to this message", "React", () => openReactions(react));
+    react.setAttribute("aria-haspopup", "true");
+    react.dataset.focusKey = "reaction tool";
+    buttons.push(react);
   }
   const share = a.shareBack?.(message);
   if (share) buttons.push(share);

@@ -110,6 +110,7 @@ const page = {
         },
         shareBack: thread ? (m) => thread.shareBackFor(m) : null,
         copyLink: (m) => copyLink(m),
+        react: room.archived ? null : (m, emoji, on) => react(m, emoji, on),
       },
     };
   },
@@ -242,6 +243,27 @@ socket.on("message.deleted", ({ room: r, id, thread }) => {
     if (activeThread?.rootId === thread) activeThread.list.markDeleted(id);
   }
 });
+socket.on("reaction.updated", (frame) => {
+  if (frame.room !== roomId) return;
+  for (const list of [roomHistory.list, activeThread?.list]) {
+    const message = list?.get(frame.message);
+    if (list && message) list.upsert({ ...message, reactions: frame.reactions });
+  }
+});
+
+/**
+ * Add or take away your emoji; the room's `reaction.updated` redraws it.
+ * @param {MessageData} message
+ * @param {string} emoji
+ * @param {boolean} on
+ */
+async function react(message, emoji, on) {
+  try {
+    await socket.request({ type: on ? "reaction.add" : "reaction.remove", room: roomId, id: message.id, emoji });
+  } catch (error) {
+    toast("Could not react", errorText(error), { kind: "alert" });
+  }
+}
 socket.on("ack", (frame) => {
   if (frame.room !== roomId) return;
   listWithPending(frame.client_id)?.acked(frame.client_id, frame.id);

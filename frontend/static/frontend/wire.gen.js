@@ -87,6 +87,14 @@
  */
 
 /**
+ * rooms.wire.types.ReactionSummary
+ * @typedef {object} ReactionSummary
+ * @property {string} emoji
+ * @property {number} count
+ * @property {PersonRef[]} people
+ */
+
+/**
  * rooms.wire.types.MessageData
  * @typedef {object} MessageData
  * @property {number} id
@@ -106,6 +114,7 @@
  * @property {string | null} last_reply_at
  * @property {number[]} mentions
  * @property {FileData[]} files
+ * @property {ReactionSummary[]} reactions
  * @property {MirroredMessage | MirroredEvent} [mirror]
  * @property {SharedBack} [shared_back]
  */
@@ -136,6 +145,17 @@
  * @property {number} seq
  * @property {number} id
  * @property {number | null} thread
+ */
+
+/**
+ * rooms.wire.types.ReactionUpdatedEvent
+ * @typedef {object} ReactionUpdatedEvent
+ * @property {"reaction.updated"} type
+ * @property {number} room
+ * @property {number} seq
+ * @property {number} message
+ * @property {number | null} thread
+ * @property {ReactionSummary[]} reactions
  */
 
 /**
@@ -530,12 +550,12 @@
 
 /**
  * rooms.wire.types.RoomEventFrame
- * @typedef {MessageNewEvent | MessageEditedEvent | MessageDeletedEvent | MemberJoinedEvent | MemberLeftEvent | MemberUpdatedEvent | RoomUpdatedEvent | RoomArchivedEvent | WorkItemCreatedEvent | WorkItemUpdatedEvent} RoomEventFrame
+ * @typedef {MessageNewEvent | MessageEditedEvent | MessageDeletedEvent | ReactionUpdatedEvent | MemberJoinedEvent | MemberLeftEvent | MemberUpdatedEvent | RoomUpdatedEvent | RoomArchivedEvent | WorkItemCreatedEvent | WorkItemUpdatedEvent} RoomEventFrame
  */
 
 /**
  * Every frame the server sends: each wire shape with a literal `type`.
- * @typedef {MessageNewEvent | MessageEditedEvent | MessageDeletedEvent | MemberJoinedEvent | MemberUpdatedEvent | MemberLeftEvent | RoomUpdatedEvent | RoomArchivedEvent | WorkItemCreatedEvent | WorkItemUpdatedEvent | NotificationEvent | NotificationsUpdatedEvent | UnreadEvent | ThreadUnreadEvent | HelloFrame | SubscribedFrame | ResyncFrame | UnsubscribedFrame | AckFrame | OkFrame | PongFrame | RoomRemovedFrame | SessionEndedFrame | ErrorFrame | TypingEvent | PresenceEvent} ServerFrame
+ * @typedef {MessageNewEvent | MessageEditedEvent | MessageDeletedEvent | ReactionUpdatedEvent | MemberJoinedEvent | MemberUpdatedEvent | MemberLeftEvent | RoomUpdatedEvent | RoomArchivedEvent | WorkItemCreatedEvent | WorkItemUpdatedEvent | NotificationEvent | NotificationsUpdatedEvent | UnreadEvent | ThreadUnreadEvent | HelloFrame | SubscribedFrame | ResyncFrame | UnsubscribedFrame | AckFrame | OkFrame | PongFrame | RoomRemovedFrame | SessionEndedFrame | ErrorFrame | TypingEvent | PresenceEvent} ServerFrame
  */
 
 /**
@@ -549,7 +569,7 @@
  * The room events: they carry the room's seq (rooms.wire.types.RoomEventFrame).
  * @type {ReadonlyArray<RoomEventFrame["type"]>}
  */
-export const ROOM_EVENT_TYPES = Object.freeze(["message.new", "message.edited", "message.deleted", "member.joined", "member.left", "member.updated", "room.updated", "room.archived", "workitem.created", "workitem.updated"]);
+export const ROOM_EVENT_TYPES = Object.freeze(["message.new", "message.edited", "message.deleted", "reaction.updated", "member.joined", "member.left", "member.updated", "room.updated", "room.archived", "workitem.created", "workitem.updated"]);
 
 /**
  * The replies that echo the request's `ref` (rooms.wire.types.SocketFrame with a `ref`).
@@ -628,3 +648,9 @@ export const TYPING_MIN_INTERVAL = 2;
  * @type {Readonly<Record<string, Readonly<{label: string, many: string, one: string}>>>}
  */
 export const FILE_KINDS = Object.freeze({"image": {"label": "Image", "many": "images", "one": "an image"}, "pdf": {"label": "PDF", "many": "PDFs", "one": "a PDF"}, "document": {"label": "Document", "many": "Office documents", "one": "an Office document"}, "text": {"label": "Text", "many": "text files", "one": "a text file"}, "archive": {"label": "Archive", "many": "archives", "one": "an archive"}, "other": {"label": "File", "many": "other files", "one": "a file of another kind"}});
+
+/**
+ * rooms.models.reactions.REACTION_EMOJI: the emoji a person may react with, in the picker's order (`reaction.add` refuses any other).
+ * @type {ReadonlyArray<string>}
+ */
+export const REACTION_EMOJI = Object.freeze(["👍", "👎", "❤️", "🎉", "😄", "😮", "🙏", "👀", "✅", "🚀"]);

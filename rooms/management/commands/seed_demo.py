@@ -15,6 +15,7 @@ from rooms.actions.escalation_settings import check_set_escalation_contacts
 from rooms.actions.files import upload_file
 from rooms.actions.members import do_add_member
 from rooms.actions.messages import do_send_message
+from rooms.actions.reactions import do_set_reaction
 from rooms.actions.rooms import check_create_internal_room, check_create_shared_room
 from rooms.actions.workitems import check_create_work_item
 from rooms.models.files import Upload
@@ -94,7 +95,7 @@ class Command(BaseCommand):
                     )
                 root = Message.objects.filter(room=shared).order_by("seq").last()
                 ben = people["ben@northwind.example"]
-                do_send_message(
+                reply, _ = do_send_message(
                     ben,
                     shared,
                     client_id="demo-reply",
@@ -105,6 +106,10 @@ class Command(BaseCommand):
                         demo_upload(ben, shared, "NW-220 lot 7.png", lot_photo()),
                     ],
                 )
+                # Both sides reacted to the good news.
+                do_set_reaction(carla, reply, emoji="🎉", on=True)
+                do_set_reaction(people["dev@acme.example"], reply, emoji="👍", on=True)
+                do_set_reaction(anna, reply, emoji="🎉", on=True)
             if not WorkItem.objects.filter(room=shared).exists():
                 check_create_work_item(
                     carla,

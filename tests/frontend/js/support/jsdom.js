@@ -1,4 +1,4 @@
-// A document for the modules that build DOM (md.js, messages.js,
+// A document for the modules that build DOM (messages.js, reactions.js,
 // messagelist.js): jsdom's, installed as the browser globals they use.
 // Import this before them.
 
