@@ -68,6 +68,9 @@ class User(AbstractUser):
     # Unique, lower-case; see hub.handles. Filled on first save.
     handle = models.CharField(max_length=handles.MAX_LENGTH, unique=True)
     title = models.CharField(max_length=150, blank=True)
+    # The person's one time zone (IANA, checked against zoneinfo at the edge):
+    # the local time on their card, their quiet hours, their digests' times.
+    time_zone = models.CharField(max_length=64, default="UTC")
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="people"
     )

@@ -45,22 +45,30 @@ def check_deactivate_person(actor: User, *, person_id: int) -> None:
     do_deactivate_person(actor, person)
 
 
+# What others see of a person in a room (``person_ref``): changing one of these
+# tells those rooms; the time zone travels only on the person's card.
+SHOWN_IN_ROOMS = ("display_name", "title", "handle")
+
+
 def check_update_profile(
     person: User,
     *,
     display_name: str | None = None,
     title: str | None = None,
     handle: str | None = None,
+    time_zone: str | None = None,
 ) -> User:
-    """A person changes their own name, title or handle (``hub.schemas.ProfileChange``
+    """A person changes their own name, title, handle or time zone (``hub.schemas.ProfileChange``
     checked each); the handle stays theirs alone."""
-    changes = {
-        field: value
-        for field, value in (("display_name", display_name), ("title", title), ("handle", handle))
-        if value is not None
-    }
+    given = (
+        ("display_name", display_name),
+        ("title", title),
+        ("handle", handle),
+        ("time_zone", time_zone),
+    )
+    changes = {field: value for field, value in given if value is not None}
     if not changes:
-        raise Invalid("Give a `display_name`, `title` or `handle`.")
+        raise Invalid("Give a `display_name`, `title`, `handle` or `time_zone`.")
     # The profile page sends every field: only what differs is a change to tell.
     changes = {field: value for field, value in changes.items() if getattr(person, field) != value}
     if not changes:
@@ -77,7 +85,8 @@ def check_update_profile(
 
 
 def do_update_profile(person: User, changes: dict[str, str]) -> None:
-    """Save the changes, and tell every room the person is in (``member.updated``).
+    """Save the changes, and tell every room the person is in (``member.updated``)
+    when what rooms show of them changed (``SHOWN_IN_ROOMS``).
 
     Everyone who sees the person somewhere (a member list, a message's author)
     is in one of those rooms, so each of them hears of it, and a client that
@@ -89,6 +98,8 @@ def do_update_profile(person: User, changes: dict[str, str]) -> None:
             setattr(person, field, value)
         person.save(update_fields=list(changes))
         audit.record(person, "person.profile_changed", person, fields=sorted(changes))
+        if not set(changes) & set(SHOWN_IN_ROOMS):
+            return
         person = User.objects.select_related("organization").get(pk=person.pk)
         ref = person_ref(person)
         rooms = Membership.objects.active().filter(user=person).values_list("room__kind", "room_id")

@@ -28,6 +28,7 @@ from rooms.schemas import (
 from rooms.selectors.access import visible_people
 from rooms.selectors.invitations import pending_invitations_sent
 from rooms.selectors.notifications import notifications_for
+from rooms.selectors.people import person_card
 from rooms.wire.serializers import notification_settings_data, person_ref
 
 
@@ -40,6 +41,7 @@ def me(request: AuthedRequest) -> JsonResponse:
             display_name=change.display_name,
             title=change.title,
             handle=change.handle,
+            time_zone=change.time_zone,
         )
     return JsonResponse({"me": me_for(request.user)})
 
@@ -60,15 +62,20 @@ def people(request: AuthedRequest) -> JsonResponse:
     )
 
 
+@api()
+def person(request: AuthedRequest, person_id: int) -> JsonResponse:
+    """A person's card: the same 404 for someone you may not know of as for nobody."""
+    return JsonResponse({"card": person_card(request.user, person_id)})
+
+
 @api(("GET", "PUT"))
 def notification_settings(request: AuthedRequest) -> JsonResponse:
-    """Quiet hours in your time zone, and which topics are e-mailed to you."""
+    """Quiet hours in your time zone (the profile's), and which topics are e-mailed to you."""
     if request.method == "PUT":
         change = body(request, NotificationSettingsChange)
         quiet = change.quiet
         check_update_notification_settings(
             request.user,
-            time_zone=change.time_zone,
             quiet_enabled=quiet.enabled if quiet is not None else None,
             quiet_from=quiet.start if quiet is not None else None,
             quiet_to=quiet.end if quiet is not None else None,

@@ -175,7 +175,7 @@ def notification_settings_data(
     found: NotificationSettings, now: datetime
 ) -> NotificationSettingsData:
     return {
-        "time_zone": found.time_zone,
+        "time_zone": found.person.time_zone,
         "quiet": {
             "enabled": found.quiet_enabled,
             "start": found.quiet_from.strftime("%H:%M"),

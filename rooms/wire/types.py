@@ -377,6 +377,17 @@ class MemberEntry(TypedDict):
     role: str
 
 
+class PersonCard(TypedDict):
+    """``GET /api/people/{id}/``: a person as one viewer may see them."""
+
+    person: PersonRef
+    # IANA, the person's own: the card shows their local time from it.
+    time_zone: str
+    # The rooms both the viewer and the person are in (not archived), by name:
+    # never one the viewer is not in, and only shared ones across organizations.
+    rooms: list[RoomRef]
+
+
 class ThreadReading(TypedDict):
     """A thread the person follows: their marker in it and its unread replies."""
 

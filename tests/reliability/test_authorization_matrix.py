@@ -156,6 +156,9 @@ MATRIX: list[tuple[str, str, tuple[Any, ...]]] = [
     # supplier people know from the shared room: only an owner adds across.
     ("second.members.add_partner",      HTTP, (SO,   FBD,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
     ("me",                              HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  OK_,  OK_,  SO)),
+    # supplier_member's card: whoever may know of her; the client's people see only
+    # shared rooms on it (the removed client person shares no room with her now).
+    ("supplier_member.card",            HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
     ("partnerships.list",               HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  OK_,  SO)),
     # A third organization proposes to the client: only the client's admin decides.
     ("partnerships.accept",             HTTP, (SO,   HID,  HID,  FBD,  OK_,  HID,  FBD,  SO)),
@@ -684,6 +687,19 @@ def me(w: World, role: str) -> Http:
     )
 
 
+def supplier_member_card(w: World, role: str) -> Http:
+    person = w.people[role]
+    sue = w.team.supplier_member
+
+    def ok(r: HttpResponse) -> bool:
+        card = r.json()["card"]
+        kinds = {room["kind"] for room in card["rooms"]}
+        across = person is not None and person.organization_id != sue.organization_id
+        return card["person"]["id"] == sue.id and (kinds <= {"shared"} or not across)
+
+    return Http("get", f"/api/people/{sue.id}/", missing_path=f"/api/people/{MISSING}/", ok=ok)
+
+
 def partnerships_list(w: World, role: str) -> Http:
     def ids(body: Any) -> list[int]:
         return [p["id"] for p in body["partnerships"]]
@@ -864,6 +880,7 @@ RESOURCES: dict[tuple[str, str], Callable[[World, str], Http | Ws]] = {
     ("shared.members.add_stranger", HTTP): shared_members_add_stranger,
     ("second.members.add_partner", HTTP): second_members_add_partner,
     ("me", HTTP): me,
+    ("supplier_member.card", HTTP): supplier_member_card,
     ("partnerships.list", HTTP): partnerships_list,
     ("partnerships.accept", HTTP): partnerships_accept,
     ("partnerships.end", HTTP): partnerships_end,

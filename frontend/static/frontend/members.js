@@ -32,6 +32,7 @@ const RANK = { active: 0, away: 1 };
 
 /** @param {string | undefined} state */
 export function stateLabel(state) {
+  if (state === "unknown") return "presence unknown while disconnected";
   return state === "active" ? "online" : state === "away" ? "away" : "offline";
 }
 
@@ -64,6 +65,8 @@ export class MembersPanel {
     this.page = page;
     this.members = members;
     this.presence = presence;
+    /** Whether the presence is current (people.js: the socket is live); else "unknown". */
+    this.live = true;
     /** @type {{heading: HTMLElement, list: HTMLElement, adder: {el: HTMLElement, reload: () => void}} | null} while the panel is open */
     this.view = null;
     /** @type {Invitation[] | null} the last GET /api/invitations/ */
@@ -111,7 +114,7 @@ export class MembersPanel {
   memberItems() {
     const { me } = this.page;
     return sortedMembers(this.members, this.presence).map(({ person, role }) => {
-      const state = this.presence.get(person.id) ?? "offline";
+      const state = this.live ? (this.presence.get(person.id) ?? "offline") : "unknown";
       const partner = this.page.isPartnerOrg(person.org);
       return h(
         "li",
@@ -120,7 +123,7 @@ export class MembersPanel {
         h(
           "span",
           { class: "member-text" },
-          h("strong", {}, person.name, person.id === me.id ? " (you)" : ""),
+          h("button", { type: "button", class: "person-name", dataset: { cardPerson: person.id }, aria: { haspopup: "dialog" } }, person.name, person.id === me.id ? " (you)" : ""),
           h("span", { class: "muted" }, person.title || ""),
           h("span", {}, orgBadge(person, partner), role === "owner" ? h("span", { class: "role" }, " owner") : null),
         ),

@@ -100,7 +100,8 @@ export function renderMessage(message, ctx, sendState = null) {
   const head = h(
     "div",
     { class: "msg-head" },
-    h("strong", { class: "author", title: message.author.title || null }, message.author.name),
+    // Opens the author's card (personcard.js); one Tab stop per message, so not its own.
+    h("button", { type: "button", class: "author person-name", tabindex: -1, title: message.author.title || null, dataset: { cardPerson: message.author.id }, aria: { haspopup: "dialog" } }, message.author.name),
     authorOrg
       ? h(
           "span",

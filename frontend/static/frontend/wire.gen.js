@@ -396,6 +396,14 @@
  */
 
 /**
+ * rooms.wire.types.PersonCard
+ * @typedef {object} PersonCard
+ * @property {PersonRef} person
+ * @property {string} time_zone
+ * @property {RoomRef[]} rooms
+ */
+
+/**
  * rooms.wire.types.ThreadReading
  * @typedef {object} ThreadReading
  * @property {number} root

@@ -1,0 +1,178 @@
+"""A person's card (GET /api/people/{id}/) and the profile's time zone: what a viewer learns
+of someone, and never a room the viewer is not in."""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from hub.models import User
+from rooms.actions.notifications import settings_for, settings_of
+from rooms.actions.partnerships import check_end_partnership
+from rooms.models.log import RoomEvent
+from rooms.models.rooms import Room
+from tests.conftest import Team, make_internal_room, make_org, make_person, make_shared_room
+
+
+def client_for(person: User) -> Client:
+    client = Client()
+    client.force_login(person)
+    return client
+
+
+def card(viewer: User, person_id: int) -> Any:
+    response = client_for(viewer).get(f"/api/people/{person_id}/")
+    assert response.status_code == 200, response.content
+    return response.json()["card"]
+
+
+def test_a_card_shows_the_persons_organization_title_time_zone_and_the_rooms_you_both_are_in(
+    team: Team,
+) -> None:
+    sue = team.supplier_member
+    User.objects.filter(pk=sue.pk).update(title="Supply engineer", time_zone="Asia/Tokyo")
+    shown = card(team.client_member, sue.pk)
+    assert shown["person"]["name"] == "Sue Supplier"
+    assert shown["person"]["title"] == "Supply engineer"
+    assert shown["person"]["org"]["name"] == team.supplier.name
+    assert shown["time_zone"] == "Asia/Tokyo"
+    assert shown["rooms"] == [{"id": team.shared.pk, "name": "Shared", "kind": "shared"}]
+
+
+def test_a_partners_card_never_names_their_internal_rooms(team: Team) -> None:
+    """Sue is in her organization's internal rooms too; the client's people see only the
+    shared room they are in with her, and a colleague sees the internal room they share."""
+    make_internal_room(team.supplier_admin, team.supplier_member, name="Supplier pricing")
+    assert [r["name"] for r in card(team.client_member, team.supplier_member.pk)["rooms"]] == [
+        "Shared"
+    ]
+    seen_by_colleague = card(team.supplier_admin, team.supplier_member.pk)["rooms"]
+    assert [r["name"] for r in seen_by_colleague] == [
+        "Shared",
+        "Supplier internal",
+        "Supplier pricing",
+    ]
+
+
+def test_a_card_lists_only_rooms_the_viewer_is_in(team: Team) -> None:
+    other_shared = make_shared_room(
+        team.partnership, team.supplier_admin, team.client_admin, name="Admins only"
+    )
+    names = [r["name"] for r in card(team.client_member, team.supplier_admin.pk)["rooms"]]
+    assert names == ["Shared"]
+    assert "Admins only" in [
+        r["name"] for r in card(team.client_admin, team.supplier_admin.pk)["rooms"]
+    ]
+    assert other_shared.pk not in [
+        r["id"] for r in card(team.client_member, team.client_admin.pk)["rooms"]
+    ]
+
+
+def test_archived_rooms_are_not_on_the_card(team: Team) -> None:
+    check_end_partnership(team.client_admin, partnership_id=team.partnership.pk, reason="Done.")
+    assert card(team.client_member, team.client_admin.pk)["rooms"] == [
+        {"id": team.client_internal.pk, "name": "Client internal", "kind": "internal"}
+    ]
+
+
+def test_someone_you_may_not_know_of_is_the_same_404_as_nobody(team: Team) -> None:
+    stranger = make_person(team.supplier, name="Stan Nobody-Shares")
+    outsider = make_person(make_org("Elsewhere"), name="Olga Outsider")
+    viewer = client_for(team.client_member)
+    answers = [
+        viewer.get(f"/api/people/{person_id}/")
+        for person_id in (stranger.pk, outsider.pk, stranger.pk + outsider.pk + 10**9)
+    ]
+    assert [a.status_code for a in answers] == [404, 404, 404]
+    assert len({a.content for a in answers}) == 1
+    assert answers[0].json()["error"]["code"] == "not_found"
+    # Sharing a room makes the card appear.
+    make_shared_room(team.partnership, team.supplier_admin, stranger, team.client_member)
+    assert card(team.client_member, stranger.pk)["person"]["name"] == "Stan Nobody-Shares"
+
+
+def test_a_bad_person_id_is_a_clear_error_not_a_500(team: Team) -> None:
+    response = client_for(team.client_member).get("/api/people/not-a-number/")
+    assert response.status_code == 404
+
+
+# --- the time zone: one per person, on the profile ------------------------------------------
+
+
+def test_the_time_zone_is_set_on_the_profile_and_checked_against_zoneinfo(team: Team) -> None:
+    client = client_for(team.client_member)
+    changed = client.patch(
+        "/api/me/", {"time_zone": "America/Chicago"}, content_type="application/json"
+    )
+    assert changed.status_code == 200 and changed.json()["me"]["time_zone"] == "America/Chicago"
+    team.client_member.refresh_from_db()
+    assert team.client_member.time_zone == "America/Chicago"
+    for bad in ("Mars/Olympus", "", "europe/berlin", 5):
+        refused = client.patch("/api/me/", {"time_zone": bad}, content_type="application/json")
+        assert refused.status_code == 400, bad
+        assert "IANA time zone" in refused.json()["error"]["detail"]
+
+
+def test_changing_only_the_time_zone_tells_no_room(team: Team) -> None:
+    heads = dict(Room.objects.values_list("pk", "last_seq"))
+    client_for(team.supplier_member).patch(
+        "/api/me/", {"time_zone": "Europe/Berlin"}, content_type="application/json"
+    )
+    assert not RoomEvent.objects.filter(type="member.updated").exists()
+    assert dict(Room.objects.values_list("pk", "last_seq")) == heads
+
+
+def test_the_profile_page_saves_the_time_zone(team: Team) -> None:
+    client = client_for(team.client_member)
+    page = client.get("/profile/")
+    assert b'<option value="Europe/Lisbon">' in page.content
+    saved = client.post(
+        "/profile/",
+        {
+            "display_name": "Cleo Client",
+            "title": "",
+            "handle": team.client_member.handle,
+            "time_zone": "Europe/Lisbon",
+        },
+    )
+    assert saved.status_code == 302
+    team.client_member.refresh_from_db()
+    assert team.client_member.time_zone == "Europe/Lisbon"
+    refused = client.post(
+        "/profile/",
+        {"display_name": "Cleo", "handle": team.client_member.handle, "time_zone": "Nowhere/Land"},
+    )
+    assert refused.status_code == 400 and b"IANA time zone" in refused.content
+
+
+def test_quiet_hours_follow_the_profiles_time_zone(team: Team) -> None:
+    cleo = team.client_member
+    choices = settings_for(cleo)
+    choices.quiet_enabled = True
+    choices.quiet_from, choices.quiet_to = datetime.time(22, 0), datetime.time(7, 0)
+    choices.save()
+    eleven_pm_in_tokyo = datetime.datetime(
+        2026, 12, 1, 23, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Tokyo")
+    )
+    assert not settings_for(cleo).is_quiet(eleven_pm_in_tokyo)  # 14:00 UTC, her zone
+    User.objects.filter(pk=cleo.pk).update(time_zone="Asia/Tokyo")
+    assert settings_for(cleo).is_quiet(eleven_pm_in_tokyo)
+    assert client_for(cleo).get("/api/me/notifications/").json()["settings"]["time_zone"] == (
+        "Asia/Tokyo"
+    )
+
+
+@pytest.mark.parametrize("people", [1, 5])
+def test_settings_of_many_people_is_one_query(
+    team: Team, people: int, django_assert_num_queries: Any
+) -> None:
+    ids = [make_person(team.client).pk for _ in range(people)]
+    with django_assert_num_queries(1):
+        found = settings_of(ids)
+        zones = {found[i].person.time_zone for i in ids}
+        [found[i].is_quiet(datetime.datetime.now(datetime.UTC)) for i in ids]
+    assert zones == {"UTC"}
