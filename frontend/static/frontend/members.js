@@ -32,7 +32,7 @@ const RANK = { active: 0, away: 1 };
 
 /** @param {string | undefined} state */
 export function stateLabel(state) {
-  if (state === "unknown") return "presence unknown while disconnected";
+  if (state === "unknown") return "presence unknown"; // the socket is not live
   return state === "active" ? "online" : state === "away" ? "away" : "offline";
 }
 
@@ -107,7 +107,10 @@ export class MembersPanel {
     const view = this.openView;
     if (!view) return;
     view.heading.textContent = plural(this.members.size, "member");
+    // A redraw (any presence change) must not drop the keyboard's place in the list.
+    const focused = document.activeElement instanceof HTMLElement && view.list.contains(document.activeElement) ? document.activeElement.dataset.cardPerson : undefined;
     view.list.replaceChildren(...this.memberItems());
+    if (focused) view.list.querySelector(`[data-card-person="${focused}"]`)?.closest("button")?.focus({ preventScroll: true });
     view.adder.reload();
   }
 

@@ -19,12 +19,12 @@ const MARGIN = 8; // px kept between the card and the window's edges
 const TICK = 30_000; // the local time is redrawn while the card is open
 
 /**
- * "14:05, Tue" on `timeZone`'s clock, and how far it is from the viewer's.
+ * "Tue 14:05" on `timeZone`'s clock, and how far it is from the viewer's.
  * @param {Date} at
  * @param {string} timeZone IANA
- * @param {string} [locale]
+ * @param {{locale?: string, viewerZone?: string}} [options] the viewer's: this device's by default
  */
-export function localTime(at, timeZone, locale) {
+export function localTime(at, timeZone, { locale, viewerZone } = {}) {
   const clock = new Intl.DateTimeFormat(locale, { timeZone, hour: "2-digit", minute: "2-digit", weekday: "short" }).format(at);
   const offset = (/** @type {string | undefined} */ zone) => {
     const parts = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "longOffset" }).formatToParts(at);
@@ -32,7 +32,7 @@ export function localTime(at, timeZone, locale) {
     const match = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
     return match ? (match[1] === "-" ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : 0;
   };
-  const minutes = offset(timeZone) - offset(undefined);
+  const minutes = offset(timeZone) - offset(viewerZone);
   if (minutes === 0) return { clock, relative: "same time as you" };
   const hours = Math.abs(minutes) / 60;
   const amount = Number.isInteger(hours) ? `${hours} h` : `${Math.floor(hours)} h ${Math.abs(minutes) % 60} min`;
@@ -184,6 +184,21 @@ export class PersonCards {
     this.shown = null;
     window.clearInterval(timer);
     el.remove();
-    if (refocus && opener?.isConnected) opener.focus();
+    if (refocus && opener) returnFocus(opener);
   }
+}
+
+/**
+ * Focus back on the name that opened the card, or, if its list was redrawn
+ * meanwhile (a presence change redraws the members panel), on the same
+ * person's name in the same kind of place.
+ * @param {HTMLElement} opener
+ */
+function returnFocus(opener) {
+  if (opener.isConnected) return opener.focus();
+  const inPanel = Boolean(opener.closest("#panel"));
+  const again = [...document.querySelectorAll(`[data-card-person="${opener.dataset.cardPerson}"]`)].find(
+    (el) => el instanceof HTMLElement && el.className === opener.className && Boolean(el.closest("#panel")) === inPanel,
+  );
+  if (again instanceof HTMLElement) again.focus();
 }
