@@ -119,7 +119,13 @@ def profile(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "frontend/profile.html",
-        {"values": values, "error": error, "time_zones": sorted(time_zones())},
+        {
+            "values": values,
+            "error": error,
+            "time_zones": sorted(time_zones()),
+            "person_name": person.name,
+            "avatar_url": person.avatar_url,
+        },
         status=400 if error else 200,
     )
 

@@ -1,17 +1,21 @@
-"""People: changing one's profile (every room one is in hears of it), and leaving
-(deactivation ends memberships, sockets and invitations)."""
+"""People: changing one's profile and picture (every room one is in hears of it), and
+leaving (deactivation ends memberships, sockets and invitations)."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hub import audit, publish
-from hub.errors import Conflict, Forbidden, Invalid, NotFound
+from hub.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from hub.models import User
 from rooms.actions.members import do_remove_member
+from rooms.files import storage
+from rooms.files.images import make_avatar
 from rooms.log import append_event, lock_order
 from rooms.models.invitations import Invitation
 from rooms.models.rooms import Membership
@@ -47,7 +51,9 @@ def check_deactivate_person(actor: User, *, person_id: int) -> None:
 
 # What others see of a person in a room (``person_ref``): changing one of these
 # tells those rooms; the time zone travels only on the person's card.
-SHOWN_IN_ROOMS = ("display_name", "title", "handle")
+SHOWN_IN_ROOMS = ("display_name", "title", "handle", "avatar")
+# An avatar upload's limit: a phone photo fits; the stored picture is a few KB.
+AVATAR_MAX_BYTES = 8 * 1024 * 1024
 
 
 def check_update_profile(
@@ -105,6 +111,45 @@ def do_update_profile(person: User, changes: dict[str, str]) -> None:
         rooms = Membership.objects.active().filter(user=person).values_list("room__kind", "room_id")
         for _kind, room_id in sorted(rooms, key=lambda room: lock_order(*room)):
             append_event(room_id, _member_updated(room_id, ref), archived_ok=True)
+
+
+def check_avatar_size(size: int) -> None:
+    """Before the body is read: ``size`` is the request's Content-Length."""
+    if size <= 0:
+        raise Invalid("Send the picture's bytes as the request body.")
+    if size > AVATAR_MAX_BYTES:
+        raise TooLarge(f"A picture is limited to {AVATAR_MAX_BYTES // (1024 * 1024)} MB.")
+
+
+def prepare_avatar(data: bytes) -> bytes:
+    """The stored picture made from an upload (CPU: run it off the event loop, in
+    ``hub.threads.blocking``). ``Invalid`` or ``TooLarge`` for what is no picture."""
+    return make_avatar(
+        data,
+        max_pixels=settings.CAUSEWAY_IMAGE_MAX_PIXELS,
+        max_side=settings.CAUSEWAY_IMAGE_MAX_SIDE,
+    )
+
+
+def store_avatar(picture: bytes) -> str:
+    """Store a prepared picture under a new random version (I/O); returns its name."""
+    return storage.save(f"avatars/{secrets.token_urlsafe(12)}.jpg", picture, "image/jpeg")
+
+
+def do_set_avatar(person: User, name: str) -> None:
+    """The person's picture is now the stored ``name`` ("" for initials): every room they
+    are in hears of it (``member.updated``), and the old picture is deleted after commit."""
+    old = person.avatar
+    if old == name:
+        return
+    with transaction.atomic():
+        do_update_profile(person, {"avatar": name})
+        if old:
+            transaction.on_commit(lambda: storage.delete(old), robust=True)
+
+
+def check_remove_avatar(person: User) -> None:
+    do_set_avatar(person, "")
 
 
 def _member_updated(room_id: int, person: PersonRef) -> Callable[[int], MemberUpdatedEvent]:

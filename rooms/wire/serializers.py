@@ -51,6 +51,7 @@ def person_ref(user: User) -> PersonRef:
         "name": user.name,
         "handle": user.handle,
         "title": user.title,
+        "avatar": user.avatar_url,
         "org": org_ref(user.organization),
     }
 

@@ -26,6 +26,8 @@ class PersonRef(TypedDict):
     name: str
     handle: str
     title: str
+    # The picture's address (its version in it), or null: initials.
+    avatar: str | None
     org: OrgRef | None
 
 

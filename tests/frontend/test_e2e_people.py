@@ -1,6 +1,6 @@
 """People in real Chromium (issue 17): a supplier person and a client person side by side.
 
-A profile change (name, title, time zone) reaches the partner's open room
+A profile change (name, title, time zone, picture) reaches the partner's open room
 without a reload; a name opens the person's card, with their local time and
 only the rooms both are in, by mouse or keyboard, at desktop and phone width;
 presence dots grey out while the connection is lost and come back with it.
@@ -8,11 +8,12 @@ presence dots grey out while the connection is lost and come back with it.
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from rooms.actions.messages import check_send_message
@@ -55,6 +56,15 @@ def side_by_side(name: str, left: Any, right: Any) -> None:
     both.save(ARTIFACTS / f"{name}.jpg", quality=70)
 
 
+def portrait() -> bytes:
+    """A picture to upload: a dark circle on a light ground, wider than tall."""
+    image = Image.new("RGB", (480, 320), "#f4d9b8")
+    ImageDraw.Draw(image).ellipse((160, 60, 320, 260), fill="#7a4a2a")
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
 def say(person: Any, room: Any, body: str) -> None:
     off_loop(check_send_message, person, room_id=room.id, client_id=f"seed-{body}", body=body)
 
@@ -85,6 +95,25 @@ def test_a_profile_change_reaches_the_partners_open_room_and_the_card_shows_it(
     expect(room.locator(f'#people li[data-person="{t.supplier_member.id}"]')).to_have_attribute(
         "title", re.compile("^Sue Okafor ·")
     )
+
+    # A picture, chosen on the profile page: the partner's page shows it, live.
+    profile.locator("#avatar-file").set_input_files(
+        {"name": "me.png", "mimeType": "image/png", "buffer": portrait()}
+    )
+    expect(profile.locator("#avatar-status")).to_have_text(re.compile("^Saved"))
+    expect(profile.locator("#avatar-preview img.face")).to_be_visible()
+    profile.locator("#avatar-settings").scroll_into_view_if_needed()
+    screenshot(profile, "people-profile-picture")
+    face = message(room, "Forecast for March").locator(".avatar img.face")
+    expect(face).to_have_attribute(
+        "src", re.compile(rf"^/api/people/{t.supplier_member.id}/avatar/")
+    )
+    room.wait_for_function(
+        "img => img.complete && img.naturalWidth === 256", arg=face.element_handle()
+    )
+    expect(
+        room.locator(f'#people li[data-person="{t.supplier_member.id}"] img.face')
+    ).to_be_visible()
 
     author.click()
     card = room.get_by_role("dialog", name="Sue Okafor")

@@ -4,18 +4,31 @@ of someone, and never a room the viewer is not in."""
 from __future__ import annotations
 
 import datetime
+import io
 import zoneinfo
 from typing import Any
 
 import pytest
 from django.test import Client
+from PIL import Image
 
 from hub.models import User
 from rooms.actions.notifications import settings_for, settings_of
 from rooms.actions.partnerships import check_end_partnership
+from rooms.actions.people import AVATAR_MAX_BYTES
+from rooms.files.images import AVATAR_SIDE
+from rooms.files.storage import files_storage
 from rooms.models.log import RoomEvent
 from rooms.models.rooms import Room
-from tests.conftest import Team, make_internal_room, make_org, make_person, make_shared_room
+from tests.conftest import (
+    PDF_BYTES,
+    Team,
+    make_internal_room,
+    make_org,
+    make_person,
+    make_shared_room,
+    png_bytes,
+)
 
 
 def client_for(person: User) -> Client:
@@ -176,3 +189,99 @@ def test_settings_of_many_people_is_one_query(
         zones = {found[i].person.time_zone for i in ids}
         [found[i].is_quiet(datetime.datetime.now(datetime.UTC)) for i in ids]
     assert zones == {"UTC"}
+
+
+# --- the avatar: a square JPEG the server made, shown only to who may know of the person ---
+
+
+def photo_with_metadata() -> bytes:
+    """A 600x400 phone photo, turned a quarter by its EXIF (red on the left, blue on the
+    right: upright, red on top), carrying GPS and a comment."""
+    image = Image.new("RGB", (600, 400), "blue")
+    image.paste((255, 0, 0), (0, 0, 300, 400))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: turned 90 degrees
+    exif[0x8825] = {1: "N", 2: (52.0, 31.0, 12.0)}  # GPS
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif, comment=b"Taken at the Berlin plant")
+    return out.getvalue()
+
+
+def put_avatar(person: User, data: bytes, content_type: str = "image/jpeg") -> Any:
+    return client_for(person).put("/api/me/avatar/", data, content_type=content_type)
+
+
+def test_an_avatar_is_an_upright_square_jpeg_without_the_uploads_metadata(team: Team) -> None:
+    sent = put_avatar(team.supplier_member, photo_with_metadata())
+    assert sent.status_code == 200, sent.content
+    url = sent.json()["me"]["avatar"]
+    served = client_for(team.client_member).get(url)
+    assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
+    assert served["X-Content-Type-Options"] == "nosniff"
+    picture = Image.open(io.BytesIO(served.content))
+    assert (picture.format, picture.size) == ("JPEG", (AVATAR_SIDE, AVATAR_SIDE))
+    assert not picture.getexif() and "comment" not in picture.info
+    assert b"Berlin" not in served.content
+    pixels = picture.convert("RGB")
+    top, bottom = pixels.getpixel((AVATAR_SIDE // 2, 10)), pixels.getpixel((128, 245))
+    assert isinstance(top, tuple) and isinstance(bottom, tuple)
+    assert top[0] > 200 and top[2] < 60  # upright: the red half on top
+    red, blue = bottom[0], bottom[2]
+    assert blue > 200 and red < 60
+
+
+def test_an_avatar_is_the_same_404_as_nobody_to_whoever_may_not_know_of_the_person(
+    team: Team,
+) -> None:
+    url = put_avatar(team.supplier_member, png_bytes(300, 300)).json()["me"]["avatar"]
+    outsider = make_person(make_org("Elsewhere"), name="Olga Outsider")
+    stranger_view = client_for(outsider).get(url)
+    missing = client_for(outsider).get(url.replace(str(team.supplier_member.pk), "4294967297"))
+    assert stranger_view.status_code == missing.status_code == 404
+    assert stranger_view.content == missing.content
+    assert client_for(team.supplier_admin).get(url).status_code == 200  # a colleague
+
+
+def test_a_new_avatar_replaces_the_old_one_whose_address_is_gone(
+    team: Team, django_capture_on_commit_callbacks: Any
+) -> None:
+    first = put_avatar(team.supplier_member, png_bytes(300, 300, "red")).json()["me"]["avatar"]
+    old_blob = User.objects.get(pk=team.supplier_member.pk).avatar
+    with django_capture_on_commit_callbacks(execute=True):
+        replaced = put_avatar(team.supplier_member, png_bytes(300, 300, "green"))
+    second = replaced.json()["me"]["avatar"]
+    assert first != second
+    viewer = client_for(team.client_member)
+    assert viewer.get(first).status_code == 404
+    assert viewer.get(second).status_code == 200
+    assert not files_storage().exists(old_blob)
+    removed = client_for(team.supplier_member).delete("/api/me/avatar/")
+    assert removed.status_code == 200 and removed.json()["me"]["avatar"] is None
+    assert viewer.get(second).status_code == 404
+
+
+def test_an_avatar_change_is_a_member_updated_event_with_its_address(team: Team) -> None:
+    url = put_avatar(team.client_member, png_bytes(100, 100)).json()["me"]["avatar"]
+    events = RoomEvent.objects.filter(type="member.updated")
+    assert {e.room_id for e in events} == {team.shared.pk, team.client_internal.pk}
+    assert {e.payload["member"]["avatar"] for e in events} == {url}
+    members = client_for(team.supplier_member).get(f"/api/rooms/{team.shared.pk}/members/")
+    shown = {m["person"]["id"]: m["person"]["avatar"] for m in members.json()["members"]}
+    assert shown[team.client_member.pk] == url and shown[team.supplier_member.pk] is None
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status", "detail"),
+    [
+        (PDF_BYTES, "application/pdf", 400, "JPEG, PNG, GIF or WebP"),
+        (b"", "image/png", 400, "request body"),
+        (b"\0" * (AVATAR_MAX_BYTES + 1), "image/png", 413, "limited to 8 MB"),
+    ],
+)
+def test_what_is_no_picture_is_a_clear_error(
+    team: Team, data: bytes, content_type: str, status: int, detail: str
+) -> None:
+    refused = put_avatar(team.client_member, data, content_type)
+    assert refused.status_code == status and detail in refused.json()["error"]["detail"]
+    assert User.objects.get(pk=team.client_member.pk).avatar == ""
+    assert not RoomEvent.objects.filter(type="member.updated").exists()

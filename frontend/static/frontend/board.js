@@ -6,7 +6,8 @@
 // form newitem.js.
 
 import { ApiError, get, patch } from "./api.js";
-import { h, initials, PRIORITY_LABELS, statusLabel } from "./dom.js";
+import { face } from "./avatars.js";
+import { h, PRIORITY_LABELS, statusLabel } from "./dom.js";
 import { errorText } from "./errors.js";
 import { drawBanners, tickBanners } from "./escalation.js";
 import { openNewItem } from "./newitem.js";
@@ -157,7 +158,7 @@ export class WorkItems {
       h(
         "div",
         { class: "card-meta" },
-        item.assignee ? h("span", { class: "assignee" }, h("span", { class: "avatar tiny", aria: { hidden: "true" } }, initials(item.assignee.name)), item.assignee.name) : h("span", { class: "muted" }, "Unassigned"),
+        item.assignee ? h("span", { class: "assignee" }, h("span", { class: "avatar tiny", aria: { hidden: "true" } }, face(item.assignee)), item.assignee.name) : h("span", { class: "muted" }, "Unassigned"),
         item.due_date ? h("span", { class: "due" }, `Due ${item.due_date}`) : null,
         ...item.labels.map((l) => h("span", { class: "label" }, l)),
       ),

@@ -11,7 +11,8 @@
 
 import { del, get, post } from "./api.js";
 import { confirmDialog } from "./dialog.js";
-import { h, initials, plural, timeEl } from "./dom.js";
+import { face } from "./avatars.js";
+import { h, plural, timeEl } from "./dom.js";
 import { errorCode, errorText } from "./errors.js";
 
 /** @import { Invitation, Member } from "./api.js" */
@@ -122,7 +123,7 @@ export class MembersPanel {
       return h(
         "li",
         { dataset: { person: person.id, state } },
-        h("span", { class: `avatar${partner ? " partner" : ""}`, aria: { hidden: "true" } }, initials(person.name), h("span", { class: "presence", dataset: { presenceFor: person.id, state } })),
+        h("span", { class: `avatar${partner ? " partner" : ""}`, aria: { hidden: "true" } }, face(person), h("span", { class: "presence", dataset: { presenceFor: person.id, state } })),
         h(
           "span",
           { class: "member-text" },
@@ -212,7 +213,7 @@ export class MembersPanel {
     return h(
       "li",
       { dataset: { person: person.id } },
-      h("span", { class: `avatar small${partner ? " partner" : ""}`, aria: { hidden: "true" } }, initials(person.name)),
+      h("span", { class: `avatar small${partner ? " partner" : ""}`, aria: { hidden: "true" } }, face(person)),
       h("span", { class: "member-text" }, h("strong", {}, person.name), h("span", { class: "muted" }, ` @${person.handle}`), " ", orgBadge(person, partner)),
       button,
     );

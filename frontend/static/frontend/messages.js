@@ -2,7 +2,8 @@
 // One message, drawn from its wire shape (docs/protocol.md, message.new).
 // Text goes in as text; `message.html` is the only server HTML inserted.
 
-import { confirmButton, h, initials, plural, serverHTML, shortTime, statusLabel, timeEl } from "./dom.js";
+import { face } from "./avatars.js";
+import { confirmButton, h, plural, serverHTML, shortTime, statusLabel, timeEl } from "./dom.js";
 import { errorText } from "./errors.js";
 import { renderFiles } from "./files.js";
 
@@ -93,7 +94,7 @@ export function renderMessage(message, ctx, sendState = null) {
   const avatar = h(
     "span",
     { class: `avatar${fromPartner ? " partner" : ""}`, aria: { hidden: "true" } },
-    initials(message.author.name),
+    face(message.author),
     h("span", { class: "presence", dataset: { presenceFor: message.author.id, state: state || "unknown" } }),
   );
 

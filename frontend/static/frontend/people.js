@@ -10,7 +10,8 @@
 // panel say "presence unknown" to screen readers too, until the next
 // `subscribed` brings the states back.
 
-import { $, $all, h, initials } from "./dom.js";
+import { face } from "./avatars.js";
+import { $, $all, h } from "./dom.js";
 import { MembersPanel, sortedMembers, stateLabel } from "./members.js";
 import { PersonCards } from "./personcard.js";
 
@@ -176,7 +177,7 @@ export class RoomPeople {
           h(
             "span",
             { class: `avatar small${partner ? " partner" : ""}`, aria: { hidden: "true" } },
-            initials(person.name),
+            face(person),
             h("span", { class: "presence", dataset: { presenceFor: person.id, state } }),
           ),
           h("span", { class: "sr-only" }, `${person.name}, ${stateLabel(state)}`),

@@ -10,7 +10,8 @@
 // and at phone width it sits at the bottom of the screen, full width.
 
 import { get } from "./api.js";
-import { h, initials } from "./dom.js";
+import { face } from "./avatars.js";
+import { h } from "./dom.js";
 import { errorCode, errorText } from "./errors.js";
 
 /** @import { OrgRef, PersonCard as CardData } from "./wire.gen.js" */
@@ -135,7 +136,7 @@ export class PersonCards {
       h(
         "div",
         { class: "person-card-head" },
-        h("span", { class: `avatar${partner ? " partner" : ""}`, aria: { hidden: "true" } }, initials(person.name)),
+        h("span", { class: `avatar${partner ? " partner" : ""}`, aria: { hidden: "true" } }, face(person)),
         h(
           "div",
           {},

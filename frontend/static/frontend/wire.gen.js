@@ -30,6 +30,7 @@
  * @property {string} name
  * @property {string} handle
  * @property {string} title
+ * @property {string | null} avatar
  * @property {OrgRef | null} org
  */
 
