@@ -81,6 +81,10 @@ def test_a_profile_change_reaches_the_partners_open_room_and_the_card_shows_it(
     author = message(room, "Forecast for March").locator("button.author")
     expect(author).to_have_text("Sue Supplier")
 
+    # Sue's own other tab, on the room.
+    own_tab = sue.context.new_page()
+    own_tab.goto(sue.url(f"/rooms/{t.shared.id}/"))
+    expect(own_tab.locator("#conn")).to_have_attribute("data-state", "live")
     profile = sue.page
     profile.goto(sue.url("/profile/"))
     profile.get_by_label("Display name").fill("Sue Okafor")
@@ -90,8 +94,12 @@ def test_a_profile_change_reaches_the_partners_open_room_and_the_card_shows_it(
     expect(profile.get_by_text("Your profile is saved.")).to_be_visible()
     expect(profile.get_by_label("Time zone")).to_have_value("Asia/Tokyo")
 
-    # The partner's open page, without a reload.
+    # The partner's open page, and Sue's other tab, without a reload.
     expect(author).to_have_text("Sue Okafor")
+    expect(own_tab.locator(".me-name")).to_have_text("Sue Okafor")
+    expect(message(own_tab, "Forecast for March").locator("button.author")).to_have_text(
+        "Sue Okafor"
+    )
     expect(room.locator(f'#people li[data-person="{t.supplier_member.id}"]')).to_have_attribute(
         "title", re.compile("^Sue Okafor ·")
     )
