@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from PIL import Image
 
 from hub.models import User
@@ -285,3 +286,10 @@ def test_what_is_no_picture_is_a_clear_error(
     assert refused.status_code == status and detail in refused.json()["error"]["detail"]
     assert User.objects.get(pk=team.client_member.pk).avatar == ""
     assert not RoomEvent.objects.filter(type="member.updated").exists()
+
+
+def test_the_avatar_address_is_the_routed_one(team: Team) -> None:
+    person = User(pk=4294967297, avatar="avatars/AbC-9_xYz.jpg")
+    routed = reverse("api:avatar", kwargs={"person_id": person.pk, "version": "AbC-9_xYz"})
+    assert person.avatar_url == routed
+    assert User(pk=4294967297).avatar_url is None
