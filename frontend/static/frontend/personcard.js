@@ -61,7 +61,7 @@ export class PersonCards {
    */
   constructor(ctx) {
     this.ctx = ctx;
-    /** @type {{el: HTMLElement, opener: HTMLElement | null, timer: number | undefined} | null} */
+    /** @type {{el: HTMLElement, opener: HTMLElement | null, inPanel: boolean, timer: number | undefined} | null} */
     this.shown = null;
     // Any name carrying `data-card-person` opens its card (messages.js, members.js).
     document.addEventListener("click", (event) => {
@@ -89,7 +89,8 @@ export class PersonCards {
   async open(personId, opener) {
     this.close(false);
     const el = h("div", { class: "person-card", role: "dialog", tabindex: -1, aria: { label: "Person", busy: "true" } }, h("p", { class: "muted" }, "Loading…"));
-    this.shown = { el, opener, timer: undefined };
+    // Where the name was, noted now: once its list is redrawn it is nowhere.
+    this.shown = { el, opener, inPanel: Boolean(opener.closest("#panel")), timer: undefined };
     document.body.append(el);
     this.place();
     el.focus();
@@ -181,11 +182,11 @@ export class PersonCards {
   /** @param {boolean} refocus give focus back to the name that opened it */
   close(refocus) {
     if (!this.shown) return;
-    const { el, opener, timer } = this.shown;
+    const { el, opener, inPanel, timer } = this.shown;
     this.shown = null;
     window.clearInterval(timer);
     el.remove();
-    if (refocus && opener) returnFocus(opener);
+    if (refocus && opener) returnFocus(opener, inPanel);
   }
 }
 
@@ -194,10 +195,10 @@ export class PersonCards {
  * meanwhile (a presence change redraws the members panel), on the same
  * person's name in the same kind of place.
  * @param {HTMLElement} opener
+ * @param {boolean} inPanel whether it was in the side panel
  */
-function returnFocus(opener) {
+function returnFocus(opener, inPanel) {
   if (opener.isConnected) return opener.focus();
-  const inPanel = Boolean(opener.closest("#panel"));
   const again = [...document.querySelectorAll(`[data-card-person="${opener.dataset.cardPerson}"]`)].find(
     (el) => el instanceof HTMLElement && el.className === opener.className && Boolean(el.closest("#panel")) === inPanel,
   );
