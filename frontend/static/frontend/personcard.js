@@ -13,6 +13,7 @@ import { get } from "./api.js";
 import { face } from "./avatars.js";
 import { h } from "./dom.js";
 import { errorCode, errorText } from "./errors.js";
+import { roomLink } from "./links.js";
 
 /** @import { OrgRef, PersonCard as CardData } from "./wire.gen.js" */
 
@@ -131,35 +132,35 @@ export class PersonCards {
     el.setAttribute("aria-labelledby", headingId);
     el.removeAttribute("aria-label");
     el.dataset.person = String(person.id);
-    el.replaceChildren(h(
+    const head = h(
       "div",
-      {},
+      { class: "person-card-head" },
+      h("span", { class: `avatar${partner ? " partner" : ""}`, aria: { hidden: "true" } }, face(person)),
+      h("div", {}, h("h2", { id: headingId }, person.name, person.id === this.ctx.me.id ? " (you)" : ""), h("p", { class: "muted" }, `@${person.handle}`)),
+    );
+    const org = person.org
+      ? h(
+          "p",
+          {},
+          h("span", { class: `org-badge ${partner ? "partner" : "mine"}` }, partner ? h("span", { class: "partner-mark", aria: { label: "Partner company:" } }, "⇄ ") : null, person.org.name),
+        )
+      : null;
+    const common = rooms.length
+      ? h("ul", { class: "person-card-rooms" }, ...rooms.map((r) => h("li", {}, h("a", { href: roomLink(r.id) }, r.name))))
+      : h("p", { class: "muted" }, "None.");
+    el.replaceChildren(
       h(
         "div",
-        { class: "person-card-head" },
-        h("span", { class: `avatar${partner ? " partner" : ""}`, aria: { hidden: "true" } }, face(person)),
-        h(
-          "div",
-          {},
-          h("h2", { id: headingId }, person.name, person.id === this.ctx.me.id ? " (you)" : ""),
-          h("p", { class: "muted" }, `@${person.handle}`),
-        ),
+        {},
+        head,
+        person.title ? h("p", { class: "person-card-title" }, person.title) : null,
+        org,
+        time,
+        h("h3", {}, "Rooms you are both in"),
+        common,
+        this.closeButton(),
       ),
-      person.title ? h("p", { class: "person-card-title" }, person.title) : null,
-      person.org
-        ? h(
-            "p",
-            {},
-            h("span", { class: `org-badge ${partner ? "partner" : "mine"}` }, partner ? h("span", { class: "partner-mark", aria: { label: "Partner company:" } }, "⇄ ") : null, person.org.name),
-          )
-        : null,
-      time,
-      h("h3", {}, "Rooms you are both in"),
-      rooms.length
-        ? h("ul", { class: "person-card-rooms" }, ...rooms.map((r) => h("li", {}, h("a", { href: `/rooms/${r.id}/` }, r.name))))
-        : h("p", { class: "muted" }, "None."),
-      this.closeButton(),
-    ));
+    );
   }
 
   closeButton() {
