@@ -103,8 +103,11 @@ export class MembersPanel {
     );
   }
 
-  /** Members or presence changed. */
-  refresh() {
+  /**
+   * Members or presence changed.
+   * @param {{candidates?: boolean}} [options] whether "Add people" asks again whom it may add
+   */
+  refresh({ candidates = true } = {}) {
     const view = this.openView;
     if (!view) return;
     view.heading.textContent = plural(this.members.size, "member");
@@ -112,7 +115,7 @@ export class MembersPanel {
     const focused = document.activeElement instanceof HTMLElement && view.list.contains(document.activeElement) ? document.activeElement.dataset.cardPerson : undefined;
     view.list.replaceChildren(...this.memberItems());
     if (focused) view.list.querySelector(`[data-card-person="${focused}"]`)?.closest("button")?.focus({ preventScroll: true });
-    view.adder.reload();
+    if (candidates) view.adder.reload();
   }
 
   memberItems() {

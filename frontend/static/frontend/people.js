@@ -54,7 +54,8 @@ export class RoomPeople {
       const live = state === "live";
       if (live === this.live) return;
       this.live = this.panel.live = live;
-      this.draw();
+      // Who may be added has not changed: no request for it (it would fail while down).
+      this.draw({ candidates: false });
     });
     $("#members-button").addEventListener("click", () => this.panel.toggle());
     $("#people").addEventListener("click", () => this.panel.open());
@@ -159,7 +160,8 @@ export class RoomPeople {
   }
 
   /** The header strip (faces with presence), the online count, the open members panel. */
-  draw() {
+  /** @param {{candidates?: boolean}} [options] whether the open panel asks again whom it may add */
+  draw({ candidates = true } = {}) {
     const { members, presence } = this;
     const list = $("#people");
     const shown = sortedMembers(members, presence).slice(0, SHOWN);
@@ -190,6 +192,6 @@ export class RoomPeople {
       h("span", { class: "long" }, "Members · "),
       this.live ? `${online}/${members.size} online` : `${members.size}, presence unknown`,
     );
-    this.panel.refresh();
+    this.panel.refresh({ candidates });
   }
 }
