@@ -80,6 +80,9 @@ api = [
     path("me/", people.me, name="me"),
     path("me/notifications/", people.notification_settings, name="notification-settings"),
     path("people/", people.people, name="people"),
+    path("people/<id:person_id>/", people.person, name="person"),
+    path("people/<id:person_id>/avatar/<str:version>/", people.avatar, name="avatar"),
+    path("me/avatar/", people.my_avatar, name="my-avatar"),
     path("invitations/", people.invitations, name="invitations"),
     path("invitations/<id:invitation_id>/", people.invitation, name="invitation"),
     path(

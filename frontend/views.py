@@ -23,7 +23,7 @@ from frontend.adapters import INVITATION_SESSION_KEY
 from hub.errors import ActionError, NotFound
 from hub.http import AuthedRequest
 from hub.models import User
-from hub.schemas import ProfileChange, parse
+from hub.schemas import ProfileChange, parse, time_zones
 from hub.selectors import me_for, partnerships_for
 from rooms.actions.digests import ALL_TOPICS, check_unsubscribe, read_unsubscribe_token
 from rooms.actions.invitations import check_accept_invitation, find_invitation
@@ -96,16 +96,29 @@ def work(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 def profile(request: AuthedRequest) -> HttpResponse:
-    """Name, title and handle: what the other organization sees of a person."""
+    """Name, title, handle and time zone: what the other organization sees of a person."""
     person = request.user
-    values = {"display_name": person.display_name, "title": person.title, "handle": person.handle}
+    values = {
+        "display_name": person.display_name,
+        "title": person.title,
+        "handle": person.handle,
+        "time_zone": person.time_zone,
+    }
     error = ""
     if request.method == "POST":
-        values = {key: request.POST.get(key, "") for key in values}
+        # A form without the time zone (a page from before it was there) keeps it.
+        values = {
+            key: request.POST.get(key, value if key == "time_zone" else "")
+            for key, value in values.items()
+        }
         try:
             change = parse(ProfileChange, values)
             check_update_profile(
-                person, display_name=change.display_name, title=change.title, handle=change.handle
+                person,
+                display_name=change.display_name,
+                title=change.title,
+                handle=change.handle,
+                time_zone=change.time_zone,
             )
         except ActionError as problem:
             error = problem.detail
@@ -115,7 +128,13 @@ def profile(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "frontend/profile.html",
-        {"values": values, "error": error},
+        {
+            "values": values,
+            "error": error,
+            "time_zones": sorted(time_zones()),
+            "person_name": person.name,
+            "avatar_url": person.avatar_url,
+        },
         status=400 if error else 200,
     )
 

@@ -68,6 +68,12 @@ class User(AbstractUser):
     # Unique, lower-case; see hub.handles. Filled on first save.
     handle = models.CharField(max_length=handles.MAX_LENGTH, unique=True)
     title = models.CharField(max_length=150, blank=True)
+    # The person's one time zone (IANA, checked against zoneinfo at the edge):
+    # the local time on their card, their quiet hours, their digests' times.
+    time_zone = models.CharField(max_length=64, default="UTC")
+    # The avatar's name in the ``files`` storage, ``avatars/<version>.jpg`` (a square
+    # JPEG the server made; rooms.actions.people), or "" for initials.
+    avatar = models.CharField(max_length=100, blank=True)
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="people"
     )
@@ -117,6 +123,20 @@ class User(AbstractUser):
                 if option not in taken:
                     return option
         raise ValueError("No free handle.")  # 10,000 people of one name
+
+    # Served only to those who may know of the person (rooms.api.people.avatar); a new
+    # picture has a new version, so a browser may keep each one as long as it likes.
+    AVATAR_URL: ClassVar[str] = "/api/people/{id}/avatar/{version}/"
+
+    @property
+    def avatar_version(self) -> str:
+        return self.avatar.rsplit("/", 1)[-1].split(".", 1)[0] if self.avatar else ""
+
+    @property
+    def avatar_url(self) -> str | None:
+        if not self.avatar:
+            return None
+        return self.AVATAR_URL.format(id=self.pk, version=self.avatar_version)
 
     @property
     def is_org_admin(self) -> bool:

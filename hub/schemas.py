@@ -12,6 +12,8 @@ by hand.
 from __future__ import annotations
 
 import datetime
+import functools
+import zoneinfo
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -195,6 +197,21 @@ Handle = Annotated[str, BeforeValidator(_handle)]
 OptionalDate = Annotated[datetime.date | None, BeforeValidator(_date)]
 
 
+def _time_zone(value: Any, info: ValidationInfo) -> str:
+    if not isinstance(value, str) or value not in time_zones():
+        raise Invalid(f"`{info.field_name}` must be an IANA time zone, such as Europe/Berlin.")
+    return value
+
+
+@functools.cache
+def time_zones() -> frozenset[str]:
+    """The IANA time zones this server knows (zoneinfo's), the only ones a person may pick."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+TimeZone = Annotated[str, BeforeValidator(_time_zone)]
+
+
 # --- the kernel's own endpoints ---------------------------------------------------------
 
 
@@ -211,3 +228,4 @@ class ProfileChange(Schema):
     display_name: DisplayName | None = None
     title: Title | None = None
     handle: Handle | None = None
+    time_zone: TimeZone | None = None

@@ -18,6 +18,8 @@ def me_for(user: User) -> dict[str, Any]:
         "display_name": user.display_name,
         "handle": user.handle,
         "title": user.title,
+        "time_zone": user.time_zone,
+        "avatar": user.avatar_url,
         "org": {"id": org.pk, "name": org.name, "slug": org.slug} if org else None,
         "admin": user.is_org_admin,
     }

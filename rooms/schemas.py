@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import functools
-import zoneinfo
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo
@@ -516,15 +514,10 @@ class NotificationsRead(Schema):
     ids: Annotated[list[int] | Literal["all"], BeforeValidator(_read_ids)]
 
 
-def _time_zone(value: Any, info: ValidationInfo) -> str:
-    if not isinstance(value, str) or value not in _time_zones():
-        raise Invalid("`time_zone` must be an IANA time zone, such as Europe/Berlin.")
-    return value
-
-
-@functools.cache
-def _time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+def _moved_to_profile(value: Any, info: ValidationInfo) -> None:
+    # A person has one time zone, their profile's: said plainly rather than
+    # ignored, so an old client does not believe it changed it here.
+    raise Invalid("`time_zone` is part of your profile now: PATCH /api/me/.")
 
 
 def _clock(value: Any, info: ValidationInfo) -> datetime.time:
@@ -541,9 +534,9 @@ class QuietHours(Schema):
 
 
 class NotificationSettingsChange(Schema):
-    """PUT /api/me/notifications/ (any of the three)"""
+    """PUT /api/me/notifications/ (either; the time zone is the profile's, ``ProfileChange``)"""
 
-    time_zone: Annotated[str, BeforeValidator(_time_zone)] | None = None
+    time_zone: Annotated[None, BeforeValidator(_moved_to_profile)] = None
     quiet: QuietHours | None = None
     email: dict[str, StrictBool] | None = None
 

@@ -152,7 +152,7 @@ def _message(
     person: User, choices: NotificationSettings, notifications: list[Notification]
 ) -> EmailMessage:
     base = settings.SITE_URL.rstrip("/")
-    zone = zoneinfo.ZoneInfo(choices.time_zone)
+    zone = zoneinfo.ZoneInfo(person.time_zone)
     by_topic: dict[str, list[Notification]] = {}
     for notification in notifications:
         by_topic.setdefault(topic_of(notification.kind), []).append(notification)

@@ -50,10 +50,17 @@ def settings_for(person: User | int) -> NotificationSettings:
 
 
 def settings_of(person_ids: Iterable[int]) -> dict[int, NotificationSettings]:
-    """Each person's settings (the defaults for those who changed none), in one query."""
-    wanted = set(person_ids)
-    stored = {s.person_id: s for s in NotificationSettings.objects.filter(person_id__in=wanted)}
-    return {p: stored.get(p) or NotificationSettings(person_id=p) for p in wanted}
+    """Each person's settings (the defaults for those who changed none), with the
+    person loaded (their time zone is the profile's), in one query."""
+    found: dict[int, NotificationSettings] = {}
+    for person in User.objects.filter(pk__in=set(person_ids)).select_related(
+        "notification_settings"
+    ):
+        try:
+            found[person.pk] = person.notification_settings
+        except NotificationSettings.DoesNotExist:
+            found[person.pk] = NotificationSettings(person=person)
+    return found
 
 
 def _create(
@@ -234,15 +241,12 @@ def check_set_room_notify(person: User, *, room_id: int, level: str) -> Membersh
 def check_update_notification_settings(
     person: User,
     *,
-    time_zone: str | None = None,
     quiet_enabled: bool | None = None,
     quiet_from: datetime.time | None = None,
     quiet_to: datetime.time | None = None,
     email: dict[str, bool] | None = None,
 ) -> NotificationSettings:
     found = settings_for(person)
-    if time_zone is not None:
-        found.time_zone = time_zone
     if quiet_enabled is not None:
         found.quiet_enabled = quiet_enabled
     if quiet_from is not None:

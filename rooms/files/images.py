@@ -348,3 +348,36 @@ def _thumbnail(image: Image.Image) -> Thumbnail:
         return Thumbnail(out.getvalue(), "webp")
     thumb.convert("RGB").save(out, "JPEG", quality=80)
     return Thumbnail(out.getvalue(), "jpg")
+
+
+AVATAR_SIDE = 256
+# What an avatar may be uploaded as: the pictures a browser shows.
+AVATAR_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
+
+
+def make_avatar(data: bytes, *, max_pixels: int, max_side: int) -> bytes:
+    """A person's picture: upright, the centre square, ``AVATAR_SIDE`` pixels, re-encoded as
+    a JPEG, so nothing of the upload but its pixels is kept (no EXIF, GPS, XMP or
+    comments; a GIF's first frame). Its size is checked from the header before any
+    pixel is decoded; a crafted or broken file is ``Invalid``, never a server error."""
+    try:
+        with Image.open(io.BytesIO(data), formats=AVATAR_FORMATS) as image:
+            _check_size(*image.size, 1, max_pixels=max_pixels, max_side=max_side)
+            if image.format == "JPEG":
+                image.draft("RGB", (AVATAR_SIDE * 2, AVATAR_SIDE * 2))
+            image.load()
+            upright = ImageOps.exif_transpose(image) or image
+            rgba = upright.convert("RGBA")
+            # Transparency over white, as the page's background shows it.
+            flat = Image.new("RGB", rgba.size, "white")
+            flat.paste(rgba, mask=rgba.getchannel("A"))
+            square = ImageOps.fit(flat, (AVATAR_SIDE, AVATAR_SIDE), Image.Resampling.LANCZOS)
+            out = io.BytesIO()
+            square.save(out, "JPEG", quality=85)
+            return out.getvalue()
+    except ActionError:
+        raise
+    except Image.DecompressionBombError:
+        raise _too_large(max_side, max_pixels) from None
+    except Exception:  # not an image, or a broken one: whatever Pillow raises
+        raise Invalid("A picture must be a JPEG, PNG, GIF or WebP image.") from None

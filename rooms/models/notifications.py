@@ -68,12 +68,12 @@ class Notification(models.Model):
 
 
 class NotificationSettings(models.Model):
-    """One person's choices: quiet hours in their time zone, and e-mail per topic."""
+    """One person's choices: quiet hours in their time zone (the profile's,
+    ``User.time_zone``), and e-mail per topic."""
 
     person = models.OneToOneField(
         User, on_delete=models.CASCADE, related_name="notification_settings"
     )
-    time_zone = models.CharField(max_length=64, default="UTC")
     quiet_enabled = models.BooleanField(default=False)
     quiet_from = models.TimeField(default=datetime.time(22, 0))
     quiet_to = models.TimeField(default=datetime.time(7, 0))
@@ -86,12 +86,14 @@ class NotificationSettings(models.Model):
     def is_quiet(self, at: datetime.datetime) -> bool:
         """Whether ``at`` falls in the quiet hours, on the person's own clock.
 
+        Reads ``self.person``: load it with the settings (``settings_of`` does).
+
         A window that passes midnight (22:00 to 07:00) is quiet after its start
         or before its end; equal ends mean all day.
         """
         if not self.quiet_enabled:
             return False
-        local = at.astimezone(zoneinfo.ZoneInfo(self.time_zone)).time()
+        local = at.astimezone(zoneinfo.ZoneInfo(self.person.time_zone)).time()
         start, end = self.quiet_from, self.quiet_to
         if start == end:
             return True

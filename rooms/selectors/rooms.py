@@ -110,6 +110,7 @@ def room_members(room: Room | int) -> list[Membership]:
             "user__handle",
             "user__display_name",
             "user__title",
+            "user__avatar",
             "user__organization__id",
             "user__organization__name",
             "user__organization__slug",

@@ -54,6 +54,7 @@ def person_ref(user: User) -> PersonRef:
         "name": user.name,
         "handle": user.handle,
         "title": user.title,
+        "avatar": user.avatar_url,
         "org": org_ref(user.organization),
     }
 
@@ -204,7 +205,7 @@ def notification_settings_data(
     found: NotificationSettings, now: datetime
 ) -> NotificationSettingsData:
     return {
-        "time_zone": found.time_zone,
+        "time_zone": found.person.time_zone,
         "quiet": {
             "enabled": found.quiet_enabled,
             "start": found.quiet_from.strftime("%H:%M"),

@@ -26,6 +26,8 @@ class PersonRef(TypedDict):
     name: str
     handle: str
     title: str
+    # The picture's address (its version in it), or null: initials.
+    avatar: str | None
     org: OrgRef | None
 
 
@@ -397,6 +399,17 @@ class HelloFrame(TypedDict):
 class MemberEntry(TypedDict):
     person: PersonRef
     role: str
+
+
+class PersonCard(TypedDict):
+    """``GET /api/people/{id}/``: a person as one viewer may see them."""
+
+    person: PersonRef
+    # IANA, the person's own: the card shows their local time from it.
+    time_zone: str
+    # The rooms both the viewer and the person are in (not archived), by name:
+    # never one the viewer is not in, and only shared ones across organizations.
+    rooms: list[RoomRef]
 
 
 class ThreadReading(TypedDict):

@@ -41,7 +41,7 @@ from hub.models import Partnership, User
 from rooms.actions.invitations import do_create_invitation
 from rooms.actions.members import check_remove_member, do_add_member
 from rooms.actions.messages import do_send_message
-from rooms.actions.people import do_deactivate_person
+from rooms.actions.people import do_deactivate_person, do_set_avatar, prepare_avatar, store_avatar
 from rooms.actions.workitems import do_create_work_item
 from rooms.bridge.mirrors import check_create_mirror, do_create_mirror
 from rooms.models.files import FilePolicy, Upload
@@ -156,6 +156,11 @@ MATRIX: list[tuple[str, str, tuple[Any, ...]]] = [
     # supplier people know from the shared room: only an owner adds across.
     ("second.members.add_partner",      HTTP, (SO,   FBD,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
     ("me",                              HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  OK_,  OK_,  SO)),
+    # supplier_member's card: whoever may know of her; the client's people see only
+    # shared rooms on it (the removed client person shares no room with her now).
+    ("supplier_member.card",            HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    # Her picture: to exactly the people who may know of her.
+    ("supplier_member.avatar",          HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
     ("partnerships.list",               HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  OK_,  SO)),
     # A third organization proposes to the client: only the client's admin decides.
     ("partnerships.accept",             HTTP, (SO,   HID,  HID,  FBD,  OK_,  HID,  FBD,  SO)),
@@ -241,6 +246,11 @@ class World:
         }
         check_remove_member(t.client_admin, room_id=t.shared.id, person_id=self.removed.id)
         do_deactivate_person(t.client_admin, self.deactivated)
+
+        # supplier_member's picture, as PUT /api/me/avatar/ stores it.
+        picture = store_avatar(prepare_avatar(png_bytes(96, 96)))
+        do_set_avatar(t.supplier_member, picture)
+        self.avatar_url = t.supplier_member.avatar_url
 
         self.secret = f"matrix-secret-{uuid.uuid4().hex}"
         self.shared_message = say(t.supplier_member, t.shared, f"shared {self.secret}")
@@ -684,6 +694,30 @@ def me(w: World, role: str) -> Http:
     )
 
 
+def supplier_member_card(w: World, role: str) -> Http:
+    person = w.people[role]
+    sue = w.team.supplier_member
+
+    def ok(r: HttpResponse) -> bool:
+        card = r.json()["card"]
+        kinds = {room["kind"] for room in card["rooms"]}
+        across = person is not None and person.organization_id != sue.organization_id
+        return card["person"]["id"] == sue.id and (kinds <= {"shared"} or not across)
+
+    return Http("get", f"/api/people/{sue.id}/", missing_path=f"/api/people/{MISSING}/", ok=ok)
+
+
+def supplier_member_avatar(w: World, role: str) -> Http:
+    url = w.avatar_url
+    assert url is not None
+    return Http(
+        "get",
+        url,
+        missing_path=url.replace(str(w.team.supplier_member.id), str(MISSING)),
+        ok=lambda r: r.status_code == 200 and r["Content-Type"] == "image/jpeg",
+    )
+
+
 def partnerships_list(w: World, role: str) -> Http:
     def ids(body: Any) -> list[int]:
         return [p["id"] for p in body["partnerships"]]
@@ -864,6 +898,8 @@ RESOURCES: dict[tuple[str, str], Callable[[World, str], Http | Ws]] = {
     ("shared.members.add_stranger", HTTP): shared_members_add_stranger,
     ("second.members.add_partner", HTTP): second_members_add_partner,
     ("me", HTTP): me,
+    ("supplier_member.card", HTTP): supplier_member_card,
+    ("supplier_member.avatar", HTTP): supplier_member_avatar,
     ("partnerships.list", HTTP): partnerships_list,
     ("partnerships.accept", HTTP): partnerships_accept,
     ("partnerships.end", HTTP): partnerships_end,

@@ -767,7 +767,13 @@ def request_bodies(w: World) -> dict[str, st.SearchStrategy[dict[str, Any]]]:
         ),
         "partnership-end": st.fixed_dictionaries({}, optional={"reason": TEXT}),
         "me": st.fixed_dictionaries(
-            {}, optional={"display_name": WORDS, "title": TEXT, "handle": WORDS}
+            {},
+            optional={
+                "display_name": WORDS,
+                "title": TEXT,
+                "handle": WORDS,
+                "time_zone": st.sampled_from(["Europe/Berlin", "UTC", "Mars/Olympus", ""]),
+            },
         ),
         "notification-settings": st.fixed_dictionaries(
             {},
@@ -887,6 +893,9 @@ def routes(w: World) -> dict[str, tuple[dict[str, st.SearchStrategy[Any]], list[
         "invitation": ({"invitation_id": ids([w.invitation.pk])}, ["DELETE"]),
         "deactivate-person": ({"person_id": people}, ["POST"]),
         "me": ({}, ["GET", "PATCH"]),
+        "my-avatar": ({}, ["PUT", "DELETE"]),
+        "person": ({"person_id": people}, ["GET"]),
+        "avatar": ({"person_id": people, "version": word}, ["GET"]),
         "room-files": ({"room_id": room}, ["GET", "POST"]),
         "file": ({"key": file_key}, ["GET"]),
         "file-thumbnail": ({"key": file_key}, ["GET"]),

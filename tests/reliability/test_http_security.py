@@ -25,7 +25,7 @@ from rooms.actions.invitations import do_create_invitation
 from rooms.actions.messages import do_send_message
 from rooms.actions.workitems import do_create_work_item
 from rooms.bridge.mirrors import do_create_mirror
-from tests.conftest import Team, make_org, make_person, make_upload, send_files
+from tests.conftest import Team, make_org, make_person, make_upload, png_bytes, send_files
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 NEW_PASSWORD = "a-Fresh-passphrase-2026!"
@@ -116,6 +116,9 @@ class Ids:
             "invitations": {},
             "invitation": {"invitation_id": self.invitation},
             "deactivate-person": {"person_id": t.supplier_member.id},
+            "person": {"person_id": t.supplier_member.id},
+            "avatar": {"person_id": t.supplier_member.id, "version": "v1"},
+            "my-avatar": {},
             "room-files": {"room_id": t.shared.id},
             "file": {"key": self.file},
             "file-thumbnail": {"key": self.file},
@@ -188,6 +191,8 @@ WRITES = [
     Write("invitation", "DELETE", 200),
     Write("me", "PATCH", 200, {"title": "Account lead"}),
     Write("deactivate-person", "POST", 200),
+    Write("my-avatar", "PUT", 200, {"picture": png_bytes(64, 64)}),
+    Write("my-avatar", "DELETE", 200),
     Write("room-files", "POST", 201, {"file": b"part,qty\n1,2\n"}),
     Write("file-policy", "PUT", 200, {"uploads_allowed": True, "kinds": ["pdf"]}),
     Write("notification-settings", "PUT", 200, {"email": {"reply": False}}),
@@ -211,6 +216,8 @@ def csrf_token(client: Client) -> str:
 
 
 def send(client: Client, method: str, url: str, data: dict[str, Any], **headers: Any) -> Any:
+    if isinstance(data.get("picture"), bytes):  # a picture: the body is the image
+        return client.generic(method, url, data["picture"], content_type="image/png", **headers)
     if isinstance(data.get("file"), bytes):  # an upload: the body is the file
         return client.post(
             f"{url}?name=parts.csv", data["file"], content_type="text/csv", **headers
@@ -235,6 +242,8 @@ def test_every_api_route_is_in_the_table():
         "member-candidates",
         "file",
         "file-thumbnail",
+        "person",
+        "avatar",
     }
     assert named | get_only == api_route_names()
 

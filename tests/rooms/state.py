@@ -32,7 +32,7 @@ from typing import Any
 from django.test import Client
 
 from hub.models import User
-from rooms.wire.types import ROOM_EVENT_TYPES, RoomEventFrame
+from rooms.wire.types import ROOM_EVENT_TYPES, PersonRef, RoomEventFrame
 
 State = dict[str, Any]
 Frame = dict[str, Any]
@@ -281,7 +281,7 @@ def _member_joined(state: State, event: Frame, me: int) -> None:
     state["room"]["member_count"] = len(state["members"])
 
 
-PERSON_REF_KEYS = frozenset({"id", "name", "handle", "title", "org"})
+PERSON_REF_KEYS = frozenset(PersonRef.__annotations__)
 
 
 def _replace_person(value: Any, person: Frame) -> Any:

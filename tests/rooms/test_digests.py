@@ -130,7 +130,6 @@ def test_quiet_hours_hold_the_digest_until_they_end(team: Team, smtp: Inbox) -> 
     cleo = team.client_member
     NotificationSettings.objects.create(
         person=cleo,
-        time_zone="UTC",
         quiet_enabled=True,
         quiet_from=datetime.time(22, 0),
         quiet_to=datetime.time(7, 0),

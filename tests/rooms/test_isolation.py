@@ -815,6 +815,41 @@ async def test_the_partner_cannot_see_work_items_in_as_internal_rooms(in_process
     boundary.assert_partner_sees_the_same("internal-work-items", recorded)
 
 
+async def people_scenario(run: boundary.Run) -> None:
+    """A opens another internal room with the people B meets in the shared room and talks
+    there; B opens their cards (every checkpoint GETs the card of everyone B may know of)."""
+    w = run.world
+    await run.say(w.ben, w.shared, "Samples ship Friday")
+    await run.settle("ben writes in the shared room", checkpoint=True)
+    if run.internal:
+        room = await run.http(
+            w.anna, "POST", "/api/rooms/", {"kind": "internal", "name": "Acme pricing"}, expect=201
+        )
+        for person in (w.ben, w.ines):
+            await run.http(
+                w.anna,
+                "POST",
+                f"/api/rooms/{room['id']}/members/",
+                {"person": person.id},
+                expect=201,
+            )
+        await run.say(w.ben, room["id"], "Their volume does not justify the discount")
+    await run.settle("A opens an internal pricing room with ben", checkpoint=True)
+
+
+async def test_a_persons_card_never_tells_the_partner_of_as_internal_rooms(in_process):
+    recorded = await boundary.twins(in_process, people_scenario, name="people")
+    cards = [
+        call
+        for step in recorded[True]
+        for calls in step.get("http", {}).values()
+        for call in calls
+        if call["request"] == "card"
+    ]
+    assert cards, "the checkpoints read B's cards of A's people"
+    boundary.assert_partner_sees_the_same("people", recorded)
+
+
 # --- the same recorder across two live processes -------------------------------------------
 #
 # A's sockets and HTTP on one Daphne process, B's on the other, a real

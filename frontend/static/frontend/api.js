@@ -14,7 +14,7 @@ import { CodedError } from "./errors.js";
 
 /**
  * You, as `GET /api/me/` and every page's boot show you (hub.selectors.me_for).
- * @typedef {PersonRef & {display_name: string, admin: boolean}} Me
+ * @typedef {PersonRef & {display_name: string, admin: boolean, time_zone: string}} Me
  */
 
 /**

@@ -7,8 +7,9 @@
 // the "new work item" form newitem.js.
 
 import { ApiError, get, patch } from "./api.js";
+import { face } from "./avatars.js";
 import { FILTER_NAMES, filterFromParams, filterToParams, isFiltered, matches } from "./boardfilter.js";
-import { h, initials, PRIORITIES, PRIORITY_LABELS, statusLabel } from "./dom.js";
+import { h, PRIORITIES, PRIORITY_LABELS, statusLabel } from "./dom.js";
 import { errorText } from "./errors.js";
 import { drawBanners, tickBanners } from "./escalation.js";
 import { openNewItem } from "./newitem.js";
@@ -285,7 +286,7 @@ export class WorkItems {
       h(
         "div",
         { class: "card-meta" },
-        item.assignee ? h("span", { class: "assignee" }, h("span", { class: "avatar tiny", aria: { hidden: "true" } }, initials(item.assignee.name)), item.assignee.name) : h("span", { class: "muted" }, "Unassigned"),
+        item.assignee ? h("span", { class: "assignee" }, h("span", { class: "avatar tiny", aria: { hidden: "true" } }, face(item.assignee)), item.assignee.name) : h("span", { class: "muted" }, "Unassigned"),
         item.due_date ? dueChip(item.due_date) : null,
         ...item.labels.map((l) => h("span", { class: "label" }, l)),
       ),

@@ -1,6 +1,7 @@
 // @ts-check
 // The room page's addresses, as room.js reads them when it opens: a message
-// (its permalink), a thread, a work item. Every link into a room is made here.
+// (its permalink), a thread, a work item, or the room itself. Every link into a
+// room is made here.
 
 /**
  * `/rooms/{room}/?message={id}`: the room around the message, and its thread if it is a reply.
@@ -27,4 +28,12 @@ export function threadLink(room, root) {
  */
 export function itemLink(room, item) {
   return `/rooms/${room}/?item=${item}`;
+}
+
+/**
+ * `/rooms/{room}/`: the room, at its latest messages.
+ * @param {number} room
+ */
+export function roomLink(room) {
+  return `/rooms/${room}/`;
 }

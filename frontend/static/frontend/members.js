@@ -11,7 +11,8 @@
 
 import { del, get, post } from "./api.js";
 import { confirmDialog } from "./dialog.js";
-import { h, initials, plural, timeEl } from "./dom.js";
+import { face } from "./avatars.js";
+import { h, plural, timeEl } from "./dom.js";
 import { errorCode, errorText } from "./errors.js";
 
 /** @import { Invitation, Member } from "./api.js" */
@@ -32,6 +33,7 @@ const RANK = { active: 0, away: 1 };
 
 /** @param {string | undefined} state */
 export function stateLabel(state) {
+  if (state === "unknown") return "presence unknown"; // the socket is not live
   return state === "active" ? "online" : state === "away" ? "away" : "offline";
 }
 
@@ -64,6 +66,8 @@ export class MembersPanel {
     this.page = page;
     this.members = members;
     this.presence = presence;
+    /** Whether the presence is current (people.js: the socket is live); else "unknown". */
+    this.live = true;
     /** @type {{heading: HTMLElement, list: HTMLElement, adder: {el: HTMLElement, reload: () => void}} | null} while the panel is open */
     this.view = null;
     /** @type {Invitation[] | null} the last GET /api/invitations/ */
@@ -99,28 +103,34 @@ export class MembersPanel {
     );
   }
 
-  /** Members or presence changed. */
-  refresh() {
+  /**
+   * Members or presence changed.
+   * @param {{candidates?: boolean}} [options] whether "Add people" asks again whom it may add
+   */
+  refresh({ candidates = true } = {}) {
     const view = this.openView;
     if (!view) return;
     view.heading.textContent = plural(this.members.size, "member");
+    // A redraw (any presence change) must not drop the keyboard's place in the list.
+    const focused = document.activeElement instanceof HTMLElement && view.list.contains(document.activeElement) ? document.activeElement.dataset.cardPerson : undefined;
     view.list.replaceChildren(...this.memberItems());
-    view.adder.reload();
+    if (focused) view.list.querySelector(`[data-card-person="${focused}"]`)?.closest("button")?.focus({ preventScroll: true });
+    if (candidates) view.adder.reload();
   }
 
   memberItems() {
     const { me } = this.page;
     return sortedMembers(this.members, this.presence).map(({ person, role }) => {
-      const state = this.presence.get(person.id) ?? "offline";
+      const state = this.live ? (this.presence.get(person.id) ?? "offline") : "unknown";
       const partner = this.page.isPartnerOrg(person.org);
       return h(
         "li",
         { dataset: { person: person.id, state } },
-        h("span", { class: `avatar${partner ? " partner" : ""}`, aria: { hidden: "true" } }, initials(person.name), h("span", { class: "presence", dataset: { presenceFor: person.id, state } })),
+        h("span", { class: `avatar${partner ? " partner" : ""}`, aria: { hidden: "true" } }, face(person), h("span", { class: "presence", dataset: { presenceFor: person.id, state } })),
         h(
           "span",
           { class: "member-text" },
-          h("strong", {}, person.name, person.id === me.id ? " (you)" : ""),
+          h("button", { type: "button", class: "person-name", dataset: { cardPerson: person.id }, aria: { haspopup: "dialog" } }, person.name, person.id === me.id ? " (you)" : ""),
           h("span", { class: "muted" }, person.title || ""),
           h("span", {}, orgBadge(person, partner), role === "owner" ? h("span", { class: "role" }, " owner") : null),
         ),
@@ -206,7 +216,7 @@ export class MembersPanel {
     return h(
       "li",
       { dataset: { person: person.id } },
-      h("span", { class: `avatar small${partner ? " partner" : ""}`, aria: { hidden: "true" } }, initials(person.name)),
+      h("span", { class: `avatar small${partner ? " partner" : ""}`, aria: { hidden: "true" } }, face(person)),
       h("span", { class: "member-text" }, h("strong", {}, person.name), h("span", { class: "muted" }, ` @${person.handle}`), " ", orgBadge(person, partner)),
       button,
     );

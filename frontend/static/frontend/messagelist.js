@@ -135,7 +135,7 @@ export class MessageList {
       id: null,
       seq: null,
       kind: "message",
-      author: { id: me.id, name: me.name, handle: me.handle, title: me.title, org: me.org },
+      author: { id: me.id, name: me.name, handle: me.handle, title: me.title, avatar: me.avatar ?? null, org: me.org },
       client_id: clientId,
       body,
       html: "",

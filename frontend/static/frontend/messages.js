@@ -2,7 +2,8 @@
 // One message, drawn from its wire shape (docs/protocol.md, message.new).
 // Text goes in as text; `message.html` is the only server HTML inserted.
 
-import { confirmButton, h, initials, plural, serverHTML, shortTime, statusLabel, timeEl } from "./dom.js";
+import { face } from "./avatars.js";
+import { confirmButton, h, plural, serverHTML, shortTime, statusLabel, timeEl } from "./dom.js";
 import { errorText } from "./errors.js";
 import { renderFiles } from "./files.js";
 import { foldLong } from "./longmessage.js";
@@ -101,14 +102,17 @@ export function renderMessage(message, ctx, sendState = null) {
   const avatar = system ? h("span", { class: "avatar system", aria: { hidden: "true" } }, "i") : h(
     "span",
     { class: `avatar${fromPartner ? " partner" : ""}`, aria: { hidden: "true" } },
-    initials(message.author.name),
+    face(message.author),
     h("span", { class: "presence", dataset: { presenceFor: message.author.id, state: state || "unknown" } }),
   );
 
   const head = h(
     "div",
     { class: "msg-head" },
-    system ? h("strong", { class: "author system" }, "Notice") : h("strong", { class: "author", title: message.author.title || null }, message.author.name),
+    system
+      ? h("strong", { class: "author system" }, "Notice")
+      : // Opens the author's card (personcard.js); one Tab stop per message, so not its own.
+        h("button", { type: "button", class: "author person-name", tabindex: -1, title: message.author.title || null, dataset: { cardPerson: message.author.id }, aria: { haspopup: "dialog" } }, message.author.name),
     authorOrg
       ? h(
           "span",

@@ -2,7 +2,7 @@
 // Being told: the quiet hours rule as the server has it (NotificationSettings.is_quiet),
 // the browser's own notifications (the Notification API, only when the tab is
 // hidden and the person allowed it), and the notification settings form of the
-// profile page (GET/PUT /api/me/notifications/).
+// profile page (GET/PUT /api/me/notifications/; the time zone is the profile's).
 
 import { get, put } from "./api.js";
 import { h } from "./dom.js";
@@ -83,17 +83,6 @@ export async function mountNotificationSettings(card) {
     card.append(h("p", { class: "form-error" }, errorText(error)));
     return;
   }
-  const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [settings.time_zone];
-  const zone = h(
-    "select",
-    { id: "notify-zone" },
-    ...[...new Set(["UTC", settings.time_zone, ...zones])].map((z) => h("option", { value: z, selected: z === settings.time_zone }, z)),
-  );
-  const useBrowser = h("button", { type: "button", class: "link" }, `Use this device's (${browserZone})`);
-  useBrowser.addEventListener("click", () => {
-    zone.value = browserZone;
-  });
   const quietOn = h("input", { type: "checkbox", id: "notify-quiet", checked: settings.quiet.enabled });
   const start = h("input", { type: "time", id: "notify-start", value: settings.quiet.start, required: true });
   const end = h("input", { type: "time", id: "notify-end", value: settings.quiet.end, required: true });
@@ -107,8 +96,7 @@ export async function mountNotificationSettings(card) {
   const form = h(
     "form",
     { class: "notify-form" },
-    h("label", { for: "notify-zone" }, "Your time zone"),
-    h("div", { class: "inline-field" }, zone, useBrowser),
+    h("p", { class: "muted small", id: "notify-zone" }, `Quiet hours are on your clock: ${settings.time_zone} (your time zone, above).`),
     h("label", { class: "check" }, quietOn, " Do not disturb between"),
     h("div", { class: "inline-field" }, h("label", { class: "sr-only", for: "notify-start" }, "From"), start, " and ", h("label", { class: "sr-only", for: "notify-end" }, "Until"), end),
     h("p", { class: "muted small" }, "In these hours nothing pops up: notifications wait in the bell."),
@@ -127,7 +115,6 @@ export async function mountNotificationSettings(card) {
     status.textContent = "Saving…";
     try {
       ({ settings } = await put("/api/me/notifications/", {
-        time_zone: zone.value,
         quiet: { enabled: quietOn.checked, start: start.value, end: end.value },
         email: Object.fromEntries(mail.map(({ topic, box }) => [topic, box.checked])),
       }));

@@ -4,9 +4,16 @@
 // the header strip of faces, the "… is typing" lines (the room's, and the
 // open thread's), and the members panel (members.js). Typing notices are
 // never stored: each is shown for its `expires_in`, unless renewed.
+//
+// Presence is only known while the socket is live: when it is not, every
+// dot greys out (app.css, by the body's `data-conn`) and the strip and the
+// panel say "presence unknown" to screen readers too, until the next
+// `subscribed` brings the states back.
 
-import { $, $all, h, initials } from "./dom.js";
+import { face } from "./avatars.js";
+import { $, $all, h } from "./dom.js";
 import { MembersPanel, sortedMembers, stateLabel } from "./members.js";
+import { PersonCards } from "./personcard.js";
 
 /** @import { Member } from "./api.js" */
 /** @import { RoomPage } from "./room.js" */
@@ -38,6 +45,18 @@ export class RoomPeople {
     /** @type {Map<number, {thread: number | null, until: number}>} person id -> */
     this.typists = new Map();
     this.panel = new MembersPanel(page, this.members, this.presence);
+    // A click on any name (`data-card-person`) opens that person's card.
+    this.cards = new PersonCards({ me: page.me, isPartnerOrg: (org) => page.isPartnerOrg(org) });
+    /** Whether the presence shown is current: the socket is live. */
+    this.live = page.socket.live;
+    this.panel.live = this.live;
+    page.socket.on("state", ({ state }) => {
+      const live = state === "live";
+      if (live === this.live) return;
+      this.live = this.panel.live = live;
+      // Who may be added has not changed: no request for it (it would fail while down).
+      this.draw({ candidates: false });
+    });
     $("#members-button").addEventListener("click", () => this.panel.toggle());
     $("#people").addEventListener("click", () => this.panel.open());
     setInterval(() => this.drawTyping(), 1000);
@@ -141,13 +160,14 @@ export class RoomPeople {
   }
 
   /** The header strip (faces with presence), the online count, the open members panel. */
-  draw() {
+  /** @param {{candidates?: boolean}} [options] whether the open panel asks again whom it may add */
+  draw({ candidates = true } = {}) {
     const { members, presence } = this;
     const list = $("#people");
     const shown = sortedMembers(members, presence).slice(0, SHOWN);
     list.replaceChildren(
       ...shown.map(({ person }) => {
-        const state = presence.get(person.id) ?? "offline";
+        const state = this.live ? (presence.get(person.id) ?? "offline") : "unknown";
         const partner = this.page.isPartnerOrg(person.org);
         return h(
           "li",
@@ -159,7 +179,7 @@ export class RoomPeople {
           h(
             "span",
             { class: `avatar small${partner ? " partner" : ""}`, aria: { hidden: "true" } },
-            initials(person.name),
+            face(person),
             h("span", { class: "presence", dataset: { presenceFor: person.id, state } }),
           ),
           h("span", { class: "sr-only" }, `${person.name}, ${stateLabel(state)}`),
@@ -168,7 +188,10 @@ export class RoomPeople {
     );
     if (members.size > shown.length) list.append(h("li", { class: "more" }, `+${members.size - shown.length}`));
     const online = [...members.keys()].filter((id) => presence.get(id) === "active").length;
-    $("#members-button").replaceChildren(h("span", { class: "long" }, "Members · "), `${online}/${members.size} online`);
-    this.panel.refresh();
+    $("#members-button").replaceChildren(
+      h("span", { class: "long" }, "Members · "),
+      this.live ? `${online}/${members.size} online` : `${members.size}, presence unknown`,
+    );
+    this.panel.refresh({ candidates });
   }
 }

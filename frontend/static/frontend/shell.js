@@ -78,6 +78,13 @@ export function startShell({ current = null, isReading = () => false } = {}) {
     if (!failed) toast("Message too large", detail, { kind: "alert" });
   });
   heldSendsNotice(socket);
+  // You changed your profile (on another tab): this one shows you as you are now.
+  socket.on("member.updated", ({ member }) => {
+    if (member.id !== boot.me.id) return;
+    Object.assign(boot.me, { name: member.name, handle: member.handle, title: member.title, avatar: member.avatar });
+    const shown = $maybe(".me-name");
+    if (shown) shown.textContent = member.name;
+  });
 
   // Every room the person is in is watched from the seq the page was drawn
   // at, so a message that arrives anywhere updates its badge. The open room

@@ -30,6 +30,7 @@
  * @property {string} name
  * @property {string} handle
  * @property {string} title
+ * @property {string | null} avatar
  * @property {OrgRef | null} org
  */
 
@@ -413,6 +414,14 @@
  * @typedef {object} MemberEntry
  * @property {PersonRef} person
  * @property {string} role
+ */
+
+/**
+ * rooms.wire.types.PersonCard
+ * @typedef {object} PersonCard
+ * @property {PersonRef} person
+ * @property {string} time_zone
+ * @property {RoomRef[]} rooms
  */
 
 /**

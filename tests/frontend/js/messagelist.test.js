@@ -114,7 +114,7 @@ describe("an optimistic send", () => {
     list.setPendingState("c1", "failed", "Too many requests; slow down.");
     list.setPendingState("c2", "failed");
     const failed = ol.querySelector(".failed");
-    assert.deepEqual([...failed.querySelectorAll("button")].map((b) => b.textContent), ["Retry", "Discard"]);
+    assert.deepEqual([...failed.querySelectorAll(".send-state button")].map((b) => b.textContent), ["Retry", "Discard"]);
     assert.equal(failed.title, "Too many requests; slow down.");
 
     list.dropPending("c2");
