@@ -100,8 +100,26 @@ def test_the_message_list_is_one_tab_stop_with_arrows_and_actions_by_key(
     expect(armed).to_have_count(0)
     expect(message(page, "Update number 12")).not_to_have_class("deleted")
 
-    # Enter steps into the message's buttons; Escape goes back to the message.
+    # p opens the author's card, + the reaction picker; Escape closes each.
+    page.keyboard.press("Escape")  # from the Delete button back to the message
+    page.keyboard.press("ArrowUp")  # Cleo's message 11
+    page.keyboard.press("p")
+    card = page.locator(".person-card")
+    expect(card).to_contain_text(t.client_member.display_name)
     page.keyboard.press("Escape")
+    expect(card).to_have_count(0)
+    page.keyboard.press("Escape")  # from the name back to the message
+    assert "Update number 11" in focused_message(page)
+    page.keyboard.press("+")
+    picker = message(page, "Update number 11").locator(".reaction-picker")
+    expect(picker).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(picker).to_be_hidden()
+    page.keyboard.press("Escape")
+    assert "Update number 11" in focused_message(page)
+    page.keyboard.press("ArrowDown")
+
+    # Enter steps into the message's buttons; Escape goes back to the message.
     page.keyboard.press("Enter")
     assert page.evaluate("() => document.activeElement.tagName") == "BUTTON"
     page.keyboard.press("ArrowRight")

@@ -7,7 +7,8 @@
 //   Enter          into the message: ← → move among its links and buttons,
 //                  Escape goes back to the message
 //   r  reply in its thread   e  edit (yours)   l  copy its link
-//   w  make a work item      Delete  arm "Confirm delete" (Enter confirms, Escape takes it back)
+//   w  make a work item      +  add a reaction   p  the author's card
+//   Delete  arm "Confirm delete" (Enter confirms, Escape takes it back)
 // A message redrawn (an edit, a new reply count) keeps the place by its id.
 
 /** What inside a message can take focus; each is kept out of the Tab order. */
@@ -38,7 +39,8 @@ export function rovingMessages(ol) {
   const hint = document.createElement("p");
   hint.id = `keys-${Math.random().toString(36).slice(2, 8)}`;
   hint.className = "sr-only";
-  hint.textContent = "Arrow keys move between messages. Enter reaches a message's actions; R replies, E edits your own, L copies its link.";
+  hint.textContent =
+    "Arrow keys move between messages. Enter reaches a message's actions; R replies, E edits your own, L copies its link, plus adds a reaction, P opens the author's card.";
   ol.setAttribute("aria-describedby", hint.id);
   const placeHint = () => {
     if (!hint.isConnected && ol.parentNode) ol.before(hint);
@@ -150,6 +152,8 @@ export function rovingMessages(ol) {
       e: named("Edit message"),
       l: named("Copy a link"),
       w: named("Create a work item"),
+      "+": named("React to this message"),
+      p: (b) => b.classList.contains("person-name"),
     };
     const shortcut = shortcuts[event.key.toLowerCase()];
     if (shortcut && press(li, shortcut)) {
