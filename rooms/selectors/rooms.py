@@ -25,8 +25,8 @@ class _Counts(TypedDict):
     member_count: int
 
 
-def room_list(user: User) -> list[RoomListEntry]:
-    """The person's rooms with unread counts, in one query."""
+def room_list(user: User, *, room_id: int | None = None) -> list[RoomListEntry]:
+    """The person's rooms with unread counts, in one query (only ``room_id``'s, if given)."""
     mentions = (
         Mention.objects.filter(
             mention_filter(user), room=OuterRef("room_id"), seq__gt=OuterRef("last_read_seq")
@@ -61,6 +61,8 @@ def room_list(user: User) -> list[RoomListEntry]:
         )
         .order_by("room__name")
     )
+    if room_id is not None:
+        memberships = memberships.filter(room_id=room_id)
     result = []
     # The annotations are typed for mypy here: the plugin cannot follow Subquery.
     for membership in cast("Iterable[WithAnnotations[Membership, _Counts]]", memberships):
@@ -89,6 +91,10 @@ def room_list(user: User) -> list[RoomListEntry]:
             entry["partner"] = {"id": partner.id, "name": partner.name, "slug": partner.slug}
             if room.archived_at is not None:
                 entry["ended"] = partnership_end(room.partnership)
+        if room.archived_at is not None:
+            # A room whose partnership ended can never be reopened, whoever archived it first.
+            ended = room.partnership is not None and room.partnership.ended_at is not None
+            entry["archived_cause"] = "partnership_ended" if ended else "owner"
         result.append(entry)
     return result
 

@@ -185,6 +185,28 @@
  * @property {string} archived_at
  * @property {string} reason
  * @property {PersonRef | null} by
+ * @property {"partnership_ended" | "owner"} [cause]
+ */
+
+/**
+ * rooms.wire.types.RoomUnarchivedEvent
+ * @typedef {object} RoomUnarchivedEvent
+ * @property {"room.unarchived"} type
+ * @property {number} room
+ * @property {number} seq
+ * @property {PersonRef} by
+ */
+
+/**
+ * rooms.wire.types.MemberRoleEvent
+ * @typedef {object} MemberRoleEvent
+ * @property {"member.role"} type
+ * @property {number} room
+ * @property {number} seq
+ * @property {number} user
+ * @property {string} role
+ * @property {PersonRef} by
+ * @property {"all" | "own_org" | "none"} [moderation]
  */
 
 /**
@@ -334,6 +356,15 @@
  * @property {boolean} archived
  * @property {PartnerRef} [partner]
  * @property {PartnershipEnding | null} [ended]
+ * @property {"partnership_ended" | "owner"} [archived_cause]
+ */
+
+/**
+ * rooms.wire.types.RoomAddedFrame
+ * @typedef {object} RoomAddedFrame
+ * @property {"room.added"} type
+ * @property {RoomListEntry} room
+ * @property {PersonRef | null} by
  */
 
 /**
@@ -529,12 +560,12 @@
 
 /**
  * rooms.wire.types.RoomEventFrame
- * @typedef {MessageNewEvent | MessageEditedEvent | MessageDeletedEvent | MemberJoinedEvent | MemberLeftEvent | MemberUpdatedEvent | RoomUpdatedEvent | RoomArchivedEvent | WorkItemCreatedEvent | WorkItemUpdatedEvent} RoomEventFrame
+ * @typedef {MessageNewEvent | MessageEditedEvent | MessageDeletedEvent | MemberJoinedEvent | MemberLeftEvent | MemberUpdatedEvent | RoomUpdatedEvent | RoomArchivedEvent | RoomUnarchivedEvent | MemberRoleEvent | WorkItemCreatedEvent | WorkItemUpdatedEvent} RoomEventFrame
  */
 
 /**
  * Every frame the server sends: each wire shape with a literal `type`.
- * @typedef {MessageNewEvent | MessageEditedEvent | MessageDeletedEvent | MemberJoinedEvent | MemberUpdatedEvent | MemberLeftEvent | RoomUpdatedEvent | RoomArchivedEvent | WorkItemCreatedEvent | WorkItemUpdatedEvent | NotificationEvent | NotificationsUpdatedEvent | UnreadEvent | ThreadUnreadEvent | HelloFrame | SubscribedFrame | ResyncFrame | UnsubscribedFrame | AckFrame | OkFrame | PongFrame | RoomRemovedFrame | SessionEndedFrame | ErrorFrame | TypingEvent | PresenceEvent} ServerFrame
+ * @typedef {MessageNewEvent | MessageEditedEvent | MessageDeletedEvent | MemberJoinedEvent | MemberUpdatedEvent | MemberLeftEvent | RoomUpdatedEvent | RoomArchivedEvent | RoomUnarchivedEvent | MemberRoleEvent | WorkItemCreatedEvent | WorkItemUpdatedEvent | NotificationEvent | NotificationsUpdatedEvent | UnreadEvent | ThreadUnreadEvent | RoomAddedFrame | HelloFrame | SubscribedFrame | ResyncFrame | UnsubscribedFrame | AckFrame | OkFrame | PongFrame | RoomRemovedFrame | SessionEndedFrame | ErrorFrame | TypingEvent | PresenceEvent} ServerFrame
  */
 
 /**
@@ -548,7 +579,7 @@
  * The room events: they carry the room's seq (rooms.wire.types.RoomEventFrame).
  * @type {ReadonlyArray<RoomEventFrame["type"]>}
  */
-export const ROOM_EVENT_TYPES = Object.freeze(["message.new", "message.edited", "message.deleted", "member.joined", "member.left", "member.updated", "room.updated", "room.archived", "workitem.created", "workitem.updated"]);
+export const ROOM_EVENT_TYPES = Object.freeze(["message.new", "message.edited", "message.deleted", "member.joined", "member.left", "member.updated", "room.updated", "room.archived", "room.unarchived", "member.role", "workitem.created", "workitem.updated"]);
 
 /**
  * The replies that echo the request's `ref` (rooms.wire.types.SocketFrame with a `ref`).
