@@ -202,7 +202,13 @@ def check_set_member_role(actor: User, *, room_id: int, person_id: int, role: st
         raise NotFound()
     if actor_membership.role != Membership.Role.OWNER:
         raise Forbidden("Only the room's owners can change who is an owner.")
-    if role == Membership.Role.MEMBER and _is_last_owner(target):
+    # Never ownerless while someone is in it, even if that is the owner alone.
+    other_owners = _other_members(target).filter(role=Membership.Role.OWNER)
+    if (
+        role == Membership.Role.MEMBER
+        and target.role == Membership.Role.OWNER
+        and not (other_owners.exists())
+    ):
         who = "You are" if target.user_id == actor.id else f"{target.user.name} is"
         raise Invalid(LAST_OWNER.format(who=who))
     return do_set_member_role(actor, target, role)

@@ -118,8 +118,10 @@ def do_archive_room(
     inside ``transaction.atomic``.
     """
     locked = Room.objects.select_for_update().get(pk=room.pk)
-    if locked.archived_at is not None:
+    if locked.archived_at is not None and cause == "owner":
         return
+    # A room an owner archived whose partnership now ends is announced again:
+    # it can no longer be reopened, and its members see why.
     now = when or timezone.now()
     by = person_ref(actor) if actor is not None else None
     append_event(

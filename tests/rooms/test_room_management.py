@@ -23,7 +23,7 @@ from rooms.models.bridge import Mirror
 from rooms.models.log import RoomEvent
 from rooms.models.rooms import Membership, Room
 from rooms.selectors.rooms import room_list
-from tests.conftest import make_person, say
+from tests.conftest import make_internal_room, make_person, say
 
 
 def login(user) -> Client:
@@ -99,6 +99,18 @@ def test_a_room_whose_partnership_ended_cannot_be_reopened_and_the_owner_is_told
     assert last_event(team.shared)["cause"] == "partnership_ended"
 
 
+def test_a_room_an_owner_archived_is_archived_again_when_its_partnership_ends(team):
+    check_archive_room(team.supplier_admin, room_id=team.shared.pk)
+    check_end_partnership(team.client_admin, partnership_id=team.partnership.pk, reason="Done.")
+    causes = [
+        e.payload.get("cause")
+        for e in RoomEvent.objects.filter(room=team.shared, type="room.archived").order_by("seq")
+    ]
+    assert causes == ["owner", "partnership_ended"]
+    with pytest.raises(Forbidden):
+        check_unarchive_room(team.supplier_admin, room_id=team.shared.pk)
+
+
 def test_archiving_a_room_stops_the_mirrors_into_it(team):
     root = say(team.client_member, team.shared, "Shall we move the audit?")
     mirror = check_create_mirror(
@@ -143,6 +155,11 @@ def test_only_owners_change_roles_and_the_last_owner_cannot_be_demoted(team):
             team.supplier_admin, room_id=room.pk, person_id=team.supplier_admin.pk, role="member"
         )
     assert "last owner" in last.value.detail
+    alone = make_internal_room(team.supplier_member, name="Alone")
+    with pytest.raises(Invalid):  # the only person in it, too
+        check_set_member_role(
+            team.supplier_member, room_id=alone.pk, person_id=team.supplier_member.pk, role="member"
+        )
     stranger = make_person(team.supplier, name="Stella Stranger")
     with pytest.raises(NotFound):
         check_set_member_role(

@@ -9,7 +9,7 @@
 // colleague takes an admin's confirmation (`confirmation_required`, then the
 // dialog). docs/protocol.md, POST /api/invitations/.
 
-import { del, get, post } from "./api.js";
+import { del, get, patch, post } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { h, initials, plural, timeEl } from "./dom.js";
 import { errorCode, errorText } from "./errors.js";
@@ -125,8 +125,38 @@ export class MembersPanel {
           h("span", {}, orgBadge(person, partner), role === "owner" ? h("span", { class: "role" }, " owner") : null),
         ),
         h("span", { class: `state state-${state}` }, stateLabel(state)),
+        this.roleButton(person, role),
       );
     });
+  }
+
+  /**
+   * For the room's owners: make a member an owner, or an owner a member (the
+   * server refuses to demote the last owner, and says so).
+   * @param {PersonRef} person
+   * @param {string} role
+   */
+  roleButton(person, role) {
+    const { room, roomId, toast } = this.page;
+    if (room.role !== "owner" || room.archived) return null;
+    const next = role === "owner" ? "member" : "owner";
+    return h(
+      "button",
+      {
+        type: "button",
+        class: "link role-change",
+        aria: { label: next === "owner" ? `Make ${person.name} an owner` : `Make ${person.name} a member (not an owner)` },
+        onclick: async () => {
+          try {
+            await patch(`/api/rooms/${roomId}/members/${person.id}/`, { role: next });
+            // member.role redraws the list.
+          } catch (error) {
+            toast("Could not change the role", errorText(error), { kind: "alert" });
+          }
+        },
+      },
+      next === "owner" ? "Make owner" : "Make member",
+    );
   }
 
   // --- add people who already have an account --------------------------------------
