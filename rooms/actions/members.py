@@ -134,9 +134,11 @@ def check_remove_member(actor: User, *, room_id: int, person_id: int) -> None:
     if is_self:
         check_leave_room(actor, room_id=room_id)
         return
-    if _is_last_owner(target):
-        raise Invalid(LAST_OWNER.format(who=f"{target.user.name} is"))
-    do_remove_member(actor, target)
+    with transaction.atomic():
+        _lock_members(room_id)
+        if _is_last_owner(Membership.objects.get(pk=target.pk)):
+            raise Invalid(LAST_OWNER.format(who=f"{target.user.name} is"))
+        do_remove_member(actor, target)
 
 
 def _other_members(membership: Membership) -> models.QuerySet[Membership]:
@@ -189,29 +191,48 @@ def do_set_member_role(
     return membership
 
 
+def _lock_members(room_id: int) -> None:
+    """Lock the room's active memberships, in id order, before reading who owns it.
+
+    Two owners leaving (or demoting each other) at once would otherwise both
+    see another owner and leave the room with none. Memberships before the
+    room, as every membership writer takes them (``append_event`` then locks
+    the room's row for its seq).
+    """
+    list(
+        Membership.objects.active()
+        .filter(room_id=room_id)
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", flat=True)
+    )
+
+
 def check_set_member_role(actor: User, *, room_id: int, person_id: int, role: str) -> Membership:
     """An owner makes a member an owner, or an owner a member; never the last owner."""
     actor_membership = access_membership(actor, room_id)
-    target = (
-        Membership.objects.active()
-        .select_related("user")
-        .filter(room_id=room_id, user_id=person_id, user__is_active=True)
-        .first()
-    )
-    if target is None:
-        raise NotFound()
-    if actor_membership.role != Membership.Role.OWNER:
-        raise Forbidden("Only the room's owners can change who is an owner.")
-    # Never ownerless while someone is in it, even if that is the owner alone.
-    other_owners = _other_members(target).filter(role=Membership.Role.OWNER)
-    if (
-        role == Membership.Role.MEMBER
-        and target.role == Membership.Role.OWNER
-        and not (other_owners.exists())
-    ):
-        who = "You are" if target.user_id == actor.id else f"{target.user.name} is"
-        raise Invalid(LAST_OWNER.format(who=who))
-    return do_set_member_role(actor, target, role)
+    with transaction.atomic():
+        _lock_members(room_id)
+        target = (
+            Membership.objects.active()
+            .select_related("user")
+            .filter(room_id=room_id, user_id=person_id, user__is_active=True)
+            .first()
+        )
+        if target is None:
+            raise NotFound()
+        if actor_membership.role != Membership.Role.OWNER:
+            raise Forbidden("Only the room's owners can change who is an owner.")
+        # Never ownerless while someone is in it, even if that is the owner alone.
+        other_owners = _other_members(target).filter(role=Membership.Role.OWNER)
+        if (
+            role == Membership.Role.MEMBER
+            and target.role == Membership.Role.OWNER
+            and not other_owners.exists()
+        ):
+            who = "You are" if target.user_id == actor.id else f"{target.user.name} is"
+            raise Invalid(LAST_OWNER.format(who=who))
+        return do_set_member_role(actor, target, role)
 
 
 def check_leave_room(actor: User, *, room_id: int, new_owner: int | None = None) -> None:
@@ -222,17 +243,20 @@ def check_leave_room(actor: User, *, room_id: int, new_owner: int | None = None)
     room at once (``room.revoked``, as for a removal). The last person in a
     room may leave it: it then has nobody in it.
     """
-    membership = access_membership(actor, room_id, readonly=True)
-    successor: Membership | None = None
-    if new_owner is not None:
-        successor = _other_members(membership).filter(user_id=new_owner).first()
-        if successor is None:
-            raise NotFound("`new_owner` is not a member of this room.")
-        if membership.role != Membership.Role.OWNER:
-            raise Forbidden("Only an owner can make someone an owner.")
-    elif _is_last_owner(membership):
-        raise Invalid(LAST_OWNER.format(who="You are"))
+    access_membership(actor, room_id, readonly=True)
     with transaction.atomic():
+        _lock_members(room_id)
+        # Read again under the locks: the role may have changed meanwhile.
+        membership = access_membership(actor, room_id, readonly=True)
+        successor: Membership | None = None
+        if new_owner is not None:
+            successor = _other_members(membership).filter(user_id=new_owner).first()
+            if successor is None:
+                raise NotFound("`new_owner` is not a member of this room.")
+            if membership.role != Membership.Role.OWNER:
+                raise Forbidden("Only an owner can make someone an owner.")
+        elif _is_last_owner(membership):
+            raise Invalid(LAST_OWNER.format(who="You are"))
         if successor is not None:
             do_set_member_role(actor, successor, Membership.Role.OWNER, archived_ok=True)
         do_remove_member(actor, membership, reason="left")

@@ -323,3 +323,37 @@ def test_the_endpoints_archive_reopen_change_roles_and_leave(team):
     left = owner.post(base + "leave/", {}, content_type="application/json")
     assert left.json() == {"ok": True}  # Cleo owns it now
     assert owner.get(base + "messages/").status_code == 404
+
+
+def test_two_owners_leaving_at_once_leave_the_room_one_owner(live_team):
+    import threading
+
+    from django.db import connection
+
+    t = live_team
+    check_set_member_role(
+        t.supplier_admin, room_id=t.shared.pk, person_id=t.client_admin.pk, role="owner"
+    )
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def leave(person) -> None:
+        barrier.wait()
+        try:
+            check_leave_room(person, room_id=t.shared.pk)
+            outcomes[person.name] = "left"
+        except Invalid:
+            outcomes[person.name] = "refused"
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=leave, args=(p,)) for p in (t.supplier_admin, t.client_admin)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes.values()) == ["left", "refused"]
+    owners = Membership.objects.active().filter(room=t.shared, role="owner")
+    assert owners.count() == 1
