@@ -509,3 +509,9 @@ class MemberRole(Schema):
     """PATCH /api/rooms/{room}/members/{person}/"""
 
     role: Literal["owner", "member"]
+
+
+class DirectNew(Schema):
+    """POST /api/direct/: the other people of a direct conversation (one or two)."""
+
+    people: Annotated[list[int], _ids(2)]

@@ -28,6 +28,8 @@ ENDED_PARTNERSHIP = (
 
 def _owner_membership(actor: User, room_id: int, what: str) -> Membership:
     membership = access_membership(actor, room_id, readonly=True)
+    if membership.room.is_direct:
+        raise Forbidden("A direct conversation has no owners: leave it instead.")
     if membership.role != Membership.Role.OWNER:
         raise Forbidden(f"Only the room's owners can {what} it.")
     return membership

@@ -77,6 +77,8 @@ def do_add_member(
 
 def check_add_member(actor: User, *, room_id: int, person_id: int) -> Membership:
     membership = access_membership(actor, room_id)
+    if membership.room.is_direct:
+        raise Forbidden("A direct conversation keeps the people it started with.")
     # Someone the actor cannot know of is answered exactly like a missing id.
     person = access_person(actor, person_id)
     if person.organization_id not in membership.room.allowed_organization_ids():
@@ -129,6 +131,8 @@ def check_remove_member(actor: User, *, room_id: int, person_id: int) -> None:
     is_self = target.user_id == actor.id
     is_owner = actor_membership.role == Membership.Role.OWNER
     is_their_admin = actor.is_org_admin and target.user.organization_id == actor.organization_id
+    if actor_membership.room.is_direct and not is_self:
+        raise Forbidden("A direct conversation keeps the people it started with.")
     if not (is_self or is_owner or is_their_admin):
         raise Forbidden("Only the room's owners or the person's own admins can remove them.")
     if is_self:
@@ -211,6 +215,8 @@ def _lock_members(room_id: int) -> None:
 def check_set_member_role(actor: User, *, room_id: int, person_id: int, role: str) -> Membership:
     """An owner makes a member an owner, or an owner a member; never the last owner."""
     actor_membership = access_membership(actor, room_id)
+    if actor_membership.room.is_direct:
+        raise Forbidden("A direct conversation has no owners.")
     with transaction.atomic():
         _lock_members(room_id)
         target = (

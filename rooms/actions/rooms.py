@@ -77,6 +77,8 @@ def check_update_room(
     actor: User, *, room_id: int, name: str | None = None, topic: str | None = None
 ) -> Room:
     membership = access_membership(actor, room_id)
+    if membership.room.is_direct:
+        raise Forbidden("A direct conversation has no name: it shows the people in it.")
     if membership.role != Membership.Role.OWNER:
         raise Forbidden("Only the room's owners can rename it.")
     changes = {}

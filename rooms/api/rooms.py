@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from hub.errors import Invalid
 from hub.http import AuthedRequest, api, body, query
 from rooms.actions.archiving import check_archive_room, check_unarchive_room
+from rooms.actions.direct import check_start_direct, direct_candidates
 from rooms.actions.members import (
     check_add_member,
     check_leave_room,
@@ -22,6 +23,7 @@ from rooms.actions.rooms import (
 )
 from rooms.schemas import (
     CandidatesQuery,
+    DirectNew,
     HistoryQuery,
     MemberNew,
     MemberRole,
@@ -61,6 +63,30 @@ def rooms(request: AuthedRequest) -> JsonResponse:
             )
         return JsonResponse({"id": room.pk, "kind": room.kind, "name": room.name}, status=201)
     return JsonResponse({"rooms": room_list(request.user)})
+
+
+@api(("POST",))
+def direct(request: AuthedRequest) -> JsonResponse:
+    """Open the direct conversation with these people, starting it if it does not exist."""
+    room = check_start_direct(request.user, people=body(request, DirectNew).people)
+    return JsonResponse({"id": room.pk, "kind": room.kind})
+
+
+@api()
+def direct_people(request: AuthedRequest) -> JsonResponse:
+    """Whom the "New conversation" picker offers: see ``direct_candidates``."""
+    words = query(request, CandidatesQuery).q
+    return JsonResponse(
+        {
+            "people": [
+                {
+                    "person": person_ref(p),
+                    "colleague": p.organization_id == request.user.organization_id,
+                }
+                for p in direct_candidates(request.user, words)
+            ]
+        }
+    )
 
 
 @api(("PATCH",))

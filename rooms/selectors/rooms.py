@@ -63,14 +63,19 @@ def room_list(user: User, *, room_id: int | None = None) -> list[RoomListEntry]:
     )
     if room_id is not None:
         memberships = memberships.filter(room_id=room_id)
-    result = []
     # The annotations are typed for mypy here: the plugin cannot follow Subquery.
-    for membership in cast("Iterable[WithAnnotations[Membership, _Counts]]", memberships):
+    rows = list(cast("Iterable[WithAnnotations[Membership, _Counts]]", memberships))
+    others = direct_others(user, [m.room_id for m in rows if m.room.is_direct])
+    result = []
+    for membership in rows:
         room = membership.room
         entry: RoomListEntry = {
             "id": room.id,
             "kind": cast(RoomKind, room.kind),  # Room.Kind's values
-            "name": room.name,
+            # A direct conversation is named by the others in it, as they are now.
+            "name": ", ".join(others.get(room.id, [])) or room.name
+            if room.is_direct
+            else room.name,
             "topic": room.topic,
             "head_seq": room.last_seq,
             "last_read_seq": membership.last_read_seq,
@@ -97,6 +102,27 @@ def room_list(user: User, *, room_id: int | None = None) -> list[RoomListEntry]:
             entry["archived_cause"] = "partnership_ended" if ended else "owner"
         result.append(entry)
     return result
+
+
+def direct_name(others: dict[int, list[str]], room: Room) -> str:
+    """A direct conversation is named by the others in it, as they are now."""
+    return ", ".join(others.get(room.id, [])) or room.name
+
+
+def direct_others(user: User, room_ids: list[int]) -> dict[int, list[str]]:
+    """For each direct conversation, the names of the other active people in it."""
+    names: dict[int, list[str]] = {room_id: [] for room_id in room_ids}
+    if not room_ids:
+        return names
+    for membership in (
+        Membership.objects.active()
+        .filter(room_id__in=room_ids, user__is_active=True)
+        .exclude(user=user)
+        .select_related("user")
+        .order_by("user__display_name", "user__handle")
+    ):
+        names[membership.room_id].append(membership.user.name)
+    return names
 
 
 def room_members(room: Room | int) -> list[Membership]:

@@ -325,7 +325,7 @@ class ThreadUnreadEvent(TypedDict):
     count: int
 
 
-RoomKind = Literal["shared", "internal"]  # rooms.models.Room.Kind
+RoomKind = Literal["shared", "internal", "direct"]  # rooms.models.Room.Kind
 NotifyLevel = Literal["all", "mentions", "none"]  # rooms.models.Membership.Notify
 
 

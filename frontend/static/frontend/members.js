@@ -89,12 +89,13 @@ export class MembersPanel {
     if (this.isOpen) return this.refresh();
     const heading = h("h3", {}, plural(this.members.size, "member"));
     const list = h("ul", { class: "member-list" }, this.memberItems());
-    const adder = this.addPeople();
+    const direct = this.page.room.kind === "direct";
+    const adder = direct ? { el: h("p", { class: "muted small" }, "A direct conversation keeps the people it started with."), reload: () => {} } : this.addPeople();
     this.view = { heading, list, adder };
     this.page.panel.open(
       "members",
       "Members",
-      h("div", { class: "members-panel" }, heading, list, adder.el, this.inviteForm()),
+      h("div", { class: "members-panel" }, heading, list, adder.el, direct ? null : this.inviteForm()),
       { onClose: () => (this.view = null) },
     );
   }

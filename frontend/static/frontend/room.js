@@ -169,11 +169,15 @@ const roomHistory = new RoomHistory(page, { isVisible: () => view === "messages"
 const work = new WorkItems(page, { board: $("#board"), banners: $("#escalations"), count: $("#board-count") });
 
 const composer = createComposer({
-  scope: room.kind,
+  scope: room.partner ? "shared" : "internal", // a direct conversation across a partnership reads as shared
   scopeText:
-    room.kind === "shared"
-      ? `Shared with ${room.partner?.name}: people of both companies see this room.`
-      : `Internal: only ${me.org?.name ?? "your organization"} sees this room.`,
+    room.kind === "direct"
+      ? room.partner
+        ? `Direct conversation with people of ${room.partner.name}: only the people in it see it.`
+        : "Direct conversation: only the people in it see it."
+      : room.kind === "shared"
+        ? `Shared with ${room.partner?.name}: people of both companies see this room.`
+        : `Internal: only ${me.org?.name ?? "your organization"} sees this room.`,
   placeholder: `Message ${room.name}`,
   label: `Message ${room.name}`,
   maxChars: socket.limits.message_max_chars,

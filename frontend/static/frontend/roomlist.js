@@ -12,11 +12,12 @@ import { $all, h } from "./dom.js";
 /**
  * The group a room belongs in, as `data-group` (and `data-partner`) name it.
  * Shared rooms are grouped by the partner's name, as the server groups them.
- * @param {Pick<RoomListing, "archived" | "partner">} room
- * @returns {{group: "shared" | "internal" | "archived", partner: string | null}}
+ * @param {Pick<RoomListing, "archived" | "partner" | "kind">} room
+ * @returns {{group: "direct" | "shared" | "internal" | "archived", partner: string | null}}
  */
 export function groupOf(room) {
   if (room.archived) return { group: "archived", partner: null };
+  if (room.kind === "direct") return { group: "direct", partner: null };
   if (room.partner) return { group: "shared", partner: room.partner.name };
   return { group: "internal", partner: null };
 }
@@ -80,11 +81,11 @@ function listFor(container, room) {
  * archived, reopened or left), and show it again when it does.
  */
 function drawHeadings() {
-  for (const list of $all('ul[data-group="shared"], ul[data-group="archived"]')) {
+  for (const list of $all('ul[data-group="shared"], ul[data-group="archived"], ul[data-group="direct"]')) {
     const empty = !list.querySelector(".room-item");
     const group = list.closest(".room-group");
     if (group instanceof HTMLElement) group.hidden = empty;
-    else {
+    else if (list.dataset.group !== "direct") {
       const heading = list.previousElementSibling;
       if (heading instanceof HTMLElement && heading.tagName === "H2") heading.hidden = empty;
       list.hidden = empty;

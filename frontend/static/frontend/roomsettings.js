@@ -55,7 +55,20 @@ export class RoomSettings {
 
   /** @returns {HTMLElement[]} */
   sections() {
+    if (this.page.room.kind === "direct") return [this.aboutDirect(), this.leaving()];
     return this.isOwner() ? [this.about(), this.archiving(), this.leaving()] : [this.about(), this.leaving()];
+  }
+
+  /** A direct conversation has nothing to set: say what it is, and what it does not hold. */
+  aboutDirect() {
+    const { room } = this.page;
+    return h(
+      "section",
+      { class: "settings-about" },
+      h("h3", {}, `Conversation with ${room.name}`),
+      h("p", {}, room.partner ? `People of ${room.partner.name} are in it: both companies' people see it, nobody else.` : "Only the people in it see it."),
+      h("p", { class: "muted small" }, "It has no name or owners, and keeps the people it started with: start another conversation for someone else. Work items, escalations and mirrors live in rooms."),
+    );
   }
 
   // --- name and topic -----------------------------------------------------------------

@@ -11,6 +11,7 @@ import { startSearch } from "./search.js";
 import { CausewaySocket } from "./socket.js";
 import { applyUnread, countArrival, takeCounts } from "./unread.js";
 import { dropRoom, placeRoom } from "./roomlist.js";
+import { mountNewConversation } from "./direct.js";
 
 /** @import { Me, Partnership, RoomListing } from "./api.js" */
 /** @import { SocketState } from "./socket.js" */
@@ -68,6 +69,7 @@ export function startShell({ current = null, isReading = () => false } = {}) {
   const shell = { boot, socket, rooms, toast };
 
   connectionIndicator(socket);
+  mountNewConversation();
   notifications(socket, { isReading, rooms, me: boot.me });
   startSearch({ me: boot.me, rooms });
   // A frame the server refused for its size (socket.js): without this the
@@ -148,8 +150,14 @@ export function startShell({ current = null, isReading = () => false } = {}) {
     const listed = rooms.get(room.id);
     if (listed) drawBadges(listed);
     if (by) {
-      const where = room.partner ? `Shared with ${room.partner.name}` : `Internal: only ${boot.me.org?.name ?? "your organization"}`;
-      toast(`${by.name} added you to ${room.name}`, where, { href: `/rooms/${room.id}/` });
+      const where =
+        room.kind === "direct"
+          ? `With ${room.name}`
+          : room.partner
+            ? `Shared with ${room.partner.name}`
+            : `Internal: only ${boot.me.org?.name ?? "your organization"}`;
+      const title = room.kind === "direct" ? `${by.name} started a conversation with you` : `${by.name} added you to ${room.name}`;
+      toast(title, where, { href: `/rooms/${room.id}/` });
     }
   });
   // Archived and reopened rooms move between the lists' groups.

@@ -342,7 +342,7 @@
  * rooms.wire.types.RoomListEntry
  * @typedef {object} RoomListEntry
  * @property {number} id
- * @property {"shared" | "internal"} kind
+ * @property {"shared" | "internal" | "direct"} kind
  * @property {string} name
  * @property {string} topic
  * @property {number} head_seq
@@ -392,7 +392,7 @@
  * @typedef {object} RoomRef
  * @property {number} id
  * @property {string} name
- * @property {"shared" | "internal"} kind
+ * @property {"shared" | "internal" | "direct"} kind
  */
 
 /**

@@ -66,8 +66,10 @@ test("the page's own room stays marked as current", () => {
   assert.equal(link?.getAttribute("aria-current"), "page");
 });
 
-test("groups: archived first, then shared by partner name, else internal", () => {
+test("groups: archived first, then direct conversations, shared by partner name, else internal", () => {
   assert.deepEqual(groupOf({ archived: true, partner: ACME }), { group: "archived", partner: null });
   assert.deepEqual(groupOf({ archived: false, partner: ACME }), { group: "shared", partner: "Acme" });
   assert.deepEqual(groupOf({ archived: false }), { group: "internal", partner: null });
+  // A direct conversation across a partnership is listed with the conversations.
+  assert.deepEqual(groupOf({ archived: false, kind: "direct", partner: ACME }), { group: "direct", partner: null });
 });
