@@ -652,7 +652,8 @@ async def test_the_partners_unread_counts_ignore_as_internal_rooms(in_process):
 
 
 async def room_management_scenario(run: boundary.Run) -> None:
-    """A manages its internal rooms (renames, roles, archiving, leaving, adding): B cannot tell."""
+    """A manages its internal rooms (renames, roles, archiving, leaving, adding) and talks in
+    direct conversations: B cannot tell."""
     w = run.world
     await run.say(w.anna, w.shared, "Weekly plan is attached")
     await run.settle("A posts in the shared room")
@@ -671,6 +672,10 @@ async def room_management_scenario(run: boundary.Run) -> None:
             w.ines, "POST", f"/api/rooms/{fresh['id']}/members/", {"person": w.ben.id}, expect=201
         )
         await run.http(w.ben, "POST", f"/api/rooms/{fresh['id']}/leave/", {})
+        # A direct conversation of two of A's people, started twice.
+        direct = await run.http(w.anna, "POST", "/api/direct/", {"people": [w.ben.id]})
+        await run.say(w.ben, direct["id"], "Can we hold the price until March?")
+        await run.http(w.ben, "POST", "/api/direct/", {"people": [w.anna.id, w.ines.id]})
     await run.settle("A manages its internal rooms")
     await run.say(w.ben, w.shared, "Batch three is on schedule")
     await run.settle("ben posts again")
