@@ -22,6 +22,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 api = [
     path("rooms/", rooms.rooms, name="rooms"),
     path("rooms/<id:room_id>/", rooms.room, name="room"),
+    path("direct/", rooms.direct, name="direct"),
+    path("direct/people/", rooms.direct_people, name="direct-people"),
+    path("rooms/<id:room_id>/archive/", rooms.archive, name="room-archive"),
+    path("rooms/<id:room_id>/unarchive/", rooms.unarchive, name="room-unarchive"),
+    path("rooms/<id:room_id>/leave/", rooms.leave, name="room-leave"),
     path("rooms/<id:room_id>/messages/", rooms.history, name="history"),
     path("rooms/<id:room_id>/notify/", rooms.room_notify, name="room-notify"),
     path("rooms/<id:room_id>/messages/<id:message_id>/", rooms.message, name="message"),

@@ -35,18 +35,27 @@ from rooms.wire.types import RoomListEntry
 
 
 def _groups(rooms: list[RoomListEntry]) -> dict[str, Any]:
-    """Rooms as the sidebar and the home page show them: by partner, internal, archived."""
+    """Rooms as the sidebar and the home page show them: direct conversations, by partner,
+    internal, archived."""
     shared: dict[str, list[RoomListEntry]] = {}
     internal = []
     archived = []
+    direct = []
     for room in rooms:
         if room["archived"]:
             archived.append(room)
+        elif room["kind"] == "direct":
+            direct.append(room)
         elif "partner" in room:
             shared.setdefault(room["partner"]["name"], []).append(room)
         else:
             internal.append(room)
-    return {"shared": sorted(shared.items()), "internal": internal, "archived": archived}
+    return {
+        "shared": sorted(shared.items()),
+        "internal": internal,
+        "archived": archived,
+        "direct": direct,
+    }
 
 
 @login_required

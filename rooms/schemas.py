@@ -551,3 +551,21 @@ class PartnershipEnd(Schema):
     """POST /api/partnerships/{id}/end/"""
 
     reason: Reason
+
+
+class RoomLeave(Schema):
+    """POST /api/rooms/{room}/leave/: the last owner names who becomes owner."""
+
+    new_owner: Id | None = None
+
+
+class MemberRole(Schema):
+    """PATCH /api/rooms/{room}/members/{person}/"""
+
+    role: Literal["owner", "member"]
+
+
+class DirectNew(Schema):
+    """POST /api/direct/: the other people of a direct conversation (one or two)."""
+
+    people: Annotated[list[int], _ids(2)]

@@ -104,6 +104,8 @@ def check_create_invitation(
     """
     membership = access_membership(actor, room_id)
     room = membership.room
+    if room.is_direct:
+        raise Forbidden("A direct conversation keeps the people it started with.")
     if "@" not in email:
         raise Invalid("`email` must be an e-mail address.")
     email = email.lower()

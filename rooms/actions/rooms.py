@@ -1,4 +1,4 @@
-"""Rooms: creating, renaming, archiving."""
+"""Rooms: creating, renaming, archiving and reopening."""
 
 from __future__ import annotations
 
@@ -15,7 +15,12 @@ from rooms.log import append_event
 from rooms.models.rooms import Membership, Room
 from rooms.selectors.access import access_membership
 from rooms.wire.serializers import person_ref
-from rooms.wire.types import RoomArchivedEvent, RoomUpdatedEvent
+from rooms.wire.types import (
+    ArchiveCause,
+    RoomArchivedEvent,
+    RoomUnarchivedEvent,
+    RoomUpdatedEvent,
+)
 
 
 def do_create_room(
@@ -72,6 +77,8 @@ def check_update_room(
     actor: User, *, room_id: int, name: str | None = None, topic: str | None = None
 ) -> Room:
     membership = access_membership(actor, room_id)
+    if membership.room.is_direct:
+        raise Forbidden("A direct conversation has no name: it shows the people in it.")
     if membership.role != Membership.Role.OWNER:
         raise Forbidden("Only the room's owners can rename it.")
     changes = {}
@@ -98,7 +105,12 @@ def check_update_room(
 
 
 def do_archive_room(
-    actor: User | None, room: Room, *, reason: str, when: datetime | None = None
+    actor: User | None,
+    room: Room,
+    *,
+    reason: str,
+    when: datetime | None = None,
+    cause: ArchiveCause = "partnership_ended",
 ) -> None:
     """Make the room a read-only archive, and tell its subscribers (``room.archived``).
 
@@ -108,8 +120,10 @@ def do_archive_room(
     inside ``transaction.atomic``.
     """
     locked = Room.objects.select_for_update().get(pk=room.pk)
-    if locked.archived_at is not None:
+    if locked.archived_at is not None and cause == "owner":
         return
+    # A room an owner archived whose partnership now ends is announced again:
+    # it can no longer be reopened, and its members see why.
     now = when or timezone.now()
     by = person_ref(actor) if actor is not None else None
     append_event(
@@ -121,6 +135,7 @@ def do_archive_room(
             archived_at=now.isoformat(),
             reason=reason,
             by=by,
+            cause=cause,
         ),
         archived_ok=True,
     )
@@ -131,4 +146,21 @@ def do_archive_room(
         room,
         organization=actor.organization if actor else None,
         reason=reason,
+        cause=cause,
     )
+
+
+def do_unarchive_room(actor: User, room: Room) -> None:
+    """Open an archived room for writing again (``room.unarchived``). Inside
+    ``transaction.atomic``; the caller has checked that it may be reopened."""
+    locked = Room.objects.select_for_update().get(pk=room.pk)
+    if locked.archived_at is None:
+        return
+    by = person_ref(actor)
+    append_event(
+        room.id,
+        lambda seq: RoomUnarchivedEvent(type="room.unarchived", room=room.id, seq=seq, by=by),
+        archived_ok=True,
+    )
+    Room.objects.filter(pk=room.pk).update(archived_at=None)
+    audit.record(actor, "room.unarchived", room)

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hub import ratelimit
-from hub.errors import Conflict, Invalid, NotFound
+from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.models import User
 from rooms.actions.messages import do_send_message
 from rooms.actions.notifications import do_notify_assigned
@@ -131,6 +131,10 @@ def check_create_work_item(
 ) -> WorkItem:
     """A member creates a work item (``rooms.schemas.WorkItemNew`` checked its fields)."""
     membership = access_membership(actor, room_id)
+    if membership.room.is_direct:
+        raise Forbidden(
+            "Work items live in rooms: direct conversations have none. Create it in a room."
+        )
     room = membership.room
     source = access_message(actor, room.pk, from_message) if from_message is not None else None
     if source is not None and source.is_deleted:

@@ -7,7 +7,14 @@ from django.http import JsonResponse
 
 from hub.errors import Invalid
 from hub.http import AuthedRequest, api, body, query
-from rooms.actions.members import check_add_member, check_remove_member
+from rooms.actions.archiving import check_archive_room, check_unarchive_room
+from rooms.actions.direct import check_start_direct, direct_candidates
+from rooms.actions.members import (
+    check_add_member,
+    check_leave_room,
+    check_remove_member,
+    check_set_member_role,
+)
 from rooms.actions.notifications import check_set_room_notify
 from rooms.actions.rooms import (
     check_create_internal_room,
@@ -16,10 +23,13 @@ from rooms.actions.rooms import (
 )
 from rooms.schemas import (
     CandidatesQuery,
+    DirectNew,
     HistoryQuery,
     MemberNew,
+    MemberRole,
     PageQuery,
     RoomChange,
+    RoomLeave,
     RoomNew,
     RoomNotify,
     SearchQuery,
@@ -55,11 +65,55 @@ def rooms(request: AuthedRequest) -> JsonResponse:
     return JsonResponse({"rooms": room_list(request.user)})
 
 
+@api(("POST",))
+def direct(request: AuthedRequest) -> JsonResponse:
+    """Open the direct conversation with these people, starting it if it does not exist."""
+    room = check_start_direct(request.user, people=body(request, DirectNew).people)
+    return JsonResponse({"id": room.pk, "kind": room.kind})
+
+
+@api()
+def direct_people(request: AuthedRequest) -> JsonResponse:
+    """Whom the "New conversation" picker offers: see ``direct_candidates``."""
+    words = query(request, CandidatesQuery).q
+    return JsonResponse(
+        {
+            "people": [
+                {
+                    "person": person_ref(p),
+                    "colleague": p.organization_id == request.user.organization_id,
+                }
+                for p in direct_candidates(request.user, words)
+            ]
+        }
+    )
+
+
 @api(("PATCH",))
 def room(request: AuthedRequest, room_id: int) -> JsonResponse:
     change = body(request, RoomChange)
     updated = check_update_room(request.user, room_id=room_id, name=change.name, topic=change.topic)
     return JsonResponse({"id": updated.pk, "name": updated.name, "topic": updated.topic})
+
+
+@api(("POST",))
+def archive(request: AuthedRequest, room_id: int) -> JsonResponse:
+    """An owner makes the room read-only for everyone in it."""
+    room = check_archive_room(request.user, room_id=room_id)
+    return JsonResponse({"id": room.pk, "archived": True})
+
+
+@api(("POST",))
+def unarchive(request: AuthedRequest, room_id: int) -> JsonResponse:
+    """An owner reopens a room an owner archived (not one whose partnership ended)."""
+    room = check_unarchive_room(request.user, room_id=room_id)
+    return JsonResponse({"id": room.pk, "archived": False})
+
+
+@api(("POST",))
+def leave(request: AuthedRequest, room_id: int) -> JsonResponse:
+    check_leave_room(request.user, room_id=room_id, new_owner=body(request, RoomLeave).new_owner)
+    return JsonResponse({"ok": True})
 
 
 @api()
@@ -175,8 +229,16 @@ def candidates(request: AuthedRequest, room_id: int) -> JsonResponse:
     )
 
 
-@api(("DELETE",))
+@api(("DELETE", "PATCH"))
 def member(request: AuthedRequest, room_id: int, person_id: int) -> JsonResponse:
+    if request.method == "PATCH":
+        role = body(request, MemberRole).role
+        changed = check_set_member_role(
+            request.user, room_id=room_id, person_id=person_id, role=role
+        )
+        return JsonResponse(
+            {"room": changed.room_id, "person": changed.user_id, "role": changed.role}
+        )
     check_remove_member(request.user, room_id=room_id, person_id=person_id)
     return JsonResponse({"ok": True})
 

@@ -97,14 +97,14 @@ def check_create_mirror(
 ) -> Mirror:
     """Mirror a thread of a shared room you are in into an internal room of your organization."""
     source_membership = access_membership(actor, source_room_id)
-    if not source_membership.room.is_shared:
+    if source_membership.room.kind != Room.Kind.SHARED:
         raise Invalid("Only shared threads are mirrored.")
     root = access_message(actor, source_membership.room_id, root_id)
     if root.thread_root_id is not None or root.is_deleted:
         raise Invalid("Mirror a thread by its first message.")
     target = access_membership(actor, target_room_id).room
     # Only the actor's own organization's internal rooms: never another's.
-    if target.is_shared or target.organization_id != actor.organization_id:
+    if target.kind != Room.Kind.INTERNAL or target.organization_id != actor.organization_id:
         raise NotFound()
     return do_create_mirror(actor, root, target)
 

@@ -15,12 +15,16 @@ class Room(models.Model):
     class Kind(models.TextChoices):
         SHARED = "shared", "Shared"
         INTERNAL = "internal", "Internal"
+        # Two or three people, fixed when it starts: within one organization
+        # (``organization``) or across a partnership (``partnership``).
+        DIRECT = "direct", "Direct conversation"
 
     id = RandomIdField()
     kind = models.CharField(max_length=10, choices=Kind.choices)
     name = models.CharField(max_length=120)
     topic = models.CharField(max_length=500, blank=True)
-    # Exactly one of these is set, by kind.
+    # Exactly one of these is set: a shared room's partnership, an internal
+    # room's organization, either for a direct conversation.
     partnership = models.ForeignKey(
         Partnership, null=True, blank=True, on_delete=models.PROTECT, related_name="rooms"
     )
@@ -35,6 +39,10 @@ class Room(models.Model):
     # The sequence number of the latest room event. Incremented under
     # SELECT ... FOR UPDATE in the same transaction as the event's write.
     last_seq = models.BigIntegerField(default=0)
+    # A direct conversation's people, as their sorted ids ("3.9.12"): the
+    # same people open the same conversation, and two starting it at once
+    # make one (the unique key).
+    direct_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["name"]
@@ -43,6 +51,8 @@ class Room(models.Model):
                 condition=(
                     Q(kind="shared", partnership__isnull=False, organization__isnull=True)
                     | Q(kind="internal", partnership__isnull=True, organization__isnull=False)
+                    | Q(kind="direct", partnership__isnull=False, organization__isnull=True)
+                    | Q(kind="direct", partnership__isnull=True, organization__isnull=False)
                 ),
                 name="room_owner_matches_kind",
             )
@@ -53,7 +63,13 @@ class Room(models.Model):
 
     @property
     def is_shared(self) -> bool:
-        return self.kind == self.Kind.SHARED
+        """Whether people of two organizations may be in it: a shared room, or a
+        direct conversation across a partnership (the same rules hold in both)."""
+        return self.partnership_id is not None
+
+    @property
+    def is_direct(self) -> bool:
+        return self.kind == self.Kind.DIRECT
 
     def allowed_organization_ids(self) -> set[int]:
         """The only organizations whose people may ever be members."""

@@ -25,8 +25,8 @@ class _Counts(TypedDict):
     member_count: int
 
 
-def room_list(user: User) -> list[RoomListEntry]:
-    """The person's rooms with unread counts, in one query."""
+def room_list(user: User, *, room_id: int | None = None) -> list[RoomListEntry]:
+    """The person's rooms with unread counts, in one query (only ``room_id``'s, if given)."""
     mentions = (
         Mention.objects.filter(
             mention_filter(user), room=OuterRef("room_id"), seq__gt=OuterRef("last_read_seq")
@@ -61,14 +61,21 @@ def room_list(user: User) -> list[RoomListEntry]:
         )
         .order_by("room__name")
     )
-    result = []
+    if room_id is not None:
+        memberships = memberships.filter(room_id=room_id)
     # The annotations are typed for mypy here: the plugin cannot follow Subquery.
-    for membership in cast("Iterable[WithAnnotations[Membership, _Counts]]", memberships):
+    rows = list(cast("Iterable[WithAnnotations[Membership, _Counts]]", memberships))
+    others = direct_others(user, [m.room_id for m in rows if m.room.is_direct])
+    result = []
+    for membership in rows:
         room = membership.room
         entry: RoomListEntry = {
             "id": room.id,
             "kind": cast(RoomKind, room.kind),  # Room.Kind's values
-            "name": room.name,
+            # A direct conversation is named by the others in it, as they are now.
+            "name": ", ".join(others.get(room.id, [])) or room.name
+            if room.is_direct
+            else room.name,
             "topic": room.topic,
             "head_seq": room.last_seq,
             "last_read_seq": membership.last_read_seq,
@@ -89,8 +96,33 @@ def room_list(user: User) -> list[RoomListEntry]:
             entry["partner"] = {"id": partner.id, "name": partner.name, "slug": partner.slug}
             if room.archived_at is not None:
                 entry["ended"] = partnership_end(room.partnership)
+        if room.archived_at is not None:
+            # A room whose partnership ended can never be reopened, whoever archived it first.
+            ended = room.partnership is not None and room.partnership.ended_at is not None
+            entry["archived_cause"] = "partnership_ended" if ended else "owner"
         result.append(entry)
     return result
+
+
+def direct_name(others: dict[int, list[str]], room: Room) -> str:
+    """A direct conversation is named by the others in it, as they are now."""
+    return ", ".join(others.get(room.id, [])) or room.name
+
+
+def direct_others(user: User, room_ids: list[int]) -> dict[int, list[str]]:
+    """For each direct conversation, the names of the other active people in it."""
+    names: dict[int, list[str]] = {room_id: [] for room_id in room_ids}
+    if not room_ids:
+        return names
+    for membership in (
+        Membership.objects.active()
+        .filter(room_id__in=room_ids, user__is_active=True)
+        .exclude(user=user)
+        .select_related("user")
+        .order_by("user__display_name", "user__handle")
+    ):
+        names[membership.room_id].append(membership.user.name)
+    return names
 
 
 def room_members(room: Room | int) -> list[Membership]:

@@ -189,6 +189,15 @@ class RoomUpdatedEvent(TypedDict):
     topic: str
 
 
+# Whose messages, besides your own, you may delete in a room (rooms.moderation).
+ModerationScope = Literal["all", "own_org", "none"]
+
+# Why a room was archived: its partnership ended, or an owner archived it.
+# Events logged before owners could archive carry no ``cause``: their
+# partnership ended.
+ArchiveCause = Literal["partnership_ended", "owner"]
+
+
 class RoomArchivedEvent(TypedDict):
     type: Literal["room.archived"]
     room: int
@@ -196,6 +205,32 @@ class RoomArchivedEvent(TypedDict):
     archived_at: str
     reason: str
     by: PersonRef | None
+    cause: NotRequired[ArchiveCause]
+
+
+class RoomUnarchivedEvent(TypedDict):
+    """An owner reopened a room they had archived (never one whose partnership ended)."""
+
+    type: Literal["room.unarchived"]
+    room: int
+    seq: int
+    by: PersonRef
+
+
+class MemberRoleEvent(TypedDict):
+    """An owner made a member an owner, or an owner a member."""
+
+    type: Literal["member.role"]
+    room: int
+    seq: int
+    user: int
+    role: str
+    by: PersonRef
+    # Only in an internal room (one organization), where an owner moderates:
+    # whose messages ``user`` may now delete (the room list's ``moderation``).
+    # A shared room's scope does not depend on the role, and would tell the
+    # partner which of your people are admins.
+    moderation: NotRequired[ModerationScope]
 
 
 class EscalationData(TypedDict):
@@ -314,11 +349,8 @@ class ThreadUnreadEvent(TypedDict):
     count: int
 
 
-RoomKind = Literal["shared", "internal"]  # rooms.models.Room.Kind
+RoomKind = Literal["shared", "internal", "direct"]  # rooms.models.Room.Kind
 NotifyLevel = Literal["all", "mentions", "none"]  # rooms.models.Membership.Notify
-
-# Whose messages, besides your own, you may delete in a room (rooms.moderation).
-ModerationScope = Literal["all", "own_org", "none"]
 
 
 class PartnerRef(TypedDict):
@@ -346,6 +378,17 @@ class RoomListEntry(TypedDict):
     archived: bool
     partner: NotRequired[PartnerRef]
     ended: NotRequired[PartnershipEnding | None]
+    # Only on an archived room: why (see ``ArchiveCause``).
+    archived_cause: NotRequired[ArchiveCause]
+
+
+class RoomAddedFrame(TypedDict):
+    """To the sockets of a person just added to a room (``user.<id>``): the room as
+    their room list shows it, and who added them (null: they joined by invitation)."""
+
+    type: Literal["room.added"]
+    room: RoomListEntry
+    by: PersonRef | None
 
 
 class MessageAround(TypedDict):
@@ -523,6 +566,8 @@ RoomEventFrame = (
     | MemberUpdatedEvent
     | RoomUpdatedEvent
     | RoomArchivedEvent
+    | RoomUnarchivedEvent
+    | MemberRoleEvent
     | WorkItemCreatedEvent
     | WorkItemUpdatedEvent
 )

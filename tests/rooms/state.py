@@ -121,6 +121,7 @@ def build_state(reads: dict[str, Any], subscribed: Frame) -> State:
     room = {field: entry[field] for field in ROOM_LIST_FIELDS}
     room["partner"] = entry.get("partner")
     room["ended"] = entry.get("ended")
+    room["archived_cause"] = entry.get("archived_cause")
     return {
         "head_seq": head,
         "room": room,
@@ -316,13 +317,31 @@ def _room_updated(state: State, event: Frame, me: int) -> None:
 @reduces("room.archived")
 def _room_archived(state: State, event: Frame, me: int) -> None:
     by = event["by"]
+    cause = event.get("cause", "partnership_ended")
     state["room"]["archived"] = True
+    state["room"]["archived_cause"] = cause
+    if cause == "owner":
+        return  # no partnership ended: `ended` stays as it was (null)
     state["room"]["ended"] = {
         "by": by["name"] if by else None,
         "org": by["org"]["name"] if by and by["org"] else None,
         "reason": event["reason"],
         "at": event["archived_at"],
     }
+
+
+@reduces("room.unarchived")
+def _room_unarchived(state: State, event: Frame, me: int) -> None:
+    state["room"].update(archived=False, archived_cause=None)
+
+
+@reduces("member.role")
+def _member_role(state: State, event: Frame, me: int) -> None:
+    state["members"][event["user"]]["role"] = event["role"]
+    if event["user"] == me:
+        state["room"]["role"] = event["role"]
+        if "moderation" in event:
+            state["room"]["moderation"] = event["moderation"]
 
 
 @reduces("workitem.created")

@@ -140,7 +140,11 @@ def test_escalation_notifies_each_sides_contacts_in_app_live_and_by_email(
     title = "S1 escalation: Line 3 is down"
     live = {
         person.id: [
-            (f["type"], f["title"], f["room"]) for f in published.frames(user_group(person.id))
+            # Each contact's side room appears on their pages (room.added), then the notice.
+            (f["type"], f["room"]["name"], f["room"]["id"])
+            if f["type"] == "room.added"
+            else (f["type"], f["title"], f["room"])
+            for f in published.frames(user_group(person.id))
         ]
         for person in (
             team.supplier_member,
@@ -149,10 +153,19 @@ def test_escalation_notifies_each_sides_contacts_in_app_live_and_by_email(
             team.client_admin,
         )
     }
+    supplier_name = Room.objects.get(pk=supplier_room).name
+    client_name = Room.objects.get(pk=client_room).name
     assert live == {
-        team.supplier_member.id: [("notification", title, supplier_room)],
-        team.client_member.id: [("notification", title, client_room)],
-        team.supplier_admin.id: [],
+        team.supplier_member.id: [
+            ("room.added", supplier_name, supplier_room),
+            ("notification", title, supplier_room),
+        ],
+        team.client_member.id: [
+            ("room.added", client_name, client_room),
+            ("notification", title, client_room),
+        ],
+        # The raiser is in their side's room too: it appears on their pages, untold.
+        team.supplier_admin.id: [("room.added", supplier_name, supplier_room)],
         team.client_admin.id: [],
     }
     assert len(mailoutbox) == 2
@@ -211,10 +224,15 @@ def test_a_side_that_named_no_contacts_has_its_admins_notified_instead(team, pub
             (second_admin.id, client_room.id),
         ]
     )
+    # Added to their side's escalation room (it appears on their pages), then told.
     assert [f["type"] for f in published.frames(user_group(team.client_admin.id))] == [
-        "notification"
+        "room.added",
+        "notification",
     ]
-    assert [f["type"] for f in published.frames(user_group(second_admin.id))] == ["notification"]
+    assert [f["type"] for f in published.frames(user_group(second_admin.id))] == [
+        "room.added",
+        "notification",
+    ]
     assert published.frames(user_group(team.client_member.id)) == []
     assert sorted(address for m in mailoutbox for address in m.to) == sorted(
         [team.supplier_member.email, team.client_admin.email, second_admin.email]

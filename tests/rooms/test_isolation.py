@@ -702,6 +702,41 @@ async def test_the_partners_unread_counts_ignore_as_internal_rooms(in_process):
     boundary.assert_partner_sees_the_same("unread", recorded)
 
 
+async def room_management_scenario(run: boundary.Run) -> None:
+    """A manages its internal rooms (renames, roles, archiving, leaving, adding) and talks in
+    direct conversations: B cannot tell."""
+    w = run.world
+    await run.say(w.anna, w.shared, "Weekly plan is attached")
+    await run.settle("A posts in the shared room")
+    if run.internal:
+        base = f"/api/rooms/{w.a_internal.id}/"
+        await run.http(w.anna, "PATCH", base, {"name": "Acme account", "topic": "Pricing"})
+        await run.http(w.anna, "PATCH", f"{base}members/{w.ben.id}/", {"role": "owner"})
+        await run.http(w.anna, "POST", f"{base}archive/")
+        await run.http(w.ben, "POST", f"{base}unarchive/")
+        await run.http(w.anna, "POST", f"{base}leave/", {})
+        await run.http(w.ben, "POST", f"{base}members/", {"person": w.anna.id}, expect=201)
+        fresh = await run.http(
+            w.ines, "POST", "/api/rooms/", {"kind": "internal", "name": "Pricing"}, expect=201
+        )
+        await run.http(
+            w.ines, "POST", f"/api/rooms/{fresh['id']}/members/", {"person": w.ben.id}, expect=201
+        )
+        await run.http(w.ben, "POST", f"/api/rooms/{fresh['id']}/leave/", {})
+        # A direct conversation of two of A's people, started twice.
+        direct = await run.http(w.anna, "POST", "/api/direct/", {"people": [w.ben.id]})
+        await run.say(w.ben, direct["id"], "Can we hold the price until March?")
+        await run.http(w.ben, "POST", "/api/direct/", {"people": [w.anna.id, w.ines.id]})
+    await run.settle("A manages its internal rooms")
+    await run.say(w.ben, w.shared, "Batch three is on schedule")
+    await run.settle("ben posts again")
+
+
+async def test_the_partner_cannot_tell_how_a_manages_its_internal_rooms(in_process):
+    recorded = await boundary.twins(in_process, room_management_scenario, name="room-management")
+    boundary.assert_partner_sees_the_same("room-management", recorded)
+
+
 async def internal_work_items_scenario(run: boundary.Run) -> None:
     """Work items in A's internal rooms (created, changed, escalated, made from a copy) stay."""
     w = run.world

@@ -735,6 +735,61 @@ async def test_ending_the_partnership_archives_the_room_for_both_sides(live_team
     assert (room["ended"]["by"], room["ended"]["reason"]) == (t.client_admin.name, "Not renewed.")
 
 
+@covers("room.archived", "room.unarchived")
+async def test_an_owner_archiving_and_reopening_an_internal_room(live_team, verify, actor):
+    t = live_team
+    base = f"/api/rooms/{t.supplier_internal.id}/"
+    run = await verify(
+        t.supplier_member,
+        [t.supplier_internal],
+        lambda: actor(t.supplier_admin).http("POST", base + "archive/"),
+        expect=["room.archived"],
+    )
+    room = run.after(t.supplier_internal)["room"]
+    assert (room["archived"], room["archived_cause"], room["ended"]) == (True, "owner", None)
+    run = await verify(
+        t.supplier_member,
+        [t.supplier_internal],
+        lambda: actor(t.supplier_admin).http("POST", base + "unarchive/"),
+        expect=["room.unarchived"],
+    )
+    assert run.after(t.supplier_internal)["room"]["archived"] is False
+
+
+@covers("member.role")
+async def test_being_made_owner_of_an_internal_room_lets_me_moderate(live_team, verify, actor):
+    t = live_team
+    run = await verify(
+        t.supplier_member,
+        [t.supplier_internal],
+        lambda: actor(t.supplier_admin).http(
+            "PATCH",
+            f"/api/rooms/{t.supplier_internal.id}/members/{t.supplier_member.id}/",
+            {"role": "owner"},
+        ),
+        expect=["member.role"],
+    )
+    before, after = run.before(t.supplier_internal), run.after(t.supplier_internal)
+    assert (before["room"]["moderation"], after["room"]["moderation"]) == ("none", "all")
+
+
+@covers("member.role", "member.left")
+async def test_the_last_owner_leaving_a_shared_room_hands_it_to_the_partner(
+    live_team, verify, actor
+):
+    t = live_team
+    run = await verify(
+        t.client_member,
+        [t.shared],
+        lambda: actor(t.supplier_admin).http(
+            "POST", f"/api/rooms/{t.shared.id}/leave/", {"new_owner": t.client_member.id}
+        ),
+        expect=["member.role", "member.left"],
+    )
+    after = run.after(t.shared)
+    assert after["room"]["role"] == "owner" and t.supplier_admin.id not in after["members"]
+
+
 # --- work items ------------------------------------------------------------------------------
 
 

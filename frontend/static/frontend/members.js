@@ -9,7 +9,7 @@
 // colleague takes an admin's confirmation (`confirmation_required`, then the
 // dialog). docs/protocol.md, POST /api/invitations/.
 
-import { del, get, post } from "./api.js";
+import { del, get, patch, post } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { face } from "./avatars.js";
 import { h, plural, timeEl } from "./dom.js";
@@ -93,12 +93,13 @@ export class MembersPanel {
     if (this.isOpen) return this.refresh();
     const heading = h("h3", {}, plural(this.members.size, "member"));
     const list = h("ul", { class: "member-list" }, this.memberItems());
-    const adder = this.addPeople();
+    const direct = this.page.room.kind === "direct";
+    const adder = direct ? { el: h("p", { class: "muted small" }, "A direct conversation keeps the people it started with."), reload: () => {} } : this.addPeople();
     this.view = { heading, list, adder };
     this.page.panel.open(
       "members",
       "Members",
-      h("div", { class: "members-panel" }, heading, list, adder.el, this.inviteForm()),
+      h("div", { class: "members-panel" }, heading, list, adder.el, direct ? null : this.inviteForm()),
       { onClose: () => (this.view = null) },
     );
   }
@@ -135,8 +136,38 @@ export class MembersPanel {
           h("span", {}, orgBadge(person, partner), role === "owner" ? h("span", { class: "role" }, " owner") : null),
         ),
         h("span", { class: `state state-${state}` }, stateLabel(state)),
+        this.roleButton(person, role),
       );
     });
+  }
+
+  /**
+   * For the room's owners: make a member an owner, or an owner a member (the
+   * server refuses to demote the last owner, and says so).
+   * @param {PersonRef} person
+   * @param {string} role
+   */
+  roleButton(person, role) {
+    const { room, roomId, toast } = this.page;
+    if (room.role !== "owner" || room.archived) return null;
+    const next = role === "owner" ? "member" : "owner";
+    return h(
+      "button",
+      {
+        type: "button",
+        class: "link role-change",
+        aria: { label: next === "owner" ? `Make ${person.name} an owner` : `Make ${person.name} a member (not an owner)` },
+        onclick: async () => {
+          try {
+            await patch(`/api/rooms/${roomId}/members/${person.id}/`, { role: next });
+            // member.role redraws the list.
+          } catch (error) {
+            toast("Could not change the role", errorText(error), { kind: "alert" });
+          }
+        },
+      },
+      next === "owner" ? "Make owner" : "Make member",
+    );
   }
 
   // --- add people who already have an account --------------------------------------

@@ -119,6 +119,16 @@ export class RoomPeople {
     this.draw();
   }
 
+  /**
+   * An owner changed someone's role (`member.role`).
+   * @param {{user: number, role: string}} frame
+   */
+  roleChanged({ user, role }) {
+    const held = this.members.get(user);
+    if (held) held.role = role;
+    this.draw();
+  }
+
   /** @param {number} user */
   left(user) {
     this.members.delete(user);

@@ -16,6 +16,7 @@ import { RoomHistory } from "./history.js";
 import { provenance } from "./messages.js";
 import { Panel } from "./panels.js";
 import { RoomPeople } from "./people.js";
+import { RoomSettings } from "./roomsettings.js";
 import { permalink } from "./links.js";
 import { startShell } from "./shell.js";
 import { ThreadView } from "./thread.js";
@@ -160,15 +161,24 @@ function newTray() {
 }
 
 const people = new RoomPeople(page, () => activeThread);
+const settings = new RoomSettings(page, people.members);
+$("#settings-button").addEventListener("click", () => settings.toggle());
+// Archived when the page was drawn: the composer was made without files; a
+// reopened room is drawn afresh.
+const archivedAtLoad = room.archived;
 const roomHistory = new RoomHistory(page, { isVisible: () => view === "messages" });
 const work = new WorkItems(page, { board: $("#board"), banners: $("#escalations"), count: $("#board-count") });
 
 const composer = createComposer({
-  scope: room.kind,
+  scope: room.partner ? "shared" : "internal", // a direct conversation across a partnership reads as shared
   scopeText:
-    room.kind === "shared"
-      ? `Shared with ${room.partner?.name}: people of both companies see this room.`
-      : `Internal: only ${me.org?.name ?? "your organization"} sees this room.`,
+    room.kind === "direct"
+      ? room.partner
+        ? `Direct conversation with people of ${room.partner.name}: only the people in it see it.`
+        : "Direct conversation: only the people in it see it."
+      : room.kind === "shared"
+        ? `Shared with ${room.partner?.name}: people of both companies see this room.`
+        : `Internal: only ${me.org?.name ?? "your organization"} sees this room.`,
   placeholder: `Message ${room.name}`,
   label: `Message ${room.name}`,
   maxChars: socket.limits.message_max_chars,
@@ -312,6 +322,20 @@ socket.on("member.updated", (frame) => {
 socket.on("member.left", (frame) => {
   if (frame.room === roomId) people.left(frame.user);
 });
+socket.on("member.role", (frame) => {
+  if (frame.room !== roomId) return;
+  people.roleChanged(frame);
+  if (frame.user === me.id) {
+    room.role = frame.role;
+    if (frame.moderation) room.moderation = frame.moderation;
+    const listed = shell.rooms.get(roomId);
+    if (listed) Object.assign(listed, { role: room.role, moderation: room.moderation });
+    if (frame.by.id !== me.id) toast(`${frame.by.name} made you ${frame.role === "owner" ? "an owner" : "a member"} of this room`, frame.role === "owner" ? "You can rename it, archive it and change who is an owner." : "");
+    roomHistory.list.refreshAll(() => true); // Delete buttons follow the moderation scope
+    people.panel.refresh();
+  }
+  settings.refresh();
+});
 socket.on("typing", (frame) => {
   if (frame.room === roomId) people.typing(frame);
 });
@@ -322,11 +346,32 @@ socket.on("room.updated", (frame) => {
   $("#room-name").textContent = room.name;
   $("#room-topic").textContent = room.topic;
   document.title = document.title.replace(/[^)]*· Causeway$/, `${room.name} · Causeway`);
+  settings.refresh();
 });
 socket.on("room.archived", (frame) => {
   if (frame.room !== roomId) return;
   showArchived(frame);
-  toast("This room is now archived", "The partnership ended. You can still read everything here.", { kind: "alert" });
+  if (frame.cause === "owner") {
+    toast("This room is now archived", `${frame.by?.name ?? "An owner"} archived it. You can still read everything here.`, { kind: "alert" });
+  } else {
+    toast("This room is now archived", "The partnership ended. You can still read everything here.", { kind: "alert" });
+  }
+  settings.refresh();
+  people.panel.refresh();
+});
+socket.on("room.unarchived", (frame) => {
+  if (frame.room !== roomId) return;
+  room.archived = false;
+  delete room.archived_cause;
+  toast("This room is open again", `${frame.by.name} reopened it.`);
+  if (archivedAtLoad) {
+    location.reload();
+    return;
+  }
+  $("#main").classList.remove("room-archived");
+  $("#archived-banner").hidden = true;
+  settings.refresh();
+  people.panel.refresh();
 });
 socket.on("room.removed", (frame) => {
   if (frame.room !== roomId) return;
@@ -341,13 +386,24 @@ socket.on("workitem.updated", (frame) => {
 });
 
 /**
- * The partnership ended: the room stays readable, and nothing in it can change.
- * @param {Pick<RoomArchivedEvent, "reason" | "archived_at"> & {by: {name: string, org: {name: string} | null} | null}} archived
+ * The partnership ended, or an owner archived the room: it stays readable, and nothing in it can change.
+ * @param {Pick<RoomArchivedEvent, "reason" | "archived_at" | "cause"> & {by: {name: string, org: {name: string} | null} | null}} archived
  */
-function showArchived({ reason, by, archived_at: at }) {
+function showArchived({ reason, by, archived_at: at, cause }) {
   room.archived = true;
+  room.archived_cause = cause ?? "partnership_ended";
   $("#main").classList.add("room-archived");
   const banner = $("#archived-banner");
+  if (room.archived_cause === "owner") {
+    banner.replaceChildren(
+      h("strong", {}, "Archived: read-only for everyone in it."),
+      ` ${by?.name ?? "An owner"} archived it on `,
+      h("time", { datetime: at }, fullTime(at)),
+      ". An owner can reopen it.",
+    );
+    banner.hidden = false;
+    return;
+  }
   banner.replaceChildren(
     h("strong", {}, "Archived: read-only for both sides."),
     " The partnership ended on ",

@@ -87,7 +87,7 @@ function buildDialog({ me, rooms }) {
     h("option", { value: "" }, "Any room"),
     ...[...rooms.values()]
       .sort((a, b) => a.name.localeCompare(b.name))
-      .map((r) => h("option", { value: String(r.id) }, r.kind === "shared" ? r.name : `${r.name} (internal)`)),
+      .map((r) => h("option", { value: String(r.id) }, r.kind === "internal" ? `${r.name} (internal)` : r.name)),
   );
   const personSelect = h("select", { id: "search-person" }, h("option", { value: "" }, "Anyone"));
   const orgs = new Map();
@@ -211,9 +211,11 @@ function buildDialog({ me, rooms }) {
     if (!group) {
       const listed = rooms.get(room.id);
       const where =
-        room.kind === "shared"
-          ? h("span", { class: "badge shared" }, listed?.partner ? `Shared with ${listed.partner.name}` : "Shared")
-          : h("span", { class: "badge internal" }, "Internal");
+        room.kind === "direct"
+          ? h("span", { class: `badge ${listed?.partner ? "shared" : "internal"}` }, "Direct")
+          : room.kind === "shared"
+            ? h("span", { class: "badge shared" }, listed?.partner ? `Shared with ${listed.partner.name}` : "Shared")
+            : h("span", { class: "badge internal" }, "Internal");
       group = h("ol", { class: "search-hits" });
       results.append(
         h("section", { class: "search-group", dataset: { room: room.id } }, h("h3", {}, room.name, " ", where), group),

@@ -11,6 +11,8 @@ import { startSearch } from "./search.js";
 import { startSwitcher } from "./switcher.js";
 import { CausewaySocket } from "./socket.js";
 import { applyUnread, countArrival, takeCounts } from "./unread.js";
+import { dropRoom, placeRoom } from "./roomlist.js";
+import { mountNewConversation } from "./direct.js";
 
 /** @import { Me, Partnership, RoomListing } from "./api.js" */
 /** @import { SocketState } from "./socket.js" */
@@ -68,6 +70,7 @@ export function startShell({ current = null, isReading = () => false } = {}) {
   const shell = { boot, socket, rooms, toast };
 
   connectionIndicator(socket);
+  mountNewConversation();
   notifications(socket, { isReading, rooms, me: boot.me });
   startSearch({ me: boot.me, rooms });
   startSwitcher({ rooms, current });
@@ -136,12 +139,52 @@ export function startShell({ current = null, isReading = () => false } = {}) {
       // the badge stays as it was
     }
   });
-  socket.on("room.updated", ({ room, name }) => {
+  socket.on("room.updated", ({ room, name, topic }) => {
     for (const el of $all(`a[data-room="${room}"] .room-name`)) el.textContent = name;
+    for (const el of $all(`a[data-room="${room}"] .room-topic`)) el.textContent = topic;
+    const listed = rooms.get(room);
+    if (listed) Object.assign(listed, { name, topic });
   });
   socket.on("room.removed", ({ room }) => {
     rooms.delete(room);
-    for (const el of $all(`a[data-room="${room}"]`)) el.closest("li")?.remove();
+    dropRoom(room);
+  });
+  // Added to a room (by someone, or by accepting an invitation elsewhere):
+  // it is listed and watched at once, and whoever added you is named.
+  socket.on("room.added", ({ room, by }) => {
+    if (!rooms.has(room.id)) {
+      rooms.set(room.id, { ...room, counted: new Set() });
+      if (room.id !== current) socket.watch(room.id, room.head_seq);
+    }
+    placeRoom(room, current);
+    const listed = rooms.get(room.id);
+    if (listed) drawBadges(listed);
+    if (by) {
+      const where =
+        room.kind === "direct"
+          ? `With ${room.name}`
+          : room.partner
+            ? `Shared with ${room.partner.name}`
+            : `Internal: only ${boot.me.org?.name ?? "your organization"}`;
+      const title = room.kind === "direct" ? `${by.name} started a conversation with you` : `${by.name} added you to ${room.name}`;
+      toast(title, where, { href: `/rooms/${room.id}/` });
+    }
+  });
+  // Archived and reopened rooms move between the lists' groups.
+  socket.on("room.archived", ({ room: roomId, cause }) => {
+    const room = rooms.get(roomId);
+    if (!room) return;
+    Object.assign(room, { archived: true, archived_cause: cause ?? "partnership_ended" });
+    placeRoom(room, current);
+    drawBadges(room);
+  });
+  socket.on("room.unarchived", ({ room: roomId }) => {
+    const room = rooms.get(roomId);
+    if (!room) return;
+    room.archived = false;
+    delete room.archived_cause;
+    placeRoom(room, current);
+    drawBadges(room);
   });
   for (const room of rooms.values()) drawBadges(room);
   queueMicrotask(() => socket.start());

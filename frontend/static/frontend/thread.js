@@ -104,9 +104,12 @@ export class ThreadView {
     }
   }
 
-  /** @returns {{kind: RoomListing["kind"], text: string}} who reads the replies */
+  /** @returns {{kind: "shared" | "internal", text: string}} who reads the replies */
   scope() {
     const page = this.page;
+    if (page.room.kind === "direct") {
+      return { kind: page.room.partner ? "shared" : "internal", text: "Direct conversation: only the people in it see replies here." };
+    }
     if (page.room.kind === "shared") {
       return { kind: "shared", text: `Shared with ${page.room.partner?.name}: people of both companies see replies here.` };
     }

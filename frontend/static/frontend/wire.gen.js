@@ -206,6 +206,28 @@
  * @property {string} archived_at
  * @property {string} reason
  * @property {PersonRef | null} by
+ * @property {"partnership_ended" | "owner"} [cause]
+ */
+
+/**
+ * rooms.wire.types.RoomUnarchivedEvent
+ * @typedef {object} RoomUnarchivedEvent
+ * @property {"room.unarchived"} type
+ * @property {number} room
+ * @property {number} seq
+ * @property {PersonRef} by
+ */
+
+/**
+ * rooms.wire.types.MemberRoleEvent
+ * @typedef {object} MemberRoleEvent
+ * @property {"member.role"} type
+ * @property {number} room
+ * @property {number} seq
+ * @property {number} user
+ * @property {string} role
+ * @property {PersonRef} by
+ * @property {"all" | "own_org" | "none"} [moderation]
  */
 
 /**
@@ -341,7 +363,7 @@
  * rooms.wire.types.RoomListEntry
  * @typedef {object} RoomListEntry
  * @property {number} id
- * @property {"shared" | "internal"} kind
+ * @property {"shared" | "internal" | "direct"} kind
  * @property {string} name
  * @property {string} topic
  * @property {number} head_seq
@@ -355,6 +377,15 @@
  * @property {boolean} archived
  * @property {PartnerRef} [partner]
  * @property {PartnershipEnding | null} [ended]
+ * @property {"partnership_ended" | "owner"} [archived_cause]
+ */
+
+/**
+ * rooms.wire.types.RoomAddedFrame
+ * @typedef {object} RoomAddedFrame
+ * @property {"room.added"} type
+ * @property {RoomListEntry} room
+ * @property {PersonRef | null} by
  */
 
 /**
@@ -382,7 +413,7 @@
  * @typedef {object} RoomRef
  * @property {number} id
  * @property {string} name
- * @property {"shared" | "internal"} kind
+ * @property {"shared" | "internal" | "direct"} kind
  */
 
 /**
@@ -559,12 +590,12 @@
 
 /**
  * rooms.wire.types.RoomEventFrame
- * @typedef {MessageNewEvent | MessageEditedEvent | MessageDeletedEvent | ReactionUpdatedEvent | MemberJoinedEvent | MemberLeftEvent | MemberUpdatedEvent | RoomUpdatedEvent | RoomArchivedEvent | WorkItemCreatedEvent | WorkItemUpdatedEvent} RoomEventFrame
+ * @typedef {MessageNewEvent | MessageEditedEvent | MessageDeletedEvent | ReactionUpdatedEvent | MemberJoinedEvent | MemberLeftEvent | MemberUpdatedEvent | RoomUpdatedEvent | RoomArchivedEvent | RoomUnarchivedEvent | MemberRoleEvent | WorkItemCreatedEvent | WorkItemUpdatedEvent} RoomEventFrame
  */
 
 /**
  * Every frame the server sends: each wire shape with a literal `type`.
- * @typedef {MessageNewEvent | MessageEditedEvent | MessageDeletedEvent | ReactionUpdatedEvent | MemberJoinedEvent | MemberUpdatedEvent | MemberLeftEvent | RoomUpdatedEvent | RoomArchivedEvent | WorkItemCreatedEvent | WorkItemUpdatedEvent | NotificationEvent | NotificationsUpdatedEvent | UnreadEvent | ThreadUnreadEvent | HelloFrame | SubscribedFrame | ResyncFrame | UnsubscribedFrame | AckFrame | OkFrame | PongFrame | RoomRemovedFrame | SessionEndedFrame | ErrorFrame | TypingEvent | PresenceEvent} ServerFrame
+ * @typedef {MessageNewEvent | MessageEditedEvent | MessageDeletedEvent | ReactionUpdatedEvent | MemberJoinedEvent | MemberUpdatedEvent | MemberLeftEvent | RoomUpdatedEvent | RoomArchivedEvent | RoomUnarchivedEvent | MemberRoleEvent | WorkItemCreatedEvent | WorkItemUpdatedEvent | NotificationEvent | NotificationsUpdatedEvent | UnreadEvent | ThreadUnreadEvent | RoomAddedFrame | HelloFrame | SubscribedFrame | ResyncFrame | UnsubscribedFrame | AckFrame | OkFrame | PongFrame | RoomRemovedFrame | SessionEndedFrame | ErrorFrame | TypingEvent | PresenceEvent} ServerFrame
  */
 
 /**
@@ -578,7 +609,7 @@
  * The room events: they carry the room's seq (rooms.wire.types.RoomEventFrame).
  * @type {ReadonlyArray<RoomEventFrame["type"]>}
  */
-export const ROOM_EVENT_TYPES = Object.freeze(["message.new", "message.edited", "message.deleted", "reaction.updated", "member.joined", "member.left", "member.updated", "room.updated", "room.archived", "workitem.created", "workitem.updated"]);
+export const ROOM_EVENT_TYPES = Object.freeze(["message.new", "message.edited", "message.deleted", "reaction.updated", "member.joined", "member.left", "member.updated", "room.updated", "room.archived", "room.unarchived", "member.role", "workitem.created", "workitem.updated"]);
 
 /**
  * The replies that echo the request's `ref` (rooms.wire.types.SocketFrame with a `ref`).

@@ -1,0 +1,209 @@
+// @ts-check
+// The room's settings panel: its name and topic (owners change them),
+// archiving and reopening (owners; a room whose partnership ended stays
+// archived, and the panel says why), and leaving (the last owner names who
+// becomes owner first). The server decides each of these; this panel only
+// offers what it would accept (docs/protocol.md, "Managing a room").
+
+import { patch, post } from "./api.js";
+import { confirmDialog } from "./dialog.js";
+import { h } from "./dom.js";
+import { errorText } from "./errors.js";
+
+/** @import { Member } from "./api.js" */
+/** @import { RoomPage } from "./room.js" */
+
+export class RoomSettings {
+  /**
+   * @param {RoomPage} page
+   * @param {ReadonlyMap<number, Member>} members person id -> (people.js keeps it current)
+   */
+  constructor(page, members) {
+    this.page = page;
+    this.members = members;
+    /** @type {HTMLElement | null} the panel's content while open */
+    this.el = null;
+  }
+
+  get isOpen() {
+    return Boolean(this.el) && this.page.panel.is("settings");
+  }
+
+  toggle() {
+    if (this.isOpen) this.page.panel.close();
+    else this.open();
+  }
+
+  open() {
+    this.el = h("div", { class: "room-settings" }, ...this.sections());
+    this.page.panel.open("settings", "Room settings", this.el, {
+      onClose: () => (this.el = null),
+      focus: this.el.querySelector("input, button"),
+    });
+  }
+
+  /** The room changed (renamed, archived, reopened, your role): redraw, unless a form is being typed in. */
+  refresh() {
+    if (!this.isOpen || !this.el) return;
+    if (this.el.contains(document.activeElement) && document.activeElement instanceof HTMLInputElement) return;
+    this.el.replaceChildren(...this.sections());
+  }
+
+  isOwner() {
+    return this.page.room.role === "owner";
+  }
+
+  /** @returns {HTMLElement[]} */
+  sections() {
+    if (this.page.room.kind === "direct") return [this.aboutDirect(), this.leaving()];
+    return this.isOwner() ? [this.about(), this.archiving(), this.leaving()] : [this.about(), this.leaving()];
+  }
+
+  /** A direct conversation has nothing to set: say what it is, and what it does not hold. */
+  aboutDirect() {
+    const { room } = this.page;
+    return h(
+      "section",
+      { class: "settings-about" },
+      h("h3", {}, `Conversation with ${room.name}`),
+      h("p", {}, room.partner ? `People of ${room.partner.name} are in it: both companies' people see it, nobody else.` : "Only the people in it see it."),
+      h("p", { class: "muted small" }, "It has no name or owners, and keeps the people it started with: start another conversation for someone else. Work items, escalations and mirrors live in rooms."),
+    );
+  }
+
+  // --- name and topic -----------------------------------------------------------------
+
+  about() {
+    const { room, roomId } = this.page;
+    if (!this.isOwner() || room.archived) {
+      return h(
+        "section",
+        { class: "settings-about" },
+        h("h3", {}, room.name),
+        room.topic ? h("p", {}, room.topic) : h("p", { class: "muted" }, "No topic."),
+        h("p", { class: "muted small" }, room.archived ? "Archived: nothing here can change." : "Only the room's owners can rename it or change its topic."),
+      );
+    }
+    const name = h("input", { id: "room-settings-name", value: room.name, maxlength: 120, required: true, autocomplete: "off" });
+    const topic = h("input", { id: "room-settings-topic", value: room.topic, maxlength: 500, autocomplete: "off" });
+    const status = h("p", { class: "form-status", role: "status" });
+    const form = h(
+      "form",
+      { class: "settings-about" },
+      h("label", { for: "room-settings-name" }, "Name"),
+      name,
+      h("label", { for: "room-settings-topic" }, "Topic ", h("span", { class: "muted" }, "(optional)")),
+      topic,
+      h("p", { class: "muted small" }, room.kind === "shared" ? `${room.partner?.name ?? "The partner"} sees the name and topic too.` : "Only your organization sees this room."),
+      h("div", { class: "form-actions" }, h("button", { type: "submit", class: "button primary" }, "Save")),
+      status,
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      status.textContent = "";
+      try {
+        await patch(`/api/rooms/${roomId}/`, { name: name.value, topic: topic.value });
+        // room.updated redraws the header for everyone in the room, and may have
+        // redrawn this panel already: say it where the form is now.
+        const shown = this.el?.querySelector(".settings-about .form-status");
+        (shown instanceof HTMLElement ? shown : status).textContent = "Saved.";
+      } catch (error) {
+        status.textContent = errorText(error);
+      }
+    });
+    return form;
+  }
+
+  // --- archive and reopen -------------------------------------------------------------
+
+  archiving() {
+    const { room, roomId } = this.page;
+    const status = h("p", { class: "form-status", role: "status" });
+    const section = h("section", { class: "settings-archive", aria: { labelledby: "settings-archive-title" } }, h("h3", { id: "settings-archive-title" }, "Archive"));
+    if (room.archived && room.archived_cause !== "owner") {
+      section.append(
+        h(
+          "p",
+          {},
+          `This room was archived because the partnership with ${room.partner?.name ?? "the partner"} ended. It stays read-only for both sides and cannot be reopened.`,
+        ),
+      );
+      return section;
+    }
+    if (room.archived) {
+      const reopen = h("button", { type: "button", class: "button primary" }, "Reopen room");
+      reopen.addEventListener("click", async () => {
+        reopen.disabled = true;
+        try {
+          await post(`/api/rooms/${roomId}/unarchive/`);
+        } catch (error) {
+          status.textContent = errorText(error);
+          reopen.disabled = false;
+        }
+      });
+      section.append(h("p", {}, "Archived by an owner: everyone in it can read it, nobody can write. Reopen it to write again."), reopen, status);
+      return section;
+    }
+    const archive = h("button", { type: "button", class: "button danger" }, "Archive room…");
+    archive.addEventListener("click", () =>
+      confirmDialog({
+        title: `Archive ${room.name}?`,
+        content: [
+          h("p", {}, `Everyone in it${room.kind === "shared" ? `, at ${room.partner?.name} too,` : ""} can still read it; nobody can write in it, change its work items or add people until an owner reopens it.`),
+          h("p", {}, "Mirrors of its threads, and into it, stop (their copies stay)."),
+        ],
+        confirmLabel: "Archive room",
+        danger: true,
+        onConfirm: () => post(`/api/rooms/${roomId}/archive/`),
+      }),
+    );
+    section.append(h("p", { class: "muted small" }, "Read-only for everyone in it, until an owner reopens it."), archive, status);
+    return section;
+  }
+
+  // --- leaving ----------------------------------------------------------------------------
+
+  leaving() {
+    const button = h("button", { type: "button", class: "button danger" }, "Leave room…");
+    button.addEventListener("click", () => this.confirmLeave());
+    return h(
+      "section",
+      { class: "settings-leave", aria: { labelledby: "settings-leave-title" } },
+      h("h3", { id: "settings-leave-title" }, "Leave"),
+      h("p", { class: "muted small" }, "You stop seeing this room. Someone in it can add you again."),
+      button,
+    );
+  }
+
+  confirmLeave() {
+    const { me, room, roomId } = this.page;
+    const others = [...this.members.values()].filter((m) => m.person.id !== me.id).sort((a, b) => a.person.name.localeCompare(b.person.name));
+    const lastOwner = this.isOwner() && others.length > 0 && !others.some((m) => m.role === "owner");
+    const successor = h(
+      "select",
+      { id: "leave-new-owner", aria: { required: "true" } },
+      h("option", { value: "" }, "Choose a member…"),
+      others.map((m) => h("option", { value: m.person.id }, `${m.person.name} (${m.person.org?.name ?? ""})`)),
+    );
+    const said = lastOwner
+      ? "You are the room's last owner. Choose who becomes owner: they can rename it, archive it and add people from the partner."
+      : others.length === 0
+        ? "You are the only one in this room: once you leave, nobody is in it, and nobody can open it again."
+        : "You stop seeing this room and its messages. Someone in it can add you again.";
+    return confirmDialog({
+      title: `Leave ${room.name}?`,
+      content: h("p", {}, said),
+      fields: lastOwner ? h("div", { class: "field" }, h("label", { for: "leave-new-owner" }, "New owner"), successor) : null,
+      confirmLabel: "Leave room",
+      danger: true,
+      onConfirm: async () => {
+        if (lastOwner && !successor.value) {
+          successor.focus();
+          throw new Error("Choose who becomes owner first.");
+        }
+        await post(`/api/rooms/${roomId}/leave/`, lastOwner ? { new_owner: Number(successor.value) } : {});
+        location.assign("/");
+      },
+    });
+  }
+}
