@@ -150,7 +150,10 @@ export class RoomHistory {
   historyState() {
     const state = $("#history-state");
     if (this.loadingOlder) state.textContent = "Loading earlier messages…";
-    else if (!this.hasMore) state.textContent = `This is the beginning of ${this.page.room.name}.`;
+    else if (!this.hasMore) {
+      const room = this.page.room;
+      state.textContent = room.kind === "direct" ? "This is the beginning of your conversation." : `This is the beginning of ${room.name}.`;
+    }
     else state.textContent = "";
   }
 

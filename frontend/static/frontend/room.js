@@ -346,6 +346,7 @@ socket.on("room.updated", (frame) => {
   $("#room-name").textContent = room.name;
   $("#room-topic").textContent = room.topic;
   document.title = document.title.replace(/[^)]*· Causeway$/, `${room.name} · Causeway`);
+  roomHistory.historyState(); // "This is the beginning of …" names it as it is now
   settings.refresh();
 });
 socket.on("room.archived", (frame) => {

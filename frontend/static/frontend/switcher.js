@@ -52,6 +52,15 @@ export function rankRooms(rooms, words, current = null) {
 }
 
 /**
+ * What kind of room, in words, as the sidebar groups them.
+ * @param {RoomListing} r
+ */
+function whereText(r) {
+  if (r.kind === "direct") return r.partner ? `Direct · with ${r.partner.name}` : "Direct";
+  return r.kind === "shared" ? `Shared with ${r.partner?.name ?? "partner"}` : "Internal";
+}
+
+/**
  * @param {{rooms: Map<number, RoomListing>, current: number | null}} where
  */
 export function startSwitcher({ rooms, current }) {
@@ -115,7 +124,7 @@ function buildSwitcher({ rooms, current }) {
           },
           h("span", { class: `dot dot-${r.kind}`, aria: { hidden: "true" } }),
           h("span", { class: "switch-name" }, r.name),
-          h("span", { class: "muted switch-where" }, r.kind === "shared" ? `Shared with ${r.partner?.name ?? "partner"}` : "Internal"),
+          h("span", { class: "muted switch-where" }, whereText(r)),
           r.archived ? h("span", { class: "muted" }, " · archived") : null,
           r.unread ? h("span", { class: "badge", aria: { label: `${r.unread} unread` } }, String(r.unread)) : null,
         ),
