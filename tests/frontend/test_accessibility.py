@@ -81,3 +81,40 @@ def test_home_room_thread_and_board_have_no_serious_violations(
     found["search"] = serious_violations(page)
 
     assert {name: problems for name, problems in found.items() if problems} == {}
+
+
+def test_my_work_profile_room_settings_and_a_person_card_have_no_serious_violations(
+    live_team: Team, servers: Any, sessions: Any
+) -> None:
+    t = live_team
+    prepare_for_browser(t.supplier_admin, t.client_member)
+    off_loop(
+        check_create_work_item,
+        t.client_member,
+        room_id=t.shared.pk,
+        title="Send the audit report",
+        assignee=t.supplier_admin.pk,
+    )
+    sam = sessions(servers[0], t.supplier_admin, DESKTOP)
+    page = sam.page
+    found = {}
+
+    page.goto(sam.url("/work/"))
+    expect(page.locator("main")).to_contain_text("Send the audit report")
+    found["my work"] = serious_violations(page)
+
+    page.goto(sam.url("/profile/"))
+    expect(page.get_by_label("Time zone")).to_be_visible()
+    found["profile"] = serious_violations(page)
+
+    page = sam.open_room(t.shared, "?panel=members")
+    page.locator("#panel [data-card-person]", has_text=t.client_member.display_name).click()
+    expect(page.locator(".person-card")).to_contain_text("Rooms you are both in")
+    found["person card"] = serious_violations(page)
+    page.keyboard.press("Escape")
+
+    page.locator("#settings-button").click()
+    expect(page.locator("#panel")).to_be_visible()
+    found["room settings"] = serious_violations(page)
+
+    assert {name: problems for name, problems in found.items() if problems} == {}

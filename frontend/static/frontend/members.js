@@ -156,7 +156,8 @@ export class MembersPanel {
       {
         type: "button",
         class: "link role-change",
-        aria: { label: next === "owner" ? `Make ${person.name} an owner` : `Make ${person.name} a member (not an owner)` },
+        // The visible words first, as a voice user says them (WCAG 2.5.3).
+        aria: { label: next === "owner" ? `Make owner: ${person.name}` : `Make member (not an owner): ${person.name}` },
         onclick: async () => {
           try {
             await patch(`/api/rooms/${roomId}/members/${person.id}/`, { role: next });
