@@ -7,7 +7,7 @@
 
 import { get, post } from "./api.js";
 import { confirmDialog } from "./dialog.js";
-import { $all, h, initials } from "./dom.js";
+import { $all, asYouType, h, initials } from "./dom.js";
 import { errorText } from "./errors.js";
 
 /** @import { PersonRef } from "./wire.gen.js" */
@@ -27,9 +27,6 @@ export function openNewConversation() {
   const search = h("input", { id: "direct-search", type: "search", autocomplete: "off", placeholder: "Name or @handle", aria: { controls: "direct-results" } });
   const results = h("ul", { id: "direct-results", class: "candidates direct-candidates", aria: { label: "People you can start a conversation with" } });
   const chosen = h("p", { class: "muted small", aria: { live: "polite" } });
-  /** @type {ReturnType<typeof setTimeout> | undefined} */
-  let timer;
-  let asked = 0;
 
   const drawChosen = () => {
     chosen.textContent = picked.size ? `With ${[...picked.values()].map((p) => p.name).join(" and ")}.` : "Pick one or two people.";
@@ -62,22 +59,16 @@ export function openNewConversation() {
     );
   };
 
-  const load = async () => {
-    const ask = ++asked;
-    const q = search.value.trim();
+  const load = asYouType(search, async (q, isLatest) => {
     try {
       /** @type {{people: DirectCandidate[]}} */
       const data = await get(`/api/direct/people/${q ? `?q=${encodeURIComponent(q)}` : ""}`);
-      if (ask !== asked) return;
+      if (!isLatest()) return;
       results.replaceChildren(...(data.people.length ? data.people.map(item) : [h("li", { class: "muted" }, "Nobody matches.")]));
       drawChosen();
     } catch (error) {
       results.replaceChildren(h("li", { class: "form-error" }, errorText(error)));
     }
-  };
-  search.addEventListener("input", () => {
-    clearTimeout(timer);
-    timer = setTimeout(load, 150);
   });
   load();
   drawChosen();

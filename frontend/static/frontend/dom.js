@@ -253,6 +253,32 @@ export function confirmButton(label, confirmLabel, onConfirm, props = {}) {
 }
 
 /**
+ * Look something up as the person types in `input` (after a pause), and now:
+ * `run(words, isLatest)` gets the box's trimmed text and a check that says
+ * whether its answer is still wanted (a later lookup started since: drop it,
+ * an older answer arriving late must not replace a newer one). Returns the
+ * function that runs it at once (a reload).
+ * @param {HTMLInputElement} input
+ * @param {(words: string, isLatest: () => boolean) => Promise<void>} run
+ * @param {number} [pause] ms after the last keystroke
+ */
+export function asYouType(input, run, pause = 150) {
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  let asked = 0;
+  const now = () => {
+    clearTimeout(timer);
+    const mine = ++asked;
+    return run(input.value.trim(), () => mine === asked);
+  };
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(now, pause);
+  });
+  return now;
+}
+
+/**
  * A label and its control, for the work item forms.
  * @param {string} id the control's id
  * @param {string} label

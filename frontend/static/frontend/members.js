@@ -12,7 +12,7 @@
 import { del, get, patch, post } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { face } from "./avatars.js";
-import { h, plural, timeEl } from "./dom.js";
+import { asYouType, h, plural, timeEl } from "./dom.js";
 import { errorCode, errorText } from "./errors.js";
 
 /** @import { Invitation, Member } from "./api.js" */
@@ -185,16 +185,11 @@ export class MembersPanel {
         : room.kind === "shared"
           ? `Your colleagues. Only the room's owners add people of ${room.partner?.name}.`
           : "Your colleagues.";
-    /** @type {ReturnType<typeof setTimeout> | undefined} */
-    let timer;
-    let asked = 0;
-    const load = async () => {
-      const ask = ++asked;
-      const q = search.value.trim();
+    const load = asYouType(search, async (q, isLatest) => {
       try {
         /** @type {{candidates: Candidate[]}} */
         const data = await get(`/api/rooms/${roomId}/members/candidates/${q ? `?q=${encodeURIComponent(q)}` : ""}`);
-        if (ask !== asked) return; // an older answer arriving late
+        if (!isLatest()) return; // an older answer arriving late
         results.replaceChildren(
           ...(data.candidates.length
             ? data.candidates.map((c) => this.candidateItem(c, status))
@@ -203,10 +198,6 @@ export class MembersPanel {
       } catch (error) {
         results.replaceChildren(h("li", { class: "form-error" }, errorText(error)));
       }
-    };
-    search.addEventListener("input", () => {
-      clearTimeout(timer);
-      timer = setTimeout(load, 150);
     });
     load();
     const el = h(
