@@ -107,12 +107,17 @@ def test_an_escalation_is_reassigned_downgraded_and_resolved_with_a_note_from_th
 ) -> None:
     t = live_team
     prepare_for_browser(t.supplier_member, t.client_member)
+    # Each person's own time zone is the one on their profile; the devices
+    # here are both on New York time, which must not matter.
+    for person, zone in ((t.supplier_member, "Europe/Berlin"), (t.client_member, "Asia/Tokyo")):
+        person.time_zone = zone
+        off_loop(person.save, update_fields=["time_zone"])
     item = new_item(t.client_member, t.shared, "Valve shortage")
     escalation = escalate(t.client_member, t.shared, item)
     sue_session = sessions(servers[0], t.supplier_member)
     cleo_session = sessions(servers[1], t.client_member)
-    in_zone(sue_session.page, "Europe/Berlin")
-    in_zone(cleo_session.page, "Asia/Tokyo")
+    in_zone(sue_session.page, "America/New_York")
+    in_zone(cleo_session.page, "America/New_York")
     sue = sue_session.open_room(t.shared, f"?item={item}")
     cleo = cleo_session.open_room(t.shared)
 

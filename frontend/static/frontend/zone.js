@@ -1,6 +1,7 @@
 // @ts-check
-// Deadlines in the viewer's time zone: the zone the person chose (the page's
-// boot, `boot.me.time_zone`, where the page has one), else the browser's.
+// Deadlines in the viewer's time zone: the person's one time zone, from their
+// profile (the page's boot, `boot.me.time_zone`), which their quiet hours and
+// their card use too; the browser's only where a page has no boot.
 // Every deadline the pages show (an escalation's acknowledgement time, a
 // work item's due date) is written by this module, so two people on two
 // continents each read it on their own clock.
