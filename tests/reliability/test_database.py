@@ -172,8 +172,18 @@ ROUTE_METHODS = {
     "file": "GET",
     "file-thumbnail": "GET",
     "file-policy": "GET",
+    "person": "GET",
+    "avatar": "GET",
+    "my-avatar": "DELETE",
+    "room-archive": "POST",
+    "room-unarchive": "POST",
+    "room-leave": "POST",
+    "direct": "POST",
+    "direct-people": "GET",
+    "markdown-preview": "POST",
+    "open-escalations": "GET",
 }
-ROUTE_ARGS = {"action": "acknowledge", "decision": "accept"}
+ROUTE_ARGS = {"action": "acknowledge", "decision": "accept", "version": "v1"}
 
 
 def api_requests() -> list[tuple[str, str]]:

@@ -20,12 +20,21 @@ from django.urls import URLPattern, reverse
 
 from config.urls import api
 from hub.models import Partnership
+from rooms.actions.archiving import check_archive_room
 from rooms.actions.escalations import check_escalate
 from rooms.actions.invitations import do_create_invitation
 from rooms.actions.messages import do_send_message
 from rooms.actions.workitems import do_create_work_item
 from rooms.bridge.mirrors import do_create_mirror
-from tests.conftest import Team, make_org, make_person, make_upload, png_bytes, send_files
+from tests.conftest import (
+    Team,
+    make_internal_room,
+    make_org,
+    make_person,
+    make_upload,
+    png_bytes,
+    send_files,
+)
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 NEW_PASSWORD = "a-Fresh-passphrase-2026!"
@@ -82,6 +91,9 @@ class Ids:
         send_files(t.supplier_member, t.shared, [upload])
         self.file = upload.key
         self.other_org = make_org("Another")
+        # A room its owner archived, for "reopen".
+        self.archived = make_internal_room(t.supplier_admin, t.supplier_member, name="Old")
+        check_archive_room(t.supplier_admin, room_id=self.archived.id)
         self.newcomer = make_person(t.supplier, name="Newt Newcomer")
 
     def kwargs(self, name: str) -> dict[str, Any]:
@@ -125,6 +137,13 @@ class Ids:
             "file-policy": {},
             "notification-settings": {},
             "room-notify": {"room_id": t.shared.id},
+            "room-archive": {"room_id": t.shared.id},
+            "room-unarchive": {"room_id": self.archived.id},
+            "room-leave": {"room_id": t.supplier_internal.id},
+            "direct": {},
+            "direct-people": {},
+            "markdown-preview": {},
+            "open-escalations": {},
         }[name]
 
     def url(self, name: str) -> str:
@@ -152,6 +171,13 @@ WRITES = [
     Write("room", "PATCH", 200, {"name": "Renamed"}),
     Write("members", "POST", 201, lambda ids: {"person": ids.newcomer.id}),
     Write("member", "DELETE", 200),
+    Write("member", "PATCH", 200, {"role": "owner"}),
+    Write("room-archive", "POST", 200),
+    Write("room-unarchive", "POST", 200),
+    # The last owner of the room leaves, naming the next one.
+    Write("room-leave", "POST", 200, lambda ids: {"new_owner": ids.team.supplier_member.id}),
+    Write("direct", "POST", 200, lambda ids: {"people": [ids.team.client_member.id]}),
+    Write("markdown-preview", "POST", 200, {"body": "**Ship** it: https://example.com"}),
     Write("work-items", "POST", 201, {"title": "Made over HTTP"}),
     Write("work-item", "PATCH", 200, {"changes": {"priority": 1}}),
     Write("escalate", "POST", 201, {"severity": "S3", "reason": "Needed by Monday"}),
@@ -244,6 +270,8 @@ def test_every_api_route_is_in_the_table():
         "file-thumbnail",
         "person",
         "avatar",
+        "direct-people",
+        "open-escalations",
     }
     assert named | get_only == api_route_names()
 
