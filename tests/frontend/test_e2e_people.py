@@ -221,3 +221,40 @@ def test_presence_greys_out_while_the_connection_is_lost_and_comes_back(
         expect(author_dot).to_have_css("background-color", GREEN)
     finally:
         own.stop()
+
+
+def test_the_home_page_offers_this_devices_time_zone_once(
+    live_team: Team, servers: Any, sessions: Any
+) -> None:
+    t = live_team
+    prepare_for_browser(t.supplier_member, t.client_member)
+    sue = sessions(servers[0], t.supplier_member, DESKTOP)
+    page = sue.page
+    # Sue's profile says UTC (she never chose); her laptop is on Berlin time.
+    page.context.new_cdp_session(page).send(
+        "Emulation.setTimezoneOverride", {"timezoneId": "Europe/Berlin"}
+    )
+    page.reload()
+    nudge = page.locator(".zone-nudge")
+    expect(nudge).to_contain_text("Your profile says UTC; this device is on Europe/Berlin.")
+    screenshot(page, "people-zone-nudge")
+    nudge.get_by_role("button", name="Use Europe/Berlin").click()
+    expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+    expect(page.locator(".zone-nudge")).to_have_count(0)
+    off_loop(t.supplier_member.refresh_from_db)
+    assert t.supplier_member.time_zone == "Europe/Berlin"
+
+    # Cleo keeps her profile's zone: asked no more on this device.
+    cleo = sessions(servers[1], t.client_member, DESKTOP)
+    cleo_page = cleo.page
+    cleo_page.context.new_cdp_session(cleo_page).send(
+        "Emulation.setTimezoneOverride", {"timezoneId": "Asia/Tokyo"}
+    )
+    cleo_page.reload()
+    cleo_page.locator(".zone-nudge").get_by_role("button", name="Keep UTC").click()
+    expect(cleo_page.locator(".zone-nudge")).to_have_count(0)
+    cleo_page.reload()
+    expect(cleo_page.locator("#conn")).to_have_attribute("data-state", "live")
+    expect(cleo_page.locator(".zone-nudge")).to_have_count(0)
+    off_loop(t.client_member.refresh_from_db)
+    assert t.client_member.time_zone == "UTC"

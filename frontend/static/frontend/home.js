@@ -12,6 +12,7 @@ import { revokeButton } from "./members.js";
 import { startShell } from "./shell.js";
 import { mountFollowedThreads } from "./threads.js";
 import { escalationRow, mountWorkList, workRow } from "./worklist.js";
+import { zoneNudge } from "./zonenudge.js";
 
 /** @import { Invitation, Partnership } from "./api.js" */
 /** @import { OrgRef } from "./wire.gen.js" */
@@ -23,6 +24,9 @@ const me = boot.me;
 const partnerships = boot.partnerships ?? [];
 
 mountFilePolicy($("#file-policy"), me.org?.name ?? "Your organization");
+// The profile's time zone (UTC until chosen) against this device's clock.
+const nudge = me.time_zone ? zoneNudge({ profileZone: me.time_zone }) : null;
+if (nudge) $(".home-side").prepend(nudge);
 
 // --- partnerships ---------------------------------------------------------------------
 for (const button of $all("[data-accept], [data-decline]")) {
