@@ -47,13 +47,15 @@ export class RoomPeople {
     this.panel = new MembersPanel(page, this.members, this.presence);
     // A click on any name (`data-card-person`) opens that person's card.
     this.cards = new PersonCards({ me: page.me, isPartnerOrg: (org) => page.isPartnerOrg(org) });
-    /** Whether the presence shown is current: the socket is live. */
-    this.live = page.socket.live;
-    this.panel.live = this.live;
+    /**
+     * Whether the presence shown is current: the socket is live and the room's
+     * `subscribed` has come since (before it, the states are last connection's).
+     */
+    this.live = false;
+    this.panel.live = false;
     page.socket.on("state", ({ state }) => {
-      const live = state === "live";
-      if (live === this.live) return;
-      this.live = this.panel.live = live;
+      if (state === "live" || !this.live) return; // live again: wait for `subscribed`
+      this.live = this.panel.live = false;
       // Who may be added has not changed: no request for it (it would fail while down).
       this.draw({ candidates: false });
     });
@@ -82,6 +84,7 @@ export class RoomPeople {
     for (const m of /** @type {Member[]} */ (frame.members)) this.members.set(m.person.id, m);
     this.presence.clear();
     for (const [id, state] of Object.entries(frame.presence)) this.presence.set(Number(id), state);
+    this.live = this.panel.live = this.page.socket.live;
     // Messages drawn before the snapshot (history) show their authors' state too.
     for (const dot of $all("[data-presence-for]")) {
       const state = this.presence.get(Number(dot.dataset.presenceFor));
