@@ -13,7 +13,7 @@ same people opens the one that exists.
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from hub import audit
 from hub.errors import Forbidden, Invalid, NotFound
@@ -29,23 +29,29 @@ def direct_key(people: list[User]) -> str:
     return ".".join(str(pk) for pk in sorted(person.pk for person in people))
 
 
-def direct_candidates(actor: User, query: str = "", limit: int = 20) -> list[User]:
+def _candidates(actor: User) -> QuerySet[User]:
     """Whom ``actor`` may start a direct conversation with: active colleagues, and the
     people they know (``visible_people``) of an organization they share an active
     partnership with. Never anyone else."""
-    if actor.organization_id is None:
-        return []
     partners = Partnership.objects.filter(
         Q(supplier_id=actor.organization_id) | Q(client_id=actor.organization_id),
         status=Partnership.Status.ACTIVE,
     )
+    assert actor.organization_id is not None
     partner_orgs = {p.other_side_id(actor.organization_id) for p in partners}
-    people = (
+    return (
         visible_people(actor)
         .filter(organization_id__in={actor.organization_id, *partner_orgs})
         .exclude(pk=actor.pk)
         .select_related("organization")
     )
+
+
+def direct_candidates(actor: User, query: str = "", limit: int = 20) -> list[User]:
+    """The "New conversation" picker's people (``_candidates``), by name."""
+    if actor.organization_id is None:
+        return []
+    people = _candidates(actor)
     if query:
         people = people.filter(Q(display_name__icontains=query) | Q(handle__icontains=query))
     return list(people.order_by("display_name", "handle")[:limit])
@@ -61,7 +67,7 @@ def check_start_direct(actor: User, *, people: list[int]) -> Room:
     wanted = set(people) - {actor.pk}
     if not 1 <= len(wanted) <= MAX_OTHERS:
         raise Invalid("A direct conversation is with one or two other people.")
-    allowed = {person.pk: person for person in direct_candidates(actor, limit=10_000)}
+    allowed = {person.pk: person for person in _candidates(actor).filter(pk__in=wanted)}
     if not wanted <= allowed.keys():
         raise NotFound()
     others = [allowed[pk] for pk in sorted(wanted)]
