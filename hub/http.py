@@ -59,6 +59,16 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
     return data
 
 
+def is_form(request: HttpRequest) -> bool:
+    """A form body (multipart or urlencoded). Uploads take the raw bytes instead:
+    Daphne's HTTP server (Twisted) parses every multipart POST body with
+    Python's e-mail parser on the event loop, stalling every socket of the
+    process for the length of the upload."""
+    return (request.content_type or "").startswith(
+        ("multipart/", "application/x-www-form-urlencoded")
+    )
+
+
 def body(request: HttpRequest, schema: type[S]) -> S:
     """The request's JSON body, parsed by ``schema`` (``hub.schemas.parse``)."""
     return parse(schema, json_body(request))

@@ -30,7 +30,7 @@ from django.http import (
 from django.utils.http import content_disposition_header
 
 from hub.errors import Invalid, NotFound
-from hub.http import AuthedRequest, api, body, query
+from hub.http import AuthedRequest, api, body, is_form, query
 from hub.threads import blocking
 from rooms.actions.files import (
     check_may_upload,
@@ -76,11 +76,8 @@ async def files(request: AuthedRequest, room_id: int) -> JsonResponse:
 
 
 async def _upload(request: AuthedRequest, room_id: int) -> JsonResponse:
-    """The body is the file itself, not a form: Daphne's HTTP server (Twisted) parses
-    every multipart POST body with Python's e-mail parser on the event loop, which
-    stalled every socket of the process for the length of each upload."""
-    kind = request.content_type or ""
-    if kind.startswith(("multipart/", "application/x-www-form-urlencoded")):
+    """The body is the file itself, not a form (``hub.http.is_form`` says why)."""
+    if is_form(request):
         raise Invalid(
             "Send the file's bytes as the request body (not a form), its name in `?name=`."
         )

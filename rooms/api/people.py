@@ -11,7 +11,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
 from hub.errors import Invalid, NotFound
-from hub.http import AuthedRequest, api, body, query
+from hub.http import AuthedRequest, api, body, is_form, query
 from hub.schemas import ProfileChange
 from hub.selectors import me_for
 from hub.threads import blocking
@@ -90,7 +90,7 @@ async def my_avatar(request: AuthedRequest) -> JsonResponse:
     if request.method == "DELETE":
         await sync_to_async(check_remove_avatar)(request.user)
     else:
-        if (request.content_type or "").startswith(("multipart/", "application/x-www-form")):
+        if is_form(request):
             raise Invalid("Send the picture's bytes as the request body (not a form).")
         size = int(request.META.get("CONTENT_LENGTH") or 0)
         check_avatar_size(size)
