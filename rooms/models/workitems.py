@@ -70,11 +70,7 @@ class WorkItem(models.Model):
         return self.title
 
     def open_escalation(self) -> Escalation | None:
-        return (
-            self.escalations.exclude(status=Escalation.Status.RESOLVED)
-            .order_by("-raised_at", "-id")
-            .first()
-        )
+        return self.escalations.live().order_by("-raised_at", "-id").first()
 
 
 class WorkItemChange(models.Model):
@@ -93,6 +89,12 @@ class WorkItemChange(models.Model):
 
     def __str__(self) -> str:
         return f"change of work item {self.work_item_id} at seq {self.seq}"
+
+
+class EscalationQuerySet(models.QuerySet["Escalation"]):
+    def live(self) -> EscalationQuerySet:
+        """Not resolved: open or acknowledged (one per work item at most)."""
+        return self.exclude(status=Escalation.Status.RESOLVED)
 
 
 class Escalation(models.Model):
@@ -128,6 +130,8 @@ class Escalation(models.Model):
     breached_at = models.DateTimeField(null=True, blank=True)
     last_notified_at = models.DateTimeField(null=True, blank=True)
     notify_count = models.PositiveIntegerField(default=0)
+
+    objects = EscalationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-raised_at", "-id"]

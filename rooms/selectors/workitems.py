@@ -30,7 +30,7 @@ def _work_items(qs: QuerySet[WorkItem]) -> list[WorkItemData]:
     live = {
         e.work_item_id: e
         for e in Escalation.objects.filter(work_item__in=items)
-        .exclude(status=Escalation.Status.RESOLVED)
+        .live()
         .select_related("raised_by__organization", "acknowledged_by__organization")
     }
     return [work_item_data(item, live.get(item.pk)) for item in items]
@@ -41,11 +41,7 @@ ACTIVE = ("open", "in_progress", "blocked")
 
 
 def _live_escalation() -> Exists:
-    return Exists(
-        Escalation.objects.filter(work_item=OuterRef("pk")).exclude(
-            status=Escalation.Status.RESOLVED
-        )
-    )
+    return Exists(Escalation.objects.filter(work_item=OuterRef("pk")).live())
 
 
 def filter_board(qs: QuerySet[WorkItem], filters: BoardQuery) -> QuerySet[WorkItem]:
