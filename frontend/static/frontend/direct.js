@@ -9,6 +9,7 @@ import { get, post } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { $all, asYouType, h, initials } from "./dom.js";
 import { errorText } from "./errors.js";
+import { roomLink } from "./links.js";
 
 /** @import { PersonRef } from "./wire.gen.js" */
 
@@ -89,7 +90,7 @@ export function openNewConversation() {
       }
       /** @type {{id: number}} */
       const room = await post("/api/direct/", { people: [...picked.keys()] });
-      location.assign(`/rooms/${room.id}/`);
+      location.assign(roomLink(room.id));
       return room;
     },
   });

@@ -6,6 +6,7 @@
 // archived or reopened moves between the groups.
 
 import { $all, h } from "./dom.js";
+import { roomLink } from "./links.js";
 
 /** @import { RoomListing } from "./api.js" */
 
@@ -27,13 +28,13 @@ export function groupOf(room) {
  * @param {RoomListing} room
  * @param {{cards: boolean}} where the home page's cards (with the topic), or the sidebar
  */
-export function roomLink(room, { cards }) {
+export function roomItem(room, { cards }) {
   return h(
     "li",
     { class: "room-item" },
     h(
       "a",
-      { class: "room-link", href: `/rooms/${room.id}/`, dataset: { room: room.id } },
+      { class: "room-link", href: roomLink(room.id), dataset: { room: room.id } },
       h("span", { class: `room-icon room-icon-${room.kind}`, aria: { hidden: "true" } }),
       h("span", { class: "room-text" }, h("span", { class: "room-name" }, room.name), cards && room.topic ? h("span", { class: "room-topic" }, room.topic) : null),
       h(
@@ -105,7 +106,7 @@ export function placeRoom(room, current = null) {
     container.querySelector(`a[data-room="${room.id}"]`)?.closest("li")?.remove();
     const list = listFor(container, room);
     for (const empty of list.querySelectorAll(":scope > li.muted")) empty.remove();
-    const item = roomLink(room, { cards });
+    const item = roomItem(room, { cards });
     if (room.id === current) {
       const link = item.querySelector("a");
       link?.classList.add("current");

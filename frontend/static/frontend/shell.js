@@ -6,7 +6,7 @@
 import { get, post } from "./api.js";
 import { $, $all, $maybe, h, readBoot, timeEl } from "./dom.js";
 import { canAskForDesktop, desktopNotice, isQuiet } from "./notify.js";
-import { itemLink, permalink } from "./links.js";
+import { itemLink, permalink, roomLink } from "./links.js";
 import { startSearch } from "./search.js";
 import { startSwitcher } from "./switcher.js";
 import { CausewaySocket } from "./socket.js";
@@ -167,7 +167,7 @@ export function startShell({ current = null, isReading = () => false } = {}) {
             ? `Shared with ${room.partner.name}`
             : `Internal: only ${boot.me.org?.name ?? "your organization"}`;
       const title = room.kind === "direct" ? `${by.name} started a conversation with you` : `${by.name} added you to ${room.name}`;
-      toast(title, where, { href: `/rooms/${room.id}/` });
+      toast(title, where, { href: roomLink(room.id) });
     }
   });
   // Archived and reopened rooms move between the lists' groups.
@@ -317,7 +317,7 @@ function heldSendsNotice(socket) {
 export function notificationHref(n) {
   if (n.message && n.room) return permalink(n.room, n.message);
   if (n.work_item && n.work_item_room) return itemLink(n.work_item_room, n.work_item);
-  return n.room ? `/rooms/${n.room}/` : "/";
+  return n.room ? roomLink(n.room) : "/";
 }
 
 /**

@@ -6,6 +6,7 @@
 // Archived rooms come last. The rooms are the page's own list (shell.js).
 
 import { h } from "./dom.js";
+import { roomLink } from "./links.js";
 
 /** @import { RoomListing } from "./api.js" */
 
@@ -140,7 +141,7 @@ function buildSwitcher({ rooms, current }) {
   /** @param {RoomListing} r */
   const go = (r) => {
     el.close();
-    location.assign(`/rooms/${r.id}/`);
+    location.assign(roomLink(r.id));
   };
   input.addEventListener("input", () => {
     active = 0;
