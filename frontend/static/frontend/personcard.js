@@ -14,6 +14,7 @@ import { face } from "./avatars.js";
 import { h } from "./dom.js";
 import { errorCode, errorText } from "./errors.js";
 import { roomLink } from "./links.js";
+import { offsetMinutes } from "./zone.js";
 
 /** @import { OrgRef, PersonCard as CardData } from "./wire.gen.js" */
 
@@ -28,13 +29,7 @@ const TICK = 30_000; // the local time is redrawn while the card is open
  */
 export function localTime(at, timeZone, { locale, viewerZone } = {}) {
   const clock = new Intl.DateTimeFormat(locale, { timeZone, hour: "2-digit", minute: "2-digit", weekday: "short" }).format(at);
-  const offset = (/** @type {string | undefined} */ zone) => {
-    const parts = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "longOffset" }).formatToParts(at);
-    const name = parts.find((p) => p.type === "timeZoneName")?.value ?? "GMT";
-    const match = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
-    return match ? (match[1] === "-" ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : 0;
-  };
-  const minutes = offset(timeZone) - offset(viewerZone);
+  const minutes = offsetMinutes(timeZone, at) - offsetMinutes(viewerZone, at);
   if (minutes === 0) return { clock, relative: "same time as you" };
   const hours = Math.abs(minutes) / 60;
   const amount = Number.isInteger(hours) ? `${hours} h` : `${Math.floor(hours)} h ${Math.abs(minutes) % 60} min`;

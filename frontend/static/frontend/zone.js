@@ -78,3 +78,16 @@ export function dueText(date, { zone = viewerZone(), now = Date.now(), locale = 
   if (date === tomorrow) return { text: "Due tomorrow", overdue: false };
   return { text: `Due ${day}`, overdue: false };
 }
+
+/**
+ * The zone's offset from UTC at `at`, in minutes (Berlin in summer: 120). No
+ * zone: this device's. An unknown zone throws, as Intl does.
+ * @param {string | undefined} zone
+ * @param {Date} at
+ */
+export function offsetMinutes(zone, at) {
+  const parts = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "longOffset" }).formatToParts(at);
+  const name = parts.find((p) => p.type === "timeZoneName")?.value ?? "GMT";
+  const match = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+  return match ? (match[1] === "-" ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : 0;
+}

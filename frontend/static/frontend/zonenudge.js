@@ -8,6 +8,7 @@
 import { patch } from "./api.js";
 import { h } from "./dom.js";
 import { errorText } from "./errors.js";
+import { offsetMinutes } from "./zone.js";
 
 const KEPT = "causeway.zone-kept";
 
@@ -18,9 +19,7 @@ const KEPT = "causeway.zone-kept";
  */
 function offsetAt(zone, at) {
   try {
-    const name = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "longOffset" }).formatToParts(at).find((p) => p.type === "timeZoneName")?.value ?? "";
-    const [, sign = "+", hh = "0", mm = "0"] = /GMT([+-])?(\d{2})?:?(\d{2})?/.exec(name) ?? [];
-    return (sign === "-" ? -1 : 1) * (Number(hh) * 60 + Number(mm));
+    return offsetMinutes(zone, at);
   } catch {
     return null;
   }
