@@ -532,24 +532,34 @@ class Peer:
             pass
 
     def take(self) -> list[dict[str, Any]]:
-        """This step's frames, grouped per room in subscription order, the person's own first."""
-        streams: dict[int | None, list[dict[str, Any]]] = {}
+        """This step's frames as streams: the socket's replies, the person's frames, then
+        each room's in subscription order.
+
+        Within a stream the order is content. Between streams it is scheduling:
+        rooms are independent, and a reply (``ok``, ``ack``) goes straight down
+        the socket while what the same action published for the person
+        (``notifications.updated``) comes back through the channel layer after
+        the commit, so either may arrive first.
+        """
+        streams: dict[tuple[int, int, str, int | None], list[dict[str, Any]]] = {}
         for frame in self.pending:
-            room = frame.get("room") if frame.get("type") in ROOM_STREAM_TYPES else None
-            streams.setdefault(room, []).append(frame)
+            streams.setdefault(self._stream(frame), []).append(frame)
         self.pending = []
-
-        def order(room: int | None) -> tuple[int, int]:
-            if room is None:
-                return (0, 0)
-            if room in self.rooms:
-                return (1, self.rooms.index(room))
-            return (2, 0)  # a room this socket never subscribed to: a leak, keep it visible
-
         return [
-            {"room": room, "frames": frames}
-            for room, frames in sorted(streams.items(), key=lambda kv: order(kv[0]))
+            {"stream": name, "room": room, "frames": frames}
+            for (_, _, name, room), frames in sorted(streams.items(), key=lambda kv: kv[0][:2])
         ]
+
+    def _stream(self, frame: dict[str, Any]) -> tuple[int, int, str, int | None]:
+        """Where the frame sorts (rank, position), and the stream's name and room."""
+        if frame.get("type") in ROOM_STREAM_TYPES:
+            room = frame.get("room")
+            if room in self.rooms:
+                return (2, self.rooms.index(room), "room", room)
+            return (3, 0, "unsubscribed room", room)  # a leak: keep it visible
+        if "ref" in frame:
+            return (0, 0, "replies", None)
+        return (1, 0, "person", None)
 
 
 # --- one twin's run -------------------------------------------------------------------------
