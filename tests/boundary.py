@@ -37,8 +37,9 @@ waits for quiescence (``Run.settle``): the bridge relay has nothing pending,
 every A socket answered a ping, and every B socket answered a ping *and*
 received a fence frame published through the channel layer after the step,
 so everything published before it has arrived. Frames of one step are
-grouped per room (in the order the socket subscribed), because the
-interleaving of independent rooms on one socket is scheduling, not content.
+grouped into streams (the socket's replies, the person's own frames, each
+room's in the order the socket subscribed), because the interleaving of
+independent streams on one socket is scheduling, not content.
 """
 
 from __future__ import annotations
