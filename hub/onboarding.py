@@ -47,6 +47,22 @@ def parse_domain(raw: str) -> str:
     return domain
 
 
+def verified_elsewhere(
+    domains: list[str], organization: Organization
+) -> tuple[list[str], Organization | None]:
+    """Which of ``domains`` another organization has verified, and the first such one.
+
+    A domain verified elsewhere would let that organization's addresses sign up
+    into this one (or the other way round), so callers refuse it. The caller
+    decides whether its message may name the other organization.
+    """
+    for other in Organization.objects.exclude(pk=organization.pk).only("name", "verified_domains"):
+        taken = sorted(set(domains) & set(other.verified_domains))
+        if taken:
+            return taken, other
+    return [], None
+
+
 def check_create_organization(
     *, name: str, domains: list[str], admin_email: str, admin_name: str = ""
 ) -> Onboarded:
@@ -78,14 +94,9 @@ def check_create_organization(
             raise Conflict(
                 f"The slug {slug!r} belongs to {organization.name!r}; choose another name."
             )
-        # A domain verified elsewhere would let that organization's addresses
-        # sign up into this one (or the other way round).
-        for other in Organization.objects.exclude(pk=organization.pk).only(
-            "name", "verified_domains"
-        ):
-            taken = sorted(set(wanted) & set(other.verified_domains))
-            if taken:
-                raise Conflict(f"{', '.join(taken)} is already verified by {other.name}.")
+        taken, other = verified_elsewhere(wanted, organization)
+        if other is not None:
+            raise Conflict(f"{', '.join(taken)} is already verified by {other.name}.")
         added = [d for d in wanted if d not in organization.verified_domains]
         if added:
             organization.verified_domains = [*organization.verified_domains, *added]
