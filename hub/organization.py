@@ -187,9 +187,11 @@ def keep_an_admin(person: User, *, doing: str) -> None:
 
     Call inside ``transaction.atomic``: it locks the admins (``lock_admins``).
     """
-    if person.organization_id is None:
-        return
-    admins = lock_admins(person.organization_id)
+    if person.organization_id is not None:
+        _refuse_last_admin(person, lock_admins(person.organization_id), doing=doing)
+
+
+def _refuse_last_admin(person: User, admins: list[User], *, doing: str) -> None:
     if [a.pk for a in admins] == [person.pk]:
         raise Conflict(
             f"{person.name} is the organization's last admin and cannot be {doing}: "
@@ -202,8 +204,14 @@ def check_set_org_role(actor: User, *, person_id: int, role: Role) -> User:
     another active admin remains."""
     person = access_colleague(actor, person_id)
     with transaction.atomic():
+        # Every role change of the organization takes the admins' locks first, in
+        # one order: changes wait for each other and each sees the last one's result.
+        admins = lock_admins(person.organization_id or 0)
+        if actor.pk not in {a.pk for a in admins}:
+            # Demoted (or deactivated) by another admin a moment ago.
+            raise Forbidden("Only an admin of your organization can change its people.")
         if role == "member":
-            keep_an_admin(person, doing="made a member")
+            _refuse_last_admin(person, admins, doing="made a member")
         person = User.objects.select_for_update().get(pk=person.pk)
         if person.org_role == role:
             return person

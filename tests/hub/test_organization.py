@@ -12,7 +12,7 @@ from django.db import connections
 from django.test import Client
 
 from hub import organization
-from hub.errors import Conflict
+from hub.errors import Conflict, Forbidden
 from hub.models import AuditEntry, Organization, User
 from hub.organization import check_set_org_role
 from tests.conftest import Team, make_org, make_person
@@ -272,8 +272,9 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(monkeypatch: Any
         try:
             check_set_org_role(actor, person_id=person.pk, role="member")
             outcomes[actor.name] = "ok"
-        except Conflict:
-            outcomes[actor.name] = "conflict"
+        except (Conflict, Forbidden):
+            # The second finds itself demoted, or the other the last admin.
+            outcomes[actor.name] = "refused"
         finally:
             connections.close_all()
 
@@ -282,5 +283,28 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(monkeypatch: Any
         thread.start()
     for thread in threads:
         thread.join(timeout=20)
-    assert sorted(outcomes.values()) == ["conflict", "ok"]
+    assert sorted(outcomes.values()) == ["ok", "refused"]
     assert User.objects.filter(organization=org, org_role="admin").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_admin_demoted_a_moment_ago_can_no_longer_change_roles(monkeypatch: Any) -> None:
+    org = make_org("Racing Admins")
+    ada = make_person(org, admin=True, name="Ada")
+    bob = make_person(org, admin=True, name="Bob")
+    cy = make_person(org, name="Cy")
+    # Bob passed the access check as an admin; Ada demotes him before he goes on.
+    real_access = organization.access_colleague
+
+    def access_then_demoted(actor: User, person_id: int) -> User:
+        found = real_access(actor, person_id)
+        if actor.pk == bob.pk:
+            check_set_org_role(ada, person_id=bob.pk, role="member")
+        return found
+
+    monkeypatch.setattr(organization, "access_colleague", access_then_demoted)
+    with pytest.raises(Forbidden):
+        check_set_org_role(bob, person_id=cy.pk, role="admin")
+    cy.refresh_from_db()
+    assert cy.org_role == "member"
