@@ -29,11 +29,13 @@ Role = Literal["admin", "member"]
 
 
 class OrgPerson(TypedDict):
+    """One of ``OrganizationSettings.people``: what an admin sees of a colleague."""
+
     id: int
     name: str
     email: str
     title: str
-    role: str
+    role: Role
     active: bool
     # ISO 8601, or None if they have never been seen.
     last_seen: str | None
@@ -65,7 +67,7 @@ def org_person(person: User) -> OrgPerson:
         "name": person.name,
         "email": person.email,
         "title": person.title,
-        "role": person.org_role,
+        "role": "admin" if person.is_org_admin else "member",
         "active": person.is_active,
         "last_seen": _iso(person.last_seen_at),
     }

@@ -10,14 +10,7 @@ import { del, get, post, put } from "./api.js";
 import { $, confirmButton, h, readBoot, timeEl } from "./dom.js";
 import { errorText } from "./errors.js";
 
-/**
- * One person as GET /api/organization/ lists them (hub/organization.py OrgPerson).
- * @typedef {{id: number, name: string, email: string, title: string,
- *   role: "admin" | "member", active: boolean, last_seen: string | null}} OrgPerson
- */
-/**
- * @typedef {{name: string, slug: string, domains: string[], people: OrgPerson[]}} OrganizationSettings
- */
+/** @import { OrganizationSettings, OrgPerson } from "./wire.gen.js" */
 
 const boot = /** @type {{me: {id: number}, organization: OrganizationSettings}} */ (readBoot());
 const domainList = $("#domain-list");
