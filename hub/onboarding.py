@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.text import slugify
 
 from hub import audit
@@ -45,6 +45,21 @@ def parse_domain(raw: str) -> str:
     if not _DOMAIN.match(domain):
         raise Invalid(f"{raw!r} is not a domain name (such as acme.example).")
     return domain
+
+
+def lock_domains(domains: list[str]) -> None:
+    """Hold ``domains`` until the transaction ends, so that two organizations verifying
+    the same domain at once cannot both find it free (each locks only its own row).
+
+    Call inside ``transaction.atomic``, before ``verified_elsewhere``. PostgreSQL's
+    transaction-level advisory locks, taken in sorted order; on SQLite, IMMEDIATE
+    transactions already serialize every writer.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for domain in sorted(set(domains)):
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"domain:{domain}"])
 
 
 def verified_elsewhere(
@@ -94,6 +109,7 @@ def check_create_organization(
             raise Conflict(
                 f"The slug {slug!r} belongs to {organization.name!r}; choose another name."
             )
+        lock_domains(wanted)
         taken, other = verified_elsewhere(wanted, organization)
         if other is not None:
             raise Conflict(f"{', '.join(taken)} is already verified by {other.name}.")

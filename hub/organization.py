@@ -23,7 +23,7 @@ from django.db import transaction
 from hub import audit
 from hub.errors import Conflict, Forbidden, NotFound
 from hub.models import Organization, User
-from hub.onboarding import parse_domain, verified_elsewhere
+from hub.onboarding import lock_domains, parse_domain, verified_elsewhere
 
 Role = Literal["admin", "member"]
 
@@ -110,6 +110,7 @@ def check_add_domain(actor: User, *, domain: str) -> list[str]:
         organization = Organization.objects.select_for_update().get(pk=organization_id)
         if wanted in organization.verified_domains:
             return list(organization.verified_domains)
+        lock_domains([wanted])
         _taken, other = verified_elsewhere([wanted], organization)
         if other is not None:
             raise Conflict("That domain is verified by another organization.")

@@ -14,7 +14,7 @@ from django.test import Client
 from hub import organization
 from hub.errors import Conflict, Forbidden
 from hub.models import AuditEntry, Organization, User
-from hub.organization import check_set_org_role
+from hub.organization import check_add_domain, check_set_org_role
 from tests.conftest import Team, make_org, make_person
 
 NOT_FOUND = {"error": {"code": "not_found", "detail": "Not found."}}
@@ -308,3 +308,40 @@ def test_an_admin_demoted_a_moment_ago_can_no_longer_change_roles(monkeypatch: A
         check_set_org_role(bob, person_id=cy.pk, role="admin")
     cy.refresh_from_db()
     assert cy.org_role == "member"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_organizations_adding_the_same_domain_at_once_only_one_gets_it(
+    monkeypatch: Any,
+) -> None:
+    admins = [make_person(make_org(name), admin=True) for name in ("First Co", "Second Co")]
+    # Both have checked the domain before either looks for it elsewhere.
+    both_parsed = threading.Barrier(2, timeout=10)
+    real_parse = organization.parse_domain
+
+    def parse_then_wait(raw: str) -> str:
+        domain = real_parse(raw)
+        both_parsed.wait()
+        return domain
+
+    monkeypatch.setattr(organization, "parse_domain", parse_then_wait)
+    outcomes: list[str] = []
+
+    def add(admin: User) -> None:
+        try:
+            check_add_domain(admin, domain="contested.example")
+            outcomes.append("ok")
+        except Conflict:
+            outcomes.append("conflict")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=add, args=(admin,)) for admin in admins]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert sorted(outcomes) == ["conflict", "ok"]
+    owners = [o for o in Organization.objects.all() if "contested.example" in o.verified_domains]
+    assert len(owners) == 1
