@@ -83,6 +83,7 @@ def test_an_admin_adds_a_domain_makes_an_admin_is_refused_the_last_admin_and_dea
     assert User.objects.get(pk=dan.pk).is_active
     page.keyboard.press("Enter")
     expect(page.locator("#people-status")).to_have_text("Dan Departing is deactivated.")
+    expect(page.get_by_role("heading", name="People")).to_be_focused()
     expect(person_row(page, "Dan Departing")).to_contain_text("Deactivated")
     expect(person_row(page, "Dan Departing").get_by_role("button")).to_have_count(0)
     assert not User.objects.get(pk=dan.pk).is_active

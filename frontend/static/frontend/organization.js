@@ -160,6 +160,8 @@ async function deactivate(person) {
     }
     await reload();
     peopleStatus.textContent = `${person.name} is deactivated.`;
+    // Their buttons are gone with the focus: keyboard users go on from the list's heading.
+    $("#people-heading").focus();
   } catch (problem) {
     showError(peopleError, problem);
   }
