@@ -121,6 +121,8 @@ SERVER_FRAMES = (
         "unread",
         "thread.unread",
         "notification",
+        # Reading a message reads its notification: the reader's other tabs are told.
+        "notifications.updated",
         "room.removed",
         "session.ended",
     }
