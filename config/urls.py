@@ -37,6 +37,18 @@ api = [
     path("files/<slug:key>/", files.download, name="file"),
     path("files/<slug:key>/thumbnail/", files.thumbnail, name="file-thumbnail"),
     path("organization/file-policy/", files.file_policy, name="file-policy"),
+    path("organization/", hub_api.organization, name="organization"),
+    path("organization/domains/", hub_api.organization_domains, name="organization-domains"),
+    path(
+        "organization/domains/<str:domain>/",
+        hub_api.organization_domain,
+        name="organization-domain",
+    ),
+    path(
+        "organization/people/<id:person_id>/",
+        hub_api.organization_person,
+        name="organization-person",
+    ),
     path(
         "rooms/<id:room_id>/members/candidates/",
         rooms.candidates,

@@ -23,6 +23,7 @@ from frontend.adapters import INVITATION_SESSION_KEY
 from hub.errors import ActionError, NotFound
 from hub.http import AuthedRequest
 from hub.models import User
+from hub.organization import organization_settings
 from hub.schemas import ProfileChange, parse, time_zones
 from hub.selectors import me_for, partnerships_for
 from rooms.actions.digests import ALL_TOPICS, check_unsubscribe, read_unsubscribe_token
@@ -145,6 +146,21 @@ def profile(request: AuthedRequest) -> HttpResponse:
             "avatar_url": person.avatar_url,
         },
         status=400 if error else 200,
+    )
+
+
+@login_required
+@require_GET
+def organization(request: AuthedRequest) -> HttpResponse:
+    """The organization settings, for its admins: to anyone else the page does not exist."""
+    try:
+        settings = organization_settings(request.user)
+    except NotFound:
+        raise Http404("No such page.") from None
+    return render(
+        request,
+        "frontend/organization.html",
+        {"boot": {"me": me_for(request.user), "organization": settings}},
     )
 
 

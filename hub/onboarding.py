@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.text import slugify
 
 from hub import audit
@@ -45,6 +45,37 @@ def parse_domain(raw: str) -> str:
     if not _DOMAIN.match(domain):
         raise Invalid(f"{raw!r} is not a domain name (such as acme.example).")
     return domain
+
+
+def lock_domains(domains: list[str]) -> None:
+    """Hold ``domains`` until the transaction ends, so that two organizations verifying
+    the same domain at once cannot both find it free (each locks only its own row).
+
+    Call inside ``transaction.atomic``, before ``verified_elsewhere``. PostgreSQL's
+    transaction-level advisory locks, taken in sorted order; on SQLite, IMMEDIATE
+    transactions already serialize every writer.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for domain in sorted(set(domains)):
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"domain:{domain}"])
+
+
+def verified_elsewhere(
+    domains: list[str], organization: Organization
+) -> tuple[list[str], Organization | None]:
+    """Which of ``domains`` another organization has verified, and the first such one.
+
+    A domain verified elsewhere would let that organization's addresses sign up
+    into this one (or the other way round), so callers refuse it. The caller
+    decides whether its message may name the other organization.
+    """
+    for other in Organization.objects.exclude(pk=organization.pk).only("name", "verified_domains"):
+        taken = sorted(set(domains) & set(other.verified_domains))
+        if taken:
+            return taken, other
+    return [], None
 
 
 def check_create_organization(
@@ -78,14 +109,10 @@ def check_create_organization(
             raise Conflict(
                 f"The slug {slug!r} belongs to {organization.name!r}; choose another name."
             )
-        # A domain verified elsewhere would let that organization's addresses
-        # sign up into this one (or the other way round).
-        for other in Organization.objects.exclude(pk=organization.pk).only(
-            "name", "verified_domains"
-        ):
-            taken = sorted(set(wanted) & set(other.verified_domains))
-            if taken:
-                raise Conflict(f"{', '.join(taken)} is already verified by {other.name}.")
+        lock_domains(wanted)
+        taken, other = verified_elsewhere(wanted, organization)
+        if other is not None:
+            raise Conflict(f"{', '.join(taken)} is already verified by {other.name}.")
         added = [d for d in wanted if d not in organization.verified_domains]
         if added:
             organization.verified_domains = [*organization.verified_domains, *added]

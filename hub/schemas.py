@@ -222,6 +222,18 @@ class PartnershipProposal(Schema):
     as_side: Literal["supplier", "client"]
 
 
+class DomainNew(Schema):
+    """POST /api/organization/domains/ (the domain is checked by ``hub.onboarding.parse_domain``)"""
+
+    domain: Annotated[str, text(253)]
+
+
+class OrgRoleChange(Schema):
+    """PUT /api/organization/people/{id}/"""
+
+    role: Literal["admin", "member"]
+
+
 class ProfileChange(Schema):
     """PATCH /api/me/"""
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from hub import audit, publish
 from hub.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from hub.models import User
+from hub.organization import keep_an_admin
 from rooms.actions.members import do_remove_member
 from rooms.files import storage
 from rooms.files.images import make_avatar
@@ -46,7 +47,10 @@ def check_deactivate_person(actor: User, *, person_id: int) -> None:
         raise NotFound()
     if not actor.is_org_admin:
         raise Forbidden("Only an organization admin can deactivate people.")
-    do_deactivate_person(actor, person)
+    with transaction.atomic():
+        # Someone must still be able to govern the organization afterwards.
+        keep_an_admin(person, doing="deactivated")
+        do_deactivate_person(actor, person)
 
 
 # What others see of a person in a room (``person_ref``): changing one of these

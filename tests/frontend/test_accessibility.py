@@ -1,7 +1,8 @@
 """axe-core finds no serious or critical WCAG 2 A/AA violation on the pages people use.
 
 Sign-in, home, a room with messages (and a thread open), its board, at desktop
-and phone width, in real Chromium against a real Daphne.
+and phone width; my work, the profile, the organization settings, a room's
+settings and a person card at desktop width; in real Chromium against a real Daphne.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def test_home_room_thread_and_board_have_no_serious_violations(
     assert {name: problems for name, problems in found.items() if problems} == {}
 
 
-def test_my_work_profile_room_settings_and_a_person_card_have_no_serious_violations(
+def test_my_work_profile_organization_room_settings_and_a_person_card_have_no_serious_violations(
     live_team: Team, servers: Any, sessions: Any
 ) -> None:
     t = live_team
@@ -106,6 +107,11 @@ def test_my_work_profile_room_settings_and_a_person_card_have_no_serious_violati
     page.goto(sam.url("/profile/"))
     expect(page.get_by_label("Time zone")).to_be_visible()
     found["profile"] = serious_violations(page)
+
+    page.goto(sam.url("/organization/"))
+    expect(page.get_by_label("Add a domain")).to_be_visible()
+    expect(page.locator(".org-person", has_text=t.supplier_member.display_name)).to_be_visible()
+    found["organization"] = serious_violations(page)
 
     page = sam.open_room(t.shared, "?panel=members")
     page.locator("#panel [data-card-person]", has_text=t.client_member.display_name).click()

@@ -404,6 +404,33 @@ def test_hostile_names_are_escaped_in_the_page_and_its_boot_data(team: Team):
     assert boot_data(html)["room"]["name"] == "<script>alert(1)</script>"
 
 
+def test_the_organization_page_boots_an_admin_with_the_own_organizations_settings(team: Team):
+    response = signed_in(team.client_admin).get("/organization/")
+    assert response.status_code == 200
+    boot = boot_data(response.content.decode())
+    assert boot["organization"]["name"] == "Client"
+    assert {p["id"] for p in boot["organization"]["people"]} == {
+        team.client_admin.pk,
+        team.client_member.pk,
+    }
+
+
+@pytest.mark.parametrize("role", ["client_member", "supplier_member"])
+def test_the_organization_page_does_not_exist_for_a_member(team: Team, role: str):
+    assert signed_in(getattr(team, role)).get("/organization/").status_code == 404
+
+
+def test_the_organization_page_sends_the_signed_out_to_sign_in(db):
+    response = Client().get("/organization/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_only_admins_see_the_organization_link(team: Team):
+    assert 'href="/organization/"' in signed_in(team.client_admin).get("/").content.decode()
+    assert 'href="/organization/"' not in signed_in(team.client_member).get("/").content.decode()
+
+
 def test_every_module_in_the_import_map_exists():
     from pathlib import Path
 

@@ -135,6 +135,11 @@ MATRIX: list[tuple[str, str, tuple[Any, ...]]] = [
     ("shared.send_file",                WS,   (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
     # An organization's own admins set its file policy; it governs only its own people.
     ("file_policy.change",              HTTP, (SO,   FBD,  OK_,  FBD,  OK_,  FBD,  FBD,  SO)),
+    # The own organization's settings page data: its admins only; to anyone else nothing.
+    ("organization.settings",           HTTP, (SO,   HID,  OK_,  HID,  OK_,  HID,  HID,  SO)),
+    # client_member made a member (again): her own organization's admins; a colleague
+    # who is not one is refused; to anyone else she is not there to change.
+    ("client_member.role",              HTTP, (SO,   HID,  HID,  FBD,  OK_,  HID,  FBD,  SO)),
     # The supplier's mirror of a shared thread into its internal room.
     ("mirrors.list",                    HTTP, (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
     # A shared thread into the role's own organization's internal room.
@@ -844,6 +849,35 @@ def file_policy_change(w: World, role: str) -> Http:
     )
 
 
+def organization_settings(w: World, role: str) -> Http:
+    person = w.people[role]
+    return Http(
+        "get",
+        "/api/organization/",
+        # No id in the path: hidden must be exactly the answer for nothing.
+        missing_path="/api/organization/",
+        ok=lambda r: (
+            r.status_code == 200
+            and person is not None
+            and {p["id"] for p in r.json()["organization"]["people"]}
+            == set(
+                User.objects.filter(organization=person.organization).values_list("pk", flat=True)
+            )
+        ),
+    )
+
+
+def client_member_role(w: World, role: str) -> Http:
+    cleo = w.team.client_member
+    return Http(
+        "put",
+        f"/api/organization/people/{cleo.id}/",
+        {"role": "member"},
+        missing_path=f"/api/organization/people/{MISSING}/",
+        ok=lambda r: r.status_code == 200 and r.json()["person"]["role"] == "member",
+    )
+
+
 def admin(w: World, role: str) -> Http:
     return Http("get", "/admin/")
 
@@ -886,6 +920,8 @@ RESOURCES: dict[tuple[str, str], Callable[[World, str], Http | Ws]] = {
     ("client_internal.files.upload", HTTP): _upload("client_internal"),
     ("shared.send_file", WS): shared_send_file,
     ("file_policy.change", HTTP): file_policy_change,
+    ("organization.settings", HTTP): organization_settings,
+    ("client_member.role", HTTP): client_member_role,
     ("mirrors.list", HTTP): mirrors_list,
     ("mirrors.create", HTTP): mirrors_create,
     ("mirrors.create_into_supplier", HTTP): mirrors_create_into_supplier,

@@ -172,6 +172,10 @@ ROUTE_METHODS = {
     "file": "GET",
     "file-thumbnail": "GET",
     "file-policy": "GET",
+    "organization": "GET",
+    "organization-domains": "POST",
+    "organization-domain": "DELETE",
+    "organization-person": "PUT",
     "person": "GET",
     "avatar": "GET",
     "my-avatar": "DELETE",
@@ -183,7 +187,12 @@ ROUTE_METHODS = {
     "markdown-preview": "POST",
     "open-escalations": "GET",
 }
-ROUTE_ARGS = {"action": "acknowledge", "decision": "accept", "version": "v1"}
+ROUTE_ARGS = {
+    "action": "acknowledge",
+    "decision": "accept",
+    "version": "v1",
+    "domain": "acme.example",
+}
 
 
 def api_requests() -> list[tuple[str, str]]:

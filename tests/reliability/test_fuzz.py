@@ -121,6 +121,8 @@ SERVER_FRAMES = (
         "unread",
         "thread.unread",
         "notification",
+        # Reading a message reads its notification: the reader's other tabs are told.
+        "notifications.updated",
         "room.removed",
         "session.ended",
     }
@@ -796,6 +798,12 @@ def request_bodies(w: World) -> dict[str, st.SearchStrategy[dict[str, Any]]]:
         "room-notify": st.fixed_dictionaries(
             {"level": st.sampled_from(["all", "mentions", "none", "loud"])}
         ),
+        "organization-domains": st.fixed_dictionaries(
+            {"domain": st.one_of(domain, st.just("fuzzed.test"), st.just("@Fuzzed.Test."))}
+        ),
+        "organization-person": st.fixed_dictionaries(
+            {"role": st.sampled_from(["admin", "member", "owner"])}
+        ),
         "file-policy": st.fixed_dictionaries(
             {"uploads_allowed": st.booleans()},
             optional={
@@ -906,6 +914,18 @@ def routes(w: World) -> dict[str, tuple[dict[str, st.SearchStrategy[Any]], list[
         "file": ({"key": file_key}, ["GET"]),
         "file-thumbnail": ({"key": file_key}, ["GET"]),
         "file-policy": ({}, ["GET", "PUT"]),
+        "organization": ({}, ["GET"]),
+        "organization-domains": ({}, ["POST"]),
+        "organization-domain": (
+            {
+                "domain": st.one_of(
+                    st.sampled_from([*t.client.verified_domains, *t.supplier.verified_domains]),
+                    word,
+                )
+            },
+            ["DELETE"],
+        ),
+        "organization-person": ({"person_id": people}, ["PUT"]),
         "notification-settings": ({}, ["GET", "PUT"]),
         "room-notify": ({"room_id": room}, ["PUT"]),
     }

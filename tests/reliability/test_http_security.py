@@ -135,6 +135,10 @@ class Ids:
             "file": {"key": self.file},
             "file-thumbnail": {"key": self.file},
             "file-policy": {},
+            "organization": {},
+            "organization-domains": {},
+            "organization-domain": {"domain": t.supplier.verified_domains[0]},
+            "organization-person": {"person_id": t.supplier_member.id},
             "notification-settings": {},
             "room-notify": {"room_id": t.shared.id},
             "room-archive": {"room_id": t.shared.id},
@@ -221,6 +225,9 @@ WRITES = [
     Write("my-avatar", "DELETE", 200),
     Write("room-files", "POST", 201, {"file": b"part,qty\n1,2\n"}),
     Write("file-policy", "PUT", 200, {"uploads_allowed": True, "kinds": ["pdf"]}),
+    Write("organization-domains", "POST", 201, {"domain": "supplier-new.test"}),
+    Write("organization-domain", "DELETE", 200),
+    Write("organization-person", "PUT", 200, {"role": "admin"}),
     Write("notification-settings", "PUT", 200, {"email": {"reply": False}}),
     Write("room-notify", "PUT", 200, {"level": "none"}),
 ]
@@ -272,6 +279,7 @@ def test_every_api_route_is_in_the_table():
         "avatar",
         "direct-people",
         "open-escalations",
+        "organization",
     }
     assert named | get_only == api_route_names()
 

@@ -579,6 +579,27 @@
  */
 
 /**
+ * hub.organization.OrgPerson
+ * @typedef {object} OrgPerson
+ * @property {number} id
+ * @property {string} name
+ * @property {string} email
+ * @property {string} title
+ * @property {"admin" | "member"} role
+ * @property {boolean} active
+ * @property {string | null} last_seen
+ */
+
+/**
+ * hub.organization.OrganizationSettings
+ * @typedef {object} OrganizationSettings
+ * @property {string} name
+ * @property {string} slug
+ * @property {string[]} domains
+ * @property {OrgPerson[]} people
+ */
+
+/**
  * rooms.wire.types.MirrorProvenance
  * @typedef {MirroredMessage | MirroredEvent} MirrorProvenance
  */

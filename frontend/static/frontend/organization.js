@@ -1,0 +1,171 @@
+// @ts-check
+// The organization settings page (/organization/), for its admins: the
+// verified domains (POST and DELETE /api/organization/domains/) and the
+// people, whose role an admin changes (PUT /api/organization/people/{id}/)
+// and whom an admin deactivates (POST /api/people/{id}/deactivate/). The
+// first screen comes in the page's boot object; each change redraws from
+// the server's answer (docs/protocol.md, "Organization settings").
+
+import { del, get, post, put } from "./api.js";
+import { $, confirmButton, h, readBoot, timeEl } from "./dom.js";
+import { errorText } from "./errors.js";
+
+/** @import { OrganizationSettings, OrgPerson } from "./wire.gen.js" */
+
+const boot = /** @type {{me: {id: number}, organization: OrganizationSettings}} */ (readBoot());
+const domainList = $("#domain-list");
+const domainForm = /** @type {HTMLFormElement} */ ($("#domain-form"));
+const domainInput = /** @type {HTMLInputElement} */ ($("#domain-input"));
+const domainError = $("#domain-error");
+const peopleList = $("#people-list");
+const peopleError = $("#people-error");
+const peopleStatus = $("#people-status");
+
+/**
+ * @param {HTMLElement} el
+ * @param {unknown} problem
+ */
+function showError(el, problem) {
+  el.textContent = errorText(problem);
+  el.hidden = false;
+}
+
+/** @param {string[]} domains */
+function drawDomains(domains) {
+  domainList.replaceChildren(
+    ...(domains.length
+      ? domains.map((domain) =>
+          h(
+            "li",
+            { class: "domain-row" },
+            h("span", { class: "domain-name" }, domain),
+            confirmButton("Remove", "Confirm remove", () => removeDomain(domain), {
+              class: "button small danger-outline",
+              aria: { label: `Remove ${domain}` },
+            }),
+          ),
+        )
+      : [h("li", { class: "muted" }, "No verified domains: people join only by invitation.")]),
+  );
+}
+
+/** @param {string} domain */
+async function removeDomain(domain) {
+  domainError.hidden = true;
+  try {
+    /** @type {{domains: string[]}} */
+    const answer = await del(`/api/organization/domains/${encodeURIComponent(domain)}/`);
+    drawDomains(answer.domains);
+  } catch (problem) {
+    showError(domainError, problem);
+  }
+}
+
+domainForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  domainError.hidden = true;
+  const domain = domainInput.value.trim();
+  if (!domain) {
+    showError(domainError, new Error("Type a domain, such as acme.example."));
+    domainInput.focus();
+    return;
+  }
+  try {
+    /** @type {{domains: string[]}} */
+    const answer = await post("/api/organization/domains/", { domain });
+    drawDomains(answer.domains);
+    domainInput.value = "";
+  } catch (problem) {
+    showError(domainError, problem);
+    domainInput.focus();
+  }
+});
+
+/** @param {OrgPerson} person */
+function personRow(person) {
+  const isMe = person.id === boot.me.id;
+  const role = h("span", { class: `role-badge ${person.role}` }, person.role === "admin" ? "Admin" : "Member");
+  const seen = person.last_seen ? h("span", {}, "Last seen ", timeEl(person.last_seen)) : h("span", {}, "Never seen");
+  /** @type {HTMLElement[]} */
+  const actions = [];
+  if (person.active) {
+    const next = person.role === "admin" ? "member" : "admin";
+    const label = next === "admin" ? "Make admin" : isMe ? "Step down as admin" : "Make member";
+    actions.push(
+      h("button", { type: "button", class: "button small", onclick: () => setRole(person, next) }, label),
+      confirmButton("Deactivate", "Confirm deactivate", () => deactivate(person), {
+        class: "button small danger-outline",
+        aria: { label: `Deactivate ${person.name}` },
+      }),
+    );
+  }
+  return h(
+    "li",
+    { class: `org-person${person.active ? "" : " inactive"}`, dataset: { person: person.id } },
+    h(
+      "div",
+      { class: "org-person-who" },
+      h("strong", {}, person.name, isMe ? " (you)" : ""),
+      " ",
+      role,
+      person.active ? null : h("span", { class: "role-badge inactive" }, "Deactivated"),
+      h("div", { class: "muted small" }, [person.email, person.title].filter(Boolean).join(" · ")),
+      h("div", { class: "muted small" }, seen),
+    ),
+    actions.length ? h("div", { class: "org-person-actions" }, ...actions) : null,
+  );
+}
+
+/** @param {OrgPerson[]} people */
+function drawPeople(people) {
+  peopleList.replaceChildren(...people.map(personRow));
+}
+
+/** Redraw the people from the server: a deactivation changes more than one row's buttons. */
+async function reload() {
+  /** @type {{organization: OrganizationSettings}} */
+  const answer = await get("/api/organization/");
+  drawPeople(answer.organization.people);
+}
+
+/**
+ * @param {OrgPerson} person
+ * @param {"admin" | "member"} role
+ */
+async function setRole(person, role) {
+  peopleError.hidden = true;
+  try {
+    await put(`/api/organization/people/${person.id}/`, { role });
+    if (person.id === boot.me.id && role === "member") {
+      // No longer an admin: this page is no longer theirs.
+      location.assign("/");
+      return;
+    }
+    await reload();
+    peopleStatus.textContent = `${person.name} is now ${role === "admin" ? "an admin" : "a member"}.`;
+    /** @type {HTMLElement | null} */ (peopleList.querySelector(`[data-person="${person.id}"] button`))?.focus();
+  } catch (problem) {
+    showError(peopleError, problem);
+  }
+}
+
+/** @param {OrgPerson} person */
+async function deactivate(person) {
+  peopleError.hidden = true;
+  try {
+    await post(`/api/people/${person.id}/deactivate/`);
+    if (person.id === boot.me.id) {
+      location.assign("/");
+      return;
+    }
+    await reload();
+    peopleStatus.textContent = `${person.name} is deactivated.`;
+    // Their buttons are gone with the focus: keyboard users go on from the list's heading.
+    $("#people-heading").focus();
+  } catch (problem) {
+    showError(peopleError, problem);
+  }
+}
+
+drawDomains(boot.organization.domains);
+drawPeople(boot.organization.people);
