@@ -37,6 +37,8 @@ api = [
     path("files/<slug:key>/", files.download, name="file"),
     path("files/<slug:key>/thumbnail/", files.thumbnail, name="file-thumbnail"),
     path("organization/file-policy/", files.file_policy, name="file-policy"),
+    path("organization/audit/", hub_api.audit_log, name="audit-log"),
+    path("organization/audit/export/", hub_api.audit_export, name="audit-export"),
     path(
         "rooms/<id:room_id>/members/candidates/",
         rooms.candidates,

@@ -9,4 +9,5 @@ urlpatterns = [
     path("rooms/<id:room_id>/", views.room, name="room"),
     path("work/", views.work, name="work"),
     path("profile/", views.profile, name="profile"),
+    path("organization/audit/", views.audit_log, name="audit-log"),
 ]
