@@ -172,6 +172,8 @@ ROUTE_METHODS = {
     "file": "GET",
     "file-thumbnail": "GET",
     "file-policy": "GET",
+    "audit-log": "GET",
+    "audit-export": "GET",
     "person": "GET",
     "avatar": "GET",
     "my-avatar": "DELETE",

@@ -135,6 +135,8 @@ class Ids:
             "file": {"key": self.file},
             "file-thumbnail": {"key": self.file},
             "file-policy": {},
+            "audit-log": {},
+            "audit-export": {},
             "notification-settings": {},
             "room-notify": {"room_id": t.shared.id},
             "room-archive": {"room_id": t.shared.id},
@@ -272,6 +274,8 @@ def test_every_api_route_is_in_the_table():
         "avatar",
         "direct-people",
         "open-escalations",
+        "audit-log",
+        "audit-export",
     }
     assert named | get_only == api_route_names()
 
