@@ -6,7 +6,7 @@
 // entry ("label") come from the server, never from here.
 
 import { get } from "./api.js";
-import { $, h } from "./dom.js";
+import { $, h, plural } from "./dom.js";
 import { errorText } from "./errors.js";
 
 /**
@@ -51,18 +51,19 @@ function shown(value) {
 
 /** @param {AuditRow} entry */
 function row(entry) {
+  // A partner's person shows their organization where one's own shows an address.
   const who = entry.actor
-    ? h("td", {}, h("span", { class: "audit-name" }, entry.actor.name), entry.actor.email ? h("span", { class: "muted small audit-email" }, entry.actor.email) : h("span", { class: "muted small audit-email" }, entry.actor.organization))
-    : h("td", { class: "muted" }, "system");
+    ? h("td", { "data-label": "Who" }, h("span", { class: "audit-name" }, entry.actor.name), h("span", { class: "muted small audit-email" }, entry.actor.email || entry.actor.organization))
+    : h("td", { class: "muted", "data-label": "Who" }, "system");
   const details = Object.entries(entry.data).filter(([, value]) => value !== null && value !== "");
   return h(
     "tr",
     { "data-entry": String(entry.id) },
-    h("td", {}, h("time", { datetime: entry.at }, when.format(new Date(entry.at)))),
+    h("td", { "data-label": "When" }, h("time", { datetime: entry.at }, when.format(new Date(entry.at)))),
     who,
-    h("td", {}, entry.label, h("span", { class: "muted small audit-kind" }, entry.action)),
-    h("td", {}, `${entry.target.type} #${entry.target.id}`),
-    h("td", {}, details.length ? h("dl", { class: "audit-data" }, ...details.flatMap(([key, value]) => [h("dt", {}, key), h("dd", {}, shown(value))])) : h("span", { class: "muted" }, "—")),
+    h("td", { "data-label": "What" }, entry.label, h("span", { class: "muted small audit-kind" }, entry.action)),
+    h("td", { "data-label": "Target" }, `${entry.target.type} #${entry.target.id}`),
+    h("td", { "data-label": "Details" }, details.length ? h("dl", { class: "audit-data" }, ...details.flatMap(([key, value]) => [h("dt", {}, key), h("dd", {}, shown(value))])) : h("span", { class: "muted" }, "—")),
   );
 }
 
@@ -84,7 +85,8 @@ async function load(older = false) {
     if (!rows.children.length) rows.append(h("tr", {}, h("td", { colspan: "5", class: "muted" }, "No entries match.")));
     nextBefore = page.next_before;
     more.hidden = nextBefore === null;
-    status.textContent = `${rows.querySelectorAll("tr[data-entry]").length} entries shown${nextBefore === null ? "" : "; older ones follow"}.`;
+    const count = rows.querySelectorAll("tr[data-entry]").length;
+    status.textContent = `${plural(count, "entry", "entries")} shown${nextBefore === null ? "" : "; older ones follow"}.`;
   } catch (error) {
     problem.textContent = errorText(error);
     problem.hidden = false;
