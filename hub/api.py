@@ -72,10 +72,10 @@ def audit_log(request: AuthedRequest) -> JsonResponse:
     """GET /api/organization/audit/?action=&person=&since=&until=&before=&limit=: a page of
     the own organization's audit log, newest first (its admins only; anyone else: 404)."""
     given = query(request, AuditQuery)
-    rows, next_before = audit_page(
+    page = audit_page(
         request.user, _filters(request, given), before=given.before, limit=given.limit
     )
-    return JsonResponse({"entries": rows, "next_before": next_before})
+    return JsonResponse(page)
 
 
 CONTENT_TYPES = {

@@ -58,6 +58,13 @@ class AuditRow(TypedDict):
     data: dict[str, Any]
 
 
+class AuditLogPage(TypedDict):
+    """GET /api/organization/audit/: a page, newest first, and the ``before`` of the next."""
+
+    entries: list[AuditRow]
+    next_before: int | None
+
+
 @dataclass(frozen=True)
 class AuditFilters:
     """What to read: a kind of entry, the acting person, and [start, end) in UTC."""
@@ -148,7 +155,7 @@ def _entries(organization: Organization, filters: AuditFilters) -> QuerySet[Audi
 
 def audit_page(
     person: User, filters: AuditFilters, *, before: int | None = None, limit: int = PAGE
-) -> tuple[list[AuditRow], int | None]:
+) -> AuditLogPage:
     """One page of the person's organization's log, newest first, and the ``before`` of the
     next page (None on the last)."""
     organization = access_audit_log(person)
@@ -158,7 +165,10 @@ def audit_page(
     page = list(rows[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
-    return [audit_row(entry, organization) for entry in page], (page[-1].pk if more else None)
+    return {
+        "entries": [audit_row(entry, organization) for entry in page],
+        "next_before": page[-1].pk if more else None,
+    }
 
 
 def audit_row(entry: AuditEntry, organization: Organization) -> AuditRow:

@@ -9,14 +9,7 @@ import { get } from "./api.js";
 import { $, h, plural } from "./dom.js";
 import { errorText } from "./errors.js";
 
-/**
- * One entry as GET /api/organization/audit/ answers it (docs/protocol.md).
- * @typedef {{
- *   id: number, at: string, action: string, label: string,
- *   actor: {id: number, name: string, email: string, organization: string} | null,
- *   target: {type: string, id: number}, data: Record<string, unknown>,
- * }} AuditRow
- */
+/** @import { AuditLogPage, AuditRow } from "./wire.gen.js" */
 
 const form = /** @type {HTMLFormElement} */ ($("#audit-filters"));
 const rows = $("#audit-rows");
@@ -78,7 +71,7 @@ async function load(older = false) {
   more.disabled = true;
   status.textContent = "Loading…";
   try {
-    /** @type {{entries: AuditRow[], next_before: number | null}} */
+    /** @type {AuditLogPage} */
     const page = await get(`/api/organization/audit/?${query}`);
     if (!older) rows.replaceChildren();
     for (const entry of page.entries) rows.append(row(entry));
