@@ -6,15 +6,20 @@ never the operator's (organization NULL). A person who may not read the log
 (not an admin, or of no organization) gets ``NotFound``, the answer for
 something that does not exist, like the page's 404.
 
-Entries are read newest first by id (the order they were recorded in), a page
-at a time with ``before`` (an id), so an export walks the whole log in pages
-and never holds it in memory.
+Entries are read newest first (by time, then id), a page at a time with
+``before`` (the id of the last entry read), so an export walks the whole log in
+pages and never holds it in memory.
+
+Ids tell nothing of others: an entry's own is random (``hub.ids``), and a target
+whose ids come from a counter (a membership, a file policy) is shown without
+its id, which would count the rows other organizations made in between.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import io
 import json
 import zoneinfo
@@ -22,12 +27,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
+from django.apps import apps
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from hub import audit
 from hub.errors import Invalid, NotFound
-from hub.models import AuditEntry, Organization, User
+from hub.ids import RandomIdField
+from hub.models import AuditEntry, Organization, Partnership, User
 
 PAGE = 50
 EXPORT_PAGE = 500
@@ -45,7 +52,8 @@ class AuditActor(TypedDict):
 
 class AuditTarget(TypedDict):
     type: str
-    id: int
+    # Null for a target whose ids are counted (see the module's docstring).
+    id: int | None
 
 
 class AuditRow(TypedDict):
@@ -150,7 +158,24 @@ def _entries(organization: Organization, filters: AuditFilters) -> QuerySet[Audi
         rows = rows.filter(created_at__gte=filters.start)
     if filters.end is not None:
         rows = rows.filter(created_at__lt=filters.end)
-    return rows.select_related("actor__organization").order_by("-id")
+    return rows.select_related("actor__organization").order_by("-created_at", "-id")
+
+
+def _older_than(
+    rows: QuerySet[AuditEntry], organization: Organization, before: int
+) -> QuerySet[AuditEntry]:
+    """The entries after ``before`` in the log's order; ``before`` must be one of the
+    organization's own entries (any other id: the same answer as one that never was)."""
+    last = AuditEntry.objects.filter(organization=organization, pk=before).first()
+    if last is None:
+        raise Invalid("`before` is not an entry of this log.")
+    return _after(rows, last.created_at, last.pk)
+
+
+def _after(
+    rows: QuerySet[AuditEntry], created_at: datetime.datetime, pk: int
+) -> QuerySet[AuditEntry]:
+    return rows.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
 
 
 def audit_page(
@@ -161,7 +186,7 @@ def audit_page(
     organization = access_audit_log(person)
     rows = _entries(organization, filters)
     if before is not None:
-        rows = rows.filter(id__lt=before)
+        rows = _older_than(rows, organization, before)
     page = list(rows[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
@@ -188,9 +213,25 @@ def audit_row(entry: AuditEntry, organization: Organization) -> AuditRow:
         "action": entry.action,
         "label": audit.label(entry.action),
         "actor": shown,
-        "target": {"type": entry.target_type, "id": entry.target_id},
+        "target": {
+            "type": entry.target_type,
+            "id": entry.target_id if _shows_ids(entry.target_type) else None,
+        },
         "data": entry.data if isinstance(entry.data, dict) else {"value": entry.data},
     }
+
+
+# Counted ids the API shows anyway (an organization's, a partnership's): nothing more to hide.
+_PUBLIC = (Organization, Partnership)
+
+
+@functools.cache
+def _shows_ids(target_type: str) -> bool:
+    """Whether a target of this type (a model's name) may show its id: a random one."""
+    model = next((m for m in apps.get_models() if m._meta.model_name == target_type), None)
+    if model is None:
+        return False
+    return issubclass(model, _PUBLIC) or isinstance(model._meta.pk, RandomIdField)
 
 
 def check_export_audit_log(
@@ -219,19 +260,19 @@ def do_record_export(
 
 def export_pages(organization: Organization, filters: AuditFilters) -> Iterator[list[AuditRow]]:
     """The whole filtered log in pages of ``EXPORT_PAGE``, each page its own query (keyset,
-    by id): no long transaction, no server-side cursor, at most one page in memory."""
-    before: int | None = None
+    by time and id): no long transaction, no server-side cursor, one page in memory."""
+    last: AuditEntry | None = None
     while True:
         rows = _entries(organization, filters)
-        if before is not None:
-            rows = rows.filter(id__lt=before)
+        if last is not None:
+            rows = _after(rows, last.created_at, last.pk)
         page = list(rows[:EXPORT_PAGE])
         if not page:
             return
         yield [audit_row(entry, organization) for entry in page]
         if len(page) < EXPORT_PAGE:
             return
-        before = page[-1].pk
+        last = page[-1]
 
 
 # --- the export formats: each turns rows into chunks of text --------------------------------

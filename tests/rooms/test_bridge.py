@@ -143,7 +143,7 @@ def test_a_deletion_that_reaches_a_mirror_is_in_the_mirroring_sides_log_only(tea
     mirror = mirror_of(team, root)
     check_delete_message(team.client_member, room_id=team.shared.id, message_id=reply.id)
     relay_all()
-    deleted = AuditEntry.objects.filter(action="message.deleted").order_by("id")
+    deleted = AuditEntry.objects.filter(action="message.deleted").order_by("created_at")
     # The partner's own deletion in the shared room is the partner's; the copy's, made
     # by the bridge on its behalf in the supplier's internal room, the supplier's alone.
     assert [(e.organization_id, e.data["room"]) for e in deleted] == [

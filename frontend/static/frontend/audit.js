@@ -55,7 +55,7 @@ function row(entry) {
     h("td", { "data-label": "When" }, h("time", { datetime: entry.at }, when.format(new Date(entry.at)))),
     who,
     h("td", { "data-label": "What" }, entry.label, h("span", { class: "muted small audit-kind" }, entry.action)),
-    h("td", { "data-label": "Target" }, `${entry.target.type} #${entry.target.id}`),
+    h("td", { "data-label": "Target" }, entry.target.id === null ? entry.target.type : `${entry.target.type} #${entry.target.id}`),
     h("td", { "data-label": "Details" }, details.length ? h("dl", { class: "audit-data" }, ...details.flatMap(([key, value]) => [h("dt", {}, key), h("dd", {}, shown(value))])) : h("span", { class: "muted" }, "—")),
   );
 }

@@ -610,7 +610,7 @@
  * hub.auditlog.AuditTarget
  * @typedef {object} AuditTarget
  * @property {string} type
- * @property {number} id
+ * @property {number | null} id
  */
 
 /**
