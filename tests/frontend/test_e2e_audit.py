@@ -61,6 +61,8 @@ def test_an_admin_filters_the_audit_log_and_downloads_it_as_csv(
     expect(table).to_contain_text(t.supplier_admin.email)
     expect(table).not_to_contain_text("Client secret plans")
     expect(page.get_by_role("columnheader", name="Who")).to_be_visible()
+    # The data names one's own people by name (Sue was added to rooms, did nothing herself).
+    expect(page.locator("#audit-rows dd", has_text="Sue Supplier").first).to_be_visible()
     screenshot(page, "audit-desktop")
 
     # By keyboard: the filters, the button and the downloads, in that order.

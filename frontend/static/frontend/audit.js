@@ -37,8 +37,24 @@ function filters() {
   return query;
 }
 
-/** @param {unknown} value */
-function shown(value) {
+// The organization's own people, by id (the "Who" filter's options): an entry's data
+// names people by id, shown here by name where they are one's own.
+const names = new Map(
+  [...(/** @type {HTMLSelectElement} */ ($("#audit-person")).options)]
+    .filter((option) => option.value)
+    .map((option) => [Number(option.value), option.dataset.name ?? ""]),
+);
+const PERSON_KEYS = new Set(["person", "author", "people"]);
+
+/**
+ * @param {string} key
+ * @param {unknown} value
+ */
+function shown(key, value) {
+  if (PERSON_KEYS.has(key)) {
+    const ids = Array.isArray(value) ? value : [value];
+    if (ids.every((id) => typeof id === "number")) return ids.map((id) => names.get(id) ?? `#${id}`).join(", ");
+  }
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
@@ -56,7 +72,7 @@ function row(entry) {
     who,
     h("td", { "data-label": "What" }, entry.label, h("span", { class: "muted small audit-kind" }, entry.action)),
     h("td", { "data-label": "Target" }, entry.target.id === null ? entry.target.type : `${entry.target.type} #${entry.target.id}`),
-    h("td", { "data-label": "Details" }, details.length ? h("dl", { class: "audit-data" }, ...details.flatMap(([key, value]) => [h("dt", {}, key), h("dd", {}, shown(value))])) : h("span", { class: "muted" }, "—")),
+    h("td", { "data-label": "Details" }, details.length ? h("dl", { class: "audit-data" }, ...details.flatMap(([key, value]) => [h("dt", {}, key), h("dd", {}, shown(key, value))])) : h("span", { class: "muted" }, "—")),
   );
 }
 
