@@ -49,6 +49,8 @@ api = [
         hub_api.organization_person,
         name="organization-person",
     ),
+    path("organization/audit/", hub_api.audit_log, name="audit-log"),
+    path("organization/audit/export/", hub_api.audit_export, name="audit-export"),
     path(
         "rooms/<id:room_id>/members/candidates/",
         rooms.candidates,

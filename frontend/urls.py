@@ -10,4 +10,5 @@ urlpatterns = [
     path("work/", views.work, name="work"),
     path("profile/", views.profile, name="profile"),
     path("organization/", views.organization, name="organization"),
+    path("organization/audit/", views.audit_log, name="audit-log"),
 ]

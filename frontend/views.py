@@ -20,6 +20,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from frontend.adapters import INVITATION_SESSION_KEY
+from hub import audit
+from hub.auditlog import access_audit_log
 from hub.errors import ActionError, NotFound
 from hub.http import AuthedRequest
 from hub.models import User
@@ -161,6 +163,28 @@ def organization(request: AuthedRequest) -> HttpResponse:
         request,
         "frontend/organization.html",
         {"boot": {"me": me_for(request.user), "organization": settings}},
+    )
+
+
+@login_required
+@require_GET
+def audit_log(request: AuthedRequest) -> HttpResponse:
+    """The own organization's audit log, for its admins (anyone else: 404, as if there were
+    no such page); the entries come from GET /api/organization/audit/."""
+    try:
+        organization = access_audit_log(request.user)
+    except NotFound:
+        raise Http404("No such page.") from None
+    people = User.objects.filter(organization=organization).order_by("display_name", "email")
+    return render(
+        request,
+        "frontend/audit.html",
+        {
+            "organization": organization,
+            "kinds": sorted(audit.LABELS.items(), key=lambda kind: kind[1]),
+            "people": people,
+            "time_zone": request.user.time_zone,
+        },
     )
 
 

@@ -1,15 +1,34 @@
-"""HTTP JSON for partnerships and the organization settings. Thin: parse, check_*, respond."""
+"""HTTP JSON for the kernel: partnerships, the organization settings and the organization's
+audit log. Thin: parse, check_*, respond."""
 
 from __future__ import annotations
 
-from django.http import JsonResponse
+import datetime
+from collections.abc import AsyncIterator, Iterator
+
+from asgiref.sync import sync_to_async
+from django.http import JsonResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
 
 from hub.actions import (
     check_accept_partnership,
     check_decline_partnership,
     check_propose_partnership,
 )
-from hub.http import AuthedRequest, api, body, error_response
+from hub.auditlog import (
+    AuditFilters,
+    AuditRow,
+    ExportFormat,
+    audit_filters,
+    audit_page,
+    check_export_audit_log,
+    csv_header,
+    csv_rows,
+    export_pages,
+    json_lines,
+)
+from hub.http import AuthedRequest, api, body, error_response, query
+from hub.models import Organization
 from hub.organization import (
     check_add_domain,
     check_remove_domain,
@@ -17,7 +36,14 @@ from hub.organization import (
     org_person,
     organization_settings,
 )
-from hub.schemas import DomainNew, OrgRoleChange, PartnershipProposal
+from hub.schemas import (
+    AuditExportQuery,
+    AuditFilter,
+    AuditQuery,
+    DomainNew,
+    OrgRoleChange,
+    PartnershipProposal,
+)
 from hub.selectors import partnerships_for
 
 
@@ -69,3 +95,79 @@ def organization_person(request: AuthedRequest, person_id: int) -> JsonResponse:
     role = body(request, OrgRoleChange).role
     person = check_set_org_role(request.user, person_id=person_id, role=role)
     return JsonResponse({"person": org_person(person)})
+
+
+def _filters(request: AuthedRequest, given: AuditFilter) -> AuditFilters:
+    return audit_filters(
+        request.user,
+        action=given.action,
+        actor=given.person,
+        since=given.since,
+        until=given.until,
+    )
+
+
+@api()
+def audit_log(request: AuthedRequest) -> JsonResponse:
+    """GET /api/organization/audit/?action=&person=&since=&until=&before=&limit=: a page of
+    the own organization's audit log, newest first (its admins only; anyone else: 404)."""
+    given = query(request, AuditQuery)
+    page = audit_page(
+        request.user, _filters(request, given), before=given.before, limit=given.limit
+    )
+    return JsonResponse(page)
+
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "jsonl": "application/x-ndjson",
+}
+
+
+@api()
+async def audit_export(request: AuthedRequest) -> StreamingHttpResponse:
+    """GET /api/organization/audit/export/?format=csv|json|jsonl (and the filters): the whole
+    filtered log as a download, streamed a page at a time; the export itself is audited."""
+    given = query(request, AuditExportQuery)
+    filters = _filters(request, given)
+    organization = await sync_to_async(check_export_audit_log)(
+        request.user, filters, format=given.format
+    )
+    day = datetime.datetime.now(datetime.UTC).date().isoformat()
+    filename = f"audit-{organization.slug}-{day}.{given.format}"
+    response = StreamingHttpResponse(
+        _chunks(organization, filters, given.format), content_type=CONTENT_TYPES[given.format]
+    )
+    response["Content-Disposition"] = content_disposition_header(True, filename) or ""
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+async def _chunks(
+    organization: Organization, filters: AuditFilters, format: ExportFormat
+) -> AsyncIterator[bytes]:
+    # Each page is read in the request's own thread (sync_to_async: Django's connection is
+    # per thread), one page in memory at a time, however long the log.
+    pages = export_pages(organization, filters)
+    if format == "csv":
+        yield csv_header().encode()
+    elif format == "json":
+        yield b"["
+    first = True
+    while (page := await sync_to_async(_next_page)(pages)) is not None:
+        if format == "csv":
+            yield csv_rows(page).encode()
+        elif format == "jsonl":
+            yield json_lines(page).encode()
+        else:
+            lines = json_lines(page).rstrip("\n").replace("\n", ",\n")
+            yield (("\n" if first else ",\n") + lines).encode()
+        first = False
+    if format == "json":
+        yield b"\n]\n"
+
+
+def _next_page(pages: Iterator[list[AuditRow]]) -> list[AuditRow] | None:
+    return next(pages, None)

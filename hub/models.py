@@ -216,6 +216,9 @@ class Partnership(models.Model):
 class AuditEntry(models.Model):
     """Append-only record of who did what to memberships, partnerships and invitations."""
 
+    # Random, as the other ids an organization sees (hub.ids): its admins read their log's
+    # ids, and counted ones would count every other organization's entries in between.
+    id = RandomIdField()
     actor = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -231,12 +234,17 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "audit entries"
+        # An organization's log, newest first, a page at a time (hub.auditlog).
+        indexes = [
+            models.Index(fields=["organization", "-created_at", "-id"], name="audit_org_newest")
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_type}#{self.target_id}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
+        # Not ``pk is not None``: a random id is drawn when the entry is made, not saved.
+        if not self._state.adding:
             raise ValueError("Audit entries are append-only.")
         super().save(*args, **kwargs)
 

@@ -145,20 +145,25 @@ def check_create_organization(
 
         if created_org:
             audit.record(None, "organization.created", organization, organization=organization)
-        if added:
+        for domain in added:
             audit.record(
                 None,
-                "organization.domains_added",
+                "organization.domain_added",
                 organization,
                 organization=organization,
-                domains=added,
+                domain=domain,
             )
-        if created_admin or made_admin:
+        if created_admin:
+            audit.record(
+                None, "person.created", admin, organization=organization, role=admin.org_role
+            )
+        elif made_admin:
             audit.record(
                 None,
-                "person.made_admin",
+                "person.role_changed",
                 admin,
                 organization=organization,
-                created=created_admin,
+                before=User.OrgRole.MEMBER,
+                after=User.OrgRole.ADMIN,
             )
     return Onboarded(organization, admin, created_org, created_admin, added, made_admin)

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from django.conf import settings
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, ValidationInfo
 
-from hub import handles
+from hub import audit, handles
 from hub.errors import Invalid
 from hub.validation import clean_text, parse_id
 
@@ -212,6 +212,43 @@ def time_zones() -> frozenset[str]:
 TimeZone = Annotated[str, BeforeValidator(_time_zone)]
 
 
+def _audit_action(value: Any, info: ValidationInfo) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value not in audit.LABELS:
+        raise Invalid(f"`{info.field_name}` must be one of the audit log's kinds of entry.")
+    return value
+
+
+def _day_or_moment(value: Any, info: ValidationInfo) -> datetime.date | datetime.datetime | None:
+    """A day (YYYY-MM-DD, read later in the reader's own time zone) or a moment with its
+    offset; a moment without one would mean a different instant to each reader."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and len(value) <= 40:
+        try:
+            if len(value) == 10:
+                return datetime.date.fromisoformat(value)
+            moment = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is not None:
+                return moment
+    raise Invalid(
+        f"`{info.field_name}` must be a date (YYYY-MM-DD) or a date and time with its "
+        "offset (2026-12-01T09:00:00Z)."
+    )
+
+
+def _page_limit(value: Any, info: ValidationInfo) -> int:
+    if value is None or value == "":
+        return 50
+    if isinstance(value, str) and value.isdigit() and 1 <= int(value) <= 200:
+        return int(value)
+    raise Invalid(f"`{info.field_name}` must be an integer from 1 to 200.")
+
+
 # --- the kernel's own endpoints ---------------------------------------------------------
 
 
@@ -241,3 +278,30 @@ class ProfileChange(Schema):
     title: Title | None = None
     handle: Handle | None = None
     time_zone: TimeZone | None = None
+
+
+class AuditFilter(Schema):
+    """The filters of GET /api/organization/audit/ and its export: a kind of entry, the person
+    who acted, and a range (``since`` inclusive; a day ``until`` includes that whole day)."""
+
+    action: Annotated[str | None, BeforeValidator(_audit_action)] = None
+    person: QueryId = None
+    since: Annotated[datetime.date | datetime.datetime | None, BeforeValidator(_day_or_moment)] = (
+        None
+    )
+    until: Annotated[datetime.date | datetime.datetime | None, BeforeValidator(_day_or_moment)] = (
+        None
+    )
+
+
+class AuditQuery(AuditFilter):
+    """GET /api/organization/audit/?before=&limit= (``before``: an entry id, the next page)"""
+
+    before: QueryId = None
+    limit: Annotated[int, BeforeValidator(_page_limit)] = 50
+
+
+class AuditExportQuery(AuditFilter):
+    """GET /api/organization/audit/export/?format=csv|json|jsonl"""
+
+    format: Literal["csv", "json", "jsonl"] = "csv"

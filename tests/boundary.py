@@ -222,6 +222,8 @@ class Transport(Protocol):
 def _parse(status: int, content_type: str, text: str) -> tuple[int, Any]:
     if content_type.startswith("application/json"):
         return status, json.loads(text)
+    if content_type.startswith("application/x-ndjson"):  # the audit log's export
+        return status, [json.loads(line) for line in text.splitlines()]
     return status, text
 
 
@@ -281,20 +283,20 @@ class InProcess:
         return self.clients[person.pk]
 
     async def http(self, person: User, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        def call() -> tuple[int, Any]:
-            response = self._client(person).generic(
+        def call() -> Any:
+            return self._client(person).generic(
                 method,
                 path,
                 json.dumps(body) if body is not None else "",
                 content_type="application/json",
             )
-            return _parse(
-                response.status_code,
-                response.get("Content-Type", ""),
-                response.content.decode(),
-            )
 
-        return await sync_to_async(call)()
+        response = await sync_to_async(call)()
+        if response.streaming:  # a download (the audit log's export), read as it streams
+            content = b"".join([chunk async for chunk in response.streaming_content])
+        else:
+            content = response.content
+        return _parse(response.status_code, response.get("Content-Type", ""), content.decode())
 
     async def upload(self, person: User, room_id: int, name: str, data: bytes) -> tuple[int, Any]:
         from tests.conftest import post_file
@@ -799,6 +801,19 @@ class Run:
             await get("card", f"/api/people/{someone['id']}/", person=someone["id"])
         for word in self.search_words:
             await get("search", f"/api/search/?q={urllib.parse.quote(word)}", q=word)
+        # B's own audit log, as its admin reads and exports it: nothing A does internally may
+        # show in it (each export is itself an entry, alike in both twins).
+        if person.is_org_admin:
+            log = await get("audit log", "/api/organization/audit/?limit=200")
+            assert log["next_before"] is None, "B's audit log outgrew one page"
+            status, rows = await self.transport.http(
+                person, "GET", "/api/organization/audit/export/?format=jsonl"
+            )
+            assert status == 200, (person.email, status, rows)
+            got.append({"request": "audit export", "status": status, "entries": rows})
+        else:
+            status, body = await self.transport.http(person, "GET", "/api/organization/audit/")
+            got.append({"request": "audit log", "status": status, "body": body})
         return got
 
 
@@ -880,6 +895,13 @@ ID_KEYS = {
     # notifications.updated: lists of notification ids (``read`` is a boolean elsewhere).
     "read": "notification",
     "removed": "notification",
+    # In the audit log: its page cursor, and what its entries' data names.
+    "next_before": "audit",
+    "author": "person",
+    "rooms": "room",
+    "invited_to": "org",
+    "supplier": "org",
+    "client": "org",
 }
 # What the `id` of an object is, by the key that holds the object.
 ID_OF = {
@@ -912,6 +934,8 @@ ID_OF = {
     "notifications": "notification",
     "invitations": "invitation",
     "partnerships": "partnership",
+    "entries": "audit",
+    "actor": "person",
 }
 # The `id` of a frame itself, by its type (`ok` by its op).
 FRAME_ID = {

@@ -310,11 +310,16 @@ def do_delete_message(actor: User, message: Message) -> None:
             Message.objects.filter(pk=message.thread_root_id, reply_count__gt=0).update(
                 reply_count=F("reply_count") - 1
             )
-        # Someone else's message: moderation, recorded as such.
+        # Someone else's message: moderation, recorded as such. In the log of the
+        # organization whose room it is, when the room is one organization's: the bridge
+        # deletes a mirror's copy in A's internal room on behalf of B's person, and B's
+        # log must never learn of A's mirror or A's room.
+        room_owner = Room.objects.select_related("organization").get(pk=message.room_id)
         audit.record(
             actor,
             "message.deleted" if actor.pk == message.author_id else "message.moderated",
             message,
+            organization=room_owner.organization or actor.organization,
             room=message.room_id,
             author=message.author_id,
         )

@@ -12,6 +12,9 @@ from __future__ import annotations
 import typing
 from typing import Any, Literal, NotRequired, TypedDict
 
+# The kernel's audit log page (GET /api/organization/audit/) is among the wire shapes
+# (re-exported), so the client's types are generated from it (export_client_types).
+from hub.auditlog import AuditLogPage as AuditLogPage
 from hub.selectors import PartnershipEnding
 
 

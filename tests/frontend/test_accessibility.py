@@ -84,7 +84,7 @@ def test_home_room_thread_and_board_have_no_serious_violations(
     assert {name: problems for name, problems in found.items() if problems} == {}
 
 
-def test_my_work_profile_organization_room_settings_and_a_person_card_have_no_serious_violations(
+def test_my_work_profile_org_pages_room_settings_and_a_person_card_have_no_serious_violations(
     live_team: Team, servers: Any, sessions: Any
 ) -> None:
     t = live_team
@@ -112,6 +112,10 @@ def test_my_work_profile_organization_room_settings_and_a_person_card_have_no_se
     expect(page.get_by_label("Add a domain")).to_be_visible()
     expect(page.locator(".org-person", has_text=t.supplier_member.display_name)).to_be_visible()
     found["organization"] = serious_violations(page)
+
+    page.goto(sam.url("/organization/audit/"))
+    expect(page.locator("#audit-rows")).to_contain_text("Created a room")
+    found["audit log"] = serious_violations(page)
 
     page = sam.open_room(t.shared, "?panel=members")
     page.locator("#panel [data-card-person]", has_text=t.client_member.display_name).click()

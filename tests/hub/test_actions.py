@@ -41,7 +41,7 @@ def is_member(room: Room, person: User) -> bool:
 def audit_actions(target_type: str, target_id: int) -> list[str]:
     return list(
         AuditEntry.objects.filter(target_type=target_type, target_id=target_id)
-        .order_by("id")
+        .order_by("created_at")
         .values_list("action", flat=True)
     )
 
@@ -782,7 +782,7 @@ def test_partnership_proposal_and_acceptance_are_audited(db):
 
     entries = list(
         AuditEntry.objects.filter(target_type="partnership", target_id=partnership.pk).order_by(
-            "id"
+            "created_at"
         )
     )
     assert [(e.action, e.actor, e.organization) for e in entries] == [
@@ -825,7 +825,9 @@ def test_invitation_create_accept_are_audited(team: Team):
     check_accept_invitation(newbie, token=token)
 
     entries = list(
-        AuditEntry.objects.filter(target_type="invitation", target_id=invitation.pk).order_by("id")
+        AuditEntry.objects.filter(target_type="invitation", target_id=invitation.pk).order_by(
+            "created_at"
+        )
     )
     assert [(e.action, e.actor) for e in entries] == [
         ("invitation.created", team.supplier_member),

@@ -40,7 +40,7 @@ def test_it_creates_the_organization_its_domains_and_a_verified_admin():
     assert EmailAddress.objects.filter(user=admin, email=admin.email, verified=True).exists()
     assert "Created Acme Pumps" in out and "Forgot your password?" in out
     actions = set(AuditEntry.objects.filter(organization=acme).values_list("action", flat=True))
-    assert {"organization.created", "organization.domains_added", "person.made_admin"} <= actions
+    assert {"organization.created", "organization.domain_added", "person.created"} <= actions
 
 
 def test_running_it_again_changes_nothing():

@@ -176,6 +176,8 @@ ROUTE_METHODS = {
     "organization-domains": "POST",
     "organization-domain": "DELETE",
     "organization-person": "PUT",
+    "audit-log": "GET",
+    "audit-export": "GET",
     "person": "GET",
     "avatar": "GET",
     "my-avatar": "DELETE",

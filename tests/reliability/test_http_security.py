@@ -139,6 +139,8 @@ class Ids:
             "organization-domains": {},
             "organization-domain": {"domain": t.supplier.verified_domains[0]},
             "organization-person": {"person_id": t.supplier_member.id},
+            "audit-log": {},
+            "audit-export": {},
             "notification-settings": {},
             "room-notify": {"room_id": t.shared.id},
             "room-archive": {"room_id": t.shared.id},
@@ -280,6 +282,8 @@ def test_every_api_route_is_in_the_table():
         "direct-people",
         "open-escalations",
         "organization",
+        "audit-log",
+        "audit-export",
     }
     assert named | get_only == api_route_names()
 

@@ -137,6 +137,21 @@ def test_messages_edits_deletions_and_work_item_changes_follow_in_order(team):
     assert got[0].mirror_source_id == first.id
 
 
+def test_a_deletion_that_reaches_a_mirror_is_in_the_mirroring_sides_log_only(team):
+    root = say(team.client_member, team.shared, "Lot 7 is late")
+    reply = say(team.client_member, team.shared, "Truck left at 9", thread=root.id)
+    mirror = mirror_of(team, root)
+    check_delete_message(team.client_member, room_id=team.shared.id, message_id=reply.id)
+    relay_all()
+    deleted = AuditEntry.objects.filter(action="message.deleted").order_by("created_at")
+    # The partner's own deletion in the shared room is the partner's; the copy's, made
+    # by the bridge on its behalf in the supplier's internal room, the supplier's alone.
+    assert [(e.organization_id, e.data["room"]) for e in deleted] == [
+        (team.client.id, team.shared.id),
+        (team.supplier.id, mirror.target_room_id),
+    ]
+
+
 def test_writes_to_unmirrored_threads_queue_nothing(team):
     root = say(team.client_member, team.shared, "x")
     say(team.client_member, team.shared, "y", thread=root.id)

@@ -99,7 +99,7 @@ def item_updates(room) -> list[dict]:
 def audited(escalation) -> list[tuple[str, int | None]]:
     return list(
         AuditEntry.objects.filter(target_type="escalation", target_id=escalation.id)
-        .order_by("id")
+        .order_by("created_at")
         .values_list("action", "actor_id")
     )
 

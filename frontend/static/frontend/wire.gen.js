@@ -7,6 +7,13 @@
 // --- wire shapes (TypedDicts) ---------------------------------------------------
 
 /**
+ * hub.auditlog.AuditLogPage
+ * @typedef {object} AuditLogPage
+ * @property {AuditRow[]} entries
+ * @property {number | null} next_before
+ */
+
+/**
  * hub.selectors.PartnershipEnding
  * @typedef {object} PartnershipEnding
  * @property {string | null} by
@@ -597,6 +604,34 @@
  * @property {string} slug
  * @property {string[]} domains
  * @property {OrgPerson[]} people
+ */
+
+/**
+ * hub.auditlog.AuditRow
+ * @typedef {object} AuditRow
+ * @property {number} id
+ * @property {string} at
+ * @property {string} action
+ * @property {string} label
+ * @property {AuditActor | null} actor
+ * @property {AuditTarget} target
+ * @property {Record<string, unknown>} data
+ */
+
+/**
+ * hub.auditlog.AuditActor
+ * @typedef {object} AuditActor
+ * @property {number} id
+ * @property {string} name
+ * @property {string} email
+ * @property {string} organization
+ */
+
+/**
+ * hub.auditlog.AuditTarget
+ * @typedef {object} AuditTarget
+ * @property {string} type
+ * @property {number | null} id
  */
 
 /**
