@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from hub.ids import RandomIdField
 from hub.models import Organization, User
 from rooms.models.rooms import Room
 
@@ -41,6 +42,8 @@ class LegalHold(models.Model):
     room's. Set by the organization's admins; lifting it (``lifted_at``) keeps the row,
     so the hold's history stays readable."""
 
+    # Random: admins see hold ids, which must not count other organizations' holds.
+    id = RandomIdField()
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="legal_holds"
     )
@@ -51,7 +54,8 @@ class LegalHold(models.Model):
     room = models.ForeignKey(
         Room, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    reason = models.CharField(max_length=500, blank=True)
+    # As long as ``hub.schemas.Note`` allows (2000 characters).
+    reason = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -357,5 +357,8 @@ def test_admins_place_list_and_lift_holds_over_http(team):
     hidden = admin.post(url, {"room": team.client_internal.id}, "application/json")
     assert hidden.status_code == 404
     assert admin.post(url, {"person": "x"}, "application/json").status_code == 400
-    assert admin.delete(f"{url}{hold['id']}/").json()["holds"] == []
+    assert admin.post(url, {"reason": "r" * 2000}, "application/json").status_code == 201
+    assert admin.post(url, {"reason": "r" * 2001}, "application/json").status_code in (400, 413)
+    lifted = admin.delete(f"{url}{hold['id']}/").json()["holds"]
+    assert hold["id"] not in [h["id"] for h in lifted] and len(lifted) == 1
     assert admin.delete(f"{url}{hold['id']}/").status_code == 404
