@@ -5,7 +5,7 @@ from django.urls import include, path, register_converter
 from frontend import views as pages
 from hub import api as hub_api
 from hub.http import IdConverter
-from rooms.api import bridge, files, markdown, people, rooms, workitems
+from rooms.api import bridge, files, markdown, people, retention, rooms, workitems
 
 # Ids in paths: positive and within the database's range, or no match (404).
 register_converter(IdConverter, "id")
@@ -49,6 +49,9 @@ api = [
         hub_api.organization_person,
         name="organization-person",
     ),
+    path("organization/retention/", retention.retention, name="organization-retention"),
+    path("organization/holds/", retention.holds, name="organization-holds"),
+    path("organization/holds/<id:hold_id>/", retention.hold, name="organization-hold"),
     path("organization/audit/", hub_api.audit_log, name="audit-log"),
     path("organization/audit/export/", hub_api.audit_export, name="audit-export"),
     path(

@@ -1,5 +1,5 @@
 """Background work: the bridge relay, the escalation acknowledgement clock, e-mail digests,
-file clean-up.
+file clean-up, retention (hourly).
 
 Runs in the worker process (``python manage.py run_worker``, the Procfile
 ``worker:`` line; several may run: outbox entries are claimed with SKIP
@@ -23,12 +23,15 @@ from presence.store import get_store
 from rooms.actions.digests import digest_candidates, send_digests
 from rooms.actions.escalation_clock import run_escalation_clock
 from rooms.actions.files import purge_released_uploads
+from rooms.actions.retention import do_apply_retention
 from rooms.bridge.relay import relay_all
 
 logger = logging.getLogger("causeway.jobs")
 
 RELAY_SECONDS = 0.25
 CLOCK_SECONDS = 30.0
+# Retention counts in days: once an hour removes what expired within the hour.
+RETENTION_SECONDS = 3600.0
 
 
 def tick(now: datetime.datetime | None = None) -> dict[str, Any]:
@@ -38,6 +41,7 @@ def tick(now: datetime.datetime | None = None) -> dict[str, Any]:
         "escalations_notified": run_escalation_clock(now),
         "digests_sent": _digests_now(now),
         "uploads_purged": purge_released_uploads(now),
+        "retention_removed": sum(do_apply_retention(now).values()),
     }
 
 
@@ -67,6 +71,7 @@ async def run_forever(
 ) -> None:
     """Relay the outbox every ``relay_interval`` and run the clock every ``clock_interval``."""
     since_clock = clock_interval
+    since_retention = RETENTION_SECONDS
     while True:
         try:
             relayed = await database_sync_to_async(relay_all)()
@@ -83,12 +88,18 @@ async def run_forever(
                 purged = await database_sync_to_async(purge_released_uploads)()
                 if purged:
                     logger.info("released uploads purged from storage: %s", purged)
+            if since_retention >= RETENTION_SECONDS:
+                since_retention = 0.0
+                removed = await database_sync_to_async(do_apply_retention)()
+                if removed:
+                    logger.info("retention removed messages: %s", sum(removed.values()))
         except asyncio.CancelledError:
             raise
         except Exception:
             logger.exception("background jobs failed; retrying")
         await asyncio.sleep(relay_interval)
         since_clock += relay_interval
+        since_retention += relay_interval
 
 
 Scope = dict[str, Any]

@@ -488,6 +488,36 @@ class FilePolicyChange(Schema):
     max_mb: Annotated[int | None, BeforeValidator(_max_mb)] = None
 
 
+def _days(value: Any, info: ValidationInfo) -> int | None:
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 36500
+    ):
+        raise Invalid(f"`{info.field_name}` must be a whole number of days (1 to 36500), or null.")
+    return value
+
+
+Days = Annotated[int | None, BeforeValidator(_days)]
+
+
+class RetentionChange(Schema):
+    """PUT /api/organization/retention/: days to keep the own people's messages; null: forever."""
+
+    model_config = Schema.model_config | {"extra": "forbid"}
+
+    shared_days: Days
+    internal_days: Days
+
+
+class HoldNew(Schema):
+    """POST /api/organization/holds/: neither ``person`` nor ``room``: the whole organization."""
+
+    model_config = Schema.model_config | {"extra": "forbid"}
+
+    person: Id | None = None
+    room: Id | None = None
+    reason: Note = ""
+
+
 # --- people, invitations, notifications, partnerships -------------------------------------
 
 

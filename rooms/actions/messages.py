@@ -280,12 +280,15 @@ def check_edit_message(editor: User, *, room_id: int, message_id: int, body: str
     return do_edit_message(editor, message, body=body)
 
 
-def do_delete_message(actor: User, message: Message) -> None:
+def do_delete_message(actor: User | None, message: Message) -> bool:
+    """Blank ``message`` everywhere it is kept and publish ``message.deleted``; False if it
+    was deleted already. ``actor`` None: the system (retention), which records one entry
+    per run (``rooms.actions.retention``) instead of one per message."""
     with transaction.atomic():
         lock_room(message.room_id)
         message = Message.objects.select_for_update().get(pk=message.pk)
         if message.is_deleted:
-            return
+            return False
         message.deleted_at = timezone.now()
         message.deleted_by = actor
         message.body = ""
@@ -314,15 +317,16 @@ def do_delete_message(actor: User, message: Message) -> None:
         # organization whose room it is, when the room is one organization's: the bridge
         # deletes a mirror's copy in A's internal room on behalf of B's person, and B's
         # log must never learn of A's mirror or A's room.
-        room_owner = Room.objects.select_related("organization").get(pk=message.room_id)
-        audit.record(
-            actor,
-            "message.deleted" if actor.pk == message.author_id else "message.moderated",
-            message,
-            organization=room_owner.organization or actor.organization,
-            room=message.room_id,
-            author=message.author_id,
-        )
+        if actor is not None:
+            room_owner = Room.objects.select_related("organization").get(pk=message.room_id)
+            audit.record(
+                actor,
+                "message.deleted" if actor.pk == message.author_id else "message.moderated",
+                message,
+                organization=room_owner.organization or actor.organization,
+                room=message.room_id,
+                author=message.author_id,
+            )
         room_id, thread = message.room_id, message.thread_root_id
         append_event(
             room_id,
@@ -332,6 +336,7 @@ def do_delete_message(actor: User, message: Message) -> None:
             message=message,
             thread_root_id=thread or message.pk,
         )
+    return True
 
 
 def check_delete_message(actor: User, *, room_id: int, message_id: int) -> int:

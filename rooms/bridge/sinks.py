@@ -112,7 +112,8 @@ def apply_to_mirror(mirror: Mirror, event: RoomEvent) -> Message | None:
     if event.type == "message.deleted" and source is not None:
         copy = _copy_of(mirror, source)
         if copy is not None:
-            do_delete_message(source.deleted_by or mirror.created_by, copy)
+            # Removed by nobody (retention): the copy goes the same way, as the system.
+            do_delete_message(source.deleted_by, copy)
         return copy
     if event.type == "reaction.updated" and source is not None:
         # The original's reactions as the event states them: applied in

@@ -7,6 +7,7 @@ from rooms.models.log import RoomEvent
 from rooms.models.messages import Mention, Message, MessageEdit, ThreadFollow
 from rooms.models.notifications import Notification
 from rooms.models.reactions import Reaction
+from rooms.models.retention import LegalHold, RetentionPolicy
 from rooms.models.rooms import Membership, MembershipQuerySet, Room
 from rooms.models.workitems import (
     Escalation,
@@ -23,6 +24,7 @@ __all__ = [
     "EscalationRoom",
     "FilePolicy",
     "Invitation",
+    "LegalHold",
     "Membership",
     "MembershipQuerySet",
     "Mention",
@@ -33,6 +35,7 @@ __all__ = [
     "Notification",
     "OutboxEntry",
     "Reaction",
+    "RetentionPolicy",
     "Room",
     "RoomEvent",
     "ThreadFollow",

@@ -45,6 +45,7 @@ from rooms.actions.escalations import check_escalate
 from rooms.actions.invitations import do_create_invitation
 from rooms.actions.members import do_add_member
 from rooms.actions.messages import do_delete_message, do_send_message
+from rooms.actions.retention import do_place_hold
 from rooms.actions.workitems import do_create_work_item
 from rooms.bridge.mirrors import check_create_mirror
 from rooms.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
@@ -190,6 +191,9 @@ class World:
         prospect = make_org("Prospect")
         self.proposal = Partnership.objects.create(
             supplier=prospect, client=t.client, proposed_by=make_person(prospect, admin=True)
+        )
+        self.hold = do_place_hold(
+            t.client_admin, t.client.id, person=None, room=t.shared, reason=""
         )
 
         # Uploads of the people fuzzing (one sent already) and one of the other side's room.
@@ -798,6 +802,19 @@ def request_bodies(w: World) -> dict[str, st.SearchStrategy[dict[str, Any]]]:
         "room-notify": st.fixed_dictionaries(
             {"level": st.sampled_from(["all", "mentions", "none", "loud"])}
         ),
+        "organization-retention": st.fixed_dictionaries(
+            {
+                "shared_days": st.one_of(
+                    st.none(), st.integers(-5, 40_000), st.just("7"), st.just(True)
+                ),
+                "internal_days": st.one_of(
+                    st.none(), st.integers(-5, 40_000), st.just("7"), st.just(True)
+                ),
+            }
+        ),
+        "organization-holds": st.fixed_dictionaries(
+            {}, optional={"person": person, "room": room, "reason": TEXT}
+        ),
         "organization-domains": st.fixed_dictionaries(
             {"domain": st.one_of(domain, st.just("fuzzed.test"), st.just("@Fuzzed.Test."))}
         ),
@@ -951,6 +968,9 @@ def routes(w: World) -> dict[str, tuple[dict[str, st.SearchStrategy[Any]], list[
         "audit-export": ({}, ["GET"]),
         "notification-settings": ({}, ["GET", "PUT"]),
         "room-notify": ({"room_id": room}, ["PUT"]),
+        "organization-retention": ({}, ["GET", "PUT"]),
+        "organization-holds": ({}, ["GET", "POST"]),
+        "organization-hold": ({"hold_id": ids([w.hold.pk])}, ["DELETE"]),
     }
 
 

@@ -24,6 +24,7 @@ from rooms.actions.archiving import check_archive_room
 from rooms.actions.escalations import check_escalate
 from rooms.actions.invitations import do_create_invitation
 from rooms.actions.messages import do_send_message
+from rooms.actions.retention import do_place_hold
 from rooms.actions.workitems import do_create_work_item
 from rooms.bridge.mirrors import do_create_mirror
 from tests.conftest import (
@@ -95,6 +96,9 @@ class Ids:
         self.archived = make_internal_room(t.supplier_admin, t.supplier_member, name="Old")
         check_archive_room(t.supplier_admin, room_id=self.archived.id)
         self.newcomer = make_person(t.supplier, name="Newt Newcomer")
+        self.hold = do_place_hold(
+            t.supplier_admin, t.supplier.id, person=None, room=None, reason=""
+        ).pk
 
     def kwargs(self, name: str) -> dict[str, Any]:
         t = self.team
@@ -139,6 +143,9 @@ class Ids:
             "organization-domains": {},
             "organization-domain": {"domain": t.supplier.verified_domains[0]},
             "organization-person": {"person_id": t.supplier_member.id},
+            "organization-retention": {},
+            "organization-holds": {},
+            "organization-hold": {"hold_id": self.hold},
             "audit-log": {},
             "audit-export": {},
             "notification-settings": {},
@@ -230,6 +237,9 @@ WRITES = [
     Write("organization-domains", "POST", 201, {"domain": "supplier-new.test"}),
     Write("organization-domain", "DELETE", 200),
     Write("organization-person", "PUT", 200, {"role": "admin"}),
+    Write("organization-retention", "PUT", 200, {"shared_days": 90, "internal_days": None}),
+    Write("organization-holds", "POST", 201, {"reason": "case 12"}),
+    Write("organization-hold", "DELETE", 200),
     Write("notification-settings", "PUT", 200, {"email": {"reply": False}}),
     Write("room-notify", "PUT", 200, {"level": "none"}),
 ]

@@ -3,14 +3,17 @@ tells the partner organization what A did internally (the twin recorder, tests/b
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 
 from hub.models import User
 from rooms.actions.members import check_add_member, check_remove_member
+from rooms.actions.retention import do_apply_retention
 from rooms.actions.rooms import check_update_room
 from rooms.models.rooms import Room
 from tests import boundary
@@ -435,7 +438,7 @@ async def escalation_scenario(run: boundary.Run) -> None:
             w.anna,
             "POST",
             f"/api/rooms/{a_side['room']}/members/",
-            {"person": w.ines.id},
+            {"person": w.ben.id},
             expect=201,
         )
         await run.say(
@@ -735,6 +738,46 @@ async def room_management_scenario(run: boundary.Run) -> None:
 async def test_the_partner_cannot_tell_how_a_manages_its_internal_rooms(in_process):
     recorded = await boundary.twins(in_process, room_management_scenario, name="room-management")
     boundary.assert_partner_sees_the_same("room-management", recorded)
+
+
+async def retention_scenario(run: boundary.Run) -> None:
+    """A keeps its internal messages one day and holds one person; the job removes A's old
+    internal notes (a reply under a mirror's copy too, never the copies): B cannot tell."""
+    w = run.world
+    root = await run.say(w.dev, w.shared, "Delivery window for lot 9?")
+    await run.say(w.anna, w.shared, "Thursday morning", thread=root["id"])
+    await run.settle("both sides talk in the shared room")
+    if run.internal:
+        mirror = await mirror_into_a(run, root["id"])
+        await run.say(w.anna, w.a_internal, "Lot 9 is short by 40", thread=mirror["root_copy"])
+        await run.say(w.anna, w.a_internal, "Retention: old internal note")
+        await run.say(w.ben, w.a_internal, "Held: keep this note")
+        await run.http(
+            w.anna,
+            "PUT",
+            "/api/organization/retention/",
+            {"shared_days": None, "internal_days": 1},
+        )
+        await run.http(w.anna, "POST", "/api/organization/holds/", {"person": w.ben.id}, expect=201)
+    await run.settle("A writes internally and sets its internal retention")
+    removed = await sync_to_async(do_apply_retention)(timezone.now() + datetime.timedelta(days=2))
+    await run.settle("the retention job runs", checkpoint=True)
+    await run.say(w.dev, w.shared, "Thanks, Thursday works", thread=root["id"])
+    await run.settle("dev replies")
+    if run.internal:
+        # Not vacuous: A's two unheld internal messages went, the copies stayed.
+        assert removed == {w.a_org.id: 2}, removed
+        kinds = await sync_to_async(room_kinds)(w.a_internal)
+        assert kinds.count("mirror") == 3, kinds
+    else:
+        assert removed == {}
+
+
+async def test_the_partner_cannot_tell_that_retention_removed_as_internal_messages(in_process):
+    recorded = await boundary.twins(
+        in_process, retention_scenario, name="retention", search_words=["lot 9", "Retention"]
+    )
+    boundary.assert_partner_sees_the_same("retention", recorded)
 
 
 async def internal_work_items_scenario(run: boundary.Run) -> None:

@@ -4,11 +4,13 @@
 // people, whose role an admin changes (PUT /api/organization/people/{id}/)
 // and whom an admin deactivates (POST /api/people/{id}/deactivate/). The
 // first screen comes in the page's boot object; each change redraws from
-// the server's answer (docs/protocol.md, "Organization settings").
+// the server's answer (docs/protocol.md, "Organization settings"). Retention
+// and legal holds are retention.js's.
 
 import { del, get, post, put } from "./api.js";
 import { $, confirmButton, h, readBoot, timeEl } from "./dom.js";
 import { errorText } from "./errors.js";
+import { startRetention } from "./retention.js";
 
 /** @import { OrganizationSettings, OrgPerson } from "./wire.gen.js" */
 
@@ -169,3 +171,4 @@ async function deactivate(person) {
 
 drawDomains(boot.organization.domains);
 drawPeople(boot.organization.people);
+startRetention(boot.organization.people);

@@ -10,8 +10,9 @@ from rooms import jobs
 
 class Command(BaseCommand):
     help = (
-        "Run the background worker: the bridge's relay (outbox to sinks) and the "
-        "escalation clock, until stopped. Several may run at once."
+        "Run the background worker: the bridge's relay (outbox to sinks), the "
+        "escalation clock, digests, file clean-up and retention (hourly), until stopped. "
+        "Several may run at once."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
