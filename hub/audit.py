@@ -68,6 +68,7 @@ LABELS: dict[str, str] = {
     "person.profile_changed": "Changed their profile",
     "room.archived": "Archived a room",
     "room.created": "Created a room",
+    "room.exported": "Exported a room",
     "room.unarchived": "Unarchived a room",
 }
 
