@@ -22,6 +22,7 @@ from config.urls import api
 from hub.models import Partnership
 from rooms.actions.archiving import check_archive_room
 from rooms.actions.escalations import check_escalate
+from rooms.actions.exports import check_request_room_export, run_next_export
 from rooms.actions.invitations import do_create_invitation
 from rooms.actions.messages import do_send_message
 from rooms.actions.workitems import do_create_work_item
@@ -95,6 +96,8 @@ class Ids:
         self.archived = make_internal_room(t.supplier_admin, t.supplier_member, name="Old")
         check_archive_room(t.supplier_admin, room_id=self.archived.id)
         self.newcomer = make_person(t.supplier, name="Newt Newcomer")
+        self.export = check_request_room_export(t.supplier_admin, room_id=t.shared.id).pk
+        run_next_export()
 
     def kwargs(self, name: str) -> dict[str, Any]:
         t = self.team
@@ -141,6 +144,9 @@ class Ids:
             "organization-person": {"person_id": t.supplier_member.id},
             "audit-log": {},
             "audit-export": {},
+            "room-exports": {"room_id": t.shared.id},
+            "room-export": {"export_id": self.export},
+            "room-export-download": {"export_id": self.export},
             "notification-settings": {},
             "room-notify": {"room_id": t.shared.id},
             "room-archive": {"room_id": t.shared.id},
@@ -232,6 +238,7 @@ WRITES = [
     Write("organization-person", "PUT", 200, {"role": "admin"}),
     Write("notification-settings", "PUT", 200, {"email": {"reply": False}}),
     Write("room-notify", "PUT", 200, {"level": "none"}),
+    Write("room-exports", "POST", 201),
 ]
 
 
@@ -284,6 +291,8 @@ def test_every_api_route_is_in_the_table():
         "organization",
         "audit-log",
         "audit-export",
+        "room-export",
+        "room-export-download",
     }
     assert named | get_only == api_route_names()
 
