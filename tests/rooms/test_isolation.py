@@ -10,6 +10,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from hub.models import User
+from rooms.actions.exports import run_next_export
 from rooms.actions.members import check_add_member, check_remove_member
 from rooms.actions.rooms import check_update_room
 from rooms.models.rooms import Room
@@ -212,6 +213,15 @@ async def mirror_scenario(run: boundary.Run) -> None:
         assert mirror is not None
         await run.http(w.ben, "DELETE", f"/api/mirrors/{mirror['id']}/")
     await run.settle("ben stops the mirror")
+    if run.internal:
+        # A's admin exports the shared room; the worker builds the ZIP. B is told nothing:
+        # no frame, no notification, no entry in B's audit log.
+        anna = w.anna
+        export = await run.http(anna, "POST", f"/api/rooms/{w.shared.id}/exports/", expect=201)
+        await sync_to_async(run_next_export)()
+        status = await run.http(anna, "GET", f"/api/exports/{export['id']}/")
+        assert status["status"] == "done", status
+    await run.settle("anna exports the shared room", checkpoint=True)
     await run.say(w.dev, w.shared, "Any update on the forecast?", thread=root["id"])
     await run.settle("dev asks again")
     if run.internal:
