@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from hub import audit
+from hub import audit, ratelimit
 from hub.errors import NotFound
 from hub.models import Partnership, User
 from rooms.exports.archive import build_archive
@@ -73,6 +73,8 @@ def _direct_rooms_of(actor: User) -> list[int]:
 
 def check_request_room_export(actor: User, *, room_id: int) -> RoomExport:
     room = access_exportable_room(actor, room_id)
+    # Each export reads the whole room and its files: as limited as any other write.
+    ratelimit.hit(actor.id, "writes")
     return do_request_room_export(actor, room)
 
 

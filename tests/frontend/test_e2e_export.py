@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from rooms.actions.exports import run_next_export
 from tests.conftest import Team, say
+from tests.frontend.axe import serious_violations
 from tests.frontend.conftest import DESKTOP, off_loop, prepare_for_browser, screenshot
 
 pytestmark = [
@@ -49,6 +50,7 @@ def test_an_admin_exports_a_room_follows_its_progress_and_downloads_the_zip(
     expect(link).to_be_visible()
     expect(panel.locator("#room-export-status")).to_have_text("The export is ready.")
     screenshot(page, "export-ready")
+    assert serious_violations(page) == []
 
     with page.expect_download() as info:
         link.click()
