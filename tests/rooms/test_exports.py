@@ -28,6 +28,8 @@ from rooms.actions.reactions import check_set_reaction
 from rooms.actions.workitems import check_create_work_item, check_update_work_item
 from rooms.bridge.mirrors import check_create_mirror
 from rooms.models.exports import RoomExport
+from rooms.models.log import RoomEvent
+from rooms.models.notifications import Notification
 from rooms.models.workitems import EscalationRoom
 from rooms.schemas import WorkItemChanges
 from tests.conftest import Team, make_internal_room, make_upload, png_bytes, say, send_files
@@ -259,6 +261,18 @@ def test_the_audit_entry_is_only_in_the_exporter_s_log(team: Team) -> None:
     assert entry.organization_id == team.client.pk and entry.actor_id == team.client_admin.pk
     assert entry.data["export"] == export.pk
     assert not AuditEntry.objects.filter(organization=team.supplier, action="room.exported")
+
+
+def test_asking_for_and_building_an_export_publishes_nothing_and_notifies_nobody(
+    team: Team, published: Any
+) -> None:
+    say(team.client_member, team.shared, "Hello")
+    events, notifications = RoomEvent.objects.count(), Notification.objects.count()
+    with published.capture():
+        check_request_room_export(team.supplier_admin, room_id=team.shared.pk)
+        run_next_export()
+    assert list(published) == []
+    assert (RoomEvent.objects.count(), Notification.objects.count()) == (events, notifications)
 
 
 # --- HTTP -------------------------------------------------------------------------------------
