@@ -30,6 +30,8 @@ from rooms.selectors.access import check_active_person
 logger = logging.getLogger("causeway.exports")
 
 EXPIRES_AFTER = datetime.timedelta(days=7)
+# A build still ``running`` this long after it started: its worker died (a deploy, a crash).
+ABANDONED_AFTER = datetime.timedelta(hours=2)
 ZIP_TYPE = "application/zip"
 # Partnerships whose shared rooms their organizations' admins may export: a
 # proposed or declined one never had rooms worth the name.
@@ -189,8 +191,16 @@ def _set_progress(export: RoomExport, progress: int) -> None:
 
 
 def purge_expired_exports(now: datetime.datetime | None = None) -> int:
-    """Delete the ZIPs of exports past their expiry; the rows stay (``expired``)."""
+    """Delete the ZIPs of exports past their expiry; the rows stay (``expired``). Also mark
+    failed the builds a dead worker left ``running``, so their requester is not left waiting."""
     now = now or timezone.now()
+    RoomExport.objects.filter(
+        status=RoomExport.Status.RUNNING, started_at__lt=now - ABANDONED_AFTER
+    ).update(
+        status=RoomExport.Status.FAILED,
+        error="The export was interrupted; ask for a new one.",
+        finished_at=now,
+    )
     purged = 0
     for export in RoomExport.objects.filter(
         status=RoomExport.Status.DONE, expires_at__lte=now, purged_at__isnull=True

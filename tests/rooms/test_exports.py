@@ -255,6 +255,18 @@ def test_an_expired_export_s_file_is_deleted(team: Team) -> None:
     assert client.get(f"/api/exports/{export.pk}/").json()["expired"] is True
 
 
+def test_a_build_a_dead_worker_left_running_is_marked_failed(team: Team) -> None:
+    export = check_request_room_export(team.supplier_admin, room_id=team.shared.pk)
+    claimed = export_actions.claim_next_export()
+    assert claimed is not None and claimed.pk == export.pk
+    purge_expired_exports(timezone.now() + datetime.timedelta(minutes=30))
+    export.refresh_from_db()
+    assert export.status == "running"
+    purge_expired_exports(timezone.now() + datetime.timedelta(hours=3))
+    export.refresh_from_db()
+    assert export.status == "failed" and "interrupted" in export.error
+
+
 def test_the_audit_entry_is_only_in_the_exporter_s_log(team: Team) -> None:
     export = check_request_room_export(team.client_admin, room_id=team.shared.pk)
     (entry,) = AuditEntry.objects.filter(action="room.exported")
