@@ -87,7 +87,7 @@ def do_request_room_export(actor: User, room: Room) -> RoomExport:
         export = RoomExport.objects.create(
             requested_by=actor, organization=actor.organization, room=room
         )
-        audit.record(actor, "room.exported", room, export=export.pk, room=room.name)
+        audit.record(actor, "room.exported", room, export=export.pk, room=room.id, name=room.name)
     return export
 
 
