@@ -5,7 +5,7 @@ from django.urls import include, path, register_converter
 from frontend import views as pages
 from hub import api as hub_api
 from hub.http import IdConverter
-from rooms.api import bridge, files, markdown, people, retention, rooms, workitems
+from rooms.api import bridge, exports, files, markdown, people, retention, rooms, workitems
 
 # Ids in paths: positive and within the database's range, or no match (404).
 register_converter(IdConverter, "id")
@@ -33,6 +33,9 @@ api = [
     path("rooms/<id:room_id>/threads/<id:root_id>/", rooms.thread, name="thread"),
     path("rooms/<id:room_id>/members/", rooms.members, name="members"),
     path("rooms/<id:room_id>/files/", files.files, name="room-files"),
+    path("rooms/<id:room_id>/exports/", exports.room_exports, name="room-exports"),
+    path("exports/<id:export_id>/", exports.export_status, name="room-export"),
+    path("exports/<id:export_id>/download/", exports.export_download, name="room-export-download"),
     # Keys are token_urlsafe: letters, digits, "-" and "_" (anything else: 404).
     path("files/<slug:key>/", files.download, name="file"),
     path("files/<slug:key>/thumbnail/", files.thumbnail, name="file-thumbnail"),

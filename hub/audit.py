@@ -72,6 +72,7 @@ LABELS: dict[str, str] = {
     "retention.run": "Removed messages past the retention period",
     "room.archived": "Archived a room",
     "room.created": "Created a room",
+    "room.exported": "Exported a room",
     "room.unarchived": "Unarchived a room",
 }
 

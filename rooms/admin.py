@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from rooms.models.bridge import Mirror, OutboxEntry
+from rooms.models.exports import RoomExport
 from rooms.models.invitations import Invitation
 from rooms.models.log import RoomEvent
 from rooms.models.messages import Message
@@ -102,6 +103,16 @@ class EscalationAdmin(ReadOnlyAdmin):
 class MirrorAdmin(ReadOnlyAdmin):
     list_display = ("id", "organization", "source_room", "target_room", "created_at", "stopped_at")
     list_select_related = ("organization", "source_room", "target_room")
+
+
+@admin.register(RoomExport)
+class RoomExportAdmin(ReadOnlyAdmin):
+    """Which exports ran and how they ended (for support); never their contents."""
+
+    list_display = ("id", "organization", "room", "status", "progress", "created_at", "error")
+    list_filter = ("status",)
+    list_select_related = ("organization", "room")
+    exclude = ("blob",)
 
 
 @admin.register(OutboxEntry)

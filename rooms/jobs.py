@@ -1,5 +1,5 @@
 """Background work: the bridge relay, the escalation acknowledgement clock, e-mail digests,
-file clean-up, retention (hourly).
+file clean-up, room exports, retention (hourly).
 
 Runs in the worker process (``python manage.py run_worker``, the Procfile
 ``worker:`` line; several may run: outbox entries are claimed with SKIP
@@ -22,6 +22,7 @@ from django.conf import settings
 from presence.store import get_store
 from rooms.actions.digests import digest_candidates, send_digests
 from rooms.actions.escalation_clock import run_escalation_clock
+from rooms.actions.exports import purge_expired_exports, run_next_export
 from rooms.actions.files import purge_released_uploads
 from rooms.actions.retention import do_apply_retention
 from rooms.bridge.relay import relay_all
@@ -41,8 +42,17 @@ def tick(now: datetime.datetime | None = None) -> dict[str, Any]:
         "escalations_notified": run_escalation_clock(now),
         "digests_sent": _digests_now(now),
         "uploads_purged": purge_released_uploads(now),
+        "exports_built": _exports_now(now),
+        "exports_purged": purge_expired_exports(now),
         "retention_removed": sum(do_apply_retention(now).values()),
     }
+
+
+def _exports_now(now: datetime.datetime | None) -> list[int]:
+    built = []
+    while (export := run_next_export(now)) is not None:
+        built.append(export)
+    return built
 
 
 def _digests_now(now: datetime.datetime | None) -> int:
@@ -77,6 +87,11 @@ async def run_forever(
             relayed = await database_sync_to_async(relay_all)()
             if relayed:
                 logger.info("bridge relayed %s entries", relayed)
+            # One export per pass: a large room's ZIP takes a while, and the relay
+            # waits for it (a separate worker process keeps it off the web process).
+            exported = await database_sync_to_async(run_next_export)()
+            if exported:
+                logger.info("room export built: %s", exported)
             if since_clock >= clock_interval:
                 since_clock = 0.0
                 notified = await database_sync_to_async(run_escalation_clock)()
@@ -88,6 +103,9 @@ async def run_forever(
                 purged = await database_sync_to_async(purge_released_uploads)()
                 if purged:
                     logger.info("released uploads purged from storage: %s", purged)
+                expired = await database_sync_to_async(purge_expired_exports)()
+                if expired:
+                    logger.info("expired room exports deleted: %s", expired)
             if since_retention >= RETENTION_SECONDS:
                 since_retention = 0.0
                 removed = await database_sync_to_async(do_apply_retention)()

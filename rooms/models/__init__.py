@@ -1,6 +1,7 @@
 """Rooms' models, one module per concept; every model is importable from here."""
 
 from rooms.models.bridge import Mirror, MirrorDelivery, OutboxEntry
+from rooms.models.exports import RoomExport
 from rooms.models.files import Attachment, FilePolicy, Upload
 from rooms.models.invitations import Invitation
 from rooms.models.log import RoomEvent
@@ -38,6 +39,7 @@ __all__ = [
     "RetentionPolicy",
     "Room",
     "RoomEvent",
+    "RoomExport",
     "ThreadFollow",
     "Upload",
     "WorkItem",

@@ -38,6 +38,7 @@ from django.test import Client
 from django.utils import timezone
 
 from hub.models import Partnership, User
+from rooms.actions.exports import check_request_room_export
 from rooms.actions.invitations import do_create_invitation
 from rooms.actions.members import check_remove_member, do_add_member
 from rooms.actions.messages import do_send_message
@@ -171,6 +172,13 @@ MATRIX: list[tuple[str, str, tuple[Any, ...]]] = [
     ("partnerships.accept",             HTTP, (SO,   HID,  HID,  FBD,  OK_,  HID,  FBD,  SO)),
     # A third organization's active partnership with the client: its admin ends it.
     ("partnerships.end",                HTTP, (SO,   HID,  HID,  FBD,  OK_,  HID,  FBD,  SO)),
+    # A room export: an admin of an organization that takes part in the room; the
+    # partner's internal rooms are hidden like missing ones.
+    ("shared.export",                   HTTP, (SO,   HID,  OK_,  HID,  OK_,  HID,  HID,  SO)),
+    ("supplier_internal.export",        HTTP, (SO,   HID,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    ("client_internal.export",          HTTP, (SO,   HID,  HID,  HID,  OK_,  HID,  HID,  SO)),
+    # The supplier admin's export of the shared room: theirs (and their org's admins') only.
+    ("export.status",                   HTTP, (SO,   HID,  OK_,  HID,  HID,  HID,  HID,  SO)),
     # Nobody here is staff.
     ("admin",                           HTTP, (LGN,  LGN,  LGN,  LGN,  LGN,  LGN,  LGN,  LGN)),
     # The link of an expired invitation, whoever opens it.
@@ -796,6 +804,29 @@ def _files_list(room_name: str) -> Callable[[World, str], Http]:
     return plan
 
 
+def _export(room_name: str) -> Callable[[World, str], Http]:
+    def plan(w: World, role: str) -> Http:
+        room = w.room(room_name)
+        return Http(
+            "post",
+            f"/api/rooms/{room.id}/exports/",
+            missing_path=f"/api/rooms/{MISSING}/exports/",
+            ok=lambda r: r.status_code == 201 and r.json()["status"] == "queued",
+        )
+
+    return plan
+
+
+def export_status(w: World, role: str) -> Http:
+    export = check_request_room_export(w.team.supplier_admin, room_id=w.team.shared.id)
+    return Http(
+        "get",
+        f"/api/exports/{export.pk}/",
+        missing_path=f"/api/exports/{MISSING}/",
+        ok=lambda r: r.status_code == 200 and r.json()["id"] == export.pk,
+    )
+
+
 def _upload(room_name: str) -> Callable[[World, str], Http]:
     def plan(w: World, role: str) -> Http:
         room = w.room(room_name)
@@ -921,6 +952,10 @@ RESOURCES: dict[tuple[str, str], Callable[[World, str], Http | Ws]] = {
     ("shared.send_file", WS): shared_send_file,
     ("file_policy.change", HTTP): file_policy_change,
     ("organization.settings", HTTP): organization_settings,
+    ("shared.export", HTTP): _export("shared"),
+    ("supplier_internal.export", HTTP): _export("supplier_internal"),
+    ("client_internal.export", HTTP): _export("client_internal"),
+    ("export.status", HTTP): export_status,
     ("client_member.role", HTTP): client_member_role,
     ("mirrors.list", HTTP): mirrors_list,
     ("mirrors.create", HTTP): mirrors_create,

@@ -42,6 +42,7 @@ from hypothesis import strategies as st
 
 from hub.models import Partnership, User
 from rooms.actions.escalations import check_escalate
+from rooms.actions.exports import check_request_room_export, run_next_export
 from rooms.actions.invitations import do_create_invitation
 from rooms.actions.members import do_add_member
 from rooms.actions.messages import do_delete_message, do_send_message
@@ -223,6 +224,12 @@ class World:
             self.in_room[i.room_id, "item"].append(i.pk)
         self.people = [t.client_member.id, t.supplier_member.id, t.client_admin.id]
         self.expendable_ids = [p.id for p in self.expendable]
+        # Exports: the supplier admin's (built) and the client admin's (built).
+        supplier_export = check_request_room_export(t.supplier_admin, room_id=t.shared.id)
+        client_export = check_request_room_export(t.client_admin, room_id=t.shared.id)
+        while run_next_export() is not None:
+            pass
+        self.exports = [supplier_export.pk, client_export.pk]
         self.sessions = {
             "client_member": session_cookie(t.client_member),
             "supplier_admin": session_cookie(t.supplier_admin),
@@ -971,6 +978,9 @@ def routes(w: World) -> dict[str, tuple[dict[str, st.SearchStrategy[Any]], list[
         "organization-retention": ({}, ["GET", "PUT"]),
         "organization-holds": ({}, ["GET", "POST"]),
         "organization-hold": ({"hold_id": ids([w.hold.pk])}, ["DELETE"]),
+        "room-exports": ({"room_id": room}, ["POST"]),
+        "room-export": ({"export_id": ids(w.exports)}, ["GET"]),
+        "room-export-download": ({"export_id": ids(w.exports)}, ["GET"]),
     }
 
 
@@ -1015,8 +1025,8 @@ def api_request(draw: Any, w: World) -> tuple[str, str, str, bytes, str]:
 FILE_ANSWERS = {
     (name, "GET", status) for name in ("file", "file-thumbnail") for status in (200, 304)
 }
-# What may answer as a stream: files, and the audit log's download (for an admin).
-STREAMED = FILE_ANSWERS | {("audit-export", "GET", 200)}
+# What may answer as a stream: files, and the audit log's and a room export's downloads.
+STREAMED = FILE_ANSWERS | {("audit-export", "GET", 200), ("room-export-download", "GET", 200)}
 
 
 @pytest.mark.timeout(120)

@@ -22,6 +22,7 @@ from config.urls import api
 from hub.models import Partnership
 from rooms.actions.archiving import check_archive_room
 from rooms.actions.escalations import check_escalate
+from rooms.actions.exports import check_request_room_export, run_next_export
 from rooms.actions.invitations import do_create_invitation
 from rooms.actions.messages import do_send_message
 from rooms.actions.retention import do_place_hold
@@ -99,6 +100,8 @@ class Ids:
         self.hold = do_place_hold(
             t.supplier_admin, t.supplier.id, person=None, room=None, reason=""
         ).pk
+        self.export = check_request_room_export(t.supplier_admin, room_id=t.shared.id).pk
+        run_next_export()
 
     def kwargs(self, name: str) -> dict[str, Any]:
         t = self.team
@@ -148,6 +151,9 @@ class Ids:
             "organization-hold": {"hold_id": self.hold},
             "audit-log": {},
             "audit-export": {},
+            "room-exports": {"room_id": t.shared.id},
+            "room-export": {"export_id": self.export},
+            "room-export-download": {"export_id": self.export},
             "notification-settings": {},
             "room-notify": {"room_id": t.shared.id},
             "room-archive": {"room_id": t.shared.id},
@@ -242,6 +248,7 @@ WRITES = [
     Write("organization-hold", "DELETE", 200),
     Write("notification-settings", "PUT", 200, {"email": {"reply": False}}),
     Write("room-notify", "PUT", 200, {"level": "none"}),
+    Write("room-exports", "POST", 201),
 ]
 
 
@@ -294,6 +301,8 @@ def test_every_api_route_is_in_the_table():
         "organization",
         "audit-log",
         "audit-export",
+        "room-export",
+        "room-export-download",
     }
     assert named | get_only == api_route_names()
 

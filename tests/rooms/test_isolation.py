@@ -3,6 +3,7 @@ tells the partner organization what A did internally (the twin recorder, tests/b
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 from typing import Any
@@ -12,6 +13,7 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from hub.models import User
+from rooms.actions.exports import run_next_export
 from rooms.actions.members import check_add_member, check_remove_member
 from rooms.actions.retention import do_apply_retention
 from rooms.actions.rooms import check_update_room
@@ -215,12 +217,32 @@ async def mirror_scenario(run: boundary.Run) -> None:
         assert mirror is not None
         await run.http(w.ben, "DELETE", f"/api/mirrors/{mirror['id']}/")
     await run.settle("ben stops the mirror")
+    if run.internal:
+        # A's admin exports the shared room; the worker builds the ZIP. B is told nothing:
+        # no frame, no notification, no entry in B's audit log.
+        anna = w.anna
+        export = await run.http(anna, "POST", f"/api/rooms/{w.shared.id}/exports/", expect=201)
+        status = await export_built(run, anna, export["id"])
+        assert status["status"] == "done", status
+    await run.settle("anna exports the shared room", checkpoint=True)
     await run.say(w.dev, w.shared, "Any update on the forecast?", thread=root["id"])
     await run.settle("dev asks again")
     if run.internal:
         # Not vacuous: the bridge did copy the thread, and the notes exist.
         kinds = await sync_to_async(room_kinds)(w.a_internal)
         assert kinds.count("mirror") == 4 and kinds.count("message") == 2, kinds
+
+
+async def export_built(run: boundary.Run, person: User, export_id: int) -> dict[str, Any]:
+    """The export's status once built: by a pass of the worker here, or by the worker
+    process of the across-processes twins, whichever claims it first."""
+    for _ in range(100):
+        await sync_to_async(run_next_export)()
+        status: dict[str, Any] = await run.http(person, "GET", f"/api/exports/{export_id}/")
+        if status["status"] in ("done", "failed"):
+            break
+        await asyncio.sleep(0.1)
+    return status
 
 
 MIRROR_WORDS = ["forecast", "margin", "Plant 2", "pads", "Thursday"]

@@ -2,10 +2,12 @@
 // The room's settings panel: its name and topic (owners change them),
 // archiving and reopening (owners; a room whose partnership ended stays
 // archived, and the panel says why), and leaving (the last owner names who
-// becomes owner first). The server decides each of these; this panel only
-// offers what it would accept (docs/protocol.md, "Managing a room").
+// becomes owner first), and exporting it (an organization's admins: a ZIP the
+// worker builds, followed here until it can be downloaded). The server decides
+// each of these; this panel only offers what it would accept (docs/protocol.md,
+// "Managing a room" and "Room exports").
 
-import { patch, post } from "./api.js";
+import { get, patch, post } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { h } from "./dom.js";
 import { errorText } from "./errors.js";
@@ -23,6 +25,8 @@ export class RoomSettings {
     this.members = members;
     /** @type {HTMLElement | null} the panel's content while open */
     this.el = null;
+    /** @type {HTMLElement | null} the export section, kept across redraws while it follows an export */
+    this.exportEl = null;
   }
 
   get isOpen() {
@@ -35,9 +39,13 @@ export class RoomSettings {
   }
 
   open() {
+    this.exportEl = null;
     this.el = h("div", { class: "room-settings" }, ...this.sections());
     this.page.panel.open("settings", "Room settings", this.el, {
-      onClose: () => (this.el = null),
+      onClose: () => {
+        this.el = null;
+        this.exportEl = null;
+      },
       focus: this.el.querySelector("input, button"),
     });
   }
@@ -55,8 +63,9 @@ export class RoomSettings {
 
   /** @returns {HTMLElement[]} */
   sections() {
-    if (this.page.room.kind === "direct") return [this.aboutDirect(), this.leaving()];
-    return this.isOwner() ? [this.about(), this.archiving(), this.leaving()] : [this.about(), this.leaving()];
+    const exporting = this.page.me.admin ? [this.exporting()] : [];
+    if (this.page.room.kind === "direct") return [this.aboutDirect(), ...exporting, this.leaving()];
+    return this.isOwner() ? [this.about(), this.archiving(), ...exporting, this.leaving()] : [this.about(), ...exporting, this.leaving()];
   }
 
   /** A direct conversation has nothing to set: say what it is, and what it does not hold. */
@@ -159,6 +168,75 @@ export class RoomSettings {
     );
     section.append(h("p", { class: "muted small" }, "Read-only for everyone in it, until an owner reopens it."), archive, status);
     return section;
+  }
+
+  // --- export ----------------------------------------------------------------------------
+
+  /** An admin's export of the room: asked for here, built by the worker, polled until done. */
+  exporting() {
+    if (this.exportEl) return this.exportEl;
+    const { roomId } = this.page;
+    const button = h("button", { type: "button", class: "button", id: "room-export-button" }, "Export this room");
+    const progress = h("progress", { id: "room-export-progress", max: 100, value: 0, hidden: true, aria: { labelledby: "settings-export-title" } });
+    const status = h("p", { class: "form-status", role: "status", id: "room-export-status" });
+    const download = h("p", { class: "room-export-download" });
+    const section = h(
+      "section",
+      { class: "settings-export", aria: { labelledby: "settings-export-title" } },
+      h("h3", { id: "settings-export-title" }, "Export"),
+      h("p", { class: "muted small" }, "A ZIP of what your organization can read here: messages, threads, work items with their history, and files, as JSON and a readable page. It is kept for 7 days; the partner is not told."),
+      button,
+      progress,
+      status,
+      download,
+    );
+    this.exportEl = section;
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      download.replaceChildren();
+      status.textContent = "Export queued…";
+      progress.hidden = false;
+      progress.value = 0;
+      try {
+        /** @type {{id: number}} */
+        const created = await post(`/api/rooms/${roomId}/exports/`);
+        await this.followExport(created.id, { section, button, progress, status, download });
+      } catch (error) {
+        status.textContent = errorText(error);
+        progress.hidden = true;
+        button.disabled = false;
+      }
+    });
+    return section;
+  }
+
+  /**
+   * Poll the export about once a second until it is done or failed (or the panel closes).
+   * @param {number} id
+   * @param {{section: HTMLElement, button: HTMLButtonElement, progress: HTMLProgressElement, status: HTMLElement, download: HTMLElement}} ui
+   */
+  async followExport(id, { section, button, progress, status, download }) {
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (this.exportEl !== section) return;
+      /** @type {{status: string, progress: number, error: string | null, download: string | null}} */
+      const state = await get(`/api/exports/${id}/`);
+      progress.value = state.progress;
+      if (state.status === "done" && state.download) {
+        progress.hidden = true;
+        status.textContent = "The export is ready.";
+        download.replaceChildren(h("a", { href: state.download, class: "button primary", id: "room-export-download", download: "" }, "Download the ZIP"));
+        button.disabled = false;
+        return;
+      }
+      if (state.status === "failed") {
+        progress.hidden = true;
+        status.textContent = state.error ?? "The export failed. Try again.";
+        button.disabled = false;
+        return;
+      }
+      status.textContent = state.status === "queued" ? "Export queued…" : `Exporting… ${state.progress}%`;
+    }
   }
 
   // --- leaving ----------------------------------------------------------------------------
