@@ -41,7 +41,9 @@ def set_role(actor: User, person: User, role: Any) -> Any:
 
 def actions(org: Organization) -> list[str]:
     return list(
-        AuditEntry.objects.filter(organization=org).order_by("created_at", "pk").values_list("action", flat=True)
+        AuditEntry.objects.filter(organization=org)
+        .order_by("created_at", "pk")
+        .values_list("action", flat=True)
     )
 
 

@@ -176,6 +176,7 @@ ROUTE_METHODS = {
     "organization-domains": "POST",
     "organization-domain": "DELETE",
     "organization-person": "PUT",
+    "organization-identity-provider": "GET",
     "audit-log": "GET",
     "audit-export": "GET",
     "person": "GET",

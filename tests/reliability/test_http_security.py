@@ -19,6 +19,7 @@ from django.test import Client
 from django.urls import URLPattern, reverse
 
 from config.urls import api
+from hub.identity import do_set_identity_provider
 from hub.models import Partnership
 from rooms.actions.archiving import check_archive_room
 from rooms.actions.escalations import check_escalate
@@ -95,6 +96,16 @@ class Ids:
         self.archived = make_internal_room(t.supplier_admin, t.supplier_member, name="Old")
         check_archive_room(t.supplier_admin, room_id=self.archived.id)
         self.newcomer = make_person(t.supplier, name="Newt Newcomer")
+        # The supplier's single sign-on, for the DELETE to remove.
+        do_set_identity_provider(
+            None,
+            t.supplier,
+            None,
+            server_url="https://login.supplier.example",
+            client_id="causeway",
+            client_secret="s3cret",
+            require_sso=False,
+        )
 
     def kwargs(self, name: str) -> dict[str, Any]:
         t = self.team
@@ -139,6 +150,7 @@ class Ids:
             "organization-domains": {},
             "organization-domain": {"domain": t.supplier.verified_domains[0]},
             "organization-person": {"person_id": t.supplier_member.id},
+            "organization-identity-provider": {},
             "audit-log": {},
             "audit-export": {},
             "notification-settings": {},
@@ -230,6 +242,13 @@ WRITES = [
     Write("organization-domains", "POST", 201, {"domain": "supplier-new.test"}),
     Write("organization-domain", "DELETE", 200),
     Write("organization-person", "PUT", 200, {"role": "admin"}),
+    Write(
+        "organization-identity-provider",
+        "PUT",
+        200,
+        {"issuer": "https://login.supplier.example", "client_id": "causeway-2"},
+    ),
+    Write("organization-identity-provider", "DELETE", 200),
     Write("notification-settings", "PUT", 200, {"email": {"reply": False}}),
     Write("room-notify", "PUT", 200, {"level": "none"}),
 ]
