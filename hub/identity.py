@@ -39,6 +39,9 @@ class IdentityProviderView(TypedDict):
     client_id: str
     has_secret: bool
     require_sso: bool
+    # Where the provider sends people back: the admin registers it there (after
+    # the first save: the path names the app's random id).
+    callback_path: str
 
 
 def _view(idp: IdentityProvider | None) -> IdentityProviderView | None:
@@ -49,6 +52,7 @@ def _view(idp: IdentityProvider | None) -> IdentityProviderView | None:
         "client_id": idp.app.client_id,
         "has_secret": bool(idp.app.secret),
         "require_sso": idp.require_sso,
+        "callback_path": f"/accounts/oidc/{idp.app.provider_id}/login/callback/",
     }
 
 

@@ -64,10 +64,11 @@ def test_an_admin_sets_reads_and_removes_the_provider_and_never_sees_the_secret(
         "has_secret": True,
         "require_sso": True,
     }
+    app = SocialApp.objects.get(identity_provider__organization=team.supplier)
+    shown["callback_path"] = f"/accounts/oidc/{app.provider_id}/login/callback/"
     assert response.json() == {"identity_provider": shown}
     assert client_for(admin).get(URL).json() == {"identity_provider": shown}
     assert b"s3cret-value" not in response.content
-    app = SocialApp.objects.get(identity_provider__organization=team.supplier)
     assert (app.provider, app.secret) == ("openid_connect", "s3cret-value")
     assert app.settings == {"server_url": "https://login.supplier.example"}
 
