@@ -17,9 +17,15 @@ from allauth.socialaccount.models import SocialAccount, SocialApp
 from playwright.sync_api import expect
 
 from hub.identity import do_set_identity_provider
-from hub.models import Organization, User
+from hub.models import IdentityProvider, Organization, User
 from tests.conftest import make_org, make_person
-from tests.frontend.conftest import DESKTOP, _unavailable, prepare_for_browser, screenshot
+from tests.frontend.conftest import (
+    DESKTOP,
+    PASSWORD,
+    _unavailable,
+    prepare_for_browser,
+    screenshot,
+)
 from tests.live import DaphneProcess
 from tests.oidc.server import CLIENT_ID, CLIENT_SECRET, OidcProvider, unavailable_reason
 
@@ -118,8 +124,12 @@ def test_a_new_acme_person_arrives_through_acme_sso_and_an_existing_one_gets_the
 def test_acme_sso_refuses_a_northwind_address_and_an_unverified_one_creating_nothing(
     servers: list[DaphneProcess], oidc: OidcProvider, browser: Any
 ) -> None:
-    acme_with_sso(oidc)
+    acme = acme_with_sso(oidc)
     server = servers[0]
+    # Carl's address is on Acme's domain, but his account is Northwind's.
+    northwind = Organization.objects.get(name="Northwind")
+    carl = make_person(northwind, name="Carl Elsewhere", email="carl@acme.example")
+    prepare_for_browser(carl)
     people_before = User.objects.count()
 
     # Carla's provider account is on Northwind's domain: Acme's provider may not sign her in.
@@ -138,5 +148,40 @@ def test_acme_sso_refuses_a_northwind_address_and_an_unverified_one_creating_not
     expect(page.locator("#sso-error")).to_contain_text("has not verified your e-mail address")
     context.close()
 
+    # Acme's provider vouches for carl@acme.example, whose account is Northwind's.
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    through_sso(page, server, "carl@acme.example", "carl")
+    expect(page.locator("#sso-error")).to_contain_text("belongs to another organization")
+    context.close()
+    assert User.objects.get(pk=carl.pk).organization_id == northwind.pk
+    assert acme.pk != northwind.pk
+
     assert User.objects.count() == people_before
     assert not SocialAccount.objects.exists()
+
+
+def test_when_acme_requires_sso_a_password_is_refused_with_a_clear_message(
+    servers: list[DaphneProcess], oidc: OidcProvider, browser: Any
+) -> None:
+    acme = acme_with_sso(oidc)
+    IdentityProvider.objects.filter(organization=acme).update(require_sso=True)
+    ada = make_person(acme, name="Ada Acme", email="ada@acme.example")
+    prepare_for_browser(ada)
+    server = servers[0]
+
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.goto(f"{server.origin}/accounts/login/")
+    page.get_by_label("Email").fill("ada@acme.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.locator("main")).to_contain_text("signs in through its single sign-on")
+    screenshot(page, "sso-required-password-refused")
+    assert page.url.startswith(f"{server.origin}/accounts/login/")
+
+    # Through the provider instead: in.
+    through_sso(page, server, "ada@acme.example", "ada")
+    page.wait_for_url(f"{server.origin}/")
+    expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+    context.close()
