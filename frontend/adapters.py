@@ -144,7 +144,8 @@ class CausewaySocialAccountAdapter(DefaultSocialAccountAdapter):
     address (``hub.identity.check_sso_person``).
     """
 
-    def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+    def _organization(self, request: HttpRequest, sociallogin: SocialLogin) -> Organization:
+        """``check_sso_person`` on what the provider said, or the refusal page."""
         claims = _claims(sociallogin)
         email = str(claims.get("email") or "").strip().lower()
         existing: User | None
@@ -153,7 +154,7 @@ class CausewaySocialAccountAdapter(DefaultSocialAccountAdapter):
         else:
             existing = User.objects.filter(email__iexact=email).first() if email else None
         try:
-            organization = check_sso_person(
+            return check_sso_person(
                 sociallogin.account.provider,
                 email=email,
                 email_verified=claims.get("email_verified") is True,
@@ -161,7 +162,9 @@ class CausewaySocialAccountAdapter(DefaultSocialAccountAdapter):
             )
         except Forbidden as error:
             raise sso_refused(request, error.detail) from None
-        setattr(request, SIGNUP_ORGANIZATION_ATTR, organization)
+
+    def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        self._organization(request, sociallogin)
 
     def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: Any) -> Any:
         user = super().populate_user(request, sociallogin, data)
@@ -172,11 +175,16 @@ class CausewaySocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form: Any = None) -> Any:
         # New people join the provider's organization as members, as sign-up by a
-        # verified domain does; pre_social_login decided it (and refused otherwise).
-        organization = getattr(request, SIGNUP_ORGANIZATION_ATTR, None)
-        if not isinstance(organization, Organization):
-            raise sso_refused(request, "Single sign-on could not place you in an organization.")
+        # verified domain does. Decided again here: allauth's sign-up form (shown when
+        # it cannot sign up by itself) is a later request, and it lets the person edit
+        # the address, which must stay the one the provider vouched for.
+        organization = self._organization(request, sociallogin)
         user = sociallogin.user
+        claimed = str(_claims(sociallogin).get("email") or "").strip().lower()
+        if user.email.strip().lower() != claimed:
+            raise sso_refused(
+                request, f"Sign up with the address your identity provider gave: {claimed}."
+            )
         user.organization = organization
         user.org_role = User.OrgRole.MEMBER
         return super().save_user(request, sociallogin, form)
