@@ -77,6 +77,10 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # Single sign-on per organization: OpenID Connect apps live in the database
+    # (SocialApp rows, one per hub.IdentityProvider).
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "hub",
     "rooms",
     "presence",
@@ -228,9 +232,23 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_ADAPTER = "frontend.adapters.CausewayAccountAdapter"
 ACCOUNT_SIGNUP_FORM_CLASS = "hub.forms.SignupProfileForm"
+ACCOUNT_FORMS = {"login": "frontend.login.CausewayLoginForm"}
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Single sign-on: frontend.adapters.CausewaySocialAccountAdapter holds the boundary
+# rule (a provider signs in only people of its own organization). The provider
+# vouches for the address (email_verified, checked there), so no second e-mail
+# round; an existing account of the same organization is signed in, not duplicated.
+SOCIALACCOUNT_ADAPTER = "frontend.adapters.CausewaySocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, Any]] = {
+    "openid_connect": {"OAUTH_PKCE_ENABLED": True},
+}
 LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "/accounts/login/"
 

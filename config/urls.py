@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, register_converter
 
+from frontend import sso
 from frontend import views as pages
 from hub import api as hub_api
 from hub.http import IdConverter
@@ -46,6 +47,11 @@ api = [
         "organization/domains/<str:domain>/",
         hub_api.organization_domain,
         name="organization-domain",
+    ),
+    path(
+        "organization/identity-provider/",
+        hub_api.organization_identity_provider,
+        name="organization-identity-provider",
     ),
     path(
         "organization/people/<id:person_id>/",
@@ -119,6 +125,7 @@ api = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/sso/", sso.sso, name="sso"),
     path("accounts/", include("allauth.urls")),
     path("api/", include((api, "api"))),
     path("invitations/<str:token>/", pages.accept_invitation, name="accept-invitation"),

@@ -24,6 +24,7 @@ from hub import audit
 from hub.auditlog import access_audit_log
 from hub.errors import ActionError, NotFound
 from hub.http import AuthedRequest
+from hub.identity import identity_provider
 from hub.models import User
 from hub.organization import organization_settings
 from hub.schemas import ProfileChange, parse, time_zones
@@ -162,7 +163,13 @@ def organization(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "frontend/organization.html",
-        {"boot": {"me": me_for(request.user), "organization": settings}},
+        {
+            "boot": {
+                "me": me_for(request.user),
+                "organization": settings,
+                "identity_provider": identity_provider(request.user),
+            }
+        },
     )
 
 

@@ -28,6 +28,11 @@ from hub.auditlog import (
     json_lines,
 )
 from hub.http import AuthedRequest, api, body, error_response, query
+from hub.identity import (
+    check_remove_identity_provider,
+    check_set_identity_provider,
+    identity_provider,
+)
 from hub.models import Organization
 from hub.organization import (
     check_add_domain,
@@ -41,6 +46,7 @@ from hub.schemas import (
     AuditFilter,
     AuditQuery,
     DomainNew,
+    IdentityProviderChange,
     OrgRoleChange,
     PartnershipProposal,
 )
@@ -87,6 +93,26 @@ def organization_domains(request: AuthedRequest) -> JsonResponse:
 @api(("DELETE",))
 def organization_domain(request: AuthedRequest, domain: str) -> JsonResponse:
     return JsonResponse({"domains": check_remove_domain(request.user, domain=domain)})
+
+
+@api(("GET", "PUT", "DELETE"))
+def organization_identity_provider(request: AuthedRequest) -> JsonResponse:
+    """/api/organization/identity-provider/: the organization's single sign-on, to its
+    admins. GET shows it (never the secret), PUT sets it, DELETE removes it."""
+    if request.method == "GET":
+        return JsonResponse({"identity_provider": identity_provider(request.user)})
+    if request.method == "DELETE":
+        check_remove_identity_provider(request.user)
+        return JsonResponse({"identity_provider": None})
+    given = body(request, IdentityProviderChange)
+    view = check_set_identity_provider(
+        request.user,
+        issuer=given.issuer,
+        client_id=given.client_id,
+        client_secret=given.client_secret,
+        require_sso=given.require_sso,
+    )
+    return JsonResponse({"identity_provider": view})
 
 
 @api(("PUT",))

@@ -58,6 +58,7 @@ LABELS: dict[str, str] = {
     "organization.created": "Organization created",
     "organization.domain_added": "Verified a domain",
     "organization.domain_removed": "Removed a verified domain",
+    "organization.idp_changed": "Changed the single sign-on provider",
     "partnership.active": "Accepted a partnership",
     "partnership.declined": "Declined a partnership",
     "partnership.ended": "Ended a partnership",

@@ -143,6 +143,28 @@ class User(AbstractUser):
         return self.org_role == self.OrgRole.ADMIN
 
 
+class IdentityProvider(models.Model):
+    """An organization's single sign-on: an OpenID Connect provider its admins registered.
+
+    allauth reads the ``SocialApp`` (issuer, client id and secret); this row ties
+    it to exactly one organization, which is all it may sign anyone into
+    (frontend.adapters.CausewaySocialAccountAdapter).
+    """
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="identity_provider"
+    )
+    app = models.OneToOneField(
+        "socialaccount.SocialApp", on_delete=models.PROTECT, related_name="identity_provider"
+    )
+    # People on the organization's verified domains sign in only through it.
+    require_sso = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.organization} single sign-on"
+
+
 class Partnership(models.Model):
     """A bilateral link: one organization supplies the other.
 

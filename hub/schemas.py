@@ -265,6 +265,16 @@ class DomainNew(Schema):
     domain: Annotated[str, text(253)]
 
 
+class IdentityProviderChange(Schema):
+    """PUT /api/organization/identity-provider/ (the issuer is checked by
+    ``hub.identity.parse_issuer``). Without ``client_secret`` the stored one is kept."""
+
+    issuer: Annotated[str, text(500)]
+    client_id: Annotated[str, text(191)]
+    client_secret: Annotated[str, text(191)] | None = None
+    require_sso: bool = False
+
+
 class OrgRoleChange(Schema):
     """PUT /api/organization/people/{id}/"""
 

@@ -33,6 +33,10 @@ def test_the_sign_in_page_has_no_serious_violations(servers: Any, browser: Any) 
         page.goto(f"{servers[0].origin}/accounts/login/")
         expect(page.get_by_label("Email")).to_be_visible()
         assert serious_violations(page) == []
+        # The way to single sign-on: an address first.
+        page.goto(f"{servers[0].origin}/accounts/sso/")
+        expect(page.get_by_label("E-mail address")).to_be_visible()
+        assert serious_violations(page) == []
     finally:
         context.close()
 

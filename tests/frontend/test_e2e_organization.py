@@ -119,3 +119,50 @@ def test_the_organization_page_does_not_exist_for_a_member(
     api = sue.page.request.get(sue.url("/api/organization/"))
     assert api.status == 404
     assert re.search(r'"code": ?"not_found"', api.text())
+
+
+def test_an_admin_registers_requires_and_removes_the_identity_provider(
+    live_team: Team, servers: Any, sessions: Any
+) -> None:
+    from allauth.socialaccount.models import SocialApp
+
+    t = live_team
+    prepare_for_browser(t.client_admin)
+    cal = sessions(servers[0], t.client_admin, DESKTOP)
+    page = cal.page
+    page.goto(cal.url("/organization/"))
+    section = page.locator("#org-sso")
+    expect(section).to_contain_text("No identity provider")
+
+    # A plain-http issuer elsewhere than this machine is refused.
+    page.get_by_label("Issuer URL").fill("http://login.client.example")
+    page.get_by_label("Client ID").fill("causeway")
+    page.get_by_label("Client secret").fill("s3cret-value")
+    page.get_by_role("button", name="Save identity provider").click()
+    expect(page.locator("#sso-error")).to_contain_text("https://")
+
+    page.get_by_label("Issuer URL").fill("https://login.client.example")
+    page.get_by_label("Require single sign-on").check()
+    page.get_by_role("button", name="Save identity provider").click()
+    expect(page.locator("#sso-status")).to_have_text("The identity provider is saved.")
+    expect(section).to_contain_text("Single sign-on is required.")
+    expect(page.locator("#sso-callback")).to_contain_text("/login/callback/")
+    # The secret is not sent back to the page: the field is empty, marked as set.
+    expect(page.get_by_label("Client secret")).to_have_value("")
+    expect(page.get_by_label("Client secret")).to_have_attribute("placeholder", re.compile("set"))
+    assert "s3cret-value" not in page.content()
+    app = SocialApp.objects.get(identity_provider__organization=t.client)
+    assert app.secret == "s3cret-value"
+    screenshot(page, "organization-identity-provider")
+
+    # Reloaded: still there, from the server.
+    page.reload()
+    expect(page.get_by_label("Issuer URL")).to_have_value("https://login.client.example")
+    expect(page.get_by_label("Require single sign-on")).to_be_checked()
+
+    remove = page.get_by_role("button", name="Remove the identity provider")
+    remove.click()
+    remove.click()
+    expect(page.locator("#sso-status")).to_have_text("The identity provider is removed.")
+    expect(section).to_contain_text("No identity provider")
+    assert not SocialApp.objects.exists()

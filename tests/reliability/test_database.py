@@ -179,6 +179,7 @@ ROUTE_METHODS = {
     "organization-retention": "GET",
     "organization-holds": "GET",
     "organization-hold": "DELETE",
+    "organization-identity-provider": "GET",
     "audit-log": "GET",
     "audit-export": "GET",
     "room-exports": "POST",

@@ -828,6 +828,18 @@ def request_bodies(w: World) -> dict[str, st.SearchStrategy[dict[str, Any]]]:
         "organization-person": st.fixed_dictionaries(
             {"role": st.sampled_from(["admin", "member", "owner"])}
         ),
+        "organization-identity-provider": st.fixed_dictionaries(
+            {
+                "issuer": st.one_of(
+                    st.just("https://login.fuzzed.test"),
+                    st.just("http://127.0.0.1:9"),
+                    st.just("ftp://nope"),
+                    WORDS,
+                ),
+                "client_id": st.one_of(WORDS, st.just("")),
+            },
+            optional={"client_secret": st.one_of(WORDS, st.none()), "require_sso": st.booleans()},
+        ),
         "file-policy": st.fixed_dictionaries(
             {"uploads_allowed": st.booleans()},
             optional={
@@ -971,6 +983,7 @@ def routes(w: World) -> dict[str, tuple[dict[str, st.SearchStrategy[Any]], list[
             ["DELETE"],
         ),
         "organization-person": ({"person_id": people}, ["PUT"]),
+        "organization-identity-provider": ({}, ["GET", "PUT", "DELETE"]),
         "audit-log": ({}, ["GET"]),
         "audit-export": ({}, ["GET"]),
         "notification-settings": ({}, ["GET", "PUT"]),

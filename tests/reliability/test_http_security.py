@@ -19,6 +19,7 @@ from django.test import Client
 from django.urls import URLPattern, reverse
 
 from config.urls import api
+from hub.identity import do_set_identity_provider
 from hub.models import Partnership
 from rooms.actions.archiving import check_archive_room
 from rooms.actions.escalations import check_escalate
@@ -102,6 +103,16 @@ class Ids:
         ).pk
         self.export = check_request_room_export(t.supplier_admin, room_id=t.shared.id).pk
         run_next_export()
+        # The supplier's single sign-on, for the DELETE to remove.
+        do_set_identity_provider(
+            None,
+            t.supplier,
+            None,
+            server_url="https://login.supplier.example",
+            client_id="causeway",
+            client_secret="s3cret",
+            require_sso=False,
+        )
 
     def kwargs(self, name: str) -> dict[str, Any]:
         t = self.team
@@ -149,6 +160,7 @@ class Ids:
             "organization-retention": {},
             "organization-holds": {},
             "organization-hold": {"hold_id": self.hold},
+            "organization-identity-provider": {},
             "audit-log": {},
             "audit-export": {},
             "room-exports": {"room_id": t.shared.id},
@@ -246,6 +258,13 @@ WRITES = [
     Write("organization-retention", "PUT", 200, {"shared_days": 90, "internal_days": None}),
     Write("organization-holds", "POST", 201, {"reason": "case 12"}),
     Write("organization-hold", "DELETE", 200),
+    Write(
+        "organization-identity-provider",
+        "PUT",
+        200,
+        {"issuer": "https://login.supplier.example", "client_id": "causeway-2"},
+    ),
+    Write("organization-identity-provider", "DELETE", 200),
     Write("notification-settings", "PUT", 200, {"email": {"reply": False}}),
     Write("room-notify", "PUT", 200, {"level": "none"}),
     Write("room-exports", "POST", 201),

@@ -27,7 +27,12 @@ from django.utils.module_loading import import_string
 # Where the server keeps what the client needs: the only place this command
 # names a server module (they move; keep this in step when they do).
 # Every TypedDict, and every union of TypedDicts, in these modules is a wire shape.
-WIRE_MODULES: tuple[str, ...] = ("rooms.wire.types", "presence.events", "hub.organization")
+WIRE_MODULES: tuple[str, ...] = (
+    "rooms.wire.types",
+    "presence.events",
+    "hub.organization",
+    "hub.identity",
+)
 # The union of the room events: the frames that carry a room's seq.
 ROOM_EVENT_UNION = "rooms.wire.types.RoomEventFrame"
 # The union of the replies and notices to one socket.

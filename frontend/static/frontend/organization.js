@@ -2,7 +2,9 @@
 // The organization settings page (/organization/), for its admins: the
 // verified domains (POST and DELETE /api/organization/domains/) and the
 // people, whose role an admin changes (PUT /api/organization/people/{id}/)
-// and whom an admin deactivates (POST /api/people/{id}/deactivate/). The
+// and whom an admin deactivates (POST /api/people/{id}/deactivate/); the
+// identity provider for single sign-on (GET, PUT and DELETE
+// /api/organization/identity-provider/; the secret is write-only). The
 // first screen comes in the page's boot object; each change redraws from
 // the server's answer (docs/protocol.md, "Organization settings"). Retention
 // and legal holds are retention.js's.
@@ -12,9 +14,11 @@ import { $, confirmButton, h, readBoot, timeEl } from "./dom.js";
 import { errorText } from "./errors.js";
 import { startRetention } from "./retention.js";
 
-/** @import { OrganizationSettings, OrgPerson } from "./wire.gen.js" */
+/** @import { IdentityProviderView, OrganizationSettings, OrgPerson } from "./wire.gen.js" */
 
-const boot = /** @type {{me: {id: number}, organization: OrganizationSettings}} */ (readBoot());
+const boot = /** @type {{me: {id: number}, organization: OrganizationSettings, identity_provider: IdentityProviderView | null}} */ (
+  readBoot()
+);
 const domainList = $("#domain-list");
 const domainForm = /** @type {HTMLFormElement} */ ($("#domain-form"));
 const domainInput = /** @type {HTMLInputElement} */ ($("#domain-input"));
@@ -169,6 +173,82 @@ async function deactivate(person) {
   }
 }
 
+// --- identity provider -------------------------------------------------------------
+
+const ssoForm = /** @type {HTMLFormElement} */ ($("#sso-form"));
+const ssoIssuer = /** @type {HTMLInputElement} */ ($("#sso-issuer"));
+const ssoClientId = /** @type {HTMLInputElement} */ ($("#sso-client-id"));
+const ssoSecret = /** @type {HTMLInputElement} */ ($("#sso-client-secret"));
+const ssoRequire = /** @type {HTMLInputElement} */ ($("#sso-require"));
+const ssoActions = $("#sso-actions");
+const ssoState = $("#sso-state");
+const ssoError = $("#sso-error");
+const ssoStatus = $("#sso-status");
+
+/** @param {IdentityProviderView | null} idp */
+function drawSso(idp) {
+  ssoIssuer.value = idp ? idp.issuer : "";
+  ssoClientId.value = idp ? idp.client_id : "";
+  ssoSecret.value = "";
+  // Never the secret itself: only whether one is stored.
+  ssoSecret.placeholder = idp?.has_secret ? "•••••••• (set)" : "";
+  ssoRequire.checked = Boolean(idp?.require_sso);
+  ssoState.replaceChildren(
+    ...(idp
+      ? [
+          h("strong", {}, idp.require_sso ? "Single sign-on is required." : "Single sign-on is offered."),
+          " Callback URL to register at the provider: ",
+          h("code", { id: "sso-callback" }, `${location.origin}${idp.callback_path}`),
+        ]
+      : [h("span", { class: "muted" }, "No identity provider: people sign in with passwords.")]),
+  );
+  ssoActions.querySelector(".sso-remove")?.remove();
+  if (idp) {
+    ssoActions.append(
+      confirmButton("Remove", "Confirm remove", removeSso, {
+        class: "button small danger-outline sso-remove",
+        aria: { label: "Remove the identity provider" },
+      }),
+    );
+  }
+}
+
+async function removeSso() {
+  ssoError.hidden = true;
+  try {
+    /** @type {{identity_provider: null}} */
+    const answer = await del("/api/organization/identity-provider/");
+    drawSso(answer.identity_provider);
+    ssoStatus.textContent = "The identity provider is removed.";
+    ssoIssuer.focus();
+  } catch (problem) {
+    showError(ssoError, problem);
+  }
+}
+
+ssoForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  ssoError.hidden = true;
+  ssoStatus.textContent = "";
+  /** @type {{issuer: string, client_id: string, require_sso: boolean, client_secret?: string}} */
+  const change = {
+    issuer: ssoIssuer.value.trim(),
+    client_id: ssoClientId.value.trim(),
+    require_sso: ssoRequire.checked,
+  };
+  // An empty secret keeps the stored one.
+  if (ssoSecret.value) change.client_secret = ssoSecret.value;
+  try {
+    /** @type {{identity_provider: IdentityProviderView}} */
+    const answer = await put("/api/organization/identity-provider/", change);
+    drawSso(answer.identity_provider);
+    ssoStatus.textContent = "The identity provider is saved.";
+  } catch (problem) {
+    showError(ssoError, problem);
+  }
+});
+
+drawSso(boot.identity_provider);
 drawDomains(boot.organization.domains);
 drawPeople(boot.organization.people);
 startRetention(boot.organization.people);

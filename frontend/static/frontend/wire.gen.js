@@ -607,6 +607,16 @@
  */
 
 /**
+ * hub.identity.IdentityProviderView
+ * @typedef {object} IdentityProviderView
+ * @property {string} issuer
+ * @property {string} client_id
+ * @property {boolean} has_secret
+ * @property {boolean} require_sso
+ * @property {string} callback_path
+ */
+
+/**
  * hub.auditlog.AuditRow
  * @typedef {object} AuditRow
  * @property {number} id
