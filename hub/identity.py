@@ -14,7 +14,6 @@ provider, and never into an account of another organization.
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from typing import TypedDict
 from urllib.parse import urlsplit
@@ -57,22 +56,22 @@ def _view(idp: IdentityProvider | None) -> IdentityProviderView | None:
 
 
 def parse_issuer(raw: str) -> str:
-    """An issuer URL: https, or plain http only on loopback (a provider on this machine)."""
+    """An issuer URL, https only.
+
+    The server fetches the issuer's discovery document when someone signs in,
+    so an admin's issuer is an address the server will call: plain http would
+    let any organization's admin point it at a service inside the operator's
+    network (Redis on loopback, say). Tests register their loopback provider
+    directly (``do_set_identity_provider``), never through this.
+    """
     url = raw.strip().rstrip("/")
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    loopback = host == "localhost"
-    if not loopback:
-        try:
-            loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
     if (
-        not host
+        parts.scheme != "https"
+        or not parts.hostname
         or parts.query
         or parts.fragment
         or parts.username
-        or not (parts.scheme == "https" or (parts.scheme == "http" and loopback))
     ):
         raise Invalid("The issuer must be an https:// URL, such as https://login.acme.example.")
     return url

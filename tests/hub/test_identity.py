@@ -108,6 +108,7 @@ def test_to_a_member_or_the_other_organization_the_provider_does_not_exist_or_is
     [
         {},
         {"issuer": "http://login.supplier.example", "client_id": "c", "client_secret": "s"},
+        {"issuer": "http://127.0.0.1:6379", "client_id": "c", "client_secret": "s"},
         {"issuer": "ftp://login.supplier.example", "client_id": "c", "client_secret": "s"},
         {"issuer": "https://", "client_id": "c", "client_secret": "s"},
         {"issuer": "https://login.example", "client_id": "", "client_secret": "s"},
