@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
@@ -72,6 +73,26 @@ def make_org(name: str | None = None, domains: list[str] | None = None) -> Organ
     return Organization.objects.create(
         name=name, slug=slug, verified_domains=domains if domains is not None else [f"{slug}.test"]
     )
+
+
+def client_for(person: User | None) -> Client:
+    """A Django test client signed in as ``person`` (signed out for None)."""
+    client = Client()
+    if person is not None:
+        client.force_login(person)
+    return client
+
+
+def body_of(response: Any) -> bytes:
+    """A response's bytes; a streamed one (a file, an export) read off the event loop,
+    as a browser reads it."""
+    if not response.streaming:
+        return bytes(response.content)
+
+    async def read() -> bytes:
+        return b"".join([chunk async for chunk in response.streaming_content])
+
+    return async_to_sync(read)()
 
 
 def make_person(

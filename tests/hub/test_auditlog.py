@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.test import Client
 from django.utils import timezone
 
@@ -17,30 +16,13 @@ from hub import audit
 from hub.auditlog import csv_cell
 from hub.models import AuditEntry, User
 from rooms.actions.files import check_set_file_policy
-from tests.conftest import Team, make_internal_room, make_person
+from tests.conftest import Team, body_of, client_for, make_internal_room, make_person
 
 pytestmark = pytest.mark.postgres
 
 LOG = "/api/organization/audit/"
 EXPORT = "/api/organization/audit/export/"
 NOT_FOUND = {"error": {"code": "not_found", "detail": "Not found."}}
-
-
-def client_for(person: User) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-def body_of(response: Any) -> bytes:
-    """A download's bytes: it streams from an async view, read as a browser would."""
-    if not response.streaming:
-        return bytes(response.content)
-
-    async def read() -> bytes:
-        return b"".join([chunk async for chunk in response.streaming_content])
-
-    return async_to_sync(read)()
 
 
 def entries(person: User, query: str = "") -> list[dict[str, Any]]:

@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 from allauth.socialaccount.models import SocialApp
-from django.test import Client
 
 from hub.errors import Forbidden
 from hub.identity import check_sso_person, do_set_identity_provider
 from hub.models import AuditEntry, IdentityProvider, Organization, User
-from tests.conftest import Team, make_org, make_person
+from tests.conftest import Team, client_for, make_org, make_person
 
 URL = "/api/organization/identity-provider/"
 NOT_FOUND = {"error": {"code": "not_found", "detail": "Not found."}}
@@ -22,12 +21,6 @@ GOOD = {
     "client_id": "causeway",
     "client_secret": "s3cret-value",
 }
-
-
-def client_for(person: User) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def put(person: User, data: Any) -> Any:

@@ -9,22 +9,14 @@ from typing import Any
 
 import pytest
 from django.db import connections
-from django.test import Client
 
 from hub import organization
 from hub.errors import Conflict, Forbidden
 from hub.models import AuditEntry, Organization, User
 from hub.organization import check_add_domain, check_set_org_role
-from tests.conftest import Team, make_org, make_person
+from tests.conftest import Team, client_for, make_org, make_person
 
 NOT_FOUND = {"error": {"code": "not_found", "detail": "Not found."}}
-
-
-def client_for(person: User | None) -> Client:
-    client = Client()
-    if person is not None:
-        client.force_login(person)
-    return client
 
 
 def add_domain(person: User | None, domain: Any) -> Any:

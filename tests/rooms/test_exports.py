@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from django.core.files.storage import storages
-from django.test import Client
 from django.utils import timezone
 
 from hub.errors import NotFound
@@ -32,15 +31,17 @@ from rooms.models.log import RoomEvent
 from rooms.models.notifications import Notification
 from rooms.models.workitems import EscalationRoom
 from rooms.schemas import WorkItemChanges
-from tests.conftest import Team, make_internal_room, make_upload, png_bytes, say, send_files
+from tests.conftest import (
+    Team,
+    client_for,
+    make_internal_room,
+    make_upload,
+    png_bytes,
+    say,
+    send_files,
+)
 
 NOT_FOUND = b'{"error": {"code": "not_found", "detail": "Not found."}}'
-
-
-def client_for(person: User) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def export_zip(team_admin: User, room_id: int) -> zipfile.ZipFile:

@@ -14,7 +14,6 @@ import uuid
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.core.files.storage import storages
 from django.test import Client
 from django.urls import reverse
@@ -32,6 +31,8 @@ from rooms.wire.serializers import FILE_URL, THUMBNAIL_URL
 from tests.conftest import (
     PDF_BYTES,
     Team,
+    body_of,
+    client_for,
     make_internal_room,
     make_org,
     make_person,
@@ -42,26 +43,6 @@ from tests.conftest import (
 )
 
 NOT_FOUND = b'{"error": {"code": "not_found", "detail": "Not found."}}'
-
-
-def client_for(person: User) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
-
-
-def body_of(response: Any) -> bytes:
-    """A response's bytes; a file's come in chunks, read off the event loop (async)."""
-    if not response.streaming:
-        return bytes(response.content)
-
-    async def read() -> bytes:
-        return b"".join([chunk async for chunk in response.streaming_content])
-
-    return async_to_sync(read)()
-
-
-# --- upload and send -------------------------------------------------------------------------
 
 
 def test_an_uploaded_image_gets_a_thumbnail_and_is_sent_with_a_message(team: Team) -> None:

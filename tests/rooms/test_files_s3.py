@@ -18,12 +18,19 @@ from typing import Any
 
 import boto3
 import pytest
-from django.test import Client
 
 from rooms.actions.messages import check_delete_message
 from rooms.jobs import tick
 from rooms.models.files import Upload
-from tests.conftest import PDF_BYTES, Team, make_upload, png_bytes, post_file, send_files
+from tests.conftest import (
+    PDF_BYTES,
+    Team,
+    client_for,
+    make_upload,
+    png_bytes,
+    post_file,
+    send_files,
+)
 
 KEY_ID, SECRET = "causeway-test", "causeway-test-secret"
 
@@ -93,12 +100,6 @@ def bucket(s3_server: str, settings: Any) -> Any:
     }
     s3.bucket_name = name
     return s3
-
-
-def client_for(person: Any) -> Client:
-    client = Client()
-    client.force_login(person)
-    return client
 
 
 def follow(url: str) -> tuple[int, dict[str, str], bytes]:
