@@ -158,23 +158,10 @@ def _query_bool(value: Any, info: ValidationInfo) -> bool | None:
 
 def _query_time(value: Any, info: ValidationInfo) -> datetime.datetime | None:
     """An ISO 8601 moment with its offset, or a date (midnight UTC), from a query string."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str) and len(value) <= 40:
-        try:
-            if len(value) == 10:
-                day = datetime.date.fromisoformat(value)
-                return datetime.datetime.combine(day, datetime.time(), datetime.UTC)
-            moment = datetime.datetime.fromisoformat(value)
-        except ValueError:
-            pass
-        else:
-            if moment.tzinfo is not None:
-                return moment
-    raise Invalid(
-        f"`{info.field_name}` must be a date (YYYY-MM-DD) or a date and time with its "
-        "offset (2026-12-01T09:00:00+01:00)."
-    )
+    found = _day_or_moment(value, info)
+    if found is None or isinstance(found, datetime.datetime):
+        return found
+    return datetime.datetime.combine(found, datetime.time(), datetime.UTC)
 
 
 Id = Annotated[int, BeforeValidator(_id)]
