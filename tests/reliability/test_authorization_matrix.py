@@ -37,7 +37,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.utils import timezone
 
-from hub.models import Partnership, User
+from hub.models import IdentityProvider, Partnership, User
 from rooms.actions.exports import check_request_room_export
 from rooms.actions.invitations import do_create_invitation
 from rooms.actions.members import check_remove_member, do_add_member
@@ -48,6 +48,7 @@ from rooms.bridge.mirrors import check_create_mirror, do_create_mirror
 from rooms.models.files import FilePolicy, Upload
 from rooms.models.invitations import Invitation
 from rooms.models.messages import Message
+from rooms.models.retention import LegalHold, RetentionPolicy
 from rooms.models.rooms import Membership, Room
 from tests.conftest import (
     PDF_BYTES,
@@ -138,6 +139,15 @@ MATRIX: list[tuple[str, str, tuple[Any, ...]]] = [
     ("file_policy.change",              HTTP, (SO,   FBD,  OK_,  FBD,  OK_,  FBD,  FBD,  SO)),
     # The own organization's settings page data: its admins only; to anyone else nothing.
     ("organization.settings",           HTTP, (SO,   HID,  OK_,  HID,  OK_,  HID,  HID,  SO)),
+    # The rest of the settings and the audit log: read by its admins only (to anyone
+    # else they do not exist); changed by its admins (a colleague is refused).
+    ("organization.audit_log",          HTTP, (SO,   HID,  OK_,  HID,  OK_,  HID,  HID,  SO)),
+    ("organization.audit_export",       HTTP, (SO,   HID,  OK_,  HID,  OK_,  HID,  HID,  SO)),
+    ("organization.retention",          HTTP, (SO,   HID,  OK_,  HID,  OK_,  HID,  HID,  SO)),
+    ("organization.retention.change",   HTTP, (SO,   FBD,  OK_,  FBD,  OK_,  FBD,  FBD,  SO)),
+    ("organization.holds.place",        HTTP, (SO,   FBD,  OK_,  FBD,  OK_,  FBD,  FBD,  SO)),
+    ("organization.sso",                HTTP, (SO,   HID,  OK_,  HID,  OK_,  HID,  HID,  SO)),
+    ("organization.sso.change",         HTTP, (SO,   FBD,  OK_,  FBD,  OK_,  FBD,  FBD,  SO)),
     # client_member made a member (again): her own organization's admins; a colleague
     # who is not one is refused; to anyone else she is not there to change.
     ("client_member.role",              HTTP, (SO,   HID,  HID,  FBD,  OK_,  HID,  FBD,  SO)),
@@ -898,6 +908,62 @@ def organization_settings(w: World, role: str) -> Http:
     )
 
 
+def _own_settings(path: str, ok: Callable[[HttpResponse], bool]) -> Callable[[World, str], Http]:
+    def resource(w: World, role: str) -> Http:
+        # No id in the path: hidden must be exactly the answer for nothing.
+        return Http("get", path, missing_path=path, ok=ok)
+
+    return resource
+
+
+def retention_change(w: World, role: str) -> Http:
+    person = w.people[role]
+    return Http(
+        "put",
+        "/api/organization/retention/",
+        {"shared_days": 90, "internal_days": None},
+        ok=lambda r: (
+            r.status_code == 200
+            and person is not None
+            and RetentionPolicy.objects.get(organization_id=person.organization_id).shared_days
+            == 90
+        ),
+    )
+
+
+def holds_place(w: World, role: str) -> Http:
+    person = w.people[role]
+    return Http(
+        "post",
+        "/api/organization/holds/",
+        {"reason": "case 12"},
+        ok=lambda r: (
+            r.status_code == 201
+            and person is not None
+            and LegalHold.objects.filter(organization_id=person.organization_id).exists()
+        ),
+    )
+
+
+def sso_change(w: World, role: str) -> Http:
+    person = w.people[role]
+    return Http(
+        "put",
+        "/api/organization/identity-provider/",
+        {
+            "issuer": "https://login.example",
+            "client_id": "causeway",
+            "client_secret": "s3cret",
+            "require_sso": False,
+        },
+        ok=lambda r: (
+            r.status_code == 200
+            and person is not None
+            and IdentityProvider.objects.filter(organization_id=person.organization_id).exists()
+        ),
+    )
+
+
 def client_member_role(w: World, role: str) -> Http:
     cleo = w.team.client_member
     return Http(
@@ -952,6 +1018,22 @@ RESOURCES: dict[tuple[str, str], Callable[[World, str], Http | Ws]] = {
     ("shared.send_file", WS): shared_send_file,
     ("file_policy.change", HTTP): file_policy_change,
     ("organization.settings", HTTP): organization_settings,
+    ("organization.audit_log", HTTP): _own_settings(
+        "/api/organization/audit/", lambda r: r.status_code == 200 and "entries" in r.json()
+    ),
+    ("organization.audit_export", HTTP): _own_settings(
+        "/api/organization/audit/export/?format=json", lambda r: r.status_code == 200
+    ),
+    ("organization.retention", HTTP): _own_settings(
+        "/api/organization/retention/", lambda r: r.status_code == 200
+    ),
+    ("organization.retention.change", HTTP): retention_change,
+    ("organization.holds.place", HTTP): holds_place,
+    ("organization.sso", HTTP): _own_settings(
+        "/api/organization/identity-provider/",
+        lambda r: r.status_code == 200 and "identity_provider" in r.json(),
+    ),
+    ("organization.sso.change", HTTP): sso_change,
     ("shared.export", HTTP): _export("shared"),
     ("supplier_internal.export", HTTP): _export("supplier_internal"),
     ("client_internal.export", HTTP): _export("client_internal"),
