@@ -811,9 +811,20 @@ class Run:
             )
             assert status == 200, (person.email, status, rows)
             got.append({"request": "audit export", "status": status, "entries": rows})
+            # B's own settings: A's internal activity may change none of them.
+            for path in (
+                "/api/organization/",
+                "/api/organization/retention/",
+                "/api/organization/holds/",
+                "/api/organization/identity-provider/",
+                "/api/organization/file-policy/",
+            ):
+                await get(path, path)
+            await page("organization page", "/organization/")
         else:
-            status, body = await self.transport.http(person, "GET", "/api/organization/audit/")
-            got.append({"request": "audit log", "status": status, "body": body})
+            for path in ("/api/organization/audit/", "/api/organization/"):
+                status, body = await self.transport.http(person, "GET", path)
+                got.append({"request": path, "status": status, "body": body})
         return got
 
 
