@@ -21,12 +21,11 @@ from django.views.decorators.http import require_GET
 
 from frontend.adapters import INVITATION_SESSION_KEY
 from hub import audit
-from hub.auditlog import access_audit_log
 from hub.errors import ActionError, NotFound
 from hub.http import AuthedRequest
 from hub.identity import identity_provider
 from hub.models import User
-from hub.organization import organization_settings
+from hub.organization import access_admin_organization, organization_settings
 from hub.schemas import ProfileChange, parse, time_zones
 from hub.selectors import me_for, partnerships_for
 from rooms.actions.digests import ALL_TOPICS, check_unsubscribe, read_unsubscribe_token
@@ -179,7 +178,7 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
     """The own organization's audit log, for its admins (anyone else: 404, as if there were
     no such page); the entries come from GET /api/organization/audit/."""
     try:
-        organization = access_audit_log(request.user)
+        organization = access_admin_organization(request.user)
     except NotFound:
         raise Http404("No such page.") from None
     people = User.objects.filter(organization=organization).order_by("display_name", "email")

@@ -32,9 +32,10 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from hub import audit
-from hub.errors import Invalid, NotFound
+from hub.errors import Invalid
 from hub.ids import RandomIdField
 from hub.models import AuditEntry, Organization, Partnership, User
+from hub.organization import access_admin_organization
 
 PAGE = 50
 EXPORT_PAGE = 500
@@ -90,13 +91,6 @@ class AuditFilters:
             "since": self.start.isoformat() if self.start else None,
             "until": self.end.isoformat() if self.end else None,
         }
-
-
-def access_audit_log(person: User) -> Organization:
-    """The organization whose log ``person`` may read: their own, if they are its admin."""
-    if not person.is_org_admin or person.organization is None:
-        raise NotFound()
-    return person.organization
 
 
 def audit_filters(
@@ -183,7 +177,7 @@ def audit_page(
 ) -> AuditLogPage:
     """One page of the person's organization's log, newest first, and the ``before`` of the
     next page (None on the last)."""
-    organization = access_audit_log(person)
+    organization = access_admin_organization(person)
     rows = _entries(organization, filters)
     if before is not None:
         rows = _older_than(rows, organization, before)
@@ -239,7 +233,7 @@ def check_export_audit_log(
 ) -> Organization:
     """An admin exports their organization's log: recorded (``audit.exported``) before a
     byte is sent, so even an export cancelled half-way is on the record."""
-    organization = access_audit_log(actor)
+    organization = access_admin_organization(actor)
     do_record_export(actor, organization, filters, format=format)
     return organization
 

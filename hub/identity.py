@@ -26,7 +26,7 @@ from hub import audit
 from hub.actions import organization_for_domain
 from hub.errors import Forbidden, Invalid, NotFound
 from hub.models import IdentityProvider, Organization, User
-from hub.organization import access_admin_organization
+from hub.organization import access_admin_organization, check_org_admin
 
 PROVIDER = "openid_connect"
 
@@ -85,18 +85,10 @@ def identity_provider(actor: User) -> IdentityProviderView | None:
     )
 
 
-def _check_may_change(actor: User) -> int:
-    if actor.organization_id is None:
-        raise NotFound()
-    if not actor.is_org_admin:
-        raise Forbidden("Only an admin of your organization can change its single sign-on.")
-    return actor.organization_id
-
-
 def check_set_identity_provider(
     actor: User, *, issuer: str, client_id: str, client_secret: str | None, require_sso: bool
 ) -> IdentityProviderView:
-    organization_id = _check_may_change(actor)
+    organization_id = check_org_admin(actor, changing="single sign-on")
     server_url = parse_issuer(issuer)
     with transaction.atomic():
         organization = Organization.objects.select_for_update().get(pk=organization_id)
@@ -160,7 +152,7 @@ def do_set_identity_provider(
 
 
 def check_remove_identity_provider(actor: User) -> None:
-    organization_id = _check_may_change(actor)
+    organization_id = check_org_admin(actor, changing="single sign-on")
     with transaction.atomic():
         organization = Organization.objects.select_for_update().get(pk=organization_id)
         idp = IdentityProvider.objects.filter(organization=organization).first()

@@ -50,11 +50,27 @@ class OrganizationSettings(TypedDict):
     people: list[OrgPerson]
 
 
+def check_org_admin(actor: User, *, changing: str | None = None) -> int:
+    """The id of the actor's own organization, if they are one of its admins.
+
+    The one rule of every organization setting (domains, people, single sign-on,
+    retention, the audit log). To anyone else reading (``changing`` None) the
+    settings do not exist (``NotFound``). A colleague who is not an admin and
+    tries to change ``changing`` knows the organization exists, so is refused
+    (``Forbidden``), as for the file policy.
+    """
+    if actor.organization_id is None:
+        raise NotFound()
+    if not actor.is_org_admin:
+        if changing is None:
+            raise NotFound()
+        raise Forbidden(f"Only an admin of your organization can change its {changing}.")
+    return actor.organization_id
+
+
 def access_admin_organization(actor: User) -> Organization:
     """The actor's own organization, if they are one of its admins; else ``NotFound``."""
-    if not actor.is_org_admin or actor.organization_id is None:
-        raise NotFound()
-    return Organization.objects.get(pk=actor.organization_id)
+    return Organization.objects.get(pk=check_org_admin(actor))
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -87,16 +103,6 @@ def organization_settings(actor: User) -> OrganizationSettings:
     }
 
 
-def _check_may_govern(actor: User) -> int:
-    """Domains are the own organization's: a colleague who is not an admin knows the
-    organization exists, so they are refused, not told it is missing (as for the file policy)."""
-    if actor.organization_id is None:
-        raise NotFound()
-    if not actor.is_org_admin:
-        raise Forbidden("Only an admin of your organization can change its settings.")
-    return actor.organization_id
-
-
 # --- verified domains -----------------------------------------------------------------
 
 
@@ -104,7 +110,7 @@ def check_add_domain(actor: User, *, domain: str) -> list[str]:
     """An admin verifies ``domain`` for their organization: people signing up with an
     address there join it. Refused if another organization has verified it (without
     naming which: that another company uses the hub is not this admin's to learn)."""
-    organization_id = _check_may_govern(actor)
+    organization_id = check_org_admin(actor, changing="settings")
     wanted = parse_domain(domain)
     with transaction.atomic():
         organization = Organization.objects.select_for_update().get(pk=organization_id)
@@ -130,7 +136,7 @@ def do_add_domain(actor: User | None, organization: Organization, domain: str) -
 def check_remove_domain(actor: User, *, domain: str) -> list[str]:
     """An admin stops verifying ``domain``. Nobody is removed: people already in the
     organization stay; only new sign-ups on the domain no longer join it by themselves."""
-    organization_id = _check_may_govern(actor)
+    organization_id = check_org_admin(actor, changing="settings")
     wanted = parse_domain(domain)
     with transaction.atomic():
         organization = Organization.objects.select_for_update().get(pk=organization_id)

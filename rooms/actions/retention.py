@@ -29,8 +29,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hub import audit
-from hub.errors import Forbidden, Invalid, NotFound
+from hub.errors import Invalid, NotFound
 from hub.models import Organization, User
+from hub.organization import check_org_admin
 from rooms.actions.messages import do_delete_message
 from rooms.models.messages import Message
 from rooms.models.retention import LegalHold, RetentionPolicy
@@ -64,18 +65,6 @@ class HoldData(TypedDict):
     created_at: str
 
 
-def access_admin(actor: User, *, write: bool) -> int:
-    """The actor's organization id if they are its admin. To others reading, the settings
-    do not exist (404); a colleague writing is refused (403), as for the file policy."""
-    if actor.organization_id is None:
-        raise NotFound()
-    if not actor.is_org_admin:
-        if write:
-            raise Forbidden("Only an admin of your organization can change its retention.")
-        raise NotFound()
-    return actor.organization_id
-
-
 # --- the policy -----------------------------------------------------------------------
 
 
@@ -90,7 +79,7 @@ def retention_data(policy: RetentionPolicy | None) -> RetentionData:
 
 
 def retention_settings(actor: User) -> RetentionData:
-    organization_id = access_admin(actor, write=False)
+    organization_id = check_org_admin(actor)
     return retention_data(RetentionPolicy.objects.filter(organization_id=organization_id).first())
 
 
@@ -102,7 +91,7 @@ def _check_days(name: str, days: int | None) -> None:
 def check_set_retention(
     actor: User, *, shared_days: int | None, internal_days: int | None
 ) -> RetentionData:
-    organization_id = access_admin(actor, write=True)
+    organization_id = check_org_admin(actor, changing="retention")
     _check_days("shared_days", shared_days)
     _check_days("internal_days", internal_days)
     return retention_data(
@@ -165,7 +154,7 @@ def active_holds(organization_id: int) -> list[LegalHold]:
 
 
 def holds_of(actor: User) -> list[HoldData]:
-    return [hold_data(h) for h in active_holds(access_admin(actor, write=False))]
+    return [hold_data(h) for h in active_holds(check_org_admin(actor))]
 
 
 def takes_part_in(organization_id: int, room: Room) -> bool:
@@ -183,7 +172,7 @@ def check_place_hold(
     """An admin holds the whole organization, one of its people, or a room it takes part
     in. Anyone or anything else is missing (404): another organization's internal room
     is not this admin's to learn of."""
-    organization_id = access_admin(actor, write=True)
+    organization_id = check_org_admin(actor, changing="retention")
     if person_id is not None and room_id is not None:
         raise Invalid("A hold names a `person` or a `room`, not both.")
     person = room = None
@@ -227,7 +216,7 @@ def do_place_hold(
 
 
 def check_lift_hold(actor: User, *, hold_id: int) -> None:
-    organization_id = access_admin(actor, write=True)
+    organization_id = check_org_admin(actor, changing="retention")
     with transaction.atomic():
         hold = (
             LegalHold.objects.select_for_update()
