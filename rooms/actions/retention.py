@@ -157,15 +157,6 @@ def holds_of(actor: User) -> list[HoldData]:
     return [hold_data(h) for h in active_holds(check_org_admin(actor))]
 
 
-def takes_part_in(organization_id: int, room: Room) -> bool:
-    """Whether the organization's people may be in ``room``: its own internal rooms, and
-    its partnerships' shared rooms and direct conversations."""
-    if room.partnership_id is None:
-        return room.organization_id == organization_id
-    assert room.partnership is not None
-    return organization_id in (room.partnership.supplier_id, room.partnership.client_id)
-
-
 def check_place_hold(
     actor: User, *, person_id: int | None, room_id: int | None, reason: str
 ) -> LegalHold:
@@ -182,7 +173,9 @@ def check_place_hold(
             raise NotFound()
     if room_id is not None:
         room = Room.objects.select_related("partnership").filter(pk=room_id).first()
-        if room is None or not takes_part_in(organization_id, room):
+        # Only a room its people may be in: its own internal rooms, and its
+        # partnerships' shared rooms and direct conversations.
+        if room is None or organization_id not in room.allowed_organization_ids():
             raise NotFound()
     return do_place_hold(actor, organization_id, person=person, room=room, reason=reason)
 
