@@ -187,6 +187,9 @@ MATRIX: list[tuple[str, str, tuple[Any, ...]]] = [
     ("shared.export",                   HTTP, (SO,   HID,  OK_,  HID,  OK_,  HID,  HID,  SO)),
     ("supplier_internal.export",        HTTP, (SO,   HID,  OK_,  HID,  HID,  HID,  HID,  SO)),
     ("client_internal.export",          HTTP, (SO,   HID,  HID,  HID,  OK_,  HID,  HID,  SO)),
+    # The room's past exports: by the same rule as asking for one.
+    ("shared.exports.list",             HTTP, (SO,   HID,  OK_,  HID,  OK_,  HID,  HID,  SO)),
+    ("client_internal.exports.list",    HTTP, (SO,   HID,  HID,  HID,  OK_,  HID,  HID,  SO)),
     # The supplier admin's export of the shared room: theirs (and their org's admins') only.
     ("export.status",                   HTTP, (SO,   HID,  OK_,  HID,  HID,  HID,  HID,  SO)),
     # Nobody here is staff.
@@ -827,6 +830,23 @@ def _export(room_name: str) -> Callable[[World, str], Http]:
     return plan
 
 
+def _exports_list(room_name: str) -> Callable[[World, str], Http]:
+    def plan(w: World, role: str) -> Http:
+        room = w.room(room_name)
+        return Http(
+            "get",
+            f"/api/rooms/{room.id}/exports/",
+            missing_path=f"/api/rooms/{MISSING}/exports/",
+            # Earlier rows may have exported the room: whatever is listed is of this room.
+            ok=lambda r: (
+                r.status_code == 200
+                and all(e["room"]["id"] == room.id for e in r.json()["exports"])
+            ),
+        )
+
+    return plan
+
+
 def export_status(w: World, role: str) -> Http:
     export = check_request_room_export(w.team.supplier_admin, room_id=w.team.shared.id)
     return Http(
@@ -1037,6 +1057,8 @@ RESOURCES: dict[tuple[str, str], Callable[[World, str], Http | Ws]] = {
     ("shared.export", HTTP): _export("shared"),
     ("supplier_internal.export", HTTP): _export("supplier_internal"),
     ("client_internal.export", HTTP): _export("client_internal"),
+    ("shared.exports.list", HTTP): _exports_list("shared"),
+    ("client_internal.exports.list", HTTP): _exports_list("client_internal"),
     ("export.status", HTTP): export_status,
     ("client_member.role", HTTP): client_member_role,
     ("mirrors.list", HTTP): mirrors_list,

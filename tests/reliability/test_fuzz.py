@@ -991,7 +991,7 @@ def routes(w: World) -> dict[str, tuple[dict[str, st.SearchStrategy[Any]], list[
         "organization-retention": ({}, ["GET", "PUT"]),
         "organization-holds": ({}, ["GET", "POST"]),
         "organization-hold": ({"hold_id": ids([w.hold.pk])}, ["DELETE"]),
-        "room-exports": ({"room_id": room}, ["POST"]),
+        "room-exports": ({"room_id": room}, ["GET", "POST"]),
         "room-export": ({"export_id": ids(w.exports)}, ["GET"]),
         "room-export-download": ({"export_id": ids(w.exports)}, ["GET"]),
     }

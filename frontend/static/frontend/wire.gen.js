@@ -617,6 +617,34 @@
  */
 
 /**
+ * rooms.actions.exports.ExportRoomRef
+ * @typedef {object} ExportRoomRef
+ * @property {number} id
+ * @property {string} name
+ */
+
+/**
+ * rooms.actions.exports.RoomExportData
+ * @typedef {object} RoomExportData
+ * @property {number} id
+ * @property {ExportRoomRef} room
+ * @property {"queued" | "running" | "done" | "failed"} status
+ * @property {number} progress
+ * @property {string | null} error
+ * @property {string} created_at
+ * @property {string | null} finished_at
+ * @property {string | null} expires_at
+ * @property {boolean} expired
+ * @property {string | null} download
+ */
+
+/**
+ * rooms.actions.exports.RoomExportList
+ * @typedef {object} RoomExportList
+ * @property {RoomExportData[]} exports
+ */
+
+/**
  * hub.auditlog.AuditRow
  * @typedef {object} AuditRow
  * @property {number} id
