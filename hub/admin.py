@@ -81,7 +81,7 @@ class IdentityProviderAdmin(admin.ModelAdmin[IdentityProvider]):
 
     @admin.display(description="client id")
     def client_id(self, obj: IdentityProvider) -> str:
-        return obj.app.client_id
+        return str(obj.app.client_id)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
