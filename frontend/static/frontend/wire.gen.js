@@ -614,6 +614,7 @@
  * @property {boolean} has_secret
  * @property {boolean} require_sso
  * @property {string} callback_path
+ * @property {number} passwordless_people
  */
 
 /**
