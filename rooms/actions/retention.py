@@ -33,7 +33,11 @@ from hub.errors import Invalid, NotFound
 from hub.models import Organization, User
 from hub.organization import check_org_admin
 from rooms.actions.messages import do_delete_message
-from rooms.actions.workitem_retention import do_remove_work_item_text, expired_work_items
+from rooms.actions.workitem_retention import (
+    cutoff,
+    do_remove_work_item_text,
+    expired_work_items,
+)
 from rooms.models.messages import Message
 from rooms.models.retention import LegalHold, RetentionPolicy
 from rooms.models.rooms import Room
@@ -322,7 +326,10 @@ def do_apply_retention(now: datetime.datetime | None = None) -> dict[int, int]:
             held_people = [h.person_id for h in holds if h.person_id]
             for item in expired_work_items(policy, now, holds, BATCH):
                 # The same: one transaction per item.
-                if do_remove_work_item_text(policy.organization_id, item, held_people=held_people):
+                before = cutoff(policy, item.room, now)
+                if before is not None and do_remove_work_item_text(
+                    policy.organization_id, item, changed_before=before, held_people=held_people
+                ):
                     shared = item.room.partnership_id is not None
                     counts["work_items_shared" if shared else "work_items_internal"] += 1
             total = sum(counts.values())

@@ -20,8 +20,8 @@ people wrote (and no held person wrote) is removed, wherever it is kept:
   notifications that quote a removed title, and the name of its escalation rooms.
 
 What the other organization's people wrote stays, until their own organization's period
-removes it. One transaction per item, holding the item's room (then the internal rooms
-its copies are in, in ``lock_order``), ending with a ``workitem.updated`` on the room's
+removes it. One transaction per item, holding the item's row and its room (then the
+rooms its copies are in, in ``lock_order``), ending with a ``workitem.updated`` on the room's
 next seq (``changes: {"retention": [null, [fields]]}``, ``by: null``), so live and
 reconnecting clients see the item as it now is and the sequence has no gap.
 """
@@ -103,12 +103,23 @@ def _removed(field: str, value: Any) -> Any:
     return ""
 
 
+def cutoff(policy: RetentionPolicy, room: Room, now: datetime.datetime) -> datetime.datetime | None:
+    """Before when a work item in ``room`` must have last changed to expire (None: never)."""
+    days = policy.shared_days if room.partnership_id is not None else policy.internal_days
+    return None if days is None else now - datetime.timedelta(days=days)
+
+
 def do_remove_work_item_text(
-    organization_id: int, item: WorkItem, *, held_people: Iterable[int]
+    organization_id: int,
+    item: WorkItem,
+    *,
+    changed_before: datetime.datetime,
+    held_people: Iterable[int],
 ) -> bool:
     """Remove from ``item`` everything the organization's people (other than
-    ``held_people``) wrote in it, everywhere it is kept (see the module's docstring).
-    Returns whether anything was left to remove. Idempotent."""
+    ``held_people``) wrote in it, everywhere it is kept (see the module's docstring), if
+    nobody changed it since ``changed_before``. Returns whether anything was left to
+    remove. Idempotent."""
     held = set(held_people)
 
     def ours(person: User | None) -> bool:
@@ -120,8 +131,11 @@ def do_remove_work_item_text(
 
     now = timezone.now()
     with transaction.atomic():
-        lock_room(item.room_id)
+        # The item's row, then its room: the order every change of an item takes them.
         item = load_work_item(item.room_id, item.pk, lock=True)
+        lock_room(item.room_id)
+        if item.updated_at >= changed_before:
+            return False  # someone changed it since it was selected: still in use
         history = list(
             WorkItemChange.objects.select_for_update(of=("self",))
             .select_related("changed_by")

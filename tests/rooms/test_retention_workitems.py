@@ -20,6 +20,7 @@ from rooms.actions.retention import (
     check_set_retention,
     do_apply_retention,
 )
+from rooms.actions.workitem_retention import do_remove_work_item_text
 from rooms.actions.workitems import check_create_work_item, check_update_work_item
 from rooms.bridge.mirrors import check_create_mirror
 from rooms.bridge.relay import relay_all
@@ -311,3 +312,16 @@ def test_a_second_run_removes_nothing_and_adds_no_event(team):
     assert RoomEvent.objects.filter(room=team.shared).count() == events
     assert fresh(item).version == version
     assert len(runs(team.supplier)) == 1
+
+
+def test_an_item_changed_after_it_was_selected_keeps_its_text(team):
+    item = create(team.supplier_member, team.shared, "Alloy 7 recipe")
+    selected_at = fresh(item).updated_at
+    update(team.client_member, item, status="in_progress")  # meanwhile, someone works on it
+
+    assert not do_remove_work_item_text(
+        team.supplier.id, item, changed_before=selected_at, held_people=[]
+    )
+    assert fresh(item).title == "Alloy 7 recipe"
+    assert do_remove_work_item_text(team.supplier.id, item, changed_before=days(1), held_people=[])
+    assert fresh(item).title == REMOVED_TITLE

@@ -767,6 +767,12 @@ export const MODERATION_SCOPES = Object.freeze(["all", "own_org", "none"]);
 export const UNREAD_RULE = Object.freeze({"counts_thread_replies": false, "counts_replies_sent_to_room": true, "counts_own": false, "counts_deleted": false});
 
 /**
+ * rooms.models.workitems.RETENTION_CHANGE: the `changes` key of the `workitem.updated` by which retention removed text from a work item (`[null, [fields]]`): its history was rewritten too, so read it again.
+ * @type {string}
+ */
+export const WORK_ITEM_RETENTION_CHANGE = "retention";
+
+/**
  * rooms.socket.consumer.CLOSE_SESSION_ENDED: the close code after `session.ended`; do not reconnect.
  * @type {number}
  */
