@@ -763,17 +763,40 @@ async def test_the_partner_cannot_tell_how_a_manages_its_internal_rooms(in_proce
 
 
 async def retention_scenario(run: boundary.Run) -> None:
-    """A keeps its internal messages one day and holds one person; the job removes A's old
-    internal notes (a reply under a mirror's copy too, never the copies): B cannot tell."""
+    """A keeps its internal messages and work items one day and holds one person; the job
+    removes A's old internal notes (a reply under a mirror's copy too, never the copies) and
+    its internal work item's text: B cannot tell, and B's shared work item is as it was."""
     w = run.world
     root = await run.say(w.dev, w.shared, "Delivery window for lot 9?")
     await run.say(w.anna, w.shared, "Thursday morning", thread=root["id"])
+    await run.send(
+        w.dev,
+        {"type": "workitem.create", "room": w.shared.id, "title": "Count lot 9 pallets"},
+    )
     await run.settle("both sides talk in the shared room")
     if run.internal:
         mirror = await mirror_into_a(run, root["id"])
         await run.say(w.anna, w.a_internal, "Lot 9 is short by 40", thread=mirror["root_copy"])
         await run.say(w.anna, w.a_internal, "Retention: old internal note")
         await run.say(w.ben, w.a_internal, "Held: keep this note")
+        item = await run.send(
+            w.anna,
+            {
+                "type": "workitem.create",
+                "room": w.a_internal.id,
+                "title": "Retention: our lot 9 plan",
+                "description": "Hold 40 back from Acme",
+            },
+        )
+        await run.send(
+            w.anna,
+            {
+                "type": "workitem.update",
+                "room": w.a_internal.id,
+                "id": item["id"],
+                "changes": {"title": "Retention: our lot 9 plan, v2"},
+            },
+        )
         await run.http(
             w.anna,
             "PUT",
@@ -787,8 +810,9 @@ async def retention_scenario(run: boundary.Run) -> None:
     await run.say(w.dev, w.shared, "Thanks, Thursday works", thread=root["id"])
     await run.settle("dev replies")
     if run.internal:
-        # Not vacuous: A's two unheld internal messages went, the copies stayed.
-        assert removed == {w.a_org.id: 2}, removed
+        # Not vacuous: A's two unheld internal messages and its work item's text went, the
+        # copies stayed.
+        assert removed == {w.a_org.id: 3}, removed
         kinds = await sync_to_async(room_kinds)(w.a_internal)
         assert kinds.count("mirror") == 3, kinds
     else:
