@@ -1,4 +1,4 @@
-"""Retention and legal hold: an organization removes its own people's old messages.
+"""Retention and legal hold: an organization removes its own people's old messages and text.
 
 Each organization keeps its own people's messages (and thread replies) for
 ``shared_days`` in shared rooms (direct conversations across the partnership
@@ -10,7 +10,9 @@ reactions dropped, its events in the log blanked, its files released, and a
 show the tombstone and the sequence has no gap. Mirror copies follow their
 original: the bridge deletes them when the original's delete is relayed, and
 no organization's retention removes a copy by itself (``Message.Kind.MIRROR``
-is never selected). Work items and system notices are kept (not yet covered).
+is never selected). An escalation's notices, posted in a person's name, go
+as that person's messages. Work items' text (title, description) is removed
+by ``rooms.actions.workitem_retention`` in the same run.
 
 The other organization's people's content is never selected: the query names
 the organization's own people. A legal hold (the organization, one person or
