@@ -335,6 +335,8 @@ def do_delete_message(actor: User | None, message: Message) -> bool:
             ),
             message=message,
             thread_root_id=thread or message.pk,
+            # The system's removal (retention) reaches an archived room's history too.
+            archived_ok=actor is None,
         )
     return True
 

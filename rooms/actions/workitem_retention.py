@@ -211,6 +211,7 @@ def do_remove_work_item_text(
                 by=None,
             ),
             thread_root_id=item.thread_root_id,
+            archived_ok=True,  # an archived room's history is removed from too
         )
         WorkItemChange.objects.create(work_item=item, changed_by=None, changes=diff, seq=seq)
     return True

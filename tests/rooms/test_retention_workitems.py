@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from hub.models import AuditEntry
+from rooms.actions.archiving import check_archive_room
 from rooms.actions.escalation_settings import check_set_escalation_contacts
 from rooms.actions.escalations import check_escalate, check_resolve_escalation
 from rooms.actions.retention import (
@@ -325,3 +326,16 @@ def test_an_item_changed_after_it_was_selected_keeps_its_text(team):
     assert fresh(item).title == "Alloy 7 recipe"
     assert do_remove_work_item_text(team.supplier.id, item, changed_before=days(1), held_people=[])
     assert fresh(item).title == REMOVED_TITLE
+
+
+def test_retention_reaches_an_archived_room(team):
+    item = create(team.supplier_member, team.supplier_internal, "Archived plan")
+    note = say(team.supplier_member, team.supplier_internal, "Archived note")
+    check_archive_room(team.supplier_admin, room_id=team.supplier_internal.id)
+    check_set_retention(team.supplier_admin, shared_days=None, internal_days=1)
+
+    assert do_apply_retention(days(2)) == {team.supplier.id: 2}
+
+    assert fresh(item).title == REMOVED_TITLE
+    assert Message.objects.get(pk=note.pk).is_deleted
+    assert "Archived" not in kept_anywhere(team.supplier_internal)
