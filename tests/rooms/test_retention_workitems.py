@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import datetime
 import json
+import threading
 
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -32,7 +36,7 @@ from rooms.models.rooms import Room
 from rooms.models.workitems import REMOVED_TITLE, EscalationRoom, WorkItem, WorkItemChange
 from rooms.schemas import WorkItemChanges
 from rooms.selectors.messages import events_after
-from tests.conftest import say
+from tests.conftest import make_internal_room, make_org, make_person, say
 
 
 def days(n: int) -> datetime.datetime:
@@ -339,3 +343,72 @@ def test_retention_reaches_an_archived_room(team):
     assert fresh(item).title == REMOVED_TITLE
     assert Message.objects.get(pk=note.pk).is_deleted
     assert "Archived" not in kept_anywhere(team.supplier_internal)
+
+
+# --- over a socket -----------------------------------------------------------------------
+
+
+async def subscribed(sock, room, **extra):
+    await sock.send({"type": "subscribe", "room": room.id, **extra})
+    return await sock.expect("subscribed", room=room.id)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_subscribed_partner_sees_the_item_change_live_and_a_replay_has_no_text(
+    live_team, connect
+):
+    t = live_team
+    item = await sync_to_async(create)(t.supplier_member, t.shared, "Alloy 7 recipe", "Nickel")
+    await sync_to_async(check_set_retention)(t.supplier_admin, shared_days=1, internal_days=None)
+    live = await connect(t.client_member)
+    head = (await subscribed(live, t.shared, since=0))["head_seq"]
+    await live.drain()
+
+    await sync_to_async(do_apply_retention)(days(2))
+
+    got = [await live.recv(), await live.recv()]
+    assert [(f["type"], f["seq"]) for f in got] == [
+        ("message.edited", head + 1),
+        ("workitem.updated", head + 2),
+    ]
+    assert got[0]["message"]["id"] == item.thread_root_id
+    assert got[1]["item"]["title"] == REMOVED_TITLE and got[1]["by"] is None
+    # A socket that replays the whole log gets every seq, and none of the text.
+    back = await connect(t.client_member)
+    snapshot = await subscribed(back, t.shared, since=0)
+    assert "Alloy" not in json.dumps(snapshot)
+    replay = [f for f in await back.drain() if "seq" in f]
+    assert [f["seq"] for f in replay] == list(range(1, head + 3))
+    assert "Alloy" not in json.dumps(replay) and "Nickel" not in json.dumps(replay)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_remove_each_items_text_once():
+    org = make_org("Busy")
+    admin = make_person(org, admin=True)
+    room = make_internal_room(admin)
+    items = [create(admin, room, f"Plan {n}") for n in range(6)]
+    check_set_retention(admin, shared_days=None, internal_days=1)
+    results: list[dict[int, int]] = []
+    barrier = threading.Barrier(2)
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            results.append(do_apply_retention(days(2)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r.get(org.id, 0) for r in results) == 6
+    assert all(fresh(i).title == REMOVED_TITLE for i in items)
+    retention_events = RoomEvent.objects.filter(
+        room=room, payload__changes__has_key="retention"
+    ).count()
+    assert retention_events == 6
+    assert [e["work_items_internal"] for e in runs(org)] == [6]
