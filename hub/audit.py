@@ -70,7 +70,7 @@ LABELS: dict[str, str] = {
     "retention.changed": "Changed the retention periods",
     "retention.hold_lifted": "Lifted a legal hold",
     "retention.hold_placed": "Placed a legal hold",
-    "retention.run": "Removed messages past the retention period",
+    "retention.run": "Removed messages and work-item text past the retention period",
     "room.archived": "Archived a room",
     "room.created": "Created a room",
     "room.exported": "Exported a room",
