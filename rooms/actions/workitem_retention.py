@@ -10,14 +10,17 @@ organization's period of its room's kind (``WorkItem.updated_at``, shared or int
 an item still being worked on is a live record and keeps its text. Then every value its
 people wrote (and no held person wrote) is removed, wherever it is kept:
 
-- the item itself: a title they wrote reads ``REMOVED_TITLE``, a description is blanked;
+- the item itself: a title they wrote reads ``REMOVED_TEXT``, a description is blanked;
 - its history (``WorkItemChange``): their values, in their own changes and as the "old"
-  value of the next person's change, read ``REMOVED_TITLE`` (titles) or "" (descriptions);
+  value of the next person's change, read ``REMOVED_TEXT`` (titles) or "" (descriptions);
 - the event log: the ``workitem.*`` events' item snapshots and changes, the same way, so
   a replay never returns the text;
 - the item's thread root (``**Work item:** <title>``, its creator's), the mirror copies of
   it in any internal room, the mirrors' notices of its changes, the notices and
   notifications that quote a removed title, and the name of its escalation rooms.
+
+The reason of an escalation one of its people raised on the item is theirs too: emptied
+on the escalation and in the events, and replaced where notices and notifications quote it.
 
 What the other organization's people wrote stays, until their own organization's period
 removes it. One transaction per item, holding the item's row and its room (then the
@@ -48,8 +51,9 @@ from rooms.models.notifications import Notification
 from rooms.models.retention import LegalHold, RetentionPolicy
 from rooms.models.rooms import Room
 from rooms.models.workitems import (
-    REMOVED_TITLE,
+    REMOVED_TEXT,
     RETENTION_CHANGE,
+    Escalation,
     EscalationRoom,
     WorkItem,
     WorkItemChange,
@@ -88,9 +92,18 @@ def expired_work_items(
         .exclude(changed_by_id__in=held_people)
         .values("pk")
     )
+    reasons_left = (
+        Escalation.objects.filter(
+            work_item=OuterRef("pk"), raised_by__organization_id=policy.organization_id
+        )
+        .exclude(reason="")
+        .exclude(raised_by_id__in=held_people)
+        .values("pk")
+    )
     return list(
         WorkItem.objects.select_related("room")
-        .filter(periods, Exists(text_left))
+        .filter(periods)
+        .filter(Exists(text_left) | Exists(reasons_left))
         .exclude(room_id__in=[h.room_id for h in holds if h.room_id])
         .order_by("updated_at", "pk")[:limit]
     )
@@ -99,7 +112,7 @@ def expired_work_items(
 def _removed(field: str, value: Any) -> Any:
     """What a removed value of ``field`` reads: the neutral title, or an empty description."""
     if field == "title":
-        return REMOVED_TITLE if value else value
+        return REMOVED_TEXT if value else value
     return ""
 
 
@@ -159,7 +172,7 @@ def do_remove_work_item_text(
             values = {k: list(v) for k, v in change.changes.items()}
             if "created" in values and ours(by) and values["created"][1]:
                 removed_titles.add(values["created"][1])
-                values["created"][1] = REMOVED_TITLE
+                values["created"][1] = REMOVED_TEXT
             for field in TEXT_FIELDS:
                 if field not in values:
                     continue
@@ -181,16 +194,37 @@ def do_remove_work_item_text(
             event = events.get(change.seq)
             if event is not None and _rewrite_event(event, values, writer, ours):
                 event.save(update_fields=["payload"])
+        # An escalation's reason is its raiser's words: removed with the item's text.
+        reasons: dict[int, str] = {}
+        for escalation in (
+            Escalation.objects.select_for_update(of=("self",))
+            .select_related("raised_by")
+            .filter(work_item=item)
+        ):
+            if ours(escalation.raised_by) and escalation.reason:
+                reasons[escalation.pk] = escalation.reason
+                escalation.reason = ""
+                escalation.save(update_fields=["reason"])
+        if reasons:
+            removed_fields.add("escalation")
+            for event in events.values():
+                snapshot = event.payload.get("item")
+                shown = isinstance(snapshot, dict) and snapshot.get("escalation")
+                if isinstance(shown, dict) and shown.get("id") in reasons:
+                    shown["reason"] = ""
+                    event.save(update_fields=["payload"])
         fields_now = [f for f in TEXT_FIELDS if ours(writer[f])]
         before = (item.title, item.description, item.description_html)
         if "title" in fields_now and item.title:
             removed_titles.add(item.title)
-            item.title = REMOVED_TITLE
+            item.title = REMOVED_TEXT
         if "description" in fields_now:
             item.description = item.description_html = ""
         if (item.title, item.description, item.description_html) != before:
             removed_fields.update(fields_now)
-        redacted = _redact_copies(item, removed_titles, ours(item.created_by))
+        redacted = _redact_copies(
+            item, removed_titles, set(reasons.values()), ours(item.created_by)
+        )
         if not removed_fields and not redacted:
             return False
         # The item changed under the room's eyes: a new version, but not a new
@@ -229,20 +263,21 @@ def _rewrite_event(
     snapshot = payload.get("item")
     if isinstance(snapshot, dict):
         if ours(writer["title"]) and snapshot.get("title"):
-            snapshot["title"] = REMOVED_TITLE
+            snapshot["title"] = REMOVED_TEXT
         if ours(writer["description"]):
             snapshot["description"] = snapshot["html"] = ""
     return repr(payload) != before
 
 
-def _redact_copies(item: WorkItem, titles: set[str], creator_ours: bool) -> int:
+def _redact_copies(item: WorkItem, titles: set[str], reasons: set[str], creator_ours: bool) -> int:
     """Rewrite the messages that carry the removed text: the thread root and its mirror
-    copies, the mirrors' notices of the item's changes, notices quoting a removed title;
-    then the item's notifications and escalation rooms. Returns how many changed."""
+    copies, the mirrors' notices of the item's changes, notices quoting a removed title
+    or escalation reason; then the item's notifications and escalation rooms. Returns how
+    many changed."""
     root = Message.objects.get(pk=item.thread_root_id)
     targets: list[tuple[Message, str]] = []
     if creator_ours:
-        body = thread_root_body(REMOVED_TITLE)
+        body = thread_root_body(REMOVED_TEXT)
         targets.append((root, body))
         targets += [(copy, body) for copy in Message.objects.filter(mirror_source=root)]
     seqs = WorkItemChange.objects.filter(work_item=item).values("seq")
@@ -252,7 +287,10 @@ def _redact_copies(item: WorkItem, titles: set[str], creator_ours: bool) -> int:
         assert delivery.target_message is not None
         if delivery.target_message.kind == Message.Kind.NOTICE:
             targets.append((delivery.target_message, workitem_notice(delivery.event.payload)))
-    quoted = [f"*{t}*" for t in sorted(titles)]
+    # How the notices quote them: a title in italics, a reason after the room's name
+    # (the escalation rooms' notice of the raise).
+    quoted = {f"*{t}*": f"*{REMOVED_TEXT}*" for t in sorted(titles)}
+    quoted |= {f": {r}\n\n": f": {REMOVED_TEXT}\n\n" for r in sorted(reasons)}
     side_rooms = list(
         EscalationRoom.objects.filter(work_item=item).values_list("room_id", flat=True)
     )
@@ -268,8 +306,8 @@ def _redact_copies(item: WorkItem, titles: set[str], creator_ours: bool) -> int:
             deleted_at__isnull=True,
         ):
             body = notice.body
-            for q in quoted:
-                body = body.replace(q, f"*{REMOVED_TITLE}*")
+            for q, neutral in quoted.items():
+                body = body.replace(q, neutral)
             targets.append((notice, body))
     redacted = 0
     kinds = dict(
@@ -279,8 +317,8 @@ def _redact_copies(item: WorkItem, titles: set[str], creator_ours: bool) -> int:
         targets, key=lambda t: lock_order(kinds[t[0].room_id], t[0].room_id)
     ):
         redacted += do_redact_message(message, body=body)
-    if titles:
-        redacted += _rename_quotes(item, titles, side_rooms)
+    if titles or reasons:
+        redacted += _rename_quotes(item, titles, reasons, side_rooms)
     return redacted
 
 
@@ -289,19 +327,22 @@ def _unquoted(text: str, titles: set[str], prefix: str) -> str:
     place: a title is any words, and could be part of the rest of the text."""
     for title in titles:
         if text == title or text.endswith(prefix + title):
-            return text[: len(text) - len(title)] + REMOVED_TITLE
+            return text[: len(text) - len(title)] + REMOVED_TEXT
     return text
 
 
-def _rename_quotes(item: WorkItem, titles: set[str], side_rooms: list[int]) -> int:
+def _rename_quotes(
+    item: WorkItem, titles: set[str], reasons: set[str], side_rooms: list[int]
+) -> int:
     """The item's notifications (the assignment's body is the title, an escalation's
-    title ends ``: <title>``) and escalation rooms (``Escalation: <title>``, cut at the
-    name's length) quote its title: rewritten. The notifications are rows a bell lists
-    when it next loads; the rooms' names change live (``room.updated``)."""
+    title ends ``: <title>``, the raise's body ``: <reason>``) and escalation rooms
+    (``Escalation: <title>``, cut at the name's length) quote them: rewritten. The
+    notifications are rows a bell lists when it next loads; the rooms' names change live
+    (``room.updated``)."""
     changed = 0
     for notification in Notification.objects.filter(work_item=item):
         title = _unquoted(notification.title, titles, ": ")
-        body = _unquoted(notification.body, titles, ": ")
+        body = _unquoted(notification.body, titles | reasons, ": ")
         if (title, body) != (notification.title, notification.body):
             notification.title, notification.body = title, body
             notification.save(update_fields=["title", "body"])
@@ -312,7 +353,7 @@ def _rename_quotes(item: WorkItem, titles: set[str], side_rooms: list[int]) -> i
         names = {f"Escalation: {t}"[:cut] for t in titles}
         if room.name not in names:
             continue
-        room.name = f"Escalation: {REMOVED_TITLE}"
+        room.name = f"Escalation: {REMOVED_TEXT}"
         room.save(update_fields=["name"])
         _publish_room_updated(room)
         changed += 1

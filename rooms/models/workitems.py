@@ -14,8 +14,9 @@ from hub.models import Organization, Partnership, User
 from rooms.models.messages import Message
 from rooms.models.rooms import Room
 
-# What a work item's title says once retention removed it (its description is blank).
-REMOVED_TITLE = "Removed under retention"
+# What a work item's title (and an escalation's reason) says once retention removed it
+# (a description is blanked).
+REMOVED_TEXT = "Removed under retention"
 # The ``changes`` key of the ``workitem.updated`` retention publishes when it removes a
 # work item's text: ``[null, [the fields whose text it removed]]``.
 RETENTION_CHANGE = "retention"

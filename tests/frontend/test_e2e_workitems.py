@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from rooms.actions.escalations import check_acknowledge_escalation, check_escalate
 from rooms.actions.retention import check_set_retention, do_apply_retention
 from rooms.actions.workitems import check_create_work_item, check_update_work_item
-from rooms.models.workitems import REMOVED_TITLE, Escalation
+from rooms.models.workitems import REMOVED_TEXT, Escalation
 from rooms.schemas import WorkItemChanges
 from tests.conftest import Team
 from tests.frontend.conftest import (
@@ -129,16 +129,16 @@ def test_the_partners_retention_removes_its_text_from_an_open_work_item_live(
 
     # Live: the supplier's title goes, the client's own description stays, and the
     # history is read again (its first entry no longer names the old title).
-    expect(panel.locator(".item-title")).to_have_text(REMOVED_TITLE)
+    expect(panel.locator(".item-title")).to_have_text(REMOVED_TEXT)
     expect(panel.locator(".item-description")).to_have_text("We need it by March")
     history = panel.locator(".history")
-    expect(history.locator("li").first).to_contain_text(f"created “{REMOVED_TITLE}”")
+    expect(history.locator("li").first).to_contain_text(f"created “{REMOVED_TEXT}”")
     expect(history.locator("li").last).to_contain_text(
         "Causeway removed text under a retention policy"
     )
     expect(history).not_to_contain_text("Alloy")
     expect(cleo.locator("#messages .msg.kind-workitem .msg-body")).to_have_text(
-        f"Work item: {REMOVED_TITLE}"
+        f"Work item: {REMOVED_TEXT}"
     )
     expect(cleo.locator("#messages")).not_to_contain_text("Alloy")
     screenshot(cleo, "workitem-retention-client")

@@ -33,7 +33,13 @@ from rooms.models.log import RoomEvent
 from rooms.models.messages import Message
 from rooms.models.notifications import Notification
 from rooms.models.rooms import Room
-from rooms.models.workitems import REMOVED_TITLE, EscalationRoom, WorkItem, WorkItemChange
+from rooms.models.workitems import (
+    REMOVED_TEXT,
+    Escalation,
+    EscalationRoom,
+    WorkItem,
+    WorkItemChange,
+)
 from rooms.schemas import WorkItemChanges
 from rooms.selectors.messages import events_after
 from tests.conftest import make_internal_room, make_org, make_person, say
@@ -101,18 +107,18 @@ def test_a_work_item_loses_its_own_peoples_text_and_keeps_the_partners(team):
     assert do_apply_retention(days(31)) == {team.supplier.id: 2}
 
     now = fresh(item)
-    assert now.title == REMOVED_TITLE
+    assert now.title == REMOVED_TEXT
     # The description the client wrote over the supplier's stays: it is the client's.
     assert now.description == "Client needs it by March"
     assert now.status == "in_progress" and now.priority == 1
     assert history(item)[:3] == [
-        {"created": [None, REMOVED_TITLE]},
+        {"created": [None, REMOVED_TEXT]},
         {"description": ["", "Client needs it by March"]},
         {"status": ["open", "in_progress"], "priority": [3, 1]},
     ]
     assert history(item)[3] == {"retention": [None, ["description", "title"]]}
     root = Message.objects.get(pk=item.thread_root_id)
-    assert root.body == f"**Work item:** {REMOVED_TITLE}" and not root.is_deleted
+    assert root.body == f"**Work item:** {REMOVED_TEXT}" and not root.is_deleted
     assert Message.objects.get(pk=reply.pk).body == "Client reply"
     assert Message.objects.get(pk=ours.pk).is_deleted
     kept = kept_anywhere(team.shared)
@@ -131,11 +137,11 @@ def test_the_partners_period_removes_the_partners_words_and_leaves_ours(team):
     assert do_apply_retention(days(2)) == {team.client.id: 1}
 
     now = fresh(item)
-    assert now.title == REMOVED_TITLE  # the client wrote the current title
+    assert now.title == REMOVED_TEXT  # the client wrote the current title
     assert now.description == "Nickel 12 percent"  # the supplier's
     assert history(item)[:2] == [
         {"created": [None, "Alloy 7 recipe"]},
-        {"title": ["Alloy 7 recipe", REMOVED_TITLE]},
+        {"title": ["Alloy 7 recipe", REMOVED_TEXT]},
     ]
     root = Message.objects.get(pk=item.thread_root_id)
     assert root.body == "**Work item:** Alloy 7 recipe"
@@ -159,10 +165,10 @@ def test_a_replay_returns_no_removed_text_and_the_seq_has_no_gap(team):
     # What a reconnecting client gets since its last seq: the root's new text, then the item.
     since = events_after(team.shared.id, before, team.shared.last_seq)
     assert [e["type"] for e in since] == ["message.edited", "workitem.updated"]
-    assert since[0]["message"]["body"] == f"**Work item:** {REMOVED_TITLE}"
+    assert since[0]["message"]["body"] == f"**Work item:** {REMOVED_TEXT}"
     assert since[1]["by"] is None
     assert since[1]["changes"] == {"retention": [None, ["description", "title"]]}
-    assert since[1]["item"]["title"] == REMOVED_TITLE and since[1]["item"]["description"] == ""
+    assert since[1]["item"]["title"] == REMOVED_TEXT and since[1]["item"]["description"] == ""
     assert since[1]["item"]["version"] == fresh(item).version
     # Over HTTP too: the board and the item's history.
     client = Client()
@@ -181,10 +187,10 @@ def test_retention_keeps_the_items_last_change_time_and_an_item_in_use_keeps_its
 
     assert do_apply_retention(days(31)) == {team.supplier.id: 1}
 
-    assert fresh(old).title == REMOVED_TITLE and fresh(old).updated_at == updated_at
+    assert fresh(old).title == REMOVED_TEXT and fresh(old).updated_at == updated_at
     assert fresh(live).title == "Live item"
     assert do_apply_retention(days(51)) == {team.supplier.id: 1}
-    assert fresh(live).title == REMOVED_TITLE
+    assert fresh(live).title == REMOVED_TEXT
 
 
 def test_internal_work_items_follow_the_internal_period(team):
@@ -195,7 +201,7 @@ def test_internal_work_items_follow_the_internal_period(team):
 
     assert do_apply_retention(days(8)) == {team.supplier.id: 1}
 
-    assert fresh(internal).title == REMOVED_TITLE
+    assert fresh(internal).title == REMOVED_TEXT
     assert fresh(shared).title == "Shared plan"
     assert fresh(theirs).title == "Client internal plan"
     assert runs(team.supplier)[-1]["work_items_internal"] == 1
@@ -224,7 +230,7 @@ def test_mirror_copies_and_the_mirrors_notices_follow_the_item(team):
     assert "Alloy" not in kept
     assert "Client's own words" in kept and "our note" in kept
     copy = Message.objects.get(pk=mirror.root_copy_id)
-    assert copy.body == f"**Work item:** {REMOVED_TITLE}"
+    assert copy.body == f"**Work item:** {REMOVED_TEXT}"
     notices = list(
         Message.objects.filter(room=team.client_internal, kind=Message.Kind.NOTICE)
         .order_by("seq")
@@ -232,7 +238,7 @@ def test_mirror_copies_and_the_mirrors_notices_follow_the_item(team):
     )
     # The status change stays; the retention event adds no notice of its own.
     assert len(notices) == 2
-    assert f"- title: {REMOVED_TITLE} -> {REMOVED_TITLE}" in notices[0]
+    assert f"- title: {REMOVED_TEXT} -> {REMOVED_TEXT}" in notices[0]
     assert "- status: open -> in_progress" in notices[0]
     assert "Client's own words" in notices[1]
     assert not Message.objects.get(pk=note.pk).is_deleted
@@ -269,15 +275,48 @@ def test_notices_notifications_and_escalation_rooms_quoting_a_removed_title_foll
     )
     # The supplier's notice stays, with the client's title replaced.
     assert any(
-        "Fixed it" in body and f"*{REMOVED_TITLE}*" in body and deleted is None
+        "Fixed it" in body and f"*{REMOVED_TEXT}*" in body and deleted is None
         for body, deleted in shared_notices
     )
     assert "Line 3" not in kept_anywhere(team.shared)
     for room in Room.objects.filter(pk__in=side_rooms):
-        assert room.name == f"Escalation: {REMOVED_TITLE}"
+        assert room.name == f"Escalation: {REMOVED_TEXT}"
         assert "Line 3" not in kept_anywhere(room)
     for notification in Notification.objects.filter(work_item=item):
         assert "Line 3" not in notification.title + notification.body
+
+
+def test_the_reason_of_an_escalation_its_people_raised_goes_with_the_items_text(team):
+    check_set_escalation_contacts(
+        team.supplier_admin,
+        partnership_id=team.partnership.id,
+        person_ids=[team.supplier_member.id],
+    )
+    check_set_escalation_contacts(
+        team.client_admin, partnership_id=team.partnership.id, person_ids=[team.client_member.id]
+    )
+    item = create(team.supplier_member, team.shared, "Line 3 is down")
+    escalation = check_escalate(
+        team.client_member,
+        room_id=team.shared.id,
+        item_id=item.id,
+        severity="S2",
+        reason="Production has stopped",
+    )
+    side_rooms = list(EscalationRoom.objects.filter(work_item=item).values_list("room", flat=True))
+    check_set_retention(team.client_admin, shared_days=1, internal_days=1)
+
+    # The item's text is the supplier's; the reason, the client's, goes with the client's period.
+    assert do_apply_retention(days(2))[team.client.id] >= 1
+
+    assert fresh(item).title == "Line 3 is down"
+    assert Escalation.objects.get(pk=escalation.pk).reason == ""
+    for room in [team.shared, *Room.objects.filter(pk__in=side_rooms)]:
+        assert "Production has stopped" not in kept_anywhere(room), room
+    for notification in Notification.objects.filter(work_item=item):
+        assert "Production has stopped" not in notification.title + notification.body
+    last = history(item)[-1]
+    assert last == {"retention": [None, ["escalation"]]}
 
 
 def test_holds_suspend_the_removal_of_work_item_text(team):
@@ -296,11 +335,11 @@ def test_holds_suspend_the_removal_of_work_item_text(team):
     assert do_apply_retention(days(2)) == {team.supplier.id: 1}
     assert fresh(by_member).title == "Member's item"
     assert fresh(in_room).title == "Admin's shared item"
-    assert fresh(by_admin).title == REMOVED_TITLE
+    assert fresh(by_admin).title == REMOVED_TEXT
 
     check_lift_hold(team.supplier_admin, hold_id=room.id)
     assert do_apply_retention(days(2)) == {team.supplier.id: 1}
-    assert fresh(in_room).title == REMOVED_TITLE
+    assert fresh(in_room).title == REMOVED_TEXT
     assert fresh(by_member).title == "Member's item"
 
 
@@ -329,7 +368,7 @@ def test_an_item_changed_after_it_was_selected_keeps_its_text(team):
     )
     assert fresh(item).title == "Alloy 7 recipe"
     assert do_remove_work_item_text(team.supplier.id, item, changed_before=days(1), held_people=[])
-    assert fresh(item).title == REMOVED_TITLE
+    assert fresh(item).title == REMOVED_TEXT
 
 
 def test_retention_reaches_an_archived_room(team):
@@ -340,7 +379,7 @@ def test_retention_reaches_an_archived_room(team):
 
     assert do_apply_retention(days(2)) == {team.supplier.id: 2}
 
-    assert fresh(item).title == REMOVED_TITLE
+    assert fresh(item).title == REMOVED_TEXT
     assert Message.objects.get(pk=note.pk).is_deleted
     assert "Archived" not in kept_anywhere(team.supplier_internal)
 
@@ -372,7 +411,7 @@ async def test_a_subscribed_partner_sees_the_item_change_live_and_a_replay_has_n
         ("workitem.updated", head + 2),
     ]
     assert got[0]["message"]["id"] == item.thread_root_id
-    assert got[1]["item"]["title"] == REMOVED_TITLE and got[1]["by"] is None
+    assert got[1]["item"]["title"] == REMOVED_TEXT and got[1]["by"] is None
     # A socket that replays the whole log gets every seq, and none of the text.
     back = await connect(t.client_member)
     snapshot = await subscribed(back, t.shared, since=0)
@@ -406,7 +445,7 @@ def test_two_workers_at_once_remove_each_items_text_once():
     for t in threads:
         t.join()
     assert sum(r.get(org.id, 0) for r in results) == 6
-    assert all(fresh(i).title == REMOVED_TITLE for i in items)
+    assert all(fresh(i).title == REMOVED_TEXT for i in items)
     retention_events = RoomEvent.objects.filter(
         room=room, payload__changes__has_key="retention"
     ).count()
