@@ -213,15 +213,14 @@ def do_remove_work_item_text(
                 if isinstance(shown, dict) and shown.get("id") in reasons:
                     shown["reason"] = ""
                     event.save(update_fields=["payload"])
-        fields_now = [f for f in TEXT_FIELDS if ours(writer[f])]
-        before = (item.title, item.description, item.description_html)
-        if "title" in fields_now and item.title:
+        if ours(writer["title"]) and item.title not in ("", REMOVED_TEXT):
             removed_titles.add(item.title)
             item.title = REMOVED_TEXT
-        if "description" in fields_now:
+            removed_fields.add("title")
+        if ours(writer["description"]) and (item.description or item.description_html):
             item.description = item.description_html = ""
-        if (item.title, item.description, item.description_html) != before:
-            removed_fields.update(fields_now)
+            removed_fields.add("description")
+        removed_titles.discard(REMOVED_TEXT)  # removed before: nothing quotes it to replace
         redacted = _redact_copies(
             item, removed_titles, set(reasons.values()), ours(item.created_by)
         )
@@ -351,9 +350,10 @@ def _rename_quotes(
     for room_id in sorted(side_rooms):
         room = Room.objects.select_for_update().get(pk=room_id)
         names = {f"Escalation: {t}"[:cut] for t in titles}
-        if room.name not in names:
+        neutral = f"Escalation: {REMOVED_TEXT}"
+        if room.name not in names or room.name == neutral:
             continue
-        room.name = f"Escalation: {REMOVED_TEXT}"
+        room.name = neutral
         room.save(update_fields=["name"])
         _publish_room_updated(room)
         changed += 1

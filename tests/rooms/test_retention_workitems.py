@@ -451,3 +451,32 @@ def test_two_workers_at_once_remove_each_items_text_once():
     ).count()
     assert retention_events == 6
     assert [e["work_items_internal"] for e in runs(org)] == [6]
+
+
+def test_an_item_changed_again_later_loses_only_the_new_text_and_renames_nothing_twice(team):
+    check_set_escalation_contacts(
+        team.supplier_admin,
+        partnership_id=team.partnership.id,
+        person_ids=[team.supplier_member.id],
+    )
+    check_set_escalation_contacts(
+        team.client_admin, partnership_id=team.partnership.id, person_ids=[team.client_member.id]
+    )
+    item = create(team.client_member, team.shared, "Line 3 is down")
+    check_escalate(
+        team.client_member, room_id=team.shared.id, item_id=item.id, severity="S3", reason="Slow"
+    )
+    check_set_retention(team.client_admin, shared_days=1, internal_days=None)
+    do_apply_retention(days(2))
+    side = list(EscalationRoom.objects.filter(work_item=item).values_list("room", flat=True))
+    heads = dict(Room.objects.filter(pk__in=side).values_list("pk", "last_seq"))
+    # Later the client writes a new description: the next run removes that, and only that.
+    update(team.client_member, item, description="Fixed on site")
+    WorkItem.objects.filter(pk=item.pk).update(updated_at=timezone.now())
+
+    assert do_apply_retention(days(2)) == {team.client.id: 1}
+
+    assert fresh(item).description == ""
+    assert history(item)[-1] == {"retention": [None, ["description"]]}
+    # The escalation rooms were renamed once, by the first run.
+    assert dict(Room.objects.filter(pk__in=side).values_list("pk", "last_seq")) == heads
