@@ -6,7 +6,17 @@ from frontend import sso
 from frontend import views as pages
 from hub import api as hub_api
 from hub.http import IdConverter
-from rooms.api import bridge, exports, files, markdown, people, retention, rooms, workitems
+from rooms.api import (
+    bridge,
+    connectors,
+    exports,
+    files,
+    markdown,
+    people,
+    retention,
+    rooms,
+    workitems,
+)
 
 # Ids in paths: positive and within the database's range, or no match (404).
 register_converter(IdConverter, "id")
@@ -61,6 +71,17 @@ api = [
     path("organization/retention/", retention.retention, name="organization-retention"),
     path("organization/holds/", retention.holds, name="organization-holds"),
     path("organization/holds/<id:hold_id>/", retention.hold, name="organization-hold"),
+    path("organization/connectors/", connectors.connectors, name="organization-connectors"),
+    path(
+        "organization/connectors/<id:connector_id>/",
+        connectors.connector,
+        name="organization-connector",
+    ),
+    path(
+        "organization/connectors/<id:connector_id>/dead-letters/<id:letter_id>/",
+        connectors.dead_letter,
+        name="organization-connector-dead-letter",
+    ),
     path("organization/audit/", hub_api.audit_log, name="audit-log"),
     path("organization/audit/export/", hub_api.audit_export, name="audit-export"),
     path(

@@ -12,3 +12,11 @@ class RoomsConfig(AppConfig):
         from rooms.log import on_thread_event
 
         on_thread_event(record_outbox)
+
+        # Connectors: each kind's sink and settings check (rooms.connectors.sinks).
+        from rooms.connectors.sinks import register_config_check, register_sink
+        from rooms.connectors.webhooks import WebhookSink, check_webhook_config
+        from rooms.models.connectors import Connector
+
+        register_sink(Connector.Kind.WEBHOOK_OUT, WebhookSink())
+        register_config_check(Connector.Kind.WEBHOOK_OUT, check_webhook_config)
