@@ -1,5 +1,6 @@
 """Rooms' models, one module per concept; every model is importable from here."""
 
+from rooms.models.bots import BotToken, IncomingWebhook
 from rooms.models.bridge import Mirror, MirrorDelivery, OutboxEntry
 from rooms.models.exports import RoomExport
 from rooms.models.files import Attachment, FilePolicy, Upload
@@ -20,10 +21,12 @@ from rooms.models.workitems import (
 
 __all__ = [
     "Attachment",
+    "BotToken",
     "Escalation",
     "EscalationContact",
     "EscalationRoom",
     "FilePolicy",
+    "IncomingWebhook",
     "Invitation",
     "LegalHold",
     "Membership",

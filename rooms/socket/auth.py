@@ -37,6 +37,7 @@ from django.utils.crypto import constant_time_compare
 
 from hub.models import Organization, User
 from hub.threads import db
+from rooms.actions.bots import authenticate_bot
 
 
 def session_store(session_key: str | None) -> SessionBase:
@@ -150,7 +151,19 @@ class SocketAuthMiddleware:
 
 
 async def _identify(scope: dict[str, Any]) -> tuple[str | None, User | AnonymousUser]:
-    """The session cookie's key, if it names a session, and its person."""
+    """The session cookie's key, if it names a session, and its person.
+
+    A handshake with ``Authorization: Bearer …`` (a bot's client, not a browser) is the
+    token's bot or nobody, whatever cookie it also carries: no session key, so nothing
+    a person's logout does applies to it; a revocation closes it (``auth.recheck``).
+    """
+    authorization = b"".join(
+        value for name, value in scope.get("headers", ()) if name == b"authorization"
+    )
+    scheme, _, token = authorization.decode("latin1").partition(" ")
+    if scheme.lower() == "bearer":
+        bot = await db(authenticate_bot)(token.strip())
+        return None, bot if bot is not None else AnonymousUser()
     cookie_header = b"".join(value for name, value in scope.get("headers", ()) if name == b"cookie")
     cookies = parse_cookie(cookie_header.decode("latin1")) if cookie_header else {}
     session, user = await db(socket_identity)(cookies.get(settings.SESSION_COOKIE_NAME))
