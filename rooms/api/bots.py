@@ -89,7 +89,11 @@ def incoming_webhook_regenerate(request: AuthedRequest, hook_id: int) -> JsonRes
 
 def _payload(request: HttpRequest) -> dict[str, Any]:
     """Slack's two shapes: a JSON body, or a form with the JSON in ``payload``."""
-    if (request.content_type or "") != "application/x-www-form-urlencoded":
+    content_type = request.content_type or ""
+    if content_type.startswith("multipart/"):
+        # Never parsed: see hub.http.is_form. Slack's own form is urlencoded.
+        raise Invalid("Send JSON, or an urlencoded form with the JSON in `payload`.")
+    if content_type != "application/x-www-form-urlencoded":
         return json_body(request)
     raw = request.body
     if len(raw) > MAX_JSON_BODY:
