@@ -101,7 +101,7 @@ def _scope(actor: User, organization_id: int, room_ids: list[int]) -> list[Room]
         ).order_by("pk")
     )
     if [r.pk for r in rooms] != wanted:
-        raise NotFound("That room does not exist.")
+        raise NotFound()
     return rooms
 
 
