@@ -264,7 +264,11 @@ def test_bots_are_in_no_list_of_people_and_no_picker(team):
     assert candidates["candidates"] == []
     assert admin.get("/api/direct/people/?q=Deploy").json()["people"] == []
     assert admin.get(f"/api/people/{bot.pk}/").status_code == 404
-    assert b"Deploy" not in admin.get("/organization/").content.split(b'id="bots"')[0]
+    page = admin.get("/organization/").content.decode()
+    boot = json.loads(
+        page.split('<script id="boot" type="application/json">')[1].split("</script>")[0]
+    )
+    assert bot.pk not in {p["id"] for p in boot["organization"]["people"]}
 
 
 def test_no_path_adds_a_bot_to_a_shared_room_or_a_direct_conversation(team):
