@@ -12,10 +12,15 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 
-from hub.errors import Forbidden, NotFound
+from hub.errors import Forbidden, Invalid, NotFound
 from hub.models import AuditEntry, User
 from rooms.actions.bots import check_create_bot_token, check_create_incoming_webhook
 from rooms.actions.direct import check_start_direct
+from rooms.actions.invitations import (
+    check_create_invitation,
+    do_accept_invitation,
+    do_create_invitation,
+)
 from rooms.actions.members import check_add_member, do_add_member
 from rooms.actions.rooms import do_create_room
 from rooms.models.bots import BotToken, IncomingWebhook
@@ -307,6 +312,27 @@ def test_no_path_adds_a_bot_to_a_shared_room_or_a_direct_conversation(team):
     # Through the bot's own token, the shared room is not found.
     assert send(bearer(made["token"]), team.shared, "hi").status_code == 404
     assert not Membership.objects.filter(user=bot).exclude(room=team.supplier_internal).exists()
+
+
+def test_a_bot_is_never_invited_and_an_invitation_cannot_bring_one_in(team):
+    made = new_token(team.supplier_admin, team.supplier_internal)
+    bot = BotToken.objects.select_related("bot__organization").get(pk=made["id"]).bot
+    for room in (team.shared, team.supplier_internal):
+        with pytest.raises(Invalid):
+            check_create_invitation(
+                team.supplier_admin,
+                room_id=room.pk,
+                email=bot.email,
+                organization_slug=team.supplier.slug,
+                confirm_outside_domain=True,
+            )
+    # Even an invitation made some other way (the admin's site, say) cannot add it.
+    invitation, _ = do_create_invitation(
+        team.supplier_admin, organization=team.supplier, email=bot.email, room=team.shared
+    )
+    with pytest.raises(Forbidden):
+        do_accept_invitation(invitation, bot)
+    assert not Membership.objects.filter(user=bot, room=team.shared).exists()
 
 
 def test_a_bot_is_never_mentioned(team):
