@@ -68,6 +68,9 @@ def _make_bot(organization: Organization, name: str) -> User:
     bot = User(
         email=BOT_EMAIL.format(random=secrets.token_hex(12)),
         display_name=name,
+        # Its own, so no bot takes a handle a person may want ("deploy"); bots are never
+        # mentioned anyway (rooms.actions.messages.record_mentions).
+        handle=f"bot-{secrets.token_hex(6)}",
         organization=organization,
         org_role=User.OrgRole.MEMBER,
         is_bot=True,
@@ -289,8 +292,9 @@ def hook_body(hook: IncomingWebhook, text: str, username: str | None) -> str:
     ("Deploy (bot)"), so no payload can pass for a person."""
     if not username:
         return text
-    # Markdown's own characters in the name are escaped: it stays a plain label.
-    shown = "".join("\\" + c if c in "\\`*_[]()<>#!|~" else c for c in username)
+    # One line, with Markdown's own characters escaped: it stays a plain label.
+    one_line = " ".join(username.split())
+    shown = "".join("\\" + c if c in "\\`*_[]()<>#!|~" else c for c in one_line)
     return f"**{shown}** (via {hook.name}): {text}"
 
 

@@ -95,6 +95,7 @@ def test_a_bot_is_an_identity_that_cannot_sign_in(team):
     bot = BotToken.objects.select_related("bot").get(pk=made["id"]).bot
     assert bot.is_bot and bot.name == "Deploy (bot)" and not bot.has_usable_password()
     assert bot.email.endswith("@bots.causeway.invalid")
+    assert bot.handle.startswith("bot-")  # never a handle a person may want
     assert not Client().login(email=bot.email, password="")
     membership = Membership.objects.get(user=bot, room=team.supplier_internal)
     assert membership.notify == Membership.Notify.NONE and membership.role == "member"
@@ -367,6 +368,13 @@ def test_a_webhook_posts_json_and_slack_forms_as_its_bot(team):
     # The sender's "username" is a label in the text, never the author.
     assert second.author_id == first.author_id
     assert second.body == "**Jenkins \\*admin\\*** (via CI): From a form"
+    third = Client().post(
+        path,
+        {"text": "x", "username": "Eve\n\n# Admin"},
+        content_type="application/json",
+    )
+    assert third.status_code == 200
+    assert Message.objects.get(pk=third.json()["id"]).body == "**Eve \\# Admin** (via CI): x"
     assert IncomingWebhook.objects.get(pk=made["id"]).last_used_at is not None
 
 
