@@ -67,7 +67,7 @@ def record_mentions(message: Message, *, replace: bool = False) -> list[int]:
     members = [
         m.user
         for m in Membership.objects.active().select_related("user").filter(room_id=message.room_id)
-        if m.user.handle in handles and m.user_id != message.author_id
+        if m.user.handle in handles and m.user_id != message.author_id and not m.user.is_bot
     ]
     Mention.objects.bulk_create(
         Mention(message=message, user=u, room_id=message.room_id, seq=message.seq) for u in members

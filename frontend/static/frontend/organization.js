@@ -7,12 +7,14 @@
 // /api/organization/identity-provider/; the secret is write-only). The
 // first screen comes in the page's boot object; each change redraws from
 // the server's answer (docs/protocol.md, "Organization settings"). Retention
-// and legal holds are retention.js's; connectors (outgoing webhooks) connectors.js's.
+// and legal holds are retention.js's; connectors (outgoing webhooks) connectors.js's;
+// bots and incoming webhooks bots.js's.
 
 import { del, get, post, put } from "./api.js";
 import { $, $maybe, confirmButton, h, readBoot, timeEl } from "./dom.js";
 import { errorText } from "./errors.js";
 import { startConnectors } from "./connectors.js";
+import { startBots } from "./bots.js";
 import { startRetention } from "./retention.js";
 
 /** @import { IdentityProviderView, OrganizationSettings, OrgPerson } from "./wire.gen.js" */
@@ -264,3 +266,4 @@ drawDomains(boot.organization.domains);
 drawPeople(boot.organization.people);
 startRetention(boot.organization.people);
 startConnectors();
+startBots();
