@@ -480,3 +480,36 @@ def test_an_item_changed_again_later_loses_only_the_new_text_and_renames_nothing
     assert history(item)[-1] == {"retention": [None, ["description"]]}
     # The escalation rooms were renamed once, by the first run.
     assert dict(Room.objects.filter(pk__in=side).values_list("pk", "last_seq")) == heads
+
+
+def test_a_note_given_acknowledging_or_resolving_goes_from_the_notifications_with_its_notice(
+    team,
+):
+    check_set_escalation_contacts(
+        team.supplier_admin,
+        partnership_id=team.partnership.id,
+        person_ids=[team.supplier_member.id],
+    )
+    check_set_escalation_contacts(
+        team.client_admin, partnership_id=team.partnership.id, person_ids=[team.client_member.id]
+    )
+    item = create(team.client_member, team.shared, "Pallets arrive damaged")
+    escalation = check_escalate(
+        team.client_member, room_id=team.shared.id, item_id=item.id, severity="S2", reason="Again"
+    )
+    check_resolve_escalation(
+        team.supplier_member, escalation_id=escalation.id, note="Crates relined at dock 4"
+    )
+    told = Notification.objects.filter(body__contains="Crates relined at dock 4")
+    assert told.exists()
+    assert all(n.message is not None and n.message.kind == "notice" for n in told)
+
+    # The client's period passes: the supplier's note stays (their words, their period).
+    check_set_retention(team.client_admin, shared_days=1, internal_days=1)
+    do_apply_retention(days(2))
+    assert told.exists()
+    # The supplier's period passes: the notice goes, and with it the note in every bell.
+    check_set_retention(team.supplier_admin, shared_days=1, internal_days=1)
+    do_apply_retention(days(2))
+    assert not Notification.objects.filter(body__contains="Crates relined at dock 4").exists()
+    assert "Crates relined at dock 4" not in kept_anywhere(team.shared)
