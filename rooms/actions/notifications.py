@@ -220,8 +220,8 @@ def notify(
 
     ``message``: the notice in the room that says the same in its author's name. The
     notifications then go with it when it is deleted (by a moderator, or by retention:
-    a note given when acknowledging or resolving is its author's text), and reading the
-    room past it reads them, as for a mention."""
+    a note given when acknowledging or resolving is its author's text), as for a
+    mention. Reading the room does not read them: an escalation is read in the bell."""
     choices = settings_of(p.pk for p in people)
     for person in people:
         _create(
