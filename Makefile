@@ -60,10 +60,14 @@ client-check: node_modules/.installed
 # Uses PostgreSQL and Redis on their standard local ports when they answer
 # (required when CI=true), the embedded defaults otherwise. Then the tests
 # marked `embedded` (search, whose engine differs) run again on SQLite.
+# In parallel (pytest-xdist): one worker per CPU, at most 4 (each drives
+# browsers and Daphne processes of its own, and holds PostgreSQL connections
+# from a shared 100); TEST_WORKERS=0 (or PYTEST_ARGS="-n 0") runs one process.
+TEST_WORKERS ?= auto
 test: lint client-check
 	@eval "$$($(BIN)/python tests/services.py)" && \
 	  $(BIN)/python manage.py makemigrations --check --dry-run >/dev/null && \
-	  $(BIN)/pytest $(PYTEST_ARGS)
+	  $(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses 4 $(PYTEST_ARGS)
 	env -u DATABASE_URL -u REDIS_URL CAUSEWAY_TEST_EMBEDDED=1 $(BIN)/pytest -m embedded -p no:cacheprovider
 
 $(VENV)/.installed-bench: bench/requirements.txt $(VENV)/.installed-dev

@@ -5,6 +5,14 @@ Redis answer on their standard ports (tests/services.py). With CI=true both
 are required; locally the tests marked ``postgres`` / ``redis`` skip with a
 reason when they are missing. ``make test`` then runs the tests marked
 ``embedded`` once more on the embedded defaults (``CAUSEWAY_TEST_EMBEDDED=1``).
+
+In parallel (``make test`` runs pytest-xdist workers, ``-n``): each worker
+has a test database of its own (``test_<name>_gw0``, pytest-django), its own
+Redis keys and channel names (``own_redis_keys``) and its own temporary
+folders. Each test module runs whole on one worker (``--dist loadfile``,
+pyproject.toml), so a module-wide fixture (a browser and its servers, an S3
+server, a committed world) is made once and no other module's tests come in
+between.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import contextlib
 import io
 import itertools
 import os
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -35,6 +44,10 @@ ON_EMBEDDED = os.environ.get("CAUSEWAY_TEST_EMBEDDED") == "1"
 HAS_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 HAS_REDIS = bool(settings.REDIS_URL)
 
+# The pytest-xdist worker this process is ("gw0", "gw1", ...); None when the
+# suite runs in one process, and in xdist's controller, which runs no test.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+
 _counter = itertools.count(1)
 
 
@@ -48,11 +61,38 @@ def pytest_sessionstart(session: pytest.Session) -> None:
                 f"CI=true but {' and '.join(missing)} not configured: run the suite with "
                 "`make test` on a machine where they answer on their standard ports."
             )
-    if HAS_REDIS:
+    if HAS_REDIS and WORKER is None:
         import redis
 
-        # The suite owns its Redis database (15 by default): start clean.
+        # The suite owns its Redis database (15 by default): start clean. In
+        # parallel the controller does it, before it starts the workers; a
+        # worker flushing would wipe the keys of the others, already running.
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+def delete_redis_keys(prefix: str) -> None:
+    """Delete the keys under ``prefix`` (``<prefix>:...``) in the suite's Redis database.
+
+    What ``cache.clear()`` did for a test, without its FLUSHDB: that empties
+    the whole database, under the other workers' running tests too.
+    """
+    import redis
+
+    pattern = re.sub(r"([*?\[\]\\])", r"\\\1", prefix) + ":*"
+    server = redis.Redis.from_url(settings.REDIS_URL)
+    keys = list(server.scan_iter(match=pattern, count=1000))
+    for start in range(0, len(keys), 500):
+        server.delete(*keys[start : start + 500])
+
+
+def clear_cache() -> None:
+    """Empty the default cache: this worker's keys only, when it is Redis."""
+    from django.core.cache import cache
+
+    if HAS_REDIS:
+        delete_redis_keys(settings.CACHES["default"]["KEY_PREFIX"])
+    else:
+        cache.clear()  # in this process's memory
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -381,6 +421,43 @@ def no_presence_grace(settings: Any) -> None:
     a blip from showing anyone offline (5 s in production) only slows them.
     The tests of the grace set their own."""
     settings.CAUSEWAY_PRESENCE_GRACE_SECONDS = 0
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_redis_keys() -> Iterator[None]:
+    """In parallel, this worker's Redis keys and channel names carry its name.
+
+    The workers share one Redis database, and their test databases number
+    rows alike, so without this one worker's sockets would get another's
+    ``room.1`` events (pub/sub channels are not even per database), and its
+    presence and rate-limit counts would mix with theirs. Session-wide, so
+    that module-scoped fixtures, made before any test's own, use them too.
+    Server processes get the prefixes through their environment.
+    """
+    if not (HAS_REDIS and WORKER):
+        yield
+        return
+    from django.test.utils import override_settings
+
+    from hub import publish
+    from presence.store import reset_store
+
+    layer = settings.CHANNEL_LAYERS["default"]
+    cache = settings.CACHES["default"]
+    channels_prefix = f"{layer['CONFIG']['prefix']}-{WORKER}"
+    cache_prefix = f"{cache['KEY_PREFIX']}-{WORKER}"
+    os.environ.update(CHANNELS_PREFIX=channels_prefix, CACHE_PREFIX=cache_prefix)
+    with override_settings(
+        CHANNEL_LAYERS={
+            **settings.CHANNEL_LAYERS,
+            "default": {**layer, "CONFIG": {**layer["CONFIG"], "prefix": channels_prefix}},
+        },
+        CACHES={**settings.CACHES, "default": {**cache, "KEY_PREFIX": cache_prefix}},
+    ):
+        # Both remember the prefix they were made with.
+        publish._publisher.cache_clear()
+        reset_store()
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -29,6 +29,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO_PASSWORD = "causeway-demo-2026"  # README, hub/management/commands/seed_demo.py
 LINK = re.compile(r"https?://\S+/invitations/[\w-]+/")
 
+# Both tests must not run at once: each `make run` collects the static files
+# into the same staticfiles/ folder. In parallel runs they stay on one worker
+# with the rest of this module (`--dist loadfile`, pyproject.toml).
 pytestmark = pytest.mark.live
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections.abc import Iterator
 
 import pytest
 import redis
@@ -12,15 +13,19 @@ from django.core.cache import caches
 
 from hub.cache import CausewayRedisCache
 from hub.threads import db
+from tests.conftest import delete_redis_keys
+from tests.live import RedisProcess
 
 pytestmark = pytest.mark.redis
 
 
 @pytest.fixture
 def redis_cache() -> CausewayRedisCache:
-    backend = CausewayRedisCache(settings.REDIS_URL, {"KEY_PREFIX": "cache-test"})
-    backend.clear()
-    return backend
+    # Under the run's own prefix, emptied key by key: ``clear()`` would
+    # flush the Redis database that parallel workers share (tests/conftest.py).
+    prefix = f"{settings.CACHES['default']['KEY_PREFIX']}-cache-test"
+    delete_redis_keys(prefix)
+    return CausewayRedisCache(settings.REDIS_URL, {"KEY_PREFIX": prefix})
 
 
 def test_the_configured_cache_is_the_reusing_backend():
@@ -40,13 +45,26 @@ def test_count_in_window_counts_and_expires_with_the_window(redis_cache):
     assert redis_cache.get("rl:x") == 3
 
 
-def test_database_threads_share_the_processs_connections():
+@pytest.fixture
+def private_redis(settings) -> Iterator[RedisProcess]:
+    """The default cache on a Redis of the test's own: its connection count is this
+    process's alone, not also that of parallel workers and their servers."""
+    own = RedisProcess()
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {**settings.CACHES["default"], "LOCATION": own.url},
+    }
+    yield own
+    own.stop()
+
+
+def test_database_threads_share_the_processs_connections(private_redis):
     """Each call in a database thread sees a fresh copy of Django's per-context caches.
 
     They must still share the process's pool: a new TCP connection per call
     (a session read, a rate-limit count) cost a socket handshake most of its time.
     """
-    server = redis.Redis.from_url(settings.REDIS_URL)
+    server = redis.Redis.from_url(private_redis.url)
 
     def connections_made() -> int:
         return int(server.info("stats")["total_connections_received"])

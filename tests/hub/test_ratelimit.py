@@ -6,16 +6,16 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from django.core.cache import cache
 
 from hub import ratelimit
 from hub.errors import RateLimited
+from tests.conftest import clear_cache
 
 
 @pytest.fixture
 def three_writes_per_minute(settings, monkeypatch):
     settings.CAUSEWAY_RATE_LIMIT_WRITES = (3, 60)
-    cache.clear()
+    clear_cache()
     # One fixed window, whatever the wall clock does during the test.
     now = time.time()
     monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: now))
@@ -44,7 +44,7 @@ def test_a_new_window_starts_a_new_count(three_writes_per_minute, monkeypatch):
 
 def test_a_refusal_says_how_many_seconds_remain_of_the_window(settings, monkeypatch):
     settings.CAUSEWAY_RATE_LIMIT_WRITES = (1, 10)
-    cache.clear()
+    clear_cache()
     # 3.2 s into a 10-second window: it reopens in 6.8 s, said as 7.
     start = (time.time() // 10) * 10 + 3.2
     monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: start))

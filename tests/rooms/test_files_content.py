@@ -58,7 +58,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         (zipped("[Content_Types].xml", "xl/workbook.xml"), Detected(XLSX, "document")),
         (odt(), Detected("application/vnd.oasis.opendocument.text", "document")),
         (zipped("drawings/a.step", "readme.txt"), Detected("application/zip", "archive")),
-        (gzip.compress(b"log lines"), Detected("application/gzip", "archive")),
+        # mtime=0: the same bytes (and test id) in every process; parallel
+        # workers must collect identical tests.
+        (gzip.compress(b"log lines", mtime=0), Detected("application/gzip", "archive")),
         (b"part,qty\nA-1,3\n", Detected("text/plain", "text")),
         ("Prüfbericht für Los 7 ✓\n".encode(), Detected("text/plain", "text")),
         # Markup is text: it is never served as a page, whatever it holds.
