@@ -6,7 +6,17 @@ from frontend import sso
 from frontend import views as pages
 from hub import api as hub_api
 from hub.http import IdConverter
-from rooms.api import bridge, exports, files, markdown, people, retention, rooms, workitems
+from rooms.api import (
+    bridge,
+    exports,
+    files,
+    markdown,
+    matrix,
+    people,
+    retention,
+    rooms,
+    workitems,
+)
 
 # Ids in paths: positive and within the database's range, or no match (404).
 register_converter(IdConverter, "id")
@@ -62,6 +72,22 @@ api = [
     path("organization/holds/", retention.holds, name="organization-holds"),
     path("organization/holds/<id:hold_id>/", retention.hold, name="organization-hold"),
     path("organization/audit/", hub_api.audit_log, name="audit-log"),
+    path("organization/connectors/matrix/", matrix.matrix_bridges, name="matrix-bridges"),
+    path(
+        "organization/connectors/<id:connector_id>/matrix/",
+        matrix.matrix_bridge,
+        name="matrix-bridge",
+    ),
+    path(
+        "organization/connectors/<id:connector_id>/matrix/registration.yaml",
+        matrix.matrix_registration,
+        name="matrix-registration",
+    ),
+    path(
+        "organization/connectors/<id:connector_id>/matrix/links/",
+        matrix.matrix_links,
+        name="matrix-links",
+    ),
     path("organization/audit/export/", hub_api.audit_export, name="audit-export"),
     path(
         "rooms/<id:room_id>/members/candidates/",
@@ -131,5 +157,26 @@ urlpatterns = [
     path("invitations/<str:token>/", pages.accept_invitation, name="accept-invitation"),
     path("notifications/unsubscribe/<str:token>/", pages.unsubscribe, name="unsubscribe"),
     path("healthz", healthz),
+    # The Matrix bridge's application-service API: the homeserver calls it (hs_token).
+    path(
+        "matrix/<id:connector_id>/_matrix/app/v1/transactions/<str:txn_id>",
+        matrix.appservice_transaction,
+        name="matrix-transaction",
+    ),
+    path(
+        "matrix/<id:connector_id>/_matrix/app/v1/ping",
+        matrix.appservice_ping,
+        name="matrix-ping",
+    ),
+    path(
+        "matrix/<id:connector_id>/_matrix/app/v1/users/<str:what>",
+        matrix.appservice_query,
+        name="matrix-user-query",
+    ),
+    path(
+        "matrix/<id:connector_id>/_matrix/app/v1/rooms/<str:what>",
+        matrix.appservice_query,
+        name="matrix-room-query",
+    ),
     path("", include("frontend.urls")),
 ]

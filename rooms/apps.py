@@ -12,3 +12,12 @@ class RoomsConfig(AppConfig):
         from rooms.log import on_thread_event
 
         on_thread_event(record_outbox)
+
+        # The Matrix bridge: its sink and its settings check (rooms.connectors.matrix).
+        from rooms.connectors.matrix.actions import check_matrix_config
+        from rooms.connectors.matrix.sink import MatrixSink
+        from rooms.connectors.sinks import register_config_check, register_sink
+        from rooms.models.connectors import Connector
+
+        register_sink(Connector.Kind.MATRIX, MatrixSink())
+        register_config_check(Connector.Kind.MATRIX, check_matrix_config)
