@@ -26,7 +26,7 @@ from rooms.connectors.relay import do_relay_connectors
 from rooms.models.connectors import Connector
 from rooms.models.matrix import MatrixBridge
 from rooms.models.rooms import Room
-from tests.conftest import Team
+from tests.conftest import Team, say
 from tests.live import DaphneProcess
 from tests.matrix.synapse import SERVER_NAME, MatrixUser, Synapse
 
@@ -112,7 +112,13 @@ def connect(team: Team, synapse: Synapse) -> Bridged:
         matrix_user=engineer.user_id,
         person_id=team.supplier_member.pk,
     )
-    return Bridged(team, synapse, engineer, matrix_room, bridge, yaml)
+    bridged = Bridged(team, synapse, engineer, matrix_room, bridge, yaml)
+    # The bot joins the room with the first event it relays; from then on the
+    # homeserver pushes the room's events to Causeway.
+    say(team.supplier_admin, team.supplier_internal, "Connected to Matrix")
+    bridged.relay()
+    bridged.bridge.refresh_from_db()
+    return bridged
 
 
 @pytest.fixture
