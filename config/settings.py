@@ -316,6 +316,26 @@ CAUSEWAY_INVITATION_DAYS = 7
 # Background jobs inside the web process: right for the single-process
 # embedded default; with Redis, run `manage.py run_worker` instead.
 CAUSEWAY_INPROCESS_WORKER = env_bool("CAUSEWAY_INPROCESS_WORKER", not REDIS_URL)
+# Connectors (outgoing webhooks, the Matrix bridge): rooms.connectors.
+# Private networks (CIDRs, comma-separated) the server may call for an admin; empty:
+# public addresses only (rooms.connectors.outbound).
+CAUSEWAY_CONNECTOR_PRIVATE_NETWORKS = [
+    n.strip()
+    for n in os.environ.get("CAUSEWAY_CONNECTOR_PRIVATE_NETWORKS", "").split(",")
+    if n.strip()
+]
+# Attempts at one event before it becomes a dead letter and the cursor moves on.
+CAUSEWAY_CONNECTOR_MAX_ATTEMPTS = int(os.environ.get("CAUSEWAY_CONNECTOR_MAX_ATTEMPTS", "8"))
+# Backoff after a failure: base * 2**(attempts-1) seconds, at most the cap.
+CAUSEWAY_CONNECTOR_BACKOFF_SECONDS = float(os.environ.get("CAUSEWAY_CONNECTOR_BACKOFF", "2"))
+CAUSEWAY_CONNECTOR_BACKOFF_MAX_SECONDS = float(
+    os.environ.get("CAUSEWAY_CONNECTOR_BACKOFF_MAX", "300")
+)
+# How long a worker's claim on a connector lasts without progress (renewed at each
+# delivery); a worker that died is taken over after it.
+CAUSEWAY_CONNECTOR_LEASE_SECONDS = float(os.environ.get("CAUSEWAY_CONNECTOR_LEASE", "60"))
+# Per request: connecting and waiting for the answer.
+CAUSEWAY_CONNECTOR_TIMEOUT_SECONDS = float(os.environ.get("CAUSEWAY_CONNECTOR_TIMEOUT", "5"))
 CAUSEWAY_ESCALATION_RENOTIFY_MINUTES = int(os.environ.get("CAUSEWAY_ESCALATION_RENOTIFY", "15"))
 
 # Files (README "Files and storage", docs/protocol.md "Files"). Stored through

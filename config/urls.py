@@ -8,6 +8,7 @@ from hub import api as hub_api
 from hub.http import IdConverter
 from rooms.api import (
     bridge,
+    connectors,
     exports,
     files,
     markdown,
@@ -71,6 +72,17 @@ api = [
     path("organization/retention/", retention.retention, name="organization-retention"),
     path("organization/holds/", retention.holds, name="organization-holds"),
     path("organization/holds/<id:hold_id>/", retention.hold, name="organization-hold"),
+    path("organization/connectors/", connectors.connectors, name="organization-connectors"),
+    path(
+        "organization/connectors/<id:connector_id>/",
+        connectors.connector,
+        name="organization-connector",
+    ),
+    path(
+        "organization/connectors/<id:connector_id>/dead-letters/<id:letter_id>/",
+        connectors.dead_letter,
+        name="organization-connector-dead-letter",
+    ),
     path("organization/audit/", hub_api.audit_log, name="audit-log"),
     path("organization/connectors/matrix/", matrix.matrix_bridges, name="matrix-bridges"),
     path(

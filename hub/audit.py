@@ -35,6 +35,12 @@ def record(
 # shown by its name (``label``), never dropped.
 LABELS: dict[str, str] = {
     "audit.exported": "Exported the audit log",
+    "connector.created": "Connected a room to an outside service",
+    "connector.dead_letter_discarded": "Discarded an undelivered connector event",
+    "connector.dead_letter_retried": "Retried an undelivered connector event",
+    "connector.paused": "Paused a connector",
+    "connector.removed": "Removed a connector",
+    "connector.resumed": "Resumed a connector",
     "escalation.acknowledged": "Acknowledged an escalation",
     "escalation.breached": "Escalation missed its acknowledgement target",
     "escalation.contacts_set": "Set the escalation contacts",

@@ -1,5 +1,5 @@
-"""Background work: the bridge relay, the escalation acknowledgement clock, e-mail digests,
-file clean-up, room exports, retention (hourly).
+"""Background work: the bridge relay, the connectors' relay, the escalation acknowledgement
+clock, e-mail digests, file clean-up, room exports, retention (hourly).
 
 Runs in the worker process (``python manage.py run_worker``, the Procfile
 ``worker:`` line; several may run: outbox entries are claimed with SKIP
@@ -26,6 +26,7 @@ from rooms.actions.exports import purge_expired_exports, run_next_export
 from rooms.actions.files import purge_released_uploads
 from rooms.actions.retention import do_apply_retention
 from rooms.bridge.relay import relay_all
+from rooms.connectors.relay import do_relay_connectors
 
 logger = logging.getLogger("causeway.jobs")
 
@@ -39,6 +40,7 @@ def tick(now: datetime.datetime | None = None) -> dict[str, Any]:
     """One pass of every job; returns what it did."""
     return {
         "relayed": relay_all(now),
+        "connectors_delivered": do_relay_connectors(now),
         "escalations_notified": run_escalation_clock(now),
         "digests_sent": _digests_now(now),
         "uploads_purged": purge_released_uploads(now),
@@ -87,6 +89,10 @@ async def run_forever(
             relayed = await database_sync_to_async(relay_all)()
             if relayed:
                 logger.info("bridge relayed %s entries", relayed)
+            # After the bridge: a mirror copy it just wrote goes out in the same pass.
+            delivered = await database_sync_to_async(do_relay_connectors)()
+            if delivered:
+                logger.info("connectors delivered %s events", delivered)
             # One export per pass: a large room's ZIP takes a while, and the relay
             # waits for it (a separate worker process keeps it off the web process).
             exported = await database_sync_to_async(run_next_export)()

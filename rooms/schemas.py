@@ -518,6 +518,26 @@ class HoldNew(Schema):
     reason: Note = ""
 
 
+class ConnectorNew(Schema):
+    """POST /api/organization/connectors/: an outgoing webhook on an internal room
+    (the URL is checked by ``rooms.connectors.outbound``)."""
+
+    model_config = Schema.model_config | {"extra": "forbid"}
+
+    room: Id
+    kind: Literal["webhook_out"] = "webhook_out"
+    name: Name
+    url: Annotated[str, text(2000)]
+
+
+class ConnectorChange(Schema):
+    """PUT /api/organization/connectors/{id}/: pause or resume."""
+
+    model_config = Schema.model_config | {"extra": "forbid"}
+
+    paused: StrictBool
+
+
 # --- people, invitations, notifications, partnerships -------------------------------------
 
 

@@ -1,6 +1,7 @@
 """Rooms' models, one module per concept; every model is importable from here."""
 
 from rooms.models.bridge import Mirror, MirrorDelivery, OutboxEntry
+from rooms.models.connectors import Connector, ConnectorDeadLetter
 from rooms.models.exports import RoomExport
 from rooms.models.files import Attachment, FilePolicy, Upload
 from rooms.models.invitations import Invitation
@@ -29,6 +30,8 @@ from rooms.models.workitems import (
 
 __all__ = [
     "Attachment",
+    "Connector",
+    "ConnectorDeadLetter",
     "Escalation",
     "EscalationContact",
     "EscalationRoom",

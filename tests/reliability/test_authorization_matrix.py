@@ -45,6 +45,8 @@ from rooms.actions.messages import do_send_message
 from rooms.actions.people import do_deactivate_person, do_set_avatar, prepare_avatar, store_avatar
 from rooms.actions.workitems import do_create_work_item
 from rooms.bridge.mirrors import check_create_mirror, do_create_mirror
+from rooms.connectors.actions import do_create_connector
+from rooms.models.connectors import Connector, ConnectorDeadLetter
 from rooms.models.files import FilePolicy, Upload
 from rooms.models.invitations import Invitation
 from rooms.models.messages import Message
@@ -148,6 +150,19 @@ MATRIX: list[tuple[str, str, tuple[Any, ...]]] = [
     ("organization.holds.place",        HTTP, (SO,   FBD,  OK_,  FBD,  OK_,  FBD,  FBD,  SO)),
     ("organization.sso",                HTTP, (SO,   HID,  OK_,  HID,  OK_,  HID,  HID,  SO)),
     ("organization.sso.change",         HTTP, (SO,   FBD,  OK_,  FBD,  OK_,  FBD,  FBD,  SO)),
+    # Connectors (outgoing webhooks): read by the organization's admins only; made on
+    # an internal room of their own that they are in; a shared room or the other
+    # side's internal room is a room that does not exist. The supplier's connector:
+    # its admins change it, a colleague is refused, to anyone else it is not there.
+    ("organization.connectors",         HTTP, (SO,   HID,  OK_,  HID,  OK_,  HID,  HID,  SO)),
+    ("organization.connectors.create",  HTTP, (SO,   FBD,  OK_,  FBD,  OK_,  FBD,  FBD,  SO)),
+    ("connectors.create_on_supplier_internal", HTTP, (SO, FBD, OK_, FBD, HID, FBD, FBD, SO)),
+    ("connectors.create_on_shared",     HTTP, (SO,   FBD,  HID,  FBD,  HID,  FBD,  FBD,  SO)),
+    ("supplier_connector.read",         HTTP, (SO,   HID,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    ("supplier_connector.pause",        HTTP, (SO,   FBD,  OK_,  FBD,  HID,  FBD,  FBD,  SO)),
+    ("supplier_connector.remove",       HTTP, (SO,   FBD,  OK_,  FBD,  HID,  FBD,  FBD,  SO)),
+    ("supplier_connector.retry",        HTTP, (SO,   FBD,  OK_,  FBD,  HID,  FBD,  FBD,  SO)),
+    ("supplier_connector.discard",      HTTP, (SO,   FBD,  OK_,  FBD,  HID,  FBD,  FBD,  SO)),
     # client_member made a member (again): her own organization's admins; a colleague
     # who is not one is refused; to anyone else she is not there to change.
     ("client_member.role",              HTTP, (SO,   HID,  HID,  FBD,  OK_,  HID,  FBD,  SO)),
@@ -352,6 +367,20 @@ class World:
             source_message=None,
         )
         return item.pk
+
+    def supplier_connector(self) -> Connector:
+        return do_create_connector(
+            self.team.supplier_admin,
+            organization=self.team.supplier,
+            room=self.team.supplier_internal,
+            kind="webhook_out",
+            name="Hook",
+            config={"url": "http://93.184.216.34/hook"},
+        )[0]
+
+    def dead_letter(self) -> ConnectorDeadLetter:
+        connector = self.supplier_connector()
+        return ConnectorDeadLetter.objects.create(connector=connector, seq=1, error="HTTP 500")
 
     def stoppable_mirror(self) -> int:
         root = self.shared_root()
@@ -975,6 +1004,77 @@ def client_member_role(w: World, role: str) -> Http:
     )
 
 
+HOOK = "http://93.184.216.34/hook"  # public: the outbound rule lets it be made
+
+
+def _connector_create(room: Callable[[World, str], Room]) -> Callable[[World, str], Http]:
+    def resource(w: World, role: str) -> Http:
+        target = room(w, role)
+        return Http(
+            "post",
+            "/api/organization/connectors/",
+            {"room": target.id, "name": "Hook", "url": HOOK},
+            missing_path="/api/organization/connectors/",
+            missing_data={"room": MISSING, "name": "Hook", "url": HOOK},
+            ok=lambda r: (
+                r.status_code == 201
+                and Connector.objects.filter(pk=r.json()["connector"]["id"], room=target).exists()
+                and len(r.json()["secret"]) >= 40
+            ),
+        )
+
+    return resource
+
+
+def supplier_connector_read(w: World, role: str) -> Http:
+    connector = w.supplier_connector()
+    return Http(
+        "get",
+        f"/api/organization/connectors/{connector.id}/",
+        missing_path=f"/api/organization/connectors/{MISSING}/",
+        ok=lambda r: r.status_code == 200 and r.json()["connector"]["id"] == connector.id,
+    )
+
+
+def supplier_connector_pause(w: World, role: str) -> Http:
+    connector = w.supplier_connector()
+    return Http(
+        "put",
+        f"/api/organization/connectors/{connector.id}/",
+        {"paused": True},
+        missing_path=f"/api/organization/connectors/{MISSING}/",
+        ok=lambda r: r.status_code == 200 and Connector.objects.get(pk=connector.id).paused,
+    )
+
+
+def supplier_connector_remove(w: World, role: str) -> Http:
+    connector = w.supplier_connector()
+    return Http(
+        "delete",
+        f"/api/organization/connectors/{connector.id}/",
+        missing_path=f"/api/organization/connectors/{MISSING}/",
+        ok=lambda r: (
+            r.status_code == 200 and Connector.objects.get(pk=connector.id).removed_at is not None
+        ),
+    )
+
+
+def _dead_letter(method: str, state: str) -> Callable[[World, str], Http]:
+    def resource(w: World, role: str) -> Http:
+        letter = w.dead_letter()
+        return Http(
+            method,
+            f"/api/organization/connectors/{letter.connector_id}/dead-letters/{letter.id}/",
+            missing_path=f"/api/organization/connectors/{MISSING}/dead-letters/{letter.id}/",
+            ok=lambda r: (
+                r.status_code == 200
+                and ConnectorDeadLetter.objects.get(pk=letter.id).state == state
+            ),
+        )
+
+    return resource
+
+
 def admin(w: World, role: str) -> Http:
     return Http("get", "/admin/")
 
@@ -1034,6 +1134,22 @@ RESOURCES: dict[tuple[str, str], Callable[[World, str], Http | Ws]] = {
         lambda r: r.status_code == 200 and "identity_provider" in r.json(),
     ),
     ("organization.sso.change", HTTP): sso_change,
+    ("organization.connectors", HTTP): _own_settings(
+        "/api/organization/connectors/",
+        lambda r: r.status_code == 200 and "connectors" in r.json(),
+    ),
+    ("organization.connectors.create", HTTP): _connector_create(
+        lambda w, role: w.own_internal_room(role)
+    ),
+    ("connectors.create_on_supplier_internal", HTTP): _connector_create(
+        lambda w, role: w.team.supplier_internal
+    ),
+    ("connectors.create_on_shared", HTTP): _connector_create(lambda w, role: w.team.shared),
+    ("supplier_connector.read", HTTP): supplier_connector_read,
+    ("supplier_connector.pause", HTTP): supplier_connector_pause,
+    ("supplier_connector.remove", HTTP): supplier_connector_remove,
+    ("supplier_connector.retry", HTTP): _dead_letter("post", "retrying"),
+    ("supplier_connector.discard", HTTP): _dead_letter("delete", "discarded"),
     ("shared.export", HTTP): _export("shared"),
     ("supplier_internal.export", HTTP): _export("supplier_internal"),
     ("client_internal.export", HTTP): _export("client_internal"),

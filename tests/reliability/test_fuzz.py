@@ -49,7 +49,9 @@ from rooms.actions.messages import do_delete_message, do_send_message
 from rooms.actions.retention import do_place_hold
 from rooms.actions.workitems import do_create_work_item
 from rooms.bridge.mirrors import check_create_mirror
+from rooms.connectors.actions import do_create_connector
 from rooms.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
+from rooms.models.connectors import ConnectorDeadLetter
 from rooms.models.files import Attachment, Upload
 from rooms.models.log import RoomEvent
 from rooms.models.messages import Message, MessageEdit
@@ -195,6 +197,24 @@ class World:
         )
         self.hold = do_place_hold(
             t.client_admin, t.client.id, person=None, room=t.shared, reason=""
+        )
+        # An outgoing webhook of each side, and a dead letter of the client's.
+        self.connectors = [
+            do_create_connector(
+                admin,
+                organization=admin.organization,
+                room=room,
+                kind="webhook_out",
+                name="Hook",
+                config={"url": "http://93.184.216.34/hook"},
+            )[0]
+            for admin, room in (
+                (t.client_admin, t.client_internal),
+                (t.supplier_admin, t.supplier_internal),
+            )
+        ]
+        self.dead_letter = ConnectorDeadLetter.objects.create(
+            connector=self.connectors[0], seq=internal.seq, event=None, error="HTTP 500"
         )
 
         # Uploads of the people fuzzing (one sent already) and one of the other side's room.
@@ -822,6 +842,20 @@ def request_bodies(w: World) -> dict[str, st.SearchStrategy[dict[str, Any]]]:
         "organization-holds": st.fixed_dictionaries(
             {}, optional={"person": person, "room": room, "reason": TEXT}
         ),
+        "organization-connectors": st.fixed_dictionaries(
+            {
+                "room": room,
+                "name": WORDS,
+                "url": st.one_of(
+                    st.just("http://93.184.216.34/hook"),
+                    st.just("http://127.0.0.1:9/"),
+                    st.just("ftp://nope"),
+                    WORDS,
+                ),
+            },
+            optional={"kind": st.sampled_from(["webhook_out", "matrix", "x"])},
+        ),
+        "organization-connector": st.fixed_dictionaries({"paused": st.booleans()}),
         "organization-domains": st.fixed_dictionaries(
             {"domain": st.one_of(domain, st.just("fuzzed.test"), st.just("@Fuzzed.Test."))}
         ),
@@ -991,6 +1025,18 @@ def routes(w: World) -> dict[str, tuple[dict[str, st.SearchStrategy[Any]], list[
         "organization-retention": ({}, ["GET", "PUT"]),
         "organization-holds": ({}, ["GET", "POST"]),
         "organization-hold": ({"hold_id": ids([w.hold.pk])}, ["DELETE"]),
+        "organization-connectors": ({}, ["GET", "POST"]),
+        "organization-connector": (
+            {"connector_id": ids([c.pk for c in w.connectors])},
+            ["GET", "PUT", "DELETE"],
+        ),
+        "organization-connector-dead-letter": (
+            {
+                "connector_id": ids([c.pk for c in w.connectors]),
+                "letter_id": ids([w.dead_letter.pk]),
+            },
+            ["POST", "DELETE"],
+        ),
         "room-exports": ({"room_id": room}, ["POST"]),
         "room-export": ({"export_id": ids(w.exports)}, ["GET"]),
         "room-export-download": ({"export_id": ids(w.exports)}, ["GET"]),

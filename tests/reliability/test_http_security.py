@@ -29,6 +29,8 @@ from rooms.actions.messages import do_send_message
 from rooms.actions.retention import do_place_hold
 from rooms.actions.workitems import do_create_work_item
 from rooms.bridge.mirrors import do_create_mirror
+from rooms.connectors.actions import do_create_connector
+from rooms.models.connectors import ConnectorDeadLetter
 from tests.conftest import (
     Team,
     make_internal_room,
@@ -102,6 +104,18 @@ class Ids:
             t.supplier_admin, t.supplier.id, person=None, room=None, reason=""
         ).pk
         self.export = check_request_room_export(t.supplier_admin, room_id=t.shared.id).pk
+        connector, _secret = do_create_connector(
+            t.supplier_admin,
+            organization=t.supplier,
+            room=t.supplier_internal,
+            kind="webhook_out",
+            name="Hook",
+            config={"url": "http://93.184.216.34/hook"},
+        )
+        self.connector = connector.pk
+        self.dead_letter = ConnectorDeadLetter.objects.create(
+            connector=connector, seq=1, error="HTTP 500"
+        ).pk
         run_next_export()
         # The supplier's single sign-on, for the DELETE to remove.
         do_set_identity_provider(
@@ -160,6 +174,12 @@ class Ids:
             "organization-retention": {},
             "organization-holds": {},
             "organization-hold": {"hold_id": self.hold},
+            "organization-connectors": {},
+            "organization-connector": {"connector_id": self.connector},
+            "organization-connector-dead-letter": {
+                "connector_id": self.connector,
+                "letter_id": self.dead_letter,
+            },
             "organization-identity-provider": {},
             "audit-log": {},
             "audit-export": {},
@@ -258,6 +278,20 @@ WRITES = [
     Write("organization-retention", "PUT", 200, {"shared_days": 90, "internal_days": None}),
     Write("organization-holds", "POST", 201, {"reason": "case 12"}),
     Write("organization-hold", "DELETE", 200),
+    Write(
+        "organization-connectors",
+        "POST",
+        201,
+        lambda ids: {
+            "room": ids.team.supplier_internal.id,
+            "name": "Hook",
+            "url": "http://93.184.216.34/hook",
+        },
+    ),
+    Write("organization-connector", "PUT", 200, {"paused": True}),
+    Write("organization-connector", "DELETE", 200),
+    Write("organization-connector-dead-letter", "POST", 200),
+    Write("organization-connector-dead-letter", "DELETE", 200),
     Write(
         "organization-identity-provider",
         "PUT",
