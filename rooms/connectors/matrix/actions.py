@@ -134,13 +134,9 @@ def access_bridge(actor: User, connector_id: int, *, changing: bool) -> MatrixBr
     connector = access_connector(actor, connector_id, changing=changing)
     if connector.kind != Connector.Kind.MATRIX:
         raise NotFound()
-    with transaction.atomic():
-        # A Matrix connector made through the generic endpoint gets its side here.
-        bridge = MatrixBridge.objects.select_for_update().filter(connector=connector).first()
-        if bridge is None:
-            Connector.objects.select_for_update().get(pk=connector.pk)
-            bridge = MatrixBridge.objects.filter(connector=connector).first()
-            bridge = bridge or do_create_matrix_bridge(connector)
+    bridge = MatrixBridge.objects.filter(connector=connector).first()
+    if bridge is None:
+        raise NotFound()
     bridge.connector = connector
     return bridge
 
