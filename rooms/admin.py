@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from rooms.models.bridge import Mirror, OutboxEntry
+from rooms.models.connectors import Connector, ConnectorDeadLetter
 from rooms.models.exports import RoomExport
 from rooms.models.invitations import Invitation
 from rooms.models.log import RoomEvent
@@ -158,3 +159,44 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
     list_display = ("person", "kind", "title", "created_at", "read_at")
     list_filter = ("kind",)
     list_select_related = ("person",)
+
+
+@admin.register(Connector)
+class ConnectorAdmin(admin.ModelAdmin[Connector]):
+    """Connectors, read-only for the operator: the organization's admins change them on
+    the organization page (audited there). Never the secret."""
+
+    list_display = (
+        "id", "kind", "name", "organization", "room", "paused", "removed_at",
+        "delivered_seq", "attempts", "last_error",
+    )  # fmt: skip
+    list_filter = ("kind", "paused")
+    fields = (
+        "kind", "name", "organization", "room", "created_by", "created_at", "removed_at",
+        "paused", "delivered_seq", "attempts", "next_attempt_at", "failing_since",
+        "last_error", "lease_until", "config",
+    )  # fmt: skip
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Connector | None = None) -> bool:
+        return False
+
+
+@admin.register(ConnectorDeadLetter)
+class ConnectorDeadLetterAdmin(admin.ModelAdmin[ConnectorDeadLetter]):
+    """Events a connector gave up on; the organization's admins retry or discard them."""
+
+    list_display = ("id", "connector", "seq", "state", "attempts", "error", "created_at")
+    list_filter = ("state",)
+    readonly_fields = ("connector", "seq", "event", "error", "attempts", "created_at", "state")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: ConnectorDeadLetter | None = None
+    ) -> bool:
+        return False

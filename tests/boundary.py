@@ -74,7 +74,9 @@ from rooms.actions.escalation_settings import check_set_escalation_contacts
 from rooms.actions.members import do_add_member
 from rooms.actions.rooms import do_create_room
 from rooms.bridge.relay import relay_all
+from rooms.connectors.relay import do_relay_connectors
 from rooms.models.bridge import OutboxEntry
+from rooms.models.connectors import Connector, ConnectorDeadLetter
 from rooms.models.rooms import Membership, Room
 from rooms.wire.types import ROOM_EVENT_TYPES
 
@@ -247,11 +249,15 @@ def served(status: int, headers: Any, body: bytes) -> dict[str, Any]:
 
 
 def _dead_letters() -> list[str]:
-    return list(
-        OutboxEntry.objects.filter(status=OutboxEntry.Status.DEAD).values_list(
+    return [
+        *OutboxEntry.objects.filter(status=OutboxEntry.Status.DEAD).values_list(
             "last_error", flat=True
-        )
-    )
+        ),
+        # A's connectors (an outgoing webhook) deliver everything, or the scenario
+        # is not the one it claims to be.
+        *ConnectorDeadLetter.objects.values_list("error", flat=True),
+        *Connector.objects.exclude(last_error="").values_list("last_error", flat=True),
+    ]
 
 
 class InProcess:
@@ -318,6 +324,8 @@ class InProcess:
     async def relay(self) -> None:
         def drain() -> list[str]:
             relay_all()
+            # After the bridge, as the worker does: the copies it wrote go out too.
+            do_relay_connectors()
             return _dead_letters()
 
         dead = await sync_to_async(drain)()
@@ -818,11 +826,16 @@ class Run:
                 "/api/organization/holds/",
                 "/api/organization/identity-provider/",
                 "/api/organization/file-policy/",
+                "/api/organization/connectors/",
             ):
                 await get(path, path)
             await page("organization page", "/organization/")
         else:
-            for path in ("/api/organization/audit/", "/api/organization/"):
+            for path in (
+                "/api/organization/audit/",
+                "/api/organization/",
+                "/api/organization/connectors/",
+            ):
                 status, body = await self.transport.http(person, "GET", path)
                 got.append({"request": path, "status": status, "body": body})
         return got

@@ -18,7 +18,7 @@ the answer to its creation; nobody reads it back through the app.
 from __future__ import annotations
 
 import secrets
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 from django.db import transaction
 from django.utils import timezone
@@ -47,8 +47,15 @@ class DeadLetterData(TypedDict):
     type: str | None
     error: str
     attempts: int
-    state: str  # "dead" or "retrying"
+    # "retrying": an admin asked for another try, the relay's next pass makes it.
+    state: Literal["dead", "retrying"]
     created_at: str
+
+
+class ConnectorConfig(TypedDict, total=False):
+    """A connector's non-secret settings, by kind (an outgoing webhook: its URL)."""
+
+    url: str
 
 
 class ConnectorData(TypedDict):
@@ -58,9 +65,9 @@ class ConnectorData(TypedDict):
     kind: str
     name: str
     room: ConnectorRoom
-    config: dict[str, Any]
-    # "delivering" (healthy), "retrying" (failing since ``failing_since``) or "paused".
-    state: str
+    config: ConnectorConfig
+    # Healthy, failing since ``failing_since`` (backing off), or paused by an admin.
+    state: Literal["delivering", "retrying", "paused"]
     failing_since: str | None
     last_error: str
     attempts: int
@@ -85,9 +92,17 @@ def _letter(letter: ConnectorDeadLetter, types: dict[int, str]) -> DeadLetterDat
         "type": types.get(letter.event_id) if letter.event_id is not None else None,
         "error": letter.error,
         "attempts": letter.attempts,
-        "state": letter.state,
+        "state": "retrying" if letter.state == ConnectorDeadLetter.State.RETRYING else "dead",
         "created_at": letter.created_at.isoformat(),
     }
+
+
+def _config(connector: Connector) -> ConnectorConfig:
+    """What the admin sees of the settings: each kind's known, non-secret fields."""
+    config: ConnectorConfig = {}
+    if isinstance(connector.config.get("url"), str):
+        config["url"] = connector.config["url"]
+    return config
 
 
 def connector_data(connector: Connector) -> ConnectorData:
@@ -100,6 +115,7 @@ def connector_data(connector: Connector) -> ConnectorData:
         .order_by("seq")[:DEAD_LETTERS_SHOWN]
     )
     types = {letter.event.pk: letter.event.type for letter in letters if letter.event is not None}
+    state: Literal["delivering", "retrying", "paused"]
     if connector.paused:
         state = "paused"
     elif connector.failing_since is not None:
@@ -111,7 +127,7 @@ def connector_data(connector: Connector) -> ConnectorData:
         "kind": connector.kind,
         "name": connector.name,
         "room": {"id": connector.room_id, "name": connector.room.name},
-        "config": dict(connector.config),
+        "config": _config(connector),
         "state": state,
         "failing_since": connector.failing_since.isoformat() if connector.failing_since else None,
         "last_error": connector.last_error,

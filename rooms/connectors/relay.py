@@ -78,9 +78,14 @@ def _claim(now: datetime.datetime) -> tuple[list[int], str]:
     with transaction.atomic():
         ids = list(
             Connector.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(deliverable(), next_attempt_at__lte=now)
+            .filter(deliverable())
             .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
-            .filter(Q(room__last_seq__gt=F("delivered_seq")) | Exists(retrying))
+            # Due with new events, or a dead letter an admin asked to retry (at once,
+            # even while the connector backs off).
+            .filter(
+                Q(next_attempt_at__lte=now, room__last_seq__gt=F("delivered_seq"))
+                | Exists(retrying)
+            )
             .order_by("next_attempt_at")
             .values_list("pk", flat=True)[:CLAIM_LIMIT]
         )
@@ -233,6 +238,9 @@ def relay_connector(connector_id: int, token: str, now: datetime.datetime) -> in
         _release(connector_id, token)
         return 0
     delivered = _retry_dead_letters(sink, connector, token)
+    if connector.next_attempt_at > now:  # claimed for a retried dead letter only
+        _release(connector_id, token)
+        return delivered
     events = list(
         RoomEvent.objects.filter(
             room_id=connector.room_id, seq__gt=connector.delivered_seq

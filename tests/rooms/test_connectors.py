@@ -316,3 +316,22 @@ def test_public_addresses_pass_and_operator_networks_are_allowed(settings):
     assert check_outbound_url("https://10.1.2.3/x") == "https://10.1.2.3/x"
     with pytest.raises(Invalid):
         check_outbound_url("http://192.168.0.1/hook")
+
+
+def test_a_retried_dead_letter_goes_out_at_once_even_while_the_connector_backs_off(
+    live_team, recorder
+):
+    team = live_team
+    connector, _ = connect(team)
+    say(team.supplier_member, team.supplier_internal, "refused")
+    recorder.fail = [DeliveryFailed("no", retry=False)]
+    do_relay_connectors()
+    letter = ConnectorDeadLetter.objects.get(connector=connector)
+    waiting = say(team.supplier_member, team.supplier_internal, "waits for the backoff")
+    recorder.fail = [DeliveryFailed("HTTP 503")]
+    do_relay_connectors()  # the next event fails: the connector backs off
+    check_retry_dead_letter(team.supplier_admin, connector_id=connector.pk, letter_id=letter.pk)
+    assert do_relay_connectors() == 1
+    assert recorder.seqs() == [letter.seq, waiting.seq, letter.seq]
+    connector.refresh_from_db()
+    assert connector.delivered_seq == letter.seq and connector.attempts == 1

@@ -1002,3 +1002,75 @@ async def test_the_partner_sees_only_the_files_shared_on_purpose_across_processe
         two_processes, files_scenario, name="files-live", search_words=FILE_WORDS
     )
     boundary.assert_partner_sees_the_same("files-live", recorded)
+
+
+@pytest.fixture
+def webhook_receiver(settings):
+    """A real receiver process on loopback (tests/webhook_receiver.py), which the
+    operator's setting lets A's webhook call."""
+    from tests.rooms.test_webhooks import Receiver
+
+    settings.CAUSEWAY_CONNECTOR_PRIVATE_NETWORKS = ["127.0.0.0/8"]
+    started = Receiver()
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+async def webhook_scenario(run: boundary.Run, receiver: Any) -> None:
+    """A connects an outgoing webhook to its internal room, which mirrors a shared thread;
+    both sides talk, and every message (the copies too) is POSTed out. B cannot tell."""
+    w = run.world
+    before = len(receiver.requests())  # one receiver for both twins
+    root = await run.say(w.dev, w.shared, "Can lot 12 ship early?")
+    await run.settle("dev asks in a new thread")
+    if run.internal:
+        await mirror_into_a(run, root["id"])
+        added = await run.http(
+            w.anna,
+            "POST",
+            "/api/organization/connectors/",
+            {"room": w.a_internal.id, "name": "Ops channel", "url": receiver.url},
+            expect=201,
+        )
+        receiver.control(secret=added["secret"])
+        await run.say(w.ben, w.a_internal, "Webhook: line 3 is free on Monday")
+    await run.settle("A mirrors the thread and connects a webhook to its internal room")
+    await run.say(w.dev, w.shared, "Monday would help a lot", thread=root["id"])
+    await run.say(w.anna, w.shared, "Monday it is", thread=root["id"])
+    await run.settle("both sides reply in the thread", checkpoint=True)
+    if run.internal:
+        await run.http(
+            w.anna,
+            "PUT",
+            f"/api/organization/connectors/{added['connector']['id']}/",
+            {"paused": True},
+        )
+    await run.say(w.dev, w.shared, "Thanks!", thread=root["id"])
+    await run.settle("A pauses the webhook; dev thanks", checkpoint=True)
+    if run.internal:
+        # Not vacuous: the note and both replies' copies went out, signed; nothing after
+        # the pause.
+        seen = receiver.requests()[before:]
+        posted = [json.loads(r["body"])["text"] for r in seen]
+        assert posted == [
+            "Webhook: line 3 is free on Monday",
+            "Monday would help a lot",
+            "Monday it is",
+        ], posted
+        assert all(r["verified"] and r["status"] == 200 for r in seen)
+    else:
+        assert len(receiver.requests()) == before
+
+
+async def test_the_partner_cannot_tell_that_a_connected_a_webhook_to_its_internal_room(
+    in_process, webhook_receiver
+):
+    async def scenario(run: boundary.Run) -> None:
+        await webhook_scenario(run, webhook_receiver)
+
+    recorded = await boundary.twins(
+        in_process, scenario, name="webhook", search_words=["Monday", "Webhook"]
+    )
+    boundary.assert_partner_sees_the_same("webhook", recorded)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from rooms.actions.messages import check_edit_message
+from rooms.actions.messages import check_delete_message, check_edit_message
 from rooms.bridge.mirrors import check_create_mirror
 from rooms.bridge.relay import relay_all
 from rooms.connectors.actions import check_create_connector, check_retry_dead_letter
@@ -159,6 +159,19 @@ def test_mirror_copies_of_a_shared_thread_are_posted_with_their_original_author(
     assert body["text"] == "Still waiting"
     assert body["username"] == f"{team.client_member.name} (Client)"
     assert body["causeway"]["mirror"] is True
+
+
+def test_a_message_deleted_before_its_turn_is_not_sent(live_team, receiver):
+    team = live_team
+    hook(team, receiver)
+    gone = say(team.supplier_member, team.supplier_internal, "sent by mistake")
+    kept = say(team.supplier_member, team.supplier_internal, "the right one")
+    check_delete_message(team.supplier_member, room_id=gone.room_id, message_id=gone.pk)
+    do_relay_connectors()
+    posted = [json.loads(r["body"]) for r in receiver.requests()]
+    assert [p["text"] for p in posted] == ["the right one"]
+    assert posted[0]["causeway"]["message"] == kept.pk
+    assert "sent by mistake" not in json.dumps(receiver.requests())
 
 
 def test_a_refusal_is_a_dead_letter_at_once_and_a_retry_delivers_it(live_team, receiver):

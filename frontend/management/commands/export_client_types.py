@@ -32,6 +32,7 @@ WIRE_MODULES: tuple[str, ...] = (
     "presence.events",
     "hub.organization",
     "hub.identity",
+    "rooms.connectors.actions",
 )
 # The union of the room events: the frames that carry a room's seq.
 ROOM_EVENT_UNION = "rooms.wire.types.RoomEventFrame"

@@ -7,11 +7,12 @@
 // /api/organization/identity-provider/; the secret is write-only). The
 // first screen comes in the page's boot object; each change redraws from
 // the server's answer (docs/protocol.md, "Organization settings"). Retention
-// and legal holds are retention.js's.
+// and legal holds are retention.js's; connectors (outgoing webhooks) connectors.js's.
 
 import { del, get, post, put } from "./api.js";
 import { $, confirmButton, h, readBoot, timeEl } from "./dom.js";
 import { errorText } from "./errors.js";
+import { startConnectors } from "./connectors.js";
 import { startRetention } from "./retention.js";
 
 /** @import { IdentityProviderView, OrganizationSettings, OrgPerson } from "./wire.gen.js" */
@@ -252,3 +253,4 @@ drawSso(boot.identity_provider);
 drawDomains(boot.organization.domains);
 drawPeople(boot.organization.people);
 startRetention(boot.organization.people);
+startConnectors();

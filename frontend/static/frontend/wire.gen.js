@@ -617,6 +617,57 @@
  */
 
 /**
+ * rooms.connectors.actions.ConnectorRoom
+ * @typedef {object} ConnectorRoom
+ * @property {number} id
+ * @property {string} name
+ */
+
+/**
+ * rooms.connectors.actions.DeadLetterData
+ * @typedef {object} DeadLetterData
+ * @property {number} id
+ * @property {number} seq
+ * @property {string | null} type
+ * @property {string} error
+ * @property {number} attempts
+ * @property {"dead" | "retrying"} state
+ * @property {string} created_at
+ */
+
+/**
+ * rooms.connectors.actions.ConnectorConfig
+ * @typedef {object} ConnectorConfig
+ * @property {string} [url]
+ */
+
+/**
+ * rooms.connectors.actions.ConnectorData
+ * @typedef {object} ConnectorData
+ * @property {number} id
+ * @property {string} kind
+ * @property {string} name
+ * @property {ConnectorRoom} room
+ * @property {ConnectorConfig} config
+ * @property {"delivering" | "retrying" | "paused"} state
+ * @property {string | null} failing_since
+ * @property {string} last_error
+ * @property {number} attempts
+ * @property {string | null} next_attempt_at
+ * @property {number} delivered_seq
+ * @property {string} created_at
+ * @property {string | null} created_by
+ * @property {DeadLetterData[]} dead_letters
+ */
+
+/**
+ * rooms.connectors.actions.ConnectorsView
+ * @typedef {object} ConnectorsView
+ * @property {ConnectorData[]} connectors
+ * @property {ConnectorRoom[]} rooms
+ */
+
+/**
  * hub.auditlog.AuditRow
  * @typedef {object} AuditRow
  * @property {number} id
