@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from hub.models import User
 from rooms.connectors.matrix.actions import check_create_matrix_bridge, check_link_matrix_user
 from rooms.connectors.matrix.registration import bot_localpart, registration_yaml
 from rooms.connectors.relay import do_relay_connectors
@@ -91,26 +92,35 @@ class Bridged:
         return self.engineer.text_messages(self.matrix_room)
 
 
-def connect(team: Team, synapse: Synapse) -> Bridged:
-    """What the supplier's admin and their Matrix engineer do to bridge the internal room."""
+def connect_room(
+    synapse: Synapse, admin: User, room: Room, engineer_person: User
+) -> tuple[MatrixBridge, MatrixUser, str, str]:
+    """What an admin and their Matrix engineer do to bridge ``room``: connect it in
+    Causeway, install the registration it generates, invite the bot, link the engineer.
+    Returns the bridge, the engineer, the Matrix room and the registration."""
     n = next(_n)
     engineer = synapse.register(f"engineer{n}_{timezone.now().strftime('%H%M%S%f')}")
-    matrix_room = engineer.create_room(f"Supplier ops {n}")
+    matrix_room = engineer.create_room(f"{room.name} {n}")
     bridge = check_create_matrix_bridge(
-        team.supplier_admin,
-        room_id=team.supplier_internal.pk,
-        homeserver=synapse.url,
-        matrix_room=matrix_room,
+        admin, room_id=room.pk, homeserver=synapse.url, matrix_room=matrix_room
     )
     yaml = registration_yaml(bridge)
     synapse.install_appservice(yaml)
     # The admin knows their server's name: the bot is @causeway_<connector>_bot on it.
     engineer.invite(matrix_room, f"@{bot_localpart(bridge)}:{SERVER_NAME}")
     check_link_matrix_user(
-        team.supplier_admin,
+        admin,
         connector_id=bridge.connector_id,
         matrix_user=engineer.user_id,
-        person_id=team.supplier_member.pk,
+        person_id=engineer_person.pk,
+    )
+    return bridge, engineer, matrix_room, yaml
+
+
+def connect(team: Team, synapse: Synapse) -> Bridged:
+    """The supplier's internal room bridged; the engineer is Sue Supplier on Matrix."""
+    bridge, engineer, matrix_room, yaml = connect_room(
+        synapse, team.supplier_admin, team.supplier_internal, team.supplier_member
     )
     bridged = Bridged(team, synapse, engineer, matrix_room, bridge, yaml)
     # The bot joins the room with the first event it relays; from then on the
