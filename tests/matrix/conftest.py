@@ -14,7 +14,6 @@ import datetime
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,14 +35,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 _n = itertools.count(1)
 
 LOOPBACK = "127.0.0.0/8"
-
-
-@pytest.fixture(scope="session")
-def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
-    server = Synapse(Path(tmp_path_factory.mktemp("synapse")))
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

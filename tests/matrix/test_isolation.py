@@ -29,7 +29,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.postgres,
     pytest.mark.redis,
-    pytest.mark.timeout(1200),
+    pytest.mark.timeout(600),
 ]
 
 

@@ -33,6 +33,7 @@ WIRE_MODULES: tuple[str, ...] = (
     "hub.organization",
     "hub.identity",
     "rooms.connectors.actions",
+    "rooms.connectors.matrix.actions",
 )
 # The union of the room events: the frames that carry a room's seq.
 ROOM_EVENT_UNION = "rooms.wire.types.RoomEventFrame"

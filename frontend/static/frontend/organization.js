@@ -7,12 +7,14 @@
 // /api/organization/identity-provider/; the secret is write-only). The
 // first screen comes in the page's boot object; each change redraws from
 // the server's answer (docs/protocol.md, "Organization settings"). Retention
-// and legal holds are retention.js's; connectors (outgoing webhooks) connectors.js's.
+// and legal holds are retention.js's; connectors (outgoing webhooks) connectors.js's;
+// the Matrix bridge matrix.js's.
 
 import { del, get, post, put } from "./api.js";
 import { $, confirmButton, h, readBoot, timeEl } from "./dom.js";
 import { errorText } from "./errors.js";
 import { startConnectors } from "./connectors.js";
+import { startMatrix } from "./matrix.js";
 import { startRetention } from "./retention.js";
 
 /** @import { IdentityProviderView, OrganizationSettings, OrgPerson } from "./wire.gen.js" */
@@ -254,3 +256,4 @@ drawDomains(boot.organization.domains);
 drawPeople(boot.organization.people);
 startRetention(boot.organization.people);
 startConnectors();
+startMatrix(boot.organization.people);

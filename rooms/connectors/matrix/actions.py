@@ -82,13 +82,16 @@ class MatrixBridgeData(TypedDict):
 
 def bridge_data(bridge: MatrixBridge) -> MatrixBridgeData:
     links = bridge.links.select_related("person").order_by("matrix_user_id")
+    # A room id of room version 12 names no server: until the bot has asked the
+    # homeserver, the admin fills in their own server's name.
+    server = bridge.server_name or "<your server>"
     return {
         "connector": bridge.connector_id,
         "homeserver": bridge.homeserver_url,
         "matrix_room": bridge.room,
         "room_id": bridge.room_id,
-        "bot": registration.bot_user_id(bridge),
-        "puppets": f"@{registration.prefix(bridge)}…:{bridge.server_name}",
+        "bot": f"@{registration.bot_localpart(bridge)}:{server}",
+        "puppets": f"@{registration.prefix(bridge)}…:{server}",
         "links": [
             {
                 "matrix_user": link.matrix_user_id,
