@@ -43,7 +43,9 @@ def mirrors_for(user: User) -> list[Mirror]:
         Mirror.objects.filter(
             organization=user.organization,
             target_room__in=rooms_for_user(user),
-        ).order_by("-created_at")
+        )
+        .select_related("source_room__partnership__supplier", "source_room__partnership__client")
+        .order_by("-created_at")
     )
 
 
