@@ -92,7 +92,7 @@ bench-quick: $(VENV)/.installed-bench
 # Reliability: the fault, fuzz and isolation tests, then the 10-minute soak
 # and reconnect storm; see docs/reliability.md.
 reliability: install-dev synapse
-	@eval "$$($(BIN)/python tests/services.py)" && $(BIN)/pytest tests/reliability tests/rooms/test_live.py tests/rooms/test_bridge_faults.py
+	@eval "$$($(BIN)/python tests/services.py)" && $(BIN)/pytest tests/reliability tests/rooms/test_live.py tests/rooms/test_bridge_faults.py tests/matrix/test_faults.py
 	$(BIN)/python -m bench.soak
 
 soak: install-dev
