@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels.
 
-Sockets must come from an allowed origin and carry a session cookie.
+Sockets must come from an allowed origin and carry a session cookie, or carry a bot's
+``Authorization: Bearer`` token (rooms.socket.auth).
 """
 
 import os
@@ -11,20 +12,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from config.bodylimit import BodyLimit  # noqa: E402
 from rooms.jobs import InProcessWorker  # noqa: E402
-from rooms.socket.auth import SocketAuthMiddleware  # noqa: E402
+from rooms.socket.auth import OriginUnlessBearer, SocketAuthMiddleware  # noqa: E402
 from rooms.socket.routing import websocket_urlpatterns  # noqa: E402
 
 application = InProcessWorker(
     ProtocolTypeRouter(
         {
             "http": BodyLimit(django_asgi_app),
-            "websocket": AllowedHostsOriginValidator(
-                SocketAuthMiddleware(URLRouter(websocket_urlpatterns))
-            ),
+            # The origin check, except for a bot's bearer handshake (rooms.socket.auth).
+            "websocket": OriginUnlessBearer(SocketAuthMiddleware(URLRouter(websocket_urlpatterns))),
         }
     )
 )

@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A bot token (Authorization: Bearer) replaces the session's person (rooms.api.bearer).
+    "rooms.api.bearer.BearerTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -235,6 +237,10 @@ ACCOUNT_SIGNUP_FORM_CLASS = "hub.forms.SignupProfileForm"
 ACCOUNT_FORMS = {"login": "frontend.login.CausewayLoginForm"}
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
+# allauth's own limits, plus one for the single sign-on address form
+# (frontend.sso): each POST may fetch an issuer's discovery document, and its
+# answers tell which domains use single sign-on, so neither is free to repeat.
+ACCOUNT_RATE_LIMITS = {"sso": os.environ.get("CAUSEWAY_RATE_SSO", "20/m/ip,5/m/key")}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # Single sign-on: frontend.adapters.CausewaySocialAccountAdapter holds the boundary
 # rule (a provider signs in only people of its own organization). The provider

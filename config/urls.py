@@ -7,6 +7,7 @@ from frontend import views as pages
 from hub import api as hub_api
 from hub.http import IdConverter
 from rooms.api import (
+    bots,
     bridge,
     connectors,
     exports,
@@ -82,6 +83,15 @@ api = [
         "organization/connectors/<id:connector_id>/dead-letters/<id:letter_id>/",
         connectors.dead_letter,
         name="organization-connector-dead-letter",
+    ),
+    path("organization/bots/", bots.bot_tokens, name="bot-tokens"),
+    path("organization/bots/<id:token_id>/", bots.bot_token, name="bot-token"),
+    path("organization/hooks/", bots.incoming_webhooks, name="incoming-webhooks"),
+    path("organization/hooks/<id:hook_id>/", bots.incoming_webhook, name="incoming-webhook"),
+    path(
+        "organization/hooks/<id:hook_id>/regenerate/",
+        bots.incoming_webhook_regenerate,
+        name="incoming-webhook-regenerate",
     ),
     path("organization/audit/", hub_api.audit_log, name="audit-log"),
     path("organization/connectors/matrix/", matrix.matrix_bridges, name="matrix-bridges"),
@@ -168,6 +178,8 @@ urlpatterns = [
     path("api/", include((api, "api"))),
     path("invitations/<str:token>/", pages.accept_invitation, name="accept-invitation"),
     path("notifications/unsubscribe/<str:token>/", pages.unsubscribe, name="unsubscribe"),
+    # Secrets are token_urlsafe (a slug): anything else is 404.
+    path("hooks/in/<slug:secret>/", bots.incoming, name="incoming-hook"),
     path("healthz", healthz),
     # The Matrix bridge's application-service API: the homeserver calls it (hs_token).
     path(

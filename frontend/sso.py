@@ -9,6 +9,7 @@ the browser goes straight there. Who may then be signed in is decided by
 from __future__ import annotations
 
 import requests
+from allauth.core import ratelimit
 from allauth.socialaccount.providers.base import AuthProcess
 from django import forms
 from django.http import HttpRequest, HttpResponse
@@ -37,6 +38,15 @@ def sso(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return sso_page(request, error="Type a valid e-mail address.", status=400)
     email = form.cleaned_data["email"]
+    # Per address (its domain decides the answer) and per client address, as allauth's
+    # password reset is limited.
+    if not ratelimit.consume(request, action="sso", key=email.lower()):
+        return sso_page(
+            request,
+            email=email,
+            error="Too many attempts: wait a minute, then try again.",
+            status=429,
+        )
     idp = sso_for_email(email)
     if idp is None:
         return sso_page(

@@ -181,7 +181,9 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
         organization = access_admin_organization(request.user)
     except NotFound:
         raise Http404("No such page.") from None
-    people = User.objects.filter(organization=organization).order_by("display_name", "email")
+    people = User.objects.filter(organization=organization, is_bot=False).order_by(
+        "display_name", "email"
+    )
     return render(
         request,
         "frontend/audit.html",

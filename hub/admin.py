@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
-from hub.models import AuditEntry, Organization, Partnership, User
+from hub.models import AuditEntry, IdentityProvider, Organization, Partnership, User
 
 
 @admin.register(Organization)
@@ -60,4 +60,34 @@ class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
         return False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(IdentityProvider)
+class IdentityProviderAdmin(admin.ModelAdmin[IdentityProvider]):
+    """Which organization signs in through which issuer (for support). Read-only: an
+    organization's admins change it on their settings page, where it is checked (https
+    issuer, one per organization) and audited; the secret is never shown here."""
+
+    list_display = ("organization", "issuer", "client_id", "require_sso", "updated_at")
+    list_filter = ("require_sso",)
+    list_select_related = ("organization", "app")
+    fields = ("organization", "issuer", "client_id", "require_sso", "updated_at")
+    readonly_fields = fields
+
+    @admin.display(description="issuer")
+    def issuer(self, obj: IdentityProvider) -> str:
+        return str(obj.app.settings.get("server_url", ""))
+
+    @admin.display(description="client id")
+    def client_id(self, obj: IdentityProvider) -> str:
+        return str(obj.app.client_id)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

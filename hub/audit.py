@@ -35,6 +35,11 @@ def record(
 # shown by its name (``label``), never dropped.
 LABELS: dict[str, str] = {
     "audit.exported": "Exported the audit log",
+    "bot.hook_created": "Created an incoming webhook",
+    "bot.hook_regenerated": "Regenerated an incoming webhook's address",
+    "bot.hook_revoked": "Removed an incoming webhook",
+    "bot.token_created": "Created a bot token",
+    "bot.token_revoked": "Revoked a bot token",
     "connector.created": "Connected a room to an outside service",
     "connector.dead_letter_discarded": "Discarded an undelivered connector event",
     "connector.dead_letter_retried": "Retried an undelivered connector event",
@@ -78,7 +83,7 @@ LABELS: dict[str, str] = {
     "retention.changed": "Changed the retention periods",
     "retention.hold_lifted": "Lifted a legal hold",
     "retention.hold_placed": "Placed a legal hold",
-    "retention.run": "Removed messages past the retention period",
+    "retention.run": "Removed messages and work-item text past the retention period",
     "room.archived": "Archived a room",
     "room.created": "Created a room",
     "room.exported": "Exported a room",

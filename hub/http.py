@@ -120,7 +120,7 @@ def api(methods: tuple[str, ...] = ("GET",)) -> Callable[[Callable[..., Any]], V
                 response: HttpResponse = view(request, *args, **kwargs)
                 return response
             except (ActionError, DatabaseError) as error:
-                return _failure(request, error)
+                return failure_response(request, error)
 
         return wrapper
 
@@ -143,12 +143,12 @@ def _async_api(view: Callable[..., Any], methods: tuple[str, ...]) -> View:
             response: HttpResponse = await view(request, *args, **kwargs)
             return response
         except (ActionError, DatabaseError) as error:
-            return _failure(request, error)
+            return failure_response(request, error)
 
     return wrapper  # type: ignore[return-value]
 
 
-def _failure(request: HttpRequest, error: ActionError | DatabaseError) -> JsonResponse:
+def failure_response(request: HttpRequest, error: ActionError | DatabaseError) -> JsonResponse:
     """An action's refusal as its JSON error; a database that failed as the 503."""
     if isinstance(error, RateLimited):
         response = JsonResponse(

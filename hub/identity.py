@@ -19,6 +19,7 @@ from typing import TypedDict
 from urllib.parse import urlsplit
 
 from allauth.socialaccount.models import SocialAccount, SocialApp
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import transaction
 from django.utils import timezone
 
@@ -41,6 +42,17 @@ class IdentityProviderView(TypedDict):
     # Where the provider sends people back: the admin registers it there (after
     # the first save: the path names the app's random id).
     callback_path: str
+    # Active people of the organization without a password (they joined through the
+    # provider): if it is removed, they set one with "Forgot your password?".
+    passwordless_people: int
+
+
+def passwordless_people(organization_id: int) -> int:
+    return (
+        User.objects.filter(organization_id=organization_id, is_active=True)
+        .filter(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .count()
+    )
 
 
 def _view(idp: IdentityProvider | None) -> IdentityProviderView | None:
@@ -52,6 +64,7 @@ def _view(idp: IdentityProvider | None) -> IdentityProviderView | None:
         "has_secret": bool(idp.app.secret),
         "require_sso": idp.require_sso,
         "callback_path": f"/accounts/oidc/{idp.app.provider_id}/login/callback/",
+        "passwordless_people": passwordless_people(idp.organization_id),
     }
 
 

@@ -81,6 +81,11 @@ class User(AbstractUser):
     # When the person's last socket closed: the e-mail digest waits until they
     # have been away a while (rooms.actions.digests).
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    # A bot: an identity of its organization that acts only through a bot token or an
+    # incoming webhook, in the internal rooms it was given (rooms.actions.bots). No
+    # password, no sign-in, no deliverable e-mail; never listed among people, never in a
+    # shared room or a direct conversation.
+    is_bot = models.BooleanField(default=False)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -103,7 +108,9 @@ class User(AbstractUser):
     @property
     def name(self) -> str:
         # Never a part of the e-mail address: names reach the other organization.
-        return self.display_name or self.handle
+        name = self.display_name or self.handle
+        # A bot says so wherever its name shows, so it never passes for a person.
+        return f"{name} (bot)" if self.is_bot else name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.handle:

@@ -92,7 +92,8 @@ def org_person(person: User) -> OrgPerson:
 def organization_settings(actor: User) -> OrganizationSettings:
     organization = access_admin_organization(actor)
     # Active people first, then by name: those still here are who an admin looks for.
-    people = User.objects.filter(organization=organization).order_by(
+    # Bots are listed in their own section (rooms.api.bots), never among people.
+    people = User.objects.filter(organization=organization, is_bot=False).order_by(
         "-is_active", "display_name", "email"
     )
     return {
@@ -165,7 +166,7 @@ def do_remove_domain(actor: User | None, organization: Organization, domain: str
 def access_colleague(actor: User, person_id: int) -> User:
     """Someone of the actor's own organization (``NotFound`` for anyone else or nobody);
     ``Forbidden`` unless the actor is one of its admins, as for deactivation."""
-    person = User.objects.filter(pk=person_id).first()
+    person = User.objects.filter(pk=person_id, is_bot=False).first()
     if (
         person is None
         or actor.organization_id is None

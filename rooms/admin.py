@@ -12,6 +12,7 @@ from rooms.models.invitations import Invitation
 from rooms.models.log import RoomEvent
 from rooms.models.messages import Message
 from rooms.models.notifications import Notification
+from rooms.models.retention import LegalHold, RetentionPolicy
 from rooms.models.rooms import Membership, Room
 from rooms.models.workitems import Escalation, EscalationContact, WorkItem
 
@@ -114,6 +115,24 @@ class RoomExportAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
     list_select_related = ("organization", "room")
     exclude = ("blob",)
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(ReadOnlyAdmin):
+    """Each organization's retention periods (for support). Set by its admins on their
+    settings page, where a change is checked and audited."""
+
+    list_display = ("organization", "shared_days", "internal_days", "updated_by", "updated_at")
+    list_select_related = ("organization", "updated_by")
+
+
+@admin.register(LegalHold)
+class LegalHoldAdmin(ReadOnlyAdmin):
+    """Legal holds, live and lifted (for support); placed and lifted by the organization's
+    admins, audited."""
+
+    list_display = ("id", "organization", "person", "room", "created_at", "lifted_at")
+    list_select_related = ("organization", "person", "room")
 
 
 @admin.register(OutboxEntry)

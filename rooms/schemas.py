@@ -251,6 +251,22 @@ class MessageDeleteFrame(InRoom):
     id: Id
 
 
+class MessageNew(Schema):
+    """POST /api/rooms/{room}/messages/ (bots and scripts; the web page sends on the socket).
+    No files: an upload is the web page's (docs/connectors.md)."""
+
+    client_id: ClientId
+    body: Body
+    thread: Id | None = None
+    also_to_room: StrictBool = False
+
+
+class MessageChange(Schema):
+    """PATCH /api/rooms/{room}/messages/{id}/"""
+
+    body: Body
+
+
 def _emoji(value: Any, info: ValidationInfo) -> str:
     if not isinstance(value, str) or value not in REACTION_EMOJI:
         raise Invalid(f"`emoji` must be one of {' '.join(REACTION_EMOJI)}.")
@@ -650,3 +666,27 @@ class MatrixLinkGone(Schema):
     model_config = Schema.model_config | {"extra": "forbid"}
 
     matrix_user: MatrixRef
+
+
+# --- bots and incoming webhooks (rooms.actions.bots) --------------------------------------
+
+
+class BotTokenNew(Schema):
+    """POST /api/organization/bots/: the bot's name and the internal rooms it may act in."""
+
+    name: Annotated[str, text(80)]
+    rooms: Annotated[list[int], _ids(50)]
+
+
+class IncomingWebhookNew(Schema):
+    """POST /api/organization/hooks/: the name its messages show and its one room."""
+
+    name: Annotated[str, text(80)]
+    room: Id
+
+
+class IncomingPayload(Schema):
+    """POST /hooks/in/{secret}/: Slack's shape, ``text`` and an optional ``username``."""
+
+    text: Body
+    username: Annotated[str, text(80, allow_empty=True)] = ""

@@ -796,6 +796,9 @@ class Run:
                         "work item", f"{base}/workitems/{item['id']}/", room=rid, item=item["id"]
                     )
             await page("room page", f"/rooms/{rid}/", room=rid)
+            if person.is_org_admin:
+                # B's own exports of the room: A's export of it must not show.
+                await get("exports", f"{base}/exports/", room=rid)
         for path in (
             "/api/workitems/mine/",
             "/api/notifications/",

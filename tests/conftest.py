@@ -410,6 +410,7 @@ def generous_rate_limits(settings: Any) -> None:
     settings.CAUSEWAY_INPROCESS_WORKER = False  # tests drive the clock themselves
     settings.CAUSEWAY_RATE_LIMIT_WRITES = (100_000, 10)
     settings.CAUSEWAY_RATE_LIMIT_FRAMES = (100_000, 10)
+    settings.ACCOUNT_RATE_LIMITS = {"sso": "100000/m/ip"}
     if not HAS_REDIS:
         cache.clear()
 

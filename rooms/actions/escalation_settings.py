@@ -49,7 +49,9 @@ def check_set_escalation_contacts(
         raise Forbidden("Only an organization admin names escalation contacts.")
     ids = set(person_ids)
     people = list(
-        User.objects.filter(pk__in=ids, organization_id=actor.organization_id, is_active=True)
+        User.objects.filter(
+            pk__in=ids, organization_id=actor.organization_id, is_active=True, is_bot=False
+        )
     )
     if len(people) != len(ids):
         raise Invalid("Contacts must be active people of your own organization.")

@@ -280,7 +280,7 @@ def _tell(
     item = WorkItem.objects.select_related("room").get(pk=escalation.work_item_id)
     room = item.room
     body = f"**{escalation.severity} escalation {headline}** by {_who(actor)} on *{item.title}*"
-    do_send_message(
+    notice, _ = do_send_message(
         actor,
         room,
         client_id=f"notice-{uuid.uuid4().hex}",
@@ -302,6 +302,7 @@ def _tell(
             body=note or f"In {room.name}.",
             room=room,
             item=item,
+            message=notice,
         )
 
 

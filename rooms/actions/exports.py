@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import logging
 import secrets
+from typing import Literal, TypedDict
 
 from django.db import transaction
 from django.db.models import Q
@@ -91,6 +92,22 @@ def do_request_room_export(actor: User, room: Room) -> RoomExport:
     return export
 
 
+# How many of a room's past exports the room settings list.
+LISTED = 20
+
+
+def exports_of_room(actor: User, room_id: int) -> list[RoomExport]:
+    """The room's exports by the admin's organization, newest first (at most ``LISTED``):
+    the room settings panel lists them, follows one still building and links the ZIPs
+    not yet expired. A room the admin may not export: ``NotFound``, as for asking."""
+    room = access_exportable_room(actor, room_id)
+    return list(
+        RoomExport.objects.filter(room=room, organization=actor.organization)
+        .select_related("room")
+        .order_by("-created_at", "-pk")[:LISTED]
+    )
+
+
 def access_export(actor: User, export_id: int) -> RoomExport:
     """An export its requester, or an admin of the requester's organization, may see."""
     check_active_person(actor)
@@ -110,12 +127,36 @@ def access_export_download(actor: User, export_id: int) -> RoomExport:
     return export
 
 
-def export_data(export: RoomExport) -> dict[str, object]:
+class ExportRoomRef(TypedDict):
+    id: int
+    name: str
+
+
+class RoomExportData(TypedDict):
+    """An export's state: GET /api/exports/{id}/ and each of GET /api/rooms/{id}/exports/."""
+
+    id: int
+    room: ExportRoomRef
+    status: Literal["queued", "running", "done", "failed"]
+    progress: int
+    error: str | None
+    created_at: str
+    finished_at: str | None
+    expires_at: str | None
+    expired: bool
+    download: str | None
+
+
+class RoomExportList(TypedDict):
+    exports: list[RoomExportData]
+
+
+def export_data(export: RoomExport) -> RoomExportData:
     """The status endpoint's answer (docs/protocol.md "Room exports")."""
     return {
         "id": export.pk,
         "room": {"id": export.room_id, "name": export.room.name},
-        "status": export.status,
+        "status": export.status,  # type: ignore[typeddict-item]
         "progress": export.progress,
         "error": export.error or None,
         "created_at": export.created_at.isoformat(),

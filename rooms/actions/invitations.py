@@ -135,6 +135,10 @@ def check_create_invitation(
             "to invite them."
         )
     existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None and existing.is_bot:
+        # Its address takes no mail and it cannot sign in; do_add_member would refuse it
+        # a shared room anyway (rooms.actions.bots).
+        raise Invalid("That address is a bot's: a bot is given its rooms when it is made.")
     if existing is not None and existing.organization_id != target.pk:
         raise Conflict("That person belongs to another organization.")
     if target.pk == actor.organization_id and not on_verified_domain:

@@ -31,6 +31,10 @@ def do_add_member(
         # The invariant behind every other check: an internal room only ever
         # holds its organization's people, a shared room only its two sides'.
         raise Forbidden("That person's organization cannot be in this room.")
+    if person.is_bot and room.kind != Room.Kind.INTERNAL:
+        # Bots live in their organization's internal rooms only: never a shared room or
+        # a direct conversation, whatever path tries (rooms.actions.bots).
+        raise Forbidden("A bot can only be in internal rooms.")
     if not person.is_active:
         raise Invalid("That person's account is deactivated.")
     with transaction.atomic():

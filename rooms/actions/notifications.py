@@ -207,13 +207,32 @@ def check_mark_notifications_read(person: User, *, ids: list[int] | Literal["all
 
 
 def notify(
-    people: list[User], *, kind: str, title: str, body: str, room: Room, item: WorkItem
+    people: list[User],
+    *,
+    kind: str,
+    title: str,
+    body: str,
+    room: Room,
+    item: WorkItem,
+    message: Message | None = None,
 ) -> None:
-    """An escalation's notice: in the app, and by e-mail at once to those who take it."""
+    """An escalation's notice: in the app, and by e-mail at once to those who take it.
+
+    ``message``: the notice in the room that says the same in its author's name. The
+    notifications then go with it when it is deleted (by a moderator, or by retention:
+    a note given when acknowledging or resolving is its author's text), as for a
+    mention. Reading the room does not read them: an escalation is read in the bell."""
     choices = settings_of(p.pk for p in people)
     for person in people:
         _create(
-            person.pk, choices[person.pk], kind=kind, title=title, body=body, room=room, item=item
+            person.pk,
+            choices[person.pk],
+            kind=kind,
+            title=title,
+            body=body,
+            room=room,
+            item=item,
+            message=message,
         )
     emails = [p.email for p in people if choices[p.pk].emails("escalation")]
     if emails:

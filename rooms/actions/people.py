@@ -42,7 +42,8 @@ def do_deactivate_person(actor: User | None, person: User) -> None:
 
 
 def check_deactivate_person(actor: User, *, person_id: int) -> None:
-    person = User.objects.filter(pk=person_id).first()
+    # A bot is revoked, not deactivated (rooms.actions.bots): not a person here.
+    person = User.objects.filter(pk=person_id, is_bot=False).first()
     if person is None or person.organization_id != actor.organization_id:
         raise NotFound()
     if not actor.is_org_admin:

@@ -1,4 +1,4 @@
-"""Retention and legal hold: an organization removes its own people's old messages.
+"""Retention and legal hold: an organization removes its own people's old messages and text.
 
 Each organization keeps its own people's messages (and thread replies) for
 ``shared_days`` in shared rooms (direct conversations across the partnership
@@ -10,7 +10,9 @@ reactions dropped, its events in the log blanked, its files released, and a
 show the tombstone and the sequence has no gap. Mirror copies follow their
 original: the bridge deletes them when the original's delete is relayed, and
 no organization's retention removes a copy by itself (``Message.Kind.MIRROR``
-is never selected). Work items and system notices are kept (not yet covered).
+is never selected). An escalation's notices, posted in a person's name, go
+as that person's messages. Work items' text (title, description) is removed
+by ``rooms.actions.workitem_retention`` in the same run.
 
 The other organization's people's content is never selected: the query names
 the organization's own people. A legal hold (the organization, one person or
@@ -33,6 +35,11 @@ from hub.errors import Invalid, NotFound
 from hub.models import Organization, User
 from hub.organization import check_org_admin
 from rooms.actions.messages import do_delete_message
+from rooms.actions.workitem_retention import (
+    cutoff,
+    do_remove_work_item_text,
+    expired_work_items,
+)
 from rooms.models.messages import Message
 from rooms.models.retention import LegalHold, RetentionPolicy
 from rooms.models.rooms import Room
@@ -277,9 +284,14 @@ def expired(
         .filter(
             periods,
             author__organization_id=policy.organization_id,
-            # Copies follow their original (the bridge); work items and notices stay.
-            kind=Message.Kind.MESSAGE,
             deleted_at__isnull=True,
+        )
+        .filter(
+            # A person's messages and the notices posted in their name (escalations:
+            # their reason or note); the bridge's copies and notices (provenance) follow
+            # their original instead, and a work item's thread root goes with its item's
+            # text (rooms.actions.workitem_retention).
+            Q(kind=Message.Kind.MESSAGE) | Q(kind=Message.Kind.NOTICE, provenance__isnull=True),
         )
         .exclude(author_id__in=[h.person_id for h in holds if h.person_id])
         .exclude(room_id__in=[h.room_id for h in holds if h.room_id])
@@ -288,10 +300,13 @@ def expired(
 
 
 def do_apply_retention(now: datetime.datetime | None = None) -> dict[int, int]:
-    """One run: each organization's expired messages removed as deletes (no actor), and one
-    ``retention.run`` audit entry for each organization it removed something of. Returns
-    {organization id: messages removed}. Idempotent (a removed message is not selected
-    again) and safe with several workers (each organization is claimed by one)."""
+    """One run: each organization's expired messages removed as deletes (no actor), its
+    expired work items' text removed, and one ``retention.run`` audit entry for each
+    organization it removed something of (counts of messages, ``shared`` and
+    ``internal``, and of work items, ``work_items_shared`` and ``work_items_internal``).
+    Returns {organization id: messages and work items removed}. Idempotent (what was
+    removed is not selected again) and safe with several workers (each organization is
+    claimed by one)."""
     now = now or timezone.now()
     removed: dict[int, int] = {}
     policies = RetentionPolicy.objects.select_related("organization").filter(
@@ -304,13 +319,22 @@ def do_apply_retention(now: datetime.datetime | None = None) -> dict[int, int]:
             holds = active_holds(policy.organization_id)
             if any(h.person_id is None and h.room_id is None for h in holds):
                 continue  # the whole organization is held
-            counts = {"shared": 0, "internal": 0}
+            counts = {"shared": 0, "internal": 0, "work_items_shared": 0, "work_items_internal": 0}
             for message in expired(policy, now, holds):
                 # Each its own transaction: a room is locked for one delete, not the batch.
                 if do_delete_message(None, message):
                     shared = message.room.partnership_id is not None
                     counts["shared" if shared else "internal"] += 1
-            total = counts["shared"] + counts["internal"]
+            held_people = [h.person_id for h in holds if h.person_id]
+            for item in expired_work_items(policy, now, holds, BATCH):
+                # The same: one transaction per item.
+                before = cutoff(policy, item.room, now)
+                if before is not None and do_remove_work_item_text(
+                    policy.organization_id, item, changed_before=before, held_people=held_people
+                ):
+                    shared = item.room.partnership_id is not None
+                    counts["work_items_shared" if shared else "work_items_internal"] += 1
+            total = sum(counts.values())
             if total:
                 removed[policy.organization_id] = total
                 audit.record(

@@ -47,6 +47,11 @@ def _assignee(room: Room, person_id: int | None) -> User | None:
     return membership.user
 
 
+def thread_root_body(title: str) -> str:
+    """The body of a work item's thread root: what the room's timeline shows of it."""
+    return f"**Work item:** {title}"
+
+
 def _item_frame_data(item: WorkItem) -> WorkItemData:
     return work_item_data(item, item.open_escalation())
 
@@ -84,7 +89,7 @@ def do_create_work_item(
             actor,
             room,
             client_id=f"workitem-{uuid.uuid4().hex}",
-            body=f"**Work item:** {title}",
+            body=thread_root_body(title),
             thread_root=None,
             kind=Message.Kind.WORK_ITEM,
         )

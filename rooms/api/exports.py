@@ -12,17 +12,25 @@ from hub.errors import NotFound
 from hub.http import AuthedRequest, api
 from rooms.actions.exports import (
     ZIP_TYPE,
+    RoomExportList,
     access_export,
     access_export_download,
     check_request_room_export,
     export_data,
+    exports_of_room,
 )
 from rooms.files import storage
 
 
-@api(methods=("POST",))
+@api(methods=("GET", "POST"))
 def room_exports(request: AuthedRequest, room_id: int) -> JsonResponse:
-    """POST /api/rooms/{id}/exports/: queue an export of the room (its organization's admins)."""
+    """GET /api/rooms/{id}/exports/: the room's past exports by the admin's organization;
+    POST: queue an export of the room (its organization's admins)."""
+    if request.method == "GET":
+        listed: RoomExportList = {
+            "exports": [export_data(e) for e in exports_of_room(request.user, room_id)]
+        }
+        return JsonResponse(listed)
     export = check_request_room_export(request.user, room_id=room_id)
     return JsonResponse(export_data(export), status=201)
 

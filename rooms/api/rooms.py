@@ -15,6 +15,7 @@ from rooms.actions.members import (
     check_remove_member,
     check_set_member_role,
 )
+from rooms.actions.messages import check_delete_message, check_edit_message, check_send_message
 from rooms.actions.notifications import check_set_room_notify
 from rooms.actions.rooms import (
     check_create_internal_room,
@@ -27,6 +28,8 @@ from rooms.schemas import (
     HistoryQuery,
     MemberNew,
     MemberRole,
+    MessageChange,
+    MessageNew,
     PageQuery,
     RoomChange,
     RoomLeave,
@@ -116,8 +119,25 @@ def leave(request: AuthedRequest, room_id: int) -> JsonResponse:
     return JsonResponse({"ok": True})
 
 
-@api()
+@api(("GET", "POST"))
 def history(request: AuthedRequest, room_id: int) -> JsonResponse:
+    """GET: a page of the room's messages. POST: send one, as the socket's ``message.send``
+    does (the same ``check_send_message``), for bots and scripts; 201 when stored, 200 for a
+    ``client_id`` already used (the first message)."""
+    if request.method == "POST":
+        new = body(request, MessageNew)
+        sent, created = check_send_message(
+            request.user,
+            room_id=room_id,
+            client_id=new.client_id,
+            body=new.body,
+            thread=new.thread,
+            also_to_room=new.also_to_room,
+        )
+        return JsonResponse(
+            {"room": sent.room_id, "id": sent.pk, "seq": sent.seq, "client_id": sent.client_id},
+            status=201 if created else 200,
+        )
     membership = access_membership(request.user, room_id, readonly=True)
     params = query(request, HistoryQuery)
     limit = min(params.limit or settings.CAUSEWAY_PAGE_SIZE, 200)
@@ -135,9 +155,21 @@ def history(request: AuthedRequest, room_id: int) -> JsonResponse:
 AROUND_EACH_SIDE = 25
 
 
-@api()
+@api(("GET", "PATCH", "DELETE"))
 def message(request: AuthedRequest, room_id: int, message_id: int) -> JsonResponse:
-    """A permalink: the message, and the room's messages around it (or around its thread)."""
+    """GET: a permalink: the message, and the room's messages around it (or around its
+    thread). PATCH and DELETE: the socket's ``message.edit`` and ``message.delete``."""
+    if request.method == "PATCH":
+        edited = check_edit_message(
+            request.user,
+            room_id=room_id,
+            message_id=message_id,
+            body=body(request, MessageChange).body,
+        )
+        return JsonResponse({"id": edited.pk, "room": edited.room_id})
+    if request.method == "DELETE":
+        deleted = check_delete_message(request.user, room_id=room_id, message_id=message_id)
+        return JsonResponse({"id": deleted, "room": room_id})
     target = access_message(request.user, room_id, message_id, readonly=True)
     around = messages_around(target, each_side=AROUND_EACH_SIDE)
     return JsonResponse(

@@ -21,6 +21,7 @@ from rooms.actions.reactions import do_sync_relayed
 from rooms.models.bridge import Mirror, MirrorDelivery, OutboxEntry
 from rooms.models.log import RoomEvent
 from rooms.models.messages import Message
+from rooms.models.workitems import RETENTION_CHANGE
 from rooms.wire.types import MirroredMessage
 
 
@@ -123,19 +124,15 @@ def apply_to_mirror(mirror: Mirror, event: RoomEvent) -> Message | None:
             do_sync_relayed(copy, reactions_in(event.payload))
         return copy
     if event.type == "workitem.updated":
-        by = event.payload.get("by") or {}
-        who = f"{by.get('name', 'Causeway')}"
-        if by.get("org"):
-            who += f" ({by['org']['name']})"
-        lines = [
-            f"- {field}: {_show(old)} -> {_show(new)}"
-            for field, (old, new) in event.payload.get("changes", {}).items()
-        ]
+        if RETENTION_CHANGE in event.payload.get("changes", {}):
+            # Retention rewrote this mirror's copies itself, in its own transaction
+            # (rooms.actions.workitem_retention): nothing more to say here.
+            return None
         notice, _ = do_send_message(
             mirror.created_by,
             mirror.target_room,
             client_id=f"mirror-{mirror.pk}-event-{event.pk}",
-            body=f"**Work item updated** by {who}:\n" + "\n".join(lines),
+            body=workitem_notice(event.payload),
             thread_root=mirror.root_copy,
             kind=Message.Kind.NOTICE,
             provenance={
@@ -146,6 +143,22 @@ def apply_to_mirror(mirror: Mirror, event: RoomEvent) -> Message | None:
         )
         return notice
     return None
+
+
+def workitem_notice(frame: Any) -> str:
+    """A mirror's notice of a ``workitem.updated`` frame: who changed what, from what to what.
+
+    Retention renders it again from the rewritten frame, so the notice never keeps
+    text the frame no longer has."""
+    by = frame.get("by") or {}
+    who = f"{by.get('name', 'Causeway')}"
+    if by.get("org"):
+        who += f" ({by['org']['name']})"
+    lines = [
+        f"- {field}: {_show(old)} -> {_show(new)}"
+        for field, (old, new) in frame.get("changes", {}).items()
+    ]
+    return f"**Work item updated** by {who}:\n" + "\n".join(lines)
 
 
 def reactions_in(frame: Any) -> list[tuple[int, str]]:

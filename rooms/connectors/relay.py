@@ -250,6 +250,7 @@ def relay_connector(connector_id: int, token: str, now: datetime.datetime) -> in
         # Removed, paused or its room gone from the organization since the last
         # event, or the lease lost: stop before sending anything more.
         if _holding(connector_id, token) is None:
+            _release(connector_id, token)  # so a resumed connector is not kept waiting
             return delivered
         try:
             _send(sink, connector, event)

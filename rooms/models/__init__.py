@@ -1,5 +1,6 @@
 """Rooms' models, one module per concept; every model is importable from here."""
 
+from rooms.models.bots import BotToken, IncomingWebhook
 from rooms.models.bridge import Mirror, MirrorDelivery, OutboxEntry
 from rooms.models.connectors import Connector, ConnectorDeadLetter
 from rooms.models.exports import RoomExport
@@ -30,12 +31,14 @@ from rooms.models.workitems import (
 
 __all__ = [
     "Attachment",
+    "BotToken",
     "Connector",
     "ConnectorDeadLetter",
     "Escalation",
     "EscalationContact",
     "EscalationRoom",
     "FilePolicy",
+    "IncomingWebhook",
     "Invitation",
     "LegalHold",
     "MatrixAttempt",

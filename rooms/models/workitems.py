@@ -14,6 +14,13 @@ from hub.models import Organization, Partnership, User
 from rooms.models.messages import Message
 from rooms.models.rooms import Room
 
+# What a work item's title (and an escalation's reason) says once retention removed it
+# (a description is blanked).
+REMOVED_TEXT = "Removed under retention"
+# The ``changes`` key of the ``workitem.updated`` retention publishes when it removes a
+# work item's text: ``[null, [the fields whose text it removed]]``.
+RETENTION_CHANGE = "retention"
+
 
 class WorkItem(models.Model):
     class Status(models.TextChoices):
@@ -83,6 +90,9 @@ class WorkItemChange(models.Model):
     changed_at = models.DateTimeField(default=timezone.now)
     changes = models.JSONField()
     seq = models.BigIntegerField()
+    # When retention removed the text this change wrote (its organization's period
+    # passed): the job selects changes without it, so a run never redoes one.
+    text_removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["seq"]

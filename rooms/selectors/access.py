@@ -119,6 +119,9 @@ def access_message(user: User, room_id: int, message_id: int, *, readonly: bool 
 def visible_people(user: User) -> QuerySet[User]:
     """The active people ``user`` may know of: colleagues, and anyone they share a room with.
 
+    Never a bot: bots are no one's to find, add, invite, mention or message directly
+    (rooms.actions.bots); they show only as authors and members of their rooms.
+
     Everyone else, the partner's staff included, is "not found" to them:
     answering differently for a person who exists would let anyone list the
     other organization's people by trying ids.
@@ -126,7 +129,9 @@ def visible_people(user: User) -> QuerySet[User]:
     my_rooms = Membership.objects.active().filter(user=user).values("room_id")
     co_members = Membership.objects.active().filter(room_id__in=my_rooms).values("user_id")
     return User.objects.filter(
-        Q(organization_id=user.organization_id) | Q(pk__in=co_members), is_active=True
+        Q(organization_id=user.organization_id) | Q(pk__in=co_members),
+        is_active=True,
+        is_bot=False,
     )
 
 

@@ -143,6 +143,7 @@ def room_members(room: Room | int) -> list[Membership]:
             "user__display_name",
             "user__title",
             "user__avatar",
+            "user__is_bot",
             "user__organization__id",
             "user__organization__name",
             "user__organization__slug",

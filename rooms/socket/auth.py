@@ -20,6 +20,7 @@ from importlib import import_module
 from types import SimpleNamespace
 from typing import Any
 
+from channels.security.websocket import AllowedHostsOriginValidator
 from django.conf import settings
 from django.contrib.auth import (
     BACKEND_SESSION_KEY,
@@ -37,6 +38,7 @@ from django.utils.crypto import constant_time_compare
 
 from hub.models import Organization, User
 from hub.threads import db
+from rooms.actions.bots import authenticate_bot
 
 
 def session_store(session_key: str | None) -> SessionBase:
@@ -150,11 +152,48 @@ class SocketAuthMiddleware:
 
 
 async def _identify(scope: dict[str, Any]) -> tuple[str | None, User | AnonymousUser]:
-    """The session cookie's key, if it names a session, and its person."""
+    """The session cookie's key, if it names a session, and its person.
+
+    A handshake with ``Authorization: Bearer …`` (a bot's client, not a browser) is the
+    token's bot or nobody, whatever cookie it also carries: no session key, so nothing
+    a person's logout does applies to it; a revocation closes it (``auth.recheck``).
+    """
+    token = bearer_of(scope)
+    if token is not None:
+        bot = await db(authenticate_bot)(token)
+        return None, bot if bot is not None else AnonymousUser()
     cookie_header = b"".join(value for name, value in scope.get("headers", ()) if name == b"cookie")
     cookies = parse_cookie(cookie_header.decode("latin1")) if cookie_header else {}
     session, user = await db(socket_identity)(cookies.get(settings.SESSION_COOKIE_NAME))
     return session.session_key, user
+
+
+def bearer_of(scope: dict[str, Any]) -> str | None:
+    """The token of a handshake's ``Authorization: Bearer`` header, or None if there is none."""
+    authorization = b"".join(
+        value for name, value in scope.get("headers", ()) if name == b"authorization"
+    )
+    scheme, _, token = authorization.decode("latin1").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+class OriginUnlessBearer:
+    """The origin check (``AllowedHostsOriginValidator``) for handshakes that carry cookies.
+
+    A browser's page cannot add an ``Authorization`` header to a WebSocket
+    handshake, so a handshake with one is a bot's own client, which sends no
+    ``Origin``, and is identified by its token alone (``_identify`` ignores its
+    cookies): no other site can ride on it, which is what the origin check is for.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.checked = AllowedHostsOriginValidator(inner)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        if bearer_of(scope) is not None:
+            return await self.inner(scope, receive, send)
+        return await self.checked(scope, receive, send)
 
 
 def session_is_valid(user_id: int, session_key: str | None) -> bool:

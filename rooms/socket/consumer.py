@@ -28,6 +28,7 @@ from hub.schemas import Schema, parse
 from hub.threads import db
 from hub.validation import check_text
 from presence.actions import do_connect, do_disconnect, do_set_state, do_typing, states
+from rooms.actions.bots import bot_is_live
 from rooms.actions.messages import check_delete_message, check_edit_message, check_send_message
 from rooms.actions.reactions import check_set_reaction
 from rooms.actions.reading import check_follow_thread, check_mark_read, check_mark_thread_read
@@ -70,6 +71,11 @@ ROOMS_OF = db(presence_room_ids)
 TYPING_MIN_INTERVAL = 2.0
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SESSION_ENDED = 4403
+# What a bot's socket may send: its rooms' messages, and no presence, typing, reading
+# state, reactions, work items or room changes (rooms.actions.bots).
+BOT_FRAMES = frozenset(
+    {"subscribe", "unsubscribe", "message.send", "message.edit", "message.delete", "ping"}
+)
 
 
 class CausewayConsumer(AsyncWebsocketConsumer):
@@ -101,7 +107,9 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         self.subs = Subscriptions(self.fanout, self)
         await self.accept()
         await self.fanout.join(publish.user_group(self.user.pk), self)
-        await do_connect(self.user.pk, self.conn_id, self, ROOMS_OF)
+        if not self.user.is_bot:
+            # A bot has no presence: it is never "online" to anyone.
+            await do_connect(self.user.pk, self.conn_id, self, ROOMS_OF)
         await self.send_frame(
             {
                 "type": "hello",
@@ -126,8 +134,9 @@ class CausewayConsumer(AsyncWebsocketConsumer):
         self.closed = True
         await self.subs.drop_all()
         await self.fanout.leave(publish.user_group(self.user.pk), self)
-        await do_disconnect(self.user.pk, self.conn_id, ROOMS_OF)
-        LastSeen.get().note(self.user.pk)
+        if not self.user.is_bot:
+            await do_disconnect(self.user.pk, self.conn_id, ROOMS_OF)
+            LastSeen.get().note(self.user.pk)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         # Channels' loop (``await_many_dispatch``) reads each source in a task
@@ -175,7 +184,7 @@ class CausewayConsumer(AsyncWebsocketConsumer):
             raw = decode_frame(text_data)
             check_text(raw)
             route = self.routes().get(raw["type"])
-            if route is None:
+            if route is None or (self.user.is_bot and raw["type"] not in BOT_FRAMES):
                 raise UnknownType(f"Unknown frame type {raw['type'][:40]!r}.")
             schema, handler = route
             await handler(parse(schema, raw), frame_ref(raw))
@@ -416,7 +425,9 @@ class CausewayConsumer(AsyncWebsocketConsumer):
                 await self.send_frame({"type": "room.removed", "room": room_id})
         elif kind == "auth.recheck":
             ended = data.get("ended_session")
-            if ended is not None and ended == self.session_key:
+            if self.user.is_bot:
+                valid = await db(bot_is_live)(self.user.pk)
+            elif ended is not None and ended == self.session_key:
                 valid = False
             else:
                 valid = await db(session_is_valid)(self.user.pk, self.session_key)

@@ -44,6 +44,13 @@ def test_an_admin_exports_a_room_follows_its_progress_and_downloads_the_zip(
     expect(panel.get_by_role("progressbar", name="Export")).to_be_visible()
     screenshot(page, "export-queued")
 
+    # Closing the panel stops nothing: opened again, it follows the export still queued.
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    page.get_by_role("button", name="Room settings").click()
+    expect(panel.locator("#room-export-status")).to_have_text("Export queued…")
+    expect(panel.get_by_role("button", name="Export this room")).to_be_disabled()
+
     # The worker (a separate process in production) builds it; the panel polls.
     off_loop(run_next_export)
     link = panel.get_by_role("link", name="Download the ZIP")
@@ -62,6 +69,12 @@ def test_an_admin_exports_a_room_follows_its_progress_and_downloads_the_zip(
     data = json.loads(archive.read("room.json"))
     assert "Lot 7 passed <inspection>" in [m["body"] for m in data["messages"]]
     assert "Lot 7 passed &lt;inspection&gt;" in archive.read("room.html").decode()
+
+    # The room's past exports stay listed, with their download while it is kept.
+    past = panel.get_by_role("list", name="Past exports")
+    expect(past.get_by_role("link", name="Download")).to_have_count(1)
+    past.scroll_into_view_if_needed()
+    screenshot(page, "export-past")
 
 
 def test_a_member_who_is_not_an_admin_is_not_offered_an_export(

@@ -155,14 +155,21 @@ def test_an_admin_registers_requires_and_removes_the_identity_provider(
     assert app.secret == "s3cret-value"
     screenshot(page, "organization-identity-provider")
 
-    # Reloaded: still there, from the server.
+    # Someone joins through it (no password, as allauth makes them).
+    t.client_member.set_unusable_password()
+    t.client_member.save(update_fields=["password"])
+    # Reloaded: still there, from the server, with who would need a password without it.
     page.reload()
     expect(page.get_by_label("Issuer URL")).to_have_value("https://login.client.example")
     expect(page.get_by_label("Require single sign-on")).to_be_checked()
+    expect(page.locator("#sso-passwordless")).to_contain_text("1 person signs in only through it")
 
     remove = page.get_by_role("button", name="Remove the identity provider")
     remove.click()
     remove.click()
-    expect(page.locator("#sso-status")).to_have_text("The identity provider is removed.")
+    expect(page.locator("#sso-status")).to_have_text(
+        "The identity provider is removed. The people who signed in only through it set a"
+        " password with “Forgot your password?”."
+    )
     expect(section).to_contain_text("No identity provider")
     assert not SocialApp.objects.exists()

@@ -14,12 +14,15 @@ import zoneinfo
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
 
 from rooms.actions.escalations import check_acknowledge_escalation, check_escalate
-from rooms.actions.workitems import check_create_work_item
-from rooms.models.workitems import Escalation
+from rooms.actions.retention import check_set_retention, do_apply_retention
+from rooms.actions.workitems import check_create_work_item, check_update_work_item
+from rooms.models.workitems import REMOVED_TEXT, Escalation
+from rooms.schemas import WorkItemChanges
 from tests.conftest import Team
 from tests.frontend.conftest import (
     ARTIFACTS,
@@ -100,6 +103,45 @@ def test_an_edit_of_a_work_items_fields_shows_in_the_partners_history(
         "Work item: Ship 5k valves by Friday"
     )
     side_by_side("workitem-edited-history", sue, cleo)
+
+
+def test_the_partners_retention_removes_its_text_from_an_open_work_item_live(
+    live_team: Team, servers: Any, sessions: Any
+) -> None:
+    t = live_team
+    prepare_for_browser(t.client_member)
+    item = new_item(t.supplier_member, t.shared, "Alloy 7 recipe", description="Nickel 12 %")
+    off_loop(
+        lambda: check_update_work_item(
+            t.client_member,
+            room_id=t.shared.pk,
+            item_id=item,
+            changes=WorkItemChanges(description="We need it by March"),
+        )
+    )
+    off_loop(lambda: check_set_retention(t.supplier_admin, shared_days=1, internal_days=None))
+    cleo = sessions(servers[1], t.client_member).open_room(t.shared, f"?item={item}")
+    panel = cleo.locator("#panel")
+    expect(panel.locator(".item-title")).to_have_text("Alloy 7 recipe")
+    expect(panel.locator(".history")).to_contain_text("created “Alloy 7 recipe”")
+
+    off_loop(lambda: do_apply_retention(timezone.now() + datetime.timedelta(days=2)))
+
+    # Live: the supplier's title goes, the client's own description stays, and the
+    # history is read again (its first entry no longer names the old title).
+    expect(panel.locator(".item-title")).to_have_text(REMOVED_TEXT)
+    expect(panel.locator(".item-description")).to_have_text("We need it by March")
+    history = panel.locator(".history")
+    expect(history.locator("li").first).to_contain_text(f"created “{REMOVED_TEXT}”")
+    expect(history.locator("li").last).to_contain_text(
+        "Causeway removed text under a retention policy"
+    )
+    expect(history).not_to_contain_text("Alloy")
+    expect(cleo.locator("#messages .msg.kind-workitem .msg-body")).to_have_text(
+        f"Work item: {REMOVED_TEXT}"
+    )
+    expect(cleo.locator("#messages")).not_to_contain_text("Alloy")
+    screenshot(cleo, "workitem-retention-client")
 
 
 def test_an_escalation_is_reassigned_downgraded_and_resolved_with_a_note_from_the_ui(

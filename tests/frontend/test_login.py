@@ -4,6 +4,9 @@ everyone else signs in as before."""
 
 from __future__ import annotations
 
+import secrets
+from typing import Any
+
 from allauth.account.models import EmailAddress
 
 from hub.identity import do_set_identity_provider
@@ -74,3 +77,23 @@ def test_the_sso_page_says_when_an_address_has_no_provider(client, db) -> None:
     response = client.post("/accounts/sso/", {"email": "ada@acme.example"})
     assert response.status_code == 502
     assert "could not be reached" in response.content.decode()
+
+
+def test_the_sso_page_limits_attempts_per_address_and_per_client(client, db, settings) -> None:
+    settings.ACCOUNT_RATE_LIMITS = {"sso": "20/m/ip,5/m/key"}  # the shipped limits
+    sso_org(require_sso=False)
+    # The limits' counters outlive a test (Redis): this test's own client and addresses.
+    ip = f"198.51.100.{secrets.randbelow(250) + 1}"
+    domain = f"elsewhere-{secrets.token_hex(4)}.example"
+
+    def ask(email: str) -> Any:
+        return client.post("/accounts/sso/", {"email": email}, REMOTE_ADDR=ip)
+
+    # Five tries for one address in a minute, then a clear refusal (no provider is asked).
+    assert [ask(f"x@{domain}").status_code for _ in range(6)] == [404] * 5 + [429]
+    refused = ask(f"X@{domain.upper()}")
+    assert refused.status_code == 429
+    assert "Too many attempts" in refused.content.decode()
+    # From one client, twenty a minute: walking a list of domains is slow.
+    others = [ask(f"x@{n}.{domain}").status_code for n in range(20)]
+    assert others == [404] * 13 + [429] * 7

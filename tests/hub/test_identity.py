@@ -4,10 +4,14 @@ and the boundary rule: a provider signs in only its own organization's people.""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialApp
+from django.core import mail
+from django.test import Client
 
 from hub.errors import Forbidden
 from hub.identity import check_sso_person, do_set_identity_provider
@@ -56,6 +60,7 @@ def test_an_admin_sets_reads_and_removes_the_provider_and_never_sees_the_secret(
         "client_id": "causeway",
         "has_secret": True,
         "require_sso": True,
+        "passwordless_people": 0,
     }
     app = SocialApp.objects.get(identity_provider__organization=team.supplier)
     shown["callback_path"] = f"/accounts/oidc/{app.provider_id}/login/callback/"
@@ -160,3 +165,34 @@ def test_a_provider_never_signs_anyone_into_another_organization(acme_and_northw
         check_sso_person(provider_id, email="una@acme.example", email_verified=False, existing=None)
     with pytest.raises(Forbidden):
         check_sso_person("unknown", email="ada@acme.example", email_verified=True, existing=None)
+
+
+def test_people_who_joined_through_the_provider_set_a_password_once_it_is_removed(
+    team: Team, settings: Any
+) -> None:
+    settings.ACCOUNT_RATE_LIMITS = False
+    register(team.supplier)
+    # As allauth creates someone who arrives through the provider: no password.
+    ada = make_person(team.supplier, name="Ada Sso", email="ada@supplier.example")
+    ada.set_unusable_password()
+    ada.save()
+    EmailAddress.objects.create(user=ada, email=ada.email, verified=True, primary=True)
+    admin = client_for(team.supplier_admin)
+    # The admin is told before removing it.
+    assert admin.get(URL).json()["identity_provider"]["passwordless_people"] == 1
+
+    assert admin.delete(URL).json() == {"identity_provider": None}
+    Client().post("/accounts/password/reset/", {"email": ada.email})
+    assert [m.to for m in mail.outbox] == [[ada.email]]
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+)", mail.outbox[0].body)
+    assert link is not None, mail.outbox[0].body
+    browser = Client()
+    form = browser.get(link.group(1), follow=True)
+    assert form.status_code == 200
+    done = browser.post(
+        form.redirect_chain[-1][0] if form.redirect_chain else link.group(1),
+        {"password1": "a-new-pass-for-ada-7", "password2": "a-new-pass-for-ada-7"},
+    )
+    assert done.status_code == 302
+    ada.refresh_from_db()
+    assert ada.check_password("a-new-pass-for-ada-7")

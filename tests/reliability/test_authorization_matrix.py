@@ -14,6 +14,12 @@ test checks it. The answers:
 - ``SIGNED_OUT``: HTTP 401 ``unauthenticated``; the socket handshake is refused.
 - ``GONE`` (410), ``LOGIN`` (the admin's redirect to its login page),
   ``NO_ACCOUNT`` (the sign-in form refuses the e-mail; no account exists).
+- ``NOT_FOUND``: exactly the 404 of nothing, whatever the id (a bot's token on a
+  route outside its few, rooms.api.bearer).
+
+A bot of the supplier (``supplier_bot``: a token scoped to the supplier's
+internal room, sent as ``Authorization: Bearer`` on HTTP and at the socket's
+handshake) has its own list of cells (``SUPPLIER_BOT``).
 
 The world is built once per module and committed, because sockets read the
 database from other threads. Tests here are not wrapped in a transaction;
@@ -38,6 +44,7 @@ from django.test import Client
 from django.utils import timezone
 
 from hub.models import IdentityProvider, Partnership, User
+from rooms.actions.bots import check_create_bot_token, check_create_incoming_webhook
 from rooms.actions.exports import check_request_room_export
 from rooms.actions.invitations import do_create_invitation
 from rooms.actions.members import check_remove_member, do_add_member
@@ -84,6 +91,7 @@ SIGNED_OUT = "signed out"
 GONE = 410
 LOGIN = "login"
 NO_ACCOUNT = "no account"
+NOT_FOUND = "not found"
 
 HTTP = "http"
 WS = "ws"
@@ -213,12 +221,30 @@ MATRIX: list[tuple[str, str, tuple[Any, ...]]] = [
     ("shared.export",                   HTTP, (SO,   HID,  OK_,  HID,  OK_,  HID,  HID,  SO)),
     ("supplier_internal.export",        HTTP, (SO,   HID,  OK_,  HID,  HID,  HID,  HID,  SO)),
     ("client_internal.export",          HTTP, (SO,   HID,  HID,  HID,  OK_,  HID,  HID,  SO)),
+    # The room's past exports: by the same rule as asking for one.
+    ("shared.exports.list",             HTTP, (SO,   HID,  OK_,  HID,  OK_,  HID,  HID,  SO)),
+    ("client_internal.exports.list",    HTTP, (SO,   HID,  HID,  HID,  OK_,  HID,  HID,  SO)),
     # The supplier admin's export of the shared room: theirs (and their org's admins') only.
     ("export.status",                   HTTP, (SO,   HID,  OK_,  HID,  HID,  HID,  HID,  SO)),
     # Nobody here is staff.
     ("admin",                           HTTP, (LGN,  LGN,  LGN,  LGN,  LGN,  LGN,  LGN,  LGN)),
     # The link of an expired invitation, whoever opens it.
     ("invitations.expired_link",        HTTP, (GON,  GON,  GON,  GON,  GON,  GON,  GON,  GON)),
+    # Messages over HTTP: the same checks as the socket's frames.
+    ("shared.send",                     HTTP, (SO,   OK_,  OK_,  OK_,  OK_,  HID,  HID,  SO)),
+    ("supplier_internal.send",          HTTP, (SO,   OK_,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    # Bot tokens and incoming webhooks: the own organization's admins, in internal rooms
+    # they are in. Listed to admins only; made by admins (a colleague is refused).
+    ("bots.list",                       HTTP, (SO,   HID,  OK_,  HID,  OK_,  HID,  HID,  SO)),
+    ("bots.create",                     HTTP, (SO,   FBD,  OK_,  FBD,  OK_,  FBD,  FBD,  SO)),
+    # For a shared room: nobody, and an admin is answered as for a room that does not exist.
+    ("bots.create_in_shared",           HTTP, (SO,   FBD,  HID,  FBD,  HID,  FBD,  FBD,  SO)),
+    # The supplier's token: its admins revoke it; the client's admin cannot know of it.
+    ("bots.revoke",                     HTTP, (SO,   FBD,  OK_,  FBD,  HID,  FBD,  FBD,  SO)),
+    ("hooks.create",                    HTTP, (SO,   FBD,  OK_,  FBD,  OK_,  FBD,  FBD,  SO)),
+    ("hooks.create_in_shared",          HTTP, (SO,   FBD,  HID,  FBD,  HID,  FBD,  FBD,  SO)),
+    # The webhook's secret address is its credential, whoever holds it (no session).
+    ("hooks.post",                      HTTP, (OK_,  OK_,  OK_,  OK_,  OK_,  OK_,  OK_,  OK_)),
 ]
 # fmt: on
 
@@ -229,6 +255,70 @@ EXPIRED_INVITEE = [
     ("account.sign_in", HTTP, NO_ACCOUNT),
     ("shared.history", HTTP, SIGNED_OUT),
     ("shared.subscribe", WS, SIGNED_OUT),
+]
+
+
+# The supplier's bot: its internal room only; every other route is not found.
+NF = NOT_FOUND
+SUPPLIER_BOT = [
+    ("supplier_internal.subscribe", WS, OK),
+    ("supplier_internal.send", WS, OK),
+    ("supplier_internal.history", HTTP, OK),
+    ("supplier_internal.permalink", HTTP, OK),
+    ("supplier_internal.send", HTTP, OK),
+    ("shared.subscribe", WS, HIDDEN),
+    ("shared.send", WS, HIDDEN),
+    ("shared.edit", WS, HIDDEN),
+    ("shared.delete", WS, HIDDEN),
+    ("shared.history", HTTP, HIDDEN),
+    ("shared.permalink", HTTP, HIDDEN),
+    ("shared.send", HTTP, HIDDEN),
+    ("client_internal.subscribe", WS, HIDDEN),
+    ("client_internal.send", WS, HIDDEN),
+    ("client_internal.history", HTTP, HIDDEN),
+    ("client_internal.permalink", HTTP, HIDDEN),
+    ("shared.workitems.list", HTTP, NF),
+    ("shared.workitems.create", HTTP, NF),
+    ("shared.escalate", HTTP, NF),
+    ("shared.members", HTTP, NF),
+    ("shared.search", HTTP, NF),
+    ("shared.file", HTTP, NF),
+    ("supplier_internal.file", HTTP, NF),
+    ("supplier_internal.files.list", HTTP, NF),
+    ("shared.files.upload", HTTP, NF),
+    ("file_policy.change", HTTP, NF),
+    ("organization.settings", HTTP, NF),
+    ("organization.audit_log", HTTP, NF),
+    ("organization.retention.change", HTTP, NF),
+    ("organization.holds.place", HTTP, NF),
+    ("organization.sso.change", HTTP, NF),
+    ("client_member.role", HTTP, NF),
+    ("mirrors.list", HTTP, NF),
+    ("mirrors.create", HTTP, NF),
+    ("mirrors.create_into_supplier", HTTP, NF),
+    ("mirrors.stop", HTTP, NF),
+    ("mirrors.share_back", HTTP, NF),
+    ("invitations.create", HTTP, NF),
+    ("invitations.list", HTTP, NF),
+    ("shared.members.add_stranger", HTTP, NF),
+    ("second.members.add_partner", HTTP, NF),
+    ("me", HTTP, NF),
+    ("supplier_member.card", HTTP, NF),
+    ("partnerships.list", HTTP, NF),
+    ("partnerships.accept", HTTP, NF),
+    ("partnerships.end", HTTP, NF),
+    ("shared.export", HTTP, NF),
+    ("supplier_internal.export", HTTP, NF),
+    ("bots.list", HTTP, NF),
+    ("bots.create", HTTP, NF),
+    ("bots.revoke", HTTP, NF),
+    ("hooks.create", HTTP, NF),
+    ("hooks.post", HTTP, OK),
+    # The Matrix bridge's settings are an admin's, never a bot's.
+    ("matrix.create", HTTP, NF),
+    ("supplier_matrix.read", HTTP, NF),
+    ("supplier_matrix.registration", HTTP, NF),
+    ("supplier_matrix.link", HTTP, NF),
 ]
 
 
@@ -243,14 +333,21 @@ class Case:
         return f"{self.resource}[{self.transport}]-{self.role}-{self.expected}"
 
 
-CASES = [
-    Case(role, resource, transport, expected)
-    for resource, transport, row in MATRIX
-    for role, expected in zip(ROLES, row, strict=True)
-] + [
-    Case("expired_invitee", resource, transport, expected)
-    for resource, transport, expected in EXPIRED_INVITEE
-]
+CASES = (
+    [
+        Case(role, resource, transport, expected)
+        for resource, transport, row in MATRIX
+        for role, expected in zip(ROLES, row, strict=True)
+    ]
+    + [
+        Case("expired_invitee", resource, transport, expected)
+        for resource, transport, expected in EXPIRED_INVITEE
+    ]
+    + [
+        Case("supplier_bot", resource, transport, expected)
+        for resource, transport, expected in SUPPLIER_BOT
+    ]
+)
 
 
 # --- the world ------------------------------------------------------------------------
@@ -295,6 +392,20 @@ class World:
         }
         check_remove_member(t.client_admin, room_id=t.shared.id, person_id=self.removed.id)
         do_deactivate_person(t.client_admin, self.deactivated)
+        # The supplier's bot, in the supplier's internal room; a second token to revoke;
+        # an incoming webhook into the same room.
+        made = check_create_bot_token(
+            t.supplier_admin, name="Deploy", rooms=[t.supplier_internal.id]
+        )
+        self.bot_token = made.secret
+        self.people["supplier_bot"] = made.credential.bot
+        self.sessions["supplier_bot"] = None
+        self.revocable_token = check_create_bot_token(
+            t.supplier_admin, name="Old deploy", rooms=[t.supplier_internal.id]
+        ).credential.pk
+        self.hook_secret = check_create_incoming_webhook(
+            t.supplier_admin, name="CI", room=t.supplier_internal.id
+        ).secret
 
         # supplier_member's picture, as PUT /api/me/avatar/ stores it.
         picture = store_avatar(prepare_avatar(png_bytes(96, 96)))
@@ -878,6 +989,23 @@ def _export(room_name: str) -> Callable[[World, str], Http]:
     return plan
 
 
+def _exports_list(room_name: str) -> Callable[[World, str], Http]:
+    def plan(w: World, role: str) -> Http:
+        room = w.room(room_name)
+        return Http(
+            "get",
+            f"/api/rooms/{room.id}/exports/",
+            missing_path=f"/api/rooms/{MISSING}/exports/",
+            # Earlier rows may have exported the room: whatever is listed is of this room.
+            ok=lambda r: (
+                r.status_code == 200
+                and all(e["room"]["id"] == room.id for e in r.json()["exports"])
+            ),
+        )
+
+    return plan
+
+
 def export_status(w: World, role: str) -> Http:
     export = check_request_room_export(w.team.supplier_admin, room_id=w.team.shared.id)
     return Http(
@@ -953,7 +1081,10 @@ def organization_settings(w: World, role: str) -> Http:
             and person is not None
             and {p["id"] for p in r.json()["organization"]["people"]}
             == set(
-                User.objects.filter(organization=person.organization).values_list("pk", flat=True)
+                # Its people: bots are listed in their own section (GET /api/organization/bots/).
+                User.objects.filter(organization=person.organization, is_bot=False).values_list(
+                    "pk", flat=True
+                )
             )
         ),
     )
@@ -1048,6 +1179,24 @@ def _connector_create(room: Callable[[World, str], Room]) -> Callable[[World, st
     return resource
 
 
+def _bots_create(path: str, shared: bool) -> Callable[[World, str], Http]:
+    def resource(w: World, role: str) -> Http:
+        room = w.team.shared if shared else w.own_internal_room(role)
+        data = {"name": "Deploy"}
+        rooms = {"rooms": [room.id]} if path.endswith("bots/") else {"room": room.id}
+        missing = {"rooms": [MISSING]} if path.endswith("bots/") else {"room": MISSING}
+        return Http(
+            "post",
+            path,
+            {**data, **rooms},
+            missing_path=path,
+            missing_data={**data, **missing},
+            ok=lambda r: r.status_code == 201 and ("token" in r.json() or "url" in r.json()),
+        )
+
+    return resource
+
+
 def supplier_connector_read(w: World, role: str) -> Http:
     connector = w.supplier_connector()
     return Http(
@@ -1091,6 +1240,42 @@ def _dead_letter(method: str, state: str) -> Callable[[World, str], Http]:
             ok=lambda r: (
                 r.status_code == 200
                 and ConnectorDeadLetter.objects.get(pk=letter.id).state == state
+            ),
+        )
+
+    return resource
+
+
+def bots_revoke(w: World, role: str) -> Http:
+    return Http(
+        "delete",
+        f"/api/organization/bots/{w.revocable_token}/",
+        missing_path=f"/api/organization/bots/{MISSING}/",
+        ok=lambda r: r.status_code == 200 and r.json()["tokens"] is not None,
+    )
+
+
+def hooks_post(w: World, role: str) -> Http:
+    return Http(
+        "post",
+        f"/hooks/in/{w.hook_secret}/",
+        {"text": f"posted with {role}'s credentials around it"},
+        ok=lambda r: r.status_code == 200 and r.json()["ok"] is True,
+    )
+
+
+def _send_http(room_name: str) -> Callable[[World, str], Http]:
+    def resource(w: World, role: str) -> Http:
+        room = w.room(room_name)
+        data = {"client_id": uuid.uuid4().hex, "body": "over HTTP"}
+        return Http(
+            "post",
+            f"/api/rooms/{room.id}/messages/",
+            data,
+            missing_path=f"/api/rooms/{MISSING}/messages/",
+            ok=lambda r: (
+                r.status_code == 201
+                and Message.objects.filter(pk=r.json()["id"], room=room).exists()
             ),
         )
 
@@ -1243,6 +1428,8 @@ RESOURCES: dict[tuple[str, str], Callable[[World, str], Http | Ws]] = {
     ("shared.export", HTTP): _export("shared"),
     ("supplier_internal.export", HTTP): _export("supplier_internal"),
     ("client_internal.export", HTTP): _export("client_internal"),
+    ("shared.exports.list", HTTP): _exports_list("shared"),
+    ("client_internal.exports.list", HTTP): _exports_list("client_internal"),
     ("export.status", HTTP): export_status,
     ("client_member.role", HTTP): client_member_role,
     ("mirrors.list", HTTP): mirrors_list,
@@ -1265,6 +1452,17 @@ RESOURCES: dict[tuple[str, str], Callable[[World, str], Http | Ws]] = {
     ("admin", HTTP): admin,
     ("invitations.expired_link", HTTP): expired_link,
     ("account.sign_in", HTTP): sign_in,
+    ("shared.send", HTTP): _send_http("shared"),
+    ("supplier_internal.send", HTTP): _send_http("supplier_internal"),
+    ("bots.list", HTTP): _own_settings(
+        "/api/organization/bots/", lambda r: r.status_code == 200 and "tokens" in r.json()
+    ),
+    ("bots.create", HTTP): _bots_create("/api/organization/bots/", shared=False),
+    ("bots.create_in_shared", HTTP): _bots_create("/api/organization/bots/", shared=True),
+    ("bots.revoke", HTTP): bots_revoke,
+    ("hooks.create", HTTP): _bots_create("/api/organization/hooks/", shared=False),
+    ("hooks.create_in_shared", HTTP): _bots_create("/api/organization/hooks/", shared=True),
+    ("hooks.post", HTTP): hooks_post,
 }
 
 
@@ -1272,6 +1470,8 @@ RESOURCES: dict[tuple[str, str], Callable[[World, str], Http | Ws]] = {
 
 
 def http_client(w: World, role: str) -> Client:
+    if role == "supplier_bot":
+        return Client(HTTP_AUTHORIZATION=f"Bearer {w.bot_token}")
     client = Client()
     key = w.sessions[role]
     if key is not None:
@@ -1295,15 +1495,21 @@ def request(
     return getattr(client, method)(path, json.dumps(data or {}), content_type="application/json")
 
 
-async def exchange(session_key: str | None, frames: list[dict[str, Any]]) -> list[dict] | None:
-    """Each frame's reply over one socket, or None if the handshake was refused."""
+async def exchange(
+    session_key: str | None, frames: list[dict[str, Any]], bot_token: str | None = None
+) -> list[dict] | None:
+    """Each frame's reply over one socket, or None if the handshake was refused (a bot's:
+    ``Authorization: Bearer``, no cookie, no Origin, as a script's client connects)."""
     from config.asgi import application
     from presence.heartbeat import PresenceKeeper
     from presence.store import reset_store
     from rooms.socket.fanout import Fanout
 
     reset_store()
-    comm = WebsocketCommunicator(application, "/ws/", headers=socket_headers(session_key))
+    headers = socket_headers(session_key)
+    if bot_token is not None:
+        headers = [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {bot_token}".encode())]
+    comm = WebsocketCommunicator(application, "/ws/", headers=headers)
     try:
         connected, _ = await comm.connect()
         if not connected:
@@ -1354,6 +1560,12 @@ def check_http(w: World, case: Case, plan: Http) -> None:
     elif case.expected == LOGIN:
         assert response.status_code == 302, shown
         assert response["Location"] == "/admin/login/?next=/admin/"
+    elif case.expected == NOT_FOUND:
+        assert (response.status_code, response.content) == (404, NOT_FOUND_BODY), shown
+        if plan.missing_path is not None:
+            data = plan.missing_data if plan.missing_data is not None else plan.data
+            missing = request(client, plan.method, plan.missing_path, data, plan.upload)
+            assert (missing.status_code, missing.content) == (404, NOT_FOUND_BODY)
     elif case.expected == NO_ACCOUNT:
         assert response.status_code == 200, shown  # the form again, with its error
         assert "_auth_user_id" not in client.session
@@ -1364,7 +1576,8 @@ def check_http(w: World, case: Case, plan: Http) -> None:
 
 def check_ws(w: World, case: Case, plan: Ws) -> None:
     frames = [plan.frame, plan.missing_frame] if case.expected == HIDDEN else [plan.frame]
-    replies = async_to_sync(exchange)(w.sessions[case.role], frames)
+    token = w.bot_token if case.role == "supplier_bot" else None
+    replies = async_to_sync(exchange)(w.sessions[case.role], frames, token)
     if case.expected == SIGNED_OUT:
         assert replies is None, "the handshake was accepted"
         return

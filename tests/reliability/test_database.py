@@ -202,6 +202,11 @@ ROUTE_METHODS = {
     "direct-people": "GET",
     "markdown-preview": "POST",
     "open-escalations": "GET",
+    "bot-tokens": "GET",
+    "bot-token": "DELETE",
+    "incoming-webhooks": "POST",
+    "incoming-webhook": "DELETE",
+    "incoming-webhook-regenerate": "POST",
 }
 ROUTE_ARGS = {
     "action": "acknowledge",
@@ -254,6 +259,35 @@ def test_every_api_endpoint_answers_503_json_when_the_database_is_unreachable(li
     assert page.status == 503
     assert page.content_type.startswith("text/html")
     assert b"unavailable" in page.body
+
+
+def test_a_bot_and_an_incoming_webhook_answer_503_json_when_the_database_is_unreachable():
+    """Outside the ``api`` decorator: the bearer middleware (through the last-resort answer,
+    config/errors.py) and the webhook's own view."""
+    import http.client
+    import json
+
+    unreachable = f"postgres://postgres@127.0.0.1:{free_port()}/causeway"
+    server = DaphneProcess({"DATABASE_URL": unreachable, "DB_POOL_TIMEOUT": "0.5"})
+
+    def post(path: str, headers: dict[str, str]) -> Response:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        try:
+            body = json.dumps({"client_id": "x", "body": "hi", "text": "hi"})
+            conn.request("POST", path, body=body, headers=headers)
+            got = conn.getresponse()
+            return Response(got.status, got.getheader("Content-Type", ""), got.read())
+        finally:
+            conn.close()
+
+    json_type = {"Content-Type": "application/json"}
+    try:
+        bot = post("/api/rooms/1/messages/", {**json_type, "Authorization": "Bearer cw_bot_x"})
+        hook = post("/hooks/in/" + "A" * 43 + "/", json_type)
+    finally:
+        server.stop()
+    assert is_unavailable(bot), bot
+    assert is_unavailable(hook), hook
 
 
 def test_a_request_that_cannot_get_a_pooled_connection_in_time_answers_503_json(live_team):

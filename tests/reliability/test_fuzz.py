@@ -41,6 +41,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hub.models import Partnership, User
+from rooms.actions.bots import check_create_bot_token, check_create_incoming_webhook
 from rooms.actions.escalations import check_escalate
 from rooms.actions.exports import check_request_room_export, run_next_export
 from rooms.actions.invitations import do_create_invitation
@@ -234,6 +235,14 @@ class World:
                 (t.supplier_admin, t.supplier_internal),
             )
         ]
+        # A bot token and an incoming webhook of the client's, in its internal room.
+        self.bot_token = check_create_bot_token(
+            t.client_admin, name="Deploy", rooms=[t.client_internal.id]
+        ).credential.pk
+        created_hook = check_create_incoming_webhook(
+            t.client_admin, name="CI", room=t.client_internal.id
+        )
+        self.hook, self.hook_secret = created_hook.credential.pk, created_hook.secret
 
         # Uploads of the people fuzzing (one sent already) and one of the other side's room.
         sent = make_upload(t.client_member, t.shared, PDF_BYTES, "sent.pdf")
@@ -779,6 +788,15 @@ def request_bodies(w: World) -> dict[str, st.SearchStrategy[dict[str, Any]]]:
             ),
         ),
         "room": st.fixed_dictionaries({}, optional={"name": WORDS, "topic": TEXT}),
+        "history": st.fixed_dictionaries(
+            {"client_id": st.uuids().map(str), "body": WORDS},
+            optional={"thread": message, "also_to_room": st.booleans()},
+        ),
+        "message": st.fixed_dictionaries({"body": WORDS}),
+        "bot-tokens": st.fixed_dictionaries(
+            {"name": WORDS, "rooms": st.lists(room, min_size=1, max_size=3)}
+        ),
+        "incoming-webhooks": st.fixed_dictionaries({"name": WORDS, "room": room}),
         "members": st.fixed_dictionaries({"person": person}),
         "work-items": without_room("workitem.create"),
         "work-item": st.fixed_dictionaries(
@@ -984,8 +1002,8 @@ def routes(w: World) -> dict[str, tuple[dict[str, st.SearchStrategy[Any]], list[
     return {
         "rooms": ({}, ["GET", "POST"]),
         "room": ({"room_id": room}, ["PATCH"]),
-        "history": ({"room_id": room}, ["GET"]),
-        "message": ({"room_id": room, "message_id": message}, ["GET"]),
+        "history": ({"room_id": room}, ["GET", "POST"]),
+        "message": ({"room_id": room, "message_id": message}, ["GET", "PATCH", "DELETE"]),
         "people": ({}, ["GET"]),
         "threads": ({}, ["GET"]),
         "thread": ({"room_id": room, "root_id": message}, ["GET"]),
@@ -1078,7 +1096,12 @@ def routes(w: World) -> dict[str, tuple[dict[str, st.SearchStrategy[Any]], list[
             },
             ["POST", "DELETE"],
         ),
-        "room-exports": ({"room_id": room}, ["POST"]),
+        "room-exports": ({"room_id": room}, ["GET", "POST"]),
+        "bot-tokens": ({}, ["GET", "POST"]),
+        "bot-token": ({"token_id": ids([w.bot_token])}, ["DELETE"]),
+        "incoming-webhooks": ({}, ["POST"]),
+        "incoming-webhook": ({"hook_id": ids([w.hook])}, ["DELETE"]),
+        "incoming-webhook-regenerate": ({"hook_id": ids([w.hook])}, ["POST"]),
         "room-export": ({"export_id": ids(w.exports)}, ["GET"]),
         "room-export-download": ({"export_id": ids(w.exports)}, ["GET"]),
     }
@@ -1168,3 +1191,47 @@ def test_the_fuzzer_knows_every_api_route(world: World) -> None:
     from config.urls import api
 
     assert set(routes(world)) == {pattern.name for pattern in api}
+
+
+@pytest.mark.timeout(120)
+def test_no_post_to_an_incoming_webhook_answers_5xx(world: World) -> None:
+    """The webhook's address takes anything from anyone: answers are JSON, never a 5xx."""
+    secrets = st.sampled_from([world.hook_secret, world.hook_secret, "A" * 43, "x"])
+    payload = st.fixed_dictionaries(
+        {}, optional={"text": st.one_of(WORDS, ANY_JSON), "username": st.one_of(WORDS, ANY_JSON)}
+    )
+    client = Client(raise_request_exception=False)
+
+    @settings(
+        max_examples=150,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(
+        secret=secrets,
+        method=st.sampled_from(["POST", "POST", "GET", "PUT"]),
+        body=st.one_of(
+            payload.map(lambda v: ("application/json", json.dumps(v).encode())),
+            payload.map(
+                lambda v: (
+                    "application/x-www-form-urlencoded",
+                    urlencode({"payload": json.dumps(v)}).encode(),
+                )
+            ),
+            st.binary(max_size=40).map(lambda b: ("application/json", b)),
+            st.binary(max_size=40).map(lambda b: ("application/x-www-form-urlencoded", b)),
+            st.just(("multipart/form-data; boundary=x", b"--x--")),
+            st.just(("application/json", b"[" * 5_000 + b"]" * 5_000)),
+        ),
+    )
+    def run(secret: str, method: str, body: tuple[str, bytes]) -> None:
+        content_type, data = body
+        response = client.generic(method, f"/hooks/in/{secret}/", data, content_type=content_type)
+        shown = (method, secret[:5], data[:200], response.status_code, response.content[:300])
+        assert response.status_code < 500, shown
+        assert response["Content-Type"] == "application/json", shown
+        if response.status_code >= 400:
+            assert json.loads(response.content)["error"]["code"] in HTTP_ERRORS, shown
+        assert_consistent()
+
+    run()

@@ -22,6 +22,7 @@ from config.urls import api
 from hub.identity import do_set_identity_provider
 from hub.models import Partnership
 from rooms.actions.archiving import check_archive_room
+from rooms.actions.bots import check_create_bot_token, check_create_incoming_webhook
 from rooms.actions.escalations import check_escalate
 from rooms.actions.exports import check_request_room_export, run_next_export
 from rooms.actions.invitations import do_create_invitation
@@ -73,6 +74,16 @@ class Ids:
             ).pk
 
         self.root = say("a thread")
+        # The supplier's admin's own message, to edit and delete over HTTP.
+        self.own = do_send_message(
+            t.supplier_admin, t.shared, client_id=uuid.uuid4().hex, body="mine", thread_root=None
+        )[0].pk
+        self.bot_token = check_create_bot_token(
+            t.supplier_admin, name="Deploy", rooms=[t.supplier_internal.id]
+        ).credential.pk
+        self.hook = check_create_incoming_webhook(
+            t.supplier_admin, name="CI", room=t.supplier_internal.id
+        ).credential.pk
         self.unmirrored_root = say("another thread")
         self.item = work_item()
         escalated = work_item()
@@ -150,7 +161,7 @@ class Ids:
             "rooms": {},
             "room": {"room_id": t.shared.id},
             "history": {"room_id": t.shared.id},
-            "message": {"room_id": t.shared.id, "message_id": self.root},
+            "message": {"room_id": t.shared.id, "message_id": self.own},
             "thread": {"room_id": t.shared.id, "root_id": self.root},
             "members": {"room_id": t.shared.id},
             "member-candidates": {"room_id": t.shared.id},
@@ -204,6 +215,11 @@ class Ids:
             "audit-log": {},
             "audit-export": {},
             "room-exports": {"room_id": t.shared.id},
+            "bot-tokens": {},
+            "bot-token": {"token_id": self.bot_token},
+            "incoming-webhooks": {},
+            "incoming-webhook": {"hook_id": self.hook},
+            "incoming-webhook-regenerate": {"hook_id": self.hook},
             "room-export": {"export_id": self.export},
             "room-export-download": {"export_id": self.export},
             "notification-settings": {},
@@ -339,6 +355,24 @@ WRITES = [
     Write("notification-settings", "PUT", 200, {"email": {"reply": False}}),
     Write("room-notify", "PUT", 200, {"level": "none"}),
     Write("room-exports", "POST", 201),
+    Write("history", "POST", 201, {"client_id": "http-1", "body": "Sent over HTTP"}),
+    Write("message", "PATCH", 200, {"body": "Edited over HTTP"}),
+    Write("message", "DELETE", 200),
+    Write(
+        "bot-tokens",
+        "POST",
+        201,
+        lambda ids: {"name": "CI", "rooms": [ids.team.supplier_internal.id]},
+    ),
+    Write("bot-token", "DELETE", 200),
+    Write(
+        "incoming-webhooks",
+        "POST",
+        201,
+        lambda ids: {"name": "CI", "room": ids.team.supplier_internal.id},
+    ),
+    Write("incoming-webhook", "DELETE", 200),
+    Write("incoming-webhook-regenerate", "POST", 200),
 ]
 
 
@@ -374,8 +408,6 @@ def is_csrf_failure(response: Any) -> bool:
 def test_every_api_route_is_in_the_table():
     named = {write.name for write in WRITES}
     get_only = {
-        "history",
-        "message",
         "thread",
         "threads",
         "people",

@@ -335,3 +335,24 @@ def test_a_retried_dead_letter_goes_out_at_once_even_while_the_connector_backs_o
     assert recorder.seqs() == [letter.seq, waiting.seq, letter.seq]
     connector.refresh_from_db()
     assert connector.delivered_seq == letter.seq and connector.attempts == 1
+
+
+def test_a_connector_paused_during_a_pass_stops_before_its_next_event_and_resumes_at_once(
+    live_team, recorder
+):
+    team = live_team
+    connector, _ = connect(team)
+    first = say(team.supplier_member, team.supplier_internal, "one")
+    say(team.supplier_member, team.supplier_internal, "two")
+
+    def pause_after_first(connector_arg: Connector, event: RoomEvent, txn_id: str) -> None:
+        recorder.calls.append((connector_arg.pk, event.seq, event.type, txn_id, False))
+        Connector.objects.filter(pk=connector_arg.pk).update(paused=True)
+
+    recorder.deliver = pause_after_first  # type: ignore[method-assign]
+    assert do_relay_connectors() == 1 and recorder.seqs() == [first.seq]
+    connector.refresh_from_db()
+    assert connector.delivered_seq == first.seq and connector.lease_token == ""
+    del recorder.deliver
+    check_set_connector_paused(team.supplier_admin, connector_id=connector.pk, paused=False)
+    assert do_relay_connectors() == 1 and recorder.seqs() == [first.seq, first.seq + 1]

@@ -324,3 +324,44 @@ def test_an_export_is_not_found_for_anyone_but_the_requester_and_their_admins(
     )
     missing = client_for(team.supplier_admin).post("/api/rooms/123456789012/exports/")
     assert (response.status_code, response.content) == (404, missing.content)
+
+
+def test_the_room_s_past_exports_are_listed_for_its_organization_s_admins_only(
+    team: Team,
+) -> None:
+    first = check_request_room_export(team.client_admin, room_id=team.shared.pk)
+    run_next_export()
+    second = check_request_room_export(team.client_admin, room_id=team.shared.pk)
+    # The partner's admin exports the same room: never in the client's list, nor theirs in it.
+    theirs = check_request_room_export(team.supplier_admin, room_id=team.shared.pk)
+
+    listed = client_for(team.client_admin).get(f"/api/rooms/{team.shared.pk}/exports/").json()
+    assert [(e["id"], e["status"]) for e in listed["exports"]] == [
+        (second.pk, "queued"),
+        (first.pk, "done"),
+    ]
+    assert listed["exports"][1]["download"] == f"/api/exports/{first.pk}/download/"
+    partner = client_for(team.supplier_admin).get(f"/api/rooms/{team.shared.pk}/exports/")
+    assert [e["id"] for e in partner.json()["exports"]] == [theirs.pk]
+
+
+def test_listing_exports_of_a_room_one_may_not_export_is_not_found(team: Team) -> None:
+    missing = client_for(team.supplier_admin).get("/api/rooms/123456789012/exports/")
+    assert (missing.status_code, missing.content) == (404, NOT_FOUND)
+    for person, room in (
+        (team.supplier_admin, team.client_internal),
+        (team.client_member, team.shared),
+    ):
+        response = client_for(person).get(f"/api/rooms/{room.pk}/exports/")
+        assert (response.status_code, response.content) == (404, NOT_FOUND)
+
+
+def test_only_the_latest_exports_are_listed(team: Team) -> None:
+    for _ in range(export_actions.LISTED + 2):
+        RoomExport.objects.create(
+            requested_by=team.client_admin,
+            organization=team.client,
+            room=team.client_internal,
+        )
+    listed = client_for(team.client_admin).get(f"/api/rooms/{team.client_internal.pk}/exports/")
+    assert len(listed.json()["exports"]) == export_actions.LISTED

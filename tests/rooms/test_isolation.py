@@ -763,17 +763,40 @@ async def test_the_partner_cannot_tell_how_a_manages_its_internal_rooms(in_proce
 
 
 async def retention_scenario(run: boundary.Run) -> None:
-    """A keeps its internal messages one day and holds one person; the job removes A's old
-    internal notes (a reply under a mirror's copy too, never the copies): B cannot tell."""
+    """A keeps its internal messages and work items one day and holds one person; the job
+    removes A's old internal notes (a reply under a mirror's copy too, never the copies) and
+    its internal work item's text: B cannot tell, and B's shared work item is as it was."""
     w = run.world
     root = await run.say(w.dev, w.shared, "Delivery window for lot 9?")
     await run.say(w.anna, w.shared, "Thursday morning", thread=root["id"])
+    await run.send(
+        w.dev,
+        {"type": "workitem.create", "room": w.shared.id, "title": "Count lot 9 pallets"},
+    )
     await run.settle("both sides talk in the shared room")
     if run.internal:
         mirror = await mirror_into_a(run, root["id"])
         await run.say(w.anna, w.a_internal, "Lot 9 is short by 40", thread=mirror["root_copy"])
         await run.say(w.anna, w.a_internal, "Retention: old internal note")
         await run.say(w.ben, w.a_internal, "Held: keep this note")
+        item = await run.send(
+            w.anna,
+            {
+                "type": "workitem.create",
+                "room": w.a_internal.id,
+                "title": "Retention: our lot 9 plan",
+                "description": "Hold 40 back from Acme",
+            },
+        )
+        await run.send(
+            w.anna,
+            {
+                "type": "workitem.update",
+                "room": w.a_internal.id,
+                "id": item["id"],
+                "changes": {"title": "Retention: our lot 9 plan, v2"},
+            },
+        )
         await run.http(
             w.anna,
             "PUT",
@@ -787,8 +810,9 @@ async def retention_scenario(run: boundary.Run) -> None:
     await run.say(w.dev, w.shared, "Thanks, Thursday works", thread=root["id"])
     await run.settle("dev replies")
     if run.internal:
-        # Not vacuous: A's two unheld internal messages went, the copies stayed.
-        assert removed == {w.a_org.id: 2}, removed
+        # Not vacuous: A's two unheld internal messages and its work item's text went, the
+        # copies stayed.
+        assert removed == {w.a_org.id: 3}, removed
         kinds = await sync_to_async(room_kinds)(w.a_internal)
         assert kinds.count("mirror") == 3, kinds
     else:
@@ -913,6 +937,134 @@ async def test_the_partner_cannot_see_work_items_in_as_internal_rooms(in_process
         search_words=["allocation", "March", "plan"],
     )
     boundary.assert_partner_sees_the_same("internal-work-items", recorded)
+
+
+async def as_bot(token: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """A request with the bot's token, as its script sends it: no cookie, no CSRF token."""
+    from django.test import Client
+
+    def call() -> tuple[int, Any]:
+        client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {token}")
+        response = client.generic(
+            method, path, json.dumps(body) if body is not None else "", "application/json"
+        )
+        return response.status_code, response.json()
+
+    return await sync_to_async(call)()
+
+
+async def post_to_hook(url: str, payload: dict[str, Any]) -> int:
+    from django.test import Client
+
+    path = url[url.index("/hooks/in/") :]
+    response = await sync_to_async(Client().post)(
+        path, json.dumps(payload), content_type="application/json"
+    )
+    return int(response.status_code)
+
+
+async def bot_socket_says(token: str, room_id: int, thread: int, body: str) -> None:
+    """The bot's own socket (``Authorization: Bearer``): subscribe, reply, close."""
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import application
+
+    headers = [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {token}".encode())]
+    comm = WebsocketCommunicator(application, "/ws/", headers=headers)
+    connected, _ = await comm.connect()
+    assert connected
+    try:
+        assert (await comm.receive_json_from())["type"] == "hello"
+        await comm.send_json_to({"type": "subscribe", "room": room_id, "ref": "s"})
+        while (await comm.receive_json_from(timeout=3))["type"] != "subscribed":
+            pass
+        frame = {"type": "message.send", "room": room_id, "client_id": "bot-1", "body": body}
+        await comm.send_json_to({**frame, "thread": thread})
+        while (await comm.receive_json_from(timeout=3))["type"] != "ack":
+            pass
+    finally:
+        await comm.disconnect()
+
+
+async def bots_scenario(run: boundary.Run) -> None:
+    """A's bot and incoming webhook post into the internal room that mirrors a shared thread:
+    replies under the copy, top-level messages, an edit, a deletion, a socket; then A
+    revokes them. B's frames and bodies must be those of a world with no bot at all."""
+    w = run.world
+    root = await run.say(w.dev, w.shared, "Is the fix for ticket 88 deployed yet?")
+    await run.settle("dev asks in a new thread")
+    bot: dict[str, Any] = {}
+    hook: dict[str, Any] = {}
+    mirror: dict[str, Any] = {}
+    if run.internal:
+        mirror = await mirror_into_a(run, root["id"])
+        bot = await run.http(
+            w.anna,
+            "POST",
+            "/api/organization/bots/",
+            {"name": "Deploy", "rooms": [w.a_internal.id]},
+            expect=201,
+        )
+        hook = await run.http(
+            w.anna,
+            "POST",
+            "/api/organization/hooks/",
+            {"name": "CI", "room": w.a_internal.id},
+            expect=201,
+        )
+        await run.subscribe(w.anna, w.a_internal)
+    await run.settle("A mirrors the thread and makes a bot and a webhook for its internal room")
+    if run.internal:
+        token, room, copy = bot["token"], w.a_internal.id, mirror["root_copy"]
+        messages = f"/api/rooms/{room}/messages/"
+        status, reply = await as_bot(
+            token,
+            "POST",
+            messages,
+            {"client_id": "r1", "body": f"@{w.carla.handle} fix 88 is on staging", "thread": copy},
+        )
+        assert status == 201, reply
+        status, note = await as_bot(
+            token, "POST", messages, {"client_id": "r2", "body": "Deploying 88 to production"}
+        )
+        assert status == 201, note
+        status, _ = await as_bot(
+            token, "PATCH", f"{messages}{note['id']}/", {"body": "Deployed 88 to production"}
+        )
+        assert status == 200
+        status, _ = await as_bot(token, "DELETE", f"{messages}{reply['id']}/")
+        assert status == 200
+        await bot_socket_says(token, room, copy, "Rollback plan for 88 is ready")
+        assert await post_to_hook(hook["url"], {"text": "Build 88 green"}) == 200
+        assert await post_to_hook(hook["url"], {"text": "88 shipped", "username": "Jenkins"}) == 200
+        # What the bot may not do: the shared room, a share-back, the partner's anything.
+        status, _ = await as_bot(token, "POST", f"/api/rooms/{w.shared.id}/messages/", {
+            "client_id": "x", "body": "leak"
+        })  # fmt: skip
+        assert status == 404
+        status, _ = await as_bot(
+            token, "POST", f"/api/mirrors/{mirror['id']}/share-back/", {"body": "leak"}
+        )
+        assert status == 404
+    await run.settle("A's bot and webhook post, edit and delete in the internal room")
+    await run.say(w.dev, w.shared, "Thanks, we will test on our side", thread=root["id"])
+    await run.settle("dev replies in the mirrored thread", checkpoint=True)
+    if run.internal:
+        await run.http(w.anna, "DELETE", f"/api/organization/bots/{bot['id']}/")
+        await run.http(w.anna, "DELETE", f"/api/organization/hooks/{hook['id']}/")
+    await run.settle("A revokes its bot and removes its webhook", checkpoint=True)
+    if run.internal:
+        kinds = await sync_to_async(room_kinds)(w.a_internal)
+        # Not vacuous: the copies and the bot's and the webhook's messages are there.
+        assert kinds.count("mirror") == 2 and kinds.count("message") == 5, kinds
+
+
+BOT_WORDS = ["88", "staging", "production", "Rollback", "Jenkins", "green"]
+
+
+async def test_the_partner_cannot_tell_that_a_has_bots_and_webhooks(in_process):
+    recorded = await boundary.twins(in_process, bots_scenario, name="bots", search_words=BOT_WORDS)
+    boundary.assert_partner_sees_the_same("bots", recorded)
 
 
 async def people_scenario(run: boundary.Run) -> None:

@@ -32,6 +32,7 @@ WIRE_MODULES: tuple[str, ...] = (
     "presence.events",
     "hub.organization",
     "hub.identity",
+    "rooms.actions.exports",
     "rooms.connectors.actions",
     "rooms.connectors.matrix.actions",
 )
@@ -47,6 +48,8 @@ CLOSE_SESSION_ENDED = "rooms.socket.consumer.CLOSE_SESSION_ENDED"
 TYPING_MIN_INTERVAL = "rooms.socket.consumer.TYPING_MIN_INTERVAL"
 FILE_KINDS = "rooms.files.detect.KIND_WORDS"  # how each kind of file is said
 REACTION_EMOJI = "rooms.models.reactions.REACTION_EMOJI"  # what a person may react with
+# The `changes` key of the `workitem.updated` retention publishes.
+WORK_ITEM_RETENTION_CHANGE = "rooms.models.workitems.RETENTION_CHANGE"
 
 OUTPUT = Path(__file__).resolve().parents[2] / "static" / "frontend" / "wire.gen.js"
 
@@ -298,6 +301,14 @@ def render() -> str:
             "Readonly<{" + ", ".join(f"{key}: boolean" for key in unread_rule) + "}>",
             "UNREAD_RULE",
             "Object.freeze(" + json.dumps(unread_rule) + ")",
+        ),
+        _const(
+            f"{WORK_ITEM_RETENTION_CHANGE}: the `changes` key of the `workitem.updated` by which"
+            " retention removed text from a work item (`[null, [fields]]`): its history was"
+            " rewritten too, so read it again.",
+            "string",
+            "WORK_ITEM_RETENTION_CHANGE",
+            json.dumps(str(import_string(WORK_ITEM_RETENTION_CHANGE))),
         ),
         _const(
             f"{CLOSE_SESSION_ENDED}: the close code after `session.ended`; do not reconnect.",

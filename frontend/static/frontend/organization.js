@@ -8,13 +8,15 @@
 // first screen comes in the page's boot object; each change redraws from
 // the server's answer (docs/protocol.md, "Organization settings"). Retention
 // and legal holds are retention.js's; connectors (outgoing webhooks) connectors.js's;
-// the Matrix bridge matrix.js's.
+// the Matrix bridge matrix.js's;
+// bots and incoming webhooks bots.js's.
 
 import { del, get, post, put } from "./api.js";
-import { $, confirmButton, h, readBoot, timeEl } from "./dom.js";
+import { $, $maybe, confirmButton, h, readBoot, timeEl } from "./dom.js";
 import { errorText } from "./errors.js";
 import { startConnectors } from "./connectors.js";
 import { startMatrix } from "./matrix.js";
+import { startBots } from "./bots.js";
 import { startRetention } from "./retention.js";
 
 /** @import { IdentityProviderView, OrganizationSettings, OrgPerson } from "./wire.gen.js" */
@@ -202,6 +204,15 @@ function drawSso(idp) {
           h("strong", {}, idp.require_sso ? "Single sign-on is required." : "Single sign-on is offered."),
           " Callback URL to register at the provider: ",
           h("code", { id: "sso-callback" }, `${location.origin}${idp.callback_path}`),
+          ...(idp.passwordless_people
+            ? [
+                h(
+                  "p",
+                  { class: "muted small", id: "sso-passwordless" },
+                  `${idp.passwordless_people === 1 ? "1 person signs" : `${idp.passwordless_people} people sign`} in only through it. If you remove it, they set a password with “Forgot your password?” on the sign-in page.`,
+                ),
+              ]
+            : []),
         ]
       : [h("span", { class: "muted" }, "No identity provider: people sign in with passwords.")]),
   );
@@ -218,11 +229,12 @@ function drawSso(idp) {
 
 async function removeSso() {
   ssoError.hidden = true;
+  const passwordless = $maybe("#sso-passwordless") ? " The people who signed in only through it set a password with “Forgot your password?”." : "";
   try {
     /** @type {{identity_provider: null}} */
     const answer = await del("/api/organization/identity-provider/");
     drawSso(answer.identity_provider);
-    ssoStatus.textContent = "The identity provider is removed.";
+    ssoStatus.textContent = `The identity provider is removed.${passwordless}`;
     ssoIssuer.focus();
   } catch (problem) {
     showError(ssoError, problem);
@@ -257,3 +269,4 @@ drawPeople(boot.organization.people);
 startRetention(boot.organization.people);
 startConnectors();
 startMatrix(boot.organization.people);
+startBots();

@@ -2,7 +2,7 @@
 // The organization page's "Retention and legal hold" section (docs/protocol.md,
 // "Retention and legal hold"): the two periods (GET/PUT
 // /api/organization/retention/) and the holds (GET/POST/DELETE
-// /api/organization/holds/). Shortening a period removes messages at the next
+// /api/organization/holds/). Shortening a period removes messages (and work-item text) at the next
 // hourly run, so it is confirmed first.
 
 import { del, get, post, put } from "./api.js";
@@ -163,7 +163,7 @@ export async function startRetention(people) {
           content: h(
             "p",
             {},
-            "Your people's messages older than the new period will be removed at the next hourly run, with their files. This cannot be undone. Legal holds still protect what they cover.",
+            "Your people's messages older than the new period will be removed at the next hourly run, with their files, and the titles and descriptions they wrote in work items left unchanged that long. This cannot be undone. Legal holds still protect what they cover.",
           ),
           confirmLabel: "Shorten and remove older messages",
           danger: true,

@@ -9,8 +9,10 @@
 
 import { get, patch, post } from "./api.js";
 import { confirmDialog } from "./dialog.js";
-import { h } from "./dom.js";
+import { h, timeEl } from "./dom.js";
 import { errorText } from "./errors.js";
+
+/** @import { RoomExportData, RoomExportList } from "./wire.gen.js" */
 
 /** @import { Member } from "./api.js" */
 /** @import { RoomPage } from "./room.js" */
@@ -172,7 +174,11 @@ export class RoomSettings {
 
   // --- export ----------------------------------------------------------------------------
 
-  /** An admin's export of the room: asked for here, built by the worker, polled until done. */
+  /**
+   * An admin's export of the room: asked for here, built by the worker, polled until
+   * done; the room's past exports by the admin's organization are listed below, and
+   * one still building when the panel opens is followed again.
+   */
   exporting() {
     if (this.exportEl) return this.exportEl;
     const { roomId } = this.page;
@@ -180,6 +186,8 @@ export class RoomSettings {
     const progress = h("progress", { id: "room-export-progress", max: 100, value: 0, hidden: true, aria: { labelledby: "settings-export-title" } });
     const status = h("p", { class: "form-status", role: "status", id: "room-export-status" });
     const download = h("p", { class: "room-export-download" });
+    const past = h("ul", { class: "room-export-list", id: "room-export-list", aria: { labelledby: "settings-export-past" } });
+    const pastTitle = h("h4", { id: "settings-export-past", hidden: true }, "Past exports");
     const section = h(
       "section",
       { class: "settings-export", aria: { labelledby: "settings-export-title" } },
@@ -189,8 +197,11 @@ export class RoomSettings {
       progress,
       status,
       download,
+      pastTitle,
+      past,
     );
     this.exportEl = section;
+    const ui = { section, button, progress, status, download, past, pastTitle };
     button.addEventListener("click", async () => {
       button.disabled = true;
       download.replaceChildren();
@@ -198,28 +209,62 @@ export class RoomSettings {
       progress.hidden = false;
       progress.value = 0;
       try {
-        /** @type {{id: number}} */
+        /** @type {RoomExportData} */
         const created = await post(`/api/rooms/${roomId}/exports/`);
-        await this.followExport(created.id, { section, button, progress, status, download });
+        void this.listExports(ui);
+        await this.followExport(created.id, ui);
       } catch (error) {
         status.textContent = errorText(error);
         progress.hidden = true;
         button.disabled = false;
       }
     });
+    void this.listExports(ui).then((exports) => {
+      const building = exports?.find((e) => e.status === "queued" || e.status === "running");
+      if (!building || this.exportEl !== section || button.disabled) return;
+      button.disabled = true;
+      progress.hidden = false;
+      progress.value = building.progress;
+      status.textContent = building.status === "queued" ? "Export queued…" : `Exporting… ${building.progress}%`;
+      void this.followExport(building.id, ui).catch((error) => {
+        status.textContent = errorText(error);
+        progress.hidden = true;
+        button.disabled = false;
+      });
+    });
     return section;
+  }
+
+  /**
+   * Draw the room's past exports; returns them (null if they could not be read).
+   * @param {{section: HTMLElement, past: HTMLElement, pastTitle: HTMLElement}} ui
+   * @returns {Promise<RoomExportData[] | null>}
+   */
+  async listExports({ section, past, pastTitle }) {
+    /** @type {RoomExportList} */
+    let listed;
+    try {
+      listed = await get(`/api/rooms/${this.page.roomId}/exports/`);
+    } catch {
+      return null; // the list is a convenience: asking for an export still works
+    }
+    if (this.exportEl !== section) return listed.exports;
+    pastTitle.hidden = listed.exports.length === 0;
+    past.replaceChildren(...listed.exports.map((e) => h("li", {}, timeEl(e.created_at), " ", exportState(e))));
+    return listed.exports;
   }
 
   /**
    * Poll the export about once a second until it is done or failed (or the panel closes).
    * @param {number} id
-   * @param {{section: HTMLElement, button: HTMLButtonElement, progress: HTMLProgressElement, status: HTMLElement, download: HTMLElement}} ui
+   * @param {{section: HTMLElement, button: HTMLButtonElement, progress: HTMLProgressElement, status: HTMLElement, download: HTMLElement, past: HTMLElement, pastTitle: HTMLElement}} ui
    */
-  async followExport(id, { section, button, progress, status, download }) {
+  async followExport(id, ui) {
+    const { section, button, progress, status, download } = ui;
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       if (this.exportEl !== section) return;
-      /** @type {{status: string, progress: number, error: string | null, download: string | null}} */
+      /** @type {RoomExportData} */
       const state = await get(`/api/exports/${id}/`);
       progress.value = state.progress;
       if (state.status === "done" && state.download) {
@@ -227,12 +272,14 @@ export class RoomSettings {
         status.textContent = "The export is ready.";
         download.replaceChildren(h("a", { href: state.download, class: "button primary", id: "room-export-download", download: "" }, "Download the ZIP"));
         button.disabled = false;
+        void this.listExports(ui);
         return;
       }
       if (state.status === "failed") {
         progress.hidden = true;
         status.textContent = state.error ?? "The export failed. Try again.";
         button.disabled = false;
+        void this.listExports(ui);
         return;
       }
       status.textContent = state.status === "queued" ? "Export queued…" : `Exporting… ${state.progress}%`;
@@ -284,4 +331,18 @@ export class RoomSettings {
       },
     });
   }
+}
+
+/**
+ * One past export's state in the list: its download while kept, otherwise why not.
+ * @param {RoomExportData} e
+ * @returns {HTMLElement}
+ */
+function exportState(e) {
+  if (e.download) {
+    return h("span", {}, h("a", { href: e.download, download: "" }, "Download"), h("span", { class: "muted small" }, ` · kept until `, timeEl(e.expires_at ?? e.created_at)));
+  }
+  if (e.status === "failed") return h("span", { class: "muted" }, "Failed");
+  if (e.expired) return h("span", { class: "muted" }, "Expired");
+  return h("span", { class: "muted" }, e.status === "queued" ? "Queued" : `Building… ${e.progress}%`);
 }

@@ -614,6 +614,35 @@
  * @property {boolean} has_secret
  * @property {boolean} require_sso
  * @property {string} callback_path
+ * @property {number} passwordless_people
+ */
+
+/**
+ * rooms.actions.exports.ExportRoomRef
+ * @typedef {object} ExportRoomRef
+ * @property {number} id
+ * @property {string} name
+ */
+
+/**
+ * rooms.actions.exports.RoomExportData
+ * @typedef {object} RoomExportData
+ * @property {number} id
+ * @property {ExportRoomRef} room
+ * @property {"queued" | "running" | "done" | "failed"} status
+ * @property {number} progress
+ * @property {string | null} error
+ * @property {string} created_at
+ * @property {string | null} finished_at
+ * @property {string | null} expires_at
+ * @property {boolean} expired
+ * @property {string | null} download
+ */
+
+/**
+ * rooms.actions.exports.RoomExportList
+ * @typedef {object} RoomExportList
+ * @property {RoomExportData[]} exports
  */
 
 /**
@@ -807,6 +836,12 @@ export const MODERATION_SCOPES = Object.freeze(["all", "own_org", "none"]);
  * @type {Readonly<{counts_thread_replies: boolean, counts_replies_sent_to_room: boolean, counts_own: boolean, counts_deleted: boolean}>}
  */
 export const UNREAD_RULE = Object.freeze({"counts_thread_replies": false, "counts_replies_sent_to_room": true, "counts_own": false, "counts_deleted": false});
+
+/**
+ * rooms.models.workitems.RETENTION_CHANGE: the `changes` key of the `workitem.updated` by which retention removed text from a work item (`[null, [fields]]`): its history was rewritten too, so read it again.
+ * @type {string}
+ */
+export const WORK_ITEM_RETENTION_CHANGE = "retention";
 
 /**
  * rooms.socket.consumer.CLOSE_SESSION_ENDED: the close code after `session.ended`; do not reconnect.

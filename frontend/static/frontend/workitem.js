@@ -9,7 +9,7 @@ import { field, h, PRIORITIES, PRIORITY_LABELS, serverHTML, statusLabel, timeEl 
 import { errorText } from "./errors.js";
 import { clockText, escalationBox } from "./escalation.js";
 import { ThreadView } from "./thread.js";
-import { TRANSITIONS } from "./wire.gen.js";
+import { TRANSITIONS, WORK_ITEM_RETENTION_CHANGE } from "./wire.gen.js";
 
 /** @import { HistoryEntry } from "./api.js" */
 /** @import { WorkItems } from "./board.js" */
@@ -102,6 +102,11 @@ export class ItemDetail {
    * @param {{changes: Record<string, unknown[]>, by: PersonRef | null} | null} change
    */
   refresh(change) {
+    if (change && WORK_ITEM_RETENTION_CHANGE in change.changes) {
+      // Retention rewrote the history too (removed text in earlier entries): read it again.
+      void this.loadHistory();
+      return;
+    }
     if (change && this.history) {
       this.history.push({ seq: 0, at: new Date().toISOString(), by: change.by, changes: change.changes });
     }
@@ -248,6 +253,7 @@ function describeChanges(changes, page) {
     else if (name === "escalation") parts.push(`escalation ${before ?? "none"} → ${after ?? "none"}`);
     else if (name === "description") parts.push("edited the description");
     else if (name === "title") parts.push(`renamed “${before}” → “${after}”`);
+    else if (name === WORK_ITEM_RETENTION_CHANGE) parts.push("removed text under a retention policy");
     else parts.push(`${name.replace("_", " ")} ${fmt(before)} → ${fmt(after)}`);
   }
   return parts.join("; ");

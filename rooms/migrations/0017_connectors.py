@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('hub', '0011_identity_provider'),
-        ('rooms', '0015_room_exports'),
+        ('rooms', '0016_workitem_text_retention'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rooms', '0016_connectors'),
+        ('rooms', '0018_bots'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
