@@ -11,7 +11,7 @@ PORT ?= 8000
 # Daphne's WebSocket transport limit, 4 MiB (config/serving.py says why).
 DAPHNE_FLAGS := --websocket-max-message-size 4194304 --websocket-max-frame-size 4194304
 
-.PHONY: run test install install-dev lint client-check bench bench-quick soak reliability clean
+.PHONY: run test install install-dev lint client-check synapse bench bench-quick soak reliability clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,17 @@ client-check: node_modules/.installed
 	node_modules/.bin/tsc --noEmit -p tsconfig.json
 	node --test --test-reporter=spec tests/frontend/js/*.test.js
 
+# A real Matrix homeserver (Synapse) for the Matrix bridge's tests, in a venv
+# of its own: its pins (Twisted and friends) clash with ours. The tests start
+# it on loopback (tests/matrix/synapse.py).
+SYNAPSE_VENV := .venv-synapse
+$(SYNAPSE_VENV)/.installed: tests/matrix/requirements.txt
+	$(PYTHON) -m venv $(SYNAPSE_VENV)
+	$(SYNAPSE_VENV)/bin/pip install --quiet -r tests/matrix/requirements.txt
+	touch $@
+
+synapse: $(SYNAPSE_VENV)/.installed
+
 # Uses PostgreSQL and Redis on their standard local ports when they answer
 # (required when CI=true), the embedded defaults otherwise. Then the tests
 # marked `embedded` (search, whose engine differs) run again on SQLite.
@@ -64,7 +75,7 @@ client-check: node_modules/.installed
 # browsers and Daphne processes of its own, and holds PostgreSQL connections
 # from a shared 100); TEST_WORKERS=0 (or PYTEST_ARGS="-n 0") runs one process.
 TEST_WORKERS ?= auto
-test: lint client-check
+test: lint client-check synapse
 	@eval "$$($(BIN)/python tests/services.py)" && \
 	  $(BIN)/python manage.py makemigrations --check --dry-run >/dev/null && \
 	  $(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses 4 $(PYTEST_ARGS)
@@ -84,12 +95,12 @@ bench-quick: $(VENV)/.installed-bench
 
 # Reliability: the fault, fuzz and isolation tests, then the 10-minute soak
 # and reconnect storm; see docs/reliability.md.
-reliability: install-dev
-	@eval "$$($(BIN)/python tests/services.py)" && $(BIN)/pytest tests/reliability tests/rooms/test_live.py tests/rooms/test_bridge_faults.py
+reliability: install-dev synapse
+	@eval "$$($(BIN)/python tests/services.py)" && $(BIN)/pytest tests/reliability tests/rooms/test_live.py tests/rooms/test_bridge_faults.py tests/matrix/test_faults.py
 	$(BIN)/python -m bench.soak
 
 soak: install-dev
 	$(BIN)/python -m bench.soak
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache staticfiles test-artifacts
+	rm -rf $(VENV) $(SYNAPSE_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache staticfiles test-artifacts

@@ -13,6 +13,7 @@ from rooms.api import (
     exports,
     files,
     markdown,
+    matrix,
     people,
     retention,
     rooms,
@@ -93,6 +94,22 @@ api = [
         name="incoming-webhook-regenerate",
     ),
     path("organization/audit/", hub_api.audit_log, name="audit-log"),
+    path("organization/connectors/matrix/", matrix.matrix_bridges, name="matrix-bridges"),
+    path(
+        "organization/connectors/<id:connector_id>/matrix/",
+        matrix.matrix_bridge,
+        name="matrix-bridge",
+    ),
+    path(
+        "organization/connectors/<id:connector_id>/matrix/registration.yaml",
+        matrix.matrix_registration,
+        name="matrix-registration",
+    ),
+    path(
+        "organization/connectors/<id:connector_id>/matrix/links/",
+        matrix.matrix_links,
+        name="matrix-links",
+    ),
     path("organization/audit/export/", hub_api.audit_export, name="audit-export"),
     path(
         "rooms/<id:room_id>/members/candidates/",
@@ -164,5 +181,26 @@ urlpatterns = [
     # Secrets are token_urlsafe (a slug): anything else is 404.
     path("hooks/in/<slug:secret>/", bots.incoming, name="incoming-hook"),
     path("healthz", healthz),
+    # The Matrix bridge's application-service API: the homeserver calls it (hs_token).
+    path(
+        "matrix/<id:connector_id>/_matrix/app/v1/transactions/<str:txn_id>",
+        matrix.appservice_transaction,
+        name="matrix-transaction",
+    ),
+    path(
+        "matrix/<id:connector_id>/_matrix/app/v1/ping",
+        matrix.appservice_ping,
+        name="matrix-ping",
+    ),
+    path(
+        "matrix/<id:connector_id>/_matrix/app/v1/users/<str:what>",
+        matrix.appservice_query,
+        name="matrix-user-query",
+    ),
+    path(
+        "matrix/<id:connector_id>/_matrix/app/v1/rooms/<str:what>",
+        matrix.appservice_query,
+        name="matrix-room-query",
+    ),
     path("", include("frontend.urls")),
 ]

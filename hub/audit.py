@@ -58,6 +58,8 @@ LABELS: dict[str, str] = {
     "invitation.accepted": "Accepted an invitation",
     "invitation.created": "Invited someone",
     "invitation.revoked": "Revoked an invitation",
+    "matrix.linked": "Linked a Matrix user to a person",
+    "matrix.unlinked": "Unlinked a Matrix user",
     "membership.added": "Added someone to a room",
     "membership.removed": "Removed someone from a room",
     "membership.role_changed": "Changed someone's role in a room",

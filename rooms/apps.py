@@ -14,9 +14,14 @@ class RoomsConfig(AppConfig):
         on_thread_event(record_outbox)
 
         # Connectors: each kind's sink and settings check (rooms.connectors.sinks).
+        from rooms.connectors.matrix.actions import check_matrix_config
+        from rooms.connectors.matrix.sink import MatrixSink
         from rooms.connectors.sinks import register_config_check, register_sink
         from rooms.connectors.webhooks import WebhookSink, check_webhook_config
         from rooms.models.connectors import Connector
 
         register_sink(Connector.Kind.WEBHOOK_OUT, WebhookSink())
         register_config_check(Connector.Kind.WEBHOOK_OUT, check_webhook_config)
+        # The Matrix bridge (rooms.connectors.matrix).
+        register_sink(Connector.Kind.MATRIX, MatrixSink())
+        register_config_check(Connector.Kind.MATRIX, check_matrix_config)

@@ -637,6 +637,37 @@ class DirectNew(Schema):
     people: Annotated[list[int], _ids(2)]
 
 
+MatrixRef = Annotated[str, text(255)]
+
+
+class MatrixBridgeNew(Schema):
+    """POST /api/organization/connectors/matrix/: connect an internal room to a Matrix room."""
+
+    model_config = Schema.model_config | {"extra": "forbid"}
+
+    room: Id
+    homeserver: Annotated[str, text(500)]
+    matrix_room: MatrixRef
+    name: Annotated[str, text(120, allow_empty=True)] = ""
+
+
+class MatrixLinkNew(Schema):
+    """POST /api/organization/connectors/<id>/matrix/links/: a Matrix user writes as a person."""
+
+    model_config = Schema.model_config | {"extra": "forbid"}
+
+    matrix_user: MatrixRef
+    person: Id
+
+
+class MatrixLinkGone(Schema):
+    """DELETE /api/organization/connectors/<id>/matrix/links/: unlink a Matrix user."""
+
+    model_config = Schema.model_config | {"extra": "forbid"}
+
+    matrix_user: MatrixRef
+
+
 # --- bots and incoming webhooks (rooms.actions.bots) --------------------------------------
 
 

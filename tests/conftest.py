@@ -520,3 +520,18 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Any:
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
+
+
+# --- a Matrix homeserver ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real Synapse on loopback for the session (tests/matrix/synapse.py), started on
+    first use: the Matrix bridge's tests and its settings page's journey."""
+    from tests.matrix.synapse import Synapse
+
+    server = Synapse(Path(tmp_path_factory.mktemp("synapse")))
+    server.start()
+    yield server
+    server.stop()

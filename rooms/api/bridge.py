@@ -12,11 +12,12 @@ from rooms.bridge.mirrors import (
     check_share_back,
     check_stop_mirror,
     mirrors_for,
+    share_back_prompt,
 )
 from rooms.schemas import MirrorNew, ShareBack
 
 
-def _mirror_json(mirror: Any) -> dict[str, Any]:
+def _mirror_json(mirror: Any, actor: Any) -> dict[str, Any]:
     return {
         "id": mirror.pk,
         "source_room": mirror.source_room_id,
@@ -25,6 +26,9 @@ def _mirror_json(mirror: Any) -> dict[str, Any]:
         "root_copy": mirror.root_copy_id,
         "created_at": mirror.created_at.isoformat(),
         "stopped_at": mirror.stopped_at.isoformat() if mirror.stopped_at else None,
+        # What sharing a note back asks the person (the web app's dialog, the Matrix
+        # bridge's !share): the one wording, made here.
+        "share_prompt": share_back_prompt(actor, mirror),
     }
 
 
@@ -38,14 +42,16 @@ def mirrors(request: AuthedRequest) -> JsonResponse:
             root_id=new.thread,
             target_room_id=new.target_room,
         )
-        return JsonResponse(_mirror_json(mirror), status=201)
-    return JsonResponse({"mirrors": [_mirror_json(m) for m in mirrors_for(request.user)]})
+        return JsonResponse(_mirror_json(mirror, request.user), status=201)
+    return JsonResponse(
+        {"mirrors": [_mirror_json(m, request.user) for m in mirrors_for(request.user)]}
+    )
 
 
 @api(("DELETE",))
 def mirror(request: AuthedRequest, mirror_id: int) -> JsonResponse:
     stopped = check_stop_mirror(request.user, mirror_id=mirror_id)
-    return JsonResponse(_mirror_json(stopped))
+    return JsonResponse(_mirror_json(stopped, request.user))
 
 
 @api(("POST",))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import TypedDict
 
 from django.db import transaction
 from django.utils import timezone
@@ -42,7 +43,9 @@ def mirrors_for(user: User) -> list[Mirror]:
         Mirror.objects.filter(
             organization=user.organization,
             target_room__in=rooms_for_user(user),
-        ).order_by("-created_at")
+        )
+        .select_related("source_room__partnership__supplier", "source_room__partnership__client")
+        .order_by("-created_at")
     )
 
 
@@ -170,6 +173,7 @@ def check_share_back(
     body: str | None = None,
     confirmed_body: str | None = None,
     confirmed_files: list[str] | None = None,
+    via: str = "web",
 ) -> Message:
     """Post an internal note (or a new message) to the shared thread, as the actor.
 
@@ -177,7 +181,9 @@ def check_share_back(
     note needs ``confirmed_body``: the exact text the person was shown and
     agreed to share, and ``confirmed_files``: every file of the note they
     were shown (the shared message shows copies of them, which nothing ties
-    to the note's). A note changed since then is refused (``Conflict``), so what
+    to the note's). ``via`` says where the person confirmed it (the web app, or
+    ``"matrix"``: ``!share`` then ``!confirm`` in a bridged room), for the audit
+    log. A note changed since then is refused (``Conflict``), so what
     crosses is always what the person saw; a file the actor's organization
     does not allow into shared rooms is refused (``Forbidden``).
     """
@@ -246,6 +252,7 @@ def check_share_back(
             organization=mirror.target_room.organization,
             mirror=mirror.pk,
             note=note.pk if note else None,
+            via=via,
         )
     return shared
 
@@ -289,3 +296,37 @@ def do_mark_shared_back(note: Message, actor: User, *, when: datetime.datetime) 
         message=note,
         thread_root_id=note.thread_root_id,
     )
+
+
+class SharePrompt(TypedDict):
+    """What a person is shown before a note is shared back (the web app's dialog, the
+    Matrix bridge's ``!share`` answer): the one wording of who will see it, and where."""
+
+    question: str
+    partner: str
+    room_name: str
+    audience: str
+
+
+def share_back_prompt(actor: User, mirror: Mirror) -> SharePrompt:
+    """The confirmation for sharing a note of ``mirror`` back, as ``actor`` (any transport)."""
+    room = mirror.source_room
+    partnership = room.partnership
+    partner = ""
+    if partnership is not None:
+        other = (
+            partnership.client
+            if partnership.supplier_id == actor.organization_id
+            else partnership.supplier
+        )
+        partner = other.name
+    own = actor.organization.name if actor.organization else ""
+    return {
+        "question": f"Share this note with {partner}?",
+        "partner": partner,
+        "room_name": room.name,
+        "audience": (
+            f"Visible to {partner} in {room.name}, and to everyone of {own} there. "
+            "Sharing cannot be undone."
+        ),
+    }

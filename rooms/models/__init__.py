@@ -7,6 +7,15 @@ from rooms.models.exports import RoomExport
 from rooms.models.files import Attachment, FilePolicy, Upload
 from rooms.models.invitations import Invitation
 from rooms.models.log import RoomEvent
+from rooms.models.matrix import (
+    MatrixAttempt,
+    MatrixBridge,
+    MatrixEvent,
+    MatrixLink,
+    MatrixPuppet,
+    MatrixShareRequest,
+    MatrixTransaction,
+)
 from rooms.models.messages import Mention, Message, MessageEdit, ThreadFollow
 from rooms.models.notifications import Notification
 from rooms.models.reactions import Reaction
@@ -32,6 +41,13 @@ __all__ = [
     "IncomingWebhook",
     "Invitation",
     "LegalHold",
+    "MatrixAttempt",
+    "MatrixBridge",
+    "MatrixEvent",
+    "MatrixLink",
+    "MatrixPuppet",
+    "MatrixShareRequest",
+    "MatrixTransaction",
     "Membership",
     "MembershipQuerySet",
     "Mention",

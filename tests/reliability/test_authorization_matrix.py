@@ -53,9 +53,11 @@ from rooms.actions.people import do_deactivate_person, do_set_avatar, prepare_av
 from rooms.actions.workitems import do_create_work_item
 from rooms.bridge.mirrors import check_create_mirror, do_create_mirror
 from rooms.connectors.actions import do_create_connector
+from rooms.connectors.matrix.actions import do_create_matrix_bridge
 from rooms.models.connectors import Connector, ConnectorDeadLetter
 from rooms.models.files import FilePolicy, Upload
 from rooms.models.invitations import Invitation
+from rooms.models.matrix import MatrixBridge, MatrixLink
 from rooms.models.messages import Message
 from rooms.models.retention import LegalHold, RetentionPolicy
 from rooms.models.rooms import Membership, Room
@@ -171,6 +173,15 @@ MATRIX: list[tuple[str, str, tuple[Any, ...]]] = [
     ("supplier_connector.remove",       HTTP, (SO,   FBD,  OK_,  FBD,  HID,  FBD,  FBD,  SO)),
     ("supplier_connector.retry",        HTTP, (SO,   FBD,  OK_,  FBD,  HID,  FBD,  FBD,  SO)),
     ("supplier_connector.discard",      HTTP, (SO,   FBD,  OK_,  FBD,  HID,  FBD,  FBD,  SO)),
+    # The Matrix bridge: a connector like the others (made on an internal room of the
+    # admin's own; the other side's rooms are not there); its settings, registration
+    # file (two secrets) and links: the supplier's admins only.
+    ("matrix.create",                   HTTP, (SO,   FBD,  OK_,  FBD,  OK_,  FBD,  FBD,  SO)),
+    ("matrix.create_on_supplier_internal", HTTP, (SO, FBD, OK_,  FBD,  HID,  FBD,  FBD,  SO)),
+    ("matrix.create_on_shared",         HTTP, (SO,   FBD,  HID,  FBD,  HID,  FBD,  FBD,  SO)),
+    ("supplier_matrix.read",            HTTP, (SO,   HID,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    ("supplier_matrix.registration",    HTTP, (SO,   HID,  OK_,  HID,  HID,  HID,  HID,  SO)),
+    ("supplier_matrix.link",            HTTP, (SO,   FBD,  OK_,  FBD,  HID,  FBD,  FBD,  SO)),
     # client_member made a member (again): her own organization's admins; a colleague
     # who is not one is refused; to anyone else she is not there to change.
     ("client_member.role",              HTTP, (SO,   HID,  HID,  FBD,  OK_,  HID,  FBD,  SO)),
@@ -303,6 +314,11 @@ SUPPLIER_BOT = [
     ("bots.revoke", HTTP, NF),
     ("hooks.create", HTTP, NF),
     ("hooks.post", HTTP, OK),
+    # The Matrix bridge's settings are an admin's, never a bot's.
+    ("matrix.create", HTTP, NF),
+    ("supplier_matrix.read", HTTP, NF),
+    ("supplier_matrix.registration", HTTP, NF),
+    ("supplier_matrix.link", HTTP, NF),
 ]
 
 
@@ -483,6 +499,17 @@ class World:
             name="Hook",
             config={"url": "http://93.184.216.34/hook"},
         )[0]
+
+    def supplier_matrix(self) -> MatrixBridge:
+        connector = do_create_connector(
+            self.team.supplier_admin,
+            organization=self.team.supplier,
+            room=self.team.supplier_internal,
+            kind="matrix",
+            name="Matrix",
+            config={"homeserver": HOMESERVER, "matrix_room": "!ops:acme.test"},
+        )[0]
+        return do_create_matrix_bridge(connector)
 
     def dead_letter(self) -> ConnectorDeadLetter:
         connector = self.supplier_connector()
@@ -1255,6 +1282,66 @@ def _send_http(room_name: str) -> Callable[[World, str], Http]:
     return resource
 
 
+HOMESERVER = "http://93.184.216.34"  # public: the outbound rule lets it be made
+
+
+def _matrix_create(room: Callable[[World, str], Room]) -> Callable[[World, str], Http]:
+    def resource(w: World, role: str) -> Http:
+        target = room(w, role)
+        data = {"room": target.id, "homeserver": HOMESERVER, "matrix_room": "#ops:acme.test"}
+        return Http(
+            "post",
+            "/api/organization/connectors/matrix/",
+            data,
+            missing_path="/api/organization/connectors/matrix/",
+            missing_data={**data, "room": MISSING},
+            ok=lambda r: (
+                r.status_code == 201
+                and MatrixBridge.objects.filter(
+                    connector_id=r.json()["connector"]["id"], connector__room=target
+                ).exists()
+                and "hs_token" in r.json()["registration"]
+            ),
+        )
+
+    return resource
+
+
+def supplier_matrix_read(w: World, role: str) -> Http:
+    bridge = w.supplier_matrix()
+    return Http(
+        "get",
+        f"/api/organization/connectors/{bridge.pk}/matrix/",
+        missing_path=f"/api/organization/connectors/{MISSING}/matrix/",
+        ok=lambda r: r.status_code == 200 and r.json()["matrix"]["connector"] == bridge.pk,
+    )
+
+
+def supplier_matrix_registration(w: World, role: str) -> Http:
+    bridge = w.supplier_matrix()
+    return Http(
+        "get",
+        f"/api/organization/connectors/{bridge.pk}/matrix/registration.yaml",
+        missing_path=f"/api/organization/connectors/{MISSING}/matrix/registration.yaml",
+        ok=lambda r: r.status_code == 200 and bridge.hs_token.encode() in r.content,
+    )
+
+
+def supplier_matrix_link(w: World, role: str) -> Http:
+    bridge = w.supplier_matrix()
+    data = {"matrix_user": "@sue:acme.test", "person": w.team.supplier_member.id}
+    return Http(
+        "post",
+        f"/api/organization/connectors/{bridge.pk}/matrix/links/",
+        data,
+        missing_path=f"/api/organization/connectors/{MISSING}/matrix/links/",
+        ok=lambda r: (
+            r.status_code == 200
+            and MatrixLink.objects.filter(bridge=bridge, matrix_user_id="@sue:acme.test").exists()
+        ),
+    )
+
+
 def admin(w: World, role: str) -> Http:
     return Http("get", "/admin/")
 
@@ -1330,6 +1417,14 @@ RESOURCES: dict[tuple[str, str], Callable[[World, str], Http | Ws]] = {
     ("supplier_connector.remove", HTTP): supplier_connector_remove,
     ("supplier_connector.retry", HTTP): _dead_letter("post", "retrying"),
     ("supplier_connector.discard", HTTP): _dead_letter("delete", "discarded"),
+    ("matrix.create", HTTP): _matrix_create(lambda w, role: w.own_internal_room(role)),
+    ("matrix.create_on_supplier_internal", HTTP): _matrix_create(
+        lambda w, role: w.team.supplier_internal
+    ),
+    ("matrix.create_on_shared", HTTP): _matrix_create(lambda w, role: w.team.shared),
+    ("supplier_matrix.read", HTTP): supplier_matrix_read,
+    ("supplier_matrix.registration", HTTP): supplier_matrix_registration,
+    ("supplier_matrix.link", HTTP): supplier_matrix_link,
     ("shared.export", HTTP): _export("shared"),
     ("supplier_internal.export", HTTP): _export("supplier_internal"),
     ("client_internal.export", HTTP): _export("client_internal"),

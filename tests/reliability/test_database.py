@@ -186,6 +186,10 @@ ROUTE_METHODS = {
     "organization-connectors": "GET",
     "organization-connector": "DELETE",
     "organization-connector-dead-letter": "POST",
+    "matrix-bridges": "POST",
+    "matrix-bridge": "GET",
+    "matrix-registration": "GET",
+    "matrix-links": "POST",
     "organization-identity-provider": "GET",
     "audit-log": "GET",
     "audit-export": "GET",
@@ -324,3 +328,27 @@ def test_a_request_that_cannot_get_a_pooled_connection_in_time_answers_503_json(
 
     assert is_unavailable(second), second
     assert again.status == 200
+
+
+def test_the_matrix_homeservers_api_answers_503_in_matrix_json_when_the_database_is_unreachable():
+    """The homeserver retries a transaction that got a 5xx: the answer must say so, as JSON."""
+    import json
+    from http.client import HTTPConnection
+
+    unreachable = f"postgres://postgres@127.0.0.1:{free_port()}/causeway"
+    server = DaphneProcess({"DATABASE_URL": unreachable, "DB_POOL_TIMEOUT": "0.5"})
+    try:
+        conn = HTTPConnection("127.0.0.1", server.port, timeout=30)
+        conn.request(
+            "PUT",
+            "/matrix/1/_matrix/app/v1/transactions/t1",
+            body=b'{"events": []}',
+            headers={"Authorization": "Bearer token", "Content-Type": "application/json"},
+        )
+        response = conn.getresponse()
+        status, body = response.status, json.loads(response.read())
+        conn.close()
+    finally:
+        server.stop()
+    assert status == 503
+    assert body["errcode"] == "M_UNKNOWN"

@@ -51,6 +51,7 @@ from rooms.actions.retention import do_place_hold
 from rooms.actions.workitems import do_create_work_item
 from rooms.bridge.mirrors import check_create_mirror
 from rooms.connectors.actions import do_create_connector
+from rooms.connectors.matrix.actions import do_create_matrix_bridge
 from rooms.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 from rooms.models.connectors import ConnectorDeadLetter
 from rooms.models.files import Attachment, Upload
@@ -217,6 +218,23 @@ class World:
         self.dead_letter = ConnectorDeadLetter.objects.create(
             connector=self.connectors[0], seq=internal.seq, event=None, error="HTTP 500"
         )
+        # A Matrix bridge of each side.
+        self.bridges = [
+            do_create_matrix_bridge(
+                do_create_connector(
+                    admin,
+                    organization=admin.organization,
+                    room=room,
+                    kind="matrix",
+                    name="Matrix",
+                    config={"homeserver": "http://93.184.216.34", "matrix_room": "!ops:acme.test"},
+                )[0]
+            )
+            for admin, room in (
+                (t.client_admin, t.client_internal),
+                (t.supplier_admin, t.supplier_internal),
+            )
+        ]
         # A bot token and an incoming webhook of the client's, in its internal room.
         self.bot_token = check_create_bot_token(
             t.client_admin, name="Deploy", rooms=[t.client_internal.id]
@@ -874,6 +892,22 @@ def request_bodies(w: World) -> dict[str, st.SearchStrategy[dict[str, Any]]]:
             optional={"kind": st.sampled_from(["webhook_out", "matrix", "x"])},
         ),
         "organization-connector": st.fixed_dictionaries({"paused": st.booleans()}),
+        "matrix-bridges": st.fixed_dictionaries(
+            {
+                "room": room,
+                "homeserver": st.one_of(
+                    st.just("http://93.184.216.34"), st.just("http://127.0.0.1:9/"), WORDS
+                ),
+                "matrix_room": st.one_of(
+                    st.just("!ops:acme.test"), st.just("#ops:acme.test"), st.just("!x"), WORDS
+                ),
+            },
+            optional={"name": WORDS},
+        ),
+        "matrix-links": st.fixed_dictionaries(
+            {"matrix_user": st.one_of(st.just("@sue:acme.test"), WORDS)},
+            optional={"person": person},
+        ),
         "organization-domains": st.fixed_dictionaries(
             {"domain": st.one_of(domain, st.just("fuzzed.test"), st.just("@Fuzzed.Test."))}
         ),
@@ -1048,6 +1082,13 @@ def routes(w: World) -> dict[str, tuple[dict[str, st.SearchStrategy[Any]], list[
             {"connector_id": ids([c.pk for c in w.connectors])},
             ["GET", "PUT", "DELETE"],
         ),
+        "matrix-bridges": ({}, ["POST"]),
+        "matrix-bridge": ({"connector_id": ids([b.pk for b in w.bridges])}, ["GET"]),
+        "matrix-registration": ({"connector_id": ids([b.pk for b in w.bridges])}, ["GET"]),
+        "matrix-links": (
+            {"connector_id": ids([b.pk for b in w.bridges])},
+            ["POST", "DELETE"],
+        ),
         "organization-connector-dead-letter": (
             {
                 "connector_id": ids([c.pk for c in w.connectors]),
@@ -1134,6 +1175,9 @@ def test_no_request_to_the_api_answers_5xx_or_breaks_the_records(world: World) -
         assert response.status_code < 500, shown
         if (_name, method, response.status_code) in FILE_ANSWERS:
             return  # 304: the browser's copy is still good
+        if (_name, method, response.status_code) == ("matrix-registration", "GET", 200):
+            assert response["Content-Type"].startswith("application/yaml"), shown
+            return  # the application-service registration: a file to install
         assert response["Content-Type"] == "application/json", shown
         answer = json.loads(response.content)
         if response.status_code >= 400:

@@ -31,7 +31,9 @@ from rooms.actions.retention import do_place_hold
 from rooms.actions.workitems import do_create_work_item
 from rooms.bridge.mirrors import do_create_mirror
 from rooms.connectors.actions import do_create_connector
+from rooms.connectors.matrix.actions import do_create_matrix_bridge
 from rooms.models.connectors import ConnectorDeadLetter
+from rooms.models.matrix import MatrixLink
 from tests.conftest import (
     Team,
     make_internal_room,
@@ -124,6 +126,20 @@ class Ids:
             config={"url": "http://93.184.216.34/hook"},
         )
         self.connector = connector.pk
+        # A Matrix bridge of the supplier's, for its settings and links.
+        matrix, _ = do_create_connector(
+            t.supplier_admin,
+            organization=t.supplier,
+            room=t.supplier_internal,
+            kind="matrix",
+            name="Matrix",
+            config={"homeserver": "http://93.184.216.34", "matrix_room": "!ops:acme.test"},
+        )
+        bridge = do_create_matrix_bridge(matrix)
+        MatrixLink.objects.create(
+            bridge=bridge, matrix_user_id="@sue:acme.test", person=t.supplier_member
+        )
+        self.matrix = matrix.pk
         self.dead_letter = ConnectorDeadLetter.objects.create(
             connector=connector, seq=1, error="HTTP 500"
         ).pk
@@ -187,6 +203,10 @@ class Ids:
             "organization-hold": {"hold_id": self.hold},
             "organization-connectors": {},
             "organization-connector": {"connector_id": self.connector},
+            "matrix-bridges": {},
+            "matrix-bridge": {"connector_id": self.matrix},
+            "matrix-registration": {"connector_id": self.matrix},
+            "matrix-links": {"connector_id": self.matrix},
             "organization-connector-dead-letter": {
                 "connector_id": self.connector,
                 "letter_id": self.dead_letter,
@@ -304,6 +324,23 @@ WRITES = [
             "url": "http://93.184.216.34/hook",
         },
     ),
+    Write(
+        "matrix-bridges",
+        "POST",
+        201,
+        lambda ids: {
+            "room": ids.team.supplier_internal.id,
+            "homeserver": "http://93.184.216.34",
+            "matrix_room": "#ops:acme.test",
+        },
+    ),
+    Write(
+        "matrix-links",
+        "POST",
+        200,
+        lambda ids: {"matrix_user": "@new:acme.test", "person": ids.team.supplier_member.id},
+    ),
+    Write("matrix-links", "DELETE", 200, {"matrix_user": "@sue:acme.test"}),
     Write("organization-connector", "PUT", 200, {"paused": True}),
     Write("organization-connector", "DELETE", 200),
     Write("organization-connector-dead-letter", "POST", 200),
@@ -388,6 +425,8 @@ def test_every_api_route_is_in_the_table():
         "audit-export",
         "room-export",
         "room-export-download",
+        "matrix-bridge",
+        "matrix-registration",
     }
     assert named | get_only == api_route_names()
 

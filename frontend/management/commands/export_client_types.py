@@ -34,6 +34,7 @@ WIRE_MODULES: tuple[str, ...] = (
     "hub.identity",
     "rooms.actions.exports",
     "rooms.connectors.actions",
+    "rooms.connectors.matrix.actions",
 )
 # The union of the room events: the frames that carry a room's seq.
 ROOM_EVENT_UNION = "rooms.wire.types.RoomEventFrame"

@@ -41,6 +41,15 @@ import { CodedError } from "./errors.js";
  */
 
 /**
+ * What sharing a note back asks the person (rooms.bridge.mirrors.share_back_prompt).
+ * @typedef {object} SharePrompt
+ * @property {string} question
+ * @property {string} partner
+ * @property {string} room_name
+ * @property {string} audience
+ */
+
+/**
  * `GET /api/mirrors/`, `POST /api/mirrors/`.
  * @typedef {object} Mirror
  * @property {number} id
@@ -50,6 +59,7 @@ import { CodedError } from "./errors.js";
  * @property {number} root_copy
  * @property {string} created_at
  * @property {string | null} stopped_at
+ * @property {SharePrompt} share_prompt what sharing a note back asks (the server's wording)
  */
 
 /**

@@ -180,6 +180,8 @@ export async function startConnectors() {
       /** @type {ConnectorsView} */
       const view = await del(`/api/organization/connectors/${connector.id}/`);
       draw(view);
+      // The Matrix bridges' part of the section (matrix.js) redraws too.
+      document.dispatchEvent(new CustomEvent("connectors:removed"));
     } catch (problem) {
       showError(listError, problem);
     }
@@ -235,6 +237,9 @@ export async function startConnectors() {
       showError(error, problem);
     }
   });
+
+  // A Matrix bridge was connected (matrix.js): it is a connector like the others.
+  document.addEventListener("connectors:changed", () => refresh().catch((p) => showError(listError, p)));
 
   try {
     await refresh();

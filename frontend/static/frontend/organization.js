@@ -8,12 +8,14 @@
 // first screen comes in the page's boot object; each change redraws from
 // the server's answer (docs/protocol.md, "Organization settings"). Retention
 // and legal holds are retention.js's; connectors (outgoing webhooks) connectors.js's;
+// the Matrix bridge matrix.js's;
 // bots and incoming webhooks bots.js's.
 
 import { del, get, post, put } from "./api.js";
 import { $, $maybe, confirmButton, h, readBoot, timeEl } from "./dom.js";
 import { errorText } from "./errors.js";
 import { startConnectors } from "./connectors.js";
+import { startMatrix } from "./matrix.js";
 import { startBots } from "./bots.js";
 import { startRetention } from "./retention.js";
 
@@ -266,4 +268,5 @@ drawDomains(boot.organization.domains);
 drawPeople(boot.organization.people);
 startRetention(boot.organization.people);
 startConnectors();
+startMatrix(boot.organization.people);
 startBots();

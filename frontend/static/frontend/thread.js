@@ -331,13 +331,15 @@ export class ThreadView {
    * @param {Mirror} mirror
    */
   confirmShareBack(message, mirror) {
-    const page = this.page;
     const partner = this.partner();
-    const roomName = provenance(this.root)?.roomName || page.roomName(mirror.source_room);
     const body = message.body; // what the person reads is what the server is asked to share
     const files = message.files; // and every file the note has, listed: the server wants them named
+    // The question and who will see it are the server's words (one wording, also the
+    // Matrix bridge's !share answer); the partner's name is picked out in it.
+    const prompt = mirror.share_prompt;
+    const [before, ...after] = prompt.audience.split(prompt.partner);
     return confirmDialog({
-      title: `Share this note with ${partner}?`,
+      title: prompt.question,
       content: [
         h("p", {}, body ? "This exact text will be posted in the shared thread, as you:" : "This note will be posted in the shared thread, as you:"),
         body ? h("blockquote", { class: "dialog-quote", dataset: { shareText: "" } }, body) : null,
@@ -351,14 +353,7 @@ export class ThreadView {
               ),
             ]
           : null,
-        h(
-          "p",
-          {},
-          "Visible to ",
-          h("span", { class: "dialog-audience" }, partner),
-          ` in ${roomName}`,
-          `, and to everyone of ${page.me.org?.name} there. Sharing cannot be undone.`,
-        ),
+        h("p", {}, before, h("span", { class: "dialog-audience" }, prompt.partner), after.join(prompt.partner)),
       ],
       confirmLabel: `Share with ${partner}`,
       onConfirm: async () => {

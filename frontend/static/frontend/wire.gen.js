@@ -697,6 +697,26 @@
  */
 
 /**
+ * rooms.connectors.matrix.actions.MatrixLinkData
+ * @typedef {object} MatrixLinkData
+ * @property {string} matrix_user
+ * @property {number} person
+ * @property {string} person_name
+ */
+
+/**
+ * rooms.connectors.matrix.actions.MatrixBridgeData
+ * @typedef {object} MatrixBridgeData
+ * @property {number} connector
+ * @property {string} homeserver
+ * @property {string} matrix_room
+ * @property {string} room_id
+ * @property {string} bot
+ * @property {string} puppets
+ * @property {MatrixLinkData[]} links
+ */
+
+/**
  * hub.auditlog.AuditRow
  * @typedef {object} AuditRow
  * @property {number} id
