@@ -9,6 +9,20 @@ from django.http import HttpRequest
 from hub.models import AuditEntry, IdentityProvider, Organization, Partnership, User
 
 
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    """What changes only through actions (which check, audit and publish): shown to the
+    operators, never changed here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin[Organization]):
     list_display = ("name", "slug", "verified_domains")
@@ -48,23 +62,14 @@ class PartnershipAdmin(admin.ModelAdmin[Partnership]):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
+class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "actor", "organization", "action", "target_type", "target_id")
     list_filter = ("action", "target_type")
     list_select_related = ("actor", "organization")
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
 
 @admin.register(IdentityProvider)
-class IdentityProviderAdmin(admin.ModelAdmin[IdentityProvider]):
+class IdentityProviderAdmin(ReadOnlyAdmin):
     """Which organization signs in through which issuer (for support). Read-only: an
     organization's admins change it on their settings page, where it is checked (https
     issuer, one per organization) and audited; the secret is never shown here."""
@@ -82,12 +87,3 @@ class IdentityProviderAdmin(admin.ModelAdmin[IdentityProvider]):
     @admin.display(description="client id")
     def client_id(self, obj: IdentityProvider) -> str:
         return str(obj.app.client_id)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from hub.admin import ReadOnlyAdmin
 from rooms.models.bridge import Mirror, OutboxEntry
 from rooms.models.connectors import Connector, ConnectorDeadLetter
 from rooms.models.exports import RoomExport
@@ -33,20 +34,6 @@ class MembershipInline(admin.TabularInline[Membership, Room]):
     @admin.display(description="organization")
     def user_organization(self, obj: Membership) -> str:
         return str(obj.user.organization)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
-    """Rooms, messages, events and work items change only through actions (which
-    sanitize, sequence, audit and publish), so the admin shows them read-only."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Room)

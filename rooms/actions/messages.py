@@ -38,6 +38,7 @@ from rooms.moderation import may_delete
 from rooms.selectors.access import access_membership, access_message, access_room_for_write
 from rooms.wire.serializers import file_data, message_data
 from rooms.wire.types import (
+    MessageData,
     MessageDeletedEvent,
     MessageEditedEvent,
     MessageNewEvent,
@@ -258,15 +259,7 @@ def do_edit_message(editor: User, message: Message, *, body: str) -> Message:
         message.body_html = render_markdown(body)
         message.edited_at = timezone.now()
         message.save(update_fields=["body", "body_html", "edited_at"])
-        data = message_data(message, record_mentions(message, replace=True))
-        append_event(
-            message.room_id,
-            lambda seq: MessageEditedEvent(
-                type="message.edited", room=message.room_id, seq=seq, message=data
-            ),
-            message=message,
-            thread_root_id=message.thread_root_id or message.pk,
-        )
+        _append_edited(message, message_data(message, record_mentions(message, replace=True)))
     return message
 
 
@@ -371,17 +364,8 @@ def do_redact_message(message: Message, *, body: str) -> bool:
                     body=message.body, html=message.body_html, mentions=mentioned
                 )
                 event.save(update_fields=["payload"])
-        data = message_data(message, mentioned)
-        append_event(
-            message.room_id,
-            lambda seq: MessageEditedEvent(
-                type="message.edited", room=message.room_id, seq=seq, message=data
-            ),
-            message=message,
-            thread_root_id=message.thread_root_id or message.pk,
-            # Removal reaches an archived room's history too.
-            archived_ok=True,
-        )
+        # Removal reaches an archived room's history too.
+        _append_edited(message, message_data(message, mentioned), archived_ok=True)
     return True
 
 
@@ -400,3 +384,17 @@ def check_delete_message(actor: User, *, room_id: int, message_id: int) -> int:
     ratelimit.hit(actor.id, "writes")
     do_delete_message(actor, message)
     return message.pk
+
+
+def _append_edited(message: Message, data: MessageData, *, archived_ok: bool = False) -> None:
+    """``message.edited`` with the message as it now is, on the room's next seq (the
+    bridge's outbox hears it through its thread)."""
+    append_event(
+        message.room_id,
+        lambda seq: MessageEditedEvent(
+            type="message.edited", room=message.room_id, seq=seq, message=data
+        ),
+        message=message,
+        thread_root_id=message.thread_root_id or message.pk,
+        archived_ok=archived_ok,
+    )

@@ -109,6 +109,16 @@ def _bridge_for(request: HttpRequest, connector_id: int) -> MatrixBridge | None:
     return authenticate(connector_id, token)
 
 
+def _homeserver(request: HttpRequest, connector_id: int) -> MatrixBridge | JsonResponse:
+    """The bridge the homeserver's call is for, or the answer to give it: 503 without a
+    database, 403 for a wrong token or an unknown bridge (alike)."""
+    try:
+        bridge = _bridge_for(request, connector_id)
+    except DatabaseError:
+        return _matrix_error("M_UNKNOWN", "Unavailable; retry later.", 503)
+    return _forbidden() if bridge is None else bridge
+
+
 @csrf_exempt
 def appservice_transaction(request: HttpRequest, connector_id: int, txn_id: str) -> JsonResponse:
     """PUT /matrix/<id>/_matrix/app/v1/transactions/<txnId>: events the homeserver pushes."""
@@ -138,22 +148,16 @@ def appservice_transaction(request: HttpRequest, connector_id: int, txn_id: str)
 def appservice_query(request: HttpRequest, connector_id: int, what: str) -> JsonResponse:
     """GET /matrix/<id>/_matrix/app/v1/users/<id> or /rooms/<alias>: the bridge makes its
     users itself and claims no rooms, so nothing exists on demand."""
-    try:
-        bridge = _bridge_for(request, connector_id)
-    except DatabaseError:
-        return _matrix_error("M_UNKNOWN", "Unavailable; retry later.", 503)
-    if bridge is None:
-        return _forbidden()
+    found = _homeserver(request, connector_id)
+    if isinstance(found, JsonResponse):
+        return found
     return _matrix_error("M_NOT_FOUND", "Not found.", 404)
 
 
 @csrf_exempt
 def appservice_ping(request: HttpRequest, connector_id: int) -> JsonResponse:
     """POST /matrix/<id>/_matrix/app/v1/ping: the homeserver checks the bridge answers."""
-    try:
-        bridge = _bridge_for(request, connector_id)
-    except DatabaseError:
-        return _matrix_error("M_UNKNOWN", "Unavailable; retry later.", 503)
-    if bridge is None:
-        return _forbidden()
+    found = _homeserver(request, connector_id)
+    if isinstance(found, JsonResponse):
+        return found
     return JsonResponse({})

@@ -34,6 +34,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "pw-for-tests-123"  # tests/conftest.py make_person
+# What every browser journey needs: Chromium, live Daphne processes on PostgreSQL and
+# Redis, and a database whose writes those processes see (committed, not rolled back).
+BROWSER_JOURNEY = [
+    pytest.mark.browser,
+    pytest.mark.live,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+]
+
 DESKTOP = {"width": 1200, "height": 800}
 PHONE = {"width": 390, "height": 844}
 # Short presence expiry, so a killed process's people go offline quickly. The

@@ -15,15 +15,16 @@ from playwright.sync_api import expect
 from rooms.actions.workitems import check_create_work_item
 from tests.conftest import Team
 from tests.frontend.axe import serious_violations
-from tests.frontend.conftest import DESKTOP, PHONE, off_loop, prepare_for_browser, send
+from tests.frontend.conftest import (
+    BROWSER_JOURNEY,
+    DESKTOP,
+    PHONE,
+    off_loop,
+    prepare_for_browser,
+    send,
+)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.live,
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_JOURNEY
 
 
 def test_the_sign_in_page_has_no_serious_violations(servers: Any, browser: Any) -> None:

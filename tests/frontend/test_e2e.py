@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from hub.models import Partnership
@@ -21,6 +20,7 @@ from rooms.actions.workitems import check_create_work_item
 from rooms.models.messages import Message
 from tests.conftest import Team, make_internal_room, make_org, make_person
 from tests.frontend.conftest import (
+    BROWSER_JOURNEY,
     FAST_PRESENCE,
     PHONE,
     SERVER_ENV,
@@ -34,13 +34,7 @@ from tests.frontend.conftest import (
 )
 from tests.live import BridgeWorker, free_port
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.live,
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_JOURNEY
 
 
 def person_chip(page, person):

@@ -13,20 +13,20 @@ import csv
 import io
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
 from rooms.actions.files import check_set_file_policy
 from tests.conftest import Team, make_internal_room, make_person
-from tests.frontend.conftest import DESKTOP, PHONE, off_loop, prepare_for_browser, screenshot
+from tests.frontend.conftest import (
+    BROWSER_JOURNEY,
+    DESKTOP,
+    PHONE,
+    off_loop,
+    prepare_for_browser,
+    screenshot,
+)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.live,
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_JOURNEY
 
 FORMULA_NAME = "=2+3 Mallory"
 

@@ -11,20 +11,20 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
 from rooms.models.bots import BotToken
 from tests.conftest import Team
-from tests.frontend.conftest import DESKTOP, PHONE, message, prepare_for_browser, screenshot
+from tests.frontend.conftest import (
+    BROWSER_JOURNEY,
+    DESKTOP,
+    PHONE,
+    message,
+    prepare_for_browser,
+    screenshot,
+)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.live,
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_JOURNEY
 
 
 def post_json(url: str, body: dict[str, Any], token: str | None = None) -> int:

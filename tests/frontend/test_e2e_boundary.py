@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from rooms.actions.invitations import check_create_invitation
@@ -18,6 +17,7 @@ from rooms.actions.people import check_deactivate_person
 from rooms.models.invitations import Invitation
 from tests.conftest import Team, make_person, make_shared_room
 from tests.frontend.conftest import (
+    BROWSER_JOURNEY,
     message,
     off_loop,
     prepare_for_browser,
@@ -25,13 +25,7 @@ from tests.frontend.conftest import (
     send,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.live,
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_JOURNEY
 
 
 def test_nobody_on_the_other_side_can_delete_your_words(live_team: Team, servers, sessions):

@@ -18,6 +18,7 @@ from rooms.connectors.relay import do_relay_connectors
 from rooms.models.connectors import Connector, ConnectorDeadLetter
 from tests.conftest import HAS_POSTGRES, HAS_REDIS, Team, say
 from tests.frontend.conftest import (
+    BROWSER_JOURNEY,
     DESKTOP,
     FAST_PRESENCE,
     PHONE,
@@ -28,13 +29,7 @@ from tests.frontend.conftest import (
 from tests.live import DaphneProcess
 from tests.rooms.test_webhooks import Receiver
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.live,
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_JOURNEY
 
 LOOPBACK = {"CAUSEWAY_CONNECTOR_PRIVATE_NETWORKS": "127.0.0.0/8"}
 

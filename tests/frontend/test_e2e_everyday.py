@@ -8,21 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
 from rooms.actions.escalations import check_escalate
 from rooms.actions.workitems import check_create_work_item
 from tests.conftest import Team
-from tests.frontend.conftest import DESKTOP, composer, off_loop, prepare_for_browser
+from tests.frontend.conftest import (
+    BROWSER_JOURNEY,
+    DESKTOP,
+    composer,
+    off_loop,
+    prepare_for_browser,
+)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.live,
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_JOURNEY
 
 
 def test_erasing_a_half_written_message_takes_the_typing_line_away_at_once(

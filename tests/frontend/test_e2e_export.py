@@ -8,21 +8,20 @@ import json
 import zipfile
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
 from rooms.actions.exports import run_next_export
 from tests.conftest import Team, say
 from tests.frontend.axe import serious_violations
-from tests.frontend.conftest import DESKTOP, off_loop, prepare_for_browser, screenshot
+from tests.frontend.conftest import (
+    BROWSER_JOURNEY,
+    DESKTOP,
+    off_loop,
+    prepare_for_browser,
+    screenshot,
+)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.live,
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_JOURNEY
 
 
 def test_an_admin_exports_a_room_follows_its_progress_and_downloads_the_zip(

@@ -12,13 +12,13 @@ import io
 import re
 from typing import Any
 
-import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
 from rooms.bridge.mirrors import check_create_mirror
 from tests.conftest import PDF_BYTES, Team, make_upload, send_files
 from tests.frontend.conftest import (
+    BROWSER_JOURNEY,
     DESKTOP,
     PHONE,
     composer,
@@ -28,13 +28,7 @@ from tests.frontend.conftest import (
     screenshot,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.live,
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_JOURNEY
 
 
 def photo(size: tuple[int, int] = (1200, 800)) -> bytes:

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from rooms.models.messages import Message
 from tests.conftest import Team
 from tests.frontend.conftest import (
+    BROWSER_JOURNEY,
     DESKTOP,
     SERVER_ENV,
     composer,
@@ -25,13 +26,7 @@ from tests.frontend.conftest import (
 )
 from tests.live import DaphneProcess
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.live,
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_JOURNEY
 
 # Messages of up to 200,000 characters: frames, not characters, are then the
 # limit that binds (64 KiB), as on a hub whose operator raised the message

@@ -19,6 +19,7 @@ from rooms.connectors.relay import do_relay_connectors
 from rooms.models.matrix import MatrixBridge, MatrixLink
 from tests.conftest import HAS_POSTGRES, HAS_REDIS, Team, say
 from tests.frontend.conftest import (
+    BROWSER_JOURNEY,
     DESKTOP,
     FAST_PRESENCE,
     PHONE,
@@ -29,14 +30,7 @@ from tests.frontend.conftest import (
 from tests.live import DaphneProcess
 from tests.matrix.synapse import Synapse
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.live,
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.timeout(600),
-]
+pytestmark = [*BROWSER_JOURNEY, pytest.mark.timeout(600)]
 
 LOOPBACK = {"CAUSEWAY_CONNECTOR_PRIVATE_NETWORKS": "127.0.0.0/8"}
 ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -22,6 +21,7 @@ from tests.conftest import Team
 from tests.frontend.axe import serious_violations
 from tests.frontend.conftest import (
     ARTIFACTS,
+    BROWSER_JOURNEY,
     DESKTOP,
     FAST_PRESENCE,
     PHONE,
@@ -35,13 +35,7 @@ from tests.frontend.conftest import (
 )
 from tests.live import BridgeWorker, free_port
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.live,
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_JOURNEY
 
 SERVER_ENV = {"DJANGO_ALLOW_ASYNC_UNSAFE": ""}
 

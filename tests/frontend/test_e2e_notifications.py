@@ -9,19 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import Team
-from tests.frontend.conftest import DESKTOP, PHONE, message, prepare_for_browser, screenshot, send
+from tests.frontend.conftest import (
+    BROWSER_JOURNEY,
+    DESKTOP,
+    PHONE,
+    message,
+    prepare_for_browser,
+    screenshot,
+    send,
+)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.live,
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_JOURNEY
 
 
 def test_a_mention_in_another_room_comes_as_a_toast_and_a_bell_entry_that_opens_it(

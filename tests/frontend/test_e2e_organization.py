@@ -9,20 +9,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
 from hub.models import User
 from tests.conftest import Team, make_person
-from tests.frontend.conftest import DESKTOP, PHONE, prepare_for_browser, screenshot
+from tests.frontend.conftest import BROWSER_JOURNEY, DESKTOP, PHONE, prepare_for_browser, screenshot
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.live,
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_JOURNEY
 
 
 def person_row(page: Any, name: str) -> Any:

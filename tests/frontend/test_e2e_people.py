@@ -12,7 +12,6 @@ import io
 import re
 from typing import Any
 
-import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
@@ -20,6 +19,7 @@ from rooms.actions.messages import check_send_message
 from tests.conftest import Team
 from tests.frontend.conftest import (
     ARTIFACTS,
+    BROWSER_JOURNEY,
     DESKTOP,
     FAST_PRESENCE,
     PHONE,
@@ -31,13 +31,7 @@ from tests.frontend.conftest import (
 )
 from tests.live import free_port
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.live,
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_JOURNEY
 
 GREY = "rgb(227, 230, 234)"  # app.css: a dot whose presence is unknown
 GREEN = "rgb(34, 165, 90)"  # app.css: online

@@ -5,20 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
 from rooms.models.retention import LegalHold, RetentionPolicy
 from tests.conftest import Team
-from tests.frontend.conftest import DESKTOP, PHONE, prepare_for_browser, screenshot
+from tests.frontend.conftest import BROWSER_JOURNEY, DESKTOP, PHONE, prepare_for_browser, screenshot
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.live,
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_JOURNEY
 
 
 def test_an_admin_sets_retention_after_confirming_and_places_and_lifts_a_hold(

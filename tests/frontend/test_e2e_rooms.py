@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
 from rooms.actions.members import check_add_member
 from rooms.actions.rooms import check_create_internal_room
 from tests.conftest import Team, make_person, say
 from tests.frontend.conftest import (
+    BROWSER_JOURNEY,
     DESKTOP,
     PHONE,
     message,
@@ -26,13 +26,7 @@ from tests.frontend.conftest import (
     send,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.live,
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_JOURNEY
 
 
 def open_settings(page: Any) -> Any:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
 from rooms.actions.messages import check_send_message
 from tests.conftest import Team
 from tests.frontend.conftest import (
+    BROWSER_JOURNEY,
     DESKTOP,
     PHONE,
     message,
@@ -26,13 +26,7 @@ from tests.frontend.conftest import (
     send,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.live,
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_JOURNEY
 
 
 def history(t: Team, before: int, decision: str, after: int) -> Any:

@@ -20,6 +20,7 @@ from hub.identity import do_set_identity_provider
 from hub.models import IdentityProvider, Organization, User
 from tests.conftest import make_org, make_person
 from tests.frontend.conftest import (
+    BROWSER_JOURNEY,
     DESKTOP,
     PASSWORD,
     _unavailable,
@@ -29,13 +30,7 @@ from tests.frontend.conftest import (
 from tests.live import DaphneProcess
 from tests.oidc.server import CLIENT_ID, CLIENT_SECRET, OidcProvider, unavailable_reason
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.live,
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_JOURNEY
 
 # A fixed provider id, so the provider can know the callback URLs before the test.
 PROVIDER_ID = "acme-sso-test"

@@ -13,7 +13,6 @@ import datetime
 import zoneinfo
 from typing import Any
 
-import pytest
 from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
@@ -26,19 +25,14 @@ from rooms.schemas import WorkItemChanges
 from tests.conftest import Team
 from tests.frontend.conftest import (
     ARTIFACTS,
+    BROWSER_JOURNEY,
     PHONE,
     off_loop,
     prepare_for_browser,
     screenshot,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.live,
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_JOURNEY
 
 
 def side_by_side(name: str, supplier: Any, client: Any) -> None:
