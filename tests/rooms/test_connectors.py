@@ -59,15 +59,16 @@ class Recorder:
 @pytest.fixture
 def recorder() -> Any:
     sink = Recorder()
-    before = SINKS.get(KIND)
+    # The kind's real sink and check (the Matrix bridge's) come back afterwards: later
+    # tests in this process use them.
+    sinks, checks = dict(SINKS), dict(CONFIG_CHECKS)
     register_sink(KIND, sink)
     register_config_check(KIND, lambda config: {"note": str(config.get("note", ""))})
     yield sink
-    CONFIG_CHECKS.pop(KIND, None)
-    if before is None:
-        SINKS.pop(KIND, None)
-    else:
-        register_sink(KIND, before)
+    SINKS.clear()
+    SINKS.update(sinks)
+    CONFIG_CHECKS.clear()
+    CONFIG_CHECKS.update(checks)
 
 
 def connect(team: Any, room: Room | None = None, actor: Any = None) -> tuple[Connector, str]:
