@@ -244,12 +244,7 @@ def check_send_message(
 
 def do_edit_message(editor: User, message: Message, *, body: str) -> Message:
     with transaction.atomic():
-        lock_room(message.room_id)
-        message = (
-            Message.objects.select_for_update(of=("self",))
-            .select_related("author__organization")
-            .get(pk=message.pk)
-        )
+        message = _locked(message)
         if message.is_deleted:
             raise NotFound()
         if message.body == body:
@@ -345,12 +340,7 @@ def do_redact_message(message: Message, *, body: str) -> bool:
     ``lock_order`` when one transaction redacts in several.
     """
     with transaction.atomic():
-        lock_room(message.room_id)
-        message = (
-            Message.objects.select_for_update(of=("self",))
-            .select_related("author__organization")
-            .get(pk=message.pk)
-        )
+        message = _locked(message)
         if message.is_deleted or message.body == body:
             return False
         message.body = body
@@ -397,4 +387,16 @@ def _append_edited(message: Message, data: MessageData, *, archived_ok: bool = F
         message=message,
         thread_root_id=message.thread_root_id or message.pk,
         archived_ok=archived_ok,
+    )
+
+
+def _locked(message: Message) -> Message:
+    """``message`` as it is now, its room's lock and then its row's held (the order every
+    writer takes them in): an edit or a redaction decides on what is stored, not on the
+    caller's copy."""
+    lock_room(message.room_id)
+    return (
+        Message.objects.select_for_update(of=("self",))
+        .select_related("author__organization")
+        .get(pk=message.pk)
     )

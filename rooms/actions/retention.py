@@ -272,13 +272,7 @@ def expired(
 ) -> list[Message]:
     """The organization's own people's messages older than its periods, not held, oldest
     first (at most ``BATCH``)."""
-    periods = Q(pk__in=[])
-    if policy.shared_days is not None:
-        cutoff = now - datetime.timedelta(days=policy.shared_days)
-        periods |= Q(room__partnership__isnull=False, created_at__lt=cutoff)
-    if policy.internal_days is not None:
-        cutoff = now - datetime.timedelta(days=policy.internal_days)
-        periods |= Q(room__partnership__isnull=True, created_at__lt=cutoff)
+    periods = policy.expired(now, "created_at")
     return list(
         Message.objects.select_related("room")
         .filter(

@@ -74,13 +74,7 @@ def expired_work_items(
 ) -> list[WorkItem]:
     """Work items untouched for the organization's period of their room's kind that still
     hold text its people (not held) wrote; least recently changed first, at most ``limit``."""
-    periods = Q(pk__in=[])
-    if policy.shared_days is not None:
-        cutoff = now - datetime.timedelta(days=policy.shared_days)
-        periods |= Q(room__partnership__isnull=False, updated_at__lt=cutoff)
-    if policy.internal_days is not None:
-        cutoff = now - datetime.timedelta(days=policy.internal_days)
-        periods |= Q(room__partnership__isnull=True, updated_at__lt=cutoff)
+    periods = policy.expired(now, "updated_at")
     held_people = [h.person_id for h in holds if h.person_id]
     text_left = (
         WorkItemChange.objects.filter(

@@ -299,31 +299,42 @@ def _open_letter(connector: Connector, letter_id: int) -> ConnectorDeadLetter:
 def check_retry_dead_letter(actor: User, *, connector_id: int, letter_id: int) -> Connector:
     """The relay sends the dead letter again on its next pass (out of order: it is older
     than what was delivered since); if it fails again it stays a dead letter."""
-    connector = access_connector(actor, connector_id, changing=True)
-    with transaction.atomic():
-        letter = _open_letter(connector, letter_id)
-        letter.state = ConnectorDeadLetter.State.RETRYING
-        letter.save(update_fields=["state"])
-        audit.record(
-            actor,
-            "connector.dead_letter_retried",
-            connector,
-            organization=Organization.objects.get(pk=connector.organization_id),
-            seq=letter.seq,
-        )
-    return connector
+    return _settle_letter(
+        actor,
+        connector_id,
+        letter_id,
+        ConnectorDeadLetter.State.RETRYING,
+        "connector.dead_letter_retried",
+    )
 
 
 def check_discard_dead_letter(actor: User, *, connector_id: int, letter_id: int) -> Connector:
+    return _settle_letter(
+        actor,
+        connector_id,
+        letter_id,
+        ConnectorDeadLetter.State.DISCARDED,
+        "connector.dead_letter_discarded",
+    )
+
+
+def _settle_letter(
+    actor: User, connector_id: int, letter_id: int, state: str, kind: str
+) -> Connector:
+    """An admin's decision on an open dead letter: sent again, or dropped (then
+    resolved); audited as ``kind``."""
     connector = access_connector(actor, connector_id, changing=True)
     with transaction.atomic():
         letter = _open_letter(connector, letter_id)
-        letter.state = ConnectorDeadLetter.State.DISCARDED
-        letter.resolved_at = timezone.now()
-        letter.save(update_fields=["state", "resolved_at"])
+        letter.state = state
+        fields = ["state"]
+        if state == ConnectorDeadLetter.State.DISCARDED:
+            letter.resolved_at = timezone.now()
+            fields.append("resolved_at")
+        letter.save(update_fields=fields)
         audit.record(
             actor,
-            "connector.dead_letter_discarded",
+            kind,
             connector,
             organization=Organization.objects.get(pk=connector.organization_id),
             seq=letter.seq,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -35,6 +37,17 @@ class RetentionPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"retention of {self.organization_id}"
+
+    def expired(self, now: datetime.datetime, field: str) -> Q:
+        """Rows (of a model with a ``room``) whose ``field`` is older than the period of
+        their room's kind: shared (a partnership's room) or internal. Matches nothing
+        when neither period is set."""
+        periods = Q(pk__in=[])
+        for days, shared in ((self.shared_days, True), (self.internal_days, False)):
+            if days is not None:
+                cutoff = now - datetime.timedelta(days=days)
+                periods |= Q(room__partnership__isnull=not shared, **{f"{field}__lt": cutoff})
+        return periods
 
 
 class LegalHold(models.Model):
