@@ -138,31 +138,43 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 @dataclass(frozen=True)
 class Response:
     status: int
-    # The start of the body, for the error a dead letter shows.
-    text: str
+    # The body's start, at most the ``limit`` asked for.
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        """The start of the body, for the error a dead letter shows."""
+        return self.body[:2000].decode("utf-8", "replace")
+
+
+def send(
+    target: OutboundTarget,
+    method: str,
+    path: str,
+    body: bytes | None,
+    headers: dict[str, str],
+    *,
+    timeout: float,
+    limit: int = 2000,
+) -> Response:
+    """``method`` ``path`` on a checked target, at the first of its checked addresses;
+    reads at most ``limit`` bytes of the answer.
+
+    Raises ``OSError`` (refused, reset, timed out) or ``http.client.HTTPException``.
+    No redirects are followed: a redirect could lead anywhere, past the rule.
+    """
+    cls = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    connection = cls(target.addresses[0], target.host, target.port, timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        return Response(status=response.status, body=response.read(limit))
+    finally:
+        connection.close()
 
 
 def post(
     target: OutboundTarget, body: bytes, headers: dict[str, str], *, timeout: float
 ) -> Response:
-    """POST ``body`` to a checked target, at the first of its checked addresses.
-
-    Raises ``OSError`` (refused, reset, timed out) or ``http.client.HTTPException``.
-    No redirects are followed: a redirect could lead anywhere, past the rule.
-    """
-    connection: http.client.HTTPConnection
-    if target.scheme == "https":
-        connection = _PinnedHTTPSConnection(
-            target.addresses[0], target.host, target.port, timeout=timeout
-        )
-    else:
-        connection = _PinnedHTTPConnection(
-            target.addresses[0], target.host, target.port, timeout=timeout
-        )
-    try:
-        connection.request("POST", target.target, body=body, headers=headers)
-        response = connection.getresponse()
-        text = response.read(2000).decode("utf-8", "replace")
-        return Response(status=response.status, text=text)
-    finally:
-        connection.close()
+    """POST ``body`` to the target's own address (a webhook)."""
+    return send(target, "POST", target.target, body, headers, timeout=timeout)

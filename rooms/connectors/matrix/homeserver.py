@@ -16,11 +16,7 @@ from urllib.parse import quote, urlencode
 
 from django.conf import settings
 
-from rooms.connectors.outbound import (
-    _PinnedHTTPConnection,
-    _PinnedHTTPSConnection,
-    resolve_outbound,
-)
+from rooms.connectors.outbound import resolve_outbound, send
 from rooms.models.matrix import MatrixBridge
 
 
@@ -64,13 +60,6 @@ def call(
         query["user_id"] = user_id
     base = target.target.rstrip("/")
     url = f"{base}/_matrix/client/v3{path}" + (f"?{urlencode(query)}" if query else "")
-    cls = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-    connection = cls(
-        target.addresses[0],
-        target.host,
-        target.port,
-        timeout=timeout or settings.CAUSEWAY_CONNECTOR_TIMEOUT_SECONDS,
-    )
     headers = {
         "Authorization": f"Bearer {bridge.as_token}",
         "Content-Type": "application/json",
@@ -78,13 +67,18 @@ def call(
     }
     data = json.dumps(body).encode() if body is not None else None
     try:
-        connection.request(method, url, body=data, headers=headers)
-        response = connection.getresponse()
-        raw = response.read(1_000_000)
+        response = send(
+            target,
+            method,
+            url,
+            data,
+            headers,
+            timeout=timeout or settings.CAUSEWAY_CONNECTOR_TIMEOUT_SECONDS,
+            limit=1_000_000,
+        )
     except (OSError, http.client.HTTPException) as error:
         raise HomeserverError(f"The homeserver did not answer: {error}") from error
-    finally:
-        connection.close()
+    raw = response.body
     try:
         answer = json.loads(raw or b"{}")
     except ValueError:
